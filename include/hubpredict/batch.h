@@ -1,0 +1,53 @@
+/* batch.h - the run: every input through libcurl's multi interface in one
+ * thread, answers written in input order whatever order they finish in.
+ *
+ * Per input: open the file (upload.h), configure an attempt (request.h), run
+ * it, classify the outcome (status, body, curl error) into an exit status and
+ * a one-line message, decode the body (response.h), hand it to the renderer
+ * (render.h) once every earlier input has been handed over.
+ */
+#ifndef HUBPREDICT_BATCH_H
+#define HUBPREDICT_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct hp_request_ctx;
+struct hp_inputs;
+struct hp_renderer;
+struct hp_output;
+
+struct hp_batch_config {
+	const struct hp_request_ctx *req;
+	struct hp_inputs *inputs;
+	struct hp_renderer *renderer;
+	struct hp_output *out;      /* to notice a closed or full stdout */
+	int jobs;                   /* requests in flight at once */
+	bool fail_fast;
+	bool raw;                   /* keep bodies unparsed (raw output) */
+};
+
+struct hp_batch_stats {
+	size_t done;                /* inputs handed to the renderer */
+	size_t failed;
+	int exit_code;              /* per SPEC 4: the first failure's code in input order */
+	bool broken_pipe;           /* stdout's reader went away: end quietly */
+};
+
+/* Run every input. Returns the exit status (also in stats). */
+int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats);
+
+/* SIGINT/SIGTERM end the run cleanly: install the handlers, and read which
+ * signal (0 if none) arrived. */
+void hp_batch_install_signals(void);
+int hp_batch_signal(void);
+
+/* Classify a finished attempt that did not get a 2xx: exit status and a
+ * one-line message into msg ("401 Unauthorized: Invalid API key").
+ * Exposed for unit tests. */
+int hp_classify_http(long status, const char *body, size_t len, char *msg, size_t msglen);
+
+/* True when two absolute URLs have the same scheme, host and port. */
+bool hp_same_origin(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,46 @@
+/* msg.h - every line hubpredict writes to stderr goes through here.
+ *
+ * Lines start with "hubpredict: ", are one line (control characters escaped) and
+ * never contain the API key: once hp_msg_set_secret() has been called, every
+ * occurrence of the key in a message is replaced with "[redacted]".
+ */
+#ifndef HUBPREDICT_MSG_H
+#define HUBPREDICT_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define HP_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define HP_PRINTF(a, b)
+#endif
+
+/* The key to scrub from every message (not copied: it must outlive all calls;
+ * NULL or "" turns scrubbing off). */
+void hp_msg_set_secret(const char *key);
+/* -q: warnings off (errors still print). */
+void hp_msg_set_quiet(bool quiet);
+/* -v: verbosity level for hp_msg_verbose(). */
+void hp_msg_set_verbose(int level);
+int hp_msg_verbose_level(void);
+
+/* "hubpredict: MESSAGE" */
+void hp_msg_error(const char *fmt, ...) HP_PRINTF(1, 2);
+/* "hubpredict: warning: MESSAGE", unless quiet */
+void hp_msg_warn(const char *fmt, ...) HP_PRINTF(1, 2);
+/* "hubpredict: MESSAGE" only when -v was given at least `level` times */
+void hp_msg_verbose(int level, const char *fmt, ...) HP_PRINTF(2, 3);
+/* Raw verbose text (libcurl's trace), key scrubbed, control characters escaped;
+ * each line of it prefixed with `prefix`. */
+void hp_msg_trace(const char *prefix, const char *text, size_t n);
+
+/* Replace every occurrence of the secret in buf (NUL-terminated) in place with
+ * "[redacted]" as far as it fits; returns buf. */
+char *hp_msg_scrub(char *buf, size_t buflen);
+
+/* Quote a file name for a message: 'name' with control characters and invalid
+ * UTF-8 escaped. Writes into dst (NUL-terminated, truncated with "..."). */
+const char *hp_msg_quote(char *dst, size_t dstlen, const char *name);
+
+#endif

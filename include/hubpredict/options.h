@@ -1,0 +1,84 @@
+/* options.h - the parsed command line, as a plain struct.
+ *
+ * Parsing only fills struct hp_options (it sends nothing, opens nothing but the
+ * key file); endpoint.h turns it into a URL and a flavour, request.h into
+ * libcurl calls. One table in options.c drives getopt_long and --help.
+ */
+#ifndef HUBPREDICT_OPTIONS_H
+#define HUBPREDICT_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum hp_flavour { HP_FLAVOUR_AUTO = 0, HP_FLAVOUR_HUB, HP_FLAVOUR_PLATFORM };
+enum hp_format { HP_FORMAT_TABLE = 0, HP_FORMAT_JSON, HP_FORMAT_JSONL, HP_FORMAT_CSV, HP_FORMAT_RAW };
+enum hp_tristate { HP_AUTO = -1, HP_OFF = 0, HP_ON = 1 };
+
+struct hp_options {
+	const char *model;          /* -m, or $HUBPREDICT_MODEL; NULL when neither */
+	char *api_key;              /* resolved key (owned), from -k, --api-key-file or env */
+	const char *api_key_file;   /* --api-key-file */
+	const char *url;            /* -u, or $HUBPREDICT_URL */
+	enum hp_flavour api;        /* --api; AUTO until endpoint resolution */
+
+	int imgsz;                  /* 32..1280 */
+	double conf;                /* 0.01..1 */
+	double iou;                 /* 0..0.95; < 0 means "the flavour's default" */
+	bool normalize;             /* Platform only */
+	int decimals;               /* 0..10, -1 = not sent */
+
+	enum hp_format format;
+	const char *output;         /* -o FILE, NULL = stdout */
+
+	int jobs;                   /* 1..64 */
+	double rate_interval;       /* seconds between request starts, 0 = unlimited */
+	int retries;                /* >= 0 */
+	double retry_max_time;      /* seconds */
+	double connect_timeout;     /* seconds */
+	double timeout;             /* seconds, 0 = none */
+	const char *cacert;
+	bool insecure;
+
+	bool fail_fast;
+	int verbose;
+	bool quiet;
+	enum hp_tristate progress;
+	bool dry_run;
+
+	char **inputs;              /* positional INPUTs (argv slice, not owned) */
+	size_t n_inputs;
+};
+
+#define HP_OPTIONS_INIT { .imgsz = 640, .conf = 0.25, .iou = -1.0, .decimals = -1, \
+	.jobs = 4, .retries = 3, .retry_max_time = 600.0, .connect_timeout = 10.0, \
+	.progress = HP_AUTO }
+
+enum hp_parse_result {
+	HP_PARSE_RUN = 0,     /* go on and run */
+	HP_PARSE_HELP,        /* --help was printed: exit 0 */
+	HP_PARSE_VERSION,     /* caller prints the version: exit 0 */
+	HP_PARSE_ERROR        /* err holds the one-line message: exit 2 */
+};
+
+/* Parse argv into *o (which must start as HP_OPTIONS_INIT), read the key from
+ * -k / --api-key-file / $ULTRALYTICS_API_KEY, and check every value's range.
+ * A -k value is wiped from argv so `ps` does not show it. On HP_PARSE_ERROR,
+ * err holds a message naming the flag and the allowed range (no trailing
+ * newline, no "hubpredict: " prefix). Reads the environment through getenv. */
+enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **argv,
+                                      char *err, size_t errlen);
+
+/* Free what hp_options_parse allocated (the key, wiped first). NULL-safe. */
+void hp_options_free(struct hp_options *o);
+
+/* Print the --help text to stdout. */
+void hp_options_usage(void);
+
+/* Each long option name, NULL-terminated (for the docs check and tests). */
+const char *const *hp_options_long_names(void);
+
+/* Parse a number for a flag: whole string, in [min, max]. 0 on success. */
+int hp_parse_long(const char *s, long min, long max, long *out);
+int hp_parse_double(const char *s, double min, double max, double *out);
+
+#endif

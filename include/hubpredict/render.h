@@ -1,0 +1,47 @@
+/* render.h - turning finished inputs into table, json, jsonl, csv or raw text.
+ *
+ * The batch calls begin() once, item() once per input in input order, and
+ * end() once (also after an interruption, so a json document is always
+ * closed). Renderers see decoded results (response.h) or the raw body, never
+ * cJSON, and write only through struct hp_output.
+ */
+#ifndef HUBPREDICT_RENDER_H
+#define HUBPREDICT_RENDER_H
+
+#include <stdbool.h>
+#include "hubpredict/options.h"
+
+struct hp_output;
+struct hp_response;
+struct hp_body;
+
+struct hp_item {
+	const char *file;                   /* the input as the user named it */
+	int exit_code;                      /* 0 = success, else its exit status */
+	long http_status;                   /* 0 when no status line was received */
+	int attempts;
+	double elapsed_ms;
+	const struct hp_response *response; /* decoded answer (NULL in raw, or on error) */
+	struct hp_body *body;               /* the body as received (success only) */
+	const char *message;                /* the one-line error, when exit_code != 0 */
+};
+
+struct hp_render_opts {
+	enum hp_format format;
+	bool color;          /* ANSI colour in the table */
+	bool normalized;     /* coordinates are 0-1: print more decimals */
+	bool several;        /* raw: a newline after each body */
+};
+
+struct hp_renderer;
+
+struct hp_renderer *hp_renderer_new(const struct hp_render_opts *ro, struct hp_output *out);
+void hp_renderer_begin(struct hp_renderer *r);
+void hp_renderer_item(struct hp_renderer *r, const struct hp_item *it);
+void hp_renderer_end(struct hp_renderer *r);
+void hp_renderer_free(struct hp_renderer *r);
+
+/* The CSV header line, without the newline. */
+extern const char hp_csv_header[];
+
+#endif

@@ -1,0 +1,52 @@
+/* request.h - the one place where options become libcurl settings (SPEC 2).
+ *
+ * A request context is built once per run (headers, field values); each
+ * attempt of each input then gets its easy handle configured from it with a
+ * fresh multipart form that streams the file from its descriptor.
+ */
+#ifndef HUBPREDICT_REQUEST_H
+#define HUBPREDICT_REQUEST_H
+
+#include <curl/curl.h>
+#include <sys/types.h>
+#include "hubpredict/endpoint.h"
+#include "hubpredict/options.h"
+
+struct hp_upload;
+
+struct hp_request_ctx {
+	const struct hp_options *opts;
+	const struct hp_endpoint *ep;
+	struct curl_slist *headers;  /* owned: the auth header (holds the key) */
+	char user_agent[64];
+	char imgsz[16], conf[32], iou[32], decimals[16];
+	long stall_seconds;          /* no progress for this long fails an attempt */
+};
+
+/* Build the context. key may be NULL (dry run). Returns 0 or -1 (out of memory). */
+int hp_request_ctx_init(struct hp_request_ctx *ctx, const struct hp_options *o,
+                        const struct hp_endpoint *ep, const char *key);
+void hp_request_ctx_free(struct hp_request_ctx *ctx);
+
+/* Where a mime read callback is in the file; one per attempt. */
+struct hp_upload_cursor {
+	int fd;
+	off_t size;
+	off_t pos;
+};
+
+/* Configure `easy` for one attempt at `url`: method, headers, the multipart
+ * form (returned: free it with curl_mime_free after the transfer), TLS and
+ * timeouts. cursor must live until the transfer ends. NULL when out of memory. */
+curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
+                            const struct hp_upload *up, struct hp_upload_cursor *cursor,
+                            const char *url, char *errbuf);
+
+/* The equivalent curl command for path (--dry-run), key as
+ * $ULTRALYTICS_API_KEY. Caller frees; NULL when out of memory. */
+char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path);
+
+/* The version line(s) for -V. */
+void hp_print_version(void);
+
+#endif

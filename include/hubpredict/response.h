@@ -1,0 +1,94 @@
+/* response.h - the server's answer, decoded into plain C structs.
+ *
+ * hp_response_decode() is the only place that reads the response JSON: it
+ * checks the documented shape (API.md, "The response document") and copies
+ * what the renderers need. Renderers never see cJSON.
+ *
+ * Ownership: hp_response_decode() returns a response owned by the caller,
+ * freed once with hp_response_free(); every pointer inside it belongs to it.
+ */
+#ifndef HUBPREDICT_RESPONSE_H
+#define HUBPREDICT_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum hp_task {
+	HP_TASK_UNKNOWN = 0,
+	HP_TASK_CLASSIFY,
+	HP_TASK_DETECT,
+	HP_TASK_OBB,
+	HP_TASK_SEGMENT,
+	HP_TASK_POSE,
+	HP_TASK_SEMANTIC,
+	HP_TASK_DEPTH
+};
+
+struct hp_points {          /* a polygon (segment) or keypoints (pose) */
+	size_t n;
+	double *x, *y;
+	double *visible;        /* per-point confidence 0-1, or NULL when not sent */
+};
+
+struct hp_result {
+	long cls;               /* class number */
+	char *name;             /* class name as sent (any bytes, NUL-terminated) */
+	size_t name_len;        /* its length (a name may hold an escaped NUL) */
+	double confidence;      /* classify/detect/obb/segment/pose */
+	double pixel_ratio;     /* semantic */
+	int n_box;              /* 0, 4 (x1 y1 x2 y2) or 8 (four corners, obb) */
+	double box[8];          /* x1 y1 x2 y2 [x3 y3 x4 y4] */
+	struct hp_points segment;
+	struct hp_points keypoints;
+	bool has_track_id;
+	long track_id;
+};
+
+struct hp_depth {
+	bool present;
+	long height, width;     /* the depth map's shape */
+	double min, max;
+	long bits;
+};
+
+struct hp_image {           /* one picture, or one frame of a video */
+	struct hp_result *results;
+	size_t n_results;
+	bool has_shape;
+	long height, width;     /* the original image, pixels */
+	bool has_speed;
+	double preprocess_ms, inference_ms, postprocess_ms;
+	struct hp_depth depth;
+};
+
+struct hp_response {
+	enum hp_task task;      /* from the members present, else metadata.task */
+	struct hp_image *images;
+	size_t n_images;
+};
+
+/* Decode a complete body. Returns 0, or -1 with a one-line reason in err
+ * ("not JSON: ...", "images[0].results[1].box has no x2", ...): exit 10. */
+int hp_response_decode(struct hp_response **out, const char *body, size_t len,
+                       char *err, size_t errlen);
+
+void hp_response_free(struct hp_response *r);
+
+/* Total results over all images. */
+size_t hp_response_count(const struct hp_response *r);
+
+/* Keypoints that count as visible: confidence >= 0.5, or all of them when
+ * the server sent no visibility. */
+size_t hp_visible_keypoints(const struct hp_points *k);
+
+/* "detect", "classify", ..., "unknown". */
+const char *hp_task_name(enum hp_task t);
+
+/* A one-line human message for an error body: the first string among
+ * `message`, `error`, `detail`, `details.message` (also `error.message`),
+ * else a sanitised excerpt of the body (HTML tags dropped, white space folded,
+ * control characters removed, at most ~120 characters). Always NUL-terminated;
+ * "" for an empty body. */
+void hp_error_message(char *dst, size_t dstlen, const char *body, size_t len);
+
+#endif

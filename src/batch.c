@@ -1,0 +1,504 @@
+/* batch.c - the multi loop: start inputs up to --jobs at once, finish them
+ * in any order, render them in input order. */
+#define _POSIX_C_SOURCE 200809L
+#include "hubpredict/batch.h"
+#include "hubpredict/body.h"
+#include "hubpredict/exitcode.h"
+#include "hubpredict/inputs.h"
+#include "hubpredict/msg.h"
+#include "hubpredict/output.h"
+#include "hubpredict/render.h"
+#include "hubpredict/request.h"
+#include "hubpredict/response.h"
+#include "hubpredict/upload.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_REDIRECTS 3
+#define ERROR_BODY_KEEP ((size_t)64 * 1024)  /* of an error body, for its message */
+#define RAW_MEM_KEEP ((size_t)1024 * 1024)   /* raw bodies beyond this spill to a file */
+
+static volatile sig_atomic_t caught_signal;
+
+static void on_signal(int sig)
+{
+	caught_signal = sig;
+}
+
+void hp_batch_install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN; /* a closed stdout is noticed as EPIPE */
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+int hp_batch_signal(void)
+{
+	return caught_signal;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+enum job_state { JOB_RUNNING, JOB_DONE };
+
+struct job {
+	struct job *next;            /* the queue, in input order */
+	enum job_state state;
+	char *file;                  /* the input as named */
+	struct hp_upload up;
+	struct hp_upload_cursor cursor;
+	CURL *easy;
+	curl_mime *mime;
+	struct hp_body body;
+	bool raw;                    /* the body is kept unparsed (raw output) */
+	bool body_configured;        /* limits chosen from the status line */
+	char errbuf[CURL_ERROR_SIZE];
+	char *url;                   /* after a same-origin redirect; NULL = the endpoint */
+	int redirects;
+	int attempts;
+	double t_start;
+	/* outcome */
+	int exit_code;
+	long http_status;
+	double elapsed_ms;
+	char message[640];
+	struct hp_response *resp;
+};
+
+struct batch {
+	const struct hp_batch_config *cfg;
+	CURLM *multi;
+	struct job *head, *tail;
+	size_t running;              /* transfers in flight */
+	size_t queued;               /* jobs in the queue (running or waiting to render) */
+	bool inputs_done;
+	bool stop_new;               /* --fail-fast, a signal or a broken output */
+	struct hp_batch_stats *stats;
+};
+
+/* ---- outcome classification --------------------------------------------- */
+
+int hp_classify_http(long status, const char *body, size_t len, char *msg, size_t msglen)
+{
+	char detail[512];
+	hp_error_message(detail, sizeof detail, body, len);
+	const char *reason = hp_http_reason(status);
+	if (detail[0])
+		snprintf(msg, msglen, "%ld%s%s: %s", status, *reason ? " " : "", reason, detail);
+	else
+		snprintf(msg, msglen, "%ld%s%s", status, *reason ? " " : "", reason);
+	return hp_exit_from_http(status);
+}
+
+bool hp_same_origin(const char *a, const char *b)
+{
+	CURLU *ua = curl_url(), *ub = curl_url();
+	bool same = false;
+	if (ua && ub && curl_url_set(ua, CURLUPART_URL, a, 0) == CURLUE_OK &&
+	    curl_url_set(ub, CURLUPART_URL, b, 0) == CURLUE_OK) {
+		static const CURLUPart parts[] = { CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT };
+		same = true;
+		for (size_t i = 0; i < 3 && same; i++) {
+			char *pa = NULL, *pb = NULL;
+			unsigned flags = parts[i] == CURLUPART_PORT ? CURLU_DEFAULT_PORT : 0;
+			if (curl_url_get(ua, parts[i], &pa, flags) != CURLUE_OK ||
+			    curl_url_get(ub, parts[i], &pb, flags) != CURLUE_OK || strcasecmp(pa, pb) != 0)
+				same = false;
+			curl_free(pa);
+			curl_free(pb);
+		}
+	}
+	curl_url_cleanup(ua);
+	curl_url_cleanup(ub);
+	return same;
+}
+
+/* ---- libcurl callbacks ---------------------------------------------------- */
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct job *j = arg;
+	size_t len = size * n;
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		j->body_configured = false; /* a new response (after 100 Continue or a redirect) */
+	return len;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg);
+
+/* ---- jobs ------------------------------------------------------------------ */
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	free(j->file);
+	hp_upload_close(&j->up);
+	curl_mime_free(j->mime);
+	if (j->easy)
+		curl_easy_cleanup(j->easy);
+	hp_body_free(&j->body);
+	free(j->url);
+	hp_response_free(j->resp);
+	free(j);
+}
+
+static void job_done(struct job *j, int code)
+{
+	j->state = JOB_DONE;
+	j->exit_code = code;
+	if (j->t_start > 0)
+		j->elapsed_ms = now_ms() - j->t_start;
+	if (j->easy) {
+		curl_easy_cleanup(j->easy);
+		j->easy = NULL;
+	}
+	curl_mime_free(j->mime);
+	j->mime = NULL;
+	hp_upload_close(&j->up);
+}
+
+/* Configure and add one attempt to the multi handle. */
+static int attempt_start(struct batch *b, struct job *j)
+{
+	const struct hp_request_ctx *req = b->cfg->req;
+	const char *url = j->url ? j->url : req->ep->url;
+	j->easy = curl_easy_init();
+	if (!j->easy) {
+		snprintf(j->message, sizeof j->message, "out of memory");
+		return -1;
+	}
+	j->errbuf[0] = '\0';
+	j->mime = hp_request_setup(j->easy, req, &j->up, &j->cursor, url, j->errbuf);
+	if (!j->mime) {
+		snprintf(j->message, sizeof j->message, "out of memory");
+		return -1;
+	}
+	hp_body_reset(&j->body);
+	j->body_configured = false;
+	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
+	j->attempts++;
+	hp_msg_verbose(1, "%s: attempt %d: POST %s", j->file, j->attempts, url);
+	if (curl_multi_add_handle(b->multi, j->easy) != CURLM_OK) {
+		snprintf(j->message, sizeof j->message, "cannot start the transfer");
+		return -1;
+	}
+	b->running++;
+	return 0;
+}
+
+/* Take the next input and start it (or finish it at once when it is bad). */
+static void start_next(struct batch *b)
+{
+	struct hp_input in;
+	if (!hp_inputs_next(b->cfg->inputs, &in)) {
+		b->inputs_done = true;
+		return;
+	}
+	struct job *j = calloc(1, sizeof *j);
+	if (!j) {
+		hp_input_clear(&in);
+		b->inputs_done = true;
+		return;
+	}
+	j->up = (struct hp_upload)HP_UPLOAD_INIT;
+	j->raw = b->cfg->raw;
+	j->file = in.path;
+	in.path = NULL;
+	j->state = JOB_RUNNING;
+	if (b->tail)
+		b->tail->next = j;
+	else
+		b->head = j;
+	b->tail = j;
+	b->queued++;
+	if (!j->file) {
+		snprintf(j->message, sizeof j->message, "out of memory");
+		job_done(j, HP_EXIT_INPUT);
+	} else if (in.error) {
+		char q[512];
+		snprintf(j->message, sizeof j->message, "%s: %s", hp_msg_quote(q, sizeof q, j->file), in.error);
+		job_done(j, HP_EXIT_INPUT);
+	} else {
+		int rc = hp_upload_open(&j->up, j->file, j->message, sizeof j->message);
+		if (rc) {
+			job_done(j, rc);
+		} else {
+			j->t_start = now_ms();
+			if (attempt_start(b, j) < 0)
+				job_done(j, HP_EXIT_NETWORK);
+		}
+	}
+	hp_input_clear(&in);
+}
+
+/* A transfer ended: decide what it means. */
+static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
+{
+	long status = 0;
+	char *redirect = NULL;
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+	j->http_status = status;
+	curl_multi_remove_handle(b->multi, j->easy);
+	b->running--;
+	double ms = now_ms() - j->t_start;
+
+	if (rc != CURLE_OK) {
+		if (j->body.too_big) {
+			snprintf(j->message, sizeof j->message, "bad response: larger than %zu MiB",
+			         HP_BODY_MAX / (1024 * 1024));
+			job_done(j, HP_EXIT_BAD_RESPONSE);
+		} else {
+			const char *why = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
+			if (j->body.error)
+				why = strerror(j->body.error);
+			snprintf(j->message, sizeof j->message, "network error: %s", why);
+			job_done(j, HP_EXIT_NETWORK);
+		}
+		hp_msg_verbose(1, "%s: attempt %d failed after %.0f ms: %s", j->file, j->attempts, ms, j->message);
+		return;
+	}
+	hp_msg_verbose(1, "%s: attempt %d: %ld %s in %.0f ms, %zu bytes", j->file, j->attempts, status,
+	               hp_http_reason(status), ms, j->body.total);
+
+	if (status >= 300 && status < 400) {
+		curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &redirect);
+		const char *from = j->url ? j->url : b->cfg->req->ep->url;
+		if (redirect && hp_same_origin(from, redirect) && j->redirects < MAX_REDIRECTS) {
+			char *next = strdup(redirect);
+			if (next) {
+				free(j->url);
+				j->url = next;
+				j->redirects++;
+				curl_easy_cleanup(j->easy);
+				j->easy = NULL;
+				curl_mime_free(j->mime);
+				j->mime = NULL;
+				j->attempts--; /* a redirect is part of the same attempt */
+				if (attempt_start(b, j) == 0)
+					return;
+				job_done(j, HP_EXIT_NETWORK);
+				return;
+			}
+		}
+		char q[512];
+		if (!redirect)
+			snprintf(j->message, sizeof j->message, "%ld %s without a Location", status, hp_http_reason(status));
+		else if (j->redirects >= MAX_REDIRECTS && hp_same_origin(from, redirect))
+			snprintf(j->message, sizeof j->message, "more than %d redirects", MAX_REDIRECTS);
+		else
+			snprintf(j->message, sizeof j->message,
+			         "%ld redirect to another host refused (the key would go with it): %s", status,
+			         hp_msg_quote(q, sizeof q, redirect));
+		job_done(j, HP_EXIT_BAD_RESPONSE);
+		return;
+	}
+	if (status < 200 || status >= 300) {
+		int code = hp_classify_http(status, j->body.data, j->body.len, j->message, sizeof j->message);
+		job_done(j, code);
+		return;
+	}
+	if (!b->cfg->raw) {
+		char why[400];
+		if (hp_response_decode(&j->resp, j->body.data, j->body.len, why, sizeof why) < 0) {
+			snprintf(j->message, sizeof j->message, "bad response: %s", why);
+			job_done(j, HP_EXIT_BAD_RESPONSE);
+			return;
+		}
+	}
+	job_done(j, HP_EXIT_OK);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct job *j = arg;
+	size_t len = size * n;
+	/* The limits depend on the status: a success is kept whole (raw: spilled
+	 * to a file beyond 1 MiB; parsed: refused over 512 MiB), an error only its
+	 * first 64 KiB, for its message. */
+	if (!j->body_configured) {
+		long status = 0;
+		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+		hp_body_free(&j->body);
+		if (status < 200 || status >= 300)
+			hp_body_init(&j->body, ERROR_BODY_KEEP, 0, false);
+		else if (j->raw)
+			hp_body_init(&j->body, RAW_MEM_KEEP, 0, true);
+		else
+			hp_body_init(&j->body, HP_BODY_MAX, HP_BODY_MAX, false);
+		j->body_configured = true;
+		/* A declared length over the limit is refused before any of it is read. */
+		curl_off_t cl = -1;
+		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+		if (j->body.max_total && cl > (curl_off_t)j->body.max_total) {
+			j->body.too_big = true;
+			return 0;
+		}
+	}
+	if (hp_body_append(&j->body, p, len) < 0)
+		return 0; /* aborts the transfer: too big, or the spill file failed */
+	return len;
+}
+
+/* ---- rendering in order ---------------------------------------------------- */
+
+static void render_job(struct batch *b, struct job *j)
+{
+	struct hp_item it = {
+		.file = j->file,
+		.exit_code = j->exit_code,
+		.http_status = j->http_status,
+		.attempts = j->attempts,
+		.elapsed_ms = j->elapsed_ms,
+		.response = j->resp,
+		.body = j->exit_code == 0 ? &j->body : NULL,
+		.message = j->message,
+	};
+	if (j->exit_code != 0) {
+		char q[512];
+		/* input errors already name the file in their message */
+		if (j->exit_code == HP_EXIT_INPUT)
+			hp_msg_error("%s", j->message);
+		else
+			hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, j->file), j->message);
+		b->stats->failed++;
+		if (b->stats->exit_code == 0 || b->stats->exit_code == HP_EXIT_EXPECT)
+			b->stats->exit_code = j->exit_code;
+		if (b->cfg->fail_fast)
+			b->stop_new = true;
+	}
+	hp_renderer_item(b->cfg->renderer, &it);
+	b->stats->done++;
+	if (b->cfg->out->broken_pipe) {
+		b->stats->broken_pipe = true;
+		b->stop_new = true;
+	} else if (!hp_output_ok(b->cfg->out)) {
+		b->stop_new = true;
+	}
+}
+
+/* Render every finished job at the head of the queue. With `all`, also those
+ * behind unfinished ones (after an interruption), dropping the unfinished. */
+static void flush_done(struct batch *b, bool all)
+{
+	struct job **pp = &b->head;
+	while (*pp) {
+		struct job *j = *pp;
+		if (j->state != JOB_DONE) {
+			if (!all)
+				break;
+			pp = &j->next;
+			continue;
+		}
+		if (!b->stats->broken_pipe)
+			render_job(b, j);
+		*pp = j->next;
+		if (b->tail == j)
+			b->tail = NULL;
+		b->queued--;
+		job_free(j);
+	}
+	/* rebuild tail */
+	b->tail = NULL;
+	for (struct job *j = b->head; j; j = j->next)
+		b->tail = j;
+}
+
+static void abort_running(struct batch *b)
+{
+	for (struct job *j = b->head; j; j = j->next) {
+		if (j->state == JOB_RUNNING && j->easy) {
+			curl_multi_remove_handle(b->multi, j->easy);
+			b->running--;
+			curl_easy_cleanup(j->easy);
+			j->easy = NULL;
+		}
+	}
+}
+
+int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats)
+{
+	struct batch b = { .cfg = cfg, .stats = stats };
+	memset(stats, 0, sizeof *stats);
+	b.multi = curl_multi_init();
+	if (!b.multi) {
+		hp_msg_error("cannot start libcurl");
+		stats->exit_code = HP_EXIT_NETWORK;
+		return stats->exit_code;
+	}
+	size_t jobs = cfg->jobs > 0 ? (size_t)cfg->jobs : 1;
+	/* finished answers waiting for a slow earlier one: bounded, so memory is */
+	size_t window = jobs * 4;
+	curl_multi_setopt(b.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)jobs);
+
+	for (;;) {
+		if (stats->broken_pipe) {
+			abort_running(&b);
+			break;
+		}
+		if (caught_signal) {
+			b.stop_new = true;
+			abort_running(&b);
+			flush_done(&b, true);
+			break;
+		}
+		while (!b.stop_new && !b.inputs_done && b.running < jobs && b.queued < window)
+			start_next(&b);
+		flush_done(&b, false);
+		if (!b.head && (b.inputs_done || b.stop_new))
+			break;
+		if (b.stop_new && b.running == 0) {
+			/* inputs not started are skipped; finished ones are written */
+			flush_done(&b, true);
+			if (!b.head)
+				break;
+		}
+		int still = 0;
+		curl_multi_perform(b.multi, &still);
+		CURLMsg *m;
+		int left;
+		bool progressed = false;
+		while ((m = curl_multi_info_read(b.multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			struct job *j = NULL;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+			attempt_finished(&b, j, m->data.result);
+			progressed = true;
+		}
+		if (!progressed && b.running > 0)
+			curl_multi_poll(b.multi, NULL, 0, 100, NULL);
+	}
+	abort_running(&b);
+	for (struct job *j = b.head, *next; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	curl_multi_cleanup(b.multi);
+	if (caught_signal == SIGINT)
+		stats->exit_code = HP_EXIT_SIGINT;
+	else if (caught_signal == SIGTERM)
+		stats->exit_code = HP_EXIT_SIGTERM;
+	return stats->exit_code;
+}

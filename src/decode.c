@@ -1,0 +1,506 @@
+/* decode.c - the response document (API.md) into struct hp_response.
+ *
+ * Strict about the documented members (types, required coordinates), silent
+ * about everything else: unknown members are ignored wherever they appear.
+ */
+#include "hubpredict/response.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct ctx {
+	char *err;
+	size_t errlen;
+	char path[96]; /* "images[0].results[1]" */
+};
+
+static int fail(struct ctx *c, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	if (c->path[0])
+		snprintf(c->err, c->errlen, "%s %s", c->path, what);
+	else
+		snprintf(c->err, c->errlen, "%s", what);
+	return -1;
+}
+
+const char *hp_task_name(enum hp_task t)
+{
+	switch (t) {
+	case HP_TASK_CLASSIFY: return "classify";
+	case HP_TASK_DETECT: return "detect";
+	case HP_TASK_OBB: return "obb";
+	case HP_TASK_SEGMENT: return "segment";
+	case HP_TASK_POSE: return "pose";
+	case HP_TASK_SEMANTIC: return "semantic";
+	case HP_TASK_DEPTH: return "depth";
+	default: return "unknown";
+	}
+}
+
+static enum hp_task task_from_name(const char *s)
+{
+	for (int t = HP_TASK_CLASSIFY; t <= HP_TASK_DEPTH; t++)
+		if (strcmp(s, hp_task_name((enum hp_task)t)) == 0)
+			return (enum hp_task)t;
+	return HP_TASK_UNKNOWN;
+}
+
+/* A number member: 1 found, 0 absent, -1 wrong type (err set). */
+static int get_number(struct ctx *c, const cJSON *obj, const char *key, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v))
+		return fail(c, "has a %s that is not a number", key);
+	*out = v->valuedouble;
+	return 1;
+}
+
+static int get_integer(struct ctx *c, const cJSON *obj, const char *key, long *out)
+{
+	double d = 0;
+	int r = get_number(c, obj, key, &d);
+	if (r <= 0)
+		return r;
+	if (!(d >= -9.2e18 && d <= 9.2e18) || d != floor(d))
+		return fail(c, "has a %s that is not a whole number", key);
+	*out = (long)d;
+	return 1;
+}
+
+static int get_numbers(struct ctx *c, const cJSON *arr, const char *what, double **out, size_t *n)
+{
+	if (!cJSON_IsArray(arr))
+		return fail(c, "has a %s that is not an array", what);
+	size_t len = (size_t)cJSON_GetArraySize(arr);
+	double *v = len ? calloc(len, sizeof *v) : NULL;
+	if (len && !v)
+		return fail(c, "is too large (out of memory)");
+	size_t i = 0;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, arr) {
+		if (!cJSON_IsNumber(e)) {
+			free(v);
+			return fail(c, "has a %s with an element that is not a number", what);
+		}
+		v[i++] = e->valuedouble;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+/* segments {x: [...], y: [...]} or keypoints {x, y, visible?} */
+static int get_points(struct ctx *c, const cJSON *obj, const char *key, bool with_visible,
+                      struct hp_points *p)
+{
+	char what[48];
+	size_t nx = 0, ny = 0, nv = 0;
+	if (!cJSON_IsObject(obj))
+		return fail(c, "has a %s that is not an object", key);
+	snprintf(what, sizeof what, "%s.x", key);
+	if (get_numbers(c, cJSON_GetObjectItemCaseSensitive(obj, "x"), what, &p->x, &nx) < 0)
+		return -1;
+	snprintf(what, sizeof what, "%s.y", key);
+	if (get_numbers(c, cJSON_GetObjectItemCaseSensitive(obj, "y"), what, &p->y, &ny) < 0)
+		return -1;
+	if (nx != ny)
+		return fail(c, "has %s.x and %s.y of different lengths", key, key);
+	p->n = nx;
+	const cJSON *vis = with_visible ? cJSON_GetObjectItemCaseSensitive(obj, "visible") : NULL;
+	if (vis && !cJSON_IsNull(vis)) {
+		snprintf(what, sizeof what, "%s.visible", key);
+		if (get_numbers(c, vis, what, &p->visible, &nv) < 0)
+			return -1;
+		if (nv != nx)
+			return fail(c, "has %s.visible of another length than %s.x", key, key);
+	}
+	return 0;
+}
+
+static int decode_box(struct ctx *c, const cJSON *box, struct hp_result *r)
+{
+	static const char *const keys[8] = { "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4" };
+	int have[8];
+	int corners = 0;
+	if (!cJSON_IsObject(box))
+		return fail(c, "has a box that is not an object");
+	for (int i = 0; i < 8; i++) {
+		have[i] = get_number(c, box, keys[i], &r->box[i]);
+		if (have[i] < 0)
+			return -1;
+		if (i < 4 && !have[i])
+			return fail(c, "has a box without %s", keys[i]);
+		if (i >= 4)
+			corners += have[i];
+	}
+	/* x3..y4 all present (an oriented box) or none of them (an axis-aligned box) */
+	for (int i = 4; corners > 0 && i < 8; i++)
+		if (!have[i])
+			return fail(c, "has an oriented box without %s", keys[i]);
+	r->n_box = corners ? 8 : 4;
+	return 0;
+}
+
+static int decode_result(struct ctx *c, const cJSON *o, struct hp_result *r, enum hp_task *task)
+{
+	if (!cJSON_IsObject(o))
+		return fail(c, "is not an object");
+	if (get_integer(c, o, "class", &r->cls) < 0)
+		return -1;
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
+	if (name && !cJSON_IsString(name))
+		return fail(c, "has a name that is not a string");
+	if (!cJSON_GetObjectItemCaseSensitive(o, "class") && !name)
+		return fail(c, "has neither class nor name");
+	const char *nm = name ? name->valuestring : "";
+	r->name_len = strlen(nm);
+	r->name = malloc(r->name_len + 1);
+	if (!r->name)
+		return fail(c, "is too large (out of memory)");
+	memcpy(r->name, nm, r->name_len + 1);
+
+	int has_conf = get_number(c, o, "confidence", &r->confidence);
+	int has_ratio = get_number(c, o, "pixel_ratio", &r->pixel_ratio);
+	if (has_conf < 0 || has_ratio < 0)
+		return -1;
+	if (get_integer(c, o, "track_id", &r->track_id) < 0)
+		return -1;
+	r->has_track_id = cJSON_GetObjectItemCaseSensitive(o, "track_id") != NULL;
+
+	const cJSON *box = cJSON_GetObjectItemCaseSensitive(o, "box");
+	const cJSON *seg = cJSON_GetObjectItemCaseSensitive(o, "segments");
+	const cJSON *kpt = cJSON_GetObjectItemCaseSensitive(o, "keypoints");
+	if (box && decode_box(c, box, r) < 0)
+		return -1;
+	if (seg && get_points(c, seg, "segments", false, &r->segment) < 0)
+		return -1;
+	if (kpt && get_points(c, kpt, "keypoints", true, &r->keypoints) < 0)
+		return -1;
+
+	enum hp_task t;
+	if (has_ratio && !box)
+		t = HP_TASK_SEMANTIC;
+	else if (kpt)
+		t = HP_TASK_POSE;
+	else if (seg)
+		t = HP_TASK_SEGMENT;
+	else if (r->n_box == 8)
+		t = HP_TASK_OBB;
+	else if (box)
+		t = HP_TASK_DETECT;
+	else
+		t = HP_TASK_CLASSIFY;
+	if (t != HP_TASK_SEMANTIC && !has_conf)
+		return fail(c, "has no confidence");
+	if ((t == HP_TASK_SEGMENT || t == HP_TASK_POSE) && !box)
+		return fail(c, "has no box");
+	/* The response's task is the most specific one seen; every result must fit it. */
+	if (*task == HP_TASK_UNKNOWN) {
+		*task = t;
+	} else if (*task != t) {
+		bool det_family_a = *task == HP_TASK_DETECT || *task == HP_TASK_SEGMENT || *task == HP_TASK_POSE;
+		bool det_family_b = t == HP_TASK_DETECT || t == HP_TASK_SEGMENT || t == HP_TASK_POSE;
+		if (!(det_family_a && det_family_b))
+			return fail(c, "is a %s result among %s results", hp_task_name(t), hp_task_name(*task));
+		if (*task == HP_TASK_DETECT)
+			*task = t; /* a polygon or keypoints may be missing on some results */
+		else if (t != HP_TASK_DETECT)
+			return fail(c, "is a %s result among %s results", hp_task_name(t), hp_task_name(*task));
+	}
+	return 0;
+}
+
+static int decode_depth(struct ctx *c, const cJSON *d, struct hp_depth *dp)
+{
+	if (!cJSON_IsObject(d))
+		return fail(c, "has a depth that is not an object");
+	const cJSON *shape = cJSON_GetObjectItemCaseSensitive(d, "shape");
+	if (shape) {
+		if (!cJSON_IsArray(shape) || cJSON_GetArraySize(shape) != 2 ||
+		    !cJSON_IsNumber(cJSON_GetArrayItem(shape, 0)) || !cJSON_IsNumber(cJSON_GetArrayItem(shape, 1)))
+			return fail(c, "has a depth.shape that is not [height, width]");
+		dp->height = (long)cJSON_GetArrayItem(shape, 0)->valuedouble;
+		dp->width = (long)cJSON_GetArrayItem(shape, 1)->valuedouble;
+	}
+	if (get_number(c, d, "min", &dp->min) < 0 || get_number(c, d, "max", &dp->max) < 0 ||
+	    get_integer(c, d, "bits", &dp->bits) < 0)
+		return -1;
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(d, "data");
+	if (data && !cJSON_IsString(data))
+		return fail(c, "has a depth.data that is not a string");
+	dp->present = true;
+	return 0;
+}
+
+static int decode_image(struct ctx *c, const cJSON *o, struct hp_image *im, enum hp_task *task)
+{
+	if (!cJSON_IsObject(o))
+		return fail(c, "is not an object");
+	const cJSON *results = cJSON_GetObjectItemCaseSensitive(o, "results");
+	if (!results)
+		return fail(c, "has no results");
+	if (!cJSON_IsArray(results))
+		return fail(c, "has results that are not an array");
+	const cJSON *shape = cJSON_GetObjectItemCaseSensitive(o, "shape");
+	if (shape) {
+		const cJSON *h = cJSON_GetArrayItem(shape, 0), *w = cJSON_GetArrayItem(shape, 1);
+		if (!cJSON_IsArray(shape) || cJSON_GetArraySize(shape) < 2 || !cJSON_IsNumber(h) ||
+		    !cJSON_IsNumber(w) || h->valuedouble < 0 || w->valuedouble < 0 ||
+		    h->valuedouble > 1e9 || w->valuedouble > 1e9)
+			return fail(c, "has a shape that is not [height, width]");
+		im->has_shape = true;
+		im->height = (long)h->valuedouble;
+		im->width = (long)w->valuedouble;
+	}
+	const cJSON *speed = cJSON_GetObjectItemCaseSensitive(o, "speed");
+	if (speed && !cJSON_IsNull(speed)) {
+		if (!cJSON_IsObject(speed))
+			return fail(c, "has a speed that is not an object");
+		if (get_number(c, speed, "preprocess", &im->preprocess_ms) < 0 ||
+		    get_number(c, speed, "inference", &im->inference_ms) < 0 ||
+		    get_number(c, speed, "postprocess", &im->postprocess_ms) < 0)
+			return -1;
+		im->has_speed = cJSON_GetObjectItemCaseSensitive(speed, "inference") != NULL;
+	}
+	const cJSON *depth = cJSON_GetObjectItemCaseSensitive(o, "depth");
+	if (depth && !cJSON_IsNull(depth)) {
+		if (decode_depth(c, depth, &im->depth) < 0)
+			return -1;
+	}
+
+	size_t n = (size_t)cJSON_GetArraySize(results);
+	if (n) {
+		im->results = calloc(n, sizeof *im->results);
+		if (!im->results)
+			return fail(c, "is too large (out of memory)");
+	}
+	size_t plen = strlen(c->path);
+	const cJSON *r;
+	cJSON_ArrayForEach(r, results) {
+		snprintf(c->path + plen, sizeof c->path - plen, ".results[%zu]", im->n_results);
+		struct hp_result *res = &im->results[im->n_results++];
+		if (decode_result(c, r, res, task) < 0)
+			return -1;
+	}
+	c->path[plen] = '\0';
+	return 0;
+}
+
+int hp_response_decode(struct hp_response **out, const char *body, size_t len, char *err, size_t errlen)
+{
+	struct ctx c = { .err = err, .errlen = errlen };
+	struct hp_response *resp = NULL;
+	const char *end = NULL;
+	int rc = -1;
+	*out = NULL;
+	err[0] = '\0';
+
+	cJSON *doc = cJSON_ParseWithLengthOpts(body, len, &end, false);
+	if (!doc) {
+		size_t at = end && end >= body ? (size_t)(end - body) : 0;
+		snprintf(err, errlen, "not JSON (at byte %zu of %zu)", at, len);
+		goto done;
+	}
+	for (const char *p = end; p && p < body + len; p++) {
+		if (!isspace((unsigned char)*p)) {
+			snprintf(err, errlen, "not JSON (unexpected data after the document at byte %zu)",
+			         (size_t)(p - body));
+			goto done;
+		}
+	}
+	if (!cJSON_IsObject(doc)) {
+		fail(&c, "not a JSON object");
+		goto done;
+	}
+	const cJSON *images = cJSON_GetObjectItemCaseSensitive(doc, "images");
+	if (!images) {
+		fail(&c, "no images member");
+		goto done;
+	}
+	if (!cJSON_IsArray(images)) {
+		fail(&c, "images is not an array");
+		goto done;
+	}
+	resp = calloc(1, sizeof *resp);
+	size_t n = (size_t)cJSON_GetArraySize(images);
+	if (!resp || (n && !(resp->images = calloc(n, sizeof *resp->images)))) {
+		fail(&c, "response too large (out of memory)");
+		goto done;
+	}
+	enum hp_task task = HP_TASK_UNKNOWN;
+	bool any_depth = false;
+	const cJSON *im;
+	cJSON_ArrayForEach(im, images) {
+		snprintf(c.path, sizeof c.path, "images[%zu]", resp->n_images);
+		struct hp_image *img = &resp->images[resp->n_images++];
+		if (decode_image(&c, im, img, &task) < 0)
+			goto done;
+		any_depth |= img->depth.present;
+	}
+	c.path[0] = '\0';
+	if (any_depth && task == HP_TASK_UNKNOWN)
+		task = HP_TASK_DEPTH;
+	if (task == HP_TASK_UNKNOWN) {
+		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "metadata");
+		const cJSON *mt = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "task") : NULL;
+		if (cJSON_IsString(mt))
+			task = task_from_name(mt->valuestring);
+	}
+	resp->task = task;
+	*out = resp;
+	resp = NULL;
+	rc = 0;
+done:
+	cJSON_Delete(doc);
+	hp_response_free(resp);
+	return rc;
+}
+
+static void points_free(struct hp_points *p)
+{
+	free(p->x);
+	free(p->y);
+	free(p->visible);
+}
+
+void hp_response_free(struct hp_response *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_images; i++) {
+		struct hp_image *im = &r->images[i];
+		for (size_t j = 0; j < im->n_results; j++) {
+			free(im->results[j].name);
+			points_free(&im->results[j].segment);
+			points_free(&im->results[j].keypoints);
+		}
+		free(im->results);
+	}
+	free(r->images);
+	free(r);
+}
+
+size_t hp_response_count(const struct hp_response *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; r && i < r->n_images; i++)
+		n += r->images[i].n_results;
+	return n;
+}
+
+size_t hp_visible_keypoints(const struct hp_points *k)
+{
+	if (!k->visible)
+		return k->n;
+	size_t n = 0;
+	for (size_t i = 0; i < k->n; i++)
+		n += k->visible[i] >= 0.5;
+	return n;
+}
+
+/* ---- error bodies ------------------------------------------------------ */
+
+static const char *string_member(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return (cJSON_IsString(v) && v->valuestring[0]) ? v->valuestring : NULL;
+}
+
+/* Fold white space, drop control characters and (for HTML) tags, cut at max. */
+static void excerpt(char *dst, size_t dstlen, const char *s, size_t n, bool html)
+{
+	size_t o = 0;
+	bool space = false, in_tag = false;
+	size_t max = dstlen > 124 ? 120 : dstlen - 4;
+	for (size_t i = 0; i < n && o < max; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (html && ch == '<') {
+			in_tag = true;
+			space = o > 0;
+			continue;
+		}
+		if (in_tag) {
+			if (ch == '>')
+				in_tag = false;
+			continue;
+		}
+		if (ch < 0x20 || ch == 0x7F || ch == ' ') {
+			space = o > 0;
+			continue;
+		}
+		if (space) {
+			dst[o++] = ' ';
+			space = false;
+			if (o >= max)
+				break;
+		}
+		dst[o++] = (char)ch;
+	}
+	/* do not end in the middle of a UTF-8 sequence */
+	while (o > 0 && ((unsigned char)dst[o - 1] & 0xC0) == 0x80)
+		o--;
+	if (o > 0 && ((unsigned char)dst[o - 1] & 0xC0) == 0xC0)
+		o--;
+	dst[o] = '\0';
+	if (o >= max && o + 3 < dstlen)
+		strcat(dst, "...");
+}
+
+void hp_error_message(char *dst, size_t dstlen, const char *body, size_t len)
+{
+	if (dstlen == 0)
+		return;
+	dst[0] = '\0';
+	if (!body || len == 0)
+		return;
+	cJSON *doc = cJSON_ParseWithLength(body, len);
+	const char *msg = NULL;
+	if (cJSON_IsObject(doc)) {
+		const cJSON *details = cJSON_GetObjectItemCaseSensitive(doc, "details");
+		const cJSON *error = cJSON_GetObjectItemCaseSensitive(doc, "error");
+		const cJSON *detail = cJSON_GetObjectItemCaseSensitive(doc, "detail");
+		msg = string_member(doc, "message");
+		if (!msg)
+			msg = string_member(doc, "error");
+		if (!msg)
+			msg = string_member(doc, "detail");
+		if (!msg && cJSON_IsObject(details))
+			msg = string_member(details, "message");
+		if (!msg && cJSON_IsObject(error))
+			msg = string_member(error, "message");
+		if (!msg && cJSON_IsArray(detail) && cJSON_IsObject(cJSON_GetArrayItem(detail, 0)))
+			msg = string_member(cJSON_GetArrayItem(detail, 0), "msg");
+	}
+	if (msg) {
+		excerpt(dst, dstlen, msg, strlen(msg), false);
+	} else {
+		/* An HTML page: its <title> says it best. */
+		const char *t = NULL;
+		for (size_t i = 0; i + 7 <= len && !t; i++)
+			if (strncasecmp(body + i, "<title>", 7) == 0)
+				t = body + i + 7;
+		bool html = t != NULL || (len > 0 && body[0] == '<');
+		if (t) {
+			const char *e = t;
+			while (e < body + len && *e != '<')
+				e++;
+			excerpt(dst, dstlen, t, (size_t)(e - t), false);
+		}
+		if (!dst[0])
+			excerpt(dst, dstlen, body, len, html);
+	}
+	cJSON_Delete(doc);
+}

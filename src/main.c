@@ -1,0 +1,166 @@
+/* main.c - hubpredict's command line: parse, resolve, run, write. Each step
+ * lives in its own module; this file only wires them and picks the exit. */
+#define _POSIX_C_SOURCE 200809L
+#include "hubpredict/batch.h"
+#include "hubpredict/endpoint.h"
+#include "hubpredict/exitcode.h"
+#include "hubpredict/inputs.h"
+#include "hubpredict/msg.h"
+#include "hubpredict/options.h"
+#include "hubpredict/output.h"
+#include "hubpredict/render.h"
+#include "hubpredict/request.h"
+#include "hubpredict/upload.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int usage_error(const char *msg)
+{
+	hp_msg_error("%s", msg);
+	fputs("try 'hubpredict --help'\n", stderr);
+	return HP_EXIT_USAGE;
+}
+
+/* --dry-run: check each input as a real run would, print its curl command. */
+static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs)
+{
+	int status = HP_EXIT_OK;
+	struct hp_input in;
+	char err[640], q[512];
+	while (hp_inputs_next(inputs, &in)) {
+		int rc = 0;
+		if (in.error) {
+			hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, in.path), in.error);
+			rc = HP_EXIT_INPUT;
+		} else if (strcmp(in.path, "-") != 0) {
+			struct hp_upload up;
+			rc = hp_upload_open(&up, in.path, err, sizeof err);
+			if (rc)
+				hp_msg_error("%s", err);
+			hp_upload_close(&up);
+		}
+		if (!rc) {
+			char *cmd = hp_request_curl_command(req, in.path);
+			if (cmd)
+				printf("%s\n", cmd);
+			free(cmd);
+		} else if (!status) {
+			status = rc;
+		}
+		hp_input_clear(&in);
+	}
+	if (fflush(stdout) != 0)
+		status = HP_EXIT_OUTPUT;
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct hp_options o = HP_OPTIONS_INIT;
+	struct hp_endpoint ep = { 0 };
+	struct hp_request_ctx req = { 0 };
+	struct hp_output out = { 0 };
+	struct hp_renderer *renderer = NULL;
+	struct hp_inputs *inputs = NULL;
+	bool curl_ready = false;
+	char err[640];
+	int status;
+
+	switch (hp_options_parse(&o, argc, argv, err, sizeof err)) {
+	case HP_PARSE_HELP:
+		return fflush(stdout) == 0 ? HP_EXIT_OK : HP_EXIT_OUTPUT;
+	case HP_PARSE_VERSION:
+		hp_print_version();
+		return fflush(stdout) == 0 ? HP_EXIT_OK : HP_EXIT_OUTPUT;
+	case HP_PARSE_ERROR:
+		return usage_error(err);
+	case HP_PARSE_RUN:
+		break;
+	}
+	hp_msg_set_secret(o.api_key);
+	hp_msg_set_quiet(o.quiet);
+	hp_msg_set_verbose(o.verbose);
+
+	if (hp_endpoint_resolve(&ep, &o, err, sizeof err) < 0) {
+		status = usage_error(err);
+		goto done;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		hp_msg_error("cannot initialise libcurl");
+		status = HP_EXIT_NETWORK;
+		goto done;
+	}
+	curl_ready = true;
+	if (hp_request_ctx_init(&req, &o, &ep, o.api_key) < 0 || !(inputs = hp_inputs_new(o.inputs, o.n_inputs))) {
+		hp_msg_error("out of memory");
+		status = HP_EXIT_NETWORK;
+		goto done;
+	}
+	if (o.dry_run) {
+		status = dry_run(&req, inputs);
+		goto done;
+	}
+	if (o.insecure)
+		hp_msg_warn("--insecure: TLS certificates are not verified");
+	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(ep.flavour), ep.url);
+
+	if (hp_output_open(&out, o.output, err, sizeof err) < 0) {
+		hp_msg_error("%s", err);
+		status = HP_EXIT_OUTPUT;
+		goto done;
+	}
+	const char *no_color = getenv("NO_COLOR");
+	struct hp_render_opts ro = {
+		.format = o.format,
+		.color = o.format == HP_FORMAT_TABLE && out.is_tty && !(no_color && *no_color),
+		.normalized = o.normalize,
+		.several = hp_inputs_several(inputs),
+	};
+	renderer = hp_renderer_new(&ro, &out);
+	if (!renderer) {
+		hp_msg_error("out of memory");
+		status = HP_EXIT_NETWORK;
+		hp_output_abort(&out);
+		goto done;
+	}
+	hp_batch_install_signals();
+	struct hp_batch_config cfg = {
+		.req = &req,
+		.inputs = inputs,
+		.renderer = renderer,
+		.out = &out,
+		.jobs = o.jobs,
+		.fail_fast = o.fail_fast,
+		.raw = o.format == HP_FORMAT_RAW,
+	};
+	struct hp_batch_stats stats;
+	hp_renderer_begin(renderer);
+	status = hp_batch_run(&cfg, &stats);
+	if (stats.broken_pipe) {
+		/* The reader went away: stop quietly, as a Unix filter does. */
+		status = 128 + 13;
+		goto done;
+	}
+	hp_renderer_end(renderer);
+	if (hp_output_commit(&out, err, sizeof err) < 0) {
+		if (!out.broken_pipe) {
+			hp_msg_error("%s", err);
+			if (status != HP_EXIT_SIGINT && status != HP_EXIT_SIGTERM)
+				status = HP_EXIT_OUTPUT;
+		} else {
+			status = 128 + 13;
+		}
+	}
+done:
+	hp_renderer_free(renderer);
+	hp_inputs_free(inputs);
+	hp_request_ctx_free(&req);
+	hp_endpoint_free(&ep);
+	hp_options_free(&o);
+	if (curl_ready)
+		curl_global_cleanup();
+	return status;
+}

@@ -1,0 +1,383 @@
+/* options.c - argv into struct hp_options. One table drives getopt_long,
+ * --help and the list of long options the docs test checks. */
+#define _POSIX_C_SOURCE 200809L
+#include "hubpredict/options.h"
+#include "hubpredict/msg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum {
+	OPT_API_KEY_FILE = 256, OPT_API, OPT_NORMALIZE, OPT_DECIMALS, OPT_RETRIES,
+	OPT_RETRY_MAX_TIME, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_CACERT, OPT_INSECURE,
+	OPT_FAIL_FAST, OPT_DRY_RUN
+};
+
+struct opt_def {
+	const char *name;   /* long name */
+	int id;             /* short option character, or OPT_* */
+	int has_arg;
+	const char *arg;    /* argument name in --help */
+	const char *help;
+};
+
+/* The single source of truth for the command line. Keep in the order of
+ * --help (and of the man page's OPTIONS section). */
+static const struct opt_def opt_table[] = {
+	{ "model", 'm', required_argument, "ID", "model ID, pasted model URL, or owner/project/model (env HUBPREDICT_MODEL)" },
+	{ "api-key", 'k', required_argument, "KEY", "API key (safer: --api-key-file or env ULTRALYTICS_API_KEY)" },
+	{ "api-key-file", OPT_API_KEY_FILE, required_argument, "FILE", "read the key from the first line of FILE ('-' = stdin)" },
+	{ "url", 'u', required_argument, "URL", "full endpoint URL, e.g. a dedicated endpoint (env HUBPREDICT_URL)" },
+	{ "api", OPT_API, required_argument, "hub|platform", "protocol flavour (default: from the key prefix and URL host)" },
+	{ "imgsz", 's', required_argument, "N", "inference image size, 32-1280 (default 640)" },
+	{ "conf", 'c', required_argument, "X", "confidence threshold, 0.01-1.0 (default 0.25)" },
+	{ "iou", 'i', required_argument, "X", "NMS IoU threshold, 0.0-0.95 (default 0.45 hub, 0.7 platform)" },
+	{ "normalize", OPT_NORMALIZE, no_argument, NULL, "Platform: coordinates as 0-1" },
+	{ "decimals", OPT_DECIMALS, required_argument, "N", "Platform: decimals in coordinates, 0-10" },
+	{ "format", 'f', required_argument, "F", "table (default), json, jsonl, csv or raw" },
+	{ "output", 'o', required_argument, "FILE", "write results to FILE atomically instead of stdout" },
+	{ "jobs", 'j', required_argument, "N", "requests in flight at once, 1-64 (default 4)" },
+	{ "retries", OPT_RETRIES, required_argument, "N", "retries of a failed attempt, 0-100 (default 3)" },
+	{ "retry-max-time", OPT_RETRY_MAX_TIME, required_argument, "SEC", "give up retrying an input after SEC seconds (default 600)" },
+	{ "connect-timeout", OPT_CONNECT_TIMEOUT, required_argument, "SEC", "connection timeout (default 10)" },
+	{ "timeout", OPT_TIMEOUT, required_argument, "SEC", "limit for a whole attempt (default none; 60 s without progress fails)" },
+	{ "cacert", OPT_CACERT, required_argument, "FILE", "CA bundle to verify the server with" },
+	{ "insecure", OPT_INSECURE, no_argument, NULL, "do not verify TLS certificates (warns on every run)" },
+	{ "fail-fast", OPT_FAIL_FAST, no_argument, NULL, "start no new input after the first failure" },
+	{ "verbose", 'v', no_argument, NULL, "request and response details on stderr (key redacted)" },
+	{ "quiet", 'q', no_argument, NULL, "no warnings; errors still go to stderr" },
+	{ "dry-run", OPT_DRY_RUN, no_argument, NULL, "check everything, print the equivalent curl command, send nothing" },
+	{ "help", 'h', no_argument, NULL, "show this help and exit" },
+	{ "version", 'V', no_argument, NULL, "show versions of hubpredict, libcurl and cJSON" },
+};
+#define N_OPTS (sizeof opt_table / sizeof opt_table[0])
+
+const char *const *hp_options_long_names(void)
+{
+	static const char *names[N_OPTS + 1];
+	for (size_t i = 0; i < N_OPTS; i++)
+		names[i] = opt_table[i].name;
+	names[N_OPTS] = NULL;
+	return names;
+}
+
+void hp_options_usage(void)
+{
+	printf("Usage: hubpredict [OPTIONS] INPUT...\n"
+	       "Send images or videos to a hosted YOLO model (Ultralytics HUB or Platform)\n"
+	       "and print what it found. INPUT is a file, '-' for stdin, or a directory.\n\n"
+	       "Options:\n");
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct opt_def *d = &opt_table[i];
+		char left[64];
+		if (d->id < 256)
+			snprintf(left, sizeof left, "-%c, --%s%s%s", d->id, d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+		if (strlen(left) > 26)
+			printf("  %s\n  %-26s  %s\n", left, "", d->help);
+		else
+			printf("  %-26s  %s\n", left, d->help);
+	}
+	printf("\nExamples:\n"
+	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
+	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
+	       "  hubpredict -u https://predict-abc123.run.app -f json photo.png\n\n"
+	       "Exit status: 0 ok, 1 expectation not met, 2 usage, 3 input, 4 auth (401/403),\n"
+	       "5 not found, 6 rate limited, 7 rejected (other 4xx), 8 server error (5xx),\n"
+	       "9 network, 10 bad response, 11 output, 130/143 interrupted.\n"
+	       "See hubpredict(1) for more.\n");
+}
+
+int hp_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int hp_parse_double(const char *s, double min, double max, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end != '\0' || !isfinite(v) || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A key travels in an HTTP header: printable ASCII without spaces only. */
+static int key_ok(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > 512)
+		return 0;
+	for (const char *p = k; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7F)
+			return 0;
+	return 1;
+}
+
+/* Read the key from FILE ("-" = stdin): exactly one non-empty line. */
+static char *read_key_file(const char *path, char *err, size_t errlen)
+{
+	char buf[1024];
+	size_t len = 0;
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(err, errlen, "--api-key-file: cannot open '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fd != STDIN_FILENO && fstat(fd, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "--api-key-file: '%s' is not a regular file", path);
+			close(fd);
+			return NULL;
+		}
+		if (st.st_mode & 077)
+			hp_msg_warn("key file '%s' is readable by others (mode %03o); run chmod 600 on it",
+			            path, (unsigned)(st.st_mode & 0777));
+	}
+	for (;;) {
+		ssize_t got = read(fd, buf + len, sizeof buf - 1 - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err, errlen, "--api-key-file: cannot read '%s': %s", path, strerror(errno));
+			if (fd != STDIN_FILENO)
+				close(fd);
+			return NULL;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+		if (len >= sizeof buf - 1) {
+			snprintf(err, errlen, "--api-key-file: '%s' is too large for a key", path);
+			if (fd != STDIN_FILENO)
+				close(fd);
+			return NULL;
+		}
+		if (fd == STDIN_FILENO && memchr(buf, '\n', len))
+			break; /* "-" reads one line */
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	buf[len] = '\0';
+	char *nl = strchr(buf, '\n');
+	if (nl) {
+		bool more = fd != STDIN_FILENO && nl[1] != '\0' && !(nl[1] == '\n' && nl[2] == '\0');
+		*nl = '\0';
+		if (more) {
+			snprintf(err, errlen, "--api-key-file: '%s' has more than one line", path);
+			memset(buf, 0, sizeof buf);
+			return NULL;
+		}
+	}
+	size_t kl = strlen(buf);
+	if (kl > 0 && buf[kl - 1] == '\r')
+		buf[--kl] = '\0';
+	if (kl == 0) {
+		snprintf(err, errlen, "--api-key-file: '%s' is empty", path);
+		return NULL;
+	}
+	char *key = strdup(buf);
+	memset(buf, 0, sizeof buf);
+	if (!key)
+		snprintf(err, errlen, "out of memory");
+	return key;
+}
+
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return HP_PARSE_ERROR; } while (0)
+
+enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	struct option longopts[N_OPTS + 1];
+	char shortopts[3 * N_OPTS + 2];
+	size_t sp = 0;
+	shortopts[sp++] = ':'; /* report a missing argument as ':' */
+	for (size_t i = 0; i < N_OPTS; i++) {
+		longopts[i] = (struct option){ opt_table[i].name, opt_table[i].has_arg, NULL, opt_table[i].id };
+		if (opt_table[i].id < 256) {
+			shortopts[sp++] = (char)opt_table[i].id;
+			if (opt_table[i].has_arg == required_argument)
+				shortopts[sp++] = ':';
+		}
+	}
+	shortopts[sp] = '\0';
+	longopts[N_OPTS] = (struct option){ 0, 0, 0, 0 };
+
+	const char *key_arg = NULL;
+	bool want_help = false, want_version = false;
+	long l;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm': o->model = optarg; break;
+		case 'k':
+			free((char *)key_arg);
+			key_arg = strdup(optarg);
+			memset(optarg, 'x', strlen(optarg)); /* keep it out of `ps` */
+			if (!key_arg)
+				BAD("out of memory");
+			break;
+		case OPT_API_KEY_FILE: o->api_key_file = optarg; break;
+		case 'u': o->url = optarg; break;
+		case OPT_API:
+			if (strcmp(optarg, "hub") == 0)
+				o->api = HP_FLAVOUR_HUB;
+			else if (strcmp(optarg, "platform") == 0)
+				o->api = HP_FLAVOUR_PLATFORM;
+			else
+				BAD("--api must be 'hub' or 'platform', not '%s'", optarg);
+			break;
+		case 's':
+			if (hp_parse_long(optarg, 32, 1280, &l) < 0)
+				BAD("--imgsz must be a whole number from 32 to 1280, not '%s'", optarg);
+			o->imgsz = (int)l;
+			break;
+		case 'c':
+			if (hp_parse_double(optarg, 0.01, 1.0, &o->conf) < 0)
+				BAD("--conf must be a number from 0.01 to 1.0, not '%s'", optarg);
+			break;
+		case 'i':
+			if (hp_parse_double(optarg, 0.0, 0.95, &o->iou) < 0)
+				BAD("--iou must be a number from 0.0 to 0.95, not '%s'", optarg);
+			break;
+		case OPT_NORMALIZE: o->normalize = true; break;
+		case OPT_DECIMALS:
+			if (hp_parse_long(optarg, 0, 10, &l) < 0)
+				BAD("--decimals must be a whole number from 0 to 10, not '%s'", optarg);
+			o->decimals = (int)l;
+			break;
+		case 'f':
+			if (strcmp(optarg, "table") == 0) o->format = HP_FORMAT_TABLE;
+			else if (strcmp(optarg, "json") == 0) o->format = HP_FORMAT_JSON;
+			else if (strcmp(optarg, "jsonl") == 0) o->format = HP_FORMAT_JSONL;
+			else if (strcmp(optarg, "csv") == 0) o->format = HP_FORMAT_CSV;
+			else if (strcmp(optarg, "raw") == 0) o->format = HP_FORMAT_RAW;
+			else BAD("--format must be table, json, jsonl, csv or raw, not '%s'", optarg);
+			break;
+		case 'o':
+			if (!*optarg)
+				BAD("--output needs a file name");
+			o->output = optarg;
+			break;
+		case 'j':
+			if (hp_parse_long(optarg, 1, 64, &l) < 0)
+				BAD("--jobs must be a whole number from 1 to 64, not '%s'", optarg);
+			o->jobs = (int)l;
+			break;
+		case OPT_RETRIES:
+			if (hp_parse_long(optarg, 0, 100, &l) < 0)
+				BAD("--retries must be a whole number from 0 to 100, not '%s'", optarg);
+			o->retries = (int)l;
+			break;
+		case OPT_RETRY_MAX_TIME:
+			if (hp_parse_double(optarg, 0, 86400, &o->retry_max_time) < 0)
+				BAD("--retry-max-time must be a number of seconds from 0 to 86400, not '%s'", optarg);
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			if (hp_parse_double(optarg, 0.001, 3600, &o->connect_timeout) < 0)
+				BAD("--connect-timeout must be a number of seconds from 0.001 to 3600, not '%s'", optarg);
+			break;
+		case OPT_TIMEOUT:
+			if (hp_parse_double(optarg, 0.001, 86400, &o->timeout) < 0)
+				BAD("--timeout must be a number of seconds from 0.001 to 86400, not '%s'", optarg);
+			break;
+		case OPT_CACERT: o->cacert = optarg; break;
+		case OPT_INSECURE: o->insecure = true; break;
+		case OPT_FAIL_FAST: o->fail_fast = true; break;
+		case 'v': o->verbose++; break;
+		case 'q': o->quiet = true; break;
+		case OPT_DRY_RUN: o->dry_run = true; break;
+		case 'h': want_help = true; break;
+		case 'V': want_version = true; break;
+		case ':':
+			free((char *)key_arg);
+			BAD("option '%s' needs a value", argv[optind - 1]);
+		default:
+			free((char *)key_arg);
+			if (optopt && optopt < 256)
+				BAD("unknown option -%c", optopt);
+			BAD("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (want_help) {
+		free((char *)key_arg);
+		hp_options_usage();
+		return HP_PARSE_HELP;
+	}
+	if (want_version) {
+		free((char *)key_arg);
+		return HP_PARSE_VERSION;
+	}
+	o->inputs = argv + optind;
+	o->n_inputs = (size_t)(argc - optind);
+
+	/* Environment defaults for what the command line did not say. */
+	if (!o->model && getenv("HUBPREDICT_MODEL") && *getenv("HUBPREDICT_MODEL"))
+		o->model = getenv("HUBPREDICT_MODEL");
+	if (!o->url && getenv("HUBPREDICT_URL") && *getenv("HUBPREDICT_URL"))
+		o->url = getenv("HUBPREDICT_URL");
+
+	/* Checks across options. */
+	size_t n_stdin = 0;
+	for (size_t i = 0; i < o->n_inputs; i++)
+		n_stdin += strcmp(o->inputs[i], "-") == 0;
+	if (n_stdin > 1) {
+		free((char *)key_arg);
+		BAD("standard input ('-') can be given only once");
+	}
+	if (n_stdin && o->api_key_file && strcmp(o->api_key_file, "-") == 0 && !key_arg) {
+		free((char *)key_arg);
+		BAD("standard input cannot be both the key file and an INPUT");
+	}
+	if (o->n_inputs == 0) {
+		free((char *)key_arg);
+		BAD("no INPUT given (an image, a video, a directory or '-')");
+	}
+
+	/* The key: -k, then --api-key-file, then the environment. */
+	if (key_arg) {
+		o->api_key = (char *)key_arg;
+	} else if (o->api_key_file) {
+		o->api_key = read_key_file(o->api_key_file, err, errlen);
+		if (!o->api_key)
+			return HP_PARSE_ERROR;
+	} else if (getenv("ULTRALYTICS_API_KEY") && *getenv("ULTRALYTICS_API_KEY")) {
+		o->api_key = strdup(getenv("ULTRALYTICS_API_KEY"));
+		if (!o->api_key)
+			BAD("out of memory");
+	}
+	if (o->api_key && !key_ok(o->api_key)) {
+		hp_options_free(o);
+		BAD("the API key has spaces, control or non-ASCII characters; check how it was copied");
+	}
+	if (!o->api_key && !o->dry_run)
+		BAD("no API key: give --api-key-file FILE, set ULTRALYTICS_API_KEY, or -k KEY");
+	return HP_PARSE_RUN;
+}
+
+void hp_options_free(struct hp_options *o)
+{
+	if (!o || !o->api_key)
+		return;
+	memset(o->api_key, 0, strlen(o->api_key));
+	free(o->api_key);
+	o->api_key = NULL;
+}

@@ -1,0 +1,47 @@
+/* render.c - pick the format's writer; flush after every input so a reader
+ * of a pipe sees each one as it finishes. */
+#include "render_impl.h"
+#include "hubpredict/output.h"
+
+#include <stdlib.h>
+
+struct hp_renderer *hp_renderer_new(const struct hp_render_opts *ro, struct hp_output *out)
+{
+	static const struct hp_render_ops *const by_format[] = {
+		[HP_FORMAT_TABLE] = &hp_render_table_ops, [HP_FORMAT_JSON] = &hp_render_json_ops,
+		[HP_FORMAT_JSONL] = &hp_render_jsonl_ops, [HP_FORMAT_CSV] = &hp_render_csv_ops,
+		[HP_FORMAT_RAW] = &hp_render_raw_ops,
+	};
+	struct hp_renderer *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->ops = by_format[ro->format];
+	r->out = out;
+	r->ro = *ro;
+	return r;
+}
+
+void hp_renderer_begin(struct hp_renderer *r)
+{
+	if (r->ops->begin)
+		r->ops->begin(r);
+}
+
+void hp_renderer_item(struct hp_renderer *r, const struct hp_item *it)
+{
+	r->ops->item(r, it);
+	r->items++;
+	hp_out_flush(r->out);
+}
+
+void hp_renderer_end(struct hp_renderer *r)
+{
+	if (r->ops->end)
+		r->ops->end(r);
+	hp_out_flush(r->out);
+}
+
+void hp_renderer_free(struct hp_renderer *r)
+{
+	free(r);
+}

@@ -1,0 +1,67 @@
+/* render_csv.c - RFC 4180, one row per result, LF line endings. */
+#include "render_impl.h"
+#include "hubpredict/output.h"
+#include "hubpredict/response.h"
+#include "hubpredict/text.h"
+
+#include <string.h>
+
+const char hp_csv_header[] =
+	"file,frame,task,index,class,name,confidence,x1,y1,x2,y2,x3,y3,x4,y4,points,keypoints,pixel_ratio";
+
+static void csv_begin(struct hp_renderer *r)
+{
+	hp_out_puts(r->out, hp_csv_header);
+	hp_out_puts(r->out, "\n");
+}
+
+static void cell_double(struct hp_output *out, double v)
+{
+	char num[40];
+	hp_out_puts(out, ",");
+	hp_fmt_double(num, sizeof num, v);
+	hp_out_puts(out, num);
+}
+
+static void csv_item(struct hp_renderer *r, const struct hp_item *it)
+{
+	struct hp_output *out = r->out;
+	const struct hp_response *resp = it->response;
+	if (it->exit_code != 0 || !resp)
+		return;
+	const char *task = hp_task_name(resp->task);
+	for (size_t f = 0; f < resp->n_images; f++) {
+		const struct hp_image *im = &resp->images[f];
+		for (size_t i = 0; i < im->n_results; i++) {
+			const struct hp_result *res = &im->results[i];
+			hp_csv_write_field(out, it->file, strlen(it->file));
+			hp_out_printf(out, ",%zu,%s,%zu,%ld,", f, task, i + 1, res->cls);
+			hp_csv_write_field(out, res->name, res->name_len);
+			if (resp->task == HP_TASK_SEMANTIC)
+				hp_out_puts(out, ",");
+			else
+				cell_double(out, res->confidence);
+			for (int c = 0; c < 8; c++) {
+				if (c < res->n_box)
+					cell_double(out, res->box[c]);
+				else
+					hp_out_puts(out, ",");
+			}
+			if (resp->task == HP_TASK_SEGMENT)
+				hp_out_printf(out, ",%zu", res->segment.n);
+			else
+				hp_out_puts(out, ",");
+			if (resp->task == HP_TASK_POSE)
+				hp_out_printf(out, ",%zu", hp_visible_keypoints(&res->keypoints));
+			else
+				hp_out_puts(out, ",");
+			if (resp->task == HP_TASK_SEMANTIC)
+				cell_double(out, res->pixel_ratio);
+			else
+				hp_out_puts(out, ",");
+			hp_out_puts(out, "\n");
+		}
+	}
+}
+
+const struct hp_render_ops hp_render_csv_ops = { csv_begin, csv_item, NULL };

@@ -1,0 +1,60 @@
+/* render_json.c - json (one array) and jsonl (one envelope per line).
+ * The server's document goes in "response" unchanged but for white space. */
+#include "render_impl.h"
+#include "hubpredict/body.h"
+#include "hubpredict/output.h"
+#include "hubpredict/response.h"
+#include "hubpredict/text.h"
+
+#include <string.h>
+
+static void envelope(struct hp_renderer *r, const struct hp_item *it)
+{
+	struct hp_output *out = r->out;
+	char num[40];
+	hp_out_puts(out, "{\"file\":");
+	hp_json_write_string(out, it->file, strlen(it->file));
+	if (it->exit_code == 0)
+		hp_out_printf(out, ",\"task\":\"%s\"", hp_task_name(it->response ? it->response->task : HP_TASK_UNKNOWN));
+	if (it->http_status)
+		hp_out_printf(out, ",\"http_status\":%ld", it->http_status);
+	else
+		hp_out_puts(out, ",\"http_status\":null");
+	if (it->attempts > 0) {
+		hp_fmt_double(num, sizeof num, (double)(long long)(it->elapsed_ms * 10 + 0.5) / 10);
+		hp_out_printf(out, ",\"attempts\":%d,\"elapsed_ms\":%s", it->attempts, num);
+	}
+	if (it->exit_code == 0) {
+		hp_out_puts(out, ",\"response\":");
+		hp_json_write_minified(out, it->body->data, it->body->len);
+	} else {
+		hp_out_printf(out, ",\"error\":{\"exit\":%d,\"http_status\":", it->exit_code);
+		if (it->http_status)
+			hp_out_printf(out, "%ld", it->http_status);
+		else
+			hp_out_puts(out, "null");
+		hp_out_puts(out, ",\"message\":");
+		hp_json_write_string(out, it->message, strlen(it->message));
+		hp_out_puts(out, "}");
+	}
+	hp_out_puts(out, "}");
+}
+
+static void json_begin(struct hp_renderer *r) { hp_out_puts(r->out, "["); }
+
+static void json_item(struct hp_renderer *r, const struct hp_item *it)
+{
+	hp_out_puts(r->out, r->items ? ",\n" : "\n");
+	envelope(r, it);
+}
+
+static void json_end(struct hp_renderer *r) { hp_out_puts(r->out, r->items ? "\n]\n" : "]\n"); }
+
+static void jsonl_item(struct hp_renderer *r, const struct hp_item *it)
+{
+	envelope(r, it);
+	hp_out_puts(r->out, "\n");
+}
+
+const struct hp_render_ops hp_render_json_ops = { json_begin, json_item, json_end };
+const struct hp_render_ops hp_render_jsonl_ops = { NULL, jsonl_item, NULL };

@@ -1,0 +1,277 @@
+/* request.c - options into libcurl calls, and the same request as a curl
+ * command for --dry-run. Nothing else in hubpredict calls curl_easy_setopt
+ * for the request itself. */
+#define _POSIX_C_SOURCE 200809L
+#include "hubpredict/request.h"
+#include "hubpredict/msg.h"
+#include "hubpredict/text.h"
+#include "hubpredict/upload.h"
+#include "hubpredict/version.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int hp_request_ctx_init(struct hp_request_ctx *ctx, const struct hp_options *o,
+                        const struct hp_endpoint *ep, const char *key)
+{
+	memset(ctx, 0, sizeof *ctx);
+	ctx->opts = o;
+	ctx->ep = ep;
+	snprintf(ctx->user_agent, sizeof ctx->user_agent, "hubpredict/%s", HP_VERSION);
+	snprintf(ctx->imgsz, sizeof ctx->imgsz, "%d", o->imgsz);
+	hp_fmt_double(ctx->conf, sizeof ctx->conf, o->conf);
+	hp_fmt_double(ctx->iou, sizeof ctx->iou, ep->iou);
+	if (o->decimals >= 0)
+		snprintf(ctx->decimals, sizeof ctx->decimals, "%d", o->decimals);
+	/* The stall limit is 60 s (SPEC 1, --timeout); the variable exists so
+	 * the test suite can check the mechanism without waiting a minute. */
+	ctx->stall_seconds = 60;
+	const char *stall = getenv("HUBPREDICT_STALL_SECONDS");
+	long s;
+	if (stall && hp_parse_long(stall, 1, 3600, &s) == 0)
+		ctx->stall_seconds = s;
+	if (key) {
+		size_t n = strlen(key) + 32;
+		char *h = malloc(n);
+		if (!h)
+			return -1;
+		if (ep->flavour == HP_FLAVOUR_PLATFORM)
+			snprintf(h, n, "Authorization: Bearer %s", key);
+		else
+			snprintf(h, n, "x-api-key: %s", key);
+		ctx->headers = curl_slist_append(NULL, h);
+		memset(h, 0, n);
+		free(h);
+		if (!ctx->headers)
+			return -1;
+	}
+	return 0;
+}
+
+void hp_request_ctx_free(struct hp_request_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	for (struct curl_slist *s = ctx->headers; s; s = s->next)
+		memset(s->data, 0, strlen(s->data));
+	curl_slist_free_all(ctx->headers);
+	ctx->headers = NULL;
+}
+
+/* The file part of the form is read straight from the descriptor. */
+static size_t read_file_part(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct hp_upload_cursor *c = arg;
+	size_t want = size * nitems;
+	if (c->pos >= c->size)
+		return 0;
+	if ((off_t)want > c->size - c->pos)
+		want = (size_t)(c->size - c->pos);
+	for (;;) {
+		ssize_t got = pread(c->fd, buf, want, c->pos);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return CURL_READFUNC_ABORT; /* shrank or failed under us */
+		c->pos += got;
+		return (size_t)got;
+	}
+}
+
+static int seek_file_part(void *arg, curl_off_t offset, int origin)
+{
+	struct hp_upload_cursor *c = arg;
+	if (origin != SEEK_SET || offset < 0 || offset > c->size)
+		return CURL_SEEKFUNC_FAIL;
+	c->pos = (off_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
+static int add_field(curl_mime *mime, const char *name, const char *value)
+{
+	curl_mimepart *part = curl_mime_addpart(mime);
+	return part && curl_mime_name(part, name) == CURLE_OK &&
+	       curl_mime_data(part, value, CURL_ZERO_TERMINATED) == CURLE_OK;
+}
+
+static int trace(CURL *easy, curl_infotype type, char *data, size_t size, void *user)
+{
+	(void)easy;
+	(void)user;
+	switch (type) {
+	case CURLINFO_TEXT:
+		if (hp_msg_verbose_level() >= 2)
+			hp_msg_trace("* ", data, size);
+		break;
+	case CURLINFO_HEADER_OUT:
+		hp_msg_trace("> ", data, size);
+		break;
+	case CURLINFO_HEADER_IN:
+		hp_msg_trace("< ", data, size);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
+                            const struct hp_upload *up, struct hp_upload_cursor *cursor,
+                            const char *url, char *errbuf)
+{
+	const struct hp_options *o = ctx->opts;
+	curl_mime *mime = curl_mime_init(easy);
+	if (!mime)
+		return NULL;
+	cursor->fd = up->fd;
+	cursor->size = up->size;
+	cursor->pos = 0;
+	curl_mimepart *file = curl_mime_addpart(mime);
+	if (!file || curl_mime_name(file, "file") != CURLE_OK ||
+	    curl_mime_data_cb(file, (curl_off_t)up->size, read_file_part, seek_file_part, NULL, cursor) != CURLE_OK ||
+	    curl_mime_filename(file, up->filename) != CURLE_OK ||
+	    curl_mime_type(file, up->mime_type) != CURLE_OK)
+		goto fail;
+	if (!add_field(mime, "imgsz", ctx->imgsz) || !add_field(mime, "conf", ctx->conf) ||
+	    !add_field(mime, "iou", ctx->iou))
+		goto fail;
+	if (o->normalize && !add_field(mime, "normalize", "true"))
+		goto fail;
+	if (o->decimals >= 0 && !add_field(mime, "decimals", ctx->decimals))
+		goto fail;
+
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_MIMEPOST, mime);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, ctx->headers);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, ctx->user_agent);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Redirects are judged by the batch: only the same origin is followed,
+	 * since the key travels with the request. */
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->connect_timeout * 1000));
+	if (o->timeout > 0)
+		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, ctx->stall_seconds);
+	if (o->cacert)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, o->cacert);
+	if (o->insecure) {
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (o->verbose > 0) {
+		curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, trace);
+		curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
+	}
+	return mime;
+fail:
+	curl_mime_free(mime);
+	return NULL;
+}
+
+/* Append s to the growing command line. */
+static int append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+	if (*len + n + 1 > *cap) {
+		size_t c = *cap ? *cap : 256;
+		while (c < *len + n + 1)
+			c *= 2;
+		char *b = realloc(*buf, c);
+		if (!b)
+			return -1;
+		*buf = b;
+		*cap = c;
+	}
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+/* " -F 'name=value'" with value shell-quoted. */
+static int append_quoted(char **buf, size_t *len, size_t *cap, const char *prefix, const char *value)
+{
+	char *q = hp_shell_quote(value);
+	int rc = q ? (append(buf, len, cap, prefix) | append(buf, len, cap, q)) : -1;
+	free(q);
+	return rc;
+}
+
+char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path)
+{
+	const struct hp_options *o = ctx->opts;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc = 0;
+	char field[160];
+
+	rc |= append_quoted(&buf, &len, &cap, "curl -X POST ", ctx->ep->url);
+	if (ctx->ep->flavour == HP_FLAVOUR_PLATFORM)
+		rc |= append(&buf, &len, &cap, " -H \"Authorization: Bearer $ULTRALYTICS_API_KEY\"");
+	else
+		rc |= append(&buf, &len, &cap, " -H \"x-api-key: $ULTRALYTICS_API_KEY\"");
+	/* curl's -F reads "file=@\"name\"" with \" and \\ escaped inside, which
+	 * keeps names with ; , or quotes intact. */
+	size_t pl = strlen(path);
+	char *f = malloc(2 * pl + 16);
+	if (!f) {
+		free(buf);
+		return NULL;
+	}
+	char *w = f + sprintf(f, "file=@\"");
+	for (const char *p = path; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			*w++ = '\\';
+		*w++ = *p;
+	}
+	strcpy(w, "\"");
+	if (strcmp(path, "-") == 0)
+		strcpy(f, "file=@-");
+	rc |= append_quoted(&buf, &len, &cap, " -F ", f);
+	free(f);
+	snprintf(field, sizeof field, " -F imgsz=%s -F conf=%s -F iou=%s", ctx->imgsz, ctx->conf, ctx->iou);
+	rc |= append(&buf, &len, &cap, field);
+	if (o->normalize)
+		rc |= append(&buf, &len, &cap, " -F normalize=true");
+	if (o->decimals >= 0) {
+		snprintf(field, sizeof field, " -F decimals=%s", ctx->decimals);
+		rc |= append(&buf, &len, &cap, field);
+	}
+	snprintf(field, sizeof field, " -A hubpredict/%s", HP_VERSION);
+	rc |= append(&buf, &len, &cap, field);
+	char num[32];
+	hp_fmt_double(num, sizeof num, o->connect_timeout);
+	snprintf(field, sizeof field, " --connect-timeout %s", num);
+	rc |= append(&buf, &len, &cap, field);
+	if (o->timeout > 0) {
+		hp_fmt_double(num, sizeof num, o->timeout);
+		snprintf(field, sizeof field, " --max-time %s", num);
+		rc |= append(&buf, &len, &cap, field);
+	}
+	snprintf(field, sizeof field, " --speed-limit 1 --speed-time %ld", ctx->stall_seconds);
+	rc |= append(&buf, &len, &cap, field);
+	if (o->cacert)
+		rc |= append_quoted(&buf, &len, &cap, " --cacert ", o->cacert);
+	if (o->insecure)
+		rc |= append(&buf, &len, &cap, " --insecure");
+	if (rc) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+void hp_print_version(void)
+{
+	curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	printf("hubpredict %s\n", HP_VERSION);
+	printf("libcurl %s%s%s\n", v->version, v->ssl_version ? " " : "", v->ssl_version ? v->ssl_version : "");
+	printf("cJSON %s\n", cJSON_Version());
+}

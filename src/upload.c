@@ -1,0 +1,172 @@
+/* upload.c - open and check one input; spool standard input to a file. */
+#define _POSIX_C_SOURCE 200809L
+#include "hubpredict/upload.h"
+#include "hubpredict/exitcode.h"
+#include "hubpredict/msg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct mime_map { const char *ext, *type; };
+static const struct mime_map mime_types[] = {
+	{ "jpg", "image/jpeg" }, { "jpeg", "image/jpeg" }, { "mpo", "image/jpeg" },
+	{ "png", "image/png" }, { "gif", "image/gif" }, { "bmp", "image/bmp" },
+	{ "tif", "image/tiff" }, { "tiff", "image/tiff" }, { "webp", "image/webp" },
+	{ "dng", "image/x-adobe-dng" }, { "heic", "image/heic" },
+	{ "mp4", "video/mp4" }, { "m4v", "video/mp4" }, { "mov", "video/quicktime" },
+	{ "avi", "video/x-msvideo" }, { "mkv", "video/x-matroska" }, { "webm", "video/webm" },
+	{ "mpeg", "video/mpeg" }, { "mpg", "video/mpeg" }, { "ts", "video/mp2t" },
+	{ "wmv", "video/x-ms-wmv" }, { "asf", "video/x-ms-asf" },
+};
+
+const char *hp_mime_type_for(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	if (dot)
+		for (size_t i = 0; i < sizeof mime_types / sizeof mime_types[0]; i++)
+			if (strcasecmp(dot + 1, mime_types[i].ext) == 0)
+				return mime_types[i].type;
+	return "application/octet-stream";
+}
+
+/* A name for bytes from standard input, from their first bytes. */
+static const char *sniff_name(const unsigned char *b, size_t n)
+{
+	if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF)
+		return "stdin.jpg";
+	if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return "stdin.png";
+	if (n >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
+		return "stdin.gif";
+	if (n >= 2 && b[0] == 'B' && b[1] == 'M')
+		return "stdin.bmp";
+	if (n >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0)
+		return "stdin.webp";
+	if (n >= 4 && (memcmp(b, "II*\0", 4) == 0 || memcmp(b, "MM\0*", 4) == 0))
+		return "stdin.tif";
+	if (n >= 12 && memcmp(b + 4, "ftyp", 4) == 0)
+		return memcmp(b + 8, "qt  ", 4) == 0 ? "stdin.mov" : "stdin.mp4";
+	if (n >= 4 && memcmp(b, "\x1a\x45\xdf\xa3", 4) == 0)
+		return "stdin.mkv";
+	return "stdin";
+}
+
+/* Copy standard input into an unlinked temporary file (so it is gone at exit
+ * whatever happens), and return its descriptor. */
+static int spool_stdin(char *err, size_t errlen, const char **name)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/hubpredict-stdin.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot spool standard input: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	unlink(path);
+	char buf[65536];
+	unsigned char head[16];
+	size_t total = 0;
+	for (;;) {
+		ssize_t got = read(STDIN_FILENO, buf, sizeof buf);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err, errlen, "cannot read standard input: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (got == 0)
+			break;
+		if (total < sizeof head)
+			memcpy(head + total, buf, (size_t)got < sizeof head - total ? (size_t)got : sizeof head - total);
+		for (ssize_t off = 0; off < got;) {
+			ssize_t w = write(fd, buf + off, (size_t)(got - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				snprintf(err, errlen, "cannot spool standard input: %s", strerror(errno));
+				close(fd);
+				return -1;
+			}
+			off += w;
+		}
+		total += (size_t)got;
+	}
+	*name = sniff_name(head, total < sizeof head ? total : sizeof head);
+	return fd;
+}
+
+int hp_upload_open(struct hp_upload *up, const char *path, char *err, size_t errlen)
+{
+	char q[512];
+	const char *name;
+	int fd;
+	*up = (struct hp_upload)HP_UPLOAD_INIT;
+	if (strcmp(path, "-") == 0) {
+		fd = spool_stdin(err, errlen, &name);
+		if (fd < 0)
+			return HP_EXIT_INPUT;
+	} else {
+		/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+		fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot open %s: %s", hp_msg_quote(q, sizeof q, path), strerror(errno));
+			return HP_EXIT_INPUT;
+		}
+		const char *slash = strrchr(path, '/');
+		name = slash ? slash + 1 : path;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "cannot read %s: %s", hp_msg_quote(q, sizeof q, path), strerror(errno));
+		close(fd);
+		return HP_EXIT_INPUT;
+	}
+	const char *what = NULL;
+	if (S_ISDIR(st.st_mode))
+		what = "is a directory";
+	else if (!S_ISREG(st.st_mode))
+		what = "is not a regular file";
+	else if (st.st_size == 0)
+		what = "is empty";
+	if (what) {
+		if (strcmp(path, "-") == 0)
+			snprintf(err, errlen, "standard input %s", what);
+		else
+			snprintf(err, errlen, "%s %s", hp_msg_quote(q, sizeof q, path), what);
+		close(fd);
+		return HP_EXIT_INPUT;
+	}
+	/* Readable? A read of one byte catches EACCES-like surprises (EISDIR, EIO) now. */
+	char probe;
+	if (pread(fd, &probe, 1, 0) < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", hp_msg_quote(q, sizeof q, path), strerror(errno));
+		close(fd);
+		return HP_EXIT_INPUT;
+	}
+	up->fd = fd;
+	up->size = st.st_size;
+	up->filename = strdup(name);
+	up->mime_type = hp_mime_type_for(name);
+	if (!up->filename) {
+		snprintf(err, errlen, "out of memory");
+		hp_upload_close(up);
+		return HP_EXIT_INPUT;
+	}
+	return 0;
+}
+
+void hp_upload_close(struct hp_upload *up)
+{
+	if (up->fd >= 0)
+		close(up->fd);
+	free(up->filename);
+	*up = (struct hp_upload)HP_UPLOAD_INIT;
+}
