@@ -224,7 +224,7 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	long l;
 	int c;
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* glibc: 0 also resets its internal state */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': o->model = optarg; break;

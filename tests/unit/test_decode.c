@@ -1,0 +1,268 @@
+/* test_decode.c - the decoder over every documented fixture, every error
+ * body shape, and bodies that are not what they should be. */
+#define _POSIX_C_SOURCE 200809L
+#include "check.h"
+#include "hubpredict/response.h"
+
+#include <stdlib.h>
+
+static const char *fixtures_dir;
+
+static char *slurp(const char *name, size_t *len)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", fixtures_dir, name);
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(2);
+	}
+	char *buf = malloc(1 << 20);
+	*len = fread(buf, 1, (1 << 20) - 1, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static struct hp_response *decode_fixture(const char *name)
+{
+	size_t len;
+	char err[256];
+	char *body = slurp(name, &len);
+	struct hp_response *r = NULL;
+	int rc = hp_response_decode(&r, body, len, err, sizeof err);
+	if (rc != 0)
+		fprintf(stderr, "%s: %s\n", name, err);
+	CHECK(rc == 0);
+	free(body);
+	return r;
+}
+
+/* Decode a literal; returns the error text (static) or NULL on success. */
+static const char *decode_err(const char *body)
+{
+	static char err[256];
+	struct hp_response *r = NULL;
+	int rc = hp_response_decode(&r, body, strlen(body), err, sizeof err);
+	hp_response_free(r);
+	return rc == 0 ? NULL : err;
+}
+
+static void test_fixtures(void)
+{
+	struct hp_response *r = decode_fixture("detect.json");
+	CHECK(r && r->task == HP_TASK_DETECT && r->n_images == 1);
+	if (r) {
+		const struct hp_image *im = &r->images[0];
+		CHECK(im->has_shape && im->height == 1080 && im->width == 1920);
+		CHECK(im->has_speed);
+		CHECK_NEAR(im->inference_ms, 12.5);
+		CHECK(im->n_results == 2);
+		CHECK_STR(im->results[0].name, "person");
+		CHECK(im->results[0].cls == 0 && im->results[0].n_box == 4);
+		CHECK_NEAR(im->results[0].confidence, 0.92);
+		CHECK_NEAR(im->results[0].box[2], 300);
+		CHECK_STR(im->results[1].name, "car");
+		CHECK(im->results[1].cls == 2);
+	}
+	hp_response_free(r);
+
+	r = decode_fixture("classify.json");
+	CHECK(r && r->task == HP_TASK_CLASSIFY && r->images[0].n_results == 2);
+	if (r) {
+		CHECK_STR(r->images[0].results[1].name, "dog");
+		CHECK(r->images[0].results[0].n_box == 0);
+		CHECK(r->images[0].height == 750 && r->images[0].width == 600);
+	}
+	hp_response_free(r);
+
+	r = decode_fixture("obb.json");
+	CHECK(r && r->task == HP_TASK_OBB && r->images[0].results[0].n_box == 8);
+	if (r)
+		CHECK_NEAR(r->images[0].results[0].box[7], 147.04634); /* y4, whatever the key order */
+	hp_response_free(r);
+
+	r = decode_fixture("segment.json");
+	CHECK(r && r->task == HP_TASK_SEGMENT && r->images[0].results[0].segment.n == 3);
+	if (r)
+		CHECK_NEAR(r->images[0].results[0].segment.y[2], 120.70311737060547);
+	hp_response_free(r);
+
+	r = decode_fixture("pose.json");
+	CHECK(r && r->task == HP_TASK_POSE);
+	if (r) {
+		const struct hp_points *k = &r->images[0].results[0].keypoints;
+		CHECK(k->n == 3 && k->visible != NULL);
+		CHECK(hp_visible_keypoints(k) == 3);
+	}
+	hp_response_free(r);
+
+	r = decode_fixture("semantic.json");
+	CHECK(r && r->task == HP_TASK_SEMANTIC && r->images[0].n_results == 2);
+	if (r)
+		CHECK_NEAR(r->images[0].results[0].pixel_ratio, 0.42);
+	hp_response_free(r);
+
+	r = decode_fixture("depth.json");
+	CHECK(r && r->task == HP_TASK_DEPTH && r->images[0].depth.present);
+	if (r) {
+		CHECK(r->images[0].depth.width == 2 && r->images[0].depth.bits == 8);
+		CHECK_NEAR(r->images[0].depth.max, 79.9);
+	}
+	hp_response_free(r);
+
+	r = decode_fixture("empty.json");
+	CHECK(r && r->task == HP_TASK_UNKNOWN && hp_response_count(r) == 0);
+	hp_response_free(r);
+}
+
+static void test_shapes(void)
+{
+	struct hp_response *r = NULL;
+	char err[256];
+	/* the task of an empty answer comes from metadata.task */
+	const char *b = "{\"images\":[{\"results\":[]}],\"metadata\":{\"task\":\"pose\"}}";
+	CHECK(hp_response_decode(&r, b, strlen(b), err, sizeof err) == 0 && r->task == HP_TASK_POSE);
+	hp_response_free(r);
+	/* members win over metadata.task; unknown members anywhere are ignored */
+	b = "{\"zzz\":[1,{\"a\":null}],\"images\":[{\"extra\":true,\"results\":[{\"new\":{},\"class\":3,"
+	    "\"name\":\"x\",\"confidence\":0.5,\"box\":{\"x1\":1,\"y1\":2,\"x2\":3,\"y2\":4,\"z\":9},"
+	    "\"track_id\":7}]}],\"metadata\":{\"task\":\"classify\"}}";
+	CHECK(hp_response_decode(&r, b, strlen(b), err, sizeof err) == 0 && r->task == HP_TASK_DETECT);
+	if (r)
+		CHECK(r->images[0].results[0].has_track_id && r->images[0].results[0].track_id == 7);
+	hp_response_free(r);
+	/* video: several images */
+	b = "{\"images\":[{\"results\":[]},{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":1}]},{\"results\":[]}]}";
+	CHECK(hp_response_decode(&r, b, strlen(b), err, sizeof err) == 0 && r->n_images == 3 &&
+	      r->task == HP_TASK_CLASSIFY && hp_response_count(r) == 1);
+	hp_response_free(r);
+	/* pose without visibility: every keypoint counts */
+	b = "{\"images\":[{\"results\":[{\"class\":0,\"name\":\"p\",\"confidence\":0.9,\"box\":{\"x1\":0,"
+	    "\"y1\":0,\"x2\":1,\"y2\":1},\"keypoints\":{\"x\":[1,2],\"y\":[3,4]}}]}]}";
+	CHECK(hp_response_decode(&r, b, strlen(b), err, sizeof err) == 0 && r->task == HP_TASK_POSE);
+	if (r)
+		CHECK(hp_visible_keypoints(&r->images[0].results[0].keypoints) == 2);
+	hp_response_free(r);
+	/* names: escapes decoded exactly, non-ASCII kept */
+	b = "{\"images\":[{\"results\":[{\"class\":1,\"name\":\"a,\\\"b\\\"\\t\\u00e9\\u4e2d\",\"confidence\":0.5}]}]}";
+	CHECK(hp_response_decode(&r, b, strlen(b), err, sizeof err) == 0);
+	if (r)
+		CHECK_STR(r->images[0].results[0].name, "a,\"b\"\t\xc3\xa9\xe4\xb8\xad");
+	hp_response_free(r);
+	/* a detect answer where some results lack the polygon is still segment */
+	b = "{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":1,\"box\":{\"x1\":0,\"y1\":0,"
+	    "\"x2\":1,\"y2\":1}},{\"class\":0,\"name\":\"a\",\"confidence\":1,\"box\":{\"x1\":0,\"y1\":0,"
+	    "\"x2\":1,\"y2\":1},\"segments\":{\"x\":[1],\"y\":[2]}}]}]}";
+	CHECK(hp_response_decode(&r, b, strlen(b), err, sizeof err) == 0 && r->task == HP_TASK_SEGMENT);
+	hp_response_free(r);
+}
+
+static void test_bad_bodies(void)
+{
+	CHECK_CONTAINS(decode_err("<html>502</html>"), "not JSON");
+	CHECK_CONTAINS(decode_err(""), "not JSON");
+	CHECK_CONTAINS(decode_err("{\"images\":[]} trailing"), "after the document");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[]}"), "not JSON"); /* cut off */
+	CHECK_CONTAINS(decode_err("[1,2]"), "not a JSON object");
+	CHECK_CONTAINS(decode_err("{\"data\":{}}"), "no images");
+	CHECK_CONTAINS(decode_err("{\"images\":{}}"), "images is not an array");
+	CHECK_CONTAINS(decode_err("{\"images\":[7]}"), "images[0] is not an object");
+	CHECK_CONTAINS(decode_err("{\"images\":[{}]}"), "images[0] has no results");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":{}}]}"), "results that are not an array");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":\"0.9\"}]}]}"),
+	               "images[0].results[0] has a confidence that is not a number");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":0.9,"
+	                          "\"box\":{\"x1\":1,\"y1\":1,\"y2\":2}}]}]}"),
+	               "has a box without x2");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":0.9,"
+	                          "\"box\":{\"x1\":1,\"y1\":1,\"x2\":2,\"y2\":2,\"x3\":1}}]}]}"),
+	               "oriented box without y3");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":1.5,\"name\":\"a\",\"confidence\":0.9}]}]}"),
+	               "class that is not a whole number");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":1,\"name\":7,\"confidence\":0.9}]}]}"),
+	               "name that is not a string");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":1,\"name\":\"a\"}]}]}"), "has no confidence");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[],\"shape\":[1]}]}"), "shape");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[],\"shape\":\"640x480\"}]}"), "shape");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":1,\"box\":{"
+	                          "\"x1\":0,\"y1\":0,\"x2\":1,\"y2\":1},\"segments\":{\"x\":[1,2],\"y\":[1]}}]}]}"),
+	               "different lengths");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":1},"
+	                          "{\"class\":0,\"name\":\"a\",\"confidence\":1,\"box\":{\"x1\":0,\"y1\":0,\"x2\":1,\"y2\":1}}]}]}"),
+	               "among");
+	/* deeply nested: refused, not a crash */
+	size_t depth = 100000;
+	char *deep = malloc(2 * depth + 32);
+	strcpy(deep, "{\"images\":");
+	size_t o = strlen(deep);
+	for (size_t i = 0; i < depth; i++)
+		deep[o++] = '[';
+	for (size_t i = 0; i < depth; i++)
+		deep[o++] = ']';
+	deep[o++] = '}';
+	deep[o] = '\0';
+	CHECK(decode_err(deep) != NULL);
+	free(deep);
+	/* huge numbers are numbers */
+	CHECK(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":1e308,"
+	                 "\"box\":{\"x1\":-1e308,\"y1\":0,\"x2\":1e308,\"y2\":1}}]}]}") == NULL);
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":1e300,\"name\":\"a\",\"confidence\":1}]}]}"),
+	               "whole number");
+}
+
+static void test_error_messages(void)
+{
+	char msg[256];
+	size_t len;
+	char *b = slurp("error-hub-400.json", &len);
+	hp_error_message(msg, sizeof msg, b, len);
+	CHECK_STR(msg, "An image file or URL must be submitted.");
+	free(b);
+	b = slurp("error-hub-500.json", &len);
+	hp_error_message(msg, sizeof msg, b, len);
+	CHECK_STR(msg, "model failed to load");
+	free(b);
+	b = slurp("error-platform-429.json", &len);
+	hp_error_message(msg, sizeof msg, b, len);
+	CHECK_STR(msg, "Rate limited");
+	free(b);
+	const char *s = "{\"detail\":\"Not authenticated\"}";
+	hp_error_message(msg, sizeof msg, s, strlen(s));
+	CHECK_STR(msg, "Not authenticated");
+	s = "{\"detail\":[{\"loc\":[\"body\",\"file\"],\"msg\":\"field required\"}]}";
+	hp_error_message(msg, sizeof msg, s, strlen(s));
+	CHECK_STR(msg, "field required");
+	s = "{\"error\":{\"message\":\"nested\"}}";
+	hp_error_message(msg, sizeof msg, s, strlen(s));
+	CHECK_STR(msg, "nested");
+	s = "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\n<body>x</body></html>";
+	hp_error_message(msg, sizeof msg, s, strlen(s));
+	CHECK_STR(msg, "413 Request Entity Too Large");
+	s = "<html><body><h1>Bad\n\ngateway</h1></body></html>";
+	hp_error_message(msg, sizeof msg, s, strlen(s));
+	CHECK_STR(msg, "Bad gateway");
+	s = "plain\x1b[31m text\n\twith\x07 controls";
+	hp_error_message(msg, sizeof msg, s, strlen(s));
+	CHECK_STR(msg, "plain [31m text with controls"); /* controls fold like white space */
+	char longbody[2000];
+	memset(longbody, 'a', sizeof longbody - 1);
+	longbody[sizeof longbody - 1] = '\0';
+	hp_error_message(msg, sizeof msg, longbody, strlen(longbody));
+	CHECK(strlen(msg) <= 124 && strstr(msg, "...") != NULL);
+	hp_error_message(msg, sizeof msg, "", 0);
+	CHECK_STR(msg, "");
+	s = "{\"message\":\"line one\\nline two\"}";
+	hp_error_message(msg, sizeof msg, s, strlen(s));
+	CHECK_STR(msg, "line one line two");
+}
+
+int main(int argc, char **argv)
+{
+	fixtures_dir = argc > 1 ? argv[1] : "tests/fixtures";
+	test_fixtures();
+	test_shapes();
+	test_bad_bodies();
+	test_error_messages();
+	return check_report("test_decode");
+}
