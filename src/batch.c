@@ -100,7 +100,11 @@ int hp_classify_http(long status, const char *body, size_t len, char *msg, size_
 	char detail[512];
 	hp_error_message(detail, sizeof detail, body, len);
 	const char *reason = hp_http_reason(status);
-	if (detail[0])
+	char code[24];
+	int cl = snprintf(code, sizeof code, "%ld ", status);
+	if (strncmp(detail, code, (size_t)cl) == 0) /* an HTML title such as "503 Service Unavailable" */
+		snprintf(msg, msglen, "%s", detail);
+	else if (detail[0])
 		snprintf(msg, msglen, "%ld%s%s: %s", status, *reason ? " " : "", reason, detail);
 	else
 		snprintf(msg, msglen, "%ld%s%s", status, *reason ? " " : "", reason);
@@ -376,12 +380,12 @@ static void render_job(struct batch *b, struct job *j)
 		.message = j->message,
 	};
 	if (j->exit_code != 0) {
-		char q[512];
-		/* input errors already name the file in their message */
+		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already
+		 * name the file, quoted, in their message */
 		if (j->exit_code == HP_EXIT_INPUT)
 			hp_msg_error("%s", j->message);
 		else
-			hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, j->file), j->message);
+			hp_msg_error("%s: %s", j->file, j->message);
 		b->stats->failed++;
 		if (b->stats->exit_code == 0 || b->stats->exit_code == HP_EXIT_EXPECT)
 			b->stats->exit_code = j->exit_code;

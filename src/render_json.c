@@ -16,10 +16,8 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 	hp_json_write_string(out, it->file, strlen(it->file));
 	if (it->exit_code == 0)
 		hp_out_printf(out, ",\"task\":\"%s\"", hp_task_name(it->response ? it->response->task : HP_TASK_UNKNOWN));
-	if (it->http_status)
+	if (it->exit_code == 0)
 		hp_out_printf(out, ",\"http_status\":%ld", it->http_status);
-	else
-		hp_out_puts(out, ",\"http_status\":null");
 	if (it->attempts > 0) {
 		hp_fmt_double(num, sizeof num, (double)(long long)(it->elapsed_ms * 10 + 0.5) / 10);
 		hp_out_printf(out, ",\"attempts\":%d,\"elapsed_ms\":%s", it->attempts, num);

@@ -115,6 +115,12 @@ static void test_http(void)
 	CHECK(hp_classify_http(599, NULL, 0, msg, sizeof msg) == HP_EXIT_SERVER);
 	CHECK_STR(msg, "599");
 	CHECK(hp_classify_http(101, NULL, 0, msg, sizeof msg) == HP_EXIT_BAD_RESPONSE);
+	b = "<html><head><title>503 Service Unavailable</title></head></html>";
+	CHECK(hp_classify_http(503, b, strlen(b), msg, sizeof msg) == HP_EXIT_SERVER);
+	CHECK_STR(msg, "503 Service Unavailable");
+	b = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+	hp_classify_http(502, b, strlen(b), msg, sizeof msg);
+	CHECK_STR(msg, "502 Bad Gateway");
 
 	CHECK(hp_same_origin("http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b?x"));
 	CHECK(hp_same_origin("https://Api.Example.com/a", "https://api.example.com:443/b"));

@@ -1,0 +1,137 @@
+"""Shared pieces of hubpredict's end-to-end tests.
+
+Each test runs the real binary ($HUBPREDICT_BIN) as a subprocess against the stand-in API
+server (tests/standin/standin.py), started once per test class on 127.0.0.1. Every run is
+checked for key hygiene: the key given to hubpredict must appear in neither stdout nor stderr.
+
+Environment:
+  HUBPREDICT_BIN      the binary under test (ctest sets it)
+  HUBPREDICT_WRAPPER  a command to run it under, e.g. "valgrind --error-exitcode=99 -q"
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "standin"))
+
+from standin import HUB_KEY, PLATFORM_KEY, StandIn  # noqa: E402
+
+BIN = os.environ.get("HUBPREDICT_BIN", os.path.join(ROOT, "build", "hubpredict"))
+WRAPPER = shlex.split(os.environ.get("HUBPREDICT_WRAPPER", ""))
+IMAGES = os.path.join(ROOT, "examples", "images")
+TIMEOUT = 60 * (5 if WRAPPER else 1)
+
+
+def image(name: str) -> str:
+    return os.path.join(IMAGES, name)
+
+
+def sha256_of(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Result:
+    def __init__(self, rc: int, out: bytes, err: bytes):
+        self.rc = rc
+        self.out_bytes = out
+        self.err_bytes = err
+        self.out = out.decode("utf-8", "replace")
+        self.err = err.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.out)
+
+    def jsonl(self):
+        return [json.loads(line) for line in self.out.splitlines()]
+
+    def csv(self):
+        return list(csv.reader(io.StringIO(self.out, newline="")))
+
+    def __repr__(self):
+        return f"Result(rc={self.rc}, out={self.out[:400]!r}, err={self.err[:400]!r})"
+
+
+class E2E(unittest.TestCase):
+    """Base class: a stand-in per class, a clean one per test, and run()."""
+
+    server: StandIn
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = StandIn().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def setUp(self):
+        self.server.reset()
+        self.server.set_latency(0)
+        self.tmp = tempfile.TemporaryDirectory(prefix="hp-e2e-")
+        self.addCleanup(self.tmp.cleanup)
+
+    # URLs of the stand-in's routes
+    def hub_url(self, model: str = "detect") -> str:
+        return f"{self.server.url}/v1/predict/{model}"
+
+    def platform_url(self, model: str = "detect") -> str:
+        return f"{self.server.url}/api/models/{model}/predict"
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.tmp.name, name)
+
+    def write(self, name: str, data: bytes) -> str:
+        p = self.path(name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
+        return p
+
+    def run_hp(self, *args, key: str | None = HUB_KEY, env: dict | None = None,
+               stdin: bytes | None = None, check_key: bool = True, timeout: float | None = None,
+               wrapper: bool = True) -> Result:
+        """Run hubpredict with args; the key goes in ULTRALYTICS_API_KEY unless key is None."""
+        e = {k: v for k, v in os.environ.items()
+             if k not in ("ULTRALYTICS_API_KEY", "HUBPREDICT_MODEL", "HUBPREDICT_URL", "NO_COLOR")}
+        if key is not None:
+            e["ULTRALYTICS_API_KEY"] = key
+        if env:
+            e.update(env)
+        cmd = (WRAPPER if wrapper else []) + [BIN] + [str(a) for a in args]
+        p = subprocess.run(cmd, input=stdin if stdin is not None else b"",
+                           capture_output=True, env=e, timeout=timeout or TIMEOUT)
+        r = Result(p.returncode, p.stdout, p.stderr)
+        if check_key:
+            for k in {key, HUB_KEY, PLATFORM_KEY} - {None}:
+                self.assertNotIn(k.encode(), p.stdout, f"key leaked to stdout: {r}")
+                self.assertNotIn(k.encode(), p.stderr, f"key leaked to stderr: {r}")
+        if WRAPPER and "valgrind" in WRAPPER[0]:
+            self.assertNotIn("ERROR SUMMARY: [1-9]", r.err)
+        return r
+
+    def assertExit(self, r: Result, code: int):
+        self.assertEqual(r.rc, code, f"expected exit {code}: {r}")
+
+    def assertOneLineError(self, r: Result, *fragments: str):
+        """stderr holds exactly one hubpredict: line containing each fragment."""
+        lines = [ln for ln in r.err.splitlines() if ln.startswith("hubpredict: ")
+                 and not ln.startswith("hubpredict: warning:")]
+        self.assertEqual(len(lines), 1, f"want one error line: {r}")
+        for frag in fragments:
+            self.assertIn(frag, lines[0], r)

@@ -1,0 +1,1574 @@
+#!/usr/bin/env python3
+"""A loopback stand-in of the Ultralytics HUB / Platform predict API, for hubpredict's tests.
+
+The live services cannot be reached from the test machines, so the end-to-end tests and the
+benchmarks run hubpredict against this server instead. It follows ../../../shared/API.md: the
+same routes, authentication, multipart request and response documents, built from the
+documented fixtures but sized to the image that was really uploaded. On top of that, a test
+can script faults (slow answers, cut-off bodies, connection resets, rate limiting, ...) and
+read back a log of every request received.
+
+Python standard library only. Two ways to use it:
+
+    # 1. In-process, from a unittest (add tests/standin to sys.path first)
+    from standin import StandIn
+    with StandIn() as s:                     # binds 127.0.0.1 on an ephemeral port
+        s.push({"status": 429, "headers": {"Retry-After": "1"}})
+        ... run hubpredict --url s.url ...
+        s.log()                              # what the client sent
+
+    # 2. As a program; prints "standin listening on http://127.0.0.1:PORT", stops on SIGTERM
+    python3 tests/standin/standin.py --port 0 --port-file /tmp/port
+
+How the answer to a predict request is chosen (see Handler._choose_answer):
+
+    1. the route gives the flavour (hub or platform) and the model ID;
+    2. the key is checked (x-api-key for hub, "Authorization: Bearer" for platform);
+    3. the first matching scripted entry, if any, answers (see ScriptQueue);
+    4. otherwise the model ID's words pick the behaviour (see Behaviour): a task, "empty",
+       "notfound", "status-NNN", "taskmeta-TASK";
+    5. the form fields are validated and the uploaded image is measured (see ImageSniffer);
+    6. the task's fixture is re-shaped to the image (see build_prediction).
+
+Script entries (StandIn.push / POST /_standin/script), all keys optional:
+
+    match      answer only requests whose path contains this substring
+    status     HTTP status (default 200)
+    body       str/bytes sent as is, dict/list as JSON; default: the normal answer when the
+               status is 200, else a flavour-style error naming the status
+    content_type, headers    the Content-Type, extra headers (e.g. {"Retry-After": "2"})
+    delay      seconds to wait before the status line
+    drip       seconds between body bytes (headers go first)
+    cut        send the full Content-Length but only this many body bytes, then close
+    reset      close the connection with a TCP RST instead of answering
+    huge       a 200 of this many bytes of JSON-looking body, generated as it is sent
+    redirect   a 307 (or the 3xx `status`) with this Location
+    repeat     how many requests the entry answers (default 1, -1 forever)
+    skip_auth  also answer requests whose key is wrong
+    comment    ignored
+
+Request records (StandIn.log() / GET /_standin/log), one per request outside /_standin/:
+
+    method, path, query, http_version, headers {lowercased name: value},
+    fields {name: text}, file {name, filename, content_type, size, sha256} or None,
+    t_start (request line read), t_read (body read), t_end (answer sent): time.time() values,
+    status (None when no answer was sent), conn_id (one number per TCP connection)
+
+The record is added as soon as the body has been read; status and t_end are filled in just
+before the answer's last byte goes out, so a client that has its answer sees them.
+
+The layout of this file follows that flow: constants and fixtures, image sniffing, multipart
+parsing, answers, the script queue and request log, the HTTP handler, the StandIn class, and
+the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import http
+import http.server
+import ipaddress
+import json
+import os
+import random
+import re
+import signal
+import socket
+import socketserver
+import struct
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "HUB_KEY", "PLATFORM_KEY", "FIXTURES", "FIXTURES_DIR", "StandIn", "ImageSniffer",
+    "MultipartParser", "MultipartError", "build_prediction", "main",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Constants
+# ---------------------------------------------------------------------------------------------
+
+HUB_KEY = "0123456789abcdef0123456789abcdef0123456789"   # 42 hex characters, as HUB keys
+PLATFORM_KEY = "ul_" + "a1b2c3d4e5" * 4                   # "ul_" + 40 hex, as Platform keys
+
+CHUNK = 64 * 1024            # request bodies are read, and big answers written, in these pieces
+FIELD_LIMIT = 1024 * 1024    # a non-file form field keeps at most this many bytes
+CONTROL_BODY_LIMIT = 16 * 1024 * 1024
+CONNECTION_TIMEOUT = 30      # seconds a connection may sit idle or stalled mid-request
+
+# Task words in a model ID, in order of precedence.
+TASKS = ("semantic", "segment", "classify", "detect", "obb", "pose", "depth")
+VIDEO_EXTENSIONS = {"asf", "avi", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg", "ts", "wmv", "webm"}
+VIDEO_FRAMES = 3             # a video answers this many frames...
+DEFAULT_SHAPE = (480, 640)   # ...of this [height, width]; so does a Platform `source` URL
+
+NO_FILE_MESSAGE = "An image file or URL must be submitted."
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures: the documented response bodies, from shared/fixtures or this embedded copy
+# ---------------------------------------------------------------------------------------------
+
+_SPEED = {"inference": 200.8, "postprocess": 0.8, "preprocess": 2.8}
+_METADATA = {
+    "imageCount": 1,
+    "functionTimeCall": 0.018,
+    "model": "model.pt",
+    "version": {"ultralytics": "8.3.17", "torch": "2.5.0+cpu", "torchvision": "0.20.0+cpu",
+                "python": "3.11.9"},
+}
+
+# A copy of ../../../shared/fixtures/*.json (file name without ".json" -> document), used when
+# that directory cannot be found. Shared sub-objects are never mutated: answers are deep copies.
+EMBEDDED_FIXTURES = {
+    "classify": {
+        "images": [{
+            "results": [{"class": 0, "name": "cat", "confidence": 0.95},
+                        {"class": 1, "name": "dog", "confidence": 0.03}],
+            "shape": [750, 600],
+            "speed": _SPEED,
+        }],
+        "metadata": _METADATA,
+    },
+    "depth": {
+        "images": [{
+            "results": [],
+            "depth": {
+                "shape": [2, 2],
+                "encoding": "png",
+                "data": "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAAAAABX3VL4AAAADklEQVR4nGNgcGBo+A8AAwUB"
+                        "wE4zW+kAAAAASUVORK5CYII=",
+                "min": 0.31,
+                "max": 79.9,
+                "bits": 8,
+            },
+            "shape": [480, 640],
+            "speed": _SPEED,
+        }],
+        "metadata": _METADATA,
+    },
+    "detect": {
+        "images": [{
+            "results": [
+                {"class": 0, "name": "person", "confidence": 0.92,
+                 "box": {"x1": 100, "y1": 50, "x2": 300, "y2": 400}},
+                {"class": 2, "name": "car", "confidence": 0.87,
+                 "box": {"x1": 400, "y1": 200, "x2": 600, "y2": 350}},
+            ],
+            "shape": [1080, 1920],
+            "speed": {"preprocess": 1.2, "inference": 12.5, "postprocess": 2.3},
+        }],
+        "metadata": _METADATA,
+    },
+    "empty": {
+        "images": [{"results": [], "shape": [750, 600], "speed": _SPEED}],
+        "metadata": _METADATA,
+    },
+    "error-hub-400": {"data": {}, "message": NO_FILE_MESSAGE, "success": False},
+    "error-hub-500": {
+        "details": {"code": 500, "file": "predict.py", "function": "run", "line": 42,
+                    "message": "model failed to load",
+                    "traceback": "Traceback (most recent call last): ..."},
+    },
+    "error-platform-429": {"error": "Rate limited"},
+    "obb": {
+        "images": [{
+            "results": [{
+                "class": 0, "name": "person", "confidence": 0.92,
+                "box": {"x1": 374.85565, "x2": 392.31824, "x3": 412.81805, "x4": 395.35547,
+                        "y1": 264.40704, "y2": 267.45728, "y3": 150.0966, "y4": 147.04634},
+            }],
+            "shape": [750, 600],
+            "speed": _SPEED,
+        }],
+        "metadata": _METADATA,
+    },
+    "pose": {
+        "images": [{
+            "results": [{
+                "class": 0, "name": "person", "confidence": 0.92,
+                "box": {"x1": 118, "x2": 416, "y1": 112, "y2": 660},
+                "keypoints": {
+                    "visible": [0.9909399747848511, 0.8162999749183655, 0.9872099757194519],
+                    "x": [316.3871765136719, 315.9374694824219, 304.878173828125],
+                    "y": [156.4207763671875, 148.05775451660156, 144.93240356445312],
+                },
+            }],
+            "shape": [750, 600],
+            "speed": _SPEED,
+        }],
+        "metadata": _METADATA,
+    },
+    "segment": {
+        "images": [{
+            "results": [{
+                "class": 0, "name": "person", "confidence": 0.92,
+                "box": {"x1": 118, "x2": 416, "y1": 112, "y2": 660},
+                "segments": {"x": [266.015625, 266.015625, 258.984375],
+                             "y": [110.15625, 113.67188262939453, 120.70311737060547]},
+            }],
+            "shape": [750, 600],
+            "speed": _SPEED,
+        }],
+        "metadata": _METADATA,
+    },
+    "semantic": {
+        "images": [{
+            "results": [{"class": 0, "name": "road", "pixel_ratio": 0.42},
+                        {"class": 1, "name": "building", "pixel_ratio": 0.23}],
+            "shape": [480, 640],
+            "speed": _SPEED,
+        }],
+        "metadata": _METADATA,
+    },
+}
+
+
+def find_fixtures_dir() -> Path | None:
+    """Return the shared fixtures directory, or None when there is none.
+
+    $HUBPREDICT_FIXTURES wins. Otherwise look for `shared/fixtures` in this file's directory
+    and each of its ancestors: the repository sits beside `shared/` (/work/main next to
+    /work/shared here; a CI clone next to its copy of shared/).
+    """
+    env = os.environ.get("HUBPREDICT_FIXTURES")
+    if env:
+        return Path(env) if Path(env).is_dir() else None
+    here = Path(__file__).resolve().parent
+    for directory in (here, *here.parents):
+        candidate = directory / "shared" / "fixtures"
+        if (candidate / "detect.json").is_file():
+            return candidate
+    return None
+
+
+def load_fixtures(directory: Path | None) -> dict:
+    """The fixtures by name: each file found in `directory`, else the embedded copy."""
+    fixtures = copy.deepcopy(EMBEDDED_FIXTURES)
+    if directory is None:
+        return fixtures
+    for name in fixtures:
+        path = directory / f"{name}.json"
+        try:
+            with open(path, encoding="utf-8") as f:
+                fixtures[name] = json.load(f)
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as exc:
+            print(f"standin: {path}: {exc}; using the embedded copy", file=sys.stderr)
+    return fixtures
+
+
+FIXTURES_DIR = find_fixtures_dir()
+FIXTURES = load_fixtures(FIXTURES_DIR)
+
+# ---------------------------------------------------------------------------------------------
+# Image sniffing: width and height from the first bytes of an upload
+# ---------------------------------------------------------------------------------------------
+
+# JPEG start-of-frame markers carry the size: C0-CF except C4 (DHT), C8 (JPG), CC (DAC).
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+# Markers that stand alone, without a length: TEM, RST0-7, SOI.
+_JPEG_STANDALONE = {0x01, *range(0xD0, 0xD9)}
+
+
+def _fixed_header_size(head: bytes) -> tuple[str, int, int] | None:
+    """(kind, width, height) of a PNG, GIF, BMP or WebP from its first 32 bytes, else None."""
+    width = height = 0
+    kind = None
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR" and len(head) >= 24:
+        kind = "png"
+        width, height = struct.unpack(">II", head[16:24])
+    elif head[:6] in (b"GIF87a", b"GIF89a") and len(head) >= 10:
+        kind = "gif"
+        width, height = struct.unpack("<HH", head[6:10])
+    elif head.startswith(b"BM") and len(head) >= 22:
+        kind = "bmp"
+        (dib_size,) = struct.unpack("<I", head[14:18])
+        if dib_size == 12:                              # BITMAPCOREHEADER: 16-bit sizes
+            width, height = struct.unpack("<HH", head[18:22])
+        elif len(head) >= 26:                           # BITMAPINFOHEADER and later
+            width, height = struct.unpack("<ii", head[18:26])
+            height = abs(height)                        # negative: rows stored top-down
+    elif head.startswith(b"RIFF") and head[8:12] == b"WEBP" and len(head) >= 30:
+        kind = "webp"
+        chunk = head[12:16]
+        if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":       # lossy
+            width, height = struct.unpack("<HH", head[26:30])
+            width, height = width & 0x3FFF, height & 0x3FFF
+        elif chunk == b"VP8L" and head[20] == 0x2F:                  # lossless
+            (bits,) = struct.unpack("<I", head[21:25])
+            width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        elif chunk == b"VP8X":                                       # extended
+            width = int.from_bytes(head[24:27], "little") + 1
+            height = int.from_bytes(head[27:30], "little") + 1
+    if kind is None or width <= 0 or height <= 0:
+        return None
+    return kind, width, height
+
+
+class ImageSniffer:
+    """Learns an image's width and height from its bytes, fed in pieces of any size.
+
+    PNG, GIF, BMP and WebP keep their size in a fixed header at the start. JPEG keeps it in a
+    start-of-frame segment that may come after large APPn segments (EXIF thumbnails, ICC
+    profiles), so the sniffer walks the segments and skips their contents without storing
+    them. It never holds more than the current piece plus a few bytes.
+
+        sniffer.feed(piece) ...; sniffer.finish() -> (width, height) or None
+    """
+
+    _HEAD = 32   # enough bytes for every fixed header read above
+
+    def __init__(self):
+        self.kind: str | None = None
+        self.size: tuple[int, int] | None = None   # (width, height) once known
+        self._done = False
+        self._window = bytearray()   # bytes from stream offset self._offset onwards
+        self._offset = 0
+        self._marker_at: int | None = None   # JPEG: stream offset of the next marker
+
+    def feed(self, data: bytes) -> None:
+        if not self._done:
+            self._window += data
+            self._scan(at_end=False)
+
+    def finish(self) -> tuple[int, int] | None:
+        if not self._done:
+            self._scan(at_end=True)
+            self._stop()
+        return self.size
+
+    def _stop(self) -> None:
+        self._done = True
+        self._window = bytearray()
+
+    def _scan(self, at_end: bool) -> None:
+        if self._marker_at is None:                 # the format is not known yet
+            if len(self._window) < self._HEAD and not at_end:
+                return
+            head = bytes(self._window[:self._HEAD])
+            if head.startswith(b"\xff\xd8\xff"):
+                self.kind, self._marker_at = "jpeg", 2
+            else:
+                found = _fixed_header_size(head)
+                if found:
+                    self.kind, width, height = found
+                    self.size = (width, height)
+                self._stop()
+                return
+        self._walk_jpeg(at_end)
+
+    def _walk_jpeg(self, at_end: bool) -> None:
+        window = self._window
+        while True:
+            # Drop what lies before the next marker (segment contents we skip).
+            skip = min(self._marker_at - self._offset, len(window))
+            del window[:skip]
+            self._offset += skip
+            if self._marker_at > self._offset or len(window) < 4:
+                if at_end:
+                    self._stop()                    # ended before a frame header
+                return
+            if window[0] != 0xFF:
+                return self._stop()                 # not a marker: broken JPEG
+            marker = window[1]
+            if marker == 0xFF:                      # fill byte before a marker
+                self._marker_at += 1
+            elif marker in _JPEG_STANDALONE:
+                self._marker_at += 2
+            elif marker in (0xD9, 0xDA):            # end of image / start of scan: no frame
+                return self._stop()
+            elif marker in _JPEG_SOF:
+                if len(window) < 9:
+                    if at_end:
+                        self._stop()
+                    return
+                height, width = struct.unpack(">HH", window[5:9])
+                if width and height:
+                    self.size = (width, height)
+                return self._stop()
+            else:                                   # any other segment: skip by its length
+                (length,) = struct.unpack(">H", window[2:4])
+                if length < 2:
+                    return self._stop()
+                self._marker_at += 2 + length
+
+
+# ---------------------------------------------------------------------------------------------
+# Multipart parsing: an incremental multipart/form-data parser
+# ---------------------------------------------------------------------------------------------
+
+class MultipartError(ValueError):
+    """The body is not well-formed multipart/form-data."""
+
+
+_HEADER_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+def parse_header_value(value: str) -> tuple[str, dict[str, str]]:
+    """Split `type; a=1; b="x"` into ("type", {"a": "1", "b": "x"}); names lowercased."""
+    main_value, _, _ = value.partition(";")
+    params = {}
+    for match in _HEADER_PARAM.finditer(value[len(main_value):]):
+        name, raw = match.group(1).lower(), match.group(2).strip()
+        if raw.startswith('"'):
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        params[name] = raw
+    return main_value.strip().lower(), params
+
+
+def parse_part_headers(block: bytes) -> dict[str, str]:
+    """The header block of one part as {lowercased name: value}."""
+    headers: dict[str, str] = {}
+    name = None
+    for line in block.decode("utf-8", "replace").split("\r\n"):
+        if line[:1] in (" ", "\t") and name:        # obsolete line folding
+            headers[name] += " " + line.strip()
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip():
+            raise MultipartError(f"bad part header {line[:40]!r}")
+        name = name.strip().lower()
+        headers[name] = value.strip()
+    return headers
+
+
+class MultipartParser:
+    """Parses a multipart body fed in pieces of any size, boundaries split anywhere.
+
+    For each part, `open_part(headers)` is called and must return a sink with `write(bytes)`
+    and `close()`; the part's content is streamed into it. Memory stays at one piece plus the
+    length of the delimiter, whatever the size of the parts.
+    """
+
+    _PREAMBLE, _AFTER_DELIMITER, _HEADERS, _CONTENT, _DONE = range(5)
+    MAX_HEADER_BYTES = 16 * 1024
+
+    def __init__(self, boundary: bytes, open_part):
+        self._delimiter = b"\r\n--" + boundary
+        # The stream is seen with a CRLF in front, so the first delimiter (which has none
+        # when there is no preamble) is found like all the others.
+        self._buf = bytearray(b"\r\n")
+        self._state = self._PREAMBLE
+        self._open_part = open_part
+        self._part = None
+
+    def feed(self, data: bytes) -> None:
+        self._buf += data
+        while self._step():
+            pass
+
+    def finish(self) -> None:
+        """Call at the end of the body; raises MultipartError if it was incomplete."""
+        if self._state != self._DONE:
+            raise MultipartError("body ended before the closing boundary")
+
+    def _step(self) -> bool:
+        """Make what progress the buffer allows; True when another step may make more."""
+        buf, state = self._buf, self._state
+        if state in (self._PREAMBLE, self._CONTENT):
+            at = buf.find(self._delimiter)
+            if at < 0:
+                # Pass everything on except a tail that may be the start of a delimiter.
+                self._pass_on(len(buf) - (len(self._delimiter) - 1))
+                return False
+            self._pass_on(at)
+            del buf[:len(self._delimiter)]
+            if self._part is not None:
+                self._part.close()
+                self._part = None
+            self._state = self._AFTER_DELIMITER
+            return True
+        if state == self._AFTER_DELIMITER:
+            # "--" closes the body; otherwise optional blanks and CRLF start a part.
+            if len(buf) < 2:
+                return False
+            if buf.startswith(b"--"):
+                self._state = self._DONE
+                buf.clear()
+                return False
+            end = buf.find(b"\r\n")
+            if end < 0:
+                if len(buf) > 1024:
+                    raise MultipartError("no line end after a boundary")
+                return False
+            if buf[:end].strip(b" \t"):
+                raise MultipartError("unexpected bytes after a boundary")
+            del buf[:end + 2]
+            self._state = self._HEADERS
+            return True
+        if state == self._HEADERS:
+            if buf.startswith(b"\r\n"):             # a part without headers
+                block, end = b"", 2
+            else:
+                at = buf.find(b"\r\n\r\n")
+                if at < 0:
+                    if len(buf) > self.MAX_HEADER_BYTES:
+                        raise MultipartError("part headers too long")
+                    return False
+                block, end = bytes(buf[:at]), at + 4
+            del buf[:end]
+            self._part = self._open_part(parse_part_headers(block))
+            self._state = self._CONTENT
+            return True
+        buf.clear()                                 # _DONE: the epilogue is ignored
+        return False
+
+    def _pass_on(self, count: int) -> None:
+        """Remove `count` bytes from the buffer; give them to the current part, if any."""
+        if count <= 0:
+            return
+        data = bytes(self._buf[:count])
+        del self._buf[:count]
+        if self._state == self._CONTENT:
+            self._part.write(data)
+
+
+class FilePart:
+    """An uploaded file: hashed, counted and measured as it streams past, never stored."""
+
+    def __init__(self, name: str, filename: str | None, content_type: str | None):
+        self.name, self.filename, self.content_type = name, filename, content_type
+        self.size = 0
+        self.sha256 = None
+        self.dimensions: tuple[int, int] | None = None   # (width, height) of an image
+        self._hash = hashlib.sha256()
+        self._sniffer = ImageSniffer()
+
+    def write(self, data: bytes) -> None:
+        self._hash.update(data)
+        self.size += len(data)
+        self._sniffer.feed(data)
+
+    def close(self) -> None:
+        self.sha256 = self._hash.hexdigest()
+        self.dimensions = self._sniffer.finish()
+
+    def is_video(self) -> bool:
+        return _has_video_extension(self.filename or "")
+
+    def record(self) -> dict:
+        return {"name": self.name, "filename": self.filename, "content_type": self.content_type,
+                "size": self.size, "sha256": self.sha256}
+
+
+class _FieldSink:
+    """A small form field, kept as text (at most FIELD_LIMIT bytes of it)."""
+
+    def __init__(self, form: Form, name: str):
+        self._form, self._name, self._data = form, name, bytearray()
+
+    def write(self, data: bytes) -> None:
+        room = FIELD_LIMIT - len(self._data)
+        if room > 0:
+            self._data += data[:room]
+
+    def close(self) -> None:
+        self._form.fields[self._name] = self._data.decode("utf-8", "replace")
+
+
+@dataclass
+class Form:
+    """What a request body held: text fields, file parts, or why it could not be parsed."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    files: list[FilePart] = field(default_factory=list)
+    malformed: str | None = None
+
+    def open_part(self, headers: dict[str, str]):
+        """MultipartParser callback: the sink for a new part."""
+        disposition, params = parse_header_value(headers.get("content-disposition", ""))
+        if disposition != "form-data" or "name" not in params:
+            raise MultipartError("a part without Content-Disposition: form-data; name=...")
+        name = params["name"]
+        filename = params.get("filename")
+        if filename is None and "filename*" in params:       # RFC 5987: UTF-8''name
+            filename = urllib.parse.unquote(params["filename*"].split("'", 2)[-1])
+        # The `file` field is streamed even when sent without a filename.
+        if filename is not None or name == "file":
+            part = FilePart(name, filename, headers.get("content-type"))
+            self.files.append(part)
+            return part
+        return _FieldSink(self, name)
+
+    def upload(self) -> FilePart | None:
+        """The part the API reads the picture from: the one named `file`."""
+        return next((part for part in self.files if part.name == "file"), None)
+
+    def file_record(self) -> dict | None:
+        return self.files[0].record() if self.files else None
+
+
+def read_form(pieces, content_type: str) -> Form:
+    """Parse a request body, given as an iterable of byte pieces, into a Form.
+
+    A body that is not multipart/form-data is read and dropped (the Form is then empty);
+    a broken multipart body is read to its end too, so the connection stays usable.
+    """
+    form = Form()
+    mime, params = parse_header_value(content_type or "")
+    parser = None
+    if mime == "multipart/form-data":
+        boundary = params.get("boundary", "")
+        if 1 <= len(boundary) <= 200 and boundary.isascii():
+            parser = MultipartParser(boundary.encode("ascii"), form.open_part)
+        else:
+            form.malformed = "missing or bad boundary"
+    for piece in pieces:
+        if parser is not None and form.malformed is None:
+            try:
+                parser.feed(piece)
+            except MultipartError as exc:
+                form.malformed = str(exc)
+    if parser is not None and form.malformed is None:
+        try:
+            parser.finish()
+        except MultipartError as exc:
+            form.malformed = str(exc)
+    return form
+
+
+def _has_video_extension(name: str) -> bool:
+    return os.path.splitext(name)[1][1:].lower() in VIDEO_EXTENSIONS
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers: what to send back
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Answer:
+    """One HTTP answer, with the faults a script entry may add to it."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    delay: float = 0.0           # seconds before the status line
+    drip: float = 0.0            # seconds between body bytes
+    cut: int | None = None       # send only this many body bytes, then close
+    reset: bool = False          # close with a TCP RST instead of answering
+    huge: int | None = None      # a generated JSON-looking body of this many bytes
+
+
+def reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def json_answer(status: int, doc, headers=()) -> Answer:
+    return Answer(status, json.dumps(doc).encode(), headers=list(headers))
+
+
+def error_answer(flavour: str, status: int, message: str, envelope: bool = False,
+                 headers=()) -> Answer:
+    """An error in the flavour's style: HUB `{"message"}` (or its full envelope with
+    `data` and `success`, as for 400 and 401), Platform `{"error"}`."""
+    if flavour == "platform":
+        doc = {"error": message}
+    elif envelope:
+        doc = {"data": {}, "message": message, "success": False}
+    else:
+        doc = {"message": message}
+    return json_answer(status, doc, headers)
+
+
+def status_answer(flavour: str, status: int) -> Answer:
+    """The answer of a `status-NNN` model: gateways answer HTML, rate limits add headers."""
+    if status in (502, 503, 504):
+        page = (f"<html><head><title>{status} {reason(status)}</title></head>"
+                f"<body><h1>{status}</h1></body></html>")
+        return Answer(status, page.encode(), content_type="text/html")
+    headers = []
+    if status == 429:
+        headers = [("Retry-After", "1"), ("X-RateLimit-Limit", "100"),
+                   ("X-RateLimit-Remaining", "0"),
+                   ("X-RateLimit-Reset", str(int(time.time()) + 1))]
+    return error_answer(flavour, status, reason(status), headers=headers)
+
+
+@dataclass
+class Behaviour:
+    """What a model ID asks the stand-in to do, read from the words in it."""
+
+    task: str | None = None          # a task word found in the ID (None: no task word)
+    empty: bool = False              # "empty": images without results
+    not_found: bool = False          # "notfound": 404
+    status: int | None = None        # "status-NNN" (400-599): always that status
+    task_in_metadata: bool = False   # "taskmeta-TASK": metadata.task is set
+
+    @classmethod
+    def of(cls, model: str) -> Behaviour:
+        name = model.lower()
+        behaviour = cls(empty="empty" in name, not_found="notfound" in name)
+        status = re.search(r"status-(\d{3})", name)
+        if status and 400 <= int(status.group(1)) <= 599:
+            behaviour.status = int(status.group(1))
+        taskmeta = re.search(r"taskmeta-([a-z]+)", name)
+        if taskmeta and taskmeta.group(1) in TASKS:
+            behaviour.task, behaviour.task_in_metadata = taskmeta.group(1), True
+        else:
+            behaviour.task = next((task for task in TASKS if task in name), None)
+        return behaviour
+
+
+def _coordinate_mapper(fixture_shape, shape, normalize: bool, decimals: int | None):
+    """A function (value, axis) -> value that moves a fixture coordinate onto the image.
+
+    Pixels scale by the image's size over the fixture's; normalised values (pixel / image
+    size) are therefore fixture pixel / fixture size, whatever the image.
+    """
+    (fixture_h, fixture_w), (height, width) = fixture_shape, shape
+    if normalize:
+        factors = {"x": 1 / fixture_w, "y": 1 / fixture_h}
+    else:
+        factors = {"x": width / fixture_w, "y": height / fixture_h}
+
+    def convert(value, axis):
+        factor = factors[axis]
+        if factor == 1 and decimals is None:
+            return value                            # keep the fixture's ints as ints
+        value *= factor
+        return round(value, decimals) if decimals is not None else value
+    return convert
+
+
+def _map_result(result: dict, convert) -> dict:
+    out = {}
+    for key, value in result.items():
+        if key == "box":                            # x1..x4 / y1..y4
+            out[key] = {name: convert(v, name[0]) for name, v in value.items()}
+        elif key in ("segments", "keypoints"):      # x, y lists; `visible` is not a coordinate
+            out[key] = {name: [convert(v, name) for v in values] if name in ("x", "y")
+                        else copy.deepcopy(values) for name, values in value.items()}
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def build_prediction(fixture: dict, shapes, *, empty: bool = False, meta_task: str | None = None,
+                     normalize: bool = False, decimals: int | None = None) -> dict:
+    """A response document made from `fixture`, one image entry per (height, width) in shapes.
+
+    Key order is the fixture's. Results move to each image's size (or to 0-1 with normalize,
+    rounded to `decimals`); `speed` and `depth` are copied; `metadata.imageCount` counts the
+    entries and `metadata.task` is added when `meta_task` is given.
+    """
+    template = fixture["images"][0]
+    images = []
+    for height, width in shapes:
+        convert = _coordinate_mapper(template["shape"], (height, width), normalize, decimals)
+        entry = {}
+        for key, value in template.items():
+            if key == "results":
+                entry[key] = [] if empty else [_map_result(r, convert) for r in value]
+            elif key == "shape":
+                entry[key] = [height, width]
+            else:
+                entry[key] = copy.deepcopy(value)
+        images.append(entry)
+    doc = {}
+    for key, value in fixture.items():
+        if key == "images":
+            doc[key] = images
+        elif key == "metadata":
+            doc[key] = metadata = copy.deepcopy(value)
+            metadata["imageCount"] = len(images)
+            if meta_task:
+                metadata["task"] = meta_task
+        else:
+            doc[key] = copy.deepcopy(value)
+    return doc
+
+
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+_DECIMAL = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
+# field -> (parser, pattern, lowest, highest)
+_RANGES = {
+    "imgsz": (int, _INTEGER, 32, 1280),
+    "conf": (float, _DECIMAL, 0.01, 1.0),
+    "iou": (float, _DECIMAL, 0.0, 0.95),
+    "decimals": (int, _INTEGER, 0, 10),
+}
+_PLATFORM_ONLY = ("normalize", "decimals", "source")
+
+
+@dataclass
+class Options:
+    """The form fields that change an answer, once validated."""
+
+    normalize: bool = False
+    decimals: int | None = None
+
+
+def check_fields(flavour: str, fields: dict[str, str]) -> Options | Answer:
+    """Validated options, or the 400/422 error answer the fields deserve."""
+    if flavour == "hub":
+        for name in _PLATFORM_ONLY:
+            if name in fields:
+                return error_answer(flavour, 400, f"unknown field '{name}'")
+    values = {}
+    for name, (parse, pattern, lowest, highest) in _RANGES.items():
+        if name in fields:
+            text = fields[name]
+            value = parse(text) if pattern.fullmatch(text) else None
+            if value is None or not lowest <= value <= highest:
+                return error_answer(flavour, 422, f"{name} must be between {lowest} and {highest}")
+            values[name] = value
+    options = Options(decimals=values.get("decimals"))
+    if "normalize" in fields:
+        text = fields["normalize"].strip().lower()
+        if text not in ("true", "1", "false", "0"):
+            return error_answer(flavour, 422, "normalize must be true or false")
+        options.normalize = text in ("true", "1")
+    if options.normalize and options.decimals is None:
+        options.decimals = 5
+    return options
+
+
+@dataclass
+class Route:
+    flavour: str        # "hub" or "platform"
+    model: str          # the model ID's last segment, URL-decoded
+
+
+_ROUTES = [
+    (re.compile(r"/v1/predict/([^/]+)"), "hub"),
+    (re.compile(r"/dedicated/([^/]+)"), "hub"),
+    (re.compile(r"/api/models/([^/]+)/predict"), "platform"),
+    (re.compile(r"/api/models/[^/]+/[^/]+/([^/]+)/predict"), "platform"),
+    (re.compile(r"/predict()"), "platform"),            # a dedicated deployment: "detect"
+]
+
+
+def match_route(path: str) -> Route | None:
+    for pattern, flavour in _ROUTES:
+        match = pattern.fullmatch(path)
+        if match:
+            return Route(flavour, urllib.parse.unquote(match.group(1)) or "detect")
+    return None
+
+
+def predict_answer(route: Route, form: Form) -> Answer:
+    """The normal answer to an authorised POST on a predict route."""
+    flavour = route.flavour
+    behaviour = Behaviour.of(route.model)
+    if behaviour.not_found:
+        return error_answer(flavour, 404, "Model not found")
+    if behaviour.status:
+        return status_answer(flavour, behaviour.status)
+    if form.malformed:
+        return error_answer(flavour, 400, "Malformed multipart body")
+    options = check_fields(flavour, form.fields)
+    if isinstance(options, Answer):
+        return options
+
+    upload = form.upload()
+    source = form.fields.get("source", "").strip() if flavour == "platform" else ""
+    if upload is None and not source:
+        return error_answer(flavour, 400, NO_FILE_MESSAGE, envelope=True)
+    if upload is None:                              # Platform: a URL (or base64) source
+        video = _has_video_extension(urllib.parse.urlsplit(source).path)
+        shapes = [DEFAULT_SHAPE] * (VIDEO_FRAMES if video else 1)
+    elif upload.size == 0:
+        message = "Empty file" if flavour == "platform" else NO_FILE_MESSAGE
+        return error_answer(flavour, 400, message, envelope=True)
+    elif upload.is_video():
+        shapes = [DEFAULT_SHAPE] * VIDEO_FRAMES
+    elif upload.dimensions is None:
+        return error_answer(flavour, 400, "Invalid image", envelope=True)
+    else:
+        width, height = upload.dimensions
+        shapes = [(height, width)]
+
+    task = behaviour.task
+    if behaviour.empty and task is None:
+        fixture, meta_task = FIXTURES["empty"], None
+    else:
+        task = task or "detect"
+        fixture = FIXTURES[task]
+        meta_task = task if (behaviour.empty or behaviour.task_in_metadata) else None
+    doc = build_prediction(fixture, shapes, empty=behaviour.empty, meta_task=meta_task,
+                           normalize=options.normalize, decimals=options.decimals)
+    return json_answer(200, doc)
+
+
+# ---------------------------------------------------------------------------------------------
+# The script queue and the request log
+# ---------------------------------------------------------------------------------------------
+
+# Allowed keys of a script entry and a check of each one's value.
+_ENTRY_CHECKS = {
+    "match": lambda v: isinstance(v, str),
+    "status": lambda v: type(v) is int and 200 <= v <= 599,
+    "body": lambda v: isinstance(v, (str, bytes, dict, list)) or v is None,
+    "content_type": lambda v: isinstance(v, str),
+    "headers": lambda v: isinstance(v, dict),
+    "delay": lambda v: isinstance(v, (int, float)) and v >= 0,
+    "drip": lambda v: isinstance(v, (int, float)) and v >= 0,
+    "cut": lambda v: type(v) is int and v >= 0,
+    "reset": lambda v: isinstance(v, bool),
+    "repeat": lambda v: type(v) is int and (v >= 1 or v == -1),
+    "skip_auth": lambda v: isinstance(v, bool),
+    "huge": lambda v: type(v) is int and v >= 0,
+    "redirect": lambda v: isinstance(v, str),
+    "comment": lambda v: True,
+}
+
+
+class ScriptQueue:
+    """A FIFO of scripted answers, shared by all connections.
+
+    A predict request takes the first entry whose `match` (if any) is a substring of its path
+    and which applies to it (an unauthorised request only takes `skip_auth` entries). An
+    entry answers `repeat` requests (default 1; -1 forever) and is then removed.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: list[dict] = []
+
+    @staticmethod
+    def validate(entry) -> dict:
+        if not isinstance(entry, dict):
+            raise ValueError(f"script entry must be an object, not {type(entry).__name__}")
+        for key, value in entry.items():
+            check = _ENTRY_CHECKS.get(key)
+            if check is None:
+                raise ValueError(f"unknown script entry key {key!r}")
+            if not check(value):
+                raise ValueError(f"bad value for script entry key {key!r}: {value!r}")
+        entry = copy.deepcopy(entry)
+        entry.setdefault("repeat", 1)
+        return entry
+
+    def push_many(self, entries) -> int:
+        checked = [self.validate(entry) for entry in entries]   # all or nothing
+        with self._lock:
+            self._entries.extend(checked)
+        return len(checked)
+
+    def take(self, path: str, authorised: bool) -> dict | None:
+        with self._lock:
+            for index, entry in enumerate(self._entries):
+                if entry.get("match", "") not in path:
+                    continue
+                if not authorised and not entry.get("skip_auth"):
+                    continue
+                if entry["repeat"] > 0:
+                    entry["repeat"] -= 1
+                    if entry["repeat"] == 0:
+                        del self._entries[index]
+                return entry
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def scripted_answer(entry: dict, flavour: str, normal) -> Answer:
+    """The answer a script entry describes; `normal()` gives the unscripted answer."""
+    status = entry.get("status", 200)
+    body = entry.get("body")
+    if "redirect" in entry:
+        status = status if 300 <= status <= 399 else 307
+        answer = json_answer(status, {"message": reason(status)},
+                             [("Location", entry["redirect"])])
+    elif "huge" in entry:
+        answer = Answer(status, huge=entry["huge"])
+    elif body is None:
+        answer = normal() if status == 200 else error_answer(flavour, status, reason(status))
+    elif isinstance(body, (dict, list)):
+        answer = json_answer(status, body)
+    else:
+        answer = Answer(status, body.encode() if isinstance(body, str) else body)
+    if "content_type" in entry:
+        answer.content_type = entry["content_type"]
+    answer.headers += [(str(k), str(v)) for k, v in entry.get("headers", {}).items()]
+    answer.delay = float(entry.get("delay", 0))
+    answer.drip = float(entry.get("drip", 0))
+    answer.cut = entry.get("cut")
+    answer.reset = bool(entry.get("reset", False))
+    return answer
+
+
+def huge_body(size: int):
+    """Yield `{"images":[],"pad":"xxx..."}` of exactly `size` bytes, CHUNK bytes at a time."""
+    head, tail = b'{"images":[],"pad":"', b'"}'
+    if size < len(head) + len(tail):
+        yield b" " * size
+        return
+    yield head
+    pad = size - len(head) - len(tail)
+    block = b"x" * CHUNK
+    while pad > 0:
+        yield block[:pad]
+        pad -= len(block)
+    yield tail
+
+
+class RequestLog:
+    """The thread-safe list of request records, optionally mirrored to a JSON-lines file.
+
+    A record is added when its request has been read and updated while it is answered;
+    `snapshot()` returns deep copies.
+    """
+
+    def __init__(self, path: str | None = None):
+        self._lock = threading.Lock()
+        self._records: list[dict] = []
+        self._path = path
+
+    def append(self, record: dict) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    def update(self, record: dict, **changes) -> None:
+        with self._lock:
+            record.update(changes)
+
+    def finish(self, record: dict) -> None:
+        """The request is over: write its record to the log file."""
+        if self._path:
+            with self._lock:
+                line = json.dumps(record)
+                with open(self._path, "a", encoding="utf-8") as f:
+                    f.write(line + "\n")
+
+    def snapshot(self) -> list[dict]:
+        with self._lock:
+            return copy.deepcopy(self._records)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# The HTTP handler
+# ---------------------------------------------------------------------------------------------
+
+class _BadFraming(Exception):
+    """The body's framing (Content-Length, chunked encoding) is broken: 400, then close."""
+
+
+class _CloseConnection(Exception):
+    """Stop serving this connection now, quietly (client gone, server stopping, a fault)."""
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """Serves one TCP connection: many requests when the client keeps it alive."""
+
+    protocol_version = "HTTP/1.1"   # keep-alive, and "100 Continue" for Expect: 100-continue
+    server_version = "standin/1.0"
+    timeout = CONNECTION_TIMEOUT
+    disable_nagle_algorithm = True  # small answers go out at once
+
+    standin: StandIn
+
+    # -- connection life -----------------------------------------------------------------------
+
+    def setup(self):
+        super().setup()
+        self.standin = self.server.standin
+        self.conn_id = self.standin._connection_opened(self.connection)
+
+    def finish(self):
+        self.standin._connection_closed(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format, *args):
+        pass                                        # no per-request noise on stderr
+
+    def version_string(self):
+        return self.server_version                  # the Server header, without Python's
+
+    def handle_one_request(self):
+        """Read one request line and headers, then serve the request (see _serve)."""
+        self.close_connection = True
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except OSError:                             # idle timeout, reset, or stop()
+            return
+        self.t_start = time.time()
+        if not self.raw_requestline:
+            return                                  # the client closed the connection
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(http.HTTPStatus.REQUEST_URI_TOO_LONG)
+            return
+        if not self.parse_request():                # also answers Expect: 100-continue
+            return
+        try:
+            self._serve()
+        except (_CloseConnection, OSError):
+            self.close_connection = True
+
+    # -- one request ---------------------------------------------------------------------------
+
+    def _serve(self):
+        self._head_sent = False
+        path, _, query = self.path.partition("?")
+        if path.startswith("/_standin/"):
+            return self._serve_control(path[len("/_standin/"):])
+        record = {
+            "method": self.command, "path": path, "query": query,
+            "headers": self._header_dict(), "fields": {}, "file": None,
+            "t_start": self.t_start, "t_read": None, "t_end": None, "status": None,
+            "conn_id": self.conn_id, "http_version": self.request_version,
+        }
+        try:
+            self._serve_predict(path, record)
+        except (_CloseConnection, OSError):
+            raise
+        except Exception as exc:                    # a bug in the stand-in: say so, go on
+            traceback.print_exc()
+            self.close_connection = True
+            if self._head_sent:
+                raise _CloseConnection() from exc
+            self._send(json_answer(500, {"details": {"message": f"standin: {exc}"}}), record)
+        finally:
+            self.standin._log.finish(record)
+
+    def _serve_predict(self, path: str, record: dict):
+        route = match_route(path)
+        # Only a POST to a predict route is parsed; any other body is read and dropped.
+        parse = route is not None and self.command == "POST"
+        content_type = self.headers.get("Content-Type", "") if parse else ""
+        answer = None
+        try:
+            form = read_form(self._body_pieces(), content_type)
+        except _BadFraming as exc:
+            self.close_connection = True            # the next request cannot be found
+            form = Form()
+            flavour = route.flavour if route else "hub"
+            answer = error_answer(flavour, 400, f"bad request body: {exc}")
+        except BaseException:
+            self.standin._log.append(record)        # the client left mid-body: no status
+            raise
+        record.update(fields=form.fields, file=form.file_record(), t_read=time.time())
+        self.standin._log.append(record)
+        self._send(answer or self._choose_answer(route, path, form), record)
+
+    def _choose_answer(self, route: Route | None, path: str, form: Form) -> Answer:
+        if route is None:
+            return error_answer("hub", 404, "Not found")
+        if self.command != "POST":
+            return error_answer(route.flavour, 405, "Method not allowed",
+                                headers=[("Allow", "POST")])
+        authorised = self.standin._authorised(route.flavour, self.headers)
+        entry = self.standin._script.take(path, authorised)
+        if entry is not None:
+            return scripted_answer(entry, route.flavour, lambda: predict_answer(route, form))
+        if not authorised:
+            return error_answer(route.flavour, 401, "Invalid API key", envelope=True)
+        return predict_answer(route, form)
+
+    def _serve_control(self, name: str):
+        """The /_standin/ endpoints: drive the stand-in over HTTP. Not logged, no latency."""
+        try:
+            body = b"".join(self._body_pieces(limit=CONTROL_BODY_LIMIT))
+        except _BadFraming as exc:
+            self.close_connection = True
+            return self._send(error_answer("hub", 400, str(exc)))
+        methods = {"log": "GET", "script": "POST", "reset": "POST", "latency": "POST"}
+        if name not in methods:
+            return self._send(error_answer("hub", 404, "Not found"))
+        if self.command != methods[name]:
+            return self._send(error_answer("hub", 405, "Method not allowed",
+                                           headers=[("Allow", methods[name])]))
+        try:
+            if name == "log":
+                return self._send(json_answer(200, self.standin.log()))
+            if name == "reset":
+                self.standin.reset()
+                return self._send(json_answer(200, {}))
+            doc = json.loads(body or b"null")
+            if name == "script":
+                entries = doc if isinstance(doc, list) else [doc]
+                return self._send(json_answer(200, {"queued": self.standin.push_many(entries)}))
+            if not isinstance(doc, dict) or not isinstance(doc.get("lo", 0), (int, float)):
+                raise ValueError('expected {"lo": seconds, "hi": seconds}')
+            self.standin.set_latency(doc.get("lo", 0), doc.get("hi"))
+            return self._send(json_answer(200, {}))
+        except (ValueError, TypeError) as exc:
+            return self._send(error_answer("hub", 400, str(exc)))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _header_dict(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for name, value in self.headers.items():
+            name = name.lower()
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        return headers
+
+    def _body_pieces(self, limit: int | None = None):
+        """Yield the request body in pieces of at most CHUNK bytes.
+
+        Handles Content-Length and chunked bodies. Raises _BadFraming when the framing is
+        broken (or the body exceeds `limit`), _CloseConnection when the client leaves early.
+        """
+        if "Transfer-Encoding" in self.headers:
+            if self.headers["Transfer-Encoding"].strip().lower() != "chunked":
+                raise _BadFraming("unsupported Transfer-Encoding")
+            pieces = self._chunked_pieces()
+        else:
+            lengths = set(v.strip() for v in self.headers.get_all("Content-Length", []))
+            if len(lengths) > 1 or not all(re.fullmatch(r"[0-9]+", v) for v in lengths):
+                raise _BadFraming("bad Content-Length")
+            pieces = self._exact_pieces(int(lengths.pop()) if lengths else 0)
+        total = 0
+        for piece in pieces:
+            total += len(piece)
+            if limit is not None and total > limit:
+                raise _BadFraming("body too large")
+            yield piece
+
+    def _exact_pieces(self, remaining: int):
+        while remaining > 0:
+            piece = self.rfile.read(min(remaining, CHUNK))
+            if not piece:
+                raise _CloseConnection()
+            remaining -= len(piece)
+            yield piece
+
+    def _chunked_pieces(self):
+        while True:
+            line = self.rfile.readline(1024)
+            if not line:
+                raise _CloseConnection()
+            size = line.split(b";", 1)[0].strip()
+            if not line.endswith(b"\n") or not re.fullmatch(rb"[0-9A-Fa-f]{1,15}", size):
+                raise _BadFraming("bad chunk size line")
+            size = int(size, 16)
+            if size == 0:
+                break
+            yield from self._exact_pieces(size)
+            if self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise _BadFraming("chunk data not followed by CRLF")
+        for _ in range(100):                        # trailer fields, up to an empty line
+            line = self.rfile.readline(8192)
+            if not line:
+                raise _CloseConnection()
+            if line in (b"\r\n", b"\n"):
+                return
+        raise _BadFraming("too many trailer lines")
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _pause(self, seconds: float):
+        """Sleep, unless the stand-in stops meanwhile: then drop the connection."""
+        if seconds > 0 and self.standin._stopping.wait(seconds):
+            raise _CloseConnection()
+
+    def _send(self, answer: Answer, record: dict | None = None):
+        """Send `answer`, with its faults; `record` (None for control requests) gets the
+        status and t_end, the latter just before the last byte goes out."""
+        log = self.standin._log
+        if record is not None:
+            self._pause(self.standin._latency_sample())
+        self._pause(answer.delay)
+        if answer.reset:
+            if record is not None:
+                log.update(record, t_end=time.time())
+            return self._reset_connection()
+
+        length = answer.huge if answer.huge is not None else len(answer.body)
+        extra = {name.lower() for name, _ in answer.headers}
+        self.send_response(answer.status)
+        if "content-type" not in extra:
+            self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(length))
+        for name, value in answer.headers:
+            self.send_header(name, value)
+        if "connection" not in extra and answer.cut is None:
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            elif self.request_version == "HTTP/1.0":
+                self.send_header("Connection", "keep-alive")
+        self._headers_buffer.append(b"\r\n")
+        head = b"".join(self._headers_buffer)
+        self._headers_buffer = []
+
+        total = length if answer.cut is None else min(length, answer.cut)
+        if self.command == "HEAD":
+            total = 0
+        pieces = huge_body(length) if answer.huge is not None else [answer.body]
+
+        def mark_end():                             # called just before the last write
+            if record is not None:
+                log.update(record, t_end=time.time())
+
+        if record is not None:
+            log.update(record, status=answer.status)
+        self._head_sent = True
+        if total == 0:
+            mark_end()
+            self.wfile.write(head)
+        elif answer.drip > 0:
+            self.wfile.write(head)
+            sent = 0
+            for piece in _cut(pieces, total):
+                for index in range(len(piece)):
+                    if sent:
+                        self._pause(answer.drip)
+                    sent += 1
+                    if sent == total:
+                        mark_end()
+                    self.wfile.write(piece[index:index + 1])
+        else:
+            sent = 0
+            for piece in _cut(pieces, total):
+                sent += len(piece)
+                if sent == total:
+                    mark_end()
+                self.wfile.write(head + piece if head else piece)
+                head = b""
+        if answer.cut is not None:
+            self.close_connection = True
+
+    def _reset_connection(self):
+        """Close the connection with a TCP RST (SO_LINGER 0) and without a word."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()          # drop the reader's hold on the socket, so close() is real
+        self.connection.close()
+
+
+def _cut(pieces, total: int):
+    """Yield from `pieces` until `total` bytes have gone."""
+    sent = 0
+    for piece in pieces:
+        if sent >= total:
+            return
+        piece = piece[:total - sent]
+        sent += len(piece)
+        yield piece
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128        # clients open up to 64 connections at once
+
+    def server_bind(self):
+        # HTTPServer.server_bind would look the host name up (getfqdn), which can be slow.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], OSError):   # a client leaving is not news
+            super().handle_error(request, client_address)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+# ---------------------------------------------------------------------------------------------
+# StandIn: the public face
+# ---------------------------------------------------------------------------------------------
+
+def _loopback_host(host: str) -> str:
+    """`host` as a loopback IP address; ValueError for anything else."""
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"refusing to bind {host!r}: give a loopback IP address") from None
+    if not address.is_loopback:
+        raise ValueError(f"refusing to bind {host!r}: not a loopback address")
+    return host
+
+
+class StandIn:
+    """The stand-in server: start() it, point the client at .url, script it, read its log.
+
+    All methods are thread-safe. Also a context manager (starts on enter, stops on exit).
+    """
+
+    def __init__(self, hub_key: str = HUB_KEY, platform_key: str = PLATFORM_KEY,
+                 latency: float = 0.0, latency_max: float | None = None, *,
+                 host: str = "127.0.0.1", port: int = 0, log_file: str | None = None):
+        self.hub_key = hub_key
+        self.platform_key = platform_key
+        self.host = _loopback_host(host)
+        self.port = port
+        self._lock = threading.Lock()
+        self._latency = (0.0, 0.0)
+        self.set_latency(latency, latency_max)
+        self._script = ScriptQueue()
+        self._log = RequestLog(log_file)
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()
+        self._connection_count = 0
+
+    # -- life ----------------------------------------------------------------------------------
+
+    def start(self) -> StandIn:
+        """Bind (port 0: an ephemeral port, then in .port) and serve in a daemon thread."""
+        if self._server is not None:
+            raise RuntimeError("standin already started")
+        server_class = _Server6 if ":" in self.host else _Server
+        self._stopping.clear()
+        self._server = server_class((self.host, self.port), Handler)
+        self._server.standin = self
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name=f"standin:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and drop every open connection; returns at once."""
+        if self._server is None:
+            return
+        self._stopping.set()                        # wakes handlers sleeping in a fault
+        self._server.shutdown()
+        self._server.server_close()                 # closes the listening socket
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:             # unblocks handlers waiting to read
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._thread.join(1)
+        self._server = self._thread = None
+
+    def __enter__(self) -> StandIn:
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    # -- scripting and inspection --------------------------------------------------------------
+
+    def push(self, entry: dict) -> None:
+        """Queue one scripted answer (keys: see ScriptQueue and the module docstring)."""
+        self._script.push_many([entry])
+
+    def push_many(self, entries) -> int:
+        """Queue several scripted answers, in order; returns how many."""
+        return self._script.push_many(entries)
+
+    def log(self) -> list[dict]:
+        """A copy of the request records, oldest first."""
+        return self._log.snapshot()
+
+    @property
+    def requests(self) -> list[dict]:
+        return self.log()
+
+    def reset(self) -> None:
+        """Forget the script queue and the request log."""
+        self._script.clear()
+        self._log.clear()
+
+    def set_latency(self, lo: float, hi: float | None = None) -> None:
+        """Delay every predict answer by a uniform random time in [lo, hi] seconds."""
+        hi = lo if hi is None else hi
+        if not 0 <= lo <= hi:
+            raise ValueError(f"latency needs 0 <= lo <= hi, got {lo}, {hi}")
+        with self._lock:
+            self._latency = (float(lo), float(hi))
+
+    # -- for the handler -----------------------------------------------------------------------
+
+    def _latency_sample(self) -> float:
+        with self._lock:
+            lo, hi = self._latency
+        return random.uniform(lo, hi) if hi > 0 else 0.0
+
+    def _authorised(self, flavour: str, headers) -> bool:
+        if flavour == "hub":
+            return headers.get("x-api-key") == self.hub_key
+        scheme, _, token = (headers.get("Authorization") or "").partition(" ")
+        return scheme.lower() == "bearer" and token.strip() == self.platform_key
+
+    def _connection_opened(self, connection: socket.socket) -> int:
+        with self._lock:
+            self._connections.add(connection)
+            self._connection_count += 1
+            return self._connection_count
+
+    def _connection_closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(connection)
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line
+# ---------------------------------------------------------------------------------------------
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write through a temporary file and a rename, so readers never see half of it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=".standin-", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="A loopback stand-in of the predict API.")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    parser.add_argument("--port", type=int, default=0, help="port, 0 for an ephemeral one")
+    parser.add_argument("--port-file", help="write the port number to this file")
+    parser.add_argument("--hub-key", default=HUB_KEY)
+    parser.add_argument("--platform-key", default=PLATFORM_KEY)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--latency-max", type=float, help="draw latency from [latency, this]")
+    parser.add_argument("--log-file", help="append each request record here as a JSON line")
+    args = parser.parse_args(argv)
+
+    try:
+        standin = StandIn(args.hub_key, args.platform_key, args.latency, args.latency_max,
+                          host=args.host, port=args.port, log_file=args.log_file).start()
+    except (ValueError, OSError) as exc:
+        print(f"standin: {exc}", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    if args.port_file:
+        _write_atomically(args.port_file, f"{standin.port}\n")
+    print(f"standin listening on {standin.url}", flush=True)
+    while not stop.wait(0.5):
+        pass
+    standin.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

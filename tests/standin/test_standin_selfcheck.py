@@ -1,0 +1,610 @@
+"""Self-check of the predict API stand-in (standin.py).
+
+Run from the repository root:  python3 -m unittest tests/standin/test_standin_selfcheck.py -v
+
+Every test talks to a real StandIn over loopback HTTP with a hand-built multipart body, except
+the few that feed the image sniffer and the multipart parser directly.
+"""
+
+import contextlib
+import hashlib
+import http.client
+import io
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import zlib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import standin  # noqa: E402
+from standin import HUB_KEY, PLATFORM_KEY, StandIn  # noqa: E402
+
+BOUNDARY = "----standin-selfcheck-7d1f"
+HUB = {"x-api-key": HUB_KEY}
+PLATFORM = {"Authorization": f"Bearer {PLATFORM_KEY}"}
+
+
+# -- building request bodies ------------------------------------------------------------------
+
+def png_image(width, height):
+    """A valid RGB PNG of the given size."""
+    def chunk(kind, data):
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+    rows = b"".join(b"\0" + b"\x80" * (width * 3) for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def jpeg_header(width, height, app_bytes=16):
+    """SOI, an APP1 segment of `app_bytes` content, an SOF0 frame header, EOI: enough to size."""
+    app1 = b"\xff\xe1" + struct.pack(">H", app_bytes + 2) + b"E" * app_bytes
+    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + app1 + sof0 + b"\xff\xd9"
+
+
+PNG = png_image(37, 23)      # every answer built from it has shape [23, 37]
+
+
+def multipart(fields=(), file=None, filename="image.png", content_type="image/png"):
+    """(body, Content-Type) of a multipart/form-data body; `file` is bytes or None."""
+    out = io.BytesIO()
+    for name, value in dict(fields).items():
+        out.write(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                  f'{value}\r\n'.encode())
+    if file is not None:
+        filename = filename.replace("\\", "\\\\").replace('"', '\\"')   # as curl escapes
+        out.write(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+                  f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'.encode())
+        out.write(file + b"\r\n")
+    out.write(f"--{BOUNDARY}--\r\n".encode())
+    return out.getvalue(), f"multipart/form-data; boundary={BOUNDARY}"
+
+
+class StandInTest(unittest.TestCase):
+    """One stand-in for the whole class; each test starts with an empty script and log."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = StandIn().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def setUp(self):
+        self.server.reset()
+        self.server.set_latency(0)
+
+    def connect(self, timeout=10):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=timeout)
+        self.addCleanup(conn.close)
+        return conn
+
+    def post(self, path, fields=(), file=PNG, headers=HUB, conn=None, **part):
+        """POST a form; returns (status, headers as a dict, body bytes)."""
+        body, content_type = multipart(fields, file, **part)
+        conn = conn or self.connect()
+        conn.request("POST", path, body, {"Content-Type": content_type, **headers})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+
+    def post_json(self, path, fields=(), file=PNG, headers=HUB, **part):
+        status, _, body = self.post(path, fields, file, headers, **part)
+        return status, json.loads(body)
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+class TaskAnswers(StandInTest):
+    def check_image(self, doc, shape=(23, 37), count=1):
+        self.assertEqual(doc["metadata"]["imageCount"], count)
+        self.assertEqual(len(doc["images"]), count)
+        for image in doc["images"]:
+            self.assertEqual(image["shape"], list(shape))
+            self.assertEqual(set(image["speed"]), {"preprocess", "inference", "postprocess"})
+        return doc["images"][0]["results"]
+
+    def test_each_task_has_its_members(self):
+        members = {
+            "classify": {"class", "name", "confidence"},
+            "detect": {"class", "name", "confidence", "box"},
+            "obb": {"class", "name", "confidence", "box"},
+            "segment": {"class", "name", "confidence", "box", "segments"},
+            "pose": {"class", "name", "confidence", "box", "keypoints"},
+            "semantic": {"class", "name", "pixel_ratio"},
+        }
+        for task, expected in members.items():
+            with self.subTest(task=task):
+                status, doc = self.post_json(f"/v1/predict/my-{task}-model")
+                self.assertEqual(status, 200)
+                results = self.check_image(doc)
+                self.assertTrue(results)
+                self.assertEqual(set(results[0]), expected)
+                self.assertNotIn("task", doc["metadata"])
+
+    def test_coordinates_follow_the_real_image(self):
+        _, doc = self.post_json("/v1/predict/detect")
+        box = doc["images"][0]["results"][0]["box"]       # fixture: 1920x1080, x1=100 y1=50
+        self.assertEqual(list(box), ["x1", "y1", "x2", "y2"])   # the fixture's key order
+        self.assertAlmostEqual(box["x1"], 100 * 37 / 1920)
+        self.assertAlmostEqual(box["y1"], 50 * 23 / 1080)
+        _, doc = self.post_json("/v1/predict/obb")
+        self.assertEqual(len(doc["images"][0]["results"][0]["box"]), 8)
+        _, doc = self.post_json("/v1/predict/pose")
+        keypoints = doc["images"][0]["results"][0]["keypoints"]
+        fixture = standin.FIXTURES["pose"]["images"][0]["results"][0]["keypoints"]
+        self.assertEqual(keypoints["visible"], fixture["visible"])
+        self.assertAlmostEqual(keypoints["x"][0], fixture["x"][0] * 37 / 600)
+
+    def test_depth_and_default_task(self):
+        _, doc = self.post_json("/v1/predict/depth")
+        self.assertEqual(self.check_image(doc), [])
+        self.assertEqual(doc["images"][0]["depth"], standin.FIXTURES["depth"]["images"][0]["depth"])
+        _, doc = self.post_json("/v1/predict/abcdefghij0123456789")   # no task word: detect
+        self.assertIn("box", self.check_image(doc)[0])
+
+    def test_empty_and_taskmeta(self):
+        _, doc = self.post_json("/v1/predict/empty")
+        self.assertEqual(self.check_image(doc), [])
+        self.assertNotIn("task", doc["metadata"])
+        _, doc = self.post_json("/v1/predict/empty-segment")
+        self.assertEqual(self.check_image(doc), [])
+        self.assertEqual(doc["metadata"]["task"], "segment")
+        _, doc = self.post_json("/v1/predict/taskmeta-pose")
+        self.assertIn("keypoints", self.check_image(doc)[0])
+        self.assertEqual(doc["metadata"]["task"], "pose")
+
+    def test_jpeg_video_and_source(self):
+        _, doc = self.post_json("/v1/predict/detect", file=jpeg_header(321, 123, 300),
+                                filename="a.jpg", content_type="image/jpeg")
+        self.check_image(doc, shape=(123, 321))
+        _, doc = self.post_json("/v1/predict/detect", file=b"not really a video",
+                                filename="clip.MP4", content_type="video/mp4")
+        self.check_image(doc, shape=(480, 640), count=3)
+        _, doc = self.post_json("/api/models/detect/predict", {"source": "https://x.test/bus.jpg"},
+                                file=None, headers=PLATFORM)
+        self.check_image(doc, shape=(480, 640))
+
+    def test_platform_routes(self):
+        for path in ("/api/models/AbC123/predict", "/api/models/me/proj/segment-v2/predict",
+                     "/predict"):
+            with self.subTest(path=path):
+                status, doc = self.post_json(path, headers=PLATFORM)
+                self.assertEqual(status, 200)
+                self.check_image(doc)
+        _, doc = self.post_json("/api/models/me/proj/segment-v2/predict", headers=PLATFORM)
+        self.assertIn("segments", doc["images"][0]["results"][0])
+        _, doc = self.post_json("/dedicated/pose")                    # hub dedicated
+        self.assertIn("keypoints", doc["images"][0]["results"][0])
+
+    def test_normalize_and_decimals(self):
+        fields = {"normalize": "true", "decimals": "3"}
+        status, doc = self.post_json("/api/models/segment/predict", fields, headers=PLATFORM)
+        self.assertEqual(status, 200)
+        result = doc["images"][0]["results"][0]
+        values = list(result["box"].values()) + result["segments"]["x"] + result["segments"]["y"]
+        for value in values:
+            self.assertTrue(0 <= value <= 1, value)
+            self.assertEqual(round(value, 3), value)
+        _, doc = self.post_json("/api/models/detect/predict", {"normalize": "1"}, headers=PLATFORM)
+        self.assertEqual(doc["images"][0]["results"][0]["box"]["x1"], round(100 / 1920, 5))
+        _, doc = self.post_json("/api/models/detect/predict", {"decimals": "0"}, headers=PLATFORM)
+        self.assertEqual(doc["images"][0]["results"][0]["box"]["x1"], round(100 * 37 / 1920))
+
+    def test_embedded_fixtures_match_the_shared_ones(self):
+        if standin.FIXTURES_DIR is None:
+            self.skipTest("no shared/fixtures directory here")
+        for name, embedded in standin.EMBEDDED_FIXTURES.items():
+            path = standin.FIXTURES_DIR / f"{name}.json"
+            with self.subTest(name=name):
+                self.assertEqual(json.loads(path.read_text()), embedded)
+
+
+class Refusals(StandInTest):
+    def test_hub_auth(self):
+        for headers in ({}, {"x-api-key": "wrong"}, PLATFORM):
+            status, doc = self.post_json("/v1/predict/detect", headers=headers)
+            self.assertEqual(status, 401)
+            self.assertEqual(doc, {"data": {}, "message": "Invalid API key", "success": False})
+
+    def test_platform_auth(self):
+        for headers in ({}, {"Authorization": "Bearer ul_wrong"}, HUB,
+                        {"Authorization": PLATFORM_KEY}):
+            status, doc = self.post_json("/api/models/x/predict", headers=headers)
+            self.assertEqual((status, doc), (401, {"error": "Invalid API key"}))
+        status, _ = self.post_json("/predict", headers={"Authorization": f"bearer {PLATFORM_KEY}"})
+        self.assertEqual(status, 200)
+
+    def test_field_validation(self):
+        cases = [({"imgsz": "31"}, "imgsz must be between 32 and 1280"),
+                 ({"imgsz": "640.5"}, "imgsz must be between 32 and 1280"),
+                 ({"conf": "0"}, "conf must be between 0.01 and 1.0"),
+                 ({"conf": "nan"}, "conf must be between 0.01 and 1.0"),
+                 ({"iou": "0.96"}, "iou must be between 0.0 and 0.95")]
+        for fields, message in cases:
+            with self.subTest(fields=fields):
+                self.assertEqual(self.post_json("/v1/predict/detect", fields),
+                                 (422, {"message": message}))
+                self.assertEqual(self.post_json("/api/models/d/predict", fields, headers=PLATFORM),
+                                 (422, {"error": message}))
+        self.assertEqual(self.post_json("/v1/predict/detect", {"imgsz": "1280", "conf": "0.01",
+                                                               "iou": "0"})[0], 200)
+        self.assertEqual(self.post_json("/v1/predict/detect", {"normalize": "true"}),
+                         (400, {"message": "unknown field 'normalize'"}))
+        self.assertEqual(self.post_json("/api/models/d/predict", {"decimals": "11"},
+                                        headers=PLATFORM)[0], 422)
+
+    def test_bad_uploads(self):
+        no_file = {"data": {}, "message": "An image file or URL must be submitted.",
+                   "success": False}
+        self.assertEqual(self.post_json("/v1/predict/detect", file=None), (400, no_file))
+        self.assertEqual(self.post_json("/v1/predict/detect", file=b""), (400, no_file))
+        self.assertEqual(self.post_json("/api/models/d/predict", file=b"", headers=PLATFORM),
+                         (400, {"error": "Empty file"}))
+        self.assertEqual(self.post_json("/v1/predict/detect", file=b"GIF8 but no"),
+                         (400, {"data": {}, "message": "Invalid image", "success": False}))
+        self.assertEqual(self.post_json("/api/models/d/predict", file=b"\xff\xd8\xff\xe0",
+                                        headers=PLATFORM), (400, {"error": "Invalid image"}))
+
+    def test_malformed_multipart_keeps_the_connection(self):
+        conn = self.connect()
+        body = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc'.encode()
+        conn.request("POST", "/v1/predict/detect", body,
+                     {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", **HUB})
+        response = conn.getresponse()
+        self.assertEqual((response.status, json.loads(response.read())),
+                         (400, {"message": "Malformed multipart body"}))
+        self.assertEqual(self.post("/v1/predict/detect", conn=conn)[0], 200)
+        self.assertEqual(len({r["conn_id"] for r in self.server.log()}), 1)
+
+    def test_model_words(self):
+        self.assertEqual(self.post_json("/v1/predict/notfound"),
+                         (404, {"message": "Model not found"}))
+        self.assertEqual(self.post_json("/api/models/o/p/notfound/predict", headers=PLATFORM),
+                         (404, {"error": "Model not found"}))
+        status, headers, body = self.post("/v1/predict/status-503")
+        self.assertEqual((status, headers["Content-Type"]), (503, "text/html"))
+        self.assertIn(b"<title>503 Service Unavailable</title>", body)
+        status, headers, _ = self.post("/v1/predict/status-429")
+        self.assertEqual((status, headers["Retry-After"], headers["X-RateLimit-Remaining"]),
+                         (429, "1", "0"))
+        self.assertAlmostEqual(int(headers["X-RateLimit-Reset"]), time.time() + 1, delta=2)
+        self.assertEqual(self.post_json("/api/models/status-418/predict", headers=PLATFORM),
+                         (418, {"error": "I'm a Teapot"}))
+
+    def test_unknown_paths_and_methods(self):
+        self.assertEqual(self.post_json("/v2/nothing/here"), (404, {"message": "Not found"}))
+        conn = self.connect()
+        conn.request("GET", "/v1/predict/detect", headers=HUB)
+        response = conn.getresponse()
+        self.assertEqual((response.status, response.getheader("Allow")), (405, "POST"))
+        response.read()
+        self.assertEqual(self.server.log()[-1]["method"], "GET")
+
+
+# -- scripted faults --------------------------------------------------------------------------
+
+class ScriptedFaults(StandInTest):
+    def test_status_headers_and_body(self):
+        self.server.push({"status": 429, "headers": {"Retry-After": "7"}})
+        status, headers, body = self.post("/v1/predict/detect")
+        self.assertEqual((status, headers["Retry-After"]), (429, "7"))
+        self.assertEqual(json.loads(body), {"message": "Too Many Requests"})
+        self.server.push({"status": 500, "body": "<b>down</b>", "content_type": "text/html"})
+        status, headers, body = self.post("/api/models/d/predict", headers=PLATFORM)
+        self.assertEqual((status, headers["Content-Type"], body),
+                         (500, "text/html", b"<b>down</b>"))
+        self.server.push({"status": 200, "body": {"images": []}})
+        self.assertEqual(self.post_json("/v1/predict/detect"), (200, {"images": []}))
+
+    def test_match_repeat_and_skip_auth(self):
+        self.server.push_many([{"match": "pose", "status": 500},
+                               {"status": 503, "repeat": 2}])
+        self.assertEqual(self.post("/v1/predict/detect")[0], 503)
+        self.assertEqual(self.post("/v1/predict/pose")[0], 500)
+        self.assertEqual(self.post("/v1/predict/pose")[0], 503)
+        self.assertEqual(self.post("/v1/predict/pose")[0], 200)
+        self.server.push({"status": 418})
+        self.assertEqual(self.post("/v1/predict/d", headers={})[0], 401)   # not for this one
+        self.assertEqual(self.post("/v1/predict/d")[0], 418)
+        self.server.push({"status": 418, "skip_auth": True})
+        self.assertEqual(self.post("/v1/predict/d", headers={})[0], 418)
+        with self.assertRaises(ValueError):
+            self.server.push({"stauts": 500})
+
+    def test_delay_and_latency(self):
+        self.server.push({"delay": 0.3})
+        started = time.monotonic()
+        self.assertEqual(self.post("/v1/predict/detect")[0], 200)
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+        self.server.set_latency(0.2, 0.25)
+        started = time.monotonic()
+        self.post("/v1/predict/detect")
+        self.assertGreaterEqual(time.monotonic() - started, 0.2)
+
+    def test_drip(self):
+        self.server.push({"body": "0123456789", "drip": 0.03})
+        started = time.monotonic()
+        status, _, body = self.post("/v1/predict/detect")
+        self.assertEqual((status, body), (200, b"0123456789"))
+        self.assertGreaterEqual(time.monotonic() - started, 9 * 0.03)
+
+    def test_cut(self):
+        self.server.push({"cut": 20})
+        conn = self.connect()
+        body, content_type = multipart({}, PNG)
+        conn.request("POST", "/v1/predict/detect", body, {"Content-Type": content_type, **HUB})
+        response = conn.getresponse()
+        self.assertEqual(response.status, 200)
+        with self.assertRaises(http.client.IncompleteRead) as caught:
+            response.read()
+        self.assertEqual(len(caught.exception.partial), 20)
+
+    def test_reset(self):
+        self.server.push({"reset": True})
+        with self.assertRaises(ConnectionResetError):     # RemoteDisconnected is one too
+            self.post("/v1/predict/detect")
+        self.assertIsNone(self.server.log()[0]["status"])
+        self.assertEqual(self.post("/v1/predict/detect")[0], 200)
+
+    def test_huge_is_streamed(self):
+        size = 300 * 1024 * 1024
+        self.server.push({"huge": size})
+        conn = self.connect()
+        body, content_type = multipart({}, PNG)
+        conn.request("POST", "/v1/predict/detect", body, {"Content-Type": content_type, **HUB})
+        response = conn.getresponse()
+        self.assertEqual(int(response.getheader("Content-Length")), size)
+        start = response.read(1024 * 1024)
+        self.assertTrue(start.startswith(b'{"images":[],"pad":"xxxx'))
+        conn.close()                                    # stop early: the server must cope
+        self.assertEqual(self.post("/v1/predict/detect")[0], 200)
+
+    def test_redirect(self):
+        self.server.push({"redirect": "http://127.0.0.1:9/elsewhere"})
+        status, headers, _ = self.post("/v1/predict/detect")
+        self.assertEqual((status, headers["Location"]), (307, "http://127.0.0.1:9/elsewhere"))
+
+    def test_control_endpoints(self):
+        def call(method, path, doc=None):
+            conn = self.connect()
+            conn.request(method, path, json.dumps(doc) if doc is not None else None)
+            response = conn.getresponse()
+            return response.status, json.loads(response.read())
+        self.assertEqual(call("POST", "/_standin/script", [{"status": 502}, {"status": 504}]),
+                         (200, {"queued": 2}))
+        self.assertEqual(self.post("/v1/predict/detect")[0], 502)
+        status, log = call("GET", "/_standin/log")
+        self.assertEqual((status, len(log), log[0]["status"]), (200, 1, 502))
+        self.assertEqual(call("POST", "/_standin/latency", {"lo": 0.2, "hi": 0.2})[0], 200)
+        started = time.monotonic()
+        self.assertEqual(self.post("/v1/predict/detect")[0], 504)
+        self.assertGreaterEqual(time.monotonic() - started, 0.2)
+        self.assertEqual(call("POST", "/_standin/reset")[0], 200)
+        self.assertEqual(call("GET", "/_standin/log"), (200, []))
+        self.assertEqual(call("POST", "/_standin/script", [{"dealy": 1}])[0], 400)
+
+    def test_internal_error_is_a_500(self):
+        original = standin.predict_answer
+        standin.predict_answer = lambda route, form: 1 / 0
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):
+                status, doc = self.post_json("/v1/predict/detect")
+        finally:
+            standin.predict_answer = original
+        self.assertEqual(status, 500)
+        self.assertTrue(doc["details"]["message"].startswith("standin: "))
+        self.assertEqual(self.post("/v1/predict/detect")[0], 200)
+
+
+# -- the request log and HTTP behaviour -------------------------------------------------------
+
+class RequestLogAndHttp(StandInTest):
+    def test_record_contents(self):
+        self.post("/v1/predict/detect?trace=1", {"imgsz": "320", "conf": "0.5"},
+                  headers={**HUB, "User-Agent": "hubpredict/0.1"})
+        (record,) = self.server.log()
+        self.assertEqual((record["method"], record["path"], record["query"]),
+                         ("POST", "/v1/predict/detect", "trace=1"))
+        self.assertEqual(record["fields"], {"imgsz": "320", "conf": "0.5"})
+        self.assertEqual(record["file"], {"name": "file", "filename": "image.png",
+                                          "content_type": "image/png", "size": len(PNG),
+                                          "sha256": hashlib.sha256(PNG).hexdigest()})
+        self.assertEqual(record["headers"]["x-api-key"], HUB_KEY)
+        self.assertEqual(record["headers"]["user-agent"], "hubpredict/0.1")
+        self.assertEqual((record["status"], record["http_version"]), (200, "HTTP/1.1"))
+        self.assertLessEqual(record["t_start"], record["t_read"])
+        self.assertLessEqual(record["t_read"], record["t_end"])
+        self.assertAlmostEqual(record["t_end"], time.time(), delta=5)
+
+    def test_keep_alive(self):
+        conn = self.connect()
+        self.assertEqual(self.post("/v1/predict/detect", conn=conn)[0], 200)
+        self.assertEqual(self.post("/v1/predict/pose", conn=conn)[0], 200)
+        self.post("/v1/predict/detect")                          # a connection of its own
+        ids = [record["conn_id"] for record in self.server.log()]
+        self.assertEqual(ids[0], ids[1])
+        self.assertNotEqual(ids[1], ids[2])
+
+    def test_expect_100_continue(self):
+        body, content_type = multipart({}, PNG)
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=5) as sock:
+            sock.sendall(f"POST /v1/predict/detect HTTP/1.1\r\nHost: x\r\nx-api-key: {HUB_KEY}\r\n"
+                         f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+                         "Expect: 100-continue\r\n\r\n".encode())
+            self.assertTrue(sock.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n"))
+            sock.sendall(body)
+            self.assertTrue(sock.recv(100).startswith(b"HTTP/1.1 200 OK\r\n"))
+
+    def test_chunked_request_body(self):
+        body, content_type = multipart({"imgsz": "640"}, PNG)
+        pieces = [body[i:i + 7] for i in range(0, len(body), 7)]
+        conn = self.connect()
+        conn.request("POST", "/v1/predict/detect", iter(pieces),
+                     {"Content-Type": content_type, **HUB}, encode_chunked=True)
+        response = conn.getresponse()
+        self.assertEqual(json.loads(response.read())["images"][0]["shape"], [23, 37])
+        record = self.server.log()[0]
+        self.assertEqual(record["headers"]["transfer-encoding"], "chunked")
+        self.assertEqual(record["file"]["sha256"], hashlib.sha256(PNG).hexdigest())
+
+    def test_parallel_connections(self):
+        statuses = []
+
+        def worker():
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+            for _ in range(3):
+                statuses.append(self.post("/v1/predict/detect", conn=conn)[0])
+            conn.close()
+        threads = [threading.Thread(target=worker) for _ in range(32)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(statuses, [200] * 96)
+        self.assertEqual(len({r["conn_id"] for r in self.server.log()}), 32)
+
+    def test_big_upload_keeps_memory_small(self):
+        def rss_kib():
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+            self.skipTest("no /proc/self/status")
+        block = os.urandom(64 * 1024)
+        blocks = 800                                                      # 50 MiB
+        digest = hashlib.sha256(PNG)
+        for _ in range(blocks):
+            digest.update(block)
+        head = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="big.png"\r\nContent-Type: image/png\r\n\r\n').encode() + PNG
+        tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+        self.post("/v1/predict/detect")                                   # warm up
+        before = rss_kib()
+        conn = self.connect(timeout=60)
+        conn.putrequest("POST", "/v1/predict/detect")
+        conn.putheader("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")
+        conn.putheader("Content-Length", str(len(head) + blocks * len(block) + len(tail)))
+        conn.putheader("x-api-key", HUB_KEY)
+        conn.endheaders()
+        conn.send(head)
+        for _ in range(blocks):
+            conn.send(block)
+        conn.send(tail)
+        response = conn.getresponse()
+        self.assertEqual(json.loads(response.read())["images"][0]["shape"], [23, 37])
+        growth_mib = (rss_kib() - before) / 1024
+        self.assertLess(growth_mib, 20)
+        record = self.server.log()[-1]
+        self.assertEqual(record["file"]["size"], len(PNG) + blocks * len(block))
+        self.assertEqual(record["file"]["sha256"], digest.hexdigest())
+
+
+# -- pieces on their own ----------------------------------------------------------------------
+
+class Pieces(unittest.TestCase):
+    def sniff(self, data, piece=5):
+        sniffer = standin.ImageSniffer()
+        for i in range(0, len(data), piece):
+            sniffer.feed(data[i:i + piece])
+        return sniffer.finish()
+
+    def test_image_formats(self):
+        bmp = b"BM" + b"\0" * 12 + struct.pack("<Iii", 40, 64, -48) + b"\0" * 30
+        vp8 = b"RIFF\0\0\0\0WEBPVP8 \0\0\0\0" + b"\0\0\0\x9d\x01\x2a" + struct.pack("<HH", 90, 70)
+        bits = (90 - 1) | ((70 - 1) << 14)
+        vp8l = b"RIFF\0\0\0\0WEBPVP8L\0\0\0\0\x2f" + struct.pack("<I", bits) + b"\0" * 8
+        vp8x = (b"RIFF\0\0\0\0WEBPVP8X\0\0\0\0" + b"\0" * 4
+                + (90 - 1).to_bytes(3, "little") + (70 - 1).to_bytes(3, "little"))
+        cases = [(PNG, (37, 23)), (b"GIF89a" + struct.pack("<HH", 5, 6) + b"\0" * 30, (5, 6)),
+                 (bmp, (64, 48)), (vp8, (90, 70)), (vp8l, (90, 70)), (vp8x, (90, 70)),
+                 (jpeg_header(640, 480), (640, 480)),
+                 (jpeg_header(640, 480, app_bytes=65000), (640, 480)),
+                 (b"\xff\xd8\xff\xe1\x00\x10abc", None),           # cut before the frame
+                 (b"hello, world", None), (b"", None)]
+        for data, size in cases:
+            for piece in (1, 7, 1 << 20):
+                with self.subTest(data=data[:12], piece=piece):
+                    self.assertEqual(self.sniff(data, piece), size)
+
+    def test_multipart_in_any_chunking(self):
+        content = b"\r\n--" + BOUNDARY.encode()[:-1] + b"x\r\n" + bytes(range(256)) * 3
+        body = (b"preamble\r\n" + multipart({"imgsz": "640", "note": "a\r\nb"}, content,
+                                            filename='we"ird.png')[0] + b"epilogue")
+        for piece in (1, 2, 3, 5, 64, len(body)):
+            with self.subTest(piece=piece):
+                form = standin.read_form([body[i:i + piece] for i in range(0, len(body), piece)],
+                                         f'multipart/form-data; boundary="{BOUNDARY}"')
+                self.assertIsNone(form.malformed)
+                self.assertEqual(form.fields, {"imgsz": "640", "note": "a\r\nb"})
+                self.assertEqual(form.upload().sha256, hashlib.sha256(content).hexdigest())
+                self.assertEqual(form.upload().filename, 'we"ird.png')
+
+    def test_loopback_only(self):
+        for host in ("0.0.0.0", "192.168.1.1", "example.com", "::"):
+            with self.subTest(host=host), self.assertRaises(ValueError):
+                StandIn(host=host)
+
+    def test_stop_is_quick_with_open_connections(self):
+        server = StandIn().start()
+        body, content_type = multipart({}, PNG)
+        headers = {"Content-Type": content_type, **HUB}
+        idle = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        idle.request("POST", "/v1/predict/detect", body, headers)
+        idle.getresponse().read()                       # kept alive, now idle
+        server.push({"delay": 10})
+        waiting = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        waiting.request("POST", "/v1/predict/detect", body, headers)   # answered in 10 s
+        time.sleep(0.2)
+        started = time.monotonic()
+        server.stop()
+        self.assertLess(time.monotonic() - started, 1.0)
+        with self.assertRaises((http.client.HTTPException, OSError)):
+            waiting.getresponse()                       # dropped, not answered
+        idle.close()
+        waiting.close()
+
+    def test_program_mode(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            port_file, log_file = Path(tmp, "port"), Path(tmp, "log.jsonl")
+            process = subprocess.Popen(
+                [sys.executable, str(HERE / "standin.py"), "--port", "0",
+                 "--port-file", str(port_file), "--log-file", str(log_file)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                deadline = time.monotonic() + 10
+                while not port_file.exists() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                port = int(port_file.read_text())
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                body, content_type = multipart({}, PNG)
+                conn.request("POST", "/v1/predict/classify", body,
+                             {"Content-Type": content_type, **HUB})
+                self.assertEqual(conn.getresponse().status, 200)
+                conn.close()
+                process.send_signal(signal.SIGTERM)
+                stdout, _ = process.communicate(timeout=5)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
+            self.assertEqual(process.returncode, 0)
+            self.assertEqual(stdout, f"standin listening on http://127.0.0.1:{port}\n")
+            (line,) = log_file.read_text().splitlines()
+            self.assertEqual(json.loads(line)["path"], "/v1/predict/classify")
+
+
+if __name__ == "__main__":
+    unittest.main()
