@@ -1,15 +1,17 @@
 /* batch.c - the multi loop: start inputs up to --jobs at once, finish them
  * in any order, render them in input order. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* drand48 */
 #include "hubpredict/batch.h"
 #include "hubpredict/body.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/inputs.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
+#include "hubpredict/progress.h"
 #include "hubpredict/render.h"
 #include "hubpredict/request.h"
 #include "hubpredict/response.h"
+#include "hubpredict/retry.h"
 #include "hubpredict/upload.h"
 
 #include <curl/curl.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_REDIRECTS 3
 #define ERROR_BODY_KEEP ((size_t)64 * 1024)  /* of an error body, for its message */
@@ -56,7 +59,10 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-enum job_state { JOB_RUNNING, JOB_DONE };
+/* A job is PENDING (file open, waiting for its start time: --rate, or a
+ * retry's backoff), RUNNING (its transfer is in the multi handle) or DONE
+ * (waiting for every earlier input to be written). */
+enum job_state { JOB_PENDING, JOB_RUNNING, JOB_DONE };
 
 struct job {
 	struct job *next;            /* the queue, in input order */
@@ -64,6 +70,7 @@ struct job {
 	char *file;                  /* the input as named */
 	struct hp_upload up;
 	struct hp_upload_cursor cursor;
+	struct hp_stall stall;
 	CURL *easy;
 	curl_mime *mime;
 	struct hp_body body;
@@ -73,7 +80,13 @@ struct job {
 	char *url;                   /* after a same-origin redirect; NULL = the endpoint */
 	int redirects;
 	int attempts;
-	double t_start;
+	int retries_used;            /* retries counted against --retries (429s are not) */
+	int last_code;               /* the outcome of the last attempt */
+	char retry_after[64];        /* headers of the last response */
+	char ratelimit_reset[64];
+	double not_before;           /* PENDING: do not start before this (ms) */
+	double t_start;              /* the first attempt's start (ms) */
+	double t_attempt;            /* this attempt's start (ms) */
 	/* outcome */
 	int exit_code;
 	long http_status;
@@ -87,7 +100,12 @@ struct batch {
 	CURLM *multi;
 	struct job *head, *tail;
 	size_t running;              /* transfers in flight */
-	size_t queued;               /* jobs in the queue (running or waiting to render) */
+	size_t pending;              /* jobs waiting for their start time */
+	size_t queued;               /* jobs in the queue (any state) */
+	double next_slot;            /* --rate: the earliest next start (ms) */
+	double paused_until;         /* a 429 holds every start until then (ms) */
+	double t0;
+	size_t total;                /* inputs expected (progress), 0 = unknown */
 	bool inputs_done;
 	bool stop_new;               /* --fail-fast, a signal or a broken output */
 	struct hp_batch_stats *stats;
@@ -104,6 +122,8 @@ int hp_classify_http(long status, const char *body, size_t len, char *msg, size_
 	int cl = snprintf(code, sizeof code, "%ld ", status);
 	if (strncmp(detail, code, (size_t)cl) == 0) /* an HTML title such as "503 Service Unavailable" */
 		snprintf(msg, msglen, "%s", detail);
+	else if (detail[0] && strcasecmp(detail, reason) == 0) /* the server only repeated the reason */
+		snprintf(msg, msglen, "%ld %s", status, reason);
 	else if (detail[0])
 		snprintf(msg, msglen, "%ld%s%s: %s", status, *reason ? " " : "", reason, detail);
 	else
@@ -136,12 +156,33 @@ bool hp_same_origin(const char *a, const char *b)
 
 /* ---- libcurl callbacks ---------------------------------------------------- */
 
+/* Copy a header's value (trimmed) when the line is "name: value". */
+static void header_value(const char *line, size_t len, const char *name, char *dst, size_t dstlen)
+{
+	size_t nl = strlen(name);
+	if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return;
+	const char *v = line + nl + 1, *end = line + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	size_t n = (size_t)(end - v) < dstlen - 1 ? (size_t)(end - v) : dstlen - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct job *j = arg;
 	size_t len = size * n;
-	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
-		j->body_configured = false; /* a new response (after 100 Continue or a redirect) */
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* a new response (after 100 Continue or a redirect) */
+		j->body_configured = false;
+		j->retry_after[0] = j->ratelimit_reset[0] = '\0';
+	}
+	header_value(p, len, "Retry-After", j->retry_after, sizeof j->retry_after);
+	header_value(p, len, "X-RateLimit-Reset", j->ratelimit_reset, sizeof j->ratelimit_reset);
 	return len;
 }
 
@@ -164,10 +205,16 @@ static void job_free(struct job *j)
 	free(j);
 }
 
-static void job_done(struct job *j, int code)
+static void job_done(struct batch *b, struct job *j, int code)
 {
 	j->state = JOB_DONE;
 	j->exit_code = code;
+	if (code != 0) {
+		/* a server may echo the key in its message: never store it */
+		hp_msg_scrub(j->message, sizeof j->message);
+		if (b->cfg->fail_fast)
+			b->stop_new = true; /* --fail-fast: start nothing after this */
+	}
 	if (j->t_start > 0)
 		j->elapsed_ms = now_ms() - j->t_start;
 	if (j->easy) {
@@ -190,7 +237,7 @@ static int attempt_start(struct batch *b, struct job *j)
 		return -1;
 	}
 	j->errbuf[0] = '\0';
-	j->mime = hp_request_setup(j->easy, req, &j->up, &j->cursor, url, j->errbuf);
+	j->mime = hp_request_setup(j->easy, req, &j->up, &j->cursor, &j->stall, url, j->errbuf);
 	if (!j->mime) {
 		snprintf(j->message, sizeof j->message, "out of memory");
 		return -1;
@@ -203,6 +250,8 @@ static int attempt_start(struct batch *b, struct job *j)
 	curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
 	j->attempts++;
+	b->stats->requests++;
+	j->t_attempt = now_ms();
 	hp_msg_verbose(1, "%s: attempt %d: POST %s", j->file, j->attempts, url);
 	if (curl_multi_add_handle(b->multi, j->easy) != CURLM_OK) {
 		snprintf(j->message, sizeof j->message, "cannot start the transfer");
@@ -239,22 +288,131 @@ static void start_next(struct batch *b)
 	b->queued++;
 	if (!j->file) {
 		snprintf(j->message, sizeof j->message, "out of memory");
-		job_done(j, HP_EXIT_INPUT);
+		job_done(b, j, HP_EXIT_INPUT);
 	} else if (in.error) {
 		char q[512];
 		snprintf(j->message, sizeof j->message, "%s: %s", hp_msg_quote(q, sizeof q, j->file), in.error);
-		job_done(j, HP_EXIT_INPUT);
+		job_done(b, j, HP_EXIT_INPUT);
 	} else {
-		int rc = hp_upload_open(&j->up, j->file, j->message, sizeof j->message);
+		bool urls_ok = b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM;
+		int rc = hp_upload_open(&j->up, j->file, urls_ok, j->message, sizeof j->message);
 		if (rc) {
-			job_done(j, rc);
+			job_done(b, j, rc);
 		} else {
-			j->t_start = now_ms();
-			if (attempt_start(b, j) < 0)
-				job_done(j, HP_EXIT_NETWORK);
+			j->state = JOB_PENDING;
+			b->pending++;
 		}
 	}
 	hp_input_clear(&in);
+}
+
+/* Start pending jobs, in input order, whose time has come; --rate spaces
+ * the starts of all attempts. Returns ms until the next one is due (or -1). */
+static double start_due(struct batch *b)
+{
+	double now = now_ms();
+	double wait = -1;
+	for (struct job *j = b->head; j; j = j->next) {
+		if (j->state != JOB_PENDING)
+			continue;
+		double due = j->not_before > b->next_slot ? j->not_before : b->next_slot;
+		if (b->paused_until > due)
+			due = b->paused_until;
+		if (due > now) {
+			if (wait < 0 || due - now < wait)
+				wait = due - now;
+			continue;
+		}
+		b->pending--;
+		j->state = JOB_RUNNING;
+		if (j->t_start == 0)
+			j->t_start = now;
+		if (b->cfg->rate_interval > 0)
+			b->next_slot = now + b->cfg->rate_interval * 1000.0;
+		if (attempt_start(b, j) < 0)
+			job_done(b, j, HP_EXIT_NETWORK);
+		if (b->cfg->rate_interval > 0) {
+			/* the next start waits for the slot */
+			wait = b->cfg->rate_interval * 1000.0;
+			break;
+		}
+	}
+	return wait;
+}
+
+/* An attempt failed with `code`: try again later, or finish the job. The
+ * next attempt is rebuilt from the open file, so it sends the same bytes. */
+static void conclude(struct batch *b, struct job *j, int code, bool retryable)
+{
+	const struct hp_batch_config *cfg = b->cfg;
+	j->last_code = code;
+	bool limited = j->http_status == 429;
+	if (code == 0 || !retryable || cfg->retries == 0 || b->stop_new ||
+	    (!limited && j->retries_used >= cfg->retries)) {
+		job_done(b, j, code);
+		return;
+	}
+	time_t wall = time(NULL);
+	double wait = -1;
+	const char *why = "backoff";
+	if (j->retry_after[0] && (wait = hp_parse_retry_after(j->retry_after, wall)) >= 0)
+		why = "Retry-After";
+	else if (j->ratelimit_reset[0] && (wait = hp_parse_ratelimit_reset(j->ratelimit_reset, wall)) >= 0)
+		why = "X-RateLimit-Reset";
+	else
+		wait = hp_backoff_seconds(limited ? j->attempts : j->retries_used + 1, drand48());
+	double spent = (now_ms() - j->t_start) / 1000.0;
+	if (spent + wait > cfg->retry_max_time) {
+		size_t l = strlen(j->message);
+		snprintf(j->message + l, sizeof j->message - l, " (gave up: a retry in %.0f s would pass --retry-max-time %.0f s)",
+		         wait, cfg->retry_max_time);
+		job_done(b, j, code);
+		return;
+	}
+	if (!limited)
+		j->retries_used++;
+	hp_msg_verbose(1, "%s: attempt %d: %s; retrying in %.1f s (%s)", j->file, j->attempts, j->message, wait, why);
+	/* back to pending, from the original URL */
+	j->message[0] = '\0';
+	free(j->url);
+	j->url = NULL;
+	j->redirects = 0;
+	j->state = JOB_PENDING;
+	j->not_before = now_ms() + wait * 1000.0;
+	b->pending++;
+	if (limited && j->not_before > b->paused_until)
+		b->paused_until = j->not_before; /* every job waits for the quota */
+}
+
+/* A 3xx: follow it when it stays on the same scheme, host and port (the key
+ * goes with every request), else refuse it. Returns true when followed. */
+static bool follow_redirect(struct batch *b, struct job *j, long status, const char *redirect)
+{
+	const char *from = j->url ? j->url : b->cfg->req->ep->url;
+	bool same = redirect && hp_same_origin(from, redirect);
+	char q[512];
+	if (same && j->redirects < MAX_REDIRECTS) {
+		char *next = strdup(redirect);
+		if (next) {
+			free(j->url);
+			j->url = next;
+			j->redirects++;
+			j->attempts--; /* a redirect is part of the same attempt */
+			b->stats->requests--;
+			if (attempt_start(b, j) == 0)
+				return true;
+			job_done(b, j, HP_EXIT_NETWORK);
+			return true;
+		}
+	}
+	if (!redirect)
+		snprintf(j->message, sizeof j->message, "%ld %s without a Location", status, hp_http_reason(status));
+	else if (same)
+		snprintf(j->message, sizeof j->message, "more than %d redirects", MAX_REDIRECTS);
+	else
+		snprintf(j->message, sizeof j->message, "%ld redirect to another host refused (the key would go with it): %s",
+		         status, hp_msg_quote(q, sizeof q, redirect));
+	return false;
 }
 
 /* A transfer ended: decide what it means. */
@@ -263,75 +421,60 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 	long status = 0;
 	char *redirect = NULL;
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &redirect);
+	char *location = redirect ? strdup(redirect) : NULL; /* outlives the handle */
 	j->http_status = status;
 	curl_multi_remove_handle(b->multi, j->easy);
 	b->running--;
-	double ms = now_ms() - j->t_start;
+	double ms = now_ms() - j->t_attempt;
+
+	/* the transfer is over: its handle goes, the open file stays for a retry */
+	curl_easy_cleanup(j->easy);
+	j->easy = NULL;
+	curl_mime_free(j->mime);
+	j->mime = NULL;
 
 	if (rc != CURLE_OK) {
 		if (j->body.too_big) {
 			snprintf(j->message, sizeof j->message, "bad response: larger than %zu MiB",
 			         HP_BODY_MAX / (1024 * 1024));
-			job_done(j, HP_EXIT_BAD_RESPONSE);
+			job_done(b, j, HP_EXIT_BAD_RESPONSE);
 		} else {
 			const char *why = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
 			if (j->body.error)
 				why = strerror(j->body.error);
-			snprintf(j->message, sizeof j->message, "network error: %s", why);
-			job_done(j, HP_EXIT_NETWORK);
+			if (j->stall.fired)
+				snprintf(j->message, sizeof j->message, "network error: stalled, nothing sent or received for %ld s",
+				         j->stall.limit_ms / 1000);
+			else
+				snprintf(j->message, sizeof j->message, "network error: %s", why);
+			hp_msg_verbose(1, "%s: attempt %d failed after %.0f ms: %s", j->file, j->attempts, ms, j->message);
+			bool retry = hp_retryable_curl(rc) && (rc != CURLE_ABORTED_BY_CALLBACK || j->stall.fired) &&
+			             !j->body.error;
+			conclude(b, j, HP_EXIT_NETWORK, retry);
 		}
-		hp_msg_verbose(1, "%s: attempt %d failed after %.0f ms: %s", j->file, j->attempts, ms, j->message);
+		free(location);
 		return;
 	}
 	hp_msg_verbose(1, "%s: attempt %d: %ld %s in %.0f ms, %zu bytes", j->file, j->attempts, status,
 	               hp_http_reason(status), ms, j->body.total);
 
 	if (status >= 300 && status < 400) {
-		curl_easy_getinfo(j->easy, CURLINFO_REDIRECT_URL, &redirect);
-		const char *from = j->url ? j->url : b->cfg->req->ep->url;
-		if (redirect && hp_same_origin(from, redirect) && j->redirects < MAX_REDIRECTS) {
-			char *next = strdup(redirect);
-			if (next) {
-				free(j->url);
-				j->url = next;
-				j->redirects++;
-				curl_easy_cleanup(j->easy);
-				j->easy = NULL;
-				curl_mime_free(j->mime);
-				j->mime = NULL;
-				j->attempts--; /* a redirect is part of the same attempt */
-				if (attempt_start(b, j) == 0)
-					return;
-				job_done(j, HP_EXIT_NETWORK);
-				return;
-			}
-		}
-		char q[512];
-		if (!redirect)
-			snprintf(j->message, sizeof j->message, "%ld %s without a Location", status, hp_http_reason(status));
-		else if (j->redirects >= MAX_REDIRECTS && hp_same_origin(from, redirect))
-			snprintf(j->message, sizeof j->message, "more than %d redirects", MAX_REDIRECTS);
-		else
-			snprintf(j->message, sizeof j->message,
-			         "%ld redirect to another host refused (the key would go with it): %s", status,
-			         hp_msg_quote(q, sizeof q, redirect));
-		job_done(j, HP_EXIT_BAD_RESPONSE);
-		return;
-	}
-	if (status < 200 || status >= 300) {
+		if (!follow_redirect(b, j, status, location))
+			job_done(b, j, HP_EXIT_BAD_RESPONSE);
+	} else if (status < 200 || status >= 300) {
 		int code = hp_classify_http(status, j->body.data, j->body.len, j->message, sizeof j->message);
-		job_done(j, code);
-		return;
+		conclude(b, j, code, hp_retryable_status(status));
+	} else if (!b->cfg->raw && hp_response_decode(&j->resp, j->body.data, j->body.len, j->message,
+	                                              sizeof j->message) < 0) {
+		char why[sizeof j->message];
+		memcpy(why, j->message, sizeof why);
+		snprintf(j->message, sizeof j->message, "bad response: %.600s", why);
+		job_done(b, j, HP_EXIT_BAD_RESPONSE);
+	} else {
+		job_done(b, j, HP_EXIT_OK);
 	}
-	if (!b->cfg->raw) {
-		char why[400];
-		if (hp_response_decode(&j->resp, j->body.data, j->body.len, why, sizeof why) < 0) {
-			snprintf(j->message, sizeof j->message, "bad response: %s", why);
-			job_done(j, HP_EXIT_BAD_RESPONSE);
-			return;
-		}
-	}
-	job_done(j, HP_EXIT_OK);
+	free(location);
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -382,15 +525,13 @@ static void render_job(struct batch *b, struct job *j)
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already
 		 * name the file, quoted, in their message */
-		if (j->exit_code == HP_EXIT_INPUT)
+		if (j->exit_code == HP_EXIT_INPUT || j->exit_code == HP_EXIT_USAGE)
 			hp_msg_error("%s", j->message);
 		else
 			hp_msg_error("%s: %s", j->file, j->message);
 		b->stats->failed++;
 		if (b->stats->exit_code == 0 || b->stats->exit_code == HP_EXIT_EXPECT)
 			b->stats->exit_code = j->exit_code;
-		if (b->cfg->fail_fast)
-			b->stop_new = true;
 	}
 	hp_renderer_item(b->cfg->renderer, &it);
 	b->stats->done++;
@@ -429,6 +570,18 @@ static void flush_done(struct batch *b, bool all)
 		b->tail = j;
 }
 
+/* --fail-fast or a broken output: an input waiting for a retry ends with the
+ * failure it has; inputs not yet started are skipped. */
+static void settle_pending(struct batch *b)
+{
+	for (struct job *j = b->head; j; j = j->next) {
+		if (j->state == JOB_PENDING && j->attempts > 0) {
+			b->pending--;
+			job_done(b, j, j->last_code);
+		}
+	}
+}
+
 static void abort_running(struct batch *b)
 {
 	for (struct job *j = b->head; j; j = j->next) {
@@ -441,10 +594,38 @@ static void abort_running(struct batch *b)
 	}
 }
 
+#define BIG_UPLOAD ((curl_off_t)8 * 1024 * 1024)
+
+static void update_progress(struct batch *b, bool force)
+{
+	if (!b->cfg->progress)
+		return;
+	struct hp_progress_state st = {
+		.done = b->stats->done,
+		.failed = b->stats->failed,
+		.total = b->total,
+		.elapsed_s = (now_ms() - b->t0) / 1000.0,
+	};
+	for (struct job *j = b->head; j; j = j->next) {
+		if (j->state == JOB_RUNNING && j->easy && j->up.size > BIG_UPLOAD) {
+			curl_off_t sent = 0;
+			curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+			st.up_sent += (uint64_t)sent;
+			st.up_total += (uint64_t)j->up.size;
+		}
+	}
+	/* by default only for batches and large uploads */
+	if (b->cfg->progress_batches_only && !b->cfg->several && st.up_total == 0)
+		return;
+	hp_progress_update(b->cfg->progress, &st, force);
+}
+
 int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats)
 {
-	struct batch b = { .cfg = cfg, .stats = stats };
+	struct batch b = { .cfg = cfg, .stats = stats, .total = cfg->total };
 	memset(stats, 0, sizeof *stats);
+	b.t0 = now_ms();
+	srand48((long)time(NULL) ^ (long)getpid()); /* backoff jitter */
 	b.multi = curl_multi_init();
 	if (!b.multi) {
 		hp_msg_error("cannot start libcurl");
@@ -462,21 +643,24 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 			break;
 		}
 		if (caught_signal) {
+			/* finished inputs are written, unfinished ones skipped */
 			b.stop_new = true;
 			abort_running(&b);
 			flush_done(&b, true);
 			break;
 		}
-		while (!b.stop_new && !b.inputs_done && b.running < jobs && b.queued < window)
+		while (!b.stop_new && !b.inputs_done && b.running + b.pending < jobs && b.queued < window)
 			start_next(&b);
+		if (b.stop_new)
+			settle_pending(&b);
+		double wait = b.stop_new ? -1 : start_due(&b);
 		flush_done(&b, false);
 		if (!b.head && (b.inputs_done || b.stop_new))
 			break;
 		if (b.stop_new && b.running == 0) {
 			/* inputs not started are skipped; finished ones are written */
 			flush_done(&b, true);
-			if (!b.head)
-				break;
+			break;
 		}
 		int still = 0;
 		curl_multi_perform(b.multi, &still);
@@ -491,15 +675,25 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 			attempt_finished(&b, j, m->data.result);
 			progressed = true;
 		}
-		if (!progressed && b.running > 0)
-			curl_multi_poll(b.multi, NULL, 0, 100, NULL);
+		update_progress(&b, false);
+		/* Wait only when something is in flight or due later; inputs that
+		 * failed at once (missing files) go on without a pause. */
+		if (!progressed && (b.running > 0 || (b.pending > 0 && wait > 0))) {
+			int timeout = 100; /* ms: signals are noticed at least this often */
+			if (wait >= 0 && wait < timeout)
+				timeout = (int)wait + 1;
+			curl_multi_poll(b.multi, NULL, 0, timeout, NULL);
+		}
 	}
+	update_progress(&b, true);
+	hp_progress_clear(cfg->progress);
 	abort_running(&b);
 	for (struct job *j = b.head, *next; j; j = next) {
 		next = j->next;
 		job_free(j);
 	}
 	curl_multi_cleanup(b.multi);
+	stats->elapsed_s = (now_ms() - b.t0) / 1000.0;
 	if (caught_signal == SIGINT)
 		stats->exit_code = HP_EXIT_SIGINT;
 	else if (caught_signal == SIGTERM)

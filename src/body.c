@@ -1,11 +1,13 @@
 /* body.c - collect a response body: memory first, then an unlinked temporary
  * file (raw output of a large body), refusing anything over the limit. */
+#define _POSIX_C_SOURCE 200809L
 #include "hubpredict/body.h"
 #include "hubpredict/output.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void hp_body_init(struct hp_body *b, size_t mem_limit, size_t max_total, bool spill_ok)
 {
@@ -44,9 +46,14 @@ int hp_body_append(struct hp_body *b, const void *p, size_t n)
 	if (to_mem < n) {
 		if (!b->spill_ok)
 			return 0; /* keep the first mem_limit bytes only (error bodies) */
-		if (!b->spill && !(b->spill = tmpfile())) {
-			b->error = errno;
-			return -1;
+		if (!b->spill) {
+			int fd = hp_temp_fd("hubpredict-body");
+			if (fd < 0 || !(b->spill = fdopen(fd, "w+"))) {
+				b->error = errno;
+				if (fd >= 0)
+					close(fd);
+				return -1;
+			}
 		}
 		if (fwrite((const char *)p + to_mem, 1, n - to_mem, b->spill) != n - to_mem) {
 			b->error = errno ? errno : EIO;

@@ -1,5 +1,6 @@
-/* inputs.c - INPUT arguments into a stream of paths: files as given,
- * directories as their image and video files sorted by name. */
+/* inputs.c - INPUT arguments and --files-from entries into a stream of
+ * paths: files as given, directories as their media files sorted by name
+ * (and, with -r, their subdirectories, depth first). */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/inputs.h"
 
@@ -31,82 +32,77 @@ static bool has_ext(const char *name, const char *const *exts)
 bool hp_is_video_name(const char *name) { return has_ext(name, video_exts); }
 bool hp_is_media_name(const char *name) { return has_ext(name, image_exts) || has_ext(name, video_exts); }
 
-struct hp_inputs {
-	char *const *args;
-	size_t n_args, next_arg;
-	/* the directory being listed */
-	char *dir;
-	char **names;
-	size_t n_names, next_name;
+/* One directory being walked: its entries, sorted, and where we are. */
+struct entry {
+	char *name;
+	bool is_dir;
 };
 
-struct hp_inputs *hp_inputs_new(char *const *args, size_t n)
+struct level {
+	char *path;
+	struct entry *entries;
+	size_t n, next;
+};
+
+struct hp_inputs {
+	struct hp_inputs_config cfg;
+	size_t next_arg;
+	FILE *list;                /* --files-from, while open */
+	bool list_is_stdin;
+	char *line;                /* getdelim buffer */
+	size_t line_cap;
+	struct level *stack;       /* directories being walked, outermost first */
+	size_t depth, stack_cap;
+	char *walk_root;           /* owned: the argument the walk started from */
+	size_t walk_found;         /* media files found under it so far */
+};
+
+static void level_free(struct level *l)
 {
-	struct hp_inputs *src = calloc(1, sizeof *src);
-	if (src) {
-		src->args = args;
-		src->n_args = n;
-	}
-	return src;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->entries[i].name);
+	free(l->entries);
+	free(l->path);
+	memset(l, 0, sizeof *l);
 }
 
-static void listing_free(struct hp_inputs *src)
+struct hp_inputs *hp_inputs_new(const struct hp_inputs_config *cfg, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < src->n_names; i++)
-		free(src->names[i]);
-	free(src->names);
-	free(src->dir);
-	src->names = NULL;
-	src->dir = NULL;
-	src->n_names = src->next_name = 0;
+	struct hp_inputs *src = calloc(1, sizeof *src);
+	if (!src) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	src->cfg = *cfg;
+	if (cfg->files_from) {
+		src->list_is_stdin = strcmp(cfg->files_from, "-") == 0;
+		src->list = src->list_is_stdin ? stdin : fopen(cfg->files_from, "r");
+		if (!src->list) {
+			snprintf(err, errlen, "--files-from: cannot open '%s': %s", cfg->files_from, strerror(errno));
+			free(src);
+			return NULL;
+		}
+	}
+	return src;
 }
 
 void hp_inputs_free(struct hp_inputs *src)
 {
 	if (!src)
 		return;
-	listing_free(src);
+	while (src->depth)
+		level_free(&src->stack[--src->depth]);
+	free(src->stack);
+	free(src->walk_root);
+	if (src->list && !src->list_is_stdin)
+		fclose(src->list);
+	free(src->line);
 	free(src);
 }
 
-static int cmp_names(const void *a, const void *b)
+static int cmp_entries(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Read a directory's media file names, sorted. Returns 0 or an errno. */
-static int list_dir(struct hp_inputs *src, const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return errno;
-	size_t cap = 0;
-	struct dirent *e;
-	int rc = 0;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' || !hp_is_media_name(e->d_name))
-			continue;
-		if (src->n_names == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **grown = realloc(src->names, cap * sizeof *grown);
-			if (!grown) {
-				rc = ENOMEM;
-				break;
-			}
-			src->names = grown;
-		}
-		if (!(src->names[src->n_names] = strdup(e->d_name))) {
-			rc = ENOMEM;
-			break;
-		}
-		src->n_names++;
-	}
-	closedir(d);
-	if (src->n_names > 1)
-		qsort(src->names, src->n_names, sizeof *src->names, cmp_names);
-	if (!rc && !(src->dir = strdup(dir)))
-		rc = ENOMEM;
-	return rc;
+	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
 }
 
 static char *join(const char *dir, const char *name)
@@ -120,6 +116,81 @@ static char *join(const char *dir, const char *name)
 	return p;
 }
 
+/* Is this directory entry a directory? (Symbolic links to directories are
+ * not followed when recursing, as find(1) does not, to avoid cycles.) */
+static bool entry_is_dir(const char *dir, const struct dirent *e)
+{
+#ifdef DT_DIR
+	if (e->d_type == DT_DIR)
+		return true;
+	if (e->d_type != DT_UNKNOWN)
+		return false;
+#endif
+	char *p = join(dir, e->d_name);
+	struct stat st;
+	bool d = p && lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	free(p);
+	return d;
+}
+
+/* List a directory into *l: media files, and subdirectories when recursive,
+ * hidden entries skipped, sorted by name. Returns 0 or an errno. */
+static int list_dir(struct level *l, const char *dir, bool recursive)
+{
+	memset(l, 0, sizeof *l);
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno;
+	size_t cap = 0;
+	int rc = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		bool is_dir = recursive && entry_is_dir(dir, e);
+		if (!is_dir && !hp_is_media_name(e->d_name))
+			continue;
+		if (l->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct entry *grown = realloc(l->entries, cap * sizeof *grown);
+			if (!grown) {
+				rc = ENOMEM;
+				break;
+			}
+			l->entries = grown;
+		}
+		if (!(l->entries[l->n].name = strdup(e->d_name))) {
+			rc = ENOMEM;
+			break;
+		}
+		l->entries[l->n++].is_dir = is_dir;
+	}
+	closedir(d);
+	if (!rc && l->n > 1)
+		qsort(l->entries, l->n, sizeof *l->entries, cmp_entries);
+	if (!rc && !(l->path = strdup(dir)))
+		rc = ENOMEM;
+	if (rc)
+		level_free(l);
+	return rc;
+}
+
+static int push_dir(struct hp_inputs *src, const char *dir)
+{
+	if (src->depth == src->stack_cap) {
+		size_t cap = src->stack_cap ? src->stack_cap * 2 : 8;
+		struct level *s = realloc(src->stack, cap * sizeof *s);
+		if (!s)
+			return ENOMEM;
+		src->stack = s;
+		src->stack_cap = cap;
+	}
+	int rc = list_dir(&src->stack[src->depth], dir, src->cfg.recursive);
+	if (rc == 0)
+		src->depth++;
+	return rc;
+}
+
 static int set_error(struct hp_input *in, const char *path, const char *what)
 {
 	in->path = strdup(path);
@@ -127,33 +198,79 @@ static int set_error(struct hp_input *in, const char *path, const char *what)
 	return 1;
 }
 
+/* The next argument or list entry, or NULL at the end. */
+static const char *next_name(struct hp_inputs *src)
+{
+	if (src->next_arg < src->cfg.n_args)
+		return src->cfg.args[src->next_arg++];
+	while (src->list) {
+		int delim = src->cfg.null_separated ? '\0' : '\n';
+		ssize_t n = getdelim(&src->line, &src->line_cap, delim, src->list);
+		if (n < 0) {
+			if (!src->list_is_stdin)
+				fclose(src->list);
+			src->list = NULL;
+			return NULL;
+		}
+		if (n > 0 && src->line[n - 1] == (char)delim)
+			src->line[--n] = '\0';
+		if (!src->cfg.null_separated && n > 0 && src->line[n - 1] == '\r')
+			src->line[--n] = '\0';
+		if (n > 0)
+			return src->line;
+	}
+	return NULL;
+}
+
 int hp_inputs_next(struct hp_inputs *src, struct hp_input *in)
 {
 	memset(in, 0, sizeof *in);
 	for (;;) {
-		if (src->names && src->next_name < src->n_names) {
-			in->path = join(src->dir, src->names[src->next_name++]);
-			return 1;
-		}
-		if (src->names || src->dir)
-			listing_free(src);
-		if (src->next_arg >= src->n_args)
-			return 0;
-		const char *arg = src->args[src->next_arg++];
-		struct stat st;
-		if (strcmp(arg, "-") != 0 && stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
-			int rc = list_dir(src, arg);
-			if (rc) {
-				listing_free(src);
-				return set_error(in, arg, strerror(rc));
+		if (src->depth) {
+			struct level *l = &src->stack[src->depth - 1];
+			if (l->next < l->n) {
+				const struct entry *en = &l->entries[l->next++];
+				char *p = join(l->path, en->name);
+				if (!p)
+					return set_error(in, en->name, "out of memory");
+				if (!en->is_dir) {
+					src->walk_found++;
+					in->path = p;
+					return 1;
+				}
+				int rc = push_dir(src, p);
+				if (rc) {
+					set_error(in, p, strerror(rc));
+					free(p);
+					return 1;
+				}
+				free(p);
+				continue;
 			}
-			if (src->n_names == 0) {
-				listing_free(src);
-				return set_error(in, arg, "no image or video files in this directory");
+			level_free(l);
+			src->depth--;
+			if (src->depth == 0 && src->walk_found == 0) {
+				return set_error(in, src->walk_root, src->cfg.recursive
+				                 ? "no image or video files in this directory or below"
+				                 : "no image or video files in this directory");
 			}
 			continue;
 		}
-		in->path = strdup(arg);
+		const char *name = next_name(src);
+		if (!name)
+			return 0;
+		struct stat st;
+		if (strcmp(name, "-") != 0 && stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
+			int rc = push_dir(src, name);
+			if (rc)
+				return set_error(in, name, strerror(rc));
+			src->walk_found = 0;
+			free(src->walk_root);
+			if (!(src->walk_root = strdup(name)))
+				return set_error(in, name, "out of memory");
+			continue;
+		}
+		in->path = strdup(name);
 		return 1;
 	}
 }
@@ -161,9 +278,73 @@ int hp_inputs_next(struct hp_inputs *src, struct hp_input *in)
 bool hp_inputs_several(const struct hp_inputs *src)
 {
 	struct stat st;
-	if (src->n_args != 1)
+	if (src->cfg.files_from || src->cfg.n_args != 1)
 		return true;
-	return strcmp(src->args[0], "-") != 0 && stat(src->args[0], &st) == 0 && S_ISDIR(st.st_mode);
+	const char *a = src->cfg.args[0];
+	return strcmp(a, "-") != 0 && stat(a, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Media files under dir (recursively when asked), without keeping names. */
+static size_t count_dir(const char *dir, bool recursive, int depth)
+{
+	DIR *d = opendir(dir);
+	size_t n = 0;
+	struct dirent *e;
+	if (!d)
+		return 1; /* it will become one error record */
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (recursive && depth < 64 && entry_is_dir(dir, e)) {
+			char *p = join(dir, e->d_name);
+			if (p)
+				n += count_dir(p, recursive, depth + 1);
+			free(p);
+		} else if (hp_is_media_name(e->d_name)) {
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static size_t count_name(const char *name, bool recursive)
+{
+	struct stat st;
+	if (strcmp(name, "-") != 0 && stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
+		size_t n = count_dir(name, recursive, 0);
+		return n ? n : 1; /* a directory without images is one error record */
+	}
+	return 1;
+}
+
+size_t hp_inputs_count(const struct hp_inputs_config *cfg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->n_args; i++)
+		n += count_name(cfg->args[i], cfg->recursive);
+	if (!cfg->files_from)
+		return n;
+	if (strcmp(cfg->files_from, "-") == 0)
+		return 0; /* a pipe can be read once only */
+	FILE *f = fopen(cfg->files_from, "r");
+	if (!f)
+		return 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int delim = cfg->null_separated ? '\0' : '\n';
+	while ((len = getdelim(&line, &cap, delim, f)) >= 0) {
+		if (len > 0 && line[len - 1] == (char)delim)
+			line[--len] = '\0';
+		if (!cfg->null_separated && len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (len > 0)
+			n += count_name(line, cfg->recursive);
+	}
+	free(line);
+	fclose(f);
+	return n;
 }
 
 void hp_input_clear(struct hp_input *in)

@@ -8,6 +8,7 @@
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
 #include "hubpredict/output.h"
+#include "hubpredict/progress.h"
 #include "hubpredict/render.h"
 #include "hubpredict/request.h"
 #include "hubpredict/upload.h"
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int usage_error(const char *msg)
 {
@@ -37,7 +39,7 @@ static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs)
 			rc = HP_EXIT_INPUT;
 		} else if (strcmp(in.path, "-") != 0) {
 			struct hp_upload up;
-			rc = hp_upload_open(&up, in.path, err, sizeof err);
+			rc = hp_upload_open(&up, in.path, req->ep->flavour == HP_FLAVOUR_PLATFORM, err, sizeof err);
 			if (rc)
 				hp_msg_error("%s", err);
 			hp_upload_close(&up);
@@ -65,6 +67,7 @@ int main(int argc, char **argv)
 	struct hp_output out = { 0 };
 	struct hp_renderer *renderer = NULL;
 	struct hp_inputs *inputs = NULL;
+	struct hp_progress *progress = NULL;
 	bool curl_ready = false;
 	char err[640];
 	int status;
@@ -88,23 +91,42 @@ int main(int argc, char **argv)
 		status = usage_error(err);
 		goto done;
 	}
+	for (size_t i = 0; i < o.n_inputs && ep.flavour == HP_FLAVOUR_HUB; i++) {
+		if (hp_is_url_input(o.inputs[i])) {
+			snprintf(err, sizeof err, "'%s': URL inputs need the Platform flavour (--api platform)", o.inputs[i]);
+			status = usage_error(err);
+			goto done;
+		}
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		hp_msg_error("cannot initialise libcurl");
 		status = HP_EXIT_NETWORK;
 		goto done;
 	}
 	curl_ready = true;
-	if (hp_request_ctx_init(&req, &o, &ep, o.api_key) < 0 || !(inputs = hp_inputs_new(o.inputs, o.n_inputs))) {
+	if (hp_request_ctx_init(&req, &o, &ep, o.api_key) < 0) {
 		hp_msg_error("out of memory");
 		status = HP_EXIT_NETWORK;
 		goto done;
 	}
-	if (o.dry_run) {
-		status = dry_run(&req, inputs);
+	struct hp_inputs_config icfg = {
+		.args = o.inputs,
+		.n_args = o.n_inputs,
+		.recursive = o.recursive,
+		.files_from = o.files_from,
+		.null_separated = o.null_separated,
+	};
+	if (!(inputs = hp_inputs_new(&icfg, err, sizeof err))) {
+		hp_msg_error("%s", err);
+		status = HP_EXIT_INPUT;
 		goto done;
 	}
 	if (o.insecure)
 		hp_msg_warn("--insecure: TLS certificates are not verified");
+	if (o.dry_run) {
+		status = dry_run(&req, inputs);
+		goto done;
+	}
 	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(ep.flavour), ep.url);
 
 	if (hp_output_open(&out, o.output, err, sizeof err) < 0) {
@@ -127,14 +149,27 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	hp_batch_install_signals();
+	/* Progress: on a terminal for batches and large uploads, unless -q or
+	 * --no-progress; --progress forces it on (also to a file). */
+	bool stderr_tty = isatty(STDERR_FILENO) == 1;
+	bool several = hp_inputs_several(inputs);
+	bool want_progress = o.progress == HP_ON || (o.progress == HP_AUTO && stderr_tty && !o.quiet);
+	progress = want_progress ? hp_progress_new(stderr_tty) : NULL;
 	struct hp_batch_config cfg = {
 		.req = &req,
 		.inputs = inputs,
 		.renderer = renderer,
 		.out = &out,
 		.jobs = o.jobs,
+		.rate_interval = o.rate_interval,
+		.retries = o.retries,
+		.retry_max_time = o.retry_max_time,
 		.fail_fast = o.fail_fast,
 		.raw = o.format == HP_FORMAT_RAW,
+		.progress = progress,
+		.progress_batches_only = o.progress != HP_ON,
+		.several = several,
+		.total = progress ? hp_inputs_count(&icfg) : 0,
 	};
 	struct hp_batch_stats stats;
 	hp_renderer_begin(renderer);
@@ -145,6 +180,10 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	hp_renderer_end(renderer);
+	if (several && !o.quiet)
+		hp_msg_error("summary: %zu input%s: %zu succeeded, %zu failed in %.1f s (%.1f requests/s)", stats.done,
+		             stats.done == 1 ? "" : "s", stats.done - stats.failed, stats.failed, stats.elapsed_s,
+		             stats.elapsed_s > 0 ? (double)stats.requests / stats.elapsed_s : 0.0);
 	if (hp_output_commit(&out, err, sizeof err) < 0) {
 		if (!out.broken_pipe) {
 			hp_msg_error("%s", err);
@@ -155,6 +194,7 @@ int main(int argc, char **argv)
 		}
 	}
 done:
+	hp_progress_free(progress);
 	hp_renderer_free(renderer);
 	hp_inputs_free(inputs);
 	hp_request_ctx_free(&req);

@@ -10,6 +10,14 @@
 static const char *msg_secret;
 static bool msg_quiet;
 static int msg_verbose;
+static void (*msg_hook)(void *);
+static void *msg_hook_arg;
+
+void hp_msg_set_before_hook(void (*fn)(void *), void *arg)
+{
+	msg_hook = fn;
+	msg_hook_arg = arg;
+}
 
 void hp_msg_set_secret(const char *key) { msg_secret = (key && *key) ? key : NULL; }
 void hp_msg_set_quiet(bool quiet) { msg_quiet = quiet; }
@@ -48,6 +56,8 @@ static void emit(const char *prefix, const char *fmt, va_list ap)
 	vsnprintf(raw, sizeof raw, fmt, ap);
 	hp_msg_scrub(raw, sizeof raw);
 	hp_term_escape(safe, sizeof safe, raw, strlen(raw), NULL);
+	if (msg_hook)
+		msg_hook(msg_hook_arg);
 	fprintf(stderr, "hubpredict: %s%s\n", prefix, safe);
 	fflush(stderr);
 }
@@ -85,6 +95,8 @@ void hp_msg_trace(const char *prefix, const char *text, size_t n)
 	char line[2048];
 	char safe[4096];
 	size_t start = 0;
+	if (msg_hook)
+		msg_hook(msg_hook_arg);
 	while (start < n) {
 		size_t end = start;
 		while (end < n && text[end] != '\n')

@@ -17,7 +17,7 @@
 enum {
 	OPT_API_KEY_FILE = 256, OPT_API, OPT_NORMALIZE, OPT_DECIMALS, OPT_RETRIES,
 	OPT_RETRY_MAX_TIME, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_CACERT, OPT_INSECURE,
-	OPT_FAIL_FAST, OPT_DRY_RUN
+	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS
 };
 
 struct opt_def {
@@ -44,15 +44,21 @@ static const struct opt_def opt_table[] = {
 	{ "format", 'f', required_argument, "F", "table (default), json, jsonl, csv or raw" },
 	{ "output", 'o', required_argument, "FILE", "write results to FILE atomically instead of stdout" },
 	{ "jobs", 'j', required_argument, "N", "requests in flight at once, 1-64 (default 4)" },
+	{ "rate", OPT_RATE, required_argument, "N/s|N/m|N/h", "start requests at least 1/N of the period apart (all jobs, retries too)" },
 	{ "retries", OPT_RETRIES, required_argument, "N", "retries of a failed attempt, 0-100 (default 3)" },
 	{ "retry-max-time", OPT_RETRY_MAX_TIME, required_argument, "SEC", "give up retrying an input after SEC seconds (default 600)" },
 	{ "connect-timeout", OPT_CONNECT_TIMEOUT, required_argument, "SEC", "connection timeout (default 10)" },
 	{ "timeout", OPT_TIMEOUT, required_argument, "SEC", "limit for a whole attempt (default none; 60 s without progress fails)" },
 	{ "cacert", OPT_CACERT, required_argument, "FILE", "CA bundle to verify the server with" },
 	{ "insecure", OPT_INSECURE, no_argument, NULL, "do not verify TLS certificates (warns on every run)" },
+	{ "recursive", 'r', no_argument, NULL, "descend into subdirectories of directory INPUTs" },
+	{ "files-from", OPT_FILES_FROM, required_argument, "FILE", "read more INPUT paths from FILE, one per line ('-' = stdin)" },
+	{ "null", '0', no_argument, NULL, "--files-from entries are NUL-separated (find -print0)" },
 	{ "fail-fast", OPT_FAIL_FAST, no_argument, NULL, "start no new input after the first failure" },
 	{ "verbose", 'v', no_argument, NULL, "request and response details on stderr (key redacted)" },
-	{ "quiet", 'q', no_argument, NULL, "no warnings; errors still go to stderr" },
+	{ "quiet", 'q', no_argument, NULL, "no progress, summary or warnings; errors still go to stderr" },
+	{ "progress", OPT_PROGRESS, no_argument, NULL, "show progress on stderr even when it is not a terminal" },
+	{ "no-progress", OPT_NO_PROGRESS, no_argument, NULL, "never show progress" },
 	{ "dry-run", OPT_DRY_RUN, no_argument, NULL, "check everything, print the equivalent curl command, send nothing" },
 	{ "help", 'h', no_argument, NULL, "show this help and exit" },
 	{ "version", 'V', no_argument, NULL, "show versions of hubpredict, libcurl and cJSON" },
@@ -107,6 +113,29 @@ int hp_parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+int hp_parse_rate(const char *s, double *interval)
+{
+	const char *slash = strchr(s, '/');
+	char num[64];
+	double n, period;
+	if (!slash || (size_t)(slash - s) >= sizeof num)
+		return -1;
+	memcpy(num, s, (size_t)(slash - s));
+	num[slash - s] = '\0';
+	if (strcmp(slash + 1, "s") == 0)
+		period = 1;
+	else if (strcmp(slash + 1, "m") == 0)
+		period = 60;
+	else if (strcmp(slash + 1, "h") == 0)
+		period = 3600;
+	else
+		return -1;
+	if (hp_parse_double(num, 1e-9, 1e9, &n) < 0)
+		return -1;
+	*interval = period / n;
+	return 0;
+}
+
 int hp_parse_double(const char *s, double min, double max, double *out)
 {
 	char *end;
@@ -142,13 +171,14 @@ static char *read_key_file(const char *path, char *err, size_t errlen)
 	}
 	struct stat st;
 	if (fd != STDIN_FILENO && fstat(fd, &st) == 0) {
-		if (!S_ISREG(st.st_mode)) {
-			snprintf(err, errlen, "--api-key-file: '%s' is not a regular file", path);
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "--api-key-file: '%s' is a directory", path);
 			close(fd);
 			return NULL;
 		}
-		if (st.st_mode & 077)
-			hp_msg_warn("key file '%s' is readable by others (mode %03o); run chmod 600 on it",
+		/* as ssh does for its keys; pipes such as <(pass show ...) are fine */
+		if (S_ISREG(st.st_mode) && (st.st_mode & 077))
+			hp_msg_warn("key file '%s' is accessible by group or others (mode %03o); run chmod 600 on it",
 			            path, (unsigned)(st.st_mode & 0777));
 	}
 	for (;;) {
@@ -301,6 +331,19 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 			break;
 		case OPT_CACERT: o->cacert = optarg; break;
 		case OPT_INSECURE: o->insecure = true; break;
+		case OPT_RATE:
+			if (hp_parse_rate(optarg, &o->rate_interval) < 0)
+				BAD("--rate must be N/s, N/m or N/h with N a number above 0, not '%s'", optarg);
+			break;
+		case 'r': o->recursive = true; break;
+		case OPT_FILES_FROM:
+			if (!*optarg)
+				BAD("--files-from needs a file name");
+			o->files_from = optarg;
+			break;
+		case '0': o->null_separated = true; break;
+		case OPT_PROGRESS: o->progress = HP_ON; break;
+		case OPT_NO_PROGRESS: o->progress = HP_OFF; break;
 		case OPT_FAIL_FAST: o->fail_fast = true; break;
 		case 'v': o->verbose++; break;
 		case 'q': o->quiet = true; break;
@@ -343,14 +386,24 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 		free((char *)key_arg);
 		BAD("standard input ('-') can be given only once");
 	}
-	if (n_stdin && o->api_key_file && strcmp(o->api_key_file, "-") == 0 && !key_arg) {
+	bool list_on_stdin = o->files_from && strcmp(o->files_from, "-") == 0;
+	bool key_on_stdin = o->api_key_file && strcmp(o->api_key_file, "-") == 0 && !key_arg;
+	if (n_stdin + list_on_stdin + key_on_stdin > 1) {
 		free((char *)key_arg);
-		BAD("standard input cannot be both the key file and an INPUT");
+		BAD("standard input can feed only one of: an INPUT '-', --files-from -, --api-key-file -");
 	}
-	if (o->n_inputs == 0) {
+	if (o->null_separated && !o->files_from) {
+		free((char *)key_arg);
+		BAD("-0 goes with --files-from");
+	}
+	if (o->n_inputs == 0 && !o->files_from) {
 		free((char *)key_arg);
 		BAD("no INPUT given (an image, a video, a directory or '-')");
 	}
+
+	if (o->quiet)
+		o->progress = HP_OFF; /* -q: no progress, whatever else was said */
+	hp_msg_set_quiet(o->quiet); /* before the key file can warn */
 
 	/* The key: -k, then --api-key-file, then the environment. */
 	if (key_arg) {

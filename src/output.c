@@ -138,6 +138,17 @@ int hp_output_commit(struct hp_output *out, char *err, size_t errlen)
 	return 0;
 }
 
+int hp_temp_fd(const char *prefix)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s.XXXXXX", dir && *dir ? dir : "/tmp", prefix);
+	int fd = mkstemp(path);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
 void hp_output_abort(struct hp_output *out)
 {
 	if (!out || !out->path)

@@ -6,6 +6,7 @@
 #include "hubpredict/response.h"
 #include "hubpredict/text.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void envelope(struct hp_renderer *r, const struct hp_item *it)
@@ -19,7 +20,8 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 	if (it->exit_code == 0)
 		hp_out_printf(out, ",\"http_status\":%ld", it->http_status);
 	if (it->attempts > 0) {
-		hp_fmt_double(num, sizeof num, (double)(long long)(it->elapsed_ms * 10 + 0.5) / 10);
+		/* always with a decimal point, so readers see a float */
+		snprintf(num, sizeof num, "%.1f", it->elapsed_ms);
 		hp_out_printf(out, ",\"attempts\":%d,\"elapsed_ms\":%s", it->attempts, num);
 	}
 	if (it->exit_code == 0) {

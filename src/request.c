@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int hp_request_ctx_init(struct hp_request_ctx *ctx, const struct hp_options *o,
@@ -91,6 +92,33 @@ static int seek_file_part(void *arg, curl_off_t offset, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Abort an attempt when no byte has moved either way for the stall limit. */
+static int watch_stall(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct hp_stall *st = arg;
+	(void)dltotal;
+	(void)ultotal;
+	double now = mono_ms();
+	curl_off_t moved = dlnow + ulnow;
+	if (moved != st->last_bytes || st->last_change_ms == 0) {
+		st->last_bytes = moved;
+		st->last_change_ms = now;
+		return 0;
+	}
+	if (now - st->last_change_ms >= (double)st->limit_ms) {
+		st->fired = true;
+		return 1;
+	}
+	return 0;
+}
+
 static int add_field(curl_mime *mime, const char *name, const char *value)
 {
 	curl_mimepart *part = curl_mime_addpart(mime);
@@ -121,7 +149,7 @@ static int trace(CURL *easy, curl_infotype type, char *data, size_t size, void *
 
 curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
                             const struct hp_upload *up, struct hp_upload_cursor *cursor,
-                            const char *url, char *errbuf)
+                            struct hp_stall *stall, const char *url, char *errbuf)
 {
 	const struct hp_options *o = ctx->opts;
 	curl_mime *mime = curl_mime_init(easy);
@@ -130,12 +158,17 @@ curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
 	cursor->fd = up->fd;
 	cursor->size = up->size;
 	cursor->pos = 0;
-	curl_mimepart *file = curl_mime_addpart(mime);
-	if (!file || curl_mime_name(file, "file") != CURLE_OK ||
-	    curl_mime_data_cb(file, (curl_off_t)up->size, read_file_part, seek_file_part, NULL, cursor) != CURLE_OK ||
-	    curl_mime_filename(file, up->filename) != CURLE_OK ||
-	    curl_mime_type(file, up->mime_type) != CURLE_OK)
-		goto fail;
+	if (up->source) {
+		if (!add_field(mime, "source", up->source))
+			goto fail;
+	} else {
+		curl_mimepart *file = curl_mime_addpart(mime);
+		if (!file || curl_mime_name(file, "file") != CURLE_OK ||
+		    curl_mime_data_cb(file, (curl_off_t)up->size, read_file_part, seek_file_part, NULL, cursor) != CURLE_OK ||
+		    curl_mime_filename(file, up->filename) != CURLE_OK ||
+		    curl_mime_type(file, up->mime_type) != CURLE_OK)
+			goto fail;
+	}
 	if (!add_field(mime, "imgsz", ctx->imgsz) || !add_field(mime, "conf", ctx->conf) ||
 	    !add_field(mime, "iou", ctx->iou))
 		goto fail;
@@ -158,8 +191,10 @@ curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->connect_timeout * 1000));
 	if (o->timeout > 0)
 		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, ctx->stall_seconds);
+	*stall = (struct hp_stall){ .limit_ms = ctx->stall_seconds * 1000 };
+	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, watch_stall);
+	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, stall);
+	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
 	if (o->cacert)
 		curl_easy_setopt(easy, CURLOPT_CAINFO, o->cacert);
 	if (o->insecure) {
@@ -234,7 +269,16 @@ char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path
 	strcpy(w, "\"");
 	if (strcmp(path, "-") == 0)
 		strcpy(f, "file=@-");
-	rc |= append_quoted(&buf, &len, &cap, " -F ", f);
+	if (hp_is_url_input(path)) {
+		rc |= append_quoted(&buf, &len, &cap, " --form-string ", "source=");
+		buf[len - 1] = '\0'; /* drop the closing quote: the URL joins the quoted word */
+		len--;
+		char *q = hp_shell_quote(path);
+		rc |= q ? append(&buf, &len, &cap, q + 1) : -1; /* 'source=' + 'URL' -> 'source=URL' */
+		free(q);
+	} else {
+		rc |= append_quoted(&buf, &len, &cap, " -F ", f);
+	}
 	free(f);
 	snprintf(field, sizeof field, " -F imgsz=%s -F conf=%s -F iou=%s", ctx->imgsz, ctx->conf, ctx->iou);
 	rc |= append(&buf, &len, &cap, field);

@@ -3,6 +3,7 @@
 #include "hubpredict/upload.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
+#include "hubpredict/output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,15 +62,11 @@ static const char *sniff_name(const unsigned char *b, size_t n)
  * whatever happens), and return its descriptor. */
 static int spool_stdin(char *err, size_t errlen, const char **name)
 {
-	const char *tmpdir = getenv("TMPDIR");
-	char path[4096];
-	snprintf(path, sizeof path, "%s/hubpredict-stdin.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-	int fd = mkstemp(path);
+	int fd = hp_temp_fd("hubpredict-stdin");
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot spool standard input: %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot spool standard input to a temporary file: %s", strerror(errno));
 		return -1;
 	}
-	unlink(path);
 	char buf[65536];
 	unsigned char head[16];
 	size_t total = 0;
@@ -103,12 +100,29 @@ static int spool_stdin(char *err, size_t errlen, const char **name)
 	return fd;
 }
 
-int hp_upload_open(struct hp_upload *up, const char *path, char *err, size_t errlen)
+bool hp_is_url_input(const char *path)
+{
+	return strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0;
+}
+
+int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, char *err, size_t errlen)
 {
 	char q[512];
 	const char *name;
 	int fd;
 	*up = (struct hp_upload)HP_UPLOAD_INIT;
+	if (hp_is_url_input(path)) {
+		if (!urls_ok) {
+			snprintf(err, errlen, "%s: URL inputs need the Platform flavour (--api platform)",
+			         hp_msg_quote(q, sizeof q, path));
+			return HP_EXIT_USAGE;
+		}
+		if (!(up->source = strdup(path))) {
+			snprintf(err, errlen, "out of memory");
+			return HP_EXIT_INPUT;
+		}
+		return 0;
+	}
 	if (strcmp(path, "-") == 0) {
 		fd = spool_stdin(err, errlen, &name);
 		if (fd < 0)
@@ -168,5 +182,6 @@ void hp_upload_close(struct hp_upload *up)
 	if (up->fd >= 0)
 		close(up->fd);
 	free(up->filename);
+	free(up->source);
 	*up = (struct hp_upload)HP_UPLOAD_INIT;
 }

@@ -16,6 +16,7 @@ struct hp_request_ctx;
 struct hp_inputs;
 struct hp_renderer;
 struct hp_output;
+struct hp_progress;
 
 struct hp_batch_config {
 	const struct hp_request_ctx *req;
@@ -23,13 +24,22 @@ struct hp_batch_config {
 	struct hp_renderer *renderer;
 	struct hp_output *out;      /* to notice a closed or full stdout */
 	int jobs;                   /* requests in flight at once */
+	double rate_interval;       /* --rate: seconds between starts, 0 = none */
+	int retries;                /* --retries: of a failed attempt (429 waits aside) */
+	double retry_max_time;      /* --retry-max-time: seconds per input in all */
 	bool fail_fast;
 	bool raw;                   /* keep bodies unparsed (raw output) */
+	struct hp_progress *progress; /* NULL = no progress display */
+	bool progress_batches_only; /* show it only for batches and large uploads */
+	bool several;               /* the run may have more than one input */
+	size_t total;               /* inputs expected, 0 = unknown (progress) */
 };
 
 struct hp_batch_stats {
 	size_t done;                /* inputs handed to the renderer */
 	size_t failed;
+	size_t requests;            /* attempts made */
+	double elapsed_s;
 	int exit_code;              /* per SPEC 4: the first failure's code in input order */
 	bool broken_pipe;           /* stdout's reader went away: end quietly */
 };

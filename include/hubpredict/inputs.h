@@ -1,8 +1,11 @@
 /* inputs.h - the list of things to send, produced one at a time.
  *
  * INPUT arguments are files, "-" (standard input) or directories (their image
- * and video files by extension, sorted by name). The source hands out one
- * input at a time so a long list is never held in memory at once.
+ * and video files by extension, sorted by name; with `recursive`, their
+ * subdirectories too, depth first in name order). After the arguments come
+ * the entries of --files-from, one path per line (or NUL-separated), read
+ * lazily: a list of a million paths is never held in memory. A directory
+ * holds one sorted listing per level being walked.
  *
  * Ownership: strings in a struct hp_input belong to it; hp_input_clear()
  * frees them. The source belongs to the caller: hp_inputs_free().
@@ -19,18 +22,32 @@ struct hp_input {
 	                      (e.g. a directory without images): exit 3 */
 };
 
+struct hp_inputs_config {
+	char *const *args;          /* positional INPUTs (not copied: must outlive the source) */
+	size_t n_args;
+	bool recursive;             /* -r */
+	const char *files_from;     /* --files-from FILE, "-" = stdin, or NULL */
+	bool null_separated;        /* -0 */
+};
+
 struct hp_inputs;
 
-/* A source over the positional INPUTs (not copied: they must outlive it). */
-struct hp_inputs *hp_inputs_new(char *const *args, size_t n);
+/* A source over cfg. NULL with a message in err when --files-from cannot be
+ * opened (exit 3) or out of memory. */
+struct hp_inputs *hp_inputs_new(const struct hp_inputs_config *cfg, char *err, size_t errlen);
 void hp_inputs_free(struct hp_inputs *src);
 
 /* Next input into *in. Returns 1, or 0 when there are no more. */
 int hp_inputs_next(struct hp_inputs *src, struct hp_input *in);
 
-/* True when the run may have more than one input (several INPUTs or a
- * directory), known before the first is sent. */
+/* True when the run may have more than one input (several INPUTs, a
+ * directory, or a list), known before the first is sent. */
 bool hp_inputs_several(const struct hp_inputs *src);
+
+/* Count the inputs cfg will produce without keeping them (a second pass
+ * over directories and a regular --files-from file), for the progress
+ * display. Returns 0 when the count cannot be known (a list on a pipe). */
+size_t hp_inputs_count(const struct hp_inputs_config *cfg);
 
 void hp_input_clear(struct hp_input *in);
 

@@ -25,6 +25,10 @@ void hp_msg_set_quiet(bool quiet);
 void hp_msg_set_verbose(int level);
 int hp_msg_verbose_level(void);
 
+/* A function called before any message is written (the progress display
+ * erases its line); NULL to remove. */
+void hp_msg_set_before_hook(void (*fn)(void *), void *arg);
+
 /* "hubpredict: MESSAGE" */
 void hp_msg_error(const char *fmt, ...) HP_PRINTF(1, 2);
 /* "hubpredict: warning: MESSAGE", unless quiet */

@@ -39,6 +39,10 @@ struct hp_options {
 	const char *cacert;
 	bool insecure;
 
+	bool recursive;             /* -r */
+	const char *files_from;     /* --files-from FILE ("-" = stdin) */
+	bool null_separated;        /* -0 */
+
 	bool fail_fast;
 	int verbose;
 	bool quiet;
@@ -80,5 +84,7 @@ const char *const *hp_options_long_names(void);
 /* Parse a number for a flag: whole string, in [min, max]. 0 on success. */
 int hp_parse_long(const char *s, long min, long max, long *out);
 int hp_parse_double(const char *s, double min, double max, double *out);
+/* "N/s", "N/m" or "N/h" into the seconds between two starts. 0 on success. */
+int hp_parse_rate(const char *s, double *interval);
 
 #endif

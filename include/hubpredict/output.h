@@ -45,4 +45,12 @@ int hp_output_commit(struct hp_output *out, char *err, size_t errlen);
 /* Give up: remove the temporary file. NULL-safe, idempotent. */
 void hp_output_abort(struct hp_output *out);
 
+/* An unlinked temporary file in $TMPDIR (else /tmp), open for reading and
+ * writing: gone when closed, whatever happens. -1 with errno on failure. */
+int hp_temp_fd(const char *prefix);
+
+/* An unlinked temporary file in $TMPDIR (else /tmp), open for reading and
+ * writing: gone when closed, whatever happens. -1 with errno on failure. */
+int hp_temp_fd(const char *prefix);
+
 #endif

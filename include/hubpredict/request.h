@@ -8,6 +8,7 @@
 #define HUBPREDICT_REQUEST_H
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <sys/types.h>
 #include "hubpredict/endpoint.h"
 #include "hubpredict/options.h"
@@ -35,12 +36,22 @@ struct hp_upload_cursor {
 	off_t pos;
 };
 
+/* Per attempt: when bytes last moved either way, for the stall limit
+ * (libcurl's LOW_SPEED options average over a window and fire seconds late). */
+struct hp_stall {
+	long limit_ms;
+	curl_off_t last_bytes;
+	double last_change_ms;
+	bool fired;              /* the attempt was aborted as stalled */
+};
+
 /* Configure `easy` for one attempt at `url`: method, headers, the multipart
  * form (returned: free it with curl_mime_free after the transfer), TLS and
- * timeouts. cursor must live until the transfer ends. NULL when out of memory. */
+ * timeouts. cursor and stall must live until the transfer ends. NULL when
+ * out of memory. */
 curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
                             const struct hp_upload *up, struct hp_upload_cursor *cursor,
-                            const char *url, char *errbuf);
+                            struct hp_stall *stall, const char *url, char *errbuf);
 
 /* The equivalent curl command for path (--dry-run), key as
  * $ULTRALYTICS_API_KEY. Caller frees; NULL when out of memory. */

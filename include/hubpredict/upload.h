@@ -7,11 +7,13 @@
 #ifndef HUBPREDICT_UPLOAD_H
 #define HUBPREDICT_UPLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 struct hp_upload {
-	int fd;                 /* -1 when closed */
+	char *source;           /* owned: a URL input (Platform's `source` field), or NULL */
+	int fd;                 /* -1 when closed (and for a URL input) */
 	off_t size;
 	char *filename;         /* owned: the multipart filename (base name) */
 	const char *mime_type;  /* static: from the extension or the first bytes */
@@ -21,8 +23,13 @@ struct hp_upload {
 
 /* Open path ("-" = standard input) and check it: exists, readable, a regular
  * file (not a directory, FIFO or device), not empty. Returns 0, or
- * HP_EXIT_INPUT with a message in err naming the file. */
-int hp_upload_open(struct hp_upload *up, const char *path, char *err, size_t errlen);
+ * HP_EXIT_INPUT with a message in err naming the file. An http:// or
+ * https:// INPUT is taken as a URL for the server to fetch when urls_ok
+ * (Platform), else it is HP_EXIT_USAGE. */
+int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, char *err, size_t errlen);
+
+/* True for an INPUT that names a URL rather than a file. */
+bool hp_is_url_input(const char *path);
 
 void hp_upload_close(struct hp_upload *up);
 

@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "standin"))
 from standin import HUB_KEY, PLATFORM_KEY, StandIn  # noqa: E402
 
 BIN = os.environ.get("HUBPREDICT_BIN", os.path.join(ROOT, "build", "hubpredict"))
+PEAKRSS = os.environ.get("HUBPREDICT_PEAKRSS", os.path.join(ROOT, "build", "tests", "peakrss"))
 WRAPPER = shlex.split(os.environ.get("HUBPREDICT_WRAPPER", ""))
 IMAGES = os.path.join(ROOT, "examples", "images")
 TIMEOUT = 60 * (5 if WRAPPER else 1)
@@ -125,13 +126,24 @@ class E2E(unittest.TestCase):
             self.assertNotIn("ERROR SUMMARY: [1-9]", r.err)
         return r
 
+    def peak_rss(self, *args, key: str = HUB_KEY, stdin: bytes = b"") -> tuple[int, int]:
+        """(exit status, peak RSS in KiB) of one hubpredict run, measured by tests/tools/peakrss."""
+        res = self.path("peakrss.out")
+        env = dict(os.environ, ULTRALYTICS_API_KEY=key)
+        subprocess.run([PEAKRSS, res, BIN] + [str(a) for a in args], input=stdin, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, env=env, timeout=TIMEOUT * 10, check=True)
+        with open(res) as f:
+            rc, kib = f.read().split()
+        return int(rc), int(kib)
+
     def assertExit(self, r: Result, code: int):
         self.assertEqual(r.rc, code, f"expected exit {code}: {r}")
 
     def assertOneLineError(self, r: Result, *fragments: str):
         """stderr holds exactly one hubpredict: line containing each fragment."""
         lines = [ln for ln in r.err.splitlines() if ln.startswith("hubpredict: ")
-                 and not ln.startswith("hubpredict: warning:")]
+                 and not ln.startswith("hubpredict: warning:")
+                 and not ln.startswith("hubpredict: summary:")]
         self.assertEqual(len(lines), 1, f"want one error line: {r}")
         for frag in fragments:
             self.assertIn(frag, lines[0], r)

@@ -59,7 +59,17 @@ static const struct usage_case usage_cases[] = {
 	{ "-m M -k K a.jpg --imgsz", "option '--imgsz' needs a value" },
 	{ "-m M -k K", "no INPUT given" },
 	{ "-m M -k K - -", "standard input ('-') can be given only once" },
-	{ "-m M --api-key-file - -", "standard input cannot be both the key file and an INPUT" },
+	{ "-m M --api-key-file - -", "standard input can feed only one of" },
+	{ "-m M -k K --files-from - -", "standard input can feed only one of" },
+	{ "-m M -k K --files-from list.txt", NULL },
+	{ "-m M -k K -0 a.jpg", "-0 goes with --files-from" },
+	{ "-m M -k K --rate 2/s a.jpg", NULL },
+	{ "-m M -k K --rate 0.5/m a.jpg", NULL },
+	{ "-m M -k K --rate 100/h a.jpg", NULL },
+	{ "-m M -k K --rate 5 a.jpg", "--rate must be N/s, N/m or N/h" },
+	{ "-m M -k K --rate 0/s a.jpg", "--rate" },
+	{ "-m M -k K --rate 3/d a.jpg", "--rate" },
+	{ "-m M -k K --rate x/s a.jpg", "--rate" },
 };
 
 static void test_usage(void)
@@ -91,6 +101,13 @@ static void test_usage(void)
 	CHECK(o.imgsz == 320 && o.conf == 0.5 && o.iou == 0.3 && o.format == HP_FORMAT_CSV && o.jobs == 8 &&
 	      o.retries == 0 && o.n_inputs == 2);
 	hp_options_free(&o);
+	double iv = 0;
+	CHECK(hp_parse_rate("20/m", &iv) == 0);
+	CHECK_NEAR(iv, 3.0);
+	CHECK(hp_parse_rate("100/h", &iv) == 0);
+	CHECK_NEAR(iv, 36.0);
+	CHECK(hp_parse_rate("4/s", &iv) == 0);
+	CHECK_NEAR(iv, 0.25);
 }
 
 static void test_keys(void)

@@ -121,6 +121,9 @@ static void test_http(void)
 	b = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
 	hp_classify_http(502, b, strlen(b), msg, sizeof msg);
 	CHECK_STR(msg, "502 Bad Gateway");
+	b = "{\"message\":\"Too Many Requests\"}";
+	hp_classify_http(429, b, strlen(b), msg, sizeof msg);
+	CHECK_STR(msg, "429 Too Many Requests");
 
 	CHECK(hp_same_origin("http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b?x"));
 	CHECK(hp_same_origin("https://Api.Example.com/a", "https://api.example.com:443/b"));
