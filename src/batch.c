@@ -64,8 +64,12 @@ static double now_ms(void)
  * (waiting for every earlier input to be written). */
 enum job_state { JOB_PENDING, JOB_RUNNING, JOB_DONE };
 
+struct batch;
+
 struct job {
 	struct job *next;            /* the queue, in input order */
+	struct batch *batch;         /* the run it belongs to (for callbacks) */
+	bool sent;                   /* this attempt's request has gone out */
 	enum job_state state;
 	char *file;                  /* the input as named */
 	struct hp_upload up;
@@ -103,6 +107,7 @@ struct batch {
 	size_t pending;              /* jobs waiting for their start time */
 	size_t queued;               /* jobs in the queue (any state) */
 	double next_slot;            /* --rate: the earliest next start (ms) */
+	size_t unsent;               /* --rate: started attempts not yet sent */
 	double paused_until;         /* a 429 holds every start until then (ms) */
 	double t0;
 	size_t total;                /* inputs expected (progress), 0 = unknown */
@@ -226,6 +231,32 @@ static void job_done(struct batch *b, struct job *j, int code)
 	hp_upload_close(&j->up);
 }
 
+/* --rate spaces requests as the server sees them: the next slot is counted
+ * from the moment this request is sent (after any connection set-up), not
+ * from when its transfer was added. */
+static void rate_mark_sent(struct batch *b, struct job *j)
+{
+	if (j->sent)
+		return;
+	j->sent = true;
+	b->unsent--;
+	double next = now_ms() + b->cfg->rate_interval * 1000.0;
+	if (next > b->next_slot)
+		b->next_slot = next;
+}
+
+static int on_request_sent(void *arg, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+                           int conn_local_port)
+{
+	struct job *j = arg;
+	(void)conn_primary_ip;
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	rate_mark_sent(j->batch, j);
+	return CURL_PREREQFUNC_OK;
+}
+
 /* Configure and add one attempt to the multi handle. */
 static int attempt_start(struct batch *b, struct job *j)
 {
@@ -249,6 +280,10 @@ static int attempt_start(struct batch *b, struct job *j)
 	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
+	if (b->cfg->rate_interval > 0) {
+		curl_easy_setopt(j->easy, CURLOPT_PREREQFUNCTION, on_request_sent);
+		curl_easy_setopt(j->easy, CURLOPT_PREREQDATA, j);
+	}
 	j->attempts++;
 	b->stats->requests++;
 	j->t_attempt = now_ms();
@@ -258,6 +293,10 @@ static int attempt_start(struct batch *b, struct job *j)
 		return -1;
 	}
 	b->running++;
+	if (b->cfg->rate_interval > 0) {
+		j->sent = false;
+		b->unsent++;
+	}
 	return 0;
 }
 
@@ -276,6 +315,8 @@ static void start_next(struct batch *b)
 		return;
 	}
 	j->up = (struct hp_upload)HP_UPLOAD_INIT;
+	j->batch = b;
+	j->sent = true; /* nothing outstanding until an attempt starts */
 	j->raw = b->cfg->raw;
 	j->file = in.path;
 	in.path = NULL;
@@ -312,6 +353,8 @@ static double start_due(struct batch *b)
 {
 	double now = now_ms();
 	double wait = -1;
+	if (b->cfg->rate_interval > 0 && b->unsent > 0)
+		return 10; /* the last start has not gone out yet: its send sets the next slot */
 	for (struct job *j = b->head; j; j = j->next) {
 		if (j->state != JOB_PENDING)
 			continue;
@@ -332,8 +375,8 @@ static double start_due(struct batch *b)
 		if (attempt_start(b, j) < 0)
 			job_done(b, j, HP_EXIT_NETWORK);
 		if (b->cfg->rate_interval > 0) {
-			/* the next start waits for the slot */
-			wait = b->cfg->rate_interval * 1000.0;
+			/* one start at a time: the next waits for this one to be sent */
+			wait = 10;
 			break;
 		}
 	}
@@ -426,6 +469,8 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 	j->http_status = status;
 	curl_multi_remove_handle(b->multi, j->easy);
 	b->running--;
+	if (b->cfg->rate_interval > 0)
+		rate_mark_sent(b, j); /* never sent (connection failed): free the slot */
 	double ms = now_ms() - j->t_attempt;
 
 	/* the transfer is over: its handle goes, the open file stays for a retry */
@@ -588,6 +633,10 @@ static void abort_running(struct batch *b)
 		if (j->state == JOB_RUNNING && j->easy) {
 			curl_multi_remove_handle(b->multi, j->easy);
 			b->running--;
+			if (!j->sent) {
+				j->sent = true;
+				b->unsent--;
+			}
 			curl_easy_cleanup(j->easy);
 			j->easy = NULL;
 		}

@@ -74,12 +74,15 @@ int main(int argc, char **argv)
 
 	switch (hp_options_parse(&o, argc, argv, err, sizeof err)) {
 	case HP_PARSE_HELP:
-		return fflush(stdout) == 0 ? HP_EXIT_OK : HP_EXIT_OUTPUT;
+		status = fflush(stdout) == 0 ? HP_EXIT_OK : HP_EXIT_OUTPUT;
+		goto done;
 	case HP_PARSE_VERSION:
 		hp_print_version();
-		return fflush(stdout) == 0 ? HP_EXIT_OK : HP_EXIT_OUTPUT;
+		status = fflush(stdout) == 0 ? HP_EXIT_OK : HP_EXIT_OUTPUT;
+		goto done;
 	case HP_PARSE_ERROR:
-		return usage_error(err);
+		status = usage_error(err);
+		goto done;
 	case HP_PARSE_RUN:
 		break;
 	}

@@ -249,7 +249,7 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	shortopts[sp] = '\0';
 	longopts[N_OPTS] = (struct option){ 0, 0, 0, 0 };
 
-	const char *key_arg = NULL;
+	bool key_from_arg = false;
 	bool want_help = false, want_version = false;
 	long l;
 	int c;
@@ -259,11 +259,12 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 		switch (c) {
 		case 'm': o->model = optarg; break;
 		case 'k':
-			free((char *)key_arg);
-			key_arg = strdup(optarg);
+			hp_options_free(o); /* a second -k replaces the first */
+			o->api_key = strdup(optarg);
 			memset(optarg, 'x', strlen(optarg)); /* keep it out of `ps` */
-			if (!key_arg)
+			if (!o->api_key)
 				BAD("out of memory");
+			key_from_arg = true;
 			break;
 		case OPT_API_KEY_FILE: o->api_key_file = optarg; break;
 		case 'u': o->url = optarg; break;
@@ -351,24 +352,19 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 		case 'h': want_help = true; break;
 		case 'V': want_version = true; break;
 		case ':':
-			free((char *)key_arg);
 			BAD("option '%s' needs a value", argv[optind - 1]);
 		default:
-			free((char *)key_arg);
 			if (optopt && optopt < 256)
 				BAD("unknown option -%c", optopt);
 			BAD("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (want_help) {
-		free((char *)key_arg);
 		hp_options_usage();
 		return HP_PARSE_HELP;
 	}
-	if (want_version) {
-		free((char *)key_arg);
+	if (want_version)
 		return HP_PARSE_VERSION;
-	}
 	o->inputs = argv + optind;
 	o->n_inputs = (size_t)(argc - optind);
 
@@ -383,21 +379,17 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	for (size_t i = 0; i < o->n_inputs; i++)
 		n_stdin += strcmp(o->inputs[i], "-") == 0;
 	if (n_stdin > 1) {
-		free((char *)key_arg);
 		BAD("standard input ('-') can be given only once");
 	}
 	bool list_on_stdin = o->files_from && strcmp(o->files_from, "-") == 0;
-	bool key_on_stdin = o->api_key_file && strcmp(o->api_key_file, "-") == 0 && !key_arg;
+	bool key_on_stdin = o->api_key_file && strcmp(o->api_key_file, "-") == 0 && !key_from_arg;
 	if (n_stdin + list_on_stdin + key_on_stdin > 1) {
-		free((char *)key_arg);
 		BAD("standard input can feed only one of: an INPUT '-', --files-from -, --api-key-file -");
 	}
 	if (o->null_separated && !o->files_from) {
-		free((char *)key_arg);
 		BAD("-0 goes with --files-from");
 	}
 	if (o->n_inputs == 0 && !o->files_from) {
-		free((char *)key_arg);
 		BAD("no INPUT given (an image, a video, a directory or '-')");
 	}
 
@@ -406,8 +398,8 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	hp_msg_set_quiet(o->quiet); /* before the key file can warn */
 
 	/* The key: -k, then --api-key-file, then the environment. */
-	if (key_arg) {
-		o->api_key = (char *)key_arg;
+	if (key_from_arg) {
+		/* -k wins; the key file and the environment are not read */
 	} else if (o->api_key_file) {
 		o->api_key = read_key_file(o->api_key_file, err, errlen);
 		if (!o->api_key)
@@ -418,7 +410,6 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 			BAD("out of memory");
 	}
 	if (o->api_key && !key_ok(o->api_key)) {
-		hp_options_free(o);
 		BAD("the API key has spaces, control or non-ASCII characters; check how it was copied");
 	}
 	if (!o->api_key && !o->dry_run)

@@ -68,7 +68,8 @@ enum hp_parse_result {
  * -k / --api-key-file / $ULTRALYTICS_API_KEY, and check every value's range.
  * A -k value is wiped from argv so `ps` does not show it. On HP_PARSE_ERROR,
  * err holds a message naming the flag and the allowed range (no trailing
- * newline, no "hubpredict: " prefix). Reads the environment through getenv. */
+ * newline, no "hubpredict: " prefix). Reads the environment through getenv.
+ * Whatever the result, call hp_options_free() afterwards (it frees the key). */
 enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **argv,
                                       char *err, size_t errlen);
 

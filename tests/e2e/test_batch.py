@@ -8,7 +8,7 @@ import subprocess
 import sys
 import unittest
 
-from harness import BIN, E2E, HUB_KEY, image
+from harness import BIN, E2E, HUB_KEY, UNDER_TOOL, image
 
 
 def max_concurrency(log):
@@ -166,13 +166,17 @@ class TestRate(E2E):
         self.assertExit(r, 0)
         starts = sorted(rec["t_start"] for rec in self.server.log())
         self.assertEqual(len(starts), 12)
-        # 10 per second: starts at least 0.1 s apart (a few ms of scheduling slack at the server)
+        # 10 per second: requests arrive at least 0.1 s apart. The stand-in stamps a request
+        # when its handler thread reads the request line; on the first request of a new
+        # connection that thread is still starting, which can delay the first stamp by a few
+        # tens of ms and shorten the first gap. Later requests reuse the connection.
         gaps = [b - a for a, b in zip(starts, starts[1:])]
-        self.assertGreaterEqual(min(gaps), 0.1 - 0.01, gaps)
+        self.assertGreaterEqual(gaps[0], 0.1 - 0.04, gaps)
+        self.assertGreaterEqual(min(gaps[1:]), 0.1 - 0.01, gaps)
         for i, t in enumerate(starts):
-            in_window = sum(1 for u in starts[i:] if u < t + 1.0 - 0.01)
+            in_window = sum(1 for u in starts[i:] if u < t + 1.0 - 0.04)
             self.assertLessEqual(in_window, 10)
-        self.assertGreaterEqual(starts[-1] - starts[0], 1.1 - 0.02)
+        self.assertGreaterEqual(starts[-1] - starts[0], 1.1 - 0.05)
 
     def test_rate_per_minute_spacing(self):
         r = self.run_hp("-u", self.hub_url(), "--rate", "120/m", "-f", "jsonl",
@@ -182,6 +186,7 @@ class TestRate(E2E):
         self.assertGreaterEqual(starts[2] - starts[0], 1.0 - 0.02)
 
 
+@unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
 class TestMemory(E2E):
 
     def test_ten_thousand_paths(self):

@@ -21,6 +21,7 @@ static enum hp_parse_result parse(const char *line, struct hp_options *o, char *
 	for (char *t = strtok(buf, " "); t && argc < MAXARGS; t = strtok(NULL, " "))
 		argv[argc++] = t;
 	argv[argc] = NULL;
+	hp_options_free(o); /* the previous case's key */
 	*o = (struct hp_options)HP_OPTIONS_INIT;
 	err[0] = '\0';
 	return hp_options_parse(o, argc, argv, err, errlen);
@@ -74,7 +75,7 @@ static const struct usage_case usage_cases[] = {
 
 static void test_usage(void)
 {
-	struct hp_options o;
+	struct hp_options o = HP_OPTIONS_INIT;
 	char err[512];
 	unsetenv("ULTRALYTICS_API_KEY");
 	unsetenv("HUBPREDICT_MODEL");
@@ -112,7 +113,7 @@ static void test_usage(void)
 
 static void test_keys(void)
 {
-	struct hp_options o;
+	struct hp_options o = HP_OPTIONS_INIT;
 	char err[512];
 	char path[] = "/tmp/hp-test-key.XXXXXX";
 	/* no key at all: a usage error unless --dry-run */
@@ -167,6 +168,7 @@ static void test_keys(void)
 	setenv("ULTRALYTICS_API_KEY", "bad key", 1);
 	CHECK(parse("-m M a.jpg", &o, err, sizeof err) == HP_PARSE_ERROR);
 	CHECK(strstr(err, "bad key") == NULL); /* never echoed */
+	hp_options_free(&o);
 	unsetenv("ULTRALYTICS_API_KEY");
 }
 
