@@ -12,6 +12,7 @@
 #include "hubpredict/request.h"
 #include "hubpredict/response.h"
 #include "hubpredict/retry.h"
+#include "hubpredict/signals.h"
 #include "hubpredict/upload.h"
 
 #include <curl/curl.h>
@@ -27,30 +28,6 @@
 #define MAX_REDIRECTS 3
 #define ERROR_BODY_KEEP ((size_t)64 * 1024)  /* of an error body, for its message */
 #define RAW_MEM_KEEP ((size_t)1024 * 1024)   /* raw bodies beyond this spill to a file */
-
-static volatile sig_atomic_t caught_signal;
-
-static void on_signal(int sig)
-{
-	caught_signal = sig;
-}
-
-void hp_batch_install_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN; /* a closed stdout is noticed as EPIPE */
-	sigaction(SIGPIPE, &sa, NULL);
-}
-
-int hp_batch_signal(void)
-{
-	return caught_signal;
-}
 
 static double now_ms(void)
 {
@@ -407,7 +384,8 @@ static void conclude(struct batch *b, struct job *j, int code, bool retryable)
 	double spent = (now_ms() - j->t_start) / 1000.0;
 	if (spent + wait > cfg->retry_max_time) {
 		size_t l = strlen(j->message);
-		snprintf(j->message + l, sizeof j->message - l, " (gave up: a retry in %.0f s would pass --retry-max-time %.0f s)",
+		snprintf(j->message + l, sizeof j->message - l,
+		         " (gave up after %.1f s: the next retry, %.1f s later, would pass --retry-max-time %g s)", spent,
 		         wait, cfg->retry_max_time);
 		job_done(b, j, code);
 		return;
@@ -601,7 +579,9 @@ static void flush_done(struct batch *b, bool all)
 			pp = &j->next;
 			continue;
 		}
-		if (!b->stats->broken_pipe)
+		/* an input cut short by the signal (stdin being read) is unfinished */
+		bool interrupted = j->exit_code == HP_EXIT_SIGINT || j->exit_code == HP_EXIT_SIGTERM;
+		if (!b->stats->broken_pipe && !interrupted)
 			render_job(b, j);
 		*pp = j->next;
 		if (b->tail == j)
@@ -691,7 +671,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 			abort_running(&b);
 			break;
 		}
-		if (caught_signal) {
+		if (hp_signal_caught()) {
 			/* finished inputs are written, unfinished ones skipped */
 			b.stop_new = true;
 			abort_running(&b);
@@ -743,9 +723,9 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	}
 	curl_multi_cleanup(b.multi);
 	stats->elapsed_s = (now_ms() - b.t0) / 1000.0;
-	if (caught_signal == SIGINT)
+	if (hp_signal_caught() == SIGINT)
 		stats->exit_code = HP_EXIT_SIGINT;
-	else if (caught_signal == SIGTERM)
+	else if (hp_signal_caught() == SIGTERM)
 		stats->exit_code = HP_EXIT_SIGTERM;
 	return stats->exit_code;
 }

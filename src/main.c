@@ -11,6 +11,7 @@
 #include "hubpredict/progress.h"
 #include "hubpredict/render.h"
 #include "hubpredict/request.h"
+#include "hubpredict/signals.h"
 #include "hubpredict/upload.h"
 
 #include <curl/curl.h>
@@ -151,7 +152,7 @@ int main(int argc, char **argv)
 		hp_output_abort(&out);
 		goto done;
 	}
-	hp_batch_install_signals();
+	hp_signals_install();
 	/* Progress: on a terminal for batches and large uploads, unless -q or
 	 * --no-progress; --progress forces it on (also to a file). */
 	bool stderr_tty = isatty(STDERR_FILENO) == 1;
@@ -183,10 +184,13 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	hp_renderer_end(renderer);
-	if (several && !o.quiet)
-		hp_msg_error("summary: %zu input%s: %zu succeeded, %zu failed in %.1f s (%.1f requests/s)", stats.done,
-		             stats.done == 1 ? "" : "s", stats.done - stats.failed, stats.failed, stats.elapsed_s,
-		             stats.elapsed_s > 0 ? (double)stats.requests / stats.elapsed_s : 0.0);
+	bool interrupted = status == HP_EXIT_SIGINT || status == HP_EXIT_SIGTERM;
+	if ((several || interrupted) && !o.quiet)
+		hp_msg_error("summary: %zu input%s: %zu succeeded, %zu failed in %.1f s (%.1f requests/s)%s",
+		             stats.done, stats.done == 1 ? "" : "s",
+		             stats.done - stats.failed, stats.failed, stats.elapsed_s,
+		             stats.elapsed_s > 0 ? (double)stats.requests / stats.elapsed_s : 0.0,
+		             interrupted ? "; interrupted, unfinished inputs skipped" : "");
 	if (hp_output_commit(&out, err, sizeof err) < 0) {
 		if (!out.broken_pipe) {
 			hp_msg_error("%s", err);

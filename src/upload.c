@@ -4,8 +4,10 @@
 #include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
+#include "hubpredict/signals.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,11 @@ static int spool_stdin(char *err, size_t errlen, const char **name)
 	size_t total = 0;
 	for (;;) {
 		ssize_t got = read(STDIN_FILENO, buf, sizeof buf);
+		if (got < 0 && errno == EINTR && hp_signal_caught()) {
+			snprintf(err, errlen, "interrupted while reading standard input");
+			close(fd);
+			return -2;
+		}
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
@@ -125,6 +132,8 @@ int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, char *e
 	}
 	if (strcmp(path, "-") == 0) {
 		fd = spool_stdin(err, errlen, &name);
+		if (fd == -2)
+			return hp_signal_caught() == SIGTERM ? HP_EXIT_SIGTERM : HP_EXIT_SIGINT;
 		if (fd < 0)
 			return HP_EXIT_INPUT;
 	} else {

@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# The project's test command: install missing build dependencies, build with
-# CMake (warnings are errors), run the whole suite with ctest.
+# The project's test command. Installs missing build dependencies, then:
+#   1. builds with CMake (warnings are errors) and runs the whole suite with ctest;
+#   2. builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs
+#      the whole suite under them;
+#   3. runs a selection of the end-to-end tests with the binary under valgrind
+#      (zero errors, zero leaks of any kind);
+#   4. fuzzes the response decoder and the retry-header parsers for a short
+#      while, when clang with libFuzzer is present.
 #
-#   tests/run.sh            build into build-test/ and run everything
+#   tests/run.sh            everything (CI runs this)
+#   tests/run.sh --quick    stage 1 only
 #
 # Dependencies come from Debian's packages: apt-get when root, else sudo,
 # else the line to run is printed and the script stops.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-build="$root/build-test"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+jobs=$(nproc)
 
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
@@ -22,6 +31,7 @@ if command -v pkg-config >/dev/null 2>&1; then
 else
 	missing+=(libcurl4-openssl-dev libcjson-dev)
 fi
+[ $quick -eq 1 ] || command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "tests/run.sh: installing ${missing[*]}"
 	if [ "$(id -u)" -eq 0 ]; then
@@ -35,7 +45,23 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 fi
 
-cmake -S "$root" -B "$build" -DHUBPREDICT_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)"
-cd "$build"
-ctest --output-on-failure -j "$(nproc)"
+stage() { printf '\n== tests/run.sh: %s ==\n' "$*"; }
+
+stage "1/4 build and run the whole suite"
+cmake -S "$root" -B "$root/build-test" -DHUBPREDICT_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build-test" -j "$jobs"
+(cd "$root/build-test" && ctest --output-on-failure -j "$jobs" -LE valgrind)
+[ $quick -eq 1 ] && exit 0
+
+stage "2/4 AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite again"
+cmake -S "$root" -B "$root/build-asan" -DHUBPREDICT_WERROR=ON -DHUBPREDICT_SANITIZE=ON \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build-asan" -j "$jobs"
+(cd "$root/build-asan" && ctest --output-on-failure -j "$jobs")
+
+stage "3/4 valgrind: end-to-end tests with the binary under memcheck"
+cmake -S "$root" -B "$root/build-test" -DHUBPREDICT_VALGRIND=ON >/dev/null
+(cd "$root/build-test" && ctest --output-on-failure -j "$jobs" -L valgrind)
+
+stage "4/4 fuzzing"
+"$root/tests/fuzz/run.sh" "${HUBPREDICT_FUZZ_SECONDS:-30}"

@@ -47,11 +47,6 @@ struct hp_batch_stats {
 /* Run every input. Returns the exit status (also in stats). */
 int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats);
 
-/* SIGINT/SIGTERM end the run cleanly: install the handlers, and read which
- * signal (0 if none) arrived. */
-void hp_batch_install_signals(void);
-int hp_batch_signal(void);
-
 /* Classify a finished attempt that did not get a 2xx: exit status and a
  * one-line message into msg ("401 Unauthorized: Invalid API key").
  * Exposed for unit tests. */
