@@ -663,8 +663,11 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	}
 	size_t jobs = cfg->jobs > 0 ? (size_t)cfg->jobs : 1;
 	/* finished answers waiting for a slow earlier one: bounded, so memory is */
-	size_t window = jobs * 4;
+	size_t window = jobs * 8 < 32 ? 32 : jobs * 8;
 	curl_multi_setopt(b.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)jobs);
+	/* keep every connection: libcurl's default cache is 4 per handle added,
+	 * which shrinks when one slow answer is the only transfer left */
+	curl_multi_setopt(b.multi, CURLMOPT_MAXCONNECTS, (long)jobs);
 
 	for (;;) {
 		if (stats->broken_pipe) {
