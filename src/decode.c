@@ -20,6 +20,7 @@ struct ctx {
 	char path[96]; /* "images[0].results[1]" */
 };
 
+static int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct ctx *c, const char *fmt, ...)
 {
 	char what[256];
@@ -229,8 +230,10 @@ static int decode_depth(struct ctx *c, const cJSON *d, struct hp_depth *dp)
 		return fail(c, "has a depth that is not an object");
 	const cJSON *shape = cJSON_GetObjectItemCaseSensitive(d, "shape");
 	if (shape) {
-		if (!cJSON_IsArray(shape) || cJSON_GetArraySize(shape) != 2 ||
-		    !cJSON_IsNumber(cJSON_GetArrayItem(shape, 0)) || !cJSON_IsNumber(cJSON_GetArrayItem(shape, 1)))
+		const cJSON *h = cJSON_GetArrayItem(shape, 0), *w = cJSON_GetArrayItem(shape, 1);
+		if (!cJSON_IsArray(shape) || cJSON_GetArraySize(shape) != 2 || !cJSON_IsNumber(h) ||
+		    !cJSON_IsNumber(w) || !(h->valuedouble >= 0 && h->valuedouble <= 1e9) ||
+		    !(w->valuedouble >= 0 && w->valuedouble <= 1e9))
 			return fail(c, "has a depth.shape that is not [height, width]");
 		dp->height = (long)cJSON_GetArrayItem(shape, 0)->valuedouble;
 		dp->width = (long)cJSON_GetArrayItem(shape, 1)->valuedouble;
@@ -308,6 +311,11 @@ int hp_response_decode(struct hp_response **out, const char *body, size_t len, c
 	*out = NULL;
 	err[0] = '\0';
 
+	size_t bad_at = 0;
+	if (!hp_json_check(body, len, &bad_at)) {
+		snprintf(err, errlen, "not JSON (at byte %zu of %zu)", bad_at, len);
+		return -1;
+	}
 	cJSON *doc = cJSON_ParseWithLengthOpts(body, len, &end, false);
 	if (!doc) {
 		size_t at = end && end >= body ? (size_t)(end - body) : 0;
@@ -424,7 +432,7 @@ static void excerpt(char *dst, size_t dstlen, const char *s, size_t n, bool html
 {
 	size_t o = 0;
 	bool space = false, in_tag = false;
-	size_t max = dstlen > 124 ? 120 : dstlen - 4;
+	size_t max = dstlen > 124 ? 120 : dstlen > 4 ? dstlen - 4 : 0;
 	for (size_t i = 0; i < n && o < max; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (html && ch == '<') {

@@ -49,6 +49,7 @@ char *hp_msg_scrub(char *buf, size_t buflen)
 }
 
 /* Print "hubpredict: " + prefix + formatted text as one safe line. */
+static void emit(const char *prefix, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void emit(const char *prefix, const char *fmt, va_list ap)
 {
 	char raw[4096];

@@ -125,7 +125,7 @@ double hp_parse_ratelimit_reset(const char *value, time_t now)
 	if (n >= 0) {
 		if (n < 1e9)
 			return fmin(n, 1e9); /* seconds from now */
-		return n > (double)now ? n - (double)now : 0.0;
+		return n > (double)now ? fmin(n - (double)now, 1e9) : 0.0;
 	}
 	/* ISO-8601: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm|+hhmm) */
 	const char *s = skip_space(value);

@@ -230,25 +230,42 @@ void hp_json_write_minified(struct hp_output *out, const char *s, size_t n)
 
 void hp_csv_write_field(struct hp_output *out, const char *s, size_t n)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	bool quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
 	for (size_t i = 0; i < n && !quote; i++)
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
 			quote = true;
-	if (!quote) {
-		hp_out_write(out, s, n);
-		return;
-	}
-	hp_out_write(out, "\"", 1);
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"') {
-			hp_out_write(out, s + run, i + 1 - run); /* includes the quote */
-			hp_out_write(out, "\"", 1);
-			run = i + 1;
+	if (quote)
+		hp_out_write(out, "\"", 1);
+	size_t run = 0, i = 0;
+	while (i < n) {
+		const char *rep = NULL;
+		size_t adv = 1;
+		size_t sl = hp_utf8_seq_len(p + i, n - i);
+		if (p[i] == '"' && quote) {
+			rep = "\"\"";
+		} else if (sl == 0) {
+			rep = "\xef\xbf\xbd"; /* invalid UTF-8: U+FFFD */
+		} else if (sl == 1 && ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') || p[i] == 0x7f)) {
+			rep = "\xef\xbf\xbd"; /* a control character could drive a terminal */
+		} else if (sl == 2 && p[i] == 0xC2 && p[i + 1] < 0xA0) {
+			rep = "\xef\xbf\xbd"; /* C1 control */
+			adv = 2;
+		} else {
+			adv = sl;
+		}
+		if (rep) {
+			hp_out_write(out, p + run, i - run);
+			hp_out_puts(out, rep);
+			i += adv;
+			run = i;
+		} else {
+			i += adv;
 		}
 	}
-	hp_out_write(out, s + run, n - run);
-	hp_out_write(out, "\"", 1);
+	hp_out_write(out, p + run, n - run);
+	if (quote)
+		hp_out_write(out, "\"", 1);
 }
 
 int hp_fmt_double(char *dst, size_t dstlen, double v)

@@ -32,6 +32,8 @@ else
 	missing+=(libcurl4-openssl-dev libcjson-dev)
 fi
 [ $quick -eq 1 ] || command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+# the fuzz stage skips itself without clang's libFuzzer; install it where we can
+[ $quick -eq 1 ] || command -v clang >/dev/null 2>&1 || missing+=(clang libclang-rt-dev)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "tests/run.sh: installing ${missing[*]}"
 	if [ "$(id -u)" -eq 0 ]; then

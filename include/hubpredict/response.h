@@ -32,8 +32,9 @@ struct hp_points {          /* a polygon (segment) or keypoints (pose) */
 
 struct hp_result {
 	long cls;               /* class number */
-	char *name;             /* class name as sent (any bytes, NUL-terminated) */
-	size_t name_len;        /* its length (a name may hold an escaped NUL) */
+	char *name;             /* class name as sent (any bytes, NUL-terminated;
+	                           an escaped \u0000 ends it) */
+	size_t name_len;        /* its length */
 	double confidence;      /* classify/detect/obb/segment/pose */
 	double pixel_ratio;     /* semantic */
 	int n_box;              /* 0, 4 (x1 y1 x2 y2) or 8 (four corners, obb) */
@@ -73,6 +74,11 @@ int hp_response_decode(struct hp_response **out, const char *body, size_t len,
                        char *err, size_t errlen);
 
 void hp_response_free(struct hp_response *r);
+
+/* Is text strict RFC 8259 JSON (grammar, escapes, numbers; nesting at most
+ * 1000 deep)? Bytes inside strings may be any but control characters. On
+ * false, *bad_at (may be NULL) is the offset where it went wrong. */
+bool hp_json_check(const char *text, size_t n, size_t *bad_at);
 
 /* Total results over all images. */
 size_t hp_response_count(const struct hp_response *r);

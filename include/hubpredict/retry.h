@@ -34,7 +34,8 @@ double hp_parse_retry_after(const char *value, time_t now);
 /* X-RateLimit-Reset: Unix seconds ("1764356400"), or ISO-8601
  * ("2026-11-28T19:00:00Z", fractions and +hh:mm offsets allowed). Small
  * numbers (under 10^9) are taken as seconds from now, as some servers send.
- * Returns the seconds to wait from now (0 when past), or -1 when invalid. */
+ * Returns the seconds to wait from now (0 when past, at most 10^9), or -1
+ * when invalid. */
 double hp_parse_ratelimit_reset(const char *value, time_t now);
 
 #endif

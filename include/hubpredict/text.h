@@ -36,7 +36,9 @@ void hp_json_write_string(struct hp_output *out, const char *s, size_t n);
 void hp_json_write_minified(struct hp_output *out, const char *s, size_t n);
 
 /* Write one CSV field per RFC 4180: quoted when it holds a comma, quote, CR, LF
- * or leading/trailing space; quotes doubled. Bytes otherwise unchanged. */
+ * or leading/trailing space; quotes doubled. Control characters other than
+ * tab, CR and LF, and invalid UTF-8 bytes, become U+FFFD: the output is valid
+ * UTF-8 and safe on a terminal. Everything else is unchanged. */
 void hp_csv_write_field(struct hp_output *out, const char *s, size_t n);
 
 /* Format a double in the C locale with the fewest digits that read back to the

@@ -162,7 +162,7 @@ static void test_bad_bodies(void)
 {
 	CHECK_CONTAINS(decode_err("<html>502</html>"), "not JSON");
 	CHECK_CONTAINS(decode_err(""), "not JSON");
-	CHECK_CONTAINS(decode_err("{\"images\":[]} trailing"), "after the document");
+	CHECK_CONTAINS(decode_err("{\"images\":[]} trailing"), "not JSON (at byte 14");
 	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[]}"), "not JSON"); /* cut off */
 	CHECK_CONTAINS(decode_err("[1,2]"), "not a JSON object");
 	CHECK_CONTAINS(decode_err("{\"data\":{}}"), "no images");
@@ -209,6 +209,41 @@ static void test_bad_bodies(void)
 	                 "\"box\":{\"x1\":-1e308,\"y1\":0,\"x2\":1e308,\"y2\":1}}]}]}") == NULL);
 	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":1e300,\"name\":\"a\",\"confidence\":1}]}]}"),
 	               "whole number");
+}
+
+static void test_strict_json(void)
+{
+	static const char *const good[] = {
+		"{}", "[]", " {\"a\" : [1, -0.5, 2e10, 3E-2, true, false, null, \"x\\u00e9\\n\"]} \n",
+		"0", "\"s\"", "{\"a\":{\"b\":[[[]]]}}", "\"raw \xff bytes are left to the writers\"",
+	};
+	static const char *const bad[] = {
+		"", " ", "\xef\xbb\xbf{}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":-}",
+		"{\"a\":1.e2}", "{\"a\":\"\\uzzzz\"}", "{\"a\":\"\\x\"}", "{\"a\":\"tab\there\"}",
+		"{\"a\"\x1b:1}", "{\"a\":1,}", "[1,]", "{\"a\" 1}", "{a:1}", "[1 2]", "{\"a\":tru}",
+		"{} {}", "{\"a\":1", "[", "\"open", "{\"a\":NaN}", "{\"a\":Infinity}", "\x00",
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		if (!hp_json_check(good[i], strlen(good[i]), NULL))
+			fprintf(stderr, "rejected: %s\n", good[i]);
+		CHECK(hp_json_check(good[i], strlen(good[i]), NULL));
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		size_t len = strlen(bad[i]) + (bad[i][0] == '\0');
+		if (hp_json_check(bad[i], len, NULL))
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+		CHECK(!hp_json_check(bad[i], len, NULL));
+	}
+	size_t at = 0;
+	CHECK(!hp_json_check("{\"a\": 01}", 10, &at) && at == 7); /* the 1 after a leading 0 */
+	/* 1000 levels are fine, 1001 are not; far deeper input fails without recursion */
+	char *deep = malloc(200002);
+	memset(deep, '[', 100000);
+	memset(deep + 100000, ']', 100000);
+	CHECK(!hp_json_check(deep, 200000, NULL));
+	CHECK(hp_json_check(deep + 100000 - 1000, 2000, NULL));
+	CHECK(!hp_json_check(deep + 100000 - 1001, 2002, NULL));
+	free(deep);
 }
 
 static void test_error_messages(void)
@@ -263,6 +298,13 @@ int main(int argc, char **argv)
 	test_fixtures();
 	test_shapes();
 	test_bad_bodies();
+	test_strict_json();
 	test_error_messages();
+	/* tiny buffers stay NUL-terminated and in bounds */
+	char tiny[4];
+	for (size_t n = 1; n <= sizeof tiny; n++) {
+		hp_error_message(tiny, n, "<html>oops</html>", 17);
+		CHECK(strlen(tiny) < n);
+	}
 	return check_report("test_decode");
 }

@@ -57,6 +57,10 @@ static void test_csv(void)
 	hp_out_puts(&o, "|");
 	hp_csv_write_field(&o, "tab\there \xe4\xb8\xad", 12);
 	CHECK_STR(mem_done(&o), "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"|\" pad\"|tab\there \xe4\xb8\xad");
+	/* control characters and invalid bytes never reach a terminal through csv */
+	o = mem_out();
+	hp_csv_write_field(&o, "a\x1b[2J\x07" "b\xff\xc2\x9b,c", 12);
+	CHECK_STR(mem_done(&o), "\"a\xef\xbf\xbd[2J\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd,c\"");
 }
 
 static void test_terminal(void)
