@@ -15,29 +15,9 @@ cd "$root"
 build="$root/build"
 
 # ---- dependencies: the same check as tests/run.sh --------------------------
-missing=()
-command -v cmake >/dev/null 2>&1 || missing+=(cmake)
-command -v cc >/dev/null 2>&1 || missing+=(gcc)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-if command -v pkg-config >/dev/null 2>&1; then
-	pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
-	pkg-config --exists libcjson 2>/dev/null || missing+=(libcjson-dev)
-else
-	missing+=(libcurl4-openssl-dev libcjson-dev)
-fi
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "examples/demo.sh: installing ${missing[*]}"
-	if [ "$(id -u)" -eq 0 ]; then
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-	else
-		echo "examples/demo.sh: missing build dependencies; run:" >&2
-		echo "  sudo apt-get install ${missing[*]}" >&2
-		exit 1
-	fi
-fi
+# shellcheck source=tests/lib.sh
+. "$root/tests/lib.sh"
+hp_install_deps examples/demo.sh
 
 # ---- a temporary directory, and the stand-in's clean-up -------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hubpredict-demo.XXXXXX")
@@ -65,19 +45,9 @@ hubpredict="$build/hubpredict"
 "$hubpredict" --version | head -1
 
 # ---- the stand-in API server ----------------------------------------------
-python3 tests/standin/standin.py --port 0 --port-file "$tmp/port" >"$tmp/standin.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-	[ -s "$tmp/port" ] && break
-	if ! kill -0 "$server_pid" 2>/dev/null; then
-		cat "$tmp/standin.log" >&2
-		echo "examples/demo.sh: the stand-in server did not start" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
-[ -s "$tmp/port" ] || { echo "examples/demo.sh: the stand-in server did not say its port" >&2; exit 1; }
-base="http://127.0.0.1:$(cat "$tmp/port")"
+hp_start_standin "$root" "$tmp" || exit 1
+server_pid=$HP_STANDIN_PID
+base=$HP_STANDIN_URL
 echo "stand-in API server: $base"
 
 # The stand-in's test keys: a HUB key, and a Platform key (ul_ prefix).

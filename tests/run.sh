@@ -20,31 +20,13 @@ quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 jobs=$(nproc)
 
-missing=()
-command -v cmake >/dev/null 2>&1 || missing+=(cmake)
-command -v cc >/dev/null 2>&1 || missing+=(gcc)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-if command -v pkg-config >/dev/null 2>&1; then
-	pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
-	pkg-config --exists libcjson 2>/dev/null || missing+=(libcjson-dev)
+# shellcheck source=tests/lib.sh
+. "$root/tests/lib.sh"
+if [ $quick -eq 1 ]; then
+	hp_install_deps tests/run.sh
 else
-	missing+=(libcurl4-openssl-dev libcjson-dev)
-fi
-[ $quick -eq 1 ] || command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
-# the fuzz stage skips itself without clang's libFuzzer; install it where we can
-[ $quick -eq 1 ] || command -v clang >/dev/null 2>&1 || missing+=(clang libclang-rt-dev)
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "tests/run.sh: installing ${missing[*]}"
-	if [ "$(id -u)" -eq 0 ]; then
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-	else
-		echo "tests/run.sh: missing build dependencies; run:" >&2
-		echo "  sudo apt-get install ${missing[*]}" >&2
-		exit 1
-	fi
+	# valgrind for stage 3; the fuzz stage skips itself without clang's libFuzzer
+	hp_install_deps tests/run.sh valgrind clang
 fi
 
 stage() { printf '\n== tests/run.sh: %s ==\n' "$*"; }

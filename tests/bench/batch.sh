@@ -69,16 +69,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # -- the stand-in ------------------------------------------------------------------------------
-python3 "$root/tests/standin/standin.py" --port 0 --port-file "$tmp/port" --latency "$latency" \
-	>"$tmp/standin.log" 2>&1 &
-standin_pid=$!
-for _ in $(seq 100); do
-	[[ -s $tmp/port ]] && break
-	kill -0 "$standin_pid" 2>/dev/null || { cat "$tmp/standin.log" >&2; exit 1; }
-	sleep 0.05
-done
-[[ -s $tmp/port ]] || { echo "bench: the stand-in did not start" >&2; exit 1; }
-url=http://127.0.0.1:$(cat "$tmp/port")/v1/predict/detect
+# shellcheck source=tests/lib.sh
+. "$root/tests/lib.sh"
+hp_start_standin "$root" "$tmp" --latency "$latency" || exit 1
+standin_pid=$HP_STANDIN_PID
+url=$HP_STANDIN_URL/v1/predict/detect
 
 # -- nginx, when installed: a fast server answering every POST with a static detect document ----
 nginx_url=

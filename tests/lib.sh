@@ -1,0 +1,64 @@
+# shellcheck shell=bash
+# tests/lib.sh - shell pieces shared by tests/run.sh, examples/demo.sh and the
+# benchmarks. Source it; it defines functions only.
+
+# hp_install_deps WHO [PACKAGE...]
+#   Install the build dependencies that are missing (and any extra Debian
+#   PACKAGEs asked for by command name: "valgrind", "clang"): apt-get when
+#   root, else sudo, else print the line to run and return 1.
+hp_install_deps() {
+	local who=$1
+	shift
+	local missing=() tool
+	command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+	command -v cc >/dev/null 2>&1 || missing+=(gcc)
+	command -v python3 >/dev/null 2>&1 || missing+=(python3)
+	if command -v pkg-config >/dev/null 2>&1; then
+		pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
+		pkg-config --exists libcjson 2>/dev/null || missing+=(libcjson-dev)
+	else
+		missing+=(pkg-config libcurl4-openssl-dev libcjson-dev)
+	fi
+	for tool in "$@"; do
+		case $tool in
+		clang) command -v clang >/dev/null 2>&1 || missing+=(clang libclang-rt-dev) ;;
+		*) command -v "$tool" >/dev/null 2>&1 || missing+=("$tool") ;;
+		esac
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "$who: installing ${missing[*]}"
+	if [ "$(id -u)" -eq 0 ]; then
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+	else
+		echo "$who: missing build dependencies; run:" >&2
+		echo "  sudo apt-get install ${missing[*]}" >&2
+		return 1
+	fi
+}
+
+# hp_start_standin ROOT TMPDIR [STANDIN ARGS...]
+#   Start the stand-in API server on an ephemeral loopback port, wait until
+#   it says its port, and set HP_STANDIN_PID and HP_STANDIN_URL
+#   (http://127.0.0.1:PORT). Its output goes to TMPDIR/standin.log. The
+#   caller stops it (kill "$HP_STANDIN_PID"). Returns 1 if it did not start.
+hp_start_standin() {
+	local root=$1 tmp=$2
+	shift 2
+	python3 "$root/tests/standin/standin.py" --port 0 --port-file "$tmp/port" "$@" >"$tmp/standin.log" 2>&1 &
+	HP_STANDIN_PID=$!
+	local _
+	for _ in $(seq 200); do
+		[ -s "$tmp/port" ] && break
+		if ! kill -0 "$HP_STANDIN_PID" 2>/dev/null; then
+			cat "$tmp/standin.log" >&2
+			echo "the stand-in server did not start" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	[ -s "$tmp/port" ] || { echo "the stand-in server did not say its port" >&2; return 1; }
+	# shellcheck disable=SC2034 # read by the callers
+	HP_STANDIN_URL="http://127.0.0.1:$(cat "$tmp/port")"
+}
