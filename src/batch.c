@@ -4,6 +4,7 @@
 #include "hubpredict/batch.h"
 #include "hubpredict/body.h"
 #include "hubpredict/exitcode.h"
+#include "hubpredict/expect.h"
 #include "hubpredict/inputs.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
@@ -73,7 +74,9 @@ struct job {
 	long http_status;
 	double elapsed_ms;
 	char message[640];
-	struct hp_response *resp;
+	struct hp_response *resp;    /* filtered by --min-conf/--classes */
+	char **unmet;                /* --expect messages (owned), printed with the input */
+	size_t n_unmet;
 };
 
 struct batch {
@@ -184,6 +187,7 @@ static void job_free(struct job *j)
 	hp_body_free(&j->body);
 	free(j->url);
 	hp_response_free(j->resp);
+	hp_expect_messages_free(j->unmet, j->n_unmet);
 	free(j);
 }
 
@@ -436,6 +440,19 @@ static bool follow_redirect(struct batch *b, struct job *j, long status, const c
 	return false;
 }
 
+/* A decoded answer: apply the filters, then the checks (SPEC 1: the checks
+ * count what the filters keep). 0, or -1 when out of memory. */
+static int check_answer(struct batch *b, struct job *j)
+{
+	const struct hp_batch_config *cfg = b->cfg;
+	if (!j->resp)
+		return 0;
+	hp_filter_apply(cfg->filter, j->resp);
+	if (cfg->n_expects == 0)
+		return 0;
+	return hp_expect_evaluate(cfg->expects, cfg->n_expects, j->resp, &j->unmet, &j->n_unmet) < 0 ? -1 : 0;
+}
+
 /* A transfer ended: decide what it means. */
 static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 {
@@ -494,6 +511,9 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 		memcpy(why, j->message, sizeof why);
 		snprintf(j->message, sizeof j->message, "bad response: %.600s", why);
 		job_done(b, j, HP_EXIT_BAD_RESPONSE);
+	} else if (check_answer(b, j) < 0) {
+		snprintf(j->message, sizeof j->message, "out of memory");
+		job_done(b, j, HP_EXIT_NETWORK);
 	} else {
 		job_done(b, j, HP_EXIT_OK);
 	}
@@ -555,6 +575,13 @@ static void render_job(struct batch *b, struct job *j)
 		b->stats->failed++;
 		if (b->stats->exit_code == 0 || b->stats->exit_code == HP_EXIT_EXPECT)
 			b->stats->exit_code = j->exit_code;
+	} else if (j->n_unmet > 0) {
+		/* "bus.jpg: expected person>=2, found 1": not a failed request */
+		for (size_t i = 0; i < j->n_unmet; i++)
+			hp_msg_error("%s: %s", j->file, j->unmet[i]);
+		b->stats->unmet += j->n_unmet;
+		if (b->stats->exit_code == 0)
+			b->stats->exit_code = HP_EXIT_EXPECT;
 	}
 	hp_renderer_item(b->cfg->renderer, &it);
 	b->stats->done++;

@@ -177,6 +177,7 @@ static int decode_result(struct ctx *c, const cJSON *o, struct hp_result *r, enu
 	int has_ratio = get_number(c, o, "pixel_ratio", &r->pixel_ratio);
 	if (has_conf < 0 || has_ratio < 0)
 		return -1;
+	r->has_confidence = has_conf > 0;
 	if (get_integer(c, o, "track_id", &r->track_id) < 0)
 		return -1;
 	r->has_track_id = cJSON_GetObjectItemCaseSensitive(o, "track_id") != NULL;
@@ -384,17 +385,22 @@ static void points_free(struct hp_points *p)
 	free(p->visible);
 }
 
+void hp_result_clear(struct hp_result *res)
+{
+	free(res->name);
+	points_free(&res->segment);
+	points_free(&res->keypoints);
+	memset(res, 0, sizeof *res);
+}
+
 void hp_response_free(struct hp_response *r)
 {
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->n_images; i++) {
 		struct hp_image *im = &r->images[i];
-		for (size_t j = 0; j < im->n_results; j++) {
-			free(im->results[j].name);
-			points_free(&im->results[j].segment);
-			points_free(&im->results[j].keypoints);
-		}
+		for (size_t j = 0; j < im->n_results; j++)
+			hp_result_clear(&im->results[j]);
 		free(im->results);
 	}
 	free(r->images);

@@ -170,6 +170,9 @@ int main(int argc, char **argv)
 		.retry_max_time = o.retry_max_time,
 		.fail_fast = o.fail_fast,
 		.raw = o.format == HP_FORMAT_RAW,
+		.filter = &o.filter,
+		.expects = o.expects,
+		.n_expects = o.n_expects,
 		.progress = progress,
 		.progress_batches_only = o.progress != HP_ON,
 		.several = several,
@@ -185,12 +188,17 @@ int main(int argc, char **argv)
 	}
 	hp_renderer_end(renderer);
 	bool interrupted = status == HP_EXIT_SIGINT || status == HP_EXIT_SIGTERM;
-	if ((several || interrupted) && !o.quiet)
-		hp_msg_error("summary: %zu input%s: %zu succeeded, %zu failed in %.1f s (%.1f requests/s)%s",
+	if ((several || interrupted) && !o.quiet) {
+		char unmet[64] = "";
+		if (stats.unmet > 0)
+			snprintf(unmet, sizeof unmet, ", %zu expectation%s not met", stats.unmet,
+			         stats.unmet == 1 ? "" : "s");
+		hp_msg_error("summary: %zu input%s: %zu succeeded, %zu failed in %.1f s (%.1f requests/s)%s%s",
 		             stats.done, stats.done == 1 ? "" : "s",
 		             stats.done - stats.failed, stats.failed, stats.elapsed_s,
 		             stats.elapsed_s > 0 ? (double)stats.requests / stats.elapsed_s : 0.0,
-		             interrupted ? "; interrupted, unfinished inputs skipped" : "");
+		             unmet, interrupted ? "; interrupted, unfinished inputs skipped" : "");
+	}
 	if (hp_output_commit(&out, err, sizeof err) < 0) {
 		if (!out.broken_pipe) {
 			hp_msg_error("%s", err);

@@ -17,7 +17,8 @@
 enum {
 	OPT_API_KEY_FILE = 256, OPT_API, OPT_NORMALIZE, OPT_DECIMALS, OPT_RETRIES,
 	OPT_RETRY_MAX_TIME, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_CACERT, OPT_INSECURE,
-	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS
+	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS,
+	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES
 };
 
 struct opt_def {
@@ -43,6 +44,9 @@ static const struct opt_def opt_table[] = {
 	{ "decimals", OPT_DECIMALS, required_argument, "N", "Platform: decimals in coordinates, 0-10" },
 	{ "format", 'f', required_argument, "F", "table (default), json, jsonl, csv or raw" },
 	{ "output", 'o', required_argument, "FILE", "write results to FILE atomically instead of stdout" },
+	{ "expect", OPT_EXPECT, required_argument, "EXPR", "check each input, repeatable: NAME (>=1), NAME>=N, >N, ==N, <=N, <N; unmet: exit 1" },
+	{ "min-conf", OPT_MIN_CONF, required_argument, "X", "show and check only results with confidence >= X, 0-1" },
+	{ "classes", OPT_CLASSES, required_argument, "LIST", "show and check only these classes (names or numbers, comma separated)" },
 	{ "jobs", 'j', required_argument, "N", "requests in flight at once, 1-64 (default 4)" },
 	{ "rate", OPT_RATE, required_argument, "N/s|N/m|N/h", "start requests at least 1/N of the period apart (all jobs, retries too)" },
 	{ "retries", OPT_RETRIES, required_argument, "N", "retries of a failed attempt, 0-100 (default 3)" },
@@ -95,7 +99,8 @@ void hp_options_usage(void)
 	printf("\nExamples:\n"
 	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
 	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
-	       "  hubpredict -u https://predict-abc123.run.app -f json photo.png\n\n"
+	       "  hubpredict -u https://predict-abc123.run.app -f json photo.png\n"
+	       "  hubpredict -m MODEL_ID --expect 'person>=2' bus.jpg   (CI smoke test)\n\n"
 	       "Exit status: 0 ok, 1 expectation not met, 2 usage, 3 input, 4 auth (401/403),\n"
 	       "5 not found, 6 rate limited, 7 rejected (other 4xx), 8 server error (5xx),\n"
 	       "9 network, 10 bad response, 11 output, 130/143 interrupted.\n"
@@ -230,6 +235,34 @@ static char *read_key_file(const char *path, char *err, size_t errlen)
 	return key;
 }
 
+static void key_free(struct hp_options *o)
+{
+	if (!o->api_key)
+		return;
+	memset(o->api_key, 0, strlen(o->api_key));
+	free(o->api_key);
+	o->api_key = NULL;
+}
+
+/* Add one --expect. 0, or -1 with err set. */
+static int add_expect(struct hp_options *o, const char *expr, char *err, size_t errlen)
+{
+	struct hp_expect e;
+	if (hp_expect_parse(&e, expr) < 0) {
+		snprintf(err, errlen, "--expect must be %s (N a whole number >= 0), not '%s'", HP_EXPECT_FORMS, expr);
+		return -1;
+	}
+	struct hp_expect *grown = realloc(o->expects, (o->n_expects + 1) * sizeof *grown);
+	if (!grown) {
+		hp_expect_clear(&e);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->expects = grown;
+	o->expects[o->n_expects++] = e;
+	return 0;
+}
+
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return HP_PARSE_ERROR; } while (0)
 
 enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **argv, char *err, size_t errlen)
@@ -259,7 +292,7 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 		switch (c) {
 		case 'm': o->model = optarg; break;
 		case 'k':
-			hp_options_free(o); /* a second -k replaces the first */
+			key_free(o); /* a second -k replaces the first */
 			o->api_key = strdup(optarg);
 			memset(optarg, 'x', strlen(optarg)); /* keep it out of `ps` */
 			if (!o->api_key)
@@ -336,6 +369,26 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 			if (hp_parse_rate(optarg, &o->rate_interval) < 0)
 				BAD("--rate must be N/s, N/m or N/h with N a number above 0, not '%s'", optarg);
 			break;
+		case OPT_EXPECT:
+			if (add_expect(o, optarg, err, errlen) < 0)
+				return HP_PARSE_ERROR;
+			if (!o->filter_flag)
+				o->filter_flag = "--expect";
+			break;
+		case OPT_MIN_CONF:
+			if (hp_parse_double(optarg, 0.0, 1.0, &o->filter.min_conf) < 0)
+				BAD("--min-conf must be a number from 0 to 1, not '%s'", optarg);
+			if (!o->filter_flag)
+				o->filter_flag = "--min-conf";
+			break;
+		case OPT_CLASSES:
+			hp_class_list_clear(&o->filter.classes); /* the last one wins */
+			if (hp_class_list_parse(&o->filter.classes, optarg) < 0)
+				BAD("--classes must be class names or numbers separated by commas, with no empty item, not '%s'",
+				    optarg);
+			if (!o->filter_flag)
+				o->filter_flag = "--classes";
+			break;
 		case 'r': o->recursive = true; break;
 		case OPT_FILES_FROM:
 			if (!*optarg)
@@ -386,6 +439,9 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	if (n_stdin + list_on_stdin + key_on_stdin > 1) {
 		BAD("standard input can feed only one of: an INPUT '-', --files-from -, --api-key-file -");
 	}
+	if (o->filter_flag && o->format == HP_FORMAT_RAW) {
+		BAD("%s needs a parsed format, not -f raw (use -f json to keep the server's document)", o->filter_flag);
+	}
 	if (o->null_separated && !o->files_from) {
 		BAD("-0 goes with --files-from");
 	}
@@ -419,9 +475,13 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 
 void hp_options_free(struct hp_options *o)
 {
-	if (!o || !o->api_key)
+	if (!o)
 		return;
-	memset(o->api_key, 0, strlen(o->api_key));
-	free(o->api_key);
-	o->api_key = NULL;
+	key_free(o);
+	for (size_t i = 0; i < o->n_expects; i++)
+		hp_expect_clear(&o->expects[i]);
+	free(o->expects);
+	o->expects = NULL;
+	o->n_expects = 0;
+	hp_class_list_clear(&o->filter.classes);
 }

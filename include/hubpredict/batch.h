@@ -17,6 +17,8 @@ struct hp_inputs;
 struct hp_renderer;
 struct hp_output;
 struct hp_progress;
+struct hp_filter;
+struct hp_expect;
 
 struct hp_batch_config {
 	const struct hp_request_ctx *req;
@@ -29,6 +31,9 @@ struct hp_batch_config {
 	double retry_max_time;      /* --retry-max-time: seconds per input in all */
 	bool fail_fast;
 	bool raw;                   /* keep bodies unparsed (raw output) */
+	const struct hp_filter *filter; /* --min-conf/--classes, NULL = none (not raw) */
+	const struct hp_expect *expects; /* --expect checks, not owned (not raw) */
+	size_t n_expects;
 	struct hp_progress *progress; /* NULL = no progress display */
 	bool progress_batches_only; /* show it only for batches and large uploads */
 	bool several;               /* the run may have more than one input */
@@ -38,9 +43,11 @@ struct hp_batch_config {
 struct hp_batch_stats {
 	size_t done;                /* inputs handed to the renderer */
 	size_t failed;
+	size_t unmet;               /* --expect checks not met, over all inputs */
 	size_t requests;            /* attempts made */
 	double elapsed_s;
-	int exit_code;              /* per SPEC 4: the first failure's code in input order */
+	int exit_code;              /* per SPEC 4: the first failure's code in input order,
+	                               else 1 when a check was not met */
 	bool broken_pipe;           /* stdout's reader went away: end quietly */
 };
 

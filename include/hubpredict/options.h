@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "hubpredict/expect.h"
 
 enum hp_flavour { HP_FLAVOUR_AUTO = 0, HP_FLAVOUR_HUB, HP_FLAVOUR_PLATFORM };
 enum hp_format { HP_FORMAT_TABLE = 0, HP_FORMAT_JSON, HP_FORMAT_JSONL, HP_FORMAT_CSV, HP_FORMAT_RAW };
@@ -39,6 +40,11 @@ struct hp_options {
 	const char *cacert;
 	bool insecure;
 
+	struct hp_expect *expects;  /* --expect, in order (owned) */
+	size_t n_expects;
+	struct hp_filter filter;    /* --min-conf, --classes (classes owned) */
+	const char *filter_flag;    /* the first of --expect/--min-conf/--classes given */
+
 	bool recursive;             /* -r */
 	const char *files_from;     /* --files-from FILE ("-" = stdin) */
 	bool null_separated;        /* -0 */
@@ -55,7 +61,7 @@ struct hp_options {
 
 #define HP_OPTIONS_INIT { .imgsz = 640, .conf = 0.25, .iou = -1.0, .decimals = -1, \
 	.jobs = 4, .retries = 3, .retry_max_time = 600.0, .connect_timeout = 10.0, \
-	.progress = HP_AUTO }
+	.progress = HP_AUTO, .filter = { .min_conf = -1.0 } }
 
 enum hp_parse_result {
 	HP_PARSE_RUN = 0,     /* go on and run */
@@ -73,7 +79,8 @@ enum hp_parse_result {
 enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **argv,
                                       char *err, size_t errlen);
 
-/* Free what hp_options_parse allocated (the key, wiped first). NULL-safe. */
+/* Free what hp_options_parse allocated (the key, wiped first; the
+ * expectations and the class list). NULL-safe. */
 void hp_options_free(struct hp_options *o);
 
 /* Print the --help text to stdout. */

@@ -36,6 +36,7 @@ struct hp_result {
 	                           an escaped \u0000 ends it) */
 	size_t name_len;        /* its length */
 	double confidence;      /* classify/detect/obb/segment/pose */
+	bool has_confidence;    /* the server sent one (semantic results need not) */
 	double pixel_ratio;     /* semantic */
 	int n_box;              /* 0, 4 (x1 y1 x2 y2) or 8 (four corners, obb) */
 	double box[8];          /* x1 y1 x2 y2 [x3 y3 x4 y4] */
@@ -74,6 +75,10 @@ int hp_response_decode(struct hp_response **out, const char *body, size_t len,
                        char *err, size_t errlen);
 
 void hp_response_free(struct hp_response *r);
+
+/* Free what one result owns (its name and points) and zero it; for code that
+ * drops results from a response (expect.h's filters). */
+void hp_result_clear(struct hp_result *res);
 
 /* Is text strict RFC 8259 JSON (grammar, escapes, numbers; nesting at most
  * 1000 deep)? Bytes inside strings may be any but control characters. On
