@@ -583,7 +583,11 @@ static void render_job(struct batch *b, struct job *j)
 		if (b->stats->exit_code == 0)
 			b->stats->exit_code = HP_EXIT_EXPECT;
 	}
+	it.unmet = (const char *const *)j->unmet;
+	it.n_unmet = j->n_unmet;
 	hp_renderer_item(b->cfg->renderer, &it);
+	for (size_t i = 0; i < b->cfg->n_observers; i++)
+		b->cfg->observers[i].item(b->cfg->observers[i].state, &it);
 	b->stats->done++;
 	if (b->cfg->out->broken_pipe) {
 		b->stats->broken_pipe = true;

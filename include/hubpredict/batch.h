@@ -17,8 +17,18 @@ struct hp_inputs;
 struct hp_renderer;
 struct hp_output;
 struct hp_progress;
+struct hp_item;
 struct hp_filter;
 struct hp_expect;
+
+/* Something besides the output that receives every finished input, in
+ * input order, right after the renderer: the JUnit report, the label files.
+ * Its owner opens it before the run and finishes it after (also after an
+ * interruption). */
+struct hp_observer {
+	void (*item)(void *state, const struct hp_item *it);
+	void *state;
+};
 
 struct hp_batch_config {
 	const struct hp_request_ctx *req;
@@ -34,6 +44,8 @@ struct hp_batch_config {
 	const struct hp_filter *filter; /* --min-conf/--classes, NULL = none (not raw) */
 	const struct hp_expect *expects; /* --expect checks, not owned (not raw) */
 	size_t n_expects;
+	const struct hp_observer *observers; /* n_observers of them, may be NULL */
+	size_t n_observers;
 	struct hp_progress *progress; /* NULL = no progress display */
 	bool progress_batches_only; /* show it only for batches and large uploads */
 	bool several;               /* the run may have more than one input */
