@@ -5,6 +5,7 @@
 #include "hubpredict/endpoint.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/inputs.h"
+#include "hubpredict/labels.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
 #include "hubpredict/output.h"
@@ -69,6 +70,9 @@ int main(int argc, char **argv)
 	struct hp_renderer *renderer = NULL;
 	struct hp_inputs *inputs = NULL;
 	struct hp_progress *progress = NULL;
+	struct hp_labels *labels = NULL;
+	struct hp_observer observers[1];
+	size_t n_observers = 0;
 	bool curl_ready = false;
 	char err[640];
 	int status;
@@ -133,6 +137,17 @@ int main(int argc, char **argv)
 	}
 	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(ep.flavour), ep.url);
 
+	/* --save-txt: DIR must be usable before anything is sent. */
+	if (o.save_txt) {
+		struct hp_labels_opts lo = { .dir = o.save_txt, .save_conf = o.save_conf, .normalized = o.normalize };
+		if (!(labels = hp_labels_new(&lo, err, sizeof err))) {
+			hp_msg_error("%s", err);
+			status = HP_EXIT_OUTPUT;
+			goto done;
+		}
+		observers[n_observers++] = (struct hp_observer){ hp_labels_item, labels };
+	}
+
 	if (hp_output_open(&out, o.output, err, sizeof err) < 0) {
 		hp_msg_error("%s", err);
 		status = HP_EXIT_OUTPUT;
@@ -173,6 +188,8 @@ int main(int argc, char **argv)
 		.filter = &o.filter,
 		.expects = o.expects,
 		.n_expects = o.n_expects,
+		.observers = n_observers ? observers : NULL,
+		.n_observers = n_observers,
 		.progress = progress,
 		.progress_batches_only = o.progress != HP_ON,
 		.several = several,
@@ -181,6 +198,10 @@ int main(int argc, char **argv)
 	struct hp_batch_stats stats;
 	hp_renderer_begin(renderer);
 	status = hp_batch_run(&cfg, &stats);
+	/* A label file that could not be written (its message is out) is an
+	 * output failure, unless a request failed first or the run was cut short. */
+	if (hp_labels_failed(labels) && (status == HP_EXIT_OK || status == HP_EXIT_EXPECT))
+		status = HP_EXIT_OUTPUT;
 	if (stats.broken_pipe) {
 		/* The reader went away: stop quietly, as a Unix filter does. */
 		status = 128 + 13;
@@ -210,6 +231,7 @@ int main(int argc, char **argv)
 	}
 done:
 	hp_progress_free(progress);
+	hp_labels_free(labels);
 	hp_renderer_free(renderer);
 	hp_inputs_free(inputs);
 	hp_request_ctx_free(&req);

@@ -18,7 +18,7 @@ enum {
 	OPT_API_KEY_FILE = 256, OPT_API, OPT_NORMALIZE, OPT_DECIMALS, OPT_RETRIES,
 	OPT_RETRY_MAX_TIME, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_CACERT, OPT_INSECURE,
 	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES
+	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF
 };
 
 struct opt_def {
@@ -47,6 +47,8 @@ static const struct opt_def opt_table[] = {
 	{ "expect", OPT_EXPECT, required_argument, "EXPR", "check each input, repeatable: NAME (>=1), NAME>=N, >N, ==N, <=N, <N; unmet: exit 1" },
 	{ "min-conf", OPT_MIN_CONF, required_argument, "X", "show and check only results with confidence >= X, 0-1" },
 	{ "classes", OPT_CLASSES, required_argument, "LIST", "show and check only these classes (names or numbers, comma separated)" },
+	{ "save-txt", OPT_SAVE_TXT, required_argument, "DIR", "also write YOLO label files into DIR, one per image or video frame" },
+	{ "save-conf", OPT_SAVE_CONF, no_argument, NULL, "--save-txt: end each detection line with its confidence" },
 	{ "jobs", 'j', required_argument, "N", "requests in flight at once, 1-64 (default 4)" },
 	{ "rate", OPT_RATE, required_argument, "N/s|N/m|N/h", "start requests at least 1/N of the period apart (all jobs, retries too)" },
 	{ "retries", OPT_RETRIES, required_argument, "N", "retries of a failed attempt, 0-100 (default 3)" },
@@ -389,6 +391,12 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 			if (!o->filter_flag)
 				o->filter_flag = "--classes";
 			break;
+		case OPT_SAVE_TXT:
+			if (!*optarg)
+				BAD("--save-txt needs a directory");
+			o->save_txt = optarg;
+			break;
+		case OPT_SAVE_CONF: o->save_conf = true; break;
 		case 'r': o->recursive = true; break;
 		case OPT_FILES_FROM:
 			if (!*optarg)
@@ -441,6 +449,12 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	}
 	if (o->filter_flag && o->format == HP_FORMAT_RAW) {
 		BAD("%s needs a parsed format, not -f raw (use -f json to keep the server's document)", o->filter_flag);
+	}
+	if (o->save_txt && o->format == HP_FORMAT_RAW) {
+		BAD("--save-txt needs a parsed format, not -f raw (use -f json to keep the server's document)");
+	}
+	if (o->save_conf && !o->save_txt) {
+		BAD("--save-conf goes with --save-txt DIR");
 	}
 	if (o->null_separated && !o->files_from) {
 		BAD("-0 goes with --files-from");

@@ -44,6 +44,8 @@ struct hp_options {
 	size_t n_expects;
 	struct hp_filter filter;    /* --min-conf, --classes (classes owned) */
 	const char *filter_flag;    /* the first of --expect/--min-conf/--classes given */
+	const char *save_txt;       /* --save-txt DIR, NULL = no label files */
+	bool save_conf;             /* --save-conf */
 
 	bool recursive;             /* -r */
 	const char *files_from;     /* --files-from FILE ("-" = stdin) */

@@ -1,0 +1,61 @@
+/* labels.h - --save-txt: YOLO-format label files, as Ultralytics writes them
+ * (Results.save_txt), one per image and one per video frame.
+ *
+ * The label set is a batch observer (batch.h): it sees every finished input
+ * in input order, with the response already filtered by --min-conf and
+ * --classes, and writes that input's label files atomically (a temporary
+ * file beside each, then rename). Failed inputs write nothing.
+ *
+ * Ownership: hp_labels_new() returns a label set owned by the caller, freed
+ * with hp_labels_free() (NULL-safe). hp_labels_stem() and hp_labels_format()
+ * return strings owned by the caller, freed with free().
+ */
+#ifndef HUBPREDICT_LABELS_H
+#define HUBPREDICT_LABELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct hp_item;
+struct hp_image;
+struct hp_response;
+
+struct hp_labels_opts {
+	const char *dir;        /* --save-txt DIR (not copied: must outlive the set) */
+	bool save_conf;         /* --save-conf: confidence at the end of each line */
+	bool normalized;        /* --normalize: coordinates are 0-1 already */
+};
+
+struct hp_labels;
+
+/* Create DIR (and its parents) and check a file can be created in it.
+ * NULL with a one-line message in err naming the path: exit 11. */
+struct hp_labels *hp_labels_new(const struct hp_labels_opts *o, char *err, size_t errlen);
+
+/* The observer function (state = the label set): write one input's files.
+ * After the first write error it prints one message and writes no more. */
+void hp_labels_item(void *state, const struct hp_item *it);
+
+/* Label files written so far, and whether any could not be written (the
+ * run's exit status is then 11). */
+size_t hp_labels_written(const struct hp_labels *l);
+bool hp_labels_failed(const struct hp_labels *l);
+
+void hp_labels_free(struct hp_labels *l);
+
+/* Where an input's labels go, relative to DIR and without ".txt": the path
+ * with empty, "." and ".." components dropped and the extension removed
+ * ("../imgs/./a/x.jpg" -> "imgs/a/x", "/abs/y.png" -> "abs/y"); "-" gives
+ * "stdin"; a URL gives its last path segment with bytes other than
+ * [A-Za-z0-9._-] as '_' and a leading '.' as '_'. NULL when out of memory. */
+char *hp_labels_stem(const char *input);
+
+/* The text of one image's label file (every line ends in '\n'; "" when it
+ * has no results), or NULL when out of memory or when the image's results
+ * cannot be normalised (no shape in a pixel answer: *why says so). *len gets
+ * the length. Semantic and depth answers have no label format: NULL, *why
+ * set. */
+char *hp_labels_format(const struct hp_response *r, const struct hp_image *im,
+                       const struct hp_labels_opts *o, size_t *len, const char **why);
+
+#endif
