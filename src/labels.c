@@ -532,7 +532,9 @@ void hp_labels_item(void *state, const struct hp_item *it)
 			goto done;
 		}
 		if (!text && why) {
-			hp_msg_warn("%s: the answer %s; %s not written", hp_msg_quote(q, sizeof q, it->file), why, path);
+			char qp[512];
+			hp_msg_warn("%s: the answer %s; %s not written", hp_msg_quote(q, sizeof q, it->file), why,
+			            hp_msg_quote(qp, sizeof qp, path));
 		} else if (!text) {
 			fail_write(l, path, "out of memory");
 		} else if (write_atomic(l, path, text, len) < 0) {
