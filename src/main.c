@@ -5,6 +5,7 @@
 #include "hubpredict/endpoint.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/inputs.h"
+#include "hubpredict/junit.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
 #include "hubpredict/output.h"
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int usage_error(const char *msg)
@@ -60,6 +62,22 @@ static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs)
 	return status;
 }
 
+/* Write the --junit report (NULL: none) after the run, however it ended; a
+ * report that cannot be written makes the status 11, as -o does, unless the
+ * run was interrupted. */
+static void finish_junit(struct hp_junit *junit, const struct hp_batch_stats *stats,
+                         const char *note, int *status)
+{
+	char err[640];
+	if (!junit)
+		return;
+	if (hp_junit_finish(junit, stats->elapsed_s, note, err, sizeof err) < 0) {
+		hp_msg_error("%s", err);
+		if (*status != HP_EXIT_SIGINT && *status != HP_EXIT_SIGTERM)
+			*status = HP_EXIT_OUTPUT;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct hp_options o = HP_OPTIONS_INIT;
@@ -69,6 +87,7 @@ int main(int argc, char **argv)
 	struct hp_renderer *renderer = NULL;
 	struct hp_inputs *inputs = NULL;
 	struct hp_progress *progress = NULL;
+	struct hp_junit *junit = NULL;
 	bool curl_ready = false;
 	char err[640];
 	int status;
@@ -138,6 +157,18 @@ int main(int argc, char **argv)
 		status = HP_EXIT_OUTPUT;
 		goto done;
 	}
+	/* --junit: its temporary file now, so an unwritable FILE fails before
+	 * anything is sent */
+	if (o.junit && !(junit = hp_junit_open(o.junit, time(NULL), err, sizeof err))) {
+		hp_msg_error("%s", err);
+		status = HP_EXIT_OUTPUT;
+		hp_output_abort(&out);
+		goto done;
+	}
+	struct hp_observer observers[1];
+	size_t n_observers = 0;
+	if (junit)
+		observers[n_observers++] = (struct hp_observer){ .item = hp_junit_item, .state = junit };
 	const char *no_color = getenv("NO_COLOR");
 	struct hp_render_opts ro = {
 		.format = o.format,
@@ -173,6 +204,8 @@ int main(int argc, char **argv)
 		.filter = &o.filter,
 		.expects = o.expects,
 		.n_expects = o.n_expects,
+		.observers = n_observers ? observers : NULL,
+		.n_observers = n_observers,
 		.progress = progress,
 		.progress_batches_only = o.progress != HP_ON,
 		.several = several,
@@ -181,13 +214,15 @@ int main(int argc, char **argv)
 	struct hp_batch_stats stats;
 	hp_renderer_begin(renderer);
 	status = hp_batch_run(&cfg, &stats);
+	bool interrupted = status == HP_EXIT_SIGINT || status == HP_EXIT_SIGTERM;
 	if (stats.broken_pipe) {
-		/* The reader went away: stop quietly, as a Unix filter does. */
+		/* The reader went away: stop quietly, as a Unix filter does; the
+		 * report still says what was done. */
+		finish_junit(junit, &stats, "standard output was closed: the inputs after it were not run", &status);
 		status = 128 + 13;
 		goto done;
 	}
 	hp_renderer_end(renderer);
-	bool interrupted = status == HP_EXIT_SIGINT || status == HP_EXIT_SIGTERM;
 	if ((several || interrupted) && !o.quiet) {
 		char unmet[64] = "";
 		if (stats.unmet > 0)
@@ -208,7 +243,11 @@ int main(int argc, char **argv)
 			status = 128 + 13;
 		}
 	}
+	finish_junit(junit, &stats, interrupted ? (status == HP_EXIT_SIGINT
+	             ? "interrupted by SIGINT: unfinished inputs are not in this report"
+	             : "terminated by SIGTERM: unfinished inputs are not in this report") : NULL, &status);
 done:
+	hp_junit_free(junit);
 	hp_progress_free(progress);
 	hp_renderer_free(renderer);
 	hp_inputs_free(inputs);

@@ -44,6 +44,7 @@ struct hp_options {
 	size_t n_expects;
 	struct hp_filter filter;    /* --min-conf, --classes (classes owned) */
 	const char *filter_flag;    /* the first of --expect/--min-conf/--classes given */
+	const char *junit;          /* --junit FILE, NULL = no report */
 
 	bool recursive;             /* -r */
 	const char *files_from;     /* --files-from FILE ("-" = stdin) */
