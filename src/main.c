@@ -6,6 +6,7 @@
 #include "hubpredict/exitcode.h"
 #include "hubpredict/inputs.h"
 #include "hubpredict/labels.h"
+#include "hubpredict/junit.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
 #include "hubpredict/output.h"
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int usage_error(const char *msg)
@@ -61,6 +63,22 @@ static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs)
 	return status;
 }
 
+/* Write the --junit report (NULL: none) after the run, however it ended; a
+ * report that cannot be written makes the status 11, as -o does, unless the
+ * run was interrupted. */
+static void finish_junit(struct hp_junit *junit, const struct hp_batch_stats *stats,
+                         const char *note, int *status)
+{
+	char err[640];
+	if (!junit)
+		return;
+	if (hp_junit_finish(junit, stats->elapsed_s, note, err, sizeof err) < 0) {
+		hp_msg_error("%s", err);
+		if (*status != HP_EXIT_SIGINT && *status != HP_EXIT_SIGTERM)
+			*status = HP_EXIT_OUTPUT;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct hp_options o = HP_OPTIONS_INIT;
@@ -71,8 +89,9 @@ int main(int argc, char **argv)
 	struct hp_inputs *inputs = NULL;
 	struct hp_progress *progress = NULL;
 	struct hp_labels *labels = NULL;
-	struct hp_observer observers[1];
+	struct hp_observer observers[2]; /* labels, junit */
 	size_t n_observers = 0;
+	struct hp_junit *junit = NULL;
 	bool curl_ready = false;
 	char err[640];
 	int status;
@@ -153,6 +172,16 @@ int main(int argc, char **argv)
 		status = HP_EXIT_OUTPUT;
 		goto done;
 	}
+	/* --junit: its temporary file now, so an unwritable FILE fails before
+	 * anything is sent */
+	if (o.junit && !(junit = hp_junit_open(o.junit, time(NULL), err, sizeof err))) {
+		hp_msg_error("%s", err);
+		status = HP_EXIT_OUTPUT;
+		hp_output_abort(&out);
+		goto done;
+	}
+	if (junit)
+		observers[n_observers++] = (struct hp_observer){ .item = hp_junit_item, .state = junit };
 	const char *no_color = getenv("NO_COLOR");
 	struct hp_render_opts ro = {
 		.format = o.format,
@@ -202,13 +231,15 @@ int main(int argc, char **argv)
 	 * output failure, unless a request failed first or the run was cut short. */
 	if (hp_labels_failed(labels) && (status == HP_EXIT_OK || status == HP_EXIT_EXPECT))
 		status = HP_EXIT_OUTPUT;
+	bool interrupted = status == HP_EXIT_SIGINT || status == HP_EXIT_SIGTERM;
 	if (stats.broken_pipe) {
-		/* The reader went away: stop quietly, as a Unix filter does. */
+		/* The reader went away: stop quietly, as a Unix filter does; the
+		 * report still says what was done. */
+		finish_junit(junit, &stats, "standard output was closed: the inputs after it were not run", &status);
 		status = 128 + 13;
 		goto done;
 	}
 	hp_renderer_end(renderer);
-	bool interrupted = status == HP_EXIT_SIGINT || status == HP_EXIT_SIGTERM;
 	if ((several || interrupted) && !o.quiet) {
 		char unmet[64] = "";
 		if (stats.unmet > 0)
@@ -229,7 +260,11 @@ int main(int argc, char **argv)
 			status = 128 + 13;
 		}
 	}
+	finish_junit(junit, &stats, interrupted ? (status == HP_EXIT_SIGINT
+	             ? "interrupted by SIGINT: unfinished inputs are not in this report"
+	             : "terminated by SIGTERM: unfinished inputs are not in this report") : NULL, &status);
 done:
+	hp_junit_free(junit);
 	hp_progress_free(progress);
 	hp_labels_free(labels);
 	hp_renderer_free(renderer);

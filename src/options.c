@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/options.h"
 #include "hubpredict/msg.h"
+#include "hubpredict/output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,7 @@ enum {
 	OPT_API_KEY_FILE = 256, OPT_API, OPT_NORMALIZE, OPT_DECIMALS, OPT_RETRIES,
 	OPT_RETRY_MAX_TIME, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_CACERT, OPT_INSECURE,
 	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF
+	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF, OPT_JUNIT
 };
 
 struct opt_def {
@@ -49,6 +50,7 @@ static const struct opt_def opt_table[] = {
 	{ "classes", OPT_CLASSES, required_argument, "LIST", "show and check only these classes (names or numbers, comma separated)" },
 	{ "save-txt", OPT_SAVE_TXT, required_argument, "DIR", "also write YOLO label files into DIR, one per image or video frame" },
 	{ "save-conf", OPT_SAVE_CONF, no_argument, NULL, "--save-txt: end each detection line with its confidence" },
+	{ "junit", OPT_JUNIT, required_argument, "FILE", "also write a JUnit XML report to FILE, one testcase per input (for CI)" },
 	{ "jobs", 'j', required_argument, "N", "requests in flight at once, 1-64 (default 4)" },
 	{ "rate", OPT_RATE, required_argument, "N/s|N/m|N/h", "start requests at least 1/N of the period apart (all jobs, retries too)" },
 	{ "retries", OPT_RETRIES, required_argument, "N", "retries of a failed attempt, 0-100 (default 3)" },
@@ -397,6 +399,11 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 			o->save_txt = optarg;
 			break;
 		case OPT_SAVE_CONF: o->save_conf = true; break;
+		case OPT_JUNIT:
+			if (!*optarg || strcmp(optarg, "-") == 0)
+				BAD("--junit needs a file name (standard output carries the results)");
+			o->junit = optarg;
+			break;
 		case 'r': o->recursive = true; break;
 		case OPT_FILES_FROM:
 			if (!*optarg)
@@ -455,6 +462,9 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	}
 	if (o->save_conf && !o->save_txt) {
 		BAD("--save-conf goes with --save-txt DIR");
+	}
+	if (o->junit && o->output && hp_output_same_file(o->junit, o->output)) {
+		BAD("--junit and --output name the same file '%s'", o->junit);
 	}
 	if (o->null_separated && !o->files_from) {
 		BAD("-0 goes with --files-from");

@@ -1,5 +1,5 @@
 /* output.c - stdout or an atomically written -o file, with sticky errors. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "hubpredict/output.h"
 
 #include <errno.h>
@@ -162,4 +162,39 @@ void hp_output_abort(struct hp_output *out)
 		free(out->tmp_path);
 		out->tmp_path = NULL;
 	}
+}
+
+/* The directory part of path resolved by realpath, plus "/" and its last
+ * component; NULL when the directory does not exist (caller frees). */
+static char *resolved(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir = slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
+	if (!dir)
+		return NULL;
+	char *real = realpath(dir, NULL);
+	free(dir);
+	if (!real)
+		return NULL;
+	size_t n = strlen(real) + strlen(base) + 2;
+	char *full = malloc(n);
+	if (full)
+		snprintf(full, n, "%s/%s", real, base);
+	free(real);
+	return full;
+}
+
+bool hp_output_same_file(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return true;
+	struct stat sa, sb;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	char *ra = resolved(a), *rb = resolved(b);
+	bool same = ra && rb && strcmp(ra, rb) == 0;
+	free(ra);
+	free(rb);
+	return same;
 }

@@ -268,6 +268,46 @@ void hp_csv_write_field(struct hp_output *out, const char *s, size_t n)
 		hp_out_write(out, "\"", 1);
 }
 
+void hp_xml_write_text(struct hp_output *out, const char *s, size_t n, bool attr)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t run = 0, i = 0;
+	while (i < n) {
+		const char *rep = NULL;
+		size_t sl = hp_utf8_seq_len(p + i, n - i);
+		size_t adv = sl ? sl : 1;
+		if (sl == 0)
+			rep = "\xef\xbf\xbd"; /* invalid UTF-8: U+FFFD */
+		else if (sl == 3 && p[i] == 0xEF && p[i + 1] == 0xBF && p[i + 2] >= 0xBE)
+			rep = "\xef\xbf\xbd"; /* U+FFFE, U+FFFF: not XML characters */
+		else if (sl == 1) {
+			switch (p[i]) {
+			case '&': rep = "&amp;"; break;
+			case '<': rep = "&lt;"; break;
+			case '>': rep = "&gt;"; break;
+			case '"': rep = "&quot;"; break;
+			case '\'': rep = "&apos;"; break;
+			case '\r': rep = "&#13;"; break;
+			case '\n': rep = attr ? "&#10;" : NULL; break;
+			case '\t': rep = attr ? "&#9;" : NULL; break;
+			default:
+				if (p[i] < 0x20)
+					rep = "\xef\xbf\xbd"; /* not allowed in XML 1.0 */
+				break;
+			}
+		}
+		if (rep) {
+			hp_out_write(out, p + run, i - run);
+			hp_out_puts(out, rep);
+			i += adv;
+			run = i;
+		} else {
+			i += adv;
+		}
+	}
+	hp_out_write(out, p + run, n - run);
+}
+
 int hp_fmt_double(char *dst, size_t dstlen, double v)
 {
 	if (isnan(v))

@@ -46,6 +46,7 @@ struct hp_options {
 	const char *filter_flag;    /* the first of --expect/--min-conf/--classes given */
 	const char *save_txt;       /* --save-txt DIR, NULL = no label files */
 	bool save_conf;             /* --save-conf */
+	const char *junit;          /* --junit FILE, NULL = no report */
 
 	bool recursive;             /* -r */
 	const char *files_from;     /* --files-from FILE ("-" = stdin) */

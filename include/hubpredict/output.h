@@ -49,8 +49,8 @@ void hp_output_abort(struct hp_output *out);
  * writing: gone when closed, whatever happens. -1 with errno on failure. */
 int hp_temp_fd(const char *prefix);
 
-/* An unlinked temporary file in $TMPDIR (else /tmp), open for reading and
- * writing: gone when closed, whatever happens. -1 with errno on failure. */
-int hp_temp_fd(const char *prefix);
+/* True when the paths a and b name the same file: the same text, the same
+ * existing file, or the same name in the same (existing) directory. */
+bool hp_output_same_file(const char *a, const char *b);
 
 #endif

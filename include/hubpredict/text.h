@@ -41,6 +41,14 @@ void hp_json_write_minified(struct hp_output *out, const char *s, size_t n);
  * UTF-8 and safe on a terminal. Everything else is unchanged. */
 void hp_csv_write_field(struct hp_output *out, const char *s, size_t n);
 
+/* Write s as XML 1.0 character data, for an attribute value (attr) or element
+ * text: & < > " ' become entities; characters XML 1.0 does not allow (controls
+ * other than tab, LF and CR, U+FFFE, U+FFFF) and invalid UTF-8 bytes become
+ * U+FFFD. CR is written as &#13; (a parser would turn it into LF), and in an
+ * attribute tab and LF too (a parser would turn them into spaces), so every
+ * allowed character reads back unchanged. */
+void hp_xml_write_text(struct hp_output *out, const char *s, size_t n, bool attr);
+
 /* Format a double in the C locale with the fewest digits that read back to the
  * same value ("0.92", "118", "1e+300"); "null"-free: NaN and infinities come out
  * as "nan", "inf", "-inf". Returns the length. */
