@@ -1,6 +1,7 @@
 /* main.c - hubpredict's command line: parse, resolve, run, write. Each step
  * lives in its own module; this file only wires them and picks the exit. */
 #define _POSIX_C_SOURCE 200809L
+#include "hubpredict/baseline.h"
 #include "hubpredict/batch.h"
 #include "hubpredict/endpoint.h"
 #include "hubpredict/exitcode.h"
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
 	struct hp_renderer *renderer = NULL;
 	struct hp_inputs *inputs = NULL;
 	struct hp_progress *progress = NULL;
+	struct hp_baseline *baseline = NULL;
 	bool curl_ready = false;
 	char err[640];
 	int status;
@@ -101,6 +103,13 @@ int main(int argc, char **argv)
 			status = usage_error(err);
 			goto done;
 		}
+	}
+	/* --baseline is read once, before anything is sent; a file that cannot
+	 * be used is a bad option value (exit 2), in one line */
+	if (o.baseline && hp_baseline_load(&baseline, o.baseline, &o.filter, err, sizeof err) < 0) {
+		hp_msg_error("--baseline: %s", err);
+		status = HP_EXIT_USAGE;
+		goto done;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		hp_msg_error("cannot initialise libcurl");
@@ -173,6 +182,9 @@ int main(int argc, char **argv)
 		.filter = &o.filter,
 		.expects = o.expects,
 		.n_expects = o.n_expects,
+		.baseline = baseline,
+		.baseline_iou = o.baseline_iou,
+		.baseline_conf = o.baseline_conf,
 		.progress = progress,
 		.progress_batches_only = o.progress != HP_ON,
 		.several = several,
@@ -189,10 +201,15 @@ int main(int argc, char **argv)
 	hp_renderer_end(renderer);
 	bool interrupted = status == HP_EXIT_SIGINT || status == HP_EXIT_SIGTERM;
 	if ((several || interrupted) && !o.quiet) {
-		char unmet[64] = "";
+		char unmet[128] = "";
 		if (stats.unmet > 0)
 			snprintf(unmet, sizeof unmet, ", %zu expectation%s not met", stats.unmet,
 			         stats.unmet == 1 ? "" : "s");
+		if (stats.differences > 0) {
+			size_t l = strlen(unmet);
+			snprintf(unmet + l, sizeof unmet - l, ", %zu baseline difference%s", stats.differences,
+			         stats.differences == 1 ? "" : "s");
+		}
 		hp_msg_error("summary: %zu input%s: %zu succeeded, %zu failed in %.1f s (%.1f requests/s)%s%s",
 		             stats.done, stats.done == 1 ? "" : "s",
 		             stats.done - stats.failed, stats.failed, stats.elapsed_s,
@@ -210,6 +227,7 @@ int main(int argc, char **argv)
 	}
 done:
 	hp_progress_free(progress);
+	hp_baseline_free(baseline);
 	hp_renderer_free(renderer);
 	hp_inputs_free(inputs);
 	hp_request_ctx_free(&req);
