@@ -154,6 +154,7 @@ struct msgs {
 	bool oom;
 };
 
+static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap)
 {
 	if (m->oom)
