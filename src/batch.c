@@ -2,6 +2,7 @@
  * in any order, render them in input order. */
 #define _DEFAULT_SOURCE /* drand48 */
 #include "hubpredict/batch.h"
+#include "hubpredict/baseline.h"
 #include "hubpredict/body.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/expect.h"
@@ -75,8 +76,10 @@ struct job {
 	double elapsed_ms;
 	char message[640];
 	struct hp_response *resp;    /* filtered by --min-conf/--classes */
-	char **unmet;                /* --expect messages (owned), printed with the input */
+	char **unmet;                /* --expect messages, then --baseline differences
+	                                (owned), printed with the input */
 	size_t n_unmet;
+	size_t n_differences;        /* of them, from --baseline (the last ones) */
 };
 
 struct batch {
@@ -441,16 +444,26 @@ static bool follow_redirect(struct batch *b, struct job *j, long status, const c
 }
 
 /* A decoded answer: apply the filters, then the checks (SPEC 1: the checks
- * count what the filters keep). 0, or -1 when out of memory. */
+ * count what the filters keep), then compare with the baseline; every
+ * message goes into j->unmet. 0, or -1 when out of memory. */
 static int check_answer(struct batch *b, struct job *j)
 {
 	const struct hp_batch_config *cfg = b->cfg;
 	if (!j->resp)
 		return 0;
 	hp_filter_apply(cfg->filter, j->resp);
-	if (cfg->n_expects == 0)
-		return 0;
-	return hp_expect_evaluate(cfg->expects, cfg->n_expects, j->resp, &j->unmet, &j->n_unmet) < 0 ? -1 : 0;
+	if (cfg->n_expects > 0 &&
+	    hp_expect_evaluate(cfg->expects, cfg->n_expects, j->resp, &j->unmet, &j->n_unmet) < 0)
+		return -1;
+	if (cfg->baseline) {
+		struct hp_baseline_tol tol = { .iou = cfg->baseline_iou, .conf = cfg->baseline_conf };
+		size_t before = j->n_unmet;
+		int rc = hp_baseline_check(cfg->baseline, j->file, j->resp, &tol, &j->unmet, &j->n_unmet);
+		j->n_differences = j->n_unmet - before;
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* A transfer ended: decide what it means. */
@@ -576,10 +589,12 @@ static void render_job(struct batch *b, struct job *j)
 		if (b->stats->exit_code == 0 || b->stats->exit_code == HP_EXIT_EXPECT)
 			b->stats->exit_code = j->exit_code;
 	} else if (j->n_unmet > 0) {
-		/* "bus.jpg: expected person>=2, found 1": not a failed request */
+		/* "bus.jpg: expected person>=2, found 1", "bus.jpg: baseline: person
+		 * 2 -> 1": not a failed request */
 		for (size_t i = 0; i < j->n_unmet; i++)
 			hp_msg_error("%s: %s", j->file, j->unmet[i]);
-		b->stats->unmet += j->n_unmet;
+		b->stats->unmet += j->n_unmet - j->n_differences;
+		b->stats->differences += j->n_differences;
 		if (b->stats->exit_code == 0)
 			b->stats->exit_code = HP_EXIT_EXPECT;
 	}

@@ -1,6 +1,7 @@
 /* main.c - hubpredict's command line: parse, resolve, run, write. Each step
  * lives in its own module; this file only wires them and picks the exit. */
 #define _POSIX_C_SOURCE 200809L
+#include "hubpredict/baseline.h"
 #include "hubpredict/batch.h"
 #include "hubpredict/endpoint.h"
 #include "hubpredict/exitcode.h"
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
 	struct hp_observer observers[2]; /* labels, junit */
 	size_t n_observers = 0;
 	struct hp_junit *junit = NULL;
+	struct hp_baseline *baseline = NULL;
 	bool curl_ready = false;
 	char err[640];
 	int status;
@@ -124,6 +126,13 @@ int main(int argc, char **argv)
 			status = usage_error(err);
 			goto done;
 		}
+	}
+	/* --baseline is read once, before anything is sent; a file that cannot
+	 * be used is a bad option value (exit 2), in one line */
+	if (o.baseline && hp_baseline_load(&baseline, o.baseline, &o.filter, err, sizeof err) < 0) {
+		hp_msg_error("--baseline: %s", err);
+		status = HP_EXIT_USAGE;
+		goto done;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		hp_msg_error("cannot initialise libcurl");
@@ -219,6 +228,9 @@ int main(int argc, char **argv)
 		.n_expects = o.n_expects,
 		.observers = n_observers ? observers : NULL,
 		.n_observers = n_observers,
+		.baseline = baseline,
+		.baseline_iou = o.baseline_iou,
+		.baseline_conf = o.baseline_conf,
 		.progress = progress,
 		.progress_batches_only = o.progress != HP_ON,
 		.several = several,
@@ -241,10 +253,15 @@ int main(int argc, char **argv)
 	}
 	hp_renderer_end(renderer);
 	if ((several || interrupted) && !o.quiet) {
-		char unmet[64] = "";
+		char unmet[128] = "";
 		if (stats.unmet > 0)
 			snprintf(unmet, sizeof unmet, ", %zu expectation%s not met", stats.unmet,
 			         stats.unmet == 1 ? "" : "s");
+		if (stats.differences > 0) {
+			size_t l = strlen(unmet);
+			snprintf(unmet + l, sizeof unmet - l, ", %zu baseline difference%s", stats.differences,
+			         stats.differences == 1 ? "" : "s");
+		}
 		hp_msg_error("summary: %zu input%s: %zu succeeded, %zu failed in %.1f s (%.1f requests/s)%s%s",
 		             stats.done, stats.done == 1 ? "" : "s",
 		             stats.done - stats.failed, stats.failed, stats.elapsed_s,
@@ -267,6 +284,7 @@ done:
 	hp_junit_free(junit);
 	hp_progress_free(progress);
 	hp_labels_free(labels);
+	hp_baseline_free(baseline);
 	hp_renderer_free(renderer);
 	hp_inputs_free(inputs);
 	hp_request_ctx_free(&req);

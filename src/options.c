@@ -19,7 +19,8 @@ enum {
 	OPT_API_KEY_FILE = 256, OPT_API, OPT_NORMALIZE, OPT_DECIMALS, OPT_RETRIES,
 	OPT_RETRY_MAX_TIME, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_CACERT, OPT_INSECURE,
 	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF, OPT_JUNIT
+	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF, OPT_JUNIT,
+	OPT_BASELINE, OPT_BASELINE_IOU, OPT_BASELINE_CONF
 };
 
 struct opt_def {
@@ -51,6 +52,9 @@ static const struct opt_def opt_table[] = {
 	{ "save-txt", OPT_SAVE_TXT, required_argument, "DIR", "also write YOLO label files into DIR, one per image or video frame" },
 	{ "save-conf", OPT_SAVE_CONF, no_argument, NULL, "--save-txt: end each detection line with its confidence" },
 	{ "junit", OPT_JUNIT, required_argument, "FILE", "also write a JUnit XML report to FILE, one testcase per input (for CI)" },
+	{ "baseline", OPT_BASELINE, required_argument, "FILE", "compare with an earlier -f json (or jsonl) output of the same inputs; differences: exit 1" },
+	{ "baseline-iou", OPT_BASELINE_IOU, required_argument, "X", "--baseline: a box's partner needs IoU >= X, 0-1 (default 0.5)" },
+	{ "baseline-conf", OPT_BASELINE_CONF, required_argument, "X", "--baseline: confidences may differ by at most X, 0-1 (default 0.10)" },
 	{ "jobs", 'j', required_argument, "N", "requests in flight at once, 1-64 (default 4)" },
 	{ "rate", OPT_RATE, required_argument, "N/s|N/m|N/h", "start requests at least 1/N of the period apart (all jobs, retries too)" },
 	{ "retries", OPT_RETRIES, required_argument, "N", "retries of a failed attempt, 0-100 (default 3)" },
@@ -104,10 +108,12 @@ void hp_options_usage(void)
 	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
 	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
 	       "  hubpredict -u https://predict-abc123.run.app -f json photo.png\n"
-	       "  hubpredict -m MODEL_ID --expect 'person>=2' bus.jpg   (CI smoke test)\n\n"
-	       "Exit status: 0 ok, 1 expectation not met, 2 usage, 3 input, 4 auth (401/403),\n"
-	       "5 not found, 6 rate limited, 7 rejected (other 4xx), 8 server error (5xx),\n"
-	       "9 network, 10 bad response, 11 output, 130/143 interrupted.\n"
+	       "  hubpredict -m MODEL_ID --expect 'person>=2' bus.jpg   (CI smoke test)\n"
+	       "  hubpredict -m MODEL_ID --baseline golden.json images/  (CI regression)\n\n"
+	       "Exit status: 0 ok, 1 a check failed (--expect, --baseline), 2 usage, 3 input,\n"
+	       "4 auth (401/403), 5 not found, 6 rate limited, 7 rejected (other 4xx),\n"
+	       "8 server error (5xx), 9 network, 10 bad response, 11 output,\n"
+	       "130/143 interrupted.\n"
 	       "See hubpredict(1) for more.\n");
 }
 
@@ -404,6 +410,23 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 				BAD("--junit needs a file name (standard output carries the results)");
 			o->junit = optarg;
 			break;
+		case OPT_BASELINE:
+			if (!*optarg)
+				BAD("--baseline needs a file name");
+			o->baseline = optarg;
+			break;
+		case OPT_BASELINE_IOU:
+			if (hp_parse_double(optarg, 0.0, 1.0, &o->baseline_iou) < 0)
+				BAD("--baseline-iou must be a number from 0 to 1, not '%s'", optarg);
+			if (!o->baseline_tol_flag)
+				o->baseline_tol_flag = "--baseline-iou";
+			break;
+		case OPT_BASELINE_CONF:
+			if (hp_parse_double(optarg, 0.0, 1.0, &o->baseline_conf) < 0)
+				BAD("--baseline-conf must be a number from 0 to 1, not '%s'", optarg);
+			if (!o->baseline_tol_flag)
+				o->baseline_tol_flag = "--baseline-conf";
+			break;
 		case 'r': o->recursive = true; break;
 		case OPT_FILES_FROM:
 			if (!*optarg)
@@ -453,6 +476,11 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	bool key_on_stdin = o->api_key_file && strcmp(o->api_key_file, "-") == 0 && !key_from_arg;
 	if (n_stdin + list_on_stdin + key_on_stdin > 1) {
 		BAD("standard input can feed only one of: an INPUT '-', --files-from -, --api-key-file -");
+	}
+	if (o->baseline && !o->filter_flag)
+		o->filter_flag = "--baseline";
+	if (o->baseline_tol_flag && !o->baseline) {
+		BAD("%s goes with --baseline", o->baseline_tol_flag);
 	}
 	if (o->filter_flag && o->format == HP_FORMAT_RAW) {
 		BAD("%s needs a parsed format, not -f raw (use -f json to keep the server's document)", o->filter_flag);

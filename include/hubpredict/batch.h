@@ -20,6 +20,7 @@ struct hp_progress;
 struct hp_item;
 struct hp_filter;
 struct hp_expect;
+struct hp_baseline;
 
 /* Something besides the output that receives every finished input, in
  * input order, right after the renderer: the JUnit report, the label files.
@@ -44,6 +45,9 @@ struct hp_batch_config {
 	const struct hp_filter *filter; /* --min-conf/--classes, NULL = none (not raw) */
 	const struct hp_expect *expects; /* --expect checks, not owned (not raw) */
 	size_t n_expects;
+	const struct hp_baseline *baseline; /* --baseline, not owned; NULL = none */
+	double baseline_iou;        /* --baseline-iou */
+	double baseline_conf;       /* --baseline-conf */
 	const struct hp_observer *observers; /* n_observers of them, may be NULL */
 	size_t n_observers;
 	struct hp_progress *progress; /* NULL = no progress display */
@@ -56,10 +60,12 @@ struct hp_batch_stats {
 	size_t done;                /* inputs handed to the renderer */
 	size_t failed;
 	size_t unmet;               /* --expect checks not met, over all inputs */
+	size_t differences;         /* --baseline differences, over all inputs */
 	size_t requests;            /* attempts made */
 	double elapsed_s;
 	int exit_code;              /* per SPEC 4: the first failure's code in input order,
-	                               else 1 when a check was not met */
+	                               else 1 when a check was not met or a
+	                               baseline difference was found */
 	bool broken_pipe;           /* stdout's reader went away: end quietly */
 };
 

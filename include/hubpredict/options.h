@@ -43,7 +43,12 @@ struct hp_options {
 	struct hp_expect *expects;  /* --expect, in order (owned) */
 	size_t n_expects;
 	struct hp_filter filter;    /* --min-conf, --classes (classes owned) */
-	const char *filter_flag;    /* the first of --expect/--min-conf/--classes given */
+	const char *filter_flag;    /* the first of --expect/--min-conf/--classes given
+	                               (or --baseline): these need a parsed format */
+	const char *baseline;       /* --baseline FILE */
+	double baseline_iou;        /* --baseline-iou, 0..1 */
+	double baseline_conf;       /* --baseline-conf, 0..1 */
+	const char *baseline_tol_flag; /* the first of --baseline-iou/--baseline-conf given */
 	const char *save_txt;       /* --save-txt DIR, NULL = no label files */
 	bool save_conf;             /* --save-conf */
 	const char *junit;          /* --junit FILE, NULL = no report */
@@ -64,7 +69,8 @@ struct hp_options {
 
 #define HP_OPTIONS_INIT { .imgsz = 640, .conf = 0.25, .iou = -1.0, .decimals = -1, \
 	.jobs = 4, .retries = 3, .retry_max_time = 600.0, .connect_timeout = 10.0, \
-	.progress = HP_AUTO, .filter = { .min_conf = -1.0 } }
+	.progress = HP_AUTO, .filter = { .min_conf = -1.0 }, \
+	.baseline_iou = 0.5, .baseline_conf = 0.10 }
 
 enum hp_parse_result {
 	HP_PARSE_RUN = 0,     /* go on and run */

@@ -1,0 +1,729 @@
+/* baseline.c - --baseline: load an earlier -f json/jsonl output, and compare
+ * each decoded answer with the baseline's answer for the same input. */
+#define _POSIX_C_SOURCE 200809L
+#include "hubpredict/baseline.h"
+#include "hubpredict/expect.h"
+#include "hubpredict/response.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BASELINE_MAX_BYTES ((size_t)1024 * 1024 * 1024)
+
+struct entry {
+	char *file;
+	size_t order;                /* position in the file, for "first wins" */
+	struct hp_response *resp;    /* NULL for an error envelope */
+	long error_exit;             /* the error envelope's exit status */
+};
+
+struct hp_baseline {
+	struct entry *e;             /* sorted by file name, names unique */
+	size_t n;
+};
+
+/* ---- geometry ------------------------------------------------------------ */
+
+static double axis_iou(const double *a, const double *b)
+{
+	double ax1 = fmin(a[0], a[2]), ax2 = fmax(a[0], a[2]), ay1 = fmin(a[1], a[3]), ay2 = fmax(a[1], a[3]);
+	double bx1 = fmin(b[0], b[2]), bx2 = fmax(b[0], b[2]), by1 = fmin(b[1], b[3]), by2 = fmax(b[1], b[3]);
+	double iw = fmin(ax2, bx2) - fmax(ax1, bx1), ih = fmin(ay2, by2) - fmax(ay1, by1);
+	if (!(iw > 0) || !(ih > 0))
+		return 0;
+	double inter = iw * ih;
+	double uni = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
+	return uni > 0 ? inter / uni : 0;
+}
+
+/* Signed shoelace area: positive when counter-clockwise (y up). */
+static double shoelace(const double *x, const double *y, int n)
+{
+	double s = 0;
+	for (int i = 0; i < n; i++) {
+		int k = (i + 1) % n;
+		s += x[i] * y[k] - x[k] * y[i];
+	}
+	return s / 2;
+}
+
+/* Keep the part of polygon (sx, sy, sn) left of the directed line a->b. */
+static int clip_edge(const double *sx, const double *sy, int sn, double ax, double ay, double bx, double by,
+                     double *ox, double *oy)
+{
+	int on = 0;
+	for (int i = 0; i < sn; i++) {
+		int p = (i + sn - 1) % sn;
+		double px = sx[p], py = sy[p], qx = sx[i], qy = sy[i];
+		double dp = (bx - ax) * (py - ay) - (by - ay) * (px - ax);
+		double dq = (bx - ax) * (qy - ay) - (by - ay) * (qx - ax);
+		bool pin = dp >= 0, qin = dq >= 0;
+		if (pin != qin) {
+			double t = dp / (dp - dq);
+			ox[on] = px + t * (qx - px);
+			oy[on] = py + t * (qy - py);
+			on++;
+		}
+		if (qin) {
+			ox[on] = qx;
+			oy[on] = qy;
+			on++;
+		}
+	}
+	return on;
+}
+
+/* Four corners into counter-clockwise x[], y[]; returns the area. */
+static double quad_ccw(const double *q, double *x, double *y)
+{
+	for (int i = 0; i < 4; i++) {
+		x[i] = q[2 * i];
+		y[i] = q[2 * i + 1];
+	}
+	double a = shoelace(x, y, 4);
+	if (a < 0) {
+		double t;
+		t = x[1], x[1] = x[3], x[3] = t;
+		t = y[1], y[1] = y[3], y[3] = t;
+		a = -a;
+	}
+	return a;
+}
+
+double hp_quad_iou(const double a[8], const double b[8])
+{
+	double ax[4], ay[4], bx[4], by[4];
+	double area_a = quad_ccw(a, ax, ay), area_b = quad_ccw(b, bx, by);
+	if (!(area_a > 0) || !(area_b > 0))
+		return 0;
+	/* each clip by an edge of a convex quad adds at most one vertex */
+	double px[16], py[16], qx[16], qy[16];
+	int n = 4;
+	memcpy(px, bx, sizeof bx);
+	memcpy(py, by, sizeof by);
+	for (int i = 0; i < 4 && n > 0; i++) {
+		int k = (i + 1) % 4;
+		n = clip_edge(px, py, n, ax[i], ay[i], ax[k], ay[k], qx, qy);
+		memcpy(px, qx, sizeof(double) * (size_t)n);
+		memcpy(py, qy, sizeof(double) * (size_t)n);
+	}
+	double inter = n >= 3 ? fabs(shoelace(px, py, n)) : 0;
+	double uni = area_a + area_b - inter;
+	if (!(uni > 0))
+		return 0;
+	double iou = inter / uni;
+	return iou > 1 ? 1 : iou;
+}
+
+static void as_quad(const struct hp_result *r, double q[8])
+{
+	if (r->n_box == 8) {
+		memcpy(q, r->box, 8 * sizeof *q);
+		return;
+	}
+	double x1 = r->box[0], y1 = r->box[1], x2 = r->box[2], y2 = r->box[3];
+	double v[8] = { x1, y1, x2, y1, x2, y2, x1, y2 };
+	memcpy(q, v, sizeof v);
+}
+
+double hp_box_iou(const struct hp_result *a, const struct hp_result *b)
+{
+	if (a->n_box == 0 || b->n_box == 0)
+		return 0;
+	if (a->n_box == 4 && b->n_box == 4)
+		return axis_iou(a->box, b->box);
+	double qa[8], qb[8];
+	as_quad(a, qa);
+	as_quad(b, qb);
+	return hp_quad_iou(qa, qb);
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+struct msgs {
+	char ***arr;
+	size_t *n;
+	const char *prefix;  /* "frame 2: " or "" */
+	size_t added, dropped;
+	bool oom;
+};
+
+static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap)
+{
+	if (m->oom)
+		return;
+	if (capped && m->added >= HP_BASELINE_MAX_MESSAGES) {
+		m->dropped++;
+		return;
+	}
+	char text[512];
+	vsnprintf(text, sizeof text, fmt, ap);
+	size_t len = strlen("baseline: ") + strlen(m->prefix) + strlen(text) + 1;
+	char *s = malloc(len);
+	char **grown = s ? realloc(*m->arr, (*m->n + 1) * sizeof *grown) : NULL;
+	if (!grown) {
+		free(s);
+		m->oom = true;
+		return;
+	}
+	snprintf(s, len, "baseline: %s%s", m->prefix, text);
+	*m->arr = grown;
+	grown[(*m->n)++] = s;
+	m->added++;
+}
+
+static void add(struct msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct msgs *m, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vadd(m, true, fmt, ap);
+	va_end(ap);
+}
+
+static void add_uncapped(struct msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_uncapped(struct msgs *m, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vadd(m, false, fmt, ap);
+	va_end(ap);
+}
+
+/* The end of one input's messages: sum up the ones beyond the cap. */
+static int finish(struct msgs *m)
+{
+	if (m->dropped) {
+		m->prefix = "";
+		add_uncapped(m, "and %zu more difference%s", m->dropped, m->dropped == 1 ? "" : "s");
+		m->dropped = 0;
+	}
+	return m->oom ? -1 : (int)m->added;
+}
+
+/* A result's class for messages: its name, or its number when it has none. */
+static const char *label(const struct hp_result *r, char *buf, size_t len)
+{
+	if (r->name && r->name[0])
+		return r->name;
+	snprintf(buf, len, "class %ld", r->cls);
+	return buf;
+}
+
+static bool same_class(const struct hp_result *a, const struct hp_result *b)
+{
+	if ((a->name && a->name[0]) || (b->name && b->name[0]))
+		return a->name && b->name && a->name_len == b->name_len && memcmp(a->name, b->name, a->name_len) == 0;
+	return a->cls == b->cls;
+}
+
+static void fmt_box(const struct hp_result *r, char *buf, size_t len)
+{
+	if (r->n_box == 8)
+		snprintf(buf, len, "(%.5g,%.5g,%.5g,%.5g,%.5g,%.5g,%.5g,%.5g)", r->box[0], r->box[1], r->box[2],
+		         r->box[3], r->box[4], r->box[5], r->box[6], r->box[7]);
+	else
+		snprintf(buf, len, "(%.5g,%.5g,%.5g,%.5g)", r->box[0], r->box[1], r->box[2], r->box[3]);
+}
+
+static bool beyond(double a, double b, double tol)
+{
+	return fabs(a - b) > tol + 1e-9;
+}
+
+/* ---- comparing ------------------------------------------------------- */
+
+struct pair {
+	double iou;
+	size_t b, c;
+};
+
+static int pair_cmp(const void *x, const void *y)
+{
+	const struct pair *p = x, *q = y;
+	if (p->iou != q->iou)
+		return p->iou > q->iou ? -1 : 1;
+	if (p->b != q->b)
+		return p->b < q->b ? -1 : 1;
+	return p->c < q->c ? -1 : (p->c > q->c);
+}
+
+/* Match the boxes of one class (the class of `rep`) greedily by IoU. */
+static void match_boxes(struct msgs *m, const struct hp_image *B, const struct hp_image *C,
+                        const struct hp_result *rep, const struct hp_baseline_tol *tol)
+{
+	char lb[32], where[160];
+	const char *name = label(rep, lb, sizeof lb);
+	size_t nb = B ? B->n_results : 0, nc = C ? C->n_results : 0;
+	size_t np = 0;
+	struct pair *pairs = NULL;
+	bool *bm = calloc(nb + 1, sizeof *bm), *cm = calloc(nc + 1, sizeof *cm);
+	if (!bm || !cm)
+		goto oom;
+	for (size_t i = 0; i < nb; i++) {
+		if (!same_class(&B->results[i], rep) || B->results[i].n_box == 0)
+			continue;
+		for (size_t k = 0; k < nc; k++) {
+			if (!same_class(&C->results[k], rep) || C->results[k].n_box == 0)
+				continue;
+			double iou = hp_box_iou(&B->results[i], &C->results[k]);
+			if (iou + 1e-12 < tol->iou)
+				continue;
+			struct pair *grown = realloc(pairs, (np + 1) * sizeof *grown);
+			if (!grown)
+				goto oom;
+			pairs = grown;
+			pairs[np++] = (struct pair){ iou, i, k };
+		}
+	}
+	if (np)
+		qsort(pairs, np, sizeof *pairs, pair_cmp);
+	for (size_t p = 0; p < np; p++) {
+		if (bm[pairs[p].b] || cm[pairs[p].c])
+			continue;
+		bm[pairs[p].b] = cm[pairs[p].c] = true;
+		const struct hp_result *b = &B->results[pairs[p].b], *c = &C->results[pairs[p].c];
+		if (b->has_confidence && c->has_confidence && beyond(b->confidence, c->confidence, tol->conf)) {
+			fmt_box(b, where, sizeof where);
+			add(m, "%s at %s confidence %.3g -> %.3g", name, where, b->confidence, c->confidence);
+		}
+	}
+	for (size_t i = 0; i < nb; i++) {
+		if (bm[i] || !same_class(&B->results[i], rep) || B->results[i].n_box == 0)
+			continue;
+		double best = 0;
+		for (size_t k = 0; k < nc; k++)
+			if (same_class(&C->results[k], rep))
+				best = fmax(best, hp_box_iou(&B->results[i], &C->results[k]));
+		fmt_box(&B->results[i], where, sizeof where);
+		add(m, "%s at %s has no match (best IoU %.2f)", name, where, best);
+	}
+	for (size_t k = 0; k < nc; k++) {
+		if (cm[k] || !same_class(&C->results[k], rep) || C->results[k].n_box == 0)
+			continue;
+		double best = 0;
+		for (size_t i = 0; i < nb; i++)
+			if (same_class(&B->results[i], rep))
+				best = fmax(best, hp_box_iou(&B->results[i], &C->results[k]));
+		fmt_box(&C->results[k], where, sizeof where);
+		add(m, "%s at %s is new (best IoU %.2f)", name, where, best);
+	}
+	free(pairs);
+	free(bm);
+	free(cm);
+	return;
+oom:
+	free(pairs);
+	free(bm);
+	free(cm);
+	m->oom = true;
+}
+
+static size_t count_class(const struct hp_image *im, const struct hp_result *rep)
+{
+	size_t n = 0;
+	for (size_t i = 0; im && i < im->n_results; i++)
+		n += same_class(&im->results[i], rep);
+	return n;
+}
+
+/* The k-th result of rep's class, or NULL. */
+static const struct hp_result *nth_of_class(const struct hp_image *im, const struct hp_result *rep, size_t k)
+{
+	for (size_t i = 0; im && i < im->n_results; i++)
+		if (same_class(&im->results[i], rep) && k-- == 0)
+			return &im->results[i];
+	return NULL;
+}
+
+/* Has a class like rep's been seen before results[upto] of im (or in first)? */
+static bool seen_before(const struct hp_image *first, const struct hp_image *im, size_t upto,
+                        const struct hp_result *rep)
+{
+	for (size_t i = 0; first && first != im && i < first->n_results; i++)
+		if (same_class(&first->results[i], rep))
+			return true;
+	for (size_t i = 0; i < upto; i++)
+		if (same_class(&im->results[i], rep))
+			return true;
+	return false;
+}
+
+static const struct hp_result *top1(const struct hp_image *im)
+{
+	const struct hp_result *best = NULL;
+	for (size_t i = 0; im && i < im->n_results; i++)
+		if (!best || im->results[i].confidence > best->confidence)
+			best = &im->results[i];
+	return best;
+}
+
+static void diff_classify(struct msgs *m, const struct hp_image *B, const struct hp_image *C,
+                          const struct hp_baseline_tol *tol)
+{
+	const struct hp_result *b = top1(B), *c = top1(C);
+	char l1[32], l2[32];
+	if (!b && !c)
+		return;
+	if (!b || !c || !same_class(b, c)) {
+		add(m, "top-1 %s -> %s", b ? label(b, l1, sizeof l1) : "none", c ? label(c, l2, sizeof l2) : "none");
+		return;
+	}
+	if (b->has_confidence && c->has_confidence && beyond(b->confidence, c->confidence, tol->conf))
+		add(m, "top-1 %s confidence %.3g -> %.3g", label(b, l1, sizeof l1), b->confidence, c->confidence);
+}
+
+static void diff_depth(struct msgs *m, const struct hp_depth *b, const struct hp_depth *c,
+                       const struct hp_baseline_tol *tol)
+{
+	if (!b->present && !c->present)
+		return;
+	if (!b->present || !c->present) {
+		add(m, "depth map %s -> %s", b->present ? "present" : "absent", c->present ? "present" : "absent");
+		return;
+	}
+	if (b->height != c->height || b->width != c->width)
+		add(m, "depth map %ldx%ld -> %ldx%ld", b->width, b->height, c->width, c->height);
+	/* min and max within --baseline-conf of the baseline's depth range */
+	double range = fabs(b->max - b->min);
+	if (!(range > 0))
+		range = fabs(b->max) > 0 ? fabs(b->max) : 1;
+	if (beyond(b->min, c->min, tol->conf * range))
+		add(m, "depth min %.4g -> %.4g", b->min, c->min);
+	if (beyond(b->max, c->max, tol->conf * range))
+		add(m, "depth max %.4g -> %.4g", b->max, c->max);
+}
+
+static void diff_image(struct msgs *m, enum hp_task task, const struct hp_image *B, const struct hp_image *C,
+                       const struct hp_baseline_tol *tol)
+{
+	if (task == HP_TASK_CLASSIFY) {
+		diff_classify(m, B, C, tol);
+		return;
+	}
+	if (task == HP_TASK_DEPTH)
+		diff_depth(m, &B->depth, &C->depth, tol);
+	/* every class of either side, in order of first appearance */
+	const struct hp_image *sides[2] = { B, C };
+	char lb[32];
+	for (int s = 0; s < 2; s++) {
+		const struct hp_image *im = sides[s];
+		for (size_t i = 0; i < im->n_results; i++) {
+			const struct hp_result *rep = &im->results[i];
+			if (seen_before(s == 1 ? B : NULL, im, i, rep))
+				continue;
+			size_t nb = count_class(B, rep), nc = count_class(C, rep);
+			if (nb != nc)
+				add(m, "%s %zu -> %zu", label(rep, lb, sizeof lb), nb, nc);
+			if (task == HP_TASK_SEMANTIC) {
+				for (size_t k = 0; k < nb && k < nc; k++) {
+					const struct hp_result *b = nth_of_class(B, rep, k), *c = nth_of_class(C, rep, k);
+					if (beyond(b->pixel_ratio, c->pixel_ratio, tol->conf))
+						add(m, "%s pixel ratio %.3g -> %.3g", label(rep, lb, sizeof lb), b->pixel_ratio,
+						    c->pixel_ratio);
+				}
+			} else {
+				match_boxes(m, B, C, rep, tol);
+			}
+		}
+	}
+}
+
+static int diff(const struct hp_response *base, const struct hp_response *cur, const struct hp_baseline_tol *tol,
+                struct msgs *m)
+{
+	enum hp_task task = cur->task != HP_TASK_UNKNOWN ? cur->task : base->task;
+	if (base->task != HP_TASK_UNKNOWN && cur->task != HP_TASK_UNKNOWN && base->task != cur->task) {
+		add(m, "task %s -> %s", hp_task_name(base->task), hp_task_name(cur->task));
+		return finish(m);
+	}
+	if (base->n_images != cur->n_images)
+		add(m, "frame count %zu -> %zu", base->n_images, cur->n_images);
+	bool video = base->n_images > 1 || cur->n_images > 1;
+	size_t n = base->n_images < cur->n_images ? base->n_images : cur->n_images;
+	char prefix[40] = "";
+	for (size_t f = 0; f < n && !m->oom; f++) {
+		if (video)
+			snprintf(prefix, sizeof prefix, "frame %zu: ", f);
+		m->prefix = prefix;
+		diff_image(m, task, &base->images[f], &cur->images[f], tol);
+	}
+	m->prefix = "";
+	return finish(m);
+}
+
+int hp_baseline_diff(const struct hp_response *base, const struct hp_response *cur,
+                     const struct hp_baseline_tol *tol, char ***msgs, size_t *n_msgs)
+{
+	struct msgs m = { .arr = msgs, .n = n_msgs, .prefix = "" };
+	return diff(base, cur, tol, &m);
+}
+
+/* ---- the baseline file -------------------------------------------------- */
+
+static int entry_cmp(const void *x, const void *y)
+{
+	const struct entry *a = x, *b = y;
+	int c = strcmp(a->file, b->file);
+	if (c)
+		return c;
+	return a->order < b->order ? -1 : (a->order > b->order);
+}
+
+static int key_cmp(const void *key, const void *y)
+{
+	return strcmp(key, ((const struct entry *)y)->file);
+}
+
+static const struct entry *find(const struct hp_baseline *b, const char *file)
+{
+	if (!b || b->n == 0)
+		return NULL;
+	return bsearch(file, b->e, b->n, sizeof *b->e, key_cmp);
+}
+
+size_t hp_baseline_size(const struct hp_baseline *b)
+{
+	return b ? b->n : 0;
+}
+
+void hp_baseline_free(struct hp_baseline *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->e[i].file);
+		hp_response_free(b->e[i].resp);
+	}
+	free(b->e);
+	free(b);
+}
+
+int hp_baseline_check(const struct hp_baseline *b, const char *file, const struct hp_response *r,
+                      const struct hp_baseline_tol *tol, char ***msgs, size_t *n_msgs)
+{
+	struct msgs m = { .arr = msgs, .n = n_msgs, .prefix = "" };
+	if (!r)
+		return 0;
+	const struct entry *e = find(b, file);
+	if (!e)
+		add(&m, "not in the baseline");
+	else if (!e->resp)
+		add(&m, "failed in the baseline (exit %ld), answered now", e->error_exit);
+	else
+		return diff(e->resp, r, tol, &m);
+	return finish(&m);
+}
+
+/* Add one envelope; `where` names it in messages ("element 3", "line 3"). */
+static int add_envelope(struct hp_baseline *b, size_t *cap, const cJSON *env, const char *name, const char *where,
+                        const struct hp_filter *filter, char *err, size_t errlen)
+{
+	const char *what = "is not a hubpredict json output";
+	if (!cJSON_IsObject(env)) {
+		snprintf(err, errlen, "'%s' %s: %s is not an object", name, what, where);
+		return -1;
+	}
+	const cJSON *file = cJSON_GetObjectItemCaseSensitive(env, "file");
+	const cJSON *resp = cJSON_GetObjectItemCaseSensitive(env, "response");
+	const cJSON *error = cJSON_GetObjectItemCaseSensitive(env, "error");
+	if (!cJSON_IsString(file) || !file->valuestring[0]) {
+		snprintf(err, errlen, "'%s' %s: %s has no \"file\"", name, what, where);
+		return -1;
+	}
+	if (!cJSON_IsObject(resp) && !cJSON_IsObject(error)) {
+		snprintf(err, errlen, "'%s' %s: %s has neither a \"response\" nor an \"error\" object", name, what, where);
+		return -1;
+	}
+	struct entry e = { .order = b->n };
+	if (cJSON_IsObject(resp)) {
+		char *text = cJSON_PrintUnformatted(resp);
+		char derr[512];
+		if (!text) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		int rc = hp_response_decode(&e.resp, text, strlen(text), derr, sizeof derr);
+		free(text);
+		if (rc < 0) {
+			snprintf(err, errlen, "'%s': %s: the response is not a prediction: %s", name, where, derr);
+			return -1;
+		}
+		hp_filter_apply(filter, e.resp);
+	} else {
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "exit");
+		e.error_exit = cJSON_IsNumber(code) ? (long)code->valuedouble : 0;
+	}
+	e.file = strdup(file->valuestring);
+	if (e.file && b->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct entry *grown = realloc(b->e, nc * sizeof *grown);
+		if (grown) {
+			b->e = grown;
+			*cap = nc;
+		}
+	}
+	if (!e.file || b->n == *cap) {
+		free(e.file);
+		hp_response_free(e.resp);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	b->e[b->n++] = e;
+	return 0;
+}
+
+static bool blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return false;
+	return true;
+}
+
+int hp_baseline_parse(struct hp_baseline **out, const char *name, const char *text, size_t len,
+                      const struct hp_filter *filter, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct hp_baseline *b = calloc(1, sizeof *b);
+	size_t cap = 0;
+	char where[48];
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	size_t i = 0;
+	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+		i++;
+	if (i == len) {
+		snprintf(err, errlen, "'%s' is empty, not a hubpredict json output", name);
+		goto fail;
+	}
+	if (text[i] == '[') {
+		if (!hp_json_check(text, len, NULL)) {
+			snprintf(err, errlen, "'%s' is not JSON (not a hubpredict -f json output)", name);
+			goto fail;
+		}
+		cJSON *doc = cJSON_ParseWithLength(text, len);
+		if (!doc) {
+			snprintf(err, errlen, "'%s' is not JSON or too large", name);
+			goto fail;
+		}
+		size_t k = 0;
+		const cJSON *env;
+		cJSON_ArrayForEach(env, doc) {
+			snprintf(where, sizeof where, "element %zu", ++k);
+			if (add_envelope(b, &cap, env, name, where, filter, err, errlen) < 0) {
+				cJSON_Delete(doc);
+				goto fail;
+			}
+		}
+		cJSON_Delete(doc);
+	} else if (text[i] == '{' && hp_json_check(text, len, NULL)) {
+		/* one object: a jsonl output of one input, or not ours at all */
+		cJSON *env = cJSON_ParseWithLength(text, len);
+		if (env && !cJSON_GetObjectItemCaseSensitive(env, "file")) {
+			snprintf(err, errlen, "'%s' is not a hubpredict json output: one object without \"file\" "
+			         "(a server's own document? record the baseline with -f json)", name);
+			cJSON_Delete(env);
+			goto fail;
+		}
+		int rc = env ? add_envelope(b, &cap, env, name, "line 1", filter, err, errlen) : -1;
+		if (!env)
+			snprintf(err, errlen, "'%s' is not JSON or too large", name);
+		cJSON_Delete(env);
+		if (rc < 0)
+			goto fail;
+	} else if (text[i] == '{') {
+		/* JSON Lines: one envelope per line */
+		size_t line = 0;
+		for (size_t p = 0; p < len;) {
+			const char *nl = memchr(text + p, '\n', len - p);
+			size_t end = nl ? (size_t)(nl - text) : len;
+			line++;
+			if (!blank(text + p, end - p)) {
+				snprintf(where, sizeof where, "line %zu", line);
+				cJSON *env = hp_json_check(text + p, end - p, NULL) ? cJSON_ParseWithLength(text + p, end - p)
+				                                                     : NULL;
+				if (!env) {
+					snprintf(err, errlen, "'%s' is not a hubpredict json or jsonl output: line %zu is not JSON",
+					         name, line);
+					goto fail;
+				}
+				int rc = add_envelope(b, &cap, env, name, where, filter, err, errlen);
+				cJSON_Delete(env);
+				if (rc < 0)
+					goto fail;
+			}
+			p = end + 1;
+		}
+	} else {
+		snprintf(err, errlen, "'%s' is not a hubpredict json output (it does not start with '[' or '{')", name);
+		goto fail;
+	}
+	/* sort by name; of several envelopes for one name, the first is kept */
+	if (b->n)
+		qsort(b->e, b->n, sizeof *b->e, entry_cmp);
+	size_t kept = 0;
+	for (size_t k = 0; k < b->n; k++) {
+		if (kept && strcmp(b->e[kept - 1].file, b->e[k].file) == 0) {
+			free(b->e[k].file);
+			hp_response_free(b->e[k].resp);
+			continue;
+		}
+		b->e[kept++] = b->e[k];
+	}
+	b->n = kept;
+	*out = b;
+	return 0;
+fail:
+	hp_baseline_free(b);
+	return -1;
+}
+
+int hp_baseline_load(struct hp_baseline **out, const char *path, const struct hp_filter *filter, char *err,
+                     size_t errlen)
+{
+	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc = -1;
+	for (;;) {
+		if (len == cap) {
+			size_t nc = cap ? cap * 2 : 65536;
+			char *grown = nc <= BASELINE_MAX_BYTES + 1 ? realloc(buf, nc) : NULL;
+			if (!grown) {
+				snprintf(err, errlen, "'%s' is too large (more than 1 GiB)", path);
+				goto done;
+			}
+			buf = grown;
+			cap = nc;
+		}
+		size_t got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+				goto done;
+			}
+			break;
+		}
+	}
+	rc = hp_baseline_parse(out, path, buf ? buf : "", len, filter, err, errlen);
+done:
+	free(buf);
+	fclose(f);
+	return rc;
+}
