@@ -108,4 +108,20 @@ if [ "$status" -ne 4 ]; then
 	exit 1
 fi
 
+# ---- the examples: a CI smoke test and a labelling job ---------------------
+export HUBPREDICT="$hubpredict" HUBPREDICT_URL
+HUBPREDICT_URL=$(hub detect)
+
+heading "examples/ci-smoke.sh: record a baseline, then check against it (JUnit report)"
+(cd "$tmp" && BASELINE="$tmp/baseline.json" UPDATE_BASELINE=1 "$root/examples/ci-smoke.sh" "$root/$img")
+(cd "$tmp" && BASELINE="$tmp/baseline.json" EXPECT="person car" "$root/examples/ci-smoke.sh" "$root/$img")
+echo "JUnit report: $(grep -o '<testsuites[^>]*>' "$tmp/smoke-junit.xml")"
+
+heading "examples/cron-label.sh: a day's folder into YOLO labels"
+mkdir -p "$tmp/camera/2026-11-28"
+cp "$root/$img/street.jpg" "$root/$img/people.png" "$tmp/camera/2026-11-28/"
+RATE=20/s "$root/examples/cron-label.sh" "$tmp/camera/2026-11-28" "$tmp/dataset"
+(cd "$tmp/dataset" && for f in labels/2026-11-28/*.txt; do echo "$f:"; sed 's/^/  /' "$f"; done)
+echo "log: $(wc -l <"$tmp/dataset/logs/2026-11-28.jsonl") lines in dataset/logs/2026-11-28.jsonl"
+
 printf '\nDone. See README.md and docs/hubpredict.1 (man -l docs/hubpredict.1) for more.\n'

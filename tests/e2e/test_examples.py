@@ -1,0 +1,106 @@
+"""The examples run against the stand-in: examples/ci-smoke.sh and examples/cron-label.sh."""
+
+import json
+import os
+import shutil
+import subprocess
+import unittest
+import xml.etree.ElementTree as ET
+
+from harness import BIN, E2E, HUB_KEY, ROOT, image
+
+CI_SMOKE = os.path.join(ROOT, "examples", "ci-smoke.sh")
+CRON_LABEL = os.path.join(ROOT, "examples", "cron-label.sh")
+
+
+class TestExamples(E2E):
+
+    def env(self, **extra):
+        e = {k: v for k, v in os.environ.items() if not k.startswith("HUBPREDICT")}
+        e.update(ULTRALYTICS_API_KEY=HUB_KEY, HUBPREDICT=BIN, HUBPREDICT_URL=self.hub_url("detect"))
+        e.update(extra)
+        return e
+
+    def run_script(self, *args, **env):
+        p = subprocess.run(["bash"] + [str(a) for a in args], cwd=self.tmp.name, env=self.env(**env),
+                           capture_output=True, text=True, timeout=120)
+        self.assertNotIn(HUB_KEY, p.stdout + p.stderr)
+        return p
+
+    def images(self):
+        d = self.path("smoke")
+        os.makedirs(d)
+        for n in ("street.jpg", "cat.png", "people.png"):
+            shutil.copyfile(image(n), os.path.join(d, n))
+        return d
+
+    def junit(self):
+        root = ET.parse(self.path("smoke-junit.xml")).getroot()
+        return int(root.get("tests")), int(root.get("failures")), int(root.get("errors"))
+
+    def test_ci_smoke(self):
+        imgs = self.images()
+        base = self.path("baseline.json")
+        p = self.run_script(CI_SMOKE, imgs, UPDATE_BASELINE="1", BASELINE=base)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(base) as f:
+            self.assertEqual(len(json.load(f)), 3)
+        # the same answers: expectations hold, no baseline difference
+        p = self.run_script(CI_SMOKE, imgs, BASELINE=base, EXPECT="person car>=1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.junit(), (3, 0, 0))
+        # an expectation that does not hold: exit 1, one failure per input
+        p = self.run_script(CI_SMOKE, imgs, BASELINE=base, EXPECT="person>=3")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("expected person>=3, found 1", p.stderr)
+        self.assertEqual(self.junit(), (3, 3, 0))
+        # the model changed: a box moved far away on every answer
+        moved = {"images": [{"results": [
+            {"class": 0, "name": "person", "confidence": 0.92, "box": {"x1": 500, "y1": 500, "x2": 520, "y2": 520}},
+            {"class": 2, "name": "car", "confidence": 0.87, "box": {"x1": 1, "y1": 1, "x2": 2, "y2": 2}}],
+            "shape": [1080, 810]}]}
+        self.server.push({"body": moved, "repeat": -1})
+        p = self.run_script(CI_SMOKE, imgs, BASELINE=base)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("baseline:", p.stderr)
+        tests, failures, errors = self.junit()
+        self.assertEqual((tests, errors), (3, 0))
+        self.assertGreaterEqual(failures, 1)
+        # a failed request wins over the checks: exit 4 with a wrong key
+        self.server.reset()
+        p = self.run_script(CI_SMOKE, imgs, BASELINE=base, ULTRALYTICS_API_KEY="0" * 42)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertEqual(self.junit()[2], 3)
+
+    def test_ci_smoke_needs_a_key(self):
+        p = self.run_script(CI_SMOKE, self.images(), ULTRALYTICS_API_KEY="")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("ULTRALYTICS_API_KEY", p.stderr)
+
+    def test_cron_label(self):
+        day = self.path("cam/2026-11-28")
+        os.makedirs(os.path.join(day, "door"))
+        shutil.copyfile(image("street.jpg"), os.path.join(day, "a.jpg"))
+        shutil.copyfile(image("cat.png"), os.path.join(day, "door", "b.png"))
+        with open(os.path.join(day, "notes.txt"), "w") as f:
+            f.write("not an image\n")
+        dataset = self.path("dataset")
+        p = self.run_script(CRON_LABEL, day, dataset, RATE="50/s", MIN_CONF="0.9")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        labels = os.path.join(dataset, "labels", "2026-11-28")
+        with open(os.path.join(labels, "a.txt")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 1)  # --min-conf 0.9 keeps the person (0.92), not the car (0.87)
+        self.assertTrue(lines[0].startswith("0 "))
+        self.assertTrue(os.path.exists(os.path.join(labels, "door", "b.txt")))
+        self.assertFalse(os.path.exists(os.path.join(labels, "notes.txt")))
+        with open(os.path.join(dataset, "logs", "2026-11-28.jsonl")) as f:
+            log = [json.loads(line) for line in f]
+        self.assertEqual(sorted(e["file"] for e in log), ["./a.jpg", "./door/b.png"])
+        # a missing day folder: exit 3, nothing written
+        p = self.run_script(CRON_LABEL, self.path("cam/nope"), dataset)
+        self.assertEqual(p.returncode, 3)
+
+
+if __name__ == "__main__":
+    unittest.main()
