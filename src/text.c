@@ -132,60 +132,69 @@ int hp_term_escape(char *dst, size_t dstlen, const char *s, size_t n, bool *trun
 	return width;
 }
 
-static const char hexdig[] = "0123456789abcdef";
+/* The three writers below share one loop: a rule looks at the sequence at p
+ * (left bytes remain) and returns NULL to copy *adv bytes unchanged, or the
+ * text to write in place of *adv bytes (buf is scratch space for it). */
+typedef const char *(*subst_rule)(const unsigned char *p, size_t left, size_t *adv, char buf[8], bool flag);
 
-/* Write the inside of a JSON string (no quotes). When `escaped_ok`, backslash
- * escapes in the input are copied as they are (the input is JSON text). */
-static void json_string_body(struct hp_output *out, const unsigned char *p, size_t n, bool json_text)
+static void write_with(struct hp_output *out, const unsigned char *p, size_t n, subst_rule rule, bool flag)
 {
 	size_t run = 0; /* start of a run of bytes to copy unchanged */
 	size_t i = 0;
+	char buf[8];
 	while (i < n) {
-		unsigned char c = p[i];
-		const char *rep = NULL;
-		char ubuf[8];
 		size_t adv = 1;
-		if (c == '"' && !json_text) {
-			rep = "\\\"";
-		} else if (c == '\\') {
-			if (json_text) { /* copy the escape and the character after it */
-				i += (i + 1 < n) ? 2 : 1;
-				continue;
-			}
-			rep = "\\\\";
-		} else if (c < 0x20 || c == 0x7F) {
-			switch (c) {
-			case '\n': rep = "\\n"; break;
-			case '\r': rep = "\\r"; break;
-			case '\t': rep = "\\t"; break;
-			case '\b': rep = "\\b"; break;
-			case '\f': rep = "\\f"; break;
-			default:
-				memcpy(ubuf, "\\u00", 4);
-				ubuf[4] = hexdig[c >> 4];
-				ubuf[5] = hexdig[c & 15];
-				ubuf[6] = '\0';
-				rep = ubuf;
-			}
-		} else if (c >= 0x80) {
-			size_t sl = hp_utf8_seq_len(p + i, n - i);
-			if (sl == 0)
-				rep = "\\ufffd";
-			else
-				adv = sl;
-		}
+		const char *rep = rule(p + i, n - i, &adv, buf, flag);
 		if (rep) {
-			if (i > run)
-				hp_out_write(out, p + run, i - run);
+			hp_out_write(out, p + run, i - run);
 			hp_out_puts(out, rep);
-			i += adv;
-			run = i;
-		} else {
-			i += adv;
+			run = i + adv;
+		}
+		i += adv;
+	}
+	hp_out_write(out, p + run, n - run);
+}
+
+static const char replacement_char[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+/* Inside a JSON string. With json_text the input is JSON text already, so
+ * its escapes are kept as they are (an escape and the character after it). */
+static const char *json_rule(const unsigned char *p, size_t left, size_t *adv, char buf[8], bool json_text)
+{
+	unsigned char c = p[0];
+	if (c == '\\') {
+		if (json_text) {
+			*adv = left > 1 ? 2 : 1;
+			return NULL;
+		}
+		return "\\\\";
+	}
+	if (c == '"' && !json_text)
+		return "\\\"";
+	if (c < 0x20 || c == 0x7F) {
+		switch (c) {
+		case '\n': return "\\n";
+		case '\r': return "\\r";
+		case '\t': return "\\t";
+		case '\b': return "\\b";
+		case '\f': return "\\f";
+		default:
+			snprintf(buf, 8, "\\u%04x", c);
+			return buf;
 		}
 	}
-	if (n > run)
-		hp_out_write(out, p + run, n - run);
+	if (c >= 0x80) {
+		size_t sl = hp_utf8_seq_len(p, left);
+		if (sl == 0)
+			return "\\ufffd";
+		*adv = sl;
+	}
+	return NULL;
+}
+
+static void json_string_body(struct hp_output *out, const unsigned char *p, size_t n, bool json_text)
+{
+	write_with(out, p, n, json_rule, json_text);
 }
 
 void hp_json_write_string(struct hp_output *out, const char *s, size_t n)
@@ -228,84 +237,64 @@ void hp_json_write_minified(struct hp_output *out, const char *s, size_t n)
 		hp_out_write(out, p + run, n - run);
 }
 
+/* A CSV field's bytes; quoted: the field is in quotes, so a quote doubles. */
+static const char *csv_rule(const unsigned char *p, size_t left, size_t *adv, char buf[8], bool quoted)
+{
+	(void)buf;
+	size_t sl = hp_utf8_seq_len(p, left);
+	if (p[0] == '"' && quoted)
+		return "\"\"";
+	if (sl == 0)
+		return replacement_char; /* invalid UTF-8 */
+	if (sl == 1 && ((p[0] < 0x20 && p[0] != '\t' && p[0] != '\n' && p[0] != '\r') || p[0] == 0x7f))
+		return replacement_char; /* a control character could drive a terminal */
+	*adv = sl;
+	if (sl == 2 && p[0] == 0xC2 && p[1] < 0xA0)
+		return replacement_char; /* C1 control */
+	return NULL;
+}
+
 void hp_csv_write_field(struct hp_output *out, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	bool quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
 	for (size_t i = 0; i < n && !quote; i++)
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
 			quote = true;
 	if (quote)
 		hp_out_write(out, "\"", 1);
-	size_t run = 0, i = 0;
-	while (i < n) {
-		const char *rep = NULL;
-		size_t adv = 1;
-		size_t sl = hp_utf8_seq_len(p + i, n - i);
-		if (p[i] == '"' && quote) {
-			rep = "\"\"";
-		} else if (sl == 0) {
-			rep = "\xef\xbf\xbd"; /* invalid UTF-8: U+FFFD */
-		} else if (sl == 1 && ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') || p[i] == 0x7f)) {
-			rep = "\xef\xbf\xbd"; /* a control character could drive a terminal */
-		} else if (sl == 2 && p[i] == 0xC2 && p[i + 1] < 0xA0) {
-			rep = "\xef\xbf\xbd"; /* C1 control */
-			adv = 2;
-		} else {
-			adv = sl;
-		}
-		if (rep) {
-			hp_out_write(out, p + run, i - run);
-			hp_out_puts(out, rep);
-			i += adv;
-			run = i;
-		} else {
-			i += adv;
-		}
-	}
-	hp_out_write(out, p + run, n - run);
+	write_with(out, (const unsigned char *)s, n, csv_rule, quote);
 	if (quote)
 		hp_out_write(out, "\"", 1);
 }
 
+/* XML 1.0 text or (attr) attribute value. */
+static const char *xml_rule(const unsigned char *p, size_t left, size_t *adv, char buf[8], bool attr)
+{
+	(void)buf;
+	size_t sl = hp_utf8_seq_len(p, left);
+	if (sl == 0)
+		return replacement_char; /* invalid UTF-8 */
+	*adv = sl;
+	if (sl == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] >= 0xBE)
+		return replacement_char; /* U+FFFE, U+FFFF: not XML characters */
+	if (sl > 1)
+		return NULL;
+	switch (p[0]) {
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return "&gt;";
+	case '"': return "&quot;";
+	case '\'': return "&apos;";
+	case '\r': return "&#13;";
+	case '\n': return attr ? "&#10;" : NULL;
+	case '\t': return attr ? "&#9;" : NULL;
+	default: return p[0] < 0x20 ? replacement_char : NULL; /* not allowed in XML 1.0 */
+	}
+}
+
 void hp_xml_write_text(struct hp_output *out, const char *s, size_t n, bool attr)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t run = 0, i = 0;
-	while (i < n) {
-		const char *rep = NULL;
-		size_t sl = hp_utf8_seq_len(p + i, n - i);
-		size_t adv = sl ? sl : 1;
-		if (sl == 0)
-			rep = "\xef\xbf\xbd"; /* invalid UTF-8: U+FFFD */
-		else if (sl == 3 && p[i] == 0xEF && p[i + 1] == 0xBF && p[i + 2] >= 0xBE)
-			rep = "\xef\xbf\xbd"; /* U+FFFE, U+FFFF: not XML characters */
-		else if (sl == 1) {
-			switch (p[i]) {
-			case '&': rep = "&amp;"; break;
-			case '<': rep = "&lt;"; break;
-			case '>': rep = "&gt;"; break;
-			case '"': rep = "&quot;"; break;
-			case '\'': rep = "&apos;"; break;
-			case '\r': rep = "&#13;"; break;
-			case '\n': rep = attr ? "&#10;" : NULL; break;
-			case '\t': rep = attr ? "&#9;" : NULL; break;
-			default:
-				if (p[i] < 0x20)
-					rep = "\xef\xbf\xbd"; /* not allowed in XML 1.0 */
-				break;
-			}
-		}
-		if (rep) {
-			hp_out_write(out, p + run, i - run);
-			hp_out_puts(out, rep);
-			i += adv;
-			run = i;
-		} else {
-			i += adv;
-		}
-	}
-	hp_out_write(out, p + run, n - run);
+	write_with(out, (const unsigned char *)s, n, xml_rule, attr);
 }
 
 int hp_fmt_double(char *dst, size_t dstlen, double v)

@@ -3,6 +3,7 @@
  * inputs, error envelopes, and loading errors. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include "fixtures.h"
 #include "hubpredict/baseline.h"
 #include "hubpredict/expect.h"
 #include "hubpredict/options.h"
@@ -11,35 +12,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-static const char *fixtures_dir;
-
-static struct hp_response *decode_text(const char *body)
-{
-	char err[256];
-	struct hp_response *r = NULL;
-	int rc = hp_response_decode(&r, body, strlen(body), err, sizeof err);
-	if (rc != 0)
-		fprintf(stderr, "decode: %s\n", err);
-	CHECK(rc == 0);
-	return r;
-}
-
-static char *read_fixture(const char *name)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", fixtures_dir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	char *buf = malloc(1 << 20);
-	size_t len = fread(buf, 1, (1 << 20) - 1, f);
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
-}
 
 static struct hp_result axis(double x1, double y1, double x2, double y2)
 {
@@ -194,7 +166,7 @@ static void test_video(void)
 
 static void test_obb(void)
 {
-	char *fix = read_fixture("obb.json");
+	char *fix = read_fixture("obb.json", NULL);
 	CHECK_STR(diff_of(fix, fix, 0.5, 0.1), "");
 	free(fix);
 	double p[8], q[8];
@@ -229,7 +201,7 @@ static void test_classify(void)
 
 static void test_semantic_depth(void)
 {
-	char *sem = read_fixture("semantic.json"), *dep = read_fixture("depth.json");
+	char *sem = read_fixture("semantic.json", NULL), *dep = read_fixture("depth.json", NULL);
 	CHECK_STR(diff_of(sem, sem, 0.5, 0.1), "");
 	CHECK_STR(diff_of(dep, dep, 0.5, 0.1), "");
 	free(sem);
@@ -346,7 +318,7 @@ static void test_load_errors(void)
 	CHECK(parse(&b, "{\"file\":\"a\",\"error\":{}}\n{oops\n", err, sizeof err, NULL) < 0);
 	CHECK_STR(err, "'base.json' is not a hubpredict json or jsonl output: line 2 is not JSON");
 	/* a server document is not an output of hubpredict */
-	char *fix = read_fixture("detect.json");
+	char *fix = read_fixture("detect.json", NULL);
 	CHECK(parse(&b, fix, err, sizeof err, NULL) < 0);
 	CHECK_STR(err, "'base.json' is not a hubpredict json output: one object without \"file\" "
 	               "(a server's own document? record the baseline with -f json)");

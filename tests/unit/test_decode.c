@@ -2,41 +2,10 @@
  * body shape, and bodies that are not what they should be. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include "fixtures.h"
 #include "hubpredict/response.h"
 
 #include <stdlib.h>
-
-static const char *fixtures_dir;
-
-static char *slurp(const char *name, size_t *len)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", fixtures_dir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	char *buf = malloc(1 << 20);
-	*len = fread(buf, 1, (1 << 20) - 1, f);
-	buf[*len] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static struct hp_response *decode_fixture(const char *name)
-{
-	size_t len;
-	char err[256];
-	char *body = slurp(name, &len);
-	struct hp_response *r = NULL;
-	int rc = hp_response_decode(&r, body, len, err, sizeof err);
-	if (rc != 0)
-		fprintf(stderr, "%s: %s\n", name, err);
-	CHECK(rc == 0);
-	free(body);
-	return r;
-}
 
 /* Decode a literal; returns the error text (static) or NULL on success. */
 static const char *decode_err(const char *body)
@@ -250,15 +219,15 @@ static void test_error_messages(void)
 {
 	char msg[256];
 	size_t len;
-	char *b = slurp("error-hub-400.json", &len);
+	char *b = read_fixture("error-hub-400.json", &len);
 	hp_error_message(msg, sizeof msg, b, len);
 	CHECK_STR(msg, "An image file or URL must be submitted.");
 	free(b);
-	b = slurp("error-hub-500.json", &len);
+	b = read_fixture("error-hub-500.json", &len);
 	hp_error_message(msg, sizeof msg, b, len);
 	CHECK_STR(msg, "model failed to load");
 	free(b);
-	b = slurp("error-platform-429.json", &len);
+	b = read_fixture("error-platform-429.json", &len);
 	hp_error_message(msg, sizeof msg, b, len);
 	CHECK_STR(msg, "Rate limited");
 	free(b);

@@ -2,42 +2,12 @@
  * filters, on the fixtures and on literal responses (video frames too). */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include "fixtures.h"
 #include "hubpredict/expect.h"
 #include "hubpredict/options.h"
 #include "hubpredict/response.h"
 
 #include <stdlib.h>
-
-static const char *fixtures_dir;
-
-static struct hp_response *decode_text(const char *body)
-{
-	char err[256];
-	struct hp_response *r = NULL;
-	int rc = hp_response_decode(&r, body, strlen(body), err, sizeof err);
-	if (rc != 0)
-		fprintf(stderr, "decode: %s\n", err);
-	CHECK(rc == 0);
-	return r;
-}
-
-static struct hp_response *decode_fixture(const char *name)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", fixtures_dir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	char *buf = malloc(1 << 20);
-	size_t len = fread(buf, 1, (1 << 20) - 1, f);
-	buf[len] = '\0';
-	fclose(f);
-	struct hp_response *r = decode_text(buf);
-	free(buf);
-	return r;
-}
 
 /* Parse expr and give its canonical text ("" when it does not parse). */
 static const char *canon(const char *expr)

@@ -3,6 +3,7 @@
  * normalised, where each input's files go, and the files themselves. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include "fixtures.h"
 #include "hubpredict/labels.h"
 #include "hubpredict/render.h"
 #include "hubpredict/response.h"
@@ -10,37 +11,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char *fixtures_dir;
-
-static struct hp_response *decode_text(const char *body)
-{
-	char err[256];
-	struct hp_response *r = NULL;
-	int rc = hp_response_decode(&r, body, strlen(body), err, sizeof err);
-	if (rc != 0)
-		fprintf(stderr, "decode: %s\n", err);
-	CHECK(rc == 0);
-	return r;
-}
-
-static struct hp_response *decode_fixture(const char *name)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", fixtures_dir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	char *buf = malloc(1 << 20);
-	size_t len = fread(buf, 1, (1 << 20) - 1, f);
-	buf[len] = '\0';
-	fclose(f);
-	struct hp_response *r = decode_text(buf);
-	free(buf);
-	return r;
-}
 
 /* The label text of image i of r ("(null)" when there is none). */
 static const char *fmt(const struct hp_response *r, size_t i, bool save_conf, bool normalized)
@@ -206,7 +176,7 @@ static void test_paths(void)
 	check_stem("https://h/x/a%2Fb.png", "a_2Fb");
 }
 
-static char *slurp(const char *path)
+static char *read_text_file(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -239,7 +209,7 @@ static void test_files(void)
 	struct hp_item it = { .file = "../imgs/a/x.jpg", .response = det };
 	hp_labels_item(l, &it);
 	snprintf(p, sizeof p, "%s/imgs/a/x.txt", root);
-	char *text = slurp(p);
+	char *text = read_text_file(p);
 	CHECK_STR(text, "0 0.104167 0.208333 0.104167 0.324074\n2 0.260417 0.25463 0.104167 0.138889\n");
 	free(text);
 
@@ -257,11 +227,11 @@ static void test_files(void)
 	struct hp_item vit = { .file = "clip.mp4", .response = video };
 	hp_labels_item(l, &vit);
 	snprintf(p, sizeof p, "%s/clip_1.txt", root);
-	text = slurp(p);
+	text = read_text_file(p);
 	CHECK_STR(text, "");
 	free(text);
 	snprintf(p, sizeof p, "%s/clip_2.txt", root);
-	text = slurp(p);
+	text = read_text_file(p);
 	CHECK_STR(text, "1 0.25 0.25 0.5 0.5\n");
 	free(text);
 	snprintf(p, sizeof p, "%s/clip_3.txt", root);
