@@ -3,7 +3,7 @@
  * inputs, error envelopes, and loading errors. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
-#include "fixtures.h"
+#include "testlib.h"
 #include "hubpredict/baseline.h"
 #include "hubpredict/expect.h"
 #include "hubpredict/options.h"
@@ -330,22 +330,6 @@ static void test_load_errors(void)
 	CHECK(hp_baseline_load(&b, "/nonexistent/base.json", NULL, err, sizeof err) < 0);
 	CHECK_STR(err, "cannot open '/nonexistent/base.json': No such file or directory");
 	hp_baseline_free(NULL);
-}
-
-static enum hp_parse_result parse_argv(struct hp_options *o, char *err, size_t errlen, const char *const *args)
-{
-	static char *argv[32];
-	static char store[32][128];
-	int argc = 0;
-	snprintf(store[argc], sizeof store[argc], "hubpredict");
-	argv[argc] = store[argc];
-	for (argc = 1; args[argc - 1]; argc++) {
-		snprintf(store[argc], sizeof store[argc], "%s", args[argc - 1]);
-		argv[argc] = store[argc];
-	}
-	argv[argc] = NULL;
-	*o = (struct hp_options)HP_OPTIONS_INIT;
-	return hp_options_parse(o, argc, argv, err, errlen);
 }
 
 #define PARSE(...) parse_argv(&o, err, sizeof err, (const char *const[]){ __VA_ARGS__, NULL })

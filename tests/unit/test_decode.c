@@ -2,7 +2,7 @@
  * body shape, and bodies that are not what they should be. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
-#include "fixtures.h"
+#include "testlib.h"
 #include "hubpredict/response.h"
 
 #include <stdlib.h>

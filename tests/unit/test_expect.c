@@ -2,7 +2,7 @@
  * filters, on the fixtures and on literal responses (video frames too). */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
-#include "fixtures.h"
+#include "testlib.h"
 #include "hubpredict/expect.h"
 #include "hubpredict/options.h"
 #include "hubpredict/response.h"
@@ -285,22 +285,6 @@ static void test_no_images(void)
 }
 
 /* The options: repeatable --expect, --min-conf and --classes ranges, raw refused. */
-static enum hp_parse_result parse_argv(struct hp_options *o, char *err, size_t errlen, const char *const *args)
-{
-	static char *argv[32];
-	static char store[32][128];
-	int argc = 0;
-	snprintf(store[argc], sizeof store[argc], "hubpredict");
-	argv[argc] = store[argc];
-	for (argc = 1; args[argc - 1]; argc++) {
-		snprintf(store[argc], sizeof store[argc], "%s", args[argc - 1]);
-		argv[argc] = store[argc];
-	}
-	argv[argc] = NULL;
-	*o = (struct hp_options)HP_OPTIONS_INIT;
-	return hp_options_parse(o, argc, argv, err, errlen);
-}
-
 #define parse(o, err, errlen, ...) parse_argv(o, err, errlen, (const char *const[]){ __VA_ARGS__, NULL })
 
 static void test_options(void)

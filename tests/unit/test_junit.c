@@ -2,6 +2,7 @@
  * messages, the counts, the times, and the file written atomically. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include "testlib.h"
 #include "hubpredict/junit.h"
 #include "hubpredict/output.h"
 #include "hubpredict/render.h"
@@ -10,20 +11,6 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-static char mem[16384];
-static struct hp_output mem_out(void)
-{
-	struct hp_output o = { 0 };
-	memset(mem, 0, sizeof mem);
-	o.fp = fmemopen(mem, sizeof mem - 1, "w");
-	return o;
-}
-static const char *mem_done(struct hp_output *o)
-{
-	fclose(o->fp);
-	return mem;
-}
 
 static const char *xml(const char *s, size_t n, bool attr)
 {

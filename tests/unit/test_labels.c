@@ -3,7 +3,7 @@
  * normalised, where each input's files go, and the files themselves. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
-#include "fixtures.h"
+#include "testlib.h"
 #include "hubpredict/labels.h"
 #include "hubpredict/render.h"
 #include "hubpredict/response.h"

@@ -2,6 +2,7 @@
  * same-origin redirects, and the atomic output file. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include "testlib.h"
 #include "hubpredict/batch.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/output.h"
@@ -11,21 +12,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Run fn against an in-memory output and return what it wrote (static). */
-static char mem[4096];
-static struct hp_output mem_out(void)
-{
-	struct hp_output o = { 0 };
-	memset(mem, 0, sizeof mem);
-	o.fp = fmemopen(mem, sizeof mem - 1, "w");
-	return o;
-}
-static const char *mem_done(struct hp_output *o)
-{
-	fclose(o->fp);
-	return mem;
-}
 
 static void test_json(void)
 {
