@@ -191,12 +191,14 @@ int main(int argc, char **argv)
 	}
 	if (junit)
 		observers[n_observers++] = (struct hp_observer){ .item = hp_junit_item, .state = junit };
+	/* several INPUTs, a directory or a list: raw separates bodies, a summary follows */
+	bool several = hp_inputs_several(inputs);
 	const char *no_color = getenv("NO_COLOR");
 	struct hp_render_opts ro = {
 		.format = o.format,
 		.color = o.format == HP_FORMAT_TABLE && out.is_tty && !(no_color && *no_color),
 		.normalized = o.normalize,
-		.several = hp_inputs_several(inputs),
+		.several = several,
 	};
 	renderer = hp_renderer_new(&ro, &out);
 	if (!renderer) {
@@ -209,7 +211,6 @@ int main(int argc, char **argv)
 	/* Progress: on a terminal for batches and large uploads, unless -q or
 	 * --no-progress; --progress forces it on (also to a file). */
 	bool stderr_tty = isatty(STDERR_FILENO) == 1;
-	bool several = hp_inputs_several(inputs);
 	bool want_progress = o.progress == HP_ON || (o.progress == HP_AUTO && stderr_tty && !o.quiet);
 	progress = want_progress ? hp_progress_new(stderr_tty) : NULL;
 	struct hp_batch_config cfg = {
