@@ -66,30 +66,37 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime
+import gzip
 import hashlib
 import http
 import http.server
 import ipaddress
 import json
+import math
 import os
 import random
 import re
 import signal
 import socket
+import ssl
 import socketserver
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import traceback
 import urllib.parse
+import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
     "HUB_KEY", "PLATFORM_KEY", "FIXTURES", "FIXTURES_DIR", "StandIn", "ImageSniffer",
-    "MultipartParser", "MultipartError", "build_prediction", "main",
+    "MultipartParser", "MultipartError", "build_prediction", "main", "make_test_certificates",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -102,6 +109,11 @@ PLATFORM_KEY = "ul_" + "a1b2c3d4e5" * 4                   # "ul_" + 40 hex, as P
 CHUNK = 64 * 1024            # request bodies are read, and big answers written, in these pieces
 FIELD_LIMIT = 1024 * 1024    # a non-file form field keeps at most this many bytes
 CONTROL_BODY_LIMIT = 16 * 1024 * 1024
+MB = 1024 * 1024
+# Upload limits by route kind (None: no limit): Platform's shared routes take 10 MB, dedicated
+# endpoints 100 MB; HUB's was only seen at a proxy, so it is off by default.
+UPLOAD_LIMITS = {"shared": 10 * MB, "dedicated": 100 * MB, "hub": None}
+GZIP_OVER = 1024             # dedicated endpoints gzip answers larger than this
 CONNECTION_TIMEOUT = 30      # seconds a connection may sit idle or stalled mid-request
 
 # Task words in a model ID, in order of precedence.
@@ -657,6 +669,7 @@ class Answer:
     cut: int | None = None       # send only this many body bytes, then close
     reset: bool = False          # close with a TCP RST instead of answering
     huge: int | None = None      # a generated JSON-looking body of this many bytes
+    chunked: bool | None = None  # Transfer-Encoding: chunked (None: the stand-in's default)
 
 
 def reason(status: int) -> str:
@@ -706,11 +719,21 @@ class Behaviour:
     not_found: bool = False          # "notfound": 404
     status: int | None = None        # "status-NNN" (400-599): always that status
     task_in_metadata: bool = False   # "taskmeta-TASK": metadata.task is set
+    public: bool = False             # "public": Platform answers it without a key
+    shape: str = "today"             # "oldshape": keypoints as [{x, y, conf}], OBB corners
+                                     # in an `obb` object beside an axis-aligned `box`
+    visible: str = "scores"          # pose `visible`: "scores" (0-1), "flags" ("visflags":
+                                     # COCO 0/1/2), "none" ("novis": omitted)
+    bits: int | None = None          # the request's `bits` (depth), set per request
 
     @classmethod
     def of(cls, model: str) -> Behaviour:
         name = model.lower()
-        behaviour = cls(empty="empty" in name, not_found="notfound" in name)
+        behaviour = cls(empty="empty" in name, not_found="notfound" in name,
+                        public="public" in name,
+                        shape="old" if "oldshape" in name else "today",
+                        visible="flags" if "visflags" in name else
+                        "none" if "novis" in name else "scores")
         status = re.search(r"status-(\d{3})", name)
         if status and 400 <= int(status.group(1)) <= 599:
             behaviour.status = int(status.group(1))
@@ -756,8 +779,47 @@ def _map_result(result: dict, convert) -> dict:
     return out
 
 
+def _reshape_result(result: dict, behaviour: Behaviour) -> dict:
+    """A today-shaped result in the shape `behaviour` asks for (older docs, pose visibility)."""
+    keypoints = result.get("keypoints")
+    if isinstance(keypoints, dict):
+        if behaviour.visible == "none":
+            keypoints.pop("visible", None)
+        elif behaviour.visible == "flags" and "visible" in keypoints:
+            keypoints["visible"] = [2 if v >= 0.5 else (1 if v > 0.1 else 0)
+                                    for v in keypoints["visible"]]
+        if behaviour.shape == "old":
+            xs, ys = keypoints["x"], keypoints["y"]
+            confs = keypoints.get("visible")
+            result["keypoints"] = [
+                {"x": x, "y": y, **({"conf": confs[i]} if confs is not None else {})}
+                for i, (x, y) in enumerate(zip(xs, ys))]
+    box = result.get("box")
+    if behaviour.shape == "old" and isinstance(box, dict) and "x4" in box:
+        xs = [box[f"x{i}"] for i in range(1, 5)]
+        ys = [box[f"y{i}"] for i in range(1, 5)]
+        result["obb"] = box
+        result["box"] = {"x1": min(xs), "y1": min(ys), "x2": max(xs), "y2": max(ys)}
+    return result
+
+
+def top5(fixture: dict) -> dict:
+    """A classify fixture with five results, best first, as today's service answers."""
+    doc = copy.deepcopy(fixture)
+    for entry in doc["images"]:
+        results = entry["results"]
+        names = ["bird", "fox", "horse", "sheep", "cow"]
+        low = min((r["confidence"] for r in results), default=0.01)
+        while len(results) < 5:
+            low = round(low / 2, 6)
+            results.append({"class": 10 + len(results), "name": names[len(results)],
+                            "confidence": low})
+    return doc
+
+
 def build_prediction(fixture: dict, shapes, *, empty: bool = False, meta_task: str | None = None,
-                     normalize: bool = False, decimals: int | None = None) -> dict:
+                     normalize: bool = False, decimals: int | None = None,
+                     behaviour: Behaviour | None = None) -> dict:
     """A response document made from `fixture`, one image entry per (height, width) in shapes.
 
     Key order is the fixture's. Results move to each image's size (or to 0-1 with normalize,
@@ -765,6 +827,7 @@ def build_prediction(fixture: dict, shapes, *, empty: bool = False, meta_task: s
     entries and `metadata.task` is added when `meta_task` is given.
     """
     template = fixture["images"][0]
+    bits = getattr(behaviour, "bits", None)
     images = []
     for height, width in shapes:
         convert = _coordinate_mapper(template["shape"], (height, width), normalize, decimals)
@@ -772,8 +835,12 @@ def build_prediction(fixture: dict, shapes, *, empty: bool = False, meta_task: s
         for key, value in template.items():
             if key == "results":
                 entry[key] = [] if empty else [_map_result(r, convert) for r in value]
+                if behaviour is not None:
+                    entry[key] = [_reshape_result(r, behaviour) for r in entry[key]]
             elif key == "shape":
                 entry[key] = [height, width]
+            elif key == "depth" and bits is not None:
+                entry[key] = dict(value, bits=bits)
             else:
                 entry[key] = copy.deepcopy(value)
         images.append(entry)
@@ -799,8 +866,9 @@ _RANGES = {
     "conf": (float, _DECIMAL, 0.01, 1.0),
     "iou": (float, _DECIMAL, 0.0, 0.95),
     "decimals": (int, _INTEGER, 0, 10),
+    "bits": (int, _INTEGER, 8, 16),
 }
-_PLATFORM_ONLY = ("normalize", "decimals", "source")
+_PLATFORM_ONLY = ("normalize", "decimals", "source", "bits")
 
 
 @dataclass
@@ -809,6 +877,7 @@ class Options:
 
     normalize: bool = False
     decimals: int | None = None
+    bits: int | None = None          # depth models: 8, 12 or 16
 
 
 def check_fields(flavour: str, fields: dict[str, str]) -> Options | Answer:
@@ -825,7 +894,9 @@ def check_fields(flavour: str, fields: dict[str, str]) -> Options | Answer:
             if value is None or not lowest <= value <= highest:
                 return error_answer(flavour, 422, f"{name} must be between {lowest} and {highest}")
             values[name] = value
-    options = Options(decimals=values.get("decimals"))
+    options = Options(decimals=values.get("decimals"), bits=values.get("bits"))
+    if options.bits is not None and options.bits not in (8, 12, 16):
+        return error_answer(flavour, 422, "bits must be 8, 12 or 16")
     if "normalize" in fields:
         text = fields["normalize"].strip().lower()
         if text not in ("true", "1", "false", "0"):
@@ -840,22 +911,43 @@ def check_fields(flavour: str, fields: dict[str, str]) -> Options | Answer:
 class Route:
     flavour: str        # "hub" or "platform"
     model: str          # the model ID's last segment, URL-decoded
+    kind: str = "old"   # "old" (the seed's and older docs' routes), "today" (Platform's
+                        # OWNER/PROJECT/MODEL and deployment routes), "dedicated" (POST /predict)
+    bad_name: str | None = None   # a path segment that breaks Platform's name rule
 
+
+# Platform's rule for owner, project, model and deployment names (owner 4-32 characters).
+NAME_RULE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 _ROUTES = [
-    (re.compile(r"/v1/predict/([^/]+)"), "hub"),
-    (re.compile(r"/dedicated/([^/]+)"), "hub"),
-    (re.compile(r"/api/models/([^/]+)/predict"), "platform"),
-    (re.compile(r"/api/models/[^/]+/[^/]+/([^/]+)/predict"), "platform"),
-    (re.compile(r"/predict()"), "platform"),            # a dedicated deployment: "detect"
+    (re.compile(r"/v1/predict/([^/]+)"), "hub", "old"),
+    (re.compile(r"/dedicated/([^/]+)"), "hub", "old"),
+    (re.compile(r"/api/models/([^/]+)/predict"), "platform", "old"),
+    (re.compile(r"/api/models/([^/]+)/([^/]+)/([^/]+)/predict"), "platform", "today"),
+    (re.compile(r"/api/deployments/([^/]+)/([^/]+)/predict"), "platform", "today"),
+    (re.compile(r"/predict()"), "platform", "dedicated"),   # a dedicated deployment: "detect"
 ]
 
 
+def _name_error(segments) -> str | None:
+    """The first segment (owner first) that breaks Platform's name rule, or None."""
+    for index, segment in enumerate(segments):
+        ok = NAME_RULE.fullmatch(segment) and (index > 0 or 4 <= len(segment) <= 32) \
+            and len(segment) <= 128
+        if not ok:
+            return segment
+    return None
+
+
 def match_route(path: str) -> Route | None:
-    for pattern, flavour in _ROUTES:
+    for pattern, flavour, kind in _ROUTES:
         match = pattern.fullmatch(path)
         if match:
-            return Route(flavour, urllib.parse.unquote(match.group(1)) or "detect")
+            groups = [urllib.parse.unquote(g) for g in match.groups()]
+            route = Route(flavour, groups[-1] or "detect", kind)
+            if kind == "today":
+                route.bad_name = _name_error(groups)
+            return route
     return None
 
 
@@ -892,14 +984,19 @@ def predict_answer(route: Route, form: Form) -> Answer:
         shapes = [(height, width)]
 
     task = behaviour.task
+    today = route.kind != "old"
     if behaviour.empty and task is None:
         fixture, meta_task = FIXTURES["empty"], None
     else:
         task = task or "detect"
         fixture = FIXTURES[task]
-        meta_task = task if (behaviour.empty or behaviour.task_in_metadata) else None
+        meta_task = task if (behaviour.empty or behaviour.task_in_metadata or today) else None
+        if today and task == "classify":
+            fixture = top5(fixture)                 # today's service: the top 5, best first
+    behaviour.bits = options.bits
     doc = build_prediction(fixture, shapes, empty=behaviour.empty, meta_task=meta_task,
-                           normalize=options.normalize, decimals=options.decimals)
+                           normalize=options.normalize, decimals=options.decimals,
+                           behaviour=behaviour)
     return json_answer(200, doc)
 
 
@@ -922,6 +1019,7 @@ _ENTRY_CHECKS = {
     "skip_auth": lambda v: isinstance(v, bool),
     "huge": lambda v: type(v) is int and v >= 0,
     "redirect": lambda v: isinstance(v, str),
+    "chunked": lambda v: isinstance(v, bool),
     "comment": lambda v: True,
 }
 
@@ -1000,6 +1098,8 @@ def scripted_answer(entry: dict, flavour: str, normal) -> Answer:
     answer.drip = float(entry.get("drip", 0))
     answer.cut = entry.get("cut")
     answer.reset = bool(entry.get("reset", False))
+    if "chunked" in entry:
+        answer.chunked = entry["chunked"]
     return answer
 
 
@@ -1063,6 +1163,10 @@ class _BadFraming(Exception):
     """The body's framing (Content-Length, chunked encoding) is broken: 400, then close."""
 
 
+class _TooLarge(Exception):
+    """A chunked upload grew past the route's limit: 413, then close."""
+
+
 class _CloseConnection(Exception):
     """Stop serving this connection now, quietly (client gone, server stopping, a fault)."""
 
@@ -1080,6 +1184,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # -- connection life -----------------------------------------------------------------------
 
     def setup(self):
+        context = self.server.standin._tls_context
+        if context is not None:                     # the handshake runs in this thread
+            self.request.settimeout(CONNECTION_TIMEOUT)
+            self.request = self.connection = context.wrap_socket(self.request, server_side=True)
         super().setup()
         self.standin = self.server.standin
         self.conn_id = self.standin._connection_opened(self.connection)
@@ -1122,6 +1230,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _serve(self):
         self._head_sent = False
+        self._route = None
         path, _, query = self.path.partition("?")
         if path.startswith("/_standin/"):
             return self._serve_control(path[len("/_standin/"):])
@@ -1146,12 +1255,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _serve_predict(self, path: str, record: dict):
         route = match_route(path)
+        self._route = route
         # Only a POST to a predict route is parsed; any other body is read and dropped.
         parse = route is not None and self.command == "POST"
         content_type = self.headers.get("Content-Type", "") if parse else ""
+        limit = self.standin._upload_limit(route) if parse else None
         answer = None
+        declared = self.headers.get("Content-Length", "").strip()
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            # As the service: refused from the declared length, before the body is read;
+            # the body is then drained (bounded), so the client reads the answer, not a reset.
+            record.update(t_read=time.time(), too_large=True)
+            self.standin._log.append(record)
+            self.close_connection = True
+            self._send(self.standin._too_large(route), record)
+            self._drain(int(declared))
+            return
         try:
-            form = read_form(self._body_pieces(), content_type)
+            form = read_form(self._body_pieces(upload_limit=limit), content_type)
+        except _TooLarge:
+            self.close_connection = True
+            record.update(t_read=time.time(), too_large=True)
+            self.standin._log.append(record)
+            self._send(self.standin._too_large(route), record)
+            return
         except _BadFraming as exc:
             self.close_connection = True            # the next request cannot be found
             form = Form()
@@ -1164,19 +1291,53 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.standin._log.append(record)
         self._send(answer or self._choose_answer(route, path, form), record)
 
+    def _drain(self, remaining: int) -> None:
+        """Read and drop up to `remaining` body bytes (a refused upload), quietly."""
+        try:
+            remaining = min(remaining, 1 << 30)
+            while remaining > 0:
+                piece = self.rfile.read(min(remaining, CHUNK))
+                if not piece:
+                    return
+                remaining -= len(piece)
+        except OSError:
+            pass
+
     def _choose_answer(self, route: Route | None, path: str, form: Form) -> Answer:
+        standin = self.standin
         if route is None:
+            if self.command in ("GET", "HEAD") and path in ("/", "/health"):
+                return standin._status_answer(path)
+            if path.startswith("/api/"):            # Platform: {"error"} bodies, 404 too
+                return error_answer("platform", 404, "Not found")
             return error_answer("hub", 404, "Not found")
         if self.command != "POST":
             return error_answer(route.flavour, 405, "Method not allowed",
                                 headers=[("Allow", "POST")])
-        authorised = self.standin._authorised(route.flavour, self.headers)
-        entry = self.standin._script.take(path, authorised)
+        if route.bad_name is not None:
+            return error_answer("platform", 404, f"Not found: '{route.bad_name}' is not a valid name")
+        authorised = standin._authorised(route.flavour, self.headers)
+        entry = standin._script.take(path, authorised)
         if entry is not None:
             return scripted_answer(entry, route.flavour, lambda: predict_answer(route, form))
-        if not authorised:
+        anonymous = not self.headers.get("Authorization")
+        public = route.flavour == "platform" and anonymous and Behaviour.of(route.model).public
+        if not authorised and not public:
+            if route.flavour == "platform" and anonymous:
+                return error_answer("platform", 401, "Authentication required")
             return error_answer(route.flavour, 401, "Invalid API key", envelope=True)
-        return predict_answer(route, form)
+        headers = []
+        if route.flavour == "platform" and route.kind != "dedicated":
+            limited, headers = standin._rate_check(self.headers.get("Authorization")
+                                                   or f"anonymous {self.client_address[0]}")
+            if limited is not None:
+                return limited
+        starting = standin._cold_start_answer()
+        if starting is not None:
+            return starting
+        answer = predict_answer(route, form)
+        answer.headers += headers
+        return answer
 
     def _serve_control(self, name: str):
         """The /_standin/ endpoints: drive the stand-in over HTTP. Not logged, no latency."""
@@ -1217,7 +1378,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         return headers
 
-    def _body_pieces(self, limit: int | None = None):
+    def _body_pieces(self, limit: int | None = None, upload_limit: int | None = None):
         """Yield the request body in pieces of at most CHUNK bytes.
 
         Handles Content-Length and chunked bodies. Raises _BadFraming when the framing is
@@ -1237,6 +1398,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             total += len(piece)
             if limit is not None and total > limit:
                 raise _BadFraming("body too large")
+            if upload_limit is not None and total > upload_limit:
+                raise _TooLarge()
             yield piece
 
     def _exact_pieces(self, remaining: int):
@@ -1288,12 +1451,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 log.update(record, t_end=time.time())
             return self._reset_connection()
 
-        length = answer.huge if answer.huge is not None else len(answer.body)
         extra = {name.lower() for name, _ in answer.headers}
+        plain = answer.huge is None and answer.cut is None and answer.drip == 0
+        body = answer.body
+        if plain and "content-encoding" not in extra and self.standin._gzip_wanted(
+                self._route, self.headers.get("Accept-Encoding", ""), len(body)):
+            body = gzip.compress(body)              # as dedicated endpoints do over 1 KB
+            answer.headers.append(("Content-Encoding", "gzip"))
+        chunked = answer.chunked if answer.chunked is not None else self.standin.chunked
+        chunked = bool(chunked) and plain and self.request_version != "HTTP/1.0"
+        length = answer.huge if answer.huge is not None else len(body)
         self.send_response(answer.status)
         if "content-type" not in extra:
             self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(length))
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(length))
+        if "x-request-id" not in extra:             # the service names every answer
+            request_id = uuid.uuid4().hex
+            self.send_header("x-request-id", request_id)
+            if record is not None:
+                log.update(record, request_id=request_id)
         for name, value in answer.headers:
             self.send_header(name, value)
         if "connection" not in extra and answer.cut is None:
@@ -1308,7 +1487,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         total = length if answer.cut is None else min(length, answer.cut)
         if self.command == "HEAD":
             total = 0
-        pieces = huge_body(length) if answer.huge is not None else [answer.body]
+        pieces = huge_body(length) if answer.huge is not None else [body]
+        if chunked and total:                       # pieces of at most 1000 bytes each
+            pieces = [b"%x\r\n%s\r\n" % (len(body[i:i + 1000]), body[i:i + 1000])
+                      for i in range(0, len(body), 1000)] + [b"0\r\n\r\n"]
+            total = sum(len(piece) for piece in pieces)
 
         def mark_end():                             # called just before the last write
             if record is not None:
@@ -1361,6 +1544,12 @@ def _cut(pieces, total: int):
         yield piece
 
 
+def _iso8601(when: float) -> str:
+    """Unix time as Platform writes it: 2026-02-21T12:34:56.000Z."""
+    moment = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128        # clients open up to 64 connections at once
@@ -1404,7 +1593,8 @@ class StandIn:
 
     def __init__(self, hub_key: str = HUB_KEY, platform_key: str = PLATFORM_KEY,
                  latency: float = 0.0, latency_max: float | None = None, *,
-                 host: str = "127.0.0.1", port: int = 0, log_file: str | None = None):
+                 host: str = "127.0.0.1", port: int = 0, log_file: str | None = None,
+                 tls: tuple[str, str] | None = None):
         self.hub_key = hub_key
         self.platform_key = platform_key
         self.host = _loopback_host(host)
@@ -1419,6 +1609,22 @@ class StandIn:
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._connection_count = 0
+        self._tls_context = None
+        if tls is not None:                         # (certificate chain file, key file)
+            self._tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self._tls_context.load_cert_chain(*tls)
+        self._defaults()
+
+    def _defaults(self) -> None:
+        """The per-test switches, as reset() leaves them (see the module docstring)."""
+        with self._lock:
+            self.chunked = False                    # every plain answer chunked
+            self.gzip_all = False                   # gzip on every route, not only /predict
+            self.upload_limits = dict(UPLOAD_LIMITS)
+            self._rate_limit: tuple[int, float] | None = None
+            self._rate_hits: dict[str, deque] = {}
+            self._cold_start: float | None = None
+            self._cold_start_from: float | None = None
 
     # -- life ----------------------------------------------------------------------------------
 
@@ -1465,7 +1671,8 @@ class StandIn:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self._tls_context is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     # -- scripting and inspection --------------------------------------------------------------
 
@@ -1486,9 +1693,27 @@ class StandIn:
         return self.log()
 
     def reset(self) -> None:
-        """Forget the script queue and the request log."""
+        """Forget the script queue and the request log; the per-test switches (rate limit,
+        cold start, chunked, gzip_all, upload_limits) go back to their defaults."""
         self._script.clear()
         self._log.clear()
+        self._defaults()
+
+    def set_rate_limit(self, limit: int | None, window: float = 60.0) -> None:
+        """Platform's sliding-window limiter on Platform routes (not the dedicated /predict):
+        at most `limit` accepted requests per key in any `window` seconds (the service: 20 a
+        minute); None turns it off (the default)."""
+        with self._lock:
+            self._rate_limit = None if limit is None else (int(limit), float(window))
+            self._rate_hits = {}
+
+    def set_cold_start(self, seconds: float | None) -> None:
+        """Answer every predict request with 503 {"error": "Prediction service unavailable"}
+        for `seconds` from the first one that arrives after this call (a dedicated endpoint
+        scaled to zero); None turns it off (the default)."""
+        with self._lock:
+            self._cold_start = seconds
+            self._cold_start_from = None
 
     def set_latency(self, lo: float, hi: float | None = None) -> None:
         """Delay every predict answer by a uniform random time in [lo, hi] seconds."""
@@ -1511,6 +1736,65 @@ class StandIn:
         scheme, _, token = (headers.get("Authorization") or "").partition(" ")
         return scheme.lower() == "bearer" and token.strip() == self.platform_key
 
+    def _upload_limit(self, route: Route | None) -> int | None:
+        if route is None:
+            return None
+        kind = "hub" if route.flavour == "hub" else \
+            "dedicated" if route.kind == "dedicated" else "shared"
+        return self.upload_limits.get(kind)
+
+    @staticmethod
+    def _too_large(route: Route | None) -> Answer:
+        return error_answer(route.flavour if route else "platform", 413,
+                            "Prediction input too large")
+
+    @staticmethod
+    def _status_answer(path: str) -> Answer:
+        """A dedicated endpoint's GET /health and GET / (its status page)."""
+        if path == "/health":
+            return json_answer(200, {"status": "healthy"})
+        return json_answer(200, {"status": "ok", "service": "predict", "task": "detect"})
+
+    def _gzip_wanted(self, route: Route | None, accept: str, size: int) -> bool:
+        codings = [c.split(";")[0].strip().lower() for c in accept.split(",")]
+        on_route = route is not None and (route.kind == "dedicated" or self.gzip_all)
+        return on_route and size > GZIP_OVER and "gzip" in codings
+
+    def _rate_check(self, key: str) -> tuple[Answer | None, list]:
+        """(a 429 answer or None, the X-RateLimit headers of an accepted request)."""
+        with self._lock:
+            if self._rate_limit is None:
+                return None, []
+            limit, window = self._rate_limit
+            now = time.time()
+            hits = self._rate_hits.setdefault(key, deque())
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:
+                reset_at = hits[0] + window
+                wait = max(1, math.ceil(reset_at - now))
+                stamp = _iso8601(reset_at)
+                headers = [("Retry-After", str(wait)), ("X-RateLimit-Limit", str(limit)),
+                           ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", stamp)]
+                return json_answer(429, {"error": "Rate limit exceeded", "retryAfter": wait,
+                                         "resetAt": stamp}, headers), []
+            hits.append(now)
+            reset_at = hits[0] + window
+            return None, [("X-RateLimit-Limit", str(limit)),
+                          ("X-RateLimit-Remaining", str(limit - len(hits))),
+                          ("X-RateLimit-Reset", _iso8601(reset_at))]
+
+    def _cold_start_answer(self) -> Answer | None:
+        with self._lock:
+            if self._cold_start is None:
+                return None
+            now = time.time()
+            if self._cold_start_from is None:
+                self._cold_start_from = now
+            if now - self._cold_start_from >= self._cold_start:
+                return None
+        return error_answer("platform", 503, "Prediction service unavailable")
+
     def _connection_opened(self, connection: socket.socket) -> int:
         with self._lock:
             self._connections.add(connection)
@@ -1525,6 +1809,34 @@ class StandIn:
 # ---------------------------------------------------------------------------------------------
 # The command line
 # ---------------------------------------------------------------------------------------------
+
+def make_test_certificates(directory: str, names=("localhost", "127.0.0.1"),
+                           prefix: str = "server") -> dict[str, str]:
+    """Make a throw-away CA and a server certificate it signs for `names` (DNS names or IP
+    addresses) with the `openssl` command, in `directory`. Returns the paths {"ca", "cert",
+    "key"}: give (cert, key) to StandIn(tls=...) and "ca" to the client. A CA already made
+    in `directory` is reused, so several server certificates can share it."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+    ca, ca_key = os.path.join(directory, "ca.pem"), os.path.join(directory, "ca.key")
+    if not os.path.exists(ca):
+        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
+            "-days", "2", "-subj", "/CN=hubpredict test CA", "-addext",
+            "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    cert = os.path.join(directory, f"{prefix}.pem")
+    key = os.path.join(directory, f"{prefix}.key")
+    csr = os.path.join(directory, f"{prefix}.csr")
+    ext = os.path.join(directory, f"{prefix}.ext")
+    alt = ",".join(("IP:" if re.fullmatch(r"[0-9.]+|.*:.*", n) else "DNS:") + n for n in names)
+    with open(ext, "w", encoding="ascii") as f:
+        f.write(f"subjectAltName={alt}\nbasicConstraints=CA:FALSE\n"
+                "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+        "-subj", f"/CN={names[0]}")
+    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+        "-out", cert, "-days", "2", "-extfile", ext)
+    return {"ca": ca, "cert": cert, "key": key}
+
 
 def _write_atomically(path: str, text: str) -> None:
     """Write through a temporary file and a rename, so readers never see half of it."""

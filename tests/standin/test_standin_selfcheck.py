@@ -7,6 +7,7 @@ the few that feed the image sniffer and the multipart parser directly.
 """
 
 import contextlib
+import gzip
 import hashlib
 import http.client
 import io
@@ -179,13 +180,13 @@ class TaskAnswers(StandInTest):
         self.check_image(doc, shape=(480, 640))
 
     def test_platform_routes(self):
-        for path in ("/api/models/AbC123/predict", "/api/models/me/proj/segment-v2/predict",
+        for path in ("/api/models/AbC123/predict", "/api/models/mine/proj/segment-v2/predict",
                      "/predict"):
             with self.subTest(path=path):
                 status, doc = self.post_json(path, headers=PLATFORM)
                 self.assertEqual(status, 200)
                 self.check_image(doc)
-        _, doc = self.post_json("/api/models/me/proj/segment-v2/predict", headers=PLATFORM)
+        _, doc = self.post_json("/api/models/mine/proj/segment-v2/predict", headers=PLATFORM)
         self.assertIn("segments", doc["images"][0]["results"][0])
         _, doc = self.post_json("/dedicated/pose")                    # hub dedicated
         self.assertIn("keypoints", doc["images"][0]["results"][0])
@@ -221,10 +222,12 @@ class Refusals(StandInTest):
             self.assertEqual(doc, {"data": {}, "message": "Invalid API key", "success": False})
 
     def test_platform_auth(self):
-        for headers in ({}, {"Authorization": "Bearer ul_wrong"}, HUB,
-                        {"Authorization": PLATFORM_KEY}):
+        for headers in ({"Authorization": "Bearer ul_wrong"}, {"Authorization": PLATFORM_KEY}):
             status, doc = self.post_json("/api/models/x/predict", headers=headers)
             self.assertEqual((status, doc), (401, {"error": "Invalid API key"}))
+        for headers in ({}, HUB):                    # no Authorization at all
+            status, doc = self.post_json("/api/models/x/predict", headers=headers)
+            self.assertEqual((status, doc), (401, {"error": "Authentication required"}))
         status, _ = self.post_json("/predict", headers={"Authorization": f"bearer {PLATFORM_KEY}"})
         self.assertEqual(status, 200)
 
@@ -273,7 +276,7 @@ class Refusals(StandInTest):
     def test_model_words(self):
         self.assertEqual(self.post_json("/v1/predict/notfound"),
                          (404, {"message": "Model not found"}))
-        self.assertEqual(self.post_json("/api/models/o/p/notfound/predict", headers=PLATFORM),
+        self.assertEqual(self.post_json("/api/models/acme/p/notfound/predict", headers=PLATFORM),
                          (404, {"error": "Model not found"}))
         status, headers, body = self.post("/v1/predict/status-503")
         self.assertEqual((status, headers["Content-Type"]), (503, "text/html"))
@@ -604,6 +607,221 @@ class Pieces(unittest.TestCase):
             self.assertEqual(stdout, f"standin listening on http://127.0.0.1:{port}\n")
             (line,) = log_file.read_text().splitlines()
             self.assertEqual(json.loads(line)["path"], "/v1/predict/classify")
+
+
+class AsTheServiceDoes(StandInTest):
+    """The strict behaviour of issue 8: today's routes and names, public models, the limiter,
+    gzip, chunked answers, x-request-id, 413, cold starts, answer shapes."""
+
+    def test_todays_routes_and_name_rule(self):
+        for path in ("/api/models/acme/cars/detect/predict", "/api/deployments/acme/cam/predict",
+                     "/api/models/abcDEF/predict", "/predict"):
+            with self.subTest(path=path):
+                self.assertEqual(self.post_json(path, headers=PLATFORM)[0], 200)
+        for path in ("/api/models/Acme/cars/detect/predict", "/api/models/abc/cars/detect/predict",
+                     "/api/models/acme/car_s/detect/predict", "/api/models/acme/cars/-x/predict",
+                     "/api/models/" + "a" * 33 + "/cars/detect/predict",
+                     "/api/deployments/acme/Cam/predict"):
+            with self.subTest(path=path):
+                status, doc = self.post_json(path, headers=PLATFORM)
+                self.assertEqual(status, 404)
+                self.assertIn("not a valid name", doc["error"])
+
+    def test_platform_errors_are_error_objects_404_too(self):
+        self.assertEqual(self.post_json("/api/nothing", headers=PLATFORM),
+                         (404, {"error": "Not found"}))
+        self.assertEqual(self.post_json("/api/models/acme/p/notfound/predict", headers=PLATFORM),
+                         (404, {"error": "Model not found"}))
+
+    def test_public_models_need_no_key(self):
+        status, doc = self.post_json("/api/models/ultralytics/yolo/public-detect/predict", headers={})
+        self.assertEqual(status, 200)
+        self.assertIn("images", doc)
+        self.assertEqual(self.post_json("/api/models/acme/cars/detect/predict", headers={}),
+                         (401, {"error": "Authentication required"}))
+        # a wrong key is refused even for a public model
+        status, _ = self.post_json("/api/models/ultralytics/yolo/public-detect/predict",
+                                   headers={"Authorization": "Bearer ul_wrong"})
+        self.assertEqual(status, 401)
+        # HUB has no public models
+        self.assertEqual(self.post_json("/v1/predict/public-detect", headers={})[0], 401)
+
+    def test_request_id_on_every_answer(self):
+        ids = set()
+        for path, headers in (("/v1/predict/detect", HUB), ("/v1/predict/detect", {}),
+                              ("/api/nothing", PLATFORM), ("/predict", PLATFORM)):
+            status, answer_headers, _ = self.post(path, headers=headers)
+            ids.add(answer_headers["x-request-id"])
+        self.assertEqual(len(ids), 4)
+        self.assertEqual(self.server.log()[-1]["request_id"], answer_headers["x-request-id"])
+
+    def test_sliding_window_rate_limit(self):
+        self.server.set_rate_limit(3, window=2)
+        for _ in range(3):
+            status, headers, _ = self.post("/api/models/acme/cars/detect/predict", headers=PLATFORM)
+            self.assertEqual((status, headers["X-RateLimit-Limit"]), (200, "3"))
+        self.assertEqual(headers["X-RateLimit-Remaining"], "0")
+        status, headers, body = self.post("/api/models/acme/cars/detect/predict", headers=PLATFORM)
+        self.assertEqual(status, 429)
+        doc = json.loads(body)
+        self.assertEqual(doc["error"], "Rate limit exceeded")
+        self.assertEqual(str(doc["retryAfter"]), headers["Retry-After"])
+        self.assertIn(int(headers["Retry-After"]), (1, 2))
+        self.assertRegex(headers["X-RateLimit-Reset"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(doc["resetAt"], headers["X-RateLimit-Reset"])
+        # per key: another key (anonymous on a public model) has its own window
+        self.assertEqual(self.post("/api/models/acme/cars/public-detect/predict", headers={})[0], 200)
+        # the dedicated endpoint skips Platform's limiter; the window slides
+        self.assertEqual(self.post("/predict", headers=PLATFORM)[0], 200)
+        time.sleep(2.1)
+        self.assertEqual(self.post("/api/models/acme/cars/detect/predict", headers=PLATFORM)[0], 200)
+        self.server.reset()                          # back to no limit
+        for _ in range(5):
+            self.assertEqual(self.post("/api/models/acme/cars/detect/predict", headers=PLATFORM)[0], 200)
+
+    def raw_exchange(self, path, extra_headers=b""):
+        body, content_type = multipart({}, PNG)
+        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
+                     f"Authorization: Bearer {PLATFORM_KEY}\r\nConnection: close\r\n"
+                     f"Content-Length: {len(body)}\r\n".encode() + extra_headers + b"\r\n" + body)
+        data = b""
+        while True:
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            data += piece
+        sock.close()
+        head, _, rest = data.partition(b"\r\n\r\n")
+        return head.decode("latin-1"), rest
+
+    def test_dedicated_gzip_over_1kb(self):
+        big = {"images": [], "pad": "x" * 2000}
+        self.server.push({"body": big, "repeat": 4})
+        head, rest = self.raw_exchange("/predict", b"Accept-Encoding: gzip\r\n")
+        self.assertIn("Content-Encoding: gzip", head)
+        doc = json.loads(gzip.decompress(rest))
+        self.assertEqual(doc, big)
+        head, rest = self.raw_exchange("/predict")             # not asked: not compressed
+        self.assertNotIn("Content-Encoding", head)
+        head, rest = self.raw_exchange("/api/models/abc/predict", b"Accept-Encoding: gzip\r\n")
+        self.assertNotIn("Content-Encoding", head)              # shared routes: only gzip_all
+        self.server.gzip_all = True
+        head, rest = self.raw_exchange("/api/models/abc/predict", b"Accept-Encoding: gzip\r\n")
+        self.assertIn("Content-Encoding: gzip", head)
+        self.server.reset()                                     # small answers: never
+        head, rest = self.raw_exchange("/predict", b"Accept-Encoding: gzip\r\n")
+        self.assertNotIn("Content-Encoding", head)
+
+    def test_chunked_answers(self):
+        self.server.chunked = True
+        head, rest = self.raw_exchange("/api/models/abc/predict")
+        self.assertIn("Transfer-Encoding: chunked", head)
+        self.assertNotIn("Content-Length", head)
+        self.assertTrue(rest.endswith(b"0\r\n\r\n"))
+        self.server.reset()
+        self.server.push({"chunked": True})
+        status, headers, body = self.post("/v1/predict/detect")  # http.client de-chunks it
+        self.assertEqual((status, headers.get("Transfer-Encoding")), (200, "chunked"))
+        self.assertIn("images", json.loads(body))
+
+    def test_413_before_the_body_is_read(self):
+        for path, limit in (("/api/models/abc/predict", 10 * standin.MB), ("/predict", 100 * standin.MB)):
+            with self.subTest(path=path):
+                sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+                sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                             f"boundary=b\r\nAuthorization: Bearer {PLATFORM_KEY}\r\n"
+                             f"Content-Length: {limit + 1}\r\n\r\n".encode())
+                head = sock.recv(65536).decode("latin-1")      # no body byte has been sent
+                sock.close()
+                self.assertTrue(head.startswith("HTTP/1.1 413 "), head)
+                self.assertIn('{"error": "Prediction input too large"}', head)
+        # under the limit: fine; HUB routes have none by default
+        self.assertEqual(self.post("/v1/predict/detect", file=PNG + b"\0" * (11 * standin.MB))[0], 200)
+        self.server.upload_limits["hub"] = 100
+        self.assertEqual(self.post("/v1/predict/detect")[0], 413)
+
+    def test_cold_start_is_time_based(self):
+        self.server.set_cold_start(0.6)
+        t0 = time.time()
+        status, doc = self.post_json("/predict", headers=PLATFORM)
+        self.assertEqual((status, doc), (503, {"error": "Prediction service unavailable"}))
+        time.sleep(0.3)
+        self.assertEqual(self.post_json("/predict", headers=PLATFORM)[0], 503)
+        time.sleep(max(0.0, 0.65 - (time.time() - t0)))
+        self.assertEqual(self.post_json("/predict", headers=PLATFORM)[0], 200)
+
+    def test_todays_answers(self):
+        _, doc = self.post_json("/api/models/acme/p/classify/predict", headers=PLATFORM)
+        results = doc["images"][0]["results"]
+        self.assertEqual(len(results), 5)
+        confs = [r["confidence"] for r in results]
+        self.assertEqual(confs, sorted(confs, reverse=True))
+        self.assertEqual(doc["metadata"]["task"], "classify")
+        _, doc = self.post_json("/api/models/classify/predict", headers=PLATFORM)   # older route
+        self.assertEqual(len(doc["images"][0]["results"]), 2)
+        self.assertNotIn("task", doc["metadata"])
+        _, doc = self.post_json("/api/models/acme/p/pose-novis/predict", headers=PLATFORM)
+        self.assertNotIn("visible", doc["images"][0]["results"][0]["keypoints"])
+        _, doc = self.post_json("/api/models/acme/p/pose-visflags/predict", headers=PLATFORM)
+        self.assertTrue(set(doc["images"][0]["results"][0]["keypoints"]["visible"]) <= {0, 1, 2})
+
+    def test_older_shapes(self):
+        _, doc = self.post_json("/v1/predict/pose-oldshape")
+        kpts = doc["images"][0]["results"][0]["keypoints"]
+        self.assertIsInstance(kpts, list)
+        self.assertEqual(set(kpts[0]), {"x", "y", "conf"})
+        _, doc = self.post_json("/v1/predict/obb-oldshape")
+        result = doc["images"][0]["results"][0]
+        self.assertEqual(set(result["box"]), {"x1", "y1", "x2", "y2"})
+        self.assertEqual(set(result["obb"]), {f"{a}{i}" for a in "xy" for i in range(1, 5)})
+
+    def test_bits_for_depth(self):
+        _, doc = self.post_json("/api/models/depth/predict", {"bits": "16"}, headers=PLATFORM)
+        self.assertEqual(doc["images"][0]["depth"]["bits"], 16)
+        for bad in ("9", "32", "x"):
+            self.assertEqual(self.post_json("/api/models/depth/predict", {"bits": bad},
+                                            headers=PLATFORM)[0], 422)
+        self.assertEqual(self.post_json("/v1/predict/depth", {"bits": "8"})[0], 400)
+
+    def test_health_and_status_page(self):
+        conn = self.connect()
+        for path, want in (("/health", {"status": "healthy"}), ("/", None)):
+            conn.request("GET", path)
+            response = conn.getresponse()
+            doc = json.loads(response.read())
+            self.assertEqual(response.status, 200)
+            if want:
+                self.assertEqual(doc, want)
+            else:
+                self.assertEqual(doc["status"], "ok")
+
+
+class OverTLS(unittest.TestCase):
+    """The stand-in serves HTTPS with a certificate from a CA made at run time."""
+
+    def test_https_with_a_test_ca(self):
+        import ssl
+        with tempfile.TemporaryDirectory() as d:
+            certs = standin.make_test_certificates(d)
+            with StandIn(tls=(certs["cert"], certs["key"])) as server:
+                self.assertTrue(server.url.startswith("https://127.0.0.1:"))
+                context = ssl.create_default_context(cafile=certs["ca"])
+                conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=context,
+                                                   timeout=10)
+                body, content_type = multipart({}, PNG)
+                conn.request("POST", "/v1/predict/detect", body, {"Content-Type": content_type, **HUB})
+                self.assertEqual(conn.getresponse().status, 200)
+                conn.close()
+                # without the CA the handshake fails, and the server goes on serving
+                with self.assertRaises(ssl.SSLError):
+                    bare = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=10,
+                                                       context=ssl.create_default_context())
+                    bare.request("GET", "/health")
+                conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=context,
+                                                   timeout=10)
+                conn.request("GET", "/health")
+                self.assertEqual(conn.getresponse().status, 200)
 
 
 if __name__ == "__main__":
