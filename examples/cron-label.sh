@@ -35,8 +35,7 @@ log=$(cd "$dataset/logs" && pwd)/$day.jsonl
 
 key=()
 [ -n "${KEY_FILE:-}" ] && key=(--api-key-file "$KEY_FILE")
-# Run from inside the day's folder so label paths mirror the folder's own
-# layout (labels/D/sub/img.txt for D/sub/img.jpg).
-cd "$day_dir"
+# Files found in a directory INPUT keep their path below it, so the labels
+# mirror the day's own layout (labels/D/sub/img.txt for D/sub/img.jpg).
 "$hp" -q "${key[@]}" -r --rate "${RATE:-100/h}" --min-conf "${MIN_CONF:-0.5}" \
-	--save-txt "$labels" -f jsonl -o "$log" .
+	--save-txt "$labels" -f jsonl -o "$log" "$day_dir"

@@ -51,6 +51,7 @@ struct job {
 	bool sent;                   /* this attempt's request has gone out */
 	enum job_state state;
 	char *file;                  /* the input as named */
+	size_t file_below;           /* hp_input.below */
 	struct hp_upload up;
 	struct hp_upload_cursor cursor;
 	struct hp_stall stall;
@@ -303,6 +304,7 @@ static void start_next(struct batch *b)
 	j->sent = true; /* nothing outstanding until an attempt starts */
 	j->raw = b->cfg->raw;
 	j->file = in.path;
+	j->file_below = in.below;
 	in.path = NULL;
 	j->state = JOB_RUNNING;
 	if (b->tail)
@@ -570,6 +572,7 @@ static void render_job(struct batch *b, struct job *j)
 {
 	struct hp_item it = {
 		.file = j->file,
+		.file_below = j->file_below,
 		.exit_code = j->exit_code,
 		.http_status = j->http_status,
 		.attempts = j->attempts,

@@ -131,6 +131,44 @@ static int get_points(struct ctx *c, const cJSON *obj, const char *key, bool wit
 	return 0;
 }
 
+/* keypoints as older docs showed them: a list of {x, y, conf?} objects (conf
+ * on every point or on none), into the same struct as {x: [], y: [], visible: []}. */
+static int get_point_list(struct ctx *c, const cJSON *arr, struct hp_points *p)
+{
+	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0, with_conf = 0;
+	if (n == 0)
+		return 0;
+	p->x = calloc(n, sizeof *p->x);
+	p->y = calloc(n, sizeof *p->y);
+	p->visible = calloc(n, sizeof *p->visible);
+	if (!p->x || !p->y || !p->visible)
+		return fail(c, "is too large (out of memory)");
+	const cJSON *e;
+	cJSON_ArrayForEach(e, arr) {
+		if (!cJSON_IsObject(e))
+			return fail(c, "has a keypoint that is not an object");
+		int hx = get_number(c, e, "x", &p->x[i]);
+		int hy = get_number(c, e, "y", &p->y[i]);
+		int hc = get_number(c, e, "conf", &p->visible[i]);
+		if (hc == 0)
+			hc = get_number(c, e, "visible", &p->visible[i]);
+		if (hx < 0 || hy < 0 || hc < 0)
+			return -1;
+		if (!hx || !hy)
+			return fail(c, "has a keypoint without %s", hx ? "y" : "x");
+		with_conf += hc > 0;
+		i++;
+	}
+	if (with_conf != 0 && with_conf != n)
+		return fail(c, "has keypoints with and without conf");
+	if (with_conf == 0) {
+		free(p->visible);
+		p->visible = NULL;
+	}
+	p->n = n;
+	return 0;
+}
+
 static int decode_box(struct ctx *c, const cJSON *box, struct hp_result *r)
 {
 	static const char *const keys[8] = { "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4" };
@@ -185,11 +223,21 @@ static int decode_result(struct ctx *c, const cJSON *o, struct hp_result *r, enu
 	const cJSON *box = cJSON_GetObjectItemCaseSensitive(o, "box");
 	const cJSON *seg = cJSON_GetObjectItemCaseSensitive(o, "segments");
 	const cJSON *kpt = cJSON_GetObjectItemCaseSensitive(o, "keypoints");
+	/* older docs: OBB corners in an `obb` object beside an axis-aligned box */
+	const cJSON *obb = cJSON_GetObjectItemCaseSensitive(o, "obb");
 	if (box && decode_box(c, box, r) < 0)
 		return -1;
+	if (obb && !cJSON_IsNull(obb)) {
+		if (decode_box(c, obb, r) < 0)
+			return -1;
+		if (r->n_box != 8)
+			return fail(c, "has an obb without x3, y3, x4 and y4");
+		box = obb;
+	}
 	if (seg && get_points(c, seg, "segments", false, &r->segment) < 0)
 		return -1;
-	if (kpt && get_points(c, kpt, "keypoints", true, &r->keypoints) < 0)
+	if (cJSON_IsArray(kpt) ? get_point_list(c, kpt, &r->keypoints) < 0
+	                       : (kpt && get_points(c, kpt, "keypoints", true, &r->keypoints) < 0))
 		return -1;
 
 	enum hp_task t;

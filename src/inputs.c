@@ -236,6 +236,8 @@ int hp_inputs_next(struct hp_inputs *src, struct hp_input *in)
 				if (!en->is_dir) {
 					src->walk_found++;
 					in->path = p;
+					size_t rl = strlen(src->walk_root);
+					in->below = rl + (rl > 0 && src->walk_root[rl - 1] == '/' ? 0 : 1);
 					return 1;
 				}
 				int rc = push_dir(src, p);

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,15 @@
 
 #define CLASSIFY_TOP 5 /* Ultralytics writes probs.top5 */
 
+struct seen {               /* a label file written, and the input it came from */
+	char *path;
+	char *input;
+};
+
 struct hp_labels {
 	struct hp_labels_opts o;
+	struct seen *seen;      /* open addressing, a power of two long */
+	size_t n_seen, cap_seen;
 	mode_t mode;            /* of a new file: 0666 less the umask */
 	size_t written;
 	bool failed;
@@ -287,31 +295,49 @@ static char *url_name(const char *url)
 	return name;
 }
 
-/* The input's name with its components cleaned, extension kept. */
-static char *clean_path(const char *input)
+/* The part of an input's name that its output files keep (SPEC 9, "Label
+ * and picture paths"), extension kept: the base name of a file named as an
+ * INPUT or in --files-from; the path below the directory INPUT of a file
+ * found in one (input + below), with empty, "." and ".." components dropped;
+ * "stdin" for "-"; a URL's last path segment, made safe. */
+static char *kept_name(const char *input, size_t below)
 {
 	if (strcmp(input, "-") == 0)
 		return strdup("stdin");
 	if (hp_is_url_input(input))
 		return url_name(input);
 	size_t n = strlen(input);
+	const char *p = below > 0 && below <= n ? input + below : input;
+	if (below == 0) {
+		/* the last non-empty component: "a/b/x.jpg" and "x.jpg/" give x.jpg */
+		const char *end = input + n;
+		while (end > input && end[-1] == '/')
+			end--;
+		const char *start = end;
+		while (start > input && start[-1] != '/')
+			start--;
+		p = start;
+		n = (size_t)(end - start);
+	} else {
+		n = strlen(p);
+	}
 	char *out = malloc(n + 6);
 	if (!out)
 		return NULL;
 	size_t len = 0;
-	const char *p = input;
-	while (*p) {
-		while (*p == '/')
+	const char *stop = p + n;
+	while (p < stop) {
+		while (p < stop && *p == '/')
 			p++;
-		const char *s = p;
-		while (*p && *p != '/')
+		const char *s0 = p;
+		while (p < stop && *p != '/')
 			p++;
-		size_t k = (size_t)(p - s);
-		if (k == 0 || (k == 1 && s[0] == '.') || (k == 2 && s[0] == '.' && s[1] == '.'))
+		size_t k = (size_t)(p - s0);
+		if (k == 0 || (k == 1 && s0[0] == '.') || (k == 2 && s0[0] == '.' && s0[1] == '.'))
 			continue;
 		if (len)
 			out[len++] = '/';
-		memcpy(out + len, s, k);
+		memcpy(out + len, s0, k);
 		len += k;
 	}
 	if (len == 0) {
@@ -333,11 +359,27 @@ static void drop_extension(char *path)
 		*dot = '\0';
 }
 
-char *hp_labels_stem(const char *input)
+char *hp_labels_stem(const char *input, size_t below)
 {
-	char *p = clean_path(input);
+	char *p = kept_name(input, below);
 	if (p)
 		drop_extension(p);
+	return p;
+}
+
+char *hp_output_path(const char *dir, const char *input, size_t below, const char *suffix)
+{
+	char *stem = hp_labels_stem(input, below);
+	if (!stem)
+		return NULL;
+	size_t dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	size_t n = dl + strlen(stem) + strlen(suffix) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%.*s/%s%s", (int)dl, dir, stem, suffix);
+	free(stem);
 	return p;
 }
 
@@ -474,20 +516,73 @@ struct hp_labels *hp_labels_new(const struct hp_labels_opts *o, char *err, size_
 }
 
 /* DIR/STEM.txt or DIR/STEM_FRAME.txt (frame 1-based, as Ultralytics). */
-static char *label_path(const struct hp_labels *l, const char *stem, bool per_frame, size_t frame)
+static char *label_path(const struct hp_labels *l, const struct hp_item *it, bool per_frame, size_t frame)
 {
-	size_t n = strlen(l->o.dir) + strlen(stem) + 32;
-	char *p = malloc(n);
-	if (!p)
-		return NULL;
-	size_t dl = strlen(l->o.dir);
-	while (dl > 1 && l->o.dir[dl - 1] == '/')
-		dl--;
+	char suffix[40];
 	if (per_frame)
-		snprintf(p, n, "%.*s/%s_%zu.txt", (int)dl, l->o.dir, stem, frame + 1);
+		snprintf(suffix, sizeof suffix, "_%zu.txt", frame + 1);
 	else
-		snprintf(p, n, "%.*s/%s.txt", (int)dl, l->o.dir, stem);
-	return p;
+		snprintf(suffix, sizeof suffix, ".txt");
+	return hp_output_path(l->o.dir, it->file, it->file_below, suffix);
+}
+
+/* Two inputs of one run that map to the same label file: warn, naming both;
+ * the later one wins (it is written after). Remembers path -> input in a
+ * hash set; -1 when out of memory. */
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int note_path(struct hp_labels *l, const char *path, const char *input)
+{
+	if (l->n_seen * 2 >= l->cap_seen) {
+		size_t cap = l->cap_seen ? l->cap_seen * 2 : 256;
+		struct seen *t = calloc(cap, sizeof *t);
+		if (!t)
+			return -1;
+		for (size_t i = 0; i < l->cap_seen; i++) {
+			if (!l->seen[i].path)
+				continue;
+			size_t k = (size_t)(fnv1a(l->seen[i].path) & (cap - 1));
+			while (t[k].path)
+				k = (k + 1) & (cap - 1);
+			t[k] = l->seen[i];
+		}
+		free(l->seen);
+		l->seen = t;
+		l->cap_seen = cap;
+	}
+	size_t k = (size_t)(fnv1a(path) & (l->cap_seen - 1));
+	while (l->seen[k].path) {
+		if (strcmp(l->seen[k].path, path) == 0) {
+			if (strcmp(l->seen[k].input, input) != 0) {
+				char q1[512], q2[512], q3[512];
+				hp_msg_warn("%s and %s both map to label file %s; the later one's labels are kept",
+				            hp_msg_quote(q1, sizeof q1, l->seen[k].input),
+				            hp_msg_quote(q2, sizeof q2, input), hp_msg_quote(q3, sizeof q3, path));
+				char *in = strdup(input);
+				if (!in)
+					return -1;
+				free(l->seen[k].input);
+				l->seen[k].input = in;
+			}
+			return 0;
+		}
+		k = (k + 1) & (l->cap_seen - 1);
+	}
+	char *p = strdup(path), *in = strdup(input);
+	if (!p || !in) {
+		free(p);
+		free(in);
+		return -1;
+	}
+	l->seen[k] = (struct seen){ p, in };
+	l->n_seen++;
+	return 0;
 }
 
 static void fail_write(struct hp_labels *l, const char *path, const char *why)
@@ -511,13 +606,7 @@ void hp_labels_item(void *state, const struct hp_item *it)
 		l->warned_task = true;
 		return;
 	}
-	char *clean = clean_path(it->file);
-	char *stem = hp_labels_stem(it->file);
-	if (!clean || !stem) {
-		fail_write(l, l->o.dir, "out of memory");
-		goto done;
-	}
-	bool per_frame = r->n_images > 1 || hp_is_video_name(clean);
+	bool per_frame = r->n_images > 1 || hp_is_video_name(it->file);
 	static const struct hp_image none = { 0 };
 	size_t n_files = per_frame ? r->n_images : 1;
 	for (size_t f = 0; f < n_files; f++) {
@@ -525,11 +614,12 @@ void hp_labels_item(void *state, const struct hp_item *it)
 		size_t len = 0;
 		const char *why = NULL;
 		char *text = hp_labels_format(r, im, &l->o, &len, &why);
-		char *path = label_path(l, stem, per_frame, f);
-		if (!path) {
+		char *path = label_path(l, it, per_frame, f);
+		if (!path || note_path(l, path, it->file) < 0) {
 			free(text);
+			free(path);
 			fail_write(l, l->o.dir, "out of memory");
-			goto done;
+			return;
 		}
 		if (!text && why) {
 			char qp[512];
@@ -547,9 +637,6 @@ void hp_labels_item(void *state, const struct hp_item *it)
 		if (l->failed)
 			break;
 	}
-done:
-	free(clean);
-	free(stem);
 }
 
 size_t hp_labels_written(const struct hp_labels *l)
@@ -564,5 +651,12 @@ bool hp_labels_failed(const struct hp_labels *l)
 
 void hp_labels_free(struct hp_labels *l)
 {
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->cap_seen; i++) {
+		free(l->seen[i].path);
+		free(l->seen[i].input);
+	}
+	free(l->seen);
 	free(l);
 }

@@ -20,6 +20,9 @@ struct hp_input {
 	char *path;        /* what to open; "-" for standard input */
 	char *error;       /* set when the source itself failed for this entry
 	                      (e.g. a directory without images): exit 3 */
+	size_t below;      /* a file found inside a directory INPUT: where its part
+	                      below that directory starts in path; 0 for a file named
+	                      as an INPUT or in --files-from (label paths, SPEC 9) */
 };
 
 struct hp_inputs_config {

@@ -43,12 +43,23 @@ bool hp_labels_failed(const struct hp_labels *l);
 
 void hp_labels_free(struct hp_labels *l);
 
-/* Where an input's labels go, relative to DIR and without ".txt": the path
- * with empty, "." and ".." components dropped and the extension removed
- * ("../imgs/./a/x.jpg" -> "imgs/a/x", "/abs/y.png" -> "abs/y"); "-" gives
- * "stdin"; a URL gives its last path segment with bytes other than
- * [A-Za-z0-9._-] as '_' and a leading '.' as '_'. NULL when out of memory. */
-char *hp_labels_stem(const char *input);
+/* Where an input's output files go, relative to DIR and without extension
+ * (SPEC 9, "Label and picture paths"): for a file named as an INPUT or in
+ * --files-from (below == 0) its base name ("/data/cam/x.jpg" -> "x"); for a
+ * file found inside a directory INPUT, its path below that directory, from
+ * input + below, with empty, "." and ".." components dropped ("-r
+ * photos/" with "photos/a/x.jpg", below 7 -> "a/x"); "-" gives "stdin"; a
+ * URL gives its last path segment with bytes other than [A-Za-z0-9._-] as
+ * '_' and a leading '.' as '_'. The extension is the last component's part
+ * from its last '.' (not a leading one). NULL when out of memory. */
+char *hp_labels_stem(const char *input, size_t below);
+
+/* DIR/STEM + suffix for an input (STEM as hp_labels_stem; trailing '/' of
+ * dir dropped); suffix is appended as given: ".txt", "_3.txt" (a video's
+ * third frame), or e.g. ".jpg" for a future --annotate DIR. This is the one
+ * function that maps inputs to output paths. Caller frees; NULL when out of
+ * memory. */
+char *hp_output_path(const char *dir, const char *input, size_t below, const char *suffix);
 
 /* The text of one image's label file (every line ends in '\n'; "" when it
  * has no results), or NULL when out of memory or when the image's results

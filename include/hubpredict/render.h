@@ -17,6 +17,8 @@ struct hp_body;
 
 struct hp_item {
 	const char *file;                   /* the input as the user named it */
+	size_t file_below;                  /* hp_input.below: where the part below a
+	                                       directory INPUT starts in file (0: none) */
 	int exit_code;                      /* 0 = success, else its exit status */
 	long http_status;                   /* 0 when no status line was received */
 	int attempts;

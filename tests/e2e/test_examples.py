@@ -96,7 +96,7 @@ class TestExamples(E2E):
         self.assertFalse(os.path.exists(os.path.join(labels, "notes.txt")))
         with open(os.path.join(dataset, "logs", "2026-11-28.jsonl")) as f:
             log = [json.loads(line) for line in f]
-        self.assertEqual(sorted(e["file"] for e in log), ["./a.jpg", "./door/b.png"])
+        self.assertEqual(sorted(e["file"] for e in log), [f"{day}/a.jpg", f"{day}/door/b.png"])
         # a missing day folder: exit 3, nothing written
         p = self.run_script(CRON_LABEL, self.path("cam/nope"), dataset)
         self.assertEqual(p.returncode, 3)

@@ -31,8 +31,9 @@ NUMBER = re.compile(r"^-?[0-9.]+(e[-+][0-9]+)?$")
 
 
 def label_of(path):
-    """DIR-relative label path of an absolute input path: leading '/' dropped, .txt."""
-    return os.path.splitext(path.lstrip("/"))[0] + ".txt"
+    """DIR-relative label path of an input named on the command line: its base name, .txt
+    (SPEC 9, "Label and picture paths", as Ultralytics' save_txt)."""
+    return os.path.splitext(os.path.basename(path))[0] + ".txt"
 
 
 def errors(r):
@@ -162,32 +163,66 @@ class TestFiltersAndPaths(LabelsBase):
         r = self.run_hp("-u", self.hub_url("classify"), "--classes", "dog", "--save-txt", self.dir, IMG)
         self.assertEqual(self.lines(label_of(IMG)), ["0.03 dog"])
 
-    def test_same_name_in_two_folders_and_relative_paths(self):
+    def test_named_inputs_get_their_base_name(self):
+        """SPEC 9: a file named as an INPUT or in --files-from maps to DIR/STEM.txt, wherever
+        it is (before: labels/data/cam/x.txt for /data/cam/x.jpg)."""
+        with open(IMG, "rb") as f:
+            data = f.read()
+        a = self.write("data/cam/x.jpg", data)
+        rel = os.path.relpath(self.write("data/other/y.jpg", data), HERE)   # "../../../tmp/..."
+        self.assertTrue(rel.startswith("../"))
+        listed = self.write("data/listed/z.jpg", data)
+        lst = self.write("list.txt", (listed + "\n").encode())
+        r = self.run_hp("-u", self.hub_url("detect"), "--save-txt", self.dir, a, rel,
+                        "--files-from", lst)
+        self.assertExit(r, 0)
+        self.assertEqual(self.files(), ["x.txt", "y.txt", "z.txt"])
+        self.assertEqual(self.lines("x.txt"), EXPECTED["detect"])
+        self.assertNotIn("warning", r.err)
+
+    def test_same_name_in_two_folders_warns_and_the_later_wins(self):
         with open(IMG, "rb") as f:
             data = f.read()
         a = self.write("in/a/x.jpg", data)
         b = self.write("in/b/x.jpg", data)
-        rel_a = os.path.relpath(a, HERE)      # "../../../tmp/.../in/a/x.jpg" from the test's cwd
-        self.assertTrue(rel_a.startswith("../"))
-        r = self.run_hp("-u", self.hub_url("detect"), "-j", "2", "--save-txt", self.dir, rel_a, b)
+        self.server.push({"body": {"images": [{"results": [], "shape": [10, 10]}]}})  # a's answer
+        r = self.run_hp("-u", self.hub_url("detect"), "-j", "1", "--save-txt", self.dir, a, b)
         self.assertExit(r, 0)
-        # the relative path with its ".." parts dropped: how many there are depends on where
-        # the checkout is relative to the temporary directory
-        want_a = os.path.splitext("/".join(p for p in rel_a.split("/") if p not in ("", ".", "..")))[0] + ".txt"
-        self.assertEqual(self.files(), sorted([want_a, label_of(b)]))
-        self.assertEqual(self.lines(want_a), EXPECTED["detect"])
-        self.assertEqual(self.lines(label_of(b)), EXPECTED["detect"])
+        self.assertEqual(self.files(), ["x.txt"])
+        self.assertEqual(self.lines("x.txt"), EXPECTED["detect"])      # b's, the later one
+        warnings = [ln for ln in r.err.splitlines() if "warning" in ln]
+        self.assertEqual(len(warnings), 1, r.err)
+        self.assertIn(f"'{a}'", warnings[0])
+        self.assertIn(f"'{b}'", warnings[0])
+        self.assertIn("x.txt", warnings[0])
 
-    def test_directory_input_keeps_its_tree(self):
+    def test_directory_input_keeps_its_tree_below_it(self):
+        """SPEC 9: -r photos/ with photos/a/x.jpg gives DIR/a/x.txt (before: the whole path
+        of the folder was mirrored under DIR)."""
         with open(IMG, "rb") as f:
             data = f.read()
-        self.write("tree/one/p.jpg", data)
-        self.write("tree/two/p.jpg", data)
-        tree = self.path("tree")
-        r = self.run_hp("-u", self.hub_url("empty"), "-r", "--save-txt", self.dir, tree)
+        self.write("dataset/images/train/one/p.jpg", data)
+        self.write("dataset/images/train/two/p.jpg", data)
+        self.write("dataset/images/train/top.jpg", data)
+        tree = self.path("dataset/images/train")
+        for arg in (tree, tree + "/", os.path.relpath(tree, HERE) + "//"):
+            with self.subTest(arg=arg):
+                shutil.rmtree(self.dir, ignore_errors=True)
+                r = self.run_hp("-u", self.hub_url("empty"), "-r", "--save-txt", self.dir, arg)
+                self.assertExit(r, 0)
+                self.assertEqual(self.files(), ["one/p.txt", "top.txt", "two/p.txt"])
+        # without -r: the folder's own files, by name
+        shutil.rmtree(self.dir, ignore_errors=True)
+        r = self.run_hp("-u", self.hub_url("empty"), "--save-txt", self.dir, tree)
         self.assertExit(r, 0)
-        base = tree.lstrip("/")
-        self.assertEqual(self.files(), [f"{base}/one/p.txt", f"{base}/two/p.txt"])
+        self.assertEqual(self.files(), ["top.txt"])
+
+    def test_stdin_is_stdin_txt(self):
+        with open(IMG, "rb") as f:
+            data = f.read()
+        r = self.run_hp("-u", self.hub_url("detect"), "--save-txt", self.dir, "-", stdin=data)
+        self.assertExit(r, 0)
+        self.assertEqual(self.files(), ["stdin.txt"])
 
 
 class TestFailures(LabelsBase):
@@ -216,12 +251,13 @@ class TestFailures(LabelsBase):
         # DIR is fine, but one input's label directory is blocked by a regular file
         with open(IMG, "rb") as f:
             data = f.read()
-        img = self.write("in/blocked/x.jpg", data)
-        blocker = os.path.join(self.dir, os.path.dirname(label_of(img)))
+        self.write("in/blocked/x.jpg", data)
+        blocker = os.path.join(self.dir, "blocked")      # where in/'s tree puts blocked/x.txt
         os.makedirs(os.path.dirname(blocker), exist_ok=True)
         with open(blocker, "w"):
             pass
-        r = self.run_hp("-u", self.hub_url("detect"), "-f", "csv", "--save-txt", self.dir, img, IMG)
+        r = self.run_hp("-u", self.hub_url("detect"), "-f", "csv", "-r", "--save-txt", self.dir,
+                        self.path("in"), IMG)
         self.assertExit(r, 11)
         self.assertOneLineError(r, "cannot write label file", "x.txt", "Not a directory")
         self.assertEqual(len(r.csv()), 1 + 2 * 2)  # the results are still written

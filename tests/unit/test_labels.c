@@ -146,26 +146,45 @@ static void test_details(void)
 	hp_response_free(r);
 }
 
+static void check_stem_below(const char *input, size_t below, const char *want)
+{
+	char *s = hp_labels_stem(input, below);
+	CHECK_STR(s, want);
+	free(s);
+}
+
 static void check_stem(const char *input, const char *want)
 {
-	char *s = hp_labels_stem(input);
+	check_stem_below(input, 0, want);
+}
+
+static void check_path(const char *dir, const char *input, size_t below, const char *suffix, const char *want)
+{
+	char *s = hp_output_path(dir, input, below, suffix);
 	CHECK_STR(s, want);
 	free(s);
 }
 
 static void test_paths(void)
 {
+	/* named as an INPUT or in --files-from: the base name, as Ultralytics' save_txt */
 	check_stem("bus.jpg", "bus");
-	check_stem("imgs/a/x.jpg", "imgs/a/x");
-	check_stem("/abs/p/y.png", "abs/p/y");
+	check_stem("imgs/a/x.jpg", "x");
+	check_stem("/abs/p/y.png", "y");
 	check_stem("./x.jpg", "x");
-	check_stem("../../up/x.jpg", "up/x");
-	check_stem("a/./b//c.jpeg", "a/b/c");
-	check_stem("a/../../etc/x.jpg", "a/etc/x"); /* never outside DIR */
-	check_stem("dir.d/noext", "dir.d/noext");
+	check_stem("../../up/x.jpg", "x");
+	check_stem("a/./b//c.jpeg", "c");
+	check_stem("a/../../etc/x.jpg", "x"); /* never outside DIR */
+	check_stem("a/..", "input");
+	check_stem("dir.d/noext", "noext");
 	check_stem("x.tar.gz", "x.tar");
-	check_stem("d/.hidden", "d/.hidden");
+	check_stem("d/.hidden", ".hidden");
 	check_stem("clip.mp4", "clip");
+	/* found inside a directory INPUT: the path below it */
+	check_stem_below("photos/a/x.jpg", 7, "a/x");
+	check_stem_below("photos//a/./b/x.jpg", 8, "a/b/x");
+	check_stem_below("/data/set/images/train/x.jpg", 23, "x");
+	check_stem_below("d/../../x.jpg", 2, "x");
 	check_stem("-", "stdin");
 	check_stem("https://example.com/path/img.jpg?x=1#frag", "img");
 	check_stem("https://example.com/a/b/", "b");
@@ -174,6 +193,10 @@ static void test_paths(void)
 	check_stem("http://h/we ird%20name.png", "we_ird_20name");
 	check_stem("https://h/..", "_");
 	check_stem("https://h/x/a%2Fb.png", "a_2Fb");
+	/* the one function for every output tree: labels now, pictures later */
+	check_path("labels", "/data/cam/x.jpg", 0, ".txt", "labels/x.txt");
+	check_path("labels//", "photos/a/x.jpg", 7, "_2.txt", "labels/a/x_2.txt");
+	check_path("out", "-", 0, ".jpg", "out/stdin.jpg");
 }
 
 static char *read_text_file(const char *path)
@@ -206,7 +229,8 @@ static void test_files(void)
 	CHECK(l != NULL);
 
 	struct hp_response *det = decode_fixture("detect.json");
-	struct hp_item it = { .file = "../imgs/a/x.jpg", .response = det };
+	/* found by a walk of "../": the path below it */
+	struct hp_item it = { .file = "../imgs/a/x.jpg", .file_below = 3, .response = det };
 	hp_labels_item(l, &it);
 	snprintf(p, sizeof p, "%s/imgs/a/x.txt", root);
 	char *text = read_text_file(p);
@@ -217,6 +241,8 @@ static void test_files(void)
 	struct hp_item failed = { .file = "imgs/b/y.jpg", .exit_code = 4, .message = "401" };
 	hp_labels_item(l, &failed);
 	snprintf(p, sizeof p, "%s/imgs/b/y.txt", root);
+	CHECK(!exists(p));
+	snprintf(p, sizeof p, "%s/y.txt", root);
 	CHECK(!exists(p));
 
 	/* a video: one file per frame, numbered from 1 */
@@ -249,7 +275,7 @@ static void test_files(void)
 	CHECK(f != NULL);
 	if (f)
 		fclose(f);
-	struct hp_item blocked = { .file = "blocked/z.jpg", .response = det };
+	struct hp_item blocked = { .file = "w/blocked/z.jpg", .file_below = 2, .response = det };
 	hp_labels_item(l, &blocked);
 	CHECK(hp_labels_failed(l));
 	CHECK(hp_labels_written(l) == 4);
