@@ -162,6 +162,55 @@ class TestTableAndCsvContent(E2E):
         self.assertEqual([row[1] for row in r.csv()[1:]], ["0", "0", "1", "1", "2", "2"])
 
 
+class TestOlderAndTodaysShapes(E2E):
+    """API.md: older docs showed keypoints as [{x, y, conf}] and OBB corners in an `obb` object
+    beside an axis-aligned `box`; pose visibility comes as 0-1 scores or 0/1/2 flags (>= 0.5
+    is visible in both) or not at all; today's classify answers its top 5."""
+
+    def csv_rows(self, model, platform=False):
+        url = self.platform_url(model) if platform else self.hub_url(model)
+        r = self.run_hp("-u", url, "-f", "csv", image("street.jpg"),
+                        key=PLATFORM_KEY if platform else HUB_KEY)
+        self.assertExit(r, 0)
+        return [dict(zip(CSV_HEADER, row)) for row in r.csv()[1:]]
+
+    def test_keypoints_as_a_list_of_objects(self):
+        old = self.csv_rows("pose-oldshape")
+        today = self.csv_rows("pose")
+        self.assertEqual(len(old), 1)
+        self.assertEqual(old[0]["task"], "pose")
+        self.assertEqual(old[0]["keypoints"], today[0]["keypoints"])
+        self.assertEqual([old[0][k] for k in ("x1", "y1", "x2", "y2")],
+                         [today[0][k] for k in ("x1", "y1", "x2", "y2")])
+        r = self.run_hp("-u", self.hub_url("pose-oldshape"), image("street.jpg"))
+        self.assertExit(r, 0)
+        self.assertIn("  pose  ", r.out.splitlines()[0])
+
+    def test_obb_corners_in_their_own_object(self):
+        old = self.csv_rows("obb-oldshape")
+        today = self.csv_rows("obb")
+        self.assertEqual(old[0]["task"], "obb")
+        corners = [f"{a}{i}" for i in range(1, 5) for a in "xy"]
+        self.assertEqual([old[0][k] for k in corners], [today[0][k] for k in corners])
+        self.assertNotEqual(old[0]["x3"], "")
+
+    def test_visibility_scores_flags_or_none(self):
+        scores = self.csv_rows("pose")[0]["keypoints"]
+        flags = self.csv_rows("pose-visflags")[0]["keypoints"]
+        none = self.csv_rows("pose-novis")[0]["keypoints"]
+        self.assertEqual(flags, scores)          # flags 1 and 2 are >= 0.5, as scores >= 0.5
+        self.assertEqual(none, "3")              # no visibility: all of them
+
+    def test_todays_route_top5_and_metadata_task(self):
+        rows = self.csv_rows("acme/p/classify", platform=True)
+        self.assertEqual([row["index"] for row in rows], ["1", "2", "3", "4", "5"])
+        r = self.run_hp("-u", self.platform_url("acme/p/empty-segment"), "-f", "json", image("street.jpg"),
+                        key=PLATFORM_KEY)
+        self.assertExit(r, 0)
+        self.assertEqual(r.json()[0]["task"], "segment")   # from metadata.task, results empty
+
+
+
 class TestHostileNames(E2E):
     """Names with commas, quotes, tabs, newlines, escapes and non-ASCII text, in every format."""
 
