@@ -68,6 +68,9 @@ struct job {
 	int last_code;               /* the outcome of the last attempt */
 	char retry_after[64];        /* headers of the last response */
 	char ratelimit_reset[64];
+	char request_id[80];         /* x-request-id of the last response ("" = none) */
+	int cold_waits;              /* waits for a starting endpoint (not retries) */
+	bool cold_waiting;           /* PENDING: the endpoint is starting */
 	double not_before;           /* PENDING: do not start before this (ms) */
 	double t_start;              /* the first attempt's start (ms) */
 	double t_attempt;            /* this attempt's start (ms) */
@@ -95,6 +98,7 @@ struct batch {
 	double paused_until;         /* a 429 holds every start until then (ms) */
 	double t0;
 	size_t total;                /* inputs expected (progress), 0 = unknown */
+	bool hub_noted;              /* the HUB shutdown note was printed */
 	bool inputs_done;
 	bool stop_new;               /* --fail-fast, a signal or a broken output */
 	struct hp_batch_stats *stats;
@@ -168,9 +172,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue or a redirect) */
 		j->body_configured = false;
-		j->retry_after[0] = j->ratelimit_reset[0] = '\0';
+		j->retry_after[0] = j->ratelimit_reset[0] = j->request_id[0] = '\0';
 	}
 	header_value(p, len, "Retry-After", j->retry_after, sizeof j->retry_after);
+	header_value(p, len, "x-request-id", j->request_id, sizeof j->request_id);
 	header_value(p, len, "X-RateLimit-Reset", j->ratelimit_reset, sizeof j->ratelimit_reset);
 	return len;
 }
@@ -200,6 +205,13 @@ static void job_done(struct batch *b, struct job *j, int code)
 	j->state = JOB_DONE;
 	j->exit_code = code;
 	if (code != 0) {
+		/* the answer's x-request-id, as the official SDK shows it: what the
+		 * vendor's support asks for (printable ASCII only) */
+		bool id_ok = j->request_id[0] != '\0';
+		for (const char *p = j->request_id; *p && id_ok; p++)
+			id_ok = *p > 0x20 && *p < 0x7f;
+		if (!id_ok)
+			j->request_id[0] = '\0';
 		/* a server may echo the key in its message: never store it */
 		hp_msg_scrub(j->message, sizeof j->message);
 		if (b->cfg->fail_fast)
@@ -253,6 +265,7 @@ static int attempt_start(struct batch *b, struct job *j)
 		return -1;
 	}
 	j->errbuf[0] = '\0';
+	j->request_id[0] = '\0';
 	j->mime = hp_request_setup(j->easy, req, &j->up, &j->cursor, &j->stall, url, j->errbuf);
 	if (!j->mime) {
 		snprintf(j->message, sizeof j->message, "out of memory");
@@ -371,13 +384,25 @@ static double start_due(struct batch *b)
 
 /* An attempt failed with `code`: try again later, or finish the job. The
  * next attempt is rebuilt from the open file, so it sends the same bytes. */
-static void conclude(struct batch *b, struct job *j, int code, bool retryable)
+static void conclude(struct batch *b, struct job *j, int code, bool retryable, bool refused)
 {
 	const struct hp_batch_config *cfg = b->cfg;
 	j->last_code = code;
 	bool limited = j->http_status == 429;
+	double spent = (now_ms() - j->t_start) / 1000.0;
+	/* A dedicated endpoint scaled to zero answers 503 (or refuses the
+	 * connection) for tens of seconds while it starts: within the cold-start
+	 * window these waits do not use up --retries (--retries 0 still turns
+	 * every retry off). */
+	bool starting = (j->http_status == 503 || (refused && cfg->req->ep->dedicated)) && cfg->cold_start_wait > 0 &&
+	                spent < cfg->cold_start_wait;
 	if (code == 0 || !retryable || cfg->retries == 0 || b->stop_new ||
-	    (!limited && j->retries_used >= cfg->retries)) {
+	    (!limited && !starting && j->retries_used >= cfg->retries)) {
+		if (code != 0 && j->cold_waits > 0 && !b->stop_new) {
+			size_t l = strlen(j->message);
+			snprintf(j->message + l, sizeof j->message - l,
+			         " (the endpoint did not start within --cold-start-wait %g s)", cfg->cold_start_wait);
+		}
 		job_done(b, j, code);
 		return;
 	}
@@ -389,8 +414,20 @@ static void conclude(struct batch *b, struct job *j, int code, bool retryable)
 	else if (j->ratelimit_reset[0] && (wait = hp_parse_ratelimit_reset(j->ratelimit_reset, wall)) >= 0)
 		why = "X-RateLimit-Reset";
 	else
-		wait = hp_backoff_seconds(limited ? j->attempts : j->retries_used + 1, drand48());
-	double spent = (now_ms() - j->t_start) / 1000.0;
+		wait = hp_backoff_seconds(limited ? j->attempts : starting ? j->cold_waits + 1 : j->retries_used + 1,
+		                          drand48());
+	if (starting && spent + wait > cfg->cold_start_wait) {
+		/* the window ends before this wait would: the usual retries from here */
+		starting = false;
+		if (j->retries_used >= cfg->retries) {
+			size_t l = strlen(j->message);
+			if (j->cold_waits > 0)
+				snprintf(j->message + l, sizeof j->message - l,
+				         " (the endpoint did not start within --cold-start-wait %g s)", cfg->cold_start_wait);
+			job_done(b, j, code);
+			return;
+		}
+	}
 	if (spent + wait > cfg->retry_max_time) {
 		size_t l = strlen(j->message);
 		snprintf(j->message + l, sizeof j->message - l,
@@ -399,9 +436,13 @@ static void conclude(struct batch *b, struct job *j, int code, bool retryable)
 		job_done(b, j, code);
 		return;
 	}
-	if (!limited)
+	if (starting)
+		j->cold_waits++;
+	else if (!limited)
 		j->retries_used++;
-	hp_msg_verbose(1, "%s: attempt %d: %s; retrying in %.1f s (%s)", j->file, j->attempts, j->message, wait, why);
+	hp_msg_verbose(1, "%s: attempt %d: %s; %s in %.1f s (%s)", j->file, j->attempts, j->message,
+	               starting ? "waiting for the endpoint to start, next attempt" : "retrying", wait, why);
+	j->cold_waiting = starting;
 	/* back to pending, from the original URL */
 	j->message[0] = '\0';
 	free(j->url);
@@ -506,7 +547,7 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 			hp_msg_verbose(1, "%s: attempt %d failed after %.0f ms: %s", j->file, j->attempts, ms, j->message);
 			bool retry = hp_retryable_curl(rc) && (rc != CURLE_ABORTED_BY_CALLBACK || j->stall.fired) &&
 			             !j->body.error;
-			conclude(b, j, HP_EXIT_NETWORK, retry);
+			conclude(b, j, HP_EXIT_NETWORK, retry, rc == CURLE_COULDNT_CONNECT);
 		}
 		free(location);
 		return;
@@ -519,7 +560,14 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 			job_done(b, j, HP_EXIT_BAD_RESPONSE);
 	} else if (status < 200 || status >= 300) {
 		int code = hp_classify_http(status, j->body.data, j->body.len, j->message, sizeof j->message);
-		conclude(b, j, code, hp_retryable_status(status));
+		if (code == HP_EXIT_AUTH && !b->cfg->req->headers && b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM) {
+			/* SPEC 6: no key was sent, so the model is not a public one */
+			size_t l = strlen(j->message);
+			snprintf(j->message + l, sizeof j->message - l,
+			         " (no API key was sent: this model is not public; give a key with --api-key-file FILE "
+			         "or ULTRALYTICS_API_KEY, Platform keys start with ul_)");
+		}
+		conclude(b, j, code, hp_retryable_status(status), false);
 	} else if (!b->cfg->raw && hp_response_decode(&j->resp, j->body.data, j->body.len, j->message,
 	                                              sizeof j->message) < 0) {
 		char why[sizeof j->message];
@@ -580,14 +628,25 @@ static void render_job(struct batch *b, struct job *j)
 		.response = j->resp,
 		.body = j->exit_code == 0 ? &j->body : NULL,
 		.message = j->message,
+		.request_id = j->exit_code != 0 && j->request_id[0] ? j->request_id : NULL,
 	};
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already
 		 * name the file, quoted, in their message */
 		if (j->exit_code == HP_EXIT_INPUT || j->exit_code == HP_EXIT_USAGE)
 			hp_msg_error("%s", j->message);
+		else if (j->request_id[0])
+			hp_msg_error("%s: %s (x-request-id: %s)", j->file, j->message, j->request_id);
 		else
 			hp_msg_error("%s: %s", j->file, j->message);
+		const struct hp_endpoint *ep = b->cfg->req->ep;
+		if (!b->hub_noted && ep->hub_shared && ep->flavour == HP_FLAVOUR_HUB &&
+		    (j->exit_code == HP_EXIT_AUTH || j->exit_code == HP_EXIT_NOT_FOUND || j->exit_code == HP_EXIT_NETWORK)) {
+			/* SPEC 6: a legacy key meets a service that is gone */
+			hp_msg_error("note: Ultralytics HUB shut down on 2026-07-31 and legacy HUB keys no longer work; "
+			             "use Ultralytics Platform (platform.ultralytics.com), whose keys start with ul_");
+			b->hub_noted = true;
+		}
 		b->stats->failed++;
 		if (b->stats->exit_code == 0 || b->stats->exit_code == HP_EXIT_EXPECT)
 			b->stats->exit_code = j->exit_code;
@@ -685,6 +744,8 @@ static void update_progress(struct batch *b, bool force)
 		.elapsed_s = (now_ms() - b->t0) / 1000.0,
 	};
 	for (struct job *j = b->head; j; j = j->next) {
+		if (j->state == JOB_PENDING && j->cold_waiting)
+			st.note = "waiting for the endpoint to start";
 		if (j->state == JOB_RUNNING && j->easy && j->up.size > BIG_UPLOAD) {
 			curl_off_t sent = 0;
 			curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
@@ -693,7 +754,7 @@ static void update_progress(struct batch *b, bool force)
 		}
 	}
 	/* by default only for batches and large uploads */
-	if (b->cfg->progress_batches_only && !b->cfg->several && st.up_total == 0)
+	if (b->cfg->progress_batches_only && !b->cfg->several && st.up_total == 0 && !st.note)
 		return;
 	hp_progress_update(b->cfg->progress, &st, force);
 }

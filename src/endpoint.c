@@ -11,6 +11,7 @@
 
 #define HUB_HOST "hub.ultralytics.com"
 #define PLATFORM_HOST "platform.ultralytics.com"
+#define HUB_API_HOST "api.ultralytics.com"
 
 const char *hp_flavour_auth_header(enum hp_flavour f)
 {
@@ -52,6 +53,40 @@ int hp_model_id_segments(const char *id)
 	return (n == 1 || n == 3) ? n : 0;
 }
 
+/* Platform's name rule: ^[a-z0-9]+(?:-[a-z0-9]+)*$, within [min, max] characters. */
+static bool platform_name_ok(const char *s, size_t n, size_t min, size_t max)
+{
+	if (n < min || n > max || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && s[i + 1] != '-')))
+			return false;
+	}
+	return true;
+}
+
+int hp_platform_name_check(const char *id, char *err, size_t errlen)
+{
+	static const char *const what[3] = { "owner", "project", "model" };
+	const char *p = id;
+	for (int i = 0; i < 3; i++) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		size_t min = i == 0 ? 4 : 1, max = i == 0 ? 32 : 128;
+		if (!platform_name_ok(p, len, min, max)) {
+			snprintf(err, errlen, "--model: the %s '%.*s' in '%s' is not a Platform name: lowercase letters, "
+			         "digits and single '-' between them (^[a-z0-9]+(?:-[a-z0-9]+)*$), %zu-%zu characters",
+			         what[i], (int)(len > 200 ? 200 : len), p, id, min, max);
+			return -1;
+		}
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return 0;
+}
+
 /* The host of an http(s) URL (lowercase, caller frees), or NULL when it is not one. */
 static char *url_host(const char *url, char **path_out)
 {
@@ -80,19 +115,36 @@ static char *url_host(const char *url, char **path_out)
 	return h;
 }
 
+/* Is host Platform's: platform.ultralytics.com, or that of ULTRALYTICS_PLATFORM_URL? */
+static bool platform_host(const char *host, const char *origin_host)
+{
+	return host && (strcmp(host, PLATFORM_HOST) == 0 || (origin_host && strcmp(host, origin_host) == 0));
+}
+
 /* A pasted model page URL into its model ID: hub.ultralytics.com/models/ID,
- * platform.ultralytics.com/[api/][models/]ID-or-owner/project/model[/predict]. */
-static char *model_from_url(const char *url, bool *platform, char *err, size_t errlen)
+ * platform.ultralytics.com/[models/]ID-or-owner/project/model. A Platform
+ * API URL (path /api/...) is used as it is: *as_is is set and the URL itself
+ * returned. */
+static char *model_from_url(const char *url, const char *origin_host, bool *platform, bool *as_is,
+                            char *err, size_t errlen)
 {
 	char *path = NULL;
 	char *host = url_host(url, &path);
 	char *id = NULL;
-	if (!host || (strcmp(host, HUB_HOST) != 0 && strcmp(host, PLATFORM_HOST) != 0)) {
+	if (!host || (strcmp(host, HUB_HOST) != 0 && !platform_host(host, origin_host))) {
 		snprintf(err, errlen, "--model: '%s' is not a %s or %s model URL (use --url for an endpoint)",
 		         url, HUB_HOST, PLATFORM_HOST);
 		goto done;
 	}
-	*platform = strcmp(host, PLATFORM_HOST) == 0;
+	*platform = platform_host(host, origin_host);
+	if (*platform && path && strncmp(path, "/api/", 5) == 0) {
+		/* e.g. /api/deployments/acme/cam/predict: already the request URL */
+		*as_is = true;
+		id = strdup(url);
+		if (!id)
+			snprintf(err, errlen, "out of memory");
+		goto done;
+	}
 	/* split the path into segments, dropping empty ones */
 	char *segs[16];
 	int n = 0;
@@ -130,27 +182,69 @@ done:
 	return id;
 }
 
+/* ULTRALYTICS_PLATFORM_URL (the official SDK's variable) or the default
+ * origin, without a trailing '/'; its host into *host (caller frees, NULL
+ * for the default). NULL with err set when the variable is not a URL. */
+static char *platform_origin(char **host, char *err, size_t errlen)
+{
+	const char *env = getenv("ULTRALYTICS_PLATFORM_URL");
+	*host = NULL;
+	if (!env || !*env)
+		return strdup(HP_PLATFORM_ORIGIN);
+	*host = url_host(env, NULL);
+	if (!*host || !**host) {
+		snprintf(err, errlen, "ULTRALYTICS_PLATFORM_URL: '%s' is not an http:// or https:// URL", env);
+		free(*host);
+		*host = NULL;
+		return NULL;
+	}
+	char *o = strdup(env);
+	if (o) {
+		size_t l = strlen(o);
+		while (l > 0 && o[l - 1] == '/')
+			o[--l] = '\0';
+	}
+	return o;
+}
+
 int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char *err, size_t errlen)
 {
 	bool model_says_platform = false, url_says_platform = false, url_empty_path = false;
+	bool model_url_as_is = false, model_says_hub = false, url_says_hub = false;
+	char *origin_host = NULL;
+	char *origin = NULL;
 	memset(ep, 0, sizeof *ep);
 
+	if (!(origin = platform_origin(&origin_host, err, errlen))) {
+		if (!err[0])
+			snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (o->model) {
 		if (strncasecmp(o->model, "https://", 8) == 0 || strncasecmp(o->model, "http://", 7) == 0) {
-			ep->model = model_from_url(o->model, &model_says_platform, err, errlen);
+			ep->model = model_from_url(o->model, origin_host, &model_says_platform, &model_url_as_is, err,
+			                           errlen);
 			if (!ep->model)
-				return -1;
+				goto fail;
+			model_says_hub = !model_says_platform;
 		} else {
 			ep->model = strdup(o->model);
 			if (!ep->model) {
 				snprintf(err, errlen, "out of memory");
-				return -1;
+				goto fail;
 			}
 		}
-		if (hp_model_id_segments(ep->model) == 0) {
+		int segments = model_url_as_is ? 1 : hp_model_id_segments(ep->model);
+		if (segments == 0) {
 			snprintf(err, errlen, "--model: '%s' is not a model ID (letters, digits, '.', '_', '-'; "
 			         "or owner/project/model)", ep->model);
 			goto fail;
+		}
+		/* SPEC 6: OWNER/PROJECT/MODEL means Platform, and follows its name rule */
+		if (segments == 3) {
+			if (hp_platform_name_check(ep->model, err, errlen) < 0)
+				goto fail;
+			model_says_platform = true;
 		}
 	}
 	if (o->url) {
@@ -162,21 +256,39 @@ int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char
 			free(path);
 			goto fail;
 		}
-		url_says_platform = strcmp(host, PLATFORM_HOST) == 0;
+		url_says_platform = platform_host(host, origin_host);
+		url_says_hub = strcmp(host, HUB_API_HOST) == 0 || strcmp(host, HUB_HOST) == 0;
 		url_empty_path = !path || strcmp(path, "/") == 0 || !*path;
+		ep->hub_shared = strcmp(host, HUB_API_HOST) == 0;
 		free(host);
 		free(path);
 	}
 
+	/* issue 9, item 13: a key of one flavour with a vendor URL of the other goes
+	 * out without a word and gets a 404 */
+	bool ul_key = o->api_key && strncmp(o->api_key, "ul_", 3) == 0;
+	const char *pasted = o->url ? o->url : o->model;
+	if (o->api_key && (model_says_hub || url_says_hub) && ul_key) {
+		snprintf(err, errlen, "a Platform key (ul_...) does not work with the HUB URL '%s': HUB shut down "
+		         "on 2026-07-31; use the model's Platform URL or OWNER/PROJECT/MODEL", pasted);
+		goto fail;
+	}
+	if (o->api_key && (model_says_platform || url_says_platform) && !ul_key && o->api == HP_FLAVOUR_AUTO &&
+	    strchr(pasted ? pasted : "", ':')) {
+		snprintf(err, errlen, "a HUB key (not ul_...) does not work with the Platform URL '%s': Platform keys "
+		         "start with ul_ (or give --api platform to send this key anyway)", pasted);
+		goto fail;
+	}
+
 	if (o->api != HP_FLAVOUR_AUTO)
 		ep->flavour = o->api;
-	else if ((o->api_key && strncmp(o->api_key, "ul_", 3) == 0) || url_says_platform || model_says_platform)
+	else if (ul_key || url_says_platform || model_says_platform)
 		ep->flavour = HP_FLAVOUR_PLATFORM;
 	else
 		ep->flavour = HP_FLAVOUR_HUB;
 
 	bool hub = ep->flavour == HP_FLAVOUR_HUB;
-	if (hub && ep->model && strchr(ep->model, '/')) {
+	if (hub && ep->model && !model_url_as_is && strchr(ep->model, '/')) {
 		snprintf(err, errlen, "--model: owner/project/model IDs need --api platform");
 		goto fail;
 	}
@@ -203,11 +315,17 @@ int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char
 				strcat(url, "/predict");
 			}
 		}
+		ep->dedicated = true;
+	} else if (model_url_as_is) {
+		url = strdup(ep->model);
 	} else if (ep->model) {
-		size_t n = strlen(ep->model) + sizeof HP_PLATFORM_URL_FMT;
+		size_t n = strlen(ep->model) + strlen(origin) + sizeof HP_HUB_URL_FMT + sizeof "/api/models//predict";
 		url = malloc(n);
-		if (url)
-			snprintf(url, n, hub ? HP_HUB_URL_FMT : HP_PLATFORM_URL_FMT, ep->model);
+		if (url && hub)
+			snprintf(url, n, HP_HUB_URL_FMT, ep->model);
+		else if (url)
+			snprintf(url, n, "%s/api/models/%s/predict", origin, ep->model);
+		ep->hub_shared = hub;
 	} else {
 		snprintf(err, errlen, "no model: give -m MODEL_ID (or set HUBPREDICT_MODEL), or -u URL");
 		goto fail;
@@ -218,8 +336,12 @@ int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char
 		goto fail;
 	}
 	ep->iou = o->iou >= 0 ? o->iou : (hub ? 0.45 : 0.7);
+	free(origin);
+	free(origin_host);
 	return 0;
 fail:
+	free(origin);
+	free(origin_host);
 	free(ep->model);
 	ep->model = NULL;
 	return -1;

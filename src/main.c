@@ -120,6 +120,15 @@ int main(int argc, char **argv)
 		status = usage_error(err);
 		goto done;
 	}
+	/* SPEC 6: with Platform and no key the request goes without Authorization
+	 * (public models need none); HUB has no public models */
+	if (!o.api_key && !o.dry_run && ep.flavour == HP_FLAVOUR_HUB) {
+		status = usage_error("no API key: give --api-key-file FILE, set ULTRALYTICS_API_KEY, or -k KEY "
+		                     "(Platform keys start with ul_; Platform's public models need none)");
+		goto done;
+	}
+	if (!o.api_key && ep.flavour == HP_FLAVOUR_PLATFORM)
+		hp_msg_verbose(1, "no API key: sending no Authorization (public models need none)");
 	for (size_t i = 0; i < o.n_inputs && ep.flavour == HP_FLAVOUR_HUB; i++) {
 		if (hp_is_url_input(o.inputs[i])) {
 			snprintf(err, sizeof err, "'%s': URL inputs need the Platform flavour (--api platform)", o.inputs[i]);
@@ -222,6 +231,7 @@ int main(int argc, char **argv)
 		.rate_interval = o.rate_interval,
 		.retries = o.retries,
 		.retry_max_time = o.retry_max_time,
+		.cold_start_wait = o.cold_start_wait,
 		.fail_fast = o.fail_fast,
 		.raw = o.format == HP_FORMAT_RAW,
 		.filter = &o.filter,

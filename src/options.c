@@ -20,7 +20,7 @@ enum {
 	OPT_RETRY_MAX_TIME, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_CACERT, OPT_INSECURE,
 	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF, OPT_JUNIT,
-	OPT_BASELINE, OPT_BASELINE_IOU, OPT_BASELINE_CONF
+	OPT_BASELINE, OPT_BASELINE_IOU, OPT_BASELINE_CONF, OPT_COLD_START_WAIT
 };
 
 struct opt_def {
@@ -59,6 +59,7 @@ static const struct opt_def opt_table[] = {
 	{ "rate", OPT_RATE, required_argument, "N/s|N/m|N/h", "start requests at least 1/N of the period apart (all jobs, retries too)" },
 	{ "retries", OPT_RETRIES, required_argument, "N", "retries of a failed attempt, 0-100 (default 3)" },
 	{ "retry-max-time", OPT_RETRY_MAX_TIME, required_argument, "SEC", "give up retrying an input after SEC seconds (default 600)" },
+	{ "cold-start-wait", OPT_COLD_START_WAIT, required_argument, "SEC", "wait up to SEC for an endpoint that answers 503 while it starts, without using up --retries (default 90; 0 off)" },
 	{ "connect-timeout", OPT_CONNECT_TIMEOUT, required_argument, "SEC", "connection timeout (default 10)" },
 	{ "timeout", OPT_TIMEOUT, required_argument, "SEC", "limit for a whole attempt (default none; 60 s without progress fails)" },
 	{ "cacert", OPT_CACERT, required_argument, "FILE", "CA bundle to verify the server with" },
@@ -365,6 +366,10 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 			if (hp_parse_double(optarg, 0, 86400, &o->retry_max_time) < 0)
 				BAD("--retry-max-time must be a number of seconds from 0 to 86400, not '%s'", optarg);
 			break;
+		case OPT_COLD_START_WAIT:
+			if (hp_parse_double(optarg, 0, 86400, &o->cold_start_wait) < 0)
+				BAD("--cold-start-wait must be a number of seconds from 0 to 86400, not '%s'", optarg);
+			break;
 		case OPT_CONNECT_TIMEOUT:
 			if (hp_parse_double(optarg, 0.001, 3600, &o->connect_timeout) < 0)
 				BAD("--connect-timeout must be a number of seconds from 0.001 to 3600, not '%s'", optarg);
@@ -459,11 +464,20 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	o->inputs = argv + optind;
 	o->n_inputs = (size_t)(argc - optind);
 
-	/* Environment defaults for what the command line did not say. */
-	if (!o->model && getenv("HUBPREDICT_MODEL") && *getenv("HUBPREDICT_MODEL"))
-		o->model = getenv("HUBPREDICT_MODEL");
-	if (!o->url && getenv("HUBPREDICT_URL") && *getenv("HUBPREDICT_URL"))
-		o->url = getenv("HUBPREDICT_URL");
+	/* Where the model and the URL come from (SPEC 6): the highest layer that
+	 * names either wins as a whole; both in one layer is a usage error. */
+	if (o->model && o->url)
+		BAD("-u and -m both name the endpoint: drop -m to post to the URL '%s' as given, or drop -u to use "
+		    "the model's URL", o->url);
+	if (!o->model && !o->url) {
+		const char *em = getenv("HUBPREDICT_MODEL"), *eu = getenv("HUBPREDICT_URL");
+		em = em && *em ? em : NULL;
+		eu = eu && *eu ? eu : NULL;
+		if (em && eu)
+			BAD("HUBPREDICT_MODEL and HUBPREDICT_URL are both set: unset one, or give -m or -u");
+		o->model = em;
+		o->url = eu;
+	}
 
 	/* Checks across options. */
 	size_t n_stdin = 0;
@@ -520,8 +534,8 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	if (o->api_key && !key_ok(o->api_key)) {
 		BAD("the API key has spaces, control or non-ASCII characters; check how it was copied");
 	}
-	if (!o->api_key && !o->dry_run)
-		BAD("no API key: give --api-key-file FILE, set ULTRALYTICS_API_KEY, or -k KEY");
+	/* no key at all is fine here: Platform's public models need none; main
+	 * refuses it for HUB once the flavour is known (SPEC 6) */
 	return HP_PARSE_RUN;
 }
 

@@ -68,6 +68,8 @@ void hp_progress_format(char *buf, size_t len, const struct hp_progress_state *s
 	}
 	if (st->up_total)
 		PUT("  upload %.0f/%.0f MiB", (double)st->up_sent / 1048576.0, (double)st->up_total / 1048576.0);
+	if (st->note)
+		PUT("  %s", st->note);
 #undef PUT
 }
 

@@ -35,6 +35,11 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 			hp_out_puts(out, "null");
 		hp_out_puts(out, ",\"message\":");
 		hp_json_write_string(out, it->message, strlen(it->message));
+		if (it->request_id) {
+			/* what the vendor's support asks for */
+			hp_out_puts(out, ",\"request_id\":");
+			hp_json_write_string(out, it->request_id, strlen(it->request_id));
+		}
 		hp_out_puts(out, "}");
 	}
 	hp_out_puts(out, "}");

@@ -40,6 +40,9 @@ struct hp_batch_config {
 	double rate_interval;       /* --rate: seconds between starts, 0 = none */
 	int retries;                /* --retries: of a failed attempt (429 waits aside) */
 	double retry_max_time;      /* --retry-max-time: seconds per input in all */
+	double cold_start_wait;     /* --cold-start-wait: 503s (and refused connections
+	                               to a -u URL) within this many seconds of an
+	                               input's first attempt do not use up retries */
 	bool fail_fast;
 	bool raw;                   /* keep bodies unparsed (raw output) */
 	const struct hp_filter *filter; /* --min-conf/--classes, NULL = none (not raw) */

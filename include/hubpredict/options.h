@@ -35,6 +35,9 @@ struct hp_options {
 	double rate_interval;       /* seconds between request starts, 0 = unlimited */
 	int retries;                /* >= 0 */
 	double retry_max_time;      /* seconds */
+	double cold_start_wait;     /* --cold-start-wait: seconds of 503s (or refused
+	                               connections to -u) waited out without using up
+	                               --retries; 0 = off */
 	double connect_timeout;     /* seconds */
 	double timeout;             /* seconds, 0 = none */
 	const char *cacert;
@@ -68,7 +71,7 @@ struct hp_options {
 };
 
 #define HP_OPTIONS_INIT { .imgsz = 640, .conf = 0.25, .iou = -1.0, .decimals = -1, \
-	.jobs = 4, .retries = 3, .retry_max_time = 600.0, .connect_timeout = 10.0, \
+	.jobs = 4, .retries = 3, .retry_max_time = 600.0, .cold_start_wait = 90.0, .connect_timeout = 10.0, \
 	.progress = HP_AUTO, .filter = { .min_conf = -1.0 }, \
 	.baseline_iou = 0.5, .baseline_conf = 0.10 }
 

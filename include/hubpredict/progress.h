@@ -19,6 +19,7 @@ struct hp_progress_state {
 	double elapsed_s;
 	uint64_t up_sent;       /* bytes sent of uploads in flight over 8 MiB */
 	uint64_t up_total;
+	const char *note;       /* e.g. "waiting for the endpoint to start", or NULL */
 };
 
 struct hp_progress;

@@ -26,6 +26,7 @@ struct hp_item {
 	const struct hp_response *response; /* decoded answer (NULL in raw, or on error) */
 	struct hp_body *body;               /* the body as received (success only) */
 	const char *message;                /* the one-line error, when exit_code != 0 */
+	const char *request_id;             /* the answer's x-request-id, or NULL */
 	const char *const *unmet;           /* checks that failed (--expect, --baseline): */
 	size_t n_unmet;                     /* "expected person>=2, found 1", ... */
 };

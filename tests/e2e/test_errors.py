@@ -62,6 +62,15 @@ class ErrorE2E(E2E):
         return [ln for ln in r.err.splitlines()
                 if not ln.startswith(("hubpredict: warning:", "hubpredict: summary:"))]
 
+    def without_request_id(self, line):
+        """line without its " (x-request-id: ID)" ending, which must name the stand-in's last
+        answer; line as it is when there is none."""
+        m = re.fullmatch(r"(.*) \(x-request-id: ([0-9a-f]{32})\)", line)
+        if not m:
+            return line
+        self.assertIn(m.group(2), [rec.get("request_id") for rec in self.server.log()], line)
+        return m.group(1)
+
     def assertOneError(self, r, start):
         """Exactly one error line on stderr, starting with `start` (which has no prefix)."""
         lines = self.error_lines(r)
@@ -114,6 +123,8 @@ class ErrorE2E(E2E):
                 prefix = "hubpredict: " + term_escape(file) + ": "
             self.assertTrue(lines[0].startswith(prefix), f"want prefix {prefix!r}: {r}")
             shown = lines[0][len(prefix):]
+            # an answer's x-request-id follows the message (issue 8, item 7): the stand-in's
+            shown = self.without_request_id(shown)
             if isinstance(message, re.Pattern):
                 self.assertRegex(shown, message)
                 self.assertIsNotNone(message.fullmatch(shown), f"{message.pattern!r} vs {shown!r}")
@@ -128,7 +139,9 @@ class ErrorE2E(E2E):
                 rec = doc[0]
                 self.assertEqual(rec["file"], file)
                 self.assertNotIn("response", rec)
-                self.assertEqual(set(rec["error"]), {"exit", "http_status", "message"}, rec)
+                self.assertEqual(set(rec["error"]) - {"request_id"}, {"exit", "http_status", "message"}, rec)
+                if "request_id" in rec["error"]:
+                    self.assertEqual(rec["error"]["request_id"], self.server.log()[-1]["request_id"], rec)
                 self.assertEqual(rec["error"]["exit"], code, rec)
                 self.assertEqual(rec["error"]["http_status"], http_status, rec)
                 got = rec["error"]["message"]
@@ -237,7 +250,7 @@ class TestUsage(ErrorE2E):
             (["-u", self.hub_url(), "--decimals", "3"], "--decimals"),
             (["-u", self.hub_url(), "--api", "hub", "--normalize"], "--normalize"),
             (["-m", "owner/project/model", "--api", "hub"], "owner/project/model"),
-            (["-m", "owner/project/model"], "owner/project/model"),  # a hub key: hub flavour
+            # (-m owner/project/model alone means Platform now, SPEC 6: see test_flavour.py)
         ]
         for extra, frag in cases:
             with self.subTest(args=extra):
@@ -432,7 +445,8 @@ class TestHttpStatus(ErrorE2E):
         r = self.run_hp("-u", self.hub_url("notfound"), "-f", "raw", CAT)
         self.assertExit(r, 5)
         self.assertEqual(r.out_bytes, b"")
-        self.assertEqual(self.assertOneError(r, ""), f"hubpredict: {CAT}: 404 Not Found: Model not found")
+        self.assertEqual(self.without_request_id(self.assertOneError(r, "")),
+                         f"hubpredict: {CAT}: 404 Not Found: Model not found")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -560,7 +574,8 @@ class TestBadResponse(ErrorE2E):
                 self.server.push({"huge": size})
                 r, elapsed = self.timed("-u", self.hub_url(), *fmt, CAT)
                 self.assertExit(r, 10)
-                self.assertEqual(self.assertOneError(r, ""), f"hubpredict: {CAT}: bad response: larger than 512 MiB")
+                self.assertEqual(self.without_request_id(self.assertOneError(r, "")),
+                                 f"hubpredict: {CAT}: bad response: larger than 512 MiB")
                 self.assertLess(elapsed, 3 * SLOW, f"took {elapsed:.1f} s: downloaded it?")
                 log = self.server.log()
                 self.assertEqual(len(log), 1)
@@ -568,7 +583,8 @@ class TestBadResponse(ErrorE2E):
                 if fmt:
                     self.assertEqual(r.json()[0]["error"],
                                      {"exit": 10, "http_status": 200,
-                                      "message": "bad response: larger than 512 MiB"})
+                                      "message": "bad response: larger than 512 MiB",
+                                      "request_id": log[0]["request_id"]})
                 else:
                     self.assertEqual(r.out_bytes, b"")
 
@@ -714,7 +730,7 @@ class TestBatch(ErrorE2E):
                 r = self.batch(fmt, CAT, missing, CAT, STREET, script=[OK, fail401()])
                 self.assertExit(r, 3)                 # the first failing input is the missing one
                 self.assertEqual(len(self.server.log()), 3, "every input is tried")
-                self.assertEqual(self.error_lines(r), [
+                self.assertEqual([self.without_request_id(ln) for ln in self.error_lines(r)], [
                     f"hubpredict: cannot open {quoted(missing)}: No such file or directory",
                     f"hubpredict: {CAT}: 401 Unauthorized: Invalid API key",
                 ])
@@ -729,7 +745,8 @@ class TestBatch(ErrorE2E):
                     "exit": 3, "http_status": None,
                     "message": f"cannot open {quoted(missing)}: No such file or directory"})
                 self.assertEqual(recs[2]["error"], {
-                    "exit": 4, "http_status": 401, "message": "401 Unauthorized: Invalid API key"})
+                    "exit": 4, "http_status": 401, "message": "401 Unauthorized: Invalid API key",
+                    "request_id": sorted(self.server.log(), key=lambda rec: rec["t_start"])[1]["request_id"]})
                 for i in (1, 2):
                     self.assertNotIn("response", recs[i])
 
@@ -817,7 +834,8 @@ class TestOutputFile(ErrorE2E):
             doc = json.load(f)                  # complete, valid, the old content gone
         self.assertEqual([rec["file"] for rec in doc], [CAT, missing])
         self.assertEqual(doc[0]["error"], {"exit": 5, "http_status": 404,
-                                           "message": "404 Not Found: Model not found"})
+                                           "message": "404 Not Found: Model not found",
+                                           "request_id": self.server.log()[0]["request_id"]})
         self.assertEqual(doc[1]["error"]["exit"], 3)
         self.assertEqual(sorted(os.listdir(self.tmp.name)), ["out.json"], "leftover files")
 

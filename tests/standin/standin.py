@@ -1186,6 +1186,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def setup(self):
         context = self.server.standin._tls_context
         if context is not None:                     # the handshake runs in this thread
+            self.server.standin._count_handshake()
             self.request.settimeout(CONNECTION_TIMEOUT)
             self.request = self.connection = context.wrap_socket(self.request, server_side=True)
         super().setup()
@@ -1221,10 +1222,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if not self.parse_request():                # also answers Expect: 100-continue
             return
+        if self.command == "CONNECT":
+            return self._tunnel()
         try:
             self._serve()
         except (_CloseConnection, OSError):
             self.close_connection = True
+
+    def _tunnel(self):
+        """CONNECT host:port (the stand-in as an HTTPS proxy, see StandIn(connect_tls=...)):
+        answer 200, then serve the requests that come through the tunnel, over TLS with the
+        connect_tls certificate, as if this server were that host."""
+        context = self.standin._connect_context
+        if context is None:
+            self.send_error(http.HTTPStatus.METHOD_NOT_ALLOWED)
+            return
+        self.standin._log.append({"method": "CONNECT", "path": self.path, "query": "",
+                                  "headers": self._header_dict(), "fields": {}, "file": None,
+                                  "t_start": self.t_start, "t_read": time.time(),
+                                  "t_end": time.time(), "status": 200, "conn_id": self.conn_id,
+                                  "http_version": self.request_version})
+        self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        self.wfile.flush()
+        try:
+            tls = context.wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.close_connection = True
+            return
+        self.connection = self.request = tls
+        self.rfile = tls.makefile("rb", self.rbufsize)
+        self.wfile = socketserver._SocketWriter(tls)
+        self.close_connection = False               # handle() goes on, inside the tunnel
 
     # -- one request ---------------------------------------------------------------------------
 
@@ -1594,7 +1622,8 @@ class StandIn:
     def __init__(self, hub_key: str = HUB_KEY, platform_key: str = PLATFORM_KEY,
                  latency: float = 0.0, latency_max: float | None = None, *,
                  host: str = "127.0.0.1", port: int = 0, log_file: str | None = None,
-                 tls: tuple[str, str] | None = None):
+                 tls: tuple[str, str] | None = None,
+                 connect_tls: tuple[str, str] | None = None):
         self.hub_key = hub_key
         self.platform_key = platform_key
         self.host = _loopback_host(host)
@@ -1609,10 +1638,15 @@ class StandIn:
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._connection_count = 0
+        self.tls_handshakes = 0                     # TLS handshakes begun (tls=...), ok or not
         self._tls_context = None
         if tls is not None:                         # (certificate chain file, key file)
             self._tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self._tls_context.load_cert_chain(*tls)
+        self._connect_context = None
+        if connect_tls is not None:                 # CONNECT: serve the tunnel over TLS
+            self._connect_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self._connect_context.load_cert_chain(*connect_tls)
         self._defaults()
 
     def _defaults(self) -> None:
@@ -1794,6 +1828,10 @@ class StandIn:
             if now - self._cold_start_from >= self._cold_start:
                 return None
         return error_answer("platform", 503, "Prediction service unavailable")
+
+    def _count_handshake(self) -> None:
+        with self._lock:
+            self.tls_handshakes += 1
 
     def _connection_opened(self, connection: socket.socket) -> int:
         with self._lock:

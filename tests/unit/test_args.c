@@ -116,10 +116,10 @@ static void test_keys(void)
 	struct hp_options o = HP_OPTIONS_INIT;
 	char err[512];
 	char path[] = "/tmp/hp-test-key.XXXXXX";
-	/* no key at all: a usage error unless --dry-run */
+	/* no key at all: parsed (main refuses it for HUB once the flavour is
+	 * known; Platform's public models need none) */
 	unsetenv("ULTRALYTICS_API_KEY");
-	CHECK(parse("-m M a.jpg", &o, err, sizeof err) == HP_PARSE_ERROR);
-	CHECK_CONTAINS(err, "no API key");
+	CHECK(parse("-m M a.jpg", &o, err, sizeof err) == HP_PARSE_RUN && o.api_key == NULL);
 	CHECK(parse("-m M --dry-run a.jpg", &o, err, sizeof err) == HP_PARSE_RUN && o.api_key == NULL);
 	/* environment */
 	setenv("ULTRALYTICS_API_KEY", "envkey", 1);
@@ -201,14 +201,25 @@ struct ep_case {
 static const struct ep_case ep_cases[] = {
 	{ "M1", NULL, "0123abcd", HP_FLAVOUR_AUTO, false, "https://api.ultralytics.com/v1/predict/M1", HP_FLAVOUR_HUB, NULL },
 	{ "M1", NULL, "ul_0123", HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/models/M1/predict", HP_FLAVOUR_PLATFORM, NULL },
-	{ "o/p/m", NULL, "ul_1", HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/models/o/p/m/predict", HP_FLAVOUR_PLATFORM, NULL },
-	{ "o/p/m", NULL, "abc", HP_FLAVOUR_AUTO, false, NULL, 0, "need --api platform" },
+	{ "acme/p/m", NULL, "ul_1", HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/models/acme/p/m/predict", HP_FLAVOUR_PLATFORM, NULL },
+	/* SPEC 6: a three-part model means Platform, key or not */
+	{ "acme/p/m", NULL, "abc", HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/models/acme/p/m/predict", HP_FLAVOUR_PLATFORM, NULL },
+	{ "acme/p/m", NULL, NULL, HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/models/acme/p/m/predict", HP_FLAVOUR_PLATFORM, NULL },
+	{ "acme/p/m", NULL, "abc", HP_FLAVOUR_HUB, false, NULL, 0, "need --api platform" },
+	/* Platform's name rule for the three parts */
+	{ "Acme/p/m", NULL, NULL, HP_FLAVOUR_AUTO, false, NULL, 0, "the owner 'Acme' in 'Acme/p/m' is not a Platform name" },
+	{ "acm/p/m", NULL, NULL, HP_FLAVOUR_AUTO, false, NULL, 0, "4-32 characters" },
+	{ "acme/p_x/m", NULL, NULL, HP_FLAVOUR_AUTO, false, NULL, 0, "the project 'p_x'" },
+	{ "acme/p/-m", NULL, NULL, HP_FLAVOUR_AUTO, false, NULL, 0, "the model '-m'" },
+	{ "acme/p/a--b", NULL, NULL, HP_FLAVOUR_AUTO, false, NULL, 0, "the model 'a--b'" },
+	{ "abcdefghijabcdefghijabcdefghijabc/p/m", NULL, NULL, HP_FLAVOUR_AUTO, false, NULL, 0, "the owner" },
+	{ "abcdefghijabcdefghijabcdefghijab/p/m-2", NULL, NULL, HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/models/abcdefghijabcdefghijabcdefghijab/p/m-2/predict", HP_FLAVOUR_PLATFORM, NULL },
 	{ "M1", NULL, "abc", HP_FLAVOUR_AUTO, true, NULL, 0, "--normalize is Platform only" },
 	{ "M1", NULL, "abc", HP_FLAVOUR_PLATFORM, true, "https://platform.ultralytics.com/api/models/M1/predict", HP_FLAVOUR_PLATFORM, NULL },
 	{ "M1", NULL, "ul_1", HP_FLAVOUR_HUB, false, "https://api.ultralytics.com/v1/predict/M1", HP_FLAVOUR_HUB, NULL },
 	{ "https://hub.ultralytics.com/models/AbC123", NULL, "k", HP_FLAVOUR_AUTO, false, "https://api.ultralytics.com/v1/predict/AbC123", HP_FLAVOUR_HUB, NULL },
 	{ "https://hub.ultralytics.com/models/AbC123/", NULL, "k", HP_FLAVOUR_AUTO, false, "https://api.ultralytics.com/v1/predict/AbC123", HP_FLAVOUR_HUB, NULL },
-	{ "https://platform.ultralytics.com/me/proj/mod", NULL, "k", HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/models/me/proj/mod/predict", HP_FLAVOUR_PLATFORM, NULL },
+	{ "https://platform.ultralytics.com/mine/proj/mod", NULL, "ul_k", HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/models/mine/proj/mod/predict", HP_FLAVOUR_PLATFORM, NULL },
 	{ "https://platform.ultralytics.com/api/models/X9/predict", NULL, NULL, HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/models/X9/predict", HP_FLAVOUR_PLATFORM, NULL },
 	{ "https://example.com/models/X", NULL, "k", HP_FLAVOUR_AUTO, false, NULL, 0, "is not a hub.ultralytics.com or platform.ultralytics.com model URL" },
 	{ "../etc", NULL, "k", HP_FLAVOUR_AUTO, false, NULL, 0, "is not a model ID" },
@@ -217,7 +228,15 @@ static const struct ep_case ep_cases[] = {
 	{ NULL, "https://predict-abc123.run.app", "ul_k", HP_FLAVOUR_AUTO, false, "https://predict-abc123.run.app/predict", HP_FLAVOUR_PLATFORM, NULL },
 	{ NULL, "https://predict-abc123.run.app/", "ul_k", HP_FLAVOUR_AUTO, false, "https://predict-abc123.run.app/predict", HP_FLAVOUR_PLATFORM, NULL },
 	{ NULL, "https://predict-abc123.run.app", "hexkey", HP_FLAVOUR_AUTO, false, "https://predict-abc123.run.app", HP_FLAVOUR_HUB, NULL },
-	{ NULL, "https://platform.ultralytics.com/api/models/Q/predict", "k", HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/models/Q/predict", HP_FLAVOUR_PLATFORM, NULL },
+	{ NULL, "https://platform.ultralytics.com/api/models/Q/predict", "ul_k", HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/models/Q/predict", HP_FLAVOUR_PLATFORM, NULL },
+	/* a pasted API URL is used as it is */
+	{ "https://platform.ultralytics.com/api/deployments/acme/cam/predict", NULL, NULL, HP_FLAVOUR_AUTO, false, "https://platform.ultralytics.com/api/deployments/acme/cam/predict", HP_FLAVOUR_PLATFORM, NULL },
+	/* issue 9, item 13: a key of the other flavour with a vendor URL */
+	{ NULL, "https://platform.ultralytics.com/api/models/Q/predict", "k", HP_FLAVOUR_AUTO, false, NULL, 0, "a HUB key (not ul_...) does not work with the Platform URL" },
+	{ "https://platform.ultralytics.com/mine/proj/mod", NULL, "k", HP_FLAVOUR_AUTO, false, NULL, 0, "a HUB key" },
+	{ NULL, "https://platform.ultralytics.com/api/models/Q/predict", "k", HP_FLAVOUR_PLATFORM, false, "https://platform.ultralytics.com/api/models/Q/predict", HP_FLAVOUR_PLATFORM, NULL },
+	{ "https://hub.ultralytics.com/models/AbC123", NULL, "ul_k", HP_FLAVOUR_AUTO, false, NULL, 0, "a Platform key (ul_...) does not work with the HUB URL 'https://hub.ultralytics.com/models/AbC123'" },
+	{ NULL, "https://api.ultralytics.com/v1/predict/AbC", "ul_k", HP_FLAVOUR_AUTO, false, NULL, 0, "a Platform key" },
 	{ NULL, "ftp://example.com/x", "k", HP_FLAVOUR_AUTO, false, NULL, 0, "is not an http:// or https:// URL" },
 	{ NULL, "not a url", "k", HP_FLAVOUR_AUTO, false, NULL, 0, "--url" },
 };
@@ -250,6 +269,29 @@ static void test_endpoints(void)
 		}
 		hp_endpoint_free(&ep);
 	}
+	/* ULTRALYTICS_PLATFORM_URL: the origin of built Platform URLs, and its host means Platform */
+	setenv("ULTRALYTICS_PLATFORM_URL", "http://127.0.0.1:9/", 1);
+	struct hp_options o = HP_OPTIONS_INIT;
+	struct hp_endpoint ep;
+	char err[512] = "";
+	o.model = "acme/p/m";
+	CHECK(hp_endpoint_resolve(&ep, &o, err, sizeof err) == 0);
+	CHECK_STR(ep.url, "http://127.0.0.1:9/api/models/acme/p/m/predict");
+	hp_endpoint_free(&ep);
+	o.model = NULL;
+	o.url = "http://127.0.0.1:7/predict";
+	CHECK(hp_endpoint_resolve(&ep, &o, err, sizeof err) == 0 && ep.flavour == HP_FLAVOUR_PLATFORM);
+	hp_endpoint_free(&ep);
+	o.url = NULL;
+	o.model = "http://127.0.0.1:9/api/deployments/acme/cam/predict";
+	CHECK(hp_endpoint_resolve(&ep, &o, err, sizeof err) == 0);
+	CHECK_STR(ep.url, "http://127.0.0.1:9/api/deployments/acme/cam/predict");
+	hp_endpoint_free(&ep);
+	setenv("ULTRALYTICS_PLATFORM_URL", "ftp://x", 1);
+	o.model = "acme/p/m";
+	CHECK(hp_endpoint_resolve(&ep, &o, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, "ULTRALYTICS_PLATFORM_URL: 'ftp://x' is not an http:// or https:// URL");
+	unsetenv("ULTRALYTICS_PLATFORM_URL");
 }
 
 int main(void)
