@@ -54,6 +54,41 @@ Request records (StandIn.log() / GET /_standin/log), one per request outside /_s
     t_start (request line read), t_read (body read), t_end (answer sent): time.time() values,
     status (None when no answer was sent), conn_id (one number per TCP connection)
 
+As the service does (issue 8), on top of the above:
+
+    routes     /v1/predict/ID and /dedicated/ID (HUB), /api/models/ID/predict (older Platform
+               docs), /api/models/OWNER/PROJECT/MODEL/predict and
+               /api/deployments/OWNER/NAME/predict (today's Platform: each part must match
+               ^[a-z0-9]+(?:-[a-z0-9]+)*$, owner 4-32 characters, else 404), POST /predict,
+               GET /health and GET / (a dedicated endpoint); today's routes answer classify's
+               top 5 and set metadata.task
+    errors     Platform routes (and any unknown /api/ path) answer {"error": ...}, 404 included
+    keys       a model word "public" needs no key on Platform (no Authorization header);
+               no header on another Platform model: 401 {"error": "Authentication required"}
+    x-request-id  on every answer (the record's "request_id"), unless a script sets its own
+    413        over upload_limits: Platform's shared routes 10 MiB, /predict 100 MiB, HUB none;
+               refused from the Content-Length before the body is read (then drained)
+    more words "oldshape" (keypoints as [{x, y, conf}], OBB corners in an `obb` object beside
+               an axis-aligned box), "visflags" (pose visible as 0/1/2), "novis" (no visible);
+               a `bits` field (8, 12, 16; Platform) is checked and echoed in depth answers
+
+Per-test switches, all back to their defaults on reset():
+
+    set_rate_limit(N, window=60)  Platform's sliding window per key on Platform routes (not
+               /predict): 429 with Retry-After, X-RateLimit-* (Reset as ISO-8601) and
+               {"error": "Rate limit exceeded", "retryAfter", "resetAt"}; off by default
+    set_cold_start(SEC)  503 {"error": "Prediction service unavailable"} for SEC seconds from
+               the first request after the call (a dedicated endpoint scaled to zero)
+    chunked    True: every plain answer with Transfer-Encoding: chunked (a script entry's
+               "chunked" does it for one answer)
+    gzip_all   True: gzip answers over 1 KB (when asked) on every route; /predict always does
+    upload_limits  the 413 limits above, by route kind
+
+HTTPS: StandIn(tls=(cert, key)) serves TLS (make_test_certificates() makes a throw-away CA and
+a certificate with openssl; tls_handshakes counts handshakes begun). StandIn(connect_tls=(cert,
+key)) answers CONNECT as an HTTPS proxy would, and serves the tunnel itself over TLS with that
+certificate (so a client can be pointed at https://api.ultralytics.com through https_proxy).
+
 The record is added as soon as the body has been read; status and t_end are filled in just
 before the answer's last byte goes out, so a client that has its answer sees them.
 
