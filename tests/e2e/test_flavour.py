@@ -280,6 +280,50 @@ class TestRequestId(FlavourCase):
         self.assertNotIn("\x1b", r.err)
 
 
+class TestAsTheServiceAnswers(FlavourCase):
+    """hubpredict against the stand-in's strict behaviour: Platform's sliding-window 429, gzip
+    from a dedicated endpoint, chunked answers, 413 before the body is read."""
+
+    def test_sliding_window_429_slows_the_batch_down(self):
+        self.server.set_rate_limit(2, window=2)
+        url = f"{self.server.url}/api/models/acme/cars/detect/predict"
+        r = self.run_hp("-u", url, "-j", "1", "-f", "jsonl", CAT, CAT, CAT, CAT, key=PLATFORM_KEY,
+                        env=self.platform_env())
+        self.assertExit(r, 0)
+        statuses = [rec["status"] for rec in sorted(self.server.log(), key=lambda x: x["t_start"])]
+        self.assertEqual(statuses.count(200), 4, statuses)
+        self.assertIn(429, statuses)
+        self.assertEqual([env["http_status"] for env in r.jsonl()], [200] * 4)
+
+    def test_gzip_and_chunked_answers(self):
+        big = {"images": [{"results": [{"class": 0, "name": "p" * 1500, "confidence": 0.9,
+                                        "box": {"x1": 1, "y1": 2, "x2": 3, "y2": 4}}],
+                           "shape": [10, 10]}]}
+        for entry in ({"body": big}, {"body": big, "chunked": True}):
+            with self.subTest(chunked=entry.get("chunked", False)):
+                self.server.reset()
+                self.server.push(entry)
+                r = self.run_hp("-u", self.server.url, "-f", "json", CAT, key=PLATFORM_KEY)
+                self.assertExit(r, 0)
+                self.assertEqual(r.json()[0]["response"], big)
+                self.assertIn("gzip", self.only_request()["headers"].get("accept-encoding", ""))
+
+    def test_413_over_10_mb_on_the_shared_route(self):
+        with open(CAT, "rb") as f:
+            head = f.read()
+        big = self.write("big.png", head + b"\0" * (11 * 1024 * 1024))
+        url = f"{self.server.url}/api/models/acme/cars/detect/predict"
+        r = self.run_hp("-u", url, "-f", "json", big, key=PLATFORM_KEY, env=self.platform_env())
+        self.assertExit(r, 7)
+        self.assertOneLineError(r, "413 Content Too Large: Prediction input too large")
+        self.assertEqual(len(self.server.log()), 1, "a 413 is not retried")
+        self.assertEqual(r.json()[0]["error"]["http_status"], 413)
+        # the dedicated endpoint takes it
+        self.server.reset()
+        r = self.run_hp("-u", self.server.url, big, key=PLATFORM_KEY)
+        self.assertExit(r, 0)
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()

@@ -1264,6 +1264,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (_CloseConnection, OSError):
             self.close_connection = True
 
+    def handle_expect_100(self):
+        """Expect: 100-continue: an upload over the route's limit gets its 413 instead of the
+        100, so the body is never sent (as a server that checks the length first)."""
+        route = match_route(self.path.partition("?")[0])
+        limit = self.standin._upload_limit(route) if self.command == "POST" else None
+        declared = self.headers.get("Content-Length", "").strip()
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            return True                             # _serve_predict answers 413 at once
+        return super().handle_expect_100()
+
     def _tunnel(self):
         """CONNECT host:port (the stand-in as an HTTPS proxy, see StandIn(connect_tls=...)):
         answer 200, then serve the requests that come through the tunnel, over TLS with the

@@ -736,6 +736,14 @@ class AsTheServiceDoes(StandInTest):
                 sock.close()
                 self.assertTrue(head.startswith("HTTP/1.1 413 "), head)
                 self.assertIn('{"error": "Prediction input too large"}', head)
+        # Expect: 100-continue gets the 413 instead of the 100
+        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        sock.sendall(f"POST /api/models/abc/predict HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                     f"Authorization: Bearer {PLATFORM_KEY}\r\nContent-Type: multipart/form-data; "
+                     f"boundary=b\r\nContent-Length: {20 * standin.MB}\r\n\r\n".encode())
+        head = sock.recv(65536).decode("latin-1")
+        sock.close()
+        self.assertTrue(head.startswith("HTTP/1.1 413 "), head)
         # under the limit: fine; HUB routes have none by default
         self.assertEqual(self.post("/v1/predict/detect", file=PNG + b"\0" * (11 * standin.MB))[0], 200)
         self.server.upload_limits["hub"] = 100

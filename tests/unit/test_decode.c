@@ -127,6 +127,52 @@ static void test_shapes(void)
 	hp_response_free(r);
 }
 
+/* Older docs' shapes (API.md): keypoints as [{x, y, conf}], OBB corners in
+ * an obb object beside an axis-aligned box. */
+static void test_older_shapes(void)
+{
+	struct hp_response *r = NULL;
+	char err[256];
+	const char *b = "{\"images\":[{\"results\":[{\"class\":0,\"name\":\"p\",\"confidence\":0.9,"
+	                "\"box\":{\"x1\":1,\"y1\":2,\"x2\":3,\"y2\":4},\"keypoints\":[{\"x\":1,\"y\":2,\"conf\":0.9},"
+	                "{\"x\":3,\"y\":4,\"conf\":0.2},{\"x\":5,\"y\":6,\"conf\":2}]}]}]}";
+	CHECK(hp_response_decode(&r, b, strlen(b), err, sizeof err) == 0 && r->task == HP_TASK_POSE);
+	if (r && r->n_images == 1 && r->images[0].n_results == 1) {
+		const struct hp_points *k = &r->images[0].results[0].keypoints;
+		CHECK(k->n == 3 && k->x[2] == 5 && k->y[1] == 4 && k->visible && k->visible[1] == 0.2);
+		CHECK(hp_visible_keypoints(k) == 2); /* 0.9 and the flag 2 */
+	}
+	hp_response_free(r);
+	r = NULL;
+	b = "{\"images\":[{\"results\":[{\"class\":0,\"name\":\"p\",\"confidence\":0.9,"
+	    "\"box\":{\"x1\":1,\"y1\":2,\"x2\":3,\"y2\":4},\"keypoints\":[{\"x\":1,\"y\":2}]}]}]}";
+	CHECK(hp_response_decode(&r, b, strlen(b), err, sizeof err) == 0);
+	CHECK(r && r->images[0].results[0].keypoints.visible == NULL);
+	hp_response_free(r);
+	r = NULL;
+	b = "{\"images\":[{\"results\":[{\"class\":0,\"name\":\"p\",\"confidence\":0.9,"
+	    "\"box\":{\"x1\":1,\"y1\":2,\"x2\":30,\"y2\":40},"
+	    "\"obb\":{\"x1\":5,\"y1\":6,\"x2\":7,\"y2\":8,\"x3\":9,\"y3\":10,\"x4\":11,\"y4\":12}}]}]}";
+	CHECK(hp_response_decode(&r, b, strlen(b), err, sizeof err) == 0 && r->task == HP_TASK_OBB);
+	if (r) {
+		const struct hp_result *res = &r->images[0].results[0];
+		CHECK(res->n_box == 8 && res->box[0] == 5 && res->box[7] == 12);
+	}
+	hp_response_free(r);
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"confidence\":1,\"box\":{\"x1\":1,"
+	                          "\"y1\":2,\"x2\":3,\"y2\":4},\"keypoints\":[{\"x\":1,\"y\":2,\"conf\":1},{\"x\":1,\"y\":2}]}]}]}"),
+	               "keypoints with and without conf");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"confidence\":1,\"box\":{\"x1\":1,"
+	                          "\"y1\":2,\"x2\":3,\"y2\":4},\"keypoints\":[7]}]}]}"),
+	               "keypoint that is not an object");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"confidence\":1,\"box\":{\"x1\":1,"
+	                          "\"y1\":2,\"x2\":3,\"y2\":4},\"keypoints\":[{\"x\":1}]}]}]}"),
+	               "keypoint without y");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"confidence\":1,"
+	                          "\"obb\":{\"x1\":1,\"y1\":2,\"x2\":3,\"y2\":4}}]}]}"),
+	               "obb without x3");
+}
+
 static void test_bad_bodies(void)
 {
 	CHECK_CONTAINS(decode_err("<html>502</html>"), "not JSON");
@@ -266,6 +312,7 @@ int main(int argc, char **argv)
 	fixtures_dir = argc > 1 ? argv[1] : "tests/fixtures";
 	test_fixtures();
 	test_shapes();
+	test_older_shapes();
 	test_bad_bodies();
 	test_strict_json();
 	test_error_messages();
