@@ -13,6 +13,8 @@ hp_install_deps() {
 	command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 	command -v cc >/dev/null 2>&1 || missing+=(gcc)
 	command -v python3 >/dev/null 2>&1 || missing+=(python3)
+	# the TLS tests make a throw-away CA at run time (standin.make_test_certificates)
+	command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 	if command -v pkg-config >/dev/null 2>&1; then
 		pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
 		pkg-config --exists libcjson 2>/dev/null || missing+=(libcjson-dev)
