@@ -38,7 +38,7 @@ static const struct opt_def opt_table[] = {
 	{ "api-key", 'k', required_argument, "KEY", "API key (safer: --api-key-file or env ULTRALYTICS_API_KEY)" },
 	{ "api-key-file", OPT_API_KEY_FILE, required_argument, "FILE", "read the key from the first line of FILE ('-' = stdin)" },
 	{ "url", 'u', required_argument, "URL", "full endpoint URL, e.g. a dedicated endpoint (env HUBPREDICT_URL)" },
-	{ "api", OPT_API, required_argument, "hub|platform", "protocol flavour (default: from the key prefix and URL host)" },
+	{ "api", OPT_API, required_argument, "hub|platform", "protocol flavour (default: from the key prefix, the URL host, or owner/project/model)" },
 	{ "imgsz", 's', required_argument, "N", "inference image size, 32-1280 (default 640)" },
 	{ "conf", 'c', required_argument, "X", "confidence threshold, 0.01-1.0 (default 0.25)" },
 	{ "iou", 'i', required_argument, "X", "NMS IoU threshold, 0.0-0.95 (default 0.45 hub, 0.7 platform)" },
