@@ -398,7 +398,7 @@ static void conclude(struct batch *b, struct job *j, int code, bool retryable, b
 	                spent < cfg->cold_start_wait;
 	if (code == 0 || !retryable || cfg->retries == 0 || b->stop_new ||
 	    (!limited && !starting && j->retries_used >= cfg->retries)) {
-		if (code != 0 && j->cold_waits > 0 && !b->stop_new) {
+		if (code != 0 && j->cold_waits > 0 && !b->stop_new && (j->http_status == 503 || refused)) {
 			size_t l = strlen(j->message);
 			snprintf(j->message + l, sizeof j->message - l,
 			         " (the endpoint did not start within --cold-start-wait %g s)", cfg->cold_start_wait);

@@ -81,6 +81,14 @@ class TestColdStart(ColdStartCase):
         self.assertEqual(self.statuses(), [503, 503])
         self.assertNotIn("cold-start-wait", r.err)
 
+    def test_another_failure_after_the_start_is_reported_as_itself(self):
+        self.server.set_cold_start(1)
+        r = self.run_hp("-u", f"{self.server.url}/api/models/notfound/predict", CAT, key=PLATFORM_KEY)
+        self.assertExit(r, 5)
+        self.assertOneLineError(r, "404 Not Found: Model not found")
+        self.assertNotIn("cold-start-wait", r.err)
+        self.assertEqual(self.statuses()[0], 503)
+
     def test_bad_values(self):
         for value in ("-1", "x", "1e9", ""):
             with self.subTest(value=value):
