@@ -9,6 +9,7 @@
 #include "hubpredict/inputs.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
+#include "hubpredict/picture.h"
 #include "hubpredict/progress.h"
 #include "hubpredict/render.h"
 #include "hubpredict/request.h"
@@ -80,6 +81,10 @@ struct job {
 	                                (owned), printed with the input */
 	size_t n_unmet;
 	size_t n_differences;        /* of them, from --baseline (the last ones) */
+	int orig_fd;                 /* the original bytes, kept for --annotate (-1: none) */
+	bool resized;                /* --resize sent a smaller copy: sizes in `rz` */
+	struct hp_resized rz;
+	bool unreadable;             /* --resize found no readable image (and warned) */
 };
 
 struct batch {
@@ -184,6 +189,8 @@ static void job_free(struct job *j)
 		return;
 	free(j->file);
 	hp_upload_close(&j->up);
+	if (j->orig_fd >= 0)
+		close(j->orig_fd);
 	curl_mime_free(j->mime);
 	if (j->easy)
 		curl_easy_cleanup(j->easy);
@@ -212,6 +219,10 @@ static void job_done(struct batch *b, struct job *j, int code)
 	}
 	curl_mime_free(j->mime);
 	j->mime = NULL;
+	if (b->cfg->keep_source && j->orig_fd < 0 && j->up.fd >= 0) {
+		j->orig_fd = j->up.fd; /* --annotate reads it again */
+		j->up.fd = -1;
+	}
 	hp_upload_close(&j->up);
 }
 
@@ -284,6 +295,33 @@ static int attempt_start(struct batch *b, struct job *j)
 	return 0;
 }
 
+/* --resize: send a downsized copy of a large image (the copy is what every
+ * retry resends). Not an image: one warning, sent as it is. 0, or an exit
+ * status for a system error. */
+static int resize_upload(struct batch *b, struct job *j)
+{
+	char err[400], q[512];
+	if (j->up.fd < 0 || hp_is_video_name(j->up.filename))
+		return 0; /* URLs and videos are sent as they are */
+	int rc = hp_picture_resize_upload(&j->up, b->cfg->resize_imgsz, &j->rz, &j->orig_fd, err, sizeof err);
+	if (rc == 1) {
+		j->resized = true;
+		if (!b->cfg->keep_source) {
+			close(j->orig_fd); /* only the copy is sent */
+			j->orig_fd = -1;
+		}
+		hp_msg_verbose(1, "%s: --resize: %dx%d sent as %dx%d (%lld bytes)", j->file, j->rz.from_w, j->rz.from_h,
+		               j->rz.to_w, j->rz.to_h, (long long)j->up.size);
+	} else if (rc == -1) {
+		j->unreadable = true;
+		hp_msg_warn("%s: --resize: %s; sent as it is", hp_msg_quote(q, sizeof q, j->file), err);
+	} else if (rc == -2) {
+		snprintf(j->message, sizeof j->message, "%s: --resize: %s", hp_msg_quote(q, sizeof q, j->file), err);
+		return HP_EXIT_INPUT;
+	}
+	return 0;
+}
+
 /* Take the next input and start it (or finish it at once when it is bad). */
 static void start_next(struct batch *b)
 {
@@ -299,6 +337,7 @@ static void start_next(struct batch *b)
 		return;
 	}
 	j->up = (struct hp_upload)HP_UPLOAD_INIT;
+	j->orig_fd = -1;
 	j->batch = b;
 	j->sent = true; /* nothing outstanding until an attempt starts */
 	j->raw = b->cfg->raw;
@@ -321,6 +360,8 @@ static void start_next(struct batch *b)
 	} else {
 		bool urls_ok = b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM;
 		int rc = hp_upload_open(&j->up, j->file, urls_ok, j->message, sizeof j->message);
+		if (!rc && b->cfg->resize_imgsz > 0)
+			rc = resize_upload(b, j);
 		if (rc) {
 			job_done(b, j, rc);
 		} else {
@@ -466,6 +507,21 @@ static int check_answer(struct batch *b, struct job *j)
 	return 0;
 }
 
+/* --resize: the answer's coordinates back in the original's pixels, in the
+ * decoded answer and in the document that json prints (raw keeps the
+ * server's bytes). 0, or -1 when out of memory. */
+static int map_back(struct batch *b, struct job *j)
+{
+	if (!j->resized || b->cfg->raw)
+		return 0;
+	hp_picture_map_response(j->resp, &j->rz, b->cfg->normalized);
+	if (j->body.spill || hp_picture_map_body(&j->body.data, &j->body.len, &j->rz, b->cfg->normalized) < 0)
+		return -1;
+	j->body.cap = j->body.len + 1;
+	j->body.total = j->body.len;
+	return 0;
+}
+
 /* A transfer ended: decide what it means. */
 static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 {
@@ -524,7 +580,7 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 		memcpy(why, j->message, sizeof why);
 		snprintf(j->message, sizeof j->message, "bad response: %.600s", why);
 		job_done(b, j, HP_EXIT_BAD_RESPONSE);
-	} else if (check_answer(b, j) < 0) {
+	} else if (map_back(b, j) < 0 || check_answer(b, j) < 0) {
 		snprintf(j->message, sizeof j->message, "out of memory");
 		job_done(b, j, HP_EXIT_NETWORK);
 	} else {
@@ -577,6 +633,10 @@ static void render_job(struct batch *b, struct job *j)
 		.response = j->resp,
 		.body = j->exit_code == 0 ? &j->body : NULL,
 		.message = j->message,
+		.has_source = j->orig_fd >= 0,
+		.source_fd = j->orig_fd,
+		.source_unreadable = j->unreadable,
+		.resized = j->resized ? &j->rz : NULL,
 	};
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already

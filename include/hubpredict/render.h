@@ -14,6 +14,7 @@
 struct hp_output;
 struct hp_response;
 struct hp_body;
+struct hp_resized;
 
 struct hp_item {
 	const char *file;                   /* the input as the user named it */
@@ -26,6 +27,10 @@ struct hp_item {
 	const char *message;                /* the one-line error, when exit_code != 0 */
 	const char *const *unmet;           /* checks that failed (--expect, --baseline): */
 	size_t n_unmet;                     /* "expected person>=2, found 1", ... */
+	bool has_source;                    /* source_fd holds the input's original bytes */
+	int source_fd;                      /* (an image file, or spooled stdin), for --annotate */
+	bool source_unreadable;             /* --resize found it is not a readable image and warned */
+	const struct hp_resized *resized;   /* --resize: the sizes, NULL when sent as it is */
 };
 
 struct hp_render_opts {
