@@ -2,6 +2,7 @@
  * in any order, render them in input order. */
 #define _DEFAULT_SOURCE /* drand48 */
 #include "hubpredict/batch.h"
+#include "hubpredict/annotate.h"
 #include "hubpredict/baseline.h"
 #include "hubpredict/body.h"
 #include "hubpredict/exitcode.h"
@@ -85,6 +86,7 @@ struct job {
 	bool resized;                /* --resize sent a smaller copy: sizes in `rz` */
 	struct hp_resized rz;
 	bool unreadable;             /* --resize found no readable image (and warned) */
+	struct hp_annotate_source *pre; /* --annotate: decoded while the server works */
 };
 
 struct batch {
@@ -98,6 +100,7 @@ struct batch {
 	size_t unsent;               /* --rate: started attempts not yet sent */
 	double paused_until;         /* a 429 holds every start until then (ms) */
 	double t0;
+	size_t predecoded;           /* jobs holding a decoded picture (pre) */
 	size_t total;                /* inputs expected (progress), 0 = unknown */
 	bool inputs_done;
 	bool stop_new;               /* --fail-fast, a signal or a broken output */
@@ -191,6 +194,10 @@ static void job_free(struct job *j)
 	hp_upload_close(&j->up);
 	if (j->orig_fd >= 0)
 		close(j->orig_fd);
+	if (j->pre) {
+		hp_annotate_source_free(j->pre);
+		j->batch->predecoded--;
+	}
 	curl_mime_free(j->mime);
 	if (j->easy)
 		curl_easy_cleanup(j->easy);
@@ -620,6 +627,29 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* --annotate: decode the picture of a job whose upload has gone out, while
+ * the server works on it, so that drawing it later adds less to the run. At
+ * most PREDECODE_MAX decoded pictures are held at once (memory); the others
+ * are decoded when their turn comes. */
+#define PREDECODE_MAX 2
+
+static void predecode(struct batch *b)
+{
+	for (struct job *j = b->head; j && b->predecoded < PREDECODE_MAX; j = j->next) {
+		if (j->state != JOB_RUNNING || !j->easy || j->pre || j->unreadable || j->up.fd < 0 ||
+		    hp_is_video_name(j->up.filename))
+			continue;
+		curl_off_t sent = 0;
+		curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+		if (sent < (curl_off_t)j->up.size)
+			continue;
+		if ((j->pre = hp_annotate_source_new(j->resized ? j->orig_fd : j->up.fd)) != NULL) {
+			b->predecoded++;
+			hp_msg_verbose(1, "%s: --annotate: picture decoded while the server works", j->file);
+		}
+	}
+}
+
 /* ---- rendering in order ---------------------------------------------------- */
 
 static void render_job(struct batch *b, struct job *j)
@@ -637,6 +667,7 @@ static void render_job(struct batch *b, struct job *j)
 		.source_fd = j->orig_fd,
 		.source_unreadable = j->unreadable,
 		.resized = j->resized ? &j->rz : NULL,
+		.source_picture = j->pre,
 	};
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already
@@ -813,6 +844,8 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 			attempt_finished(&b, j, m->data.result);
 			progressed = true;
 		}
+		if (cfg->keep_source)
+			predecode(&b);
 		update_progress(&b, false);
 		/* Wait only when something is in flight or due later; inputs that
 		 * failed at once (missing files) go on without a pause. */

@@ -23,7 +23,19 @@ struct hp_annotate;
  * message in err: exit 11 (no font: exit 2). *code gets the exit status. */
 struct hp_annotate *hp_annotate_new(const char *dir, char *err, size_t errlen, int *code);
 
-/* The observer function (state = the set). */
+/* An input's picture decoded ahead of its answer, while the server works, so
+ * that --annotate adds only the drawing and the encoding to a run. Owned by
+ * the caller, freed with hp_annotate_source_free() (NULL-safe). */
+struct hp_annotate_source;
+
+/* Decode the picture in fd (read with pread; its position is left alone).
+ * NULL only when out of memory: a picture that does not decode keeps the
+ * reason, for the warning hp_annotate_item() prints. */
+struct hp_annotate_source *hp_annotate_source_new(int fd);
+void hp_annotate_source_free(struct hp_annotate_source *s);
+
+/* The observer function (state = the set). Uses it->source_picture when
+ * there is one (taking its pixels), else decodes it->source_fd. */
 void hp_annotate_item(void *state, const struct hp_item *it);
 
 /* Pictures written, and whether one could not be written (exit 11). */

@@ -15,6 +15,7 @@ struct hp_output;
 struct hp_response;
 struct hp_body;
 struct hp_resized;
+struct hp_annotate_source;
 
 struct hp_item {
 	const char *file;                   /* the input as the user named it */
@@ -31,6 +32,7 @@ struct hp_item {
 	int source_fd;                      /* (an image file, or spooled stdin), for --annotate */
 	bool source_unreadable;             /* --resize found it is not a readable image and warned */
 	const struct hp_resized *resized;   /* --resize: the sizes, NULL when sent as it is */
+	struct hp_annotate_source *source_picture; /* decoded ahead (annotate.h), or NULL */
 };
 
 struct hp_render_opts {

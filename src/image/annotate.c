@@ -117,16 +117,25 @@ struct scene {
 	int lw;
 };
 
+/* "name 0.92" into text (600 bytes), measured; its length, 0 when empty. */
+static size_t label_text(struct scene *s, const struct hp_result *r, char *text, int *w, int *h)
+{
+	int n = snprintf(text, 600, "%.*s %.2f", (int)(r->name_len > 500 ? 500 : r->name_len), r->name ? r->name : "",
+	                 r->confidence);
+	if (n <= 0)
+		return 0;
+	size_t len = n < 600 ? (size_t)n : 599;
+	hp_font_measure(s->font, text, len, w, h);
+	return len;
+}
+
 static void label_tab(struct scene *s, double bx, double by, const struct hp_result *r)
 {
 	char text[600];
-	int n = snprintf(text, sizeof text, "%.*s %.2f", (int)(r->name_len > 500 ? 500 : r->name_len),
-	                 r->name ? r->name : "", r->confidence);
-	if (n <= 0)
-		return;
-	size_t len = (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
 	int w, h;
-	hp_font_measure(s->font, text, len, &w, &h);
+	size_t len = label_text(s, r, text, &w, &h);
+	if (!len)
+		return;
 	int x = (int)lround(bx), y = (int)lround(by);
 	bool outside = y >= h;
 	if (x > s->p->w - w)
@@ -216,13 +225,10 @@ static void draw_classify(struct scene *s, const struct hp_result *const *order,
 	for (size_t i = 0; i < n && i < 5; i++) {
 		const struct hp_result *r = order[n - 1 - i];
 		char text[600];
-		int len = snprintf(text, sizeof text, "%.*s %.2f", (int)(r->name_len > 500 ? 500 : r->name_len),
-		                   r->name ? r->name : "", r->confidence);
-		if (len <= 0)
-			continue;
-		size_t tl = (size_t)len < sizeof text ? (size_t)len : sizeof text - 1;
 		int w, h;
-		hp_font_measure(s->font, text, tl, &w, &h);
+		size_t tl = label_text(s, r, text, &w, &h);
+		if (!tl)
+			continue;
 		hp_draw_rect(s->p, x, y, x + w + 2, y + h, (struct hp_rgb){ 64, 64, 64 }, 128 / 255.0);
 		hp_font_draw(s->font, s->p, x + 1, y, text, tl, white);
 		y += h;
@@ -403,13 +409,49 @@ static int draw_answer(struct hp_annotate *a, struct hp_pixmap *p, const struct 
 	return 0;
 }
 
+struct hp_annotate_source {
+	struct hp_pixmap pix;
+	enum hp_image_kind kind;
+	bool ok;
+	char err[400];          /* why not, when !ok */
+};
+
+/* Read and decode fd into s. */
+static void source_decode(struct hp_annotate_source *s, int fd)
+{
+	unsigned char *bytes = NULL;
+	size_t n = 0;
+	if (hp_image_read_fd(fd, MAX_SOURCE, &bytes, &n) < 0) {
+		snprintf(s->err, sizeof s->err, "cannot read it again: %s", strerror(errno));
+		return;
+	}
+	s->ok = hp_image_decode(bytes, n, 0, &s->pix, &s->kind, s->err, sizeof s->err) == 0;
+	free(bytes);
+}
+
+struct hp_annotate_source *hp_annotate_source_new(int fd)
+{
+	struct hp_annotate_source *s = calloc(1, sizeof *s);
+	if (s)
+		source_decode(s, fd);
+	return s;
+}
+
+void hp_annotate_source_free(struct hp_annotate_source *s)
+{
+	if (!s)
+		return;
+	hp_pixmap_free(&s->pix);
+	free(s);
+}
+
 void hp_annotate_item(void *state, const struct hp_item *it)
 {
 	struct hp_annotate *a = state;
 	const struct hp_response *r = it->response;
 	char q[512], err[400];
-	unsigned char *bytes = NULL, *enc = NULL;
-	size_t n = 0, enc_n = 0;
+	unsigned char *enc = NULL;
+	size_t enc_n = 0;
 	char *stem = NULL, *path = NULL;
 	struct hp_pixmap pix = { 0 };
 	if (a->failed || it->exit_code != 0 || !r)
@@ -425,17 +467,19 @@ void hp_annotate_item(void *state, const struct hp_item *it)
 	}
 	if (it->source_unreadable || !it->has_source || r->n_images == 0)
 		return;
-	if (hp_image_read_fd(it->source_fd, MAX_SOURCE, &bytes, &n) < 0) {
-		hp_msg_warn("%s: --annotate: cannot read it again: %s; not drawn", q, strerror(errno));
+	struct hp_annotate_source here = { 0 }, *src = it->source_picture;
+	if (!src) {
+		source_decode(&here, it->source_fd);
+		src = &here;
+	}
+	if (!src->ok) {
+		hp_msg_warn("%s: --annotate: %s; not drawn", q, src->err);
+		hp_pixmap_free(&src->pix);
 		goto done;
 	}
-	enum hp_image_kind kind;
-	if (hp_image_decode(bytes, n, 0, &pix, &kind, err, sizeof err) < 0) {
-		hp_msg_warn("%s: --annotate: %s; not drawn", q, err);
-		goto done;
-	}
-	free(bytes);
-	bytes = NULL;
+	enum hp_image_kind kind = src->kind;
+	pix = src->pix; /* the pixels are drawn on: taken, freed below */
+	src->pix = (struct hp_pixmap){ 0 };
 	if (draw_answer(a, &pix, it, r, 0, err, sizeof err) < 0) {
 		hp_msg_warn("%s: --annotate: %s; not drawn", q, err);
 		goto done;
@@ -459,7 +503,6 @@ void hp_annotate_item(void *state, const struct hp_item *it)
 		a->written++;
 	}
 done:
-	free(bytes);
 	free(enc);
 	free(stem);
 	free(path);

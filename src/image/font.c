@@ -7,15 +7,61 @@
 #include <fontconfig/fontconfig.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Rendered ASCII glyphs at the current size: labels repeat the same few
+ * characters, and rendering through FreeType's hinter is the slow part. */
+struct glyph {
+	bool ready, missing;
+	int left, top, advance;  /* advance in 26.6 */
+	unsigned w, rows;
+	unsigned char *bits;     /* w * rows coverage bytes */
+};
 
 struct hp_font {
 	FT_Library lib;
 	FT_Face face;
 	int ascent, height;
+	struct glyph ascii[128];
 };
+
+static void cache_clear(struct hp_font *f)
+{
+	for (int i = 0; i < 128; i++) {
+		free(f->ascii[i].bits);
+		f->ascii[i] = (struct glyph){ 0 };
+	}
+}
+
+/* The glyph for cp: from the cache (ASCII), else rendered into *tmp. NULL
+ * when the font cannot render it. */
+static const struct glyph *glyph_for(struct hp_font *f, unsigned long cp, struct glyph *tmp)
+{
+	struct glyph *g = cp < 128 ? &f->ascii[cp] : tmp;
+	if (g->ready)
+		return g->missing ? NULL : g;
+	*g = (struct glyph){ .ready = true, .missing = true };
+	if (FT_Load_Char(f->face, cp, FT_LOAD_RENDER) != 0)
+		return NULL;
+	FT_GlyphSlot s = f->face->glyph;
+	size_t n = (size_t)s->bitmap.width * s->bitmap.rows;
+	g->bits = malloc(n ? n : 1);
+	if (!g->bits)
+		return NULL;
+	for (unsigned r = 0; r < s->bitmap.rows; r++)
+		memcpy(g->bits + (size_t)r * s->bitmap.width, s->bitmap.buffer + (long)r * s->bitmap.pitch,
+		       s->bitmap.width);
+	g->w = s->bitmap.width;
+	g->rows = s->bitmap.rows;
+	g->left = s->bitmap_left;
+	g->top = s->bitmap_top;
+	g->advance = (int)s->advance.x;
+	g->missing = false;
+	return g;
+}
 
 struct hp_font *hp_font_open(char *err, size_t errlen)
 {
@@ -42,6 +88,7 @@ struct hp_font *hp_font_open(char *err, size_t errlen)
 		FcPatternDestroy(pat);
 	if (cfg)
 		FcConfigDestroy(cfg);
+	FcFini(); /* fontconfig is done with: its caches and defaults go too (valgrind-clean) */
 	if (!file) {
 		snprintf(err, errlen, "no font found through fontconfig (install fonts-dejavu-core)");
 		free(f);
@@ -59,6 +106,7 @@ struct hp_font *hp_font_open(char *err, size_t errlen)
 
 int hp_font_set_size(struct hp_font *f, int px)
 {
+	cache_clear(f);
 	if (FT_Set_Pixel_Sizes(f->face, 0, (FT_UInt)px) != 0)
 		return -1;
 	f->ascent = (int)((f->face->size->metrics.ascender + 63) >> 6);
@@ -86,9 +134,11 @@ void hp_font_measure(struct hp_font *f, const char *s, size_t n, int *w, int *h)
 {
 	long adv = 0;
 	for (size_t i = 0; i < n;) {
-		unsigned long cp = next_cp((const unsigned char *)s, n, &i);
-		if (FT_Load_Char(f->face, cp, FT_LOAD_DEFAULT) == 0)
-			adv += f->face->glyph->advance.x;
+		struct glyph tmp = { 0 };
+		const struct glyph *g = glyph_for(f, next_cp((const unsigned char *)s, n, &i), &tmp);
+		if (g)
+			adv += g->advance;
+		free(tmp.bits);
 	}
 	*w = (int)((adv + 63) >> 6);
 	*h = f->height;
@@ -99,18 +149,21 @@ void hp_font_draw(struct hp_font *f, struct hp_pixmap *p, int x, int y, const ch
 	long pen = (long)x << 6;
 	int base = y + f->ascent;
 	for (size_t i = 0; i < n;) {
-		unsigned long cp = next_cp((const unsigned char *)s, n, &i);
-		if (FT_Load_Char(f->face, cp, FT_LOAD_RENDER) != 0)
+		struct glyph tmp = { 0 };
+		const struct glyph *g = glyph_for(f, next_cp((const unsigned char *)s, n, &i), &tmp);
+		if (!g) {
+			free(tmp.bits);
 			continue;
-		FT_GlyphSlot g = f->face->glyph;
-		int gx = (int)(pen >> 6) + g->bitmap_left, gy = base - g->bitmap_top;
-		for (unsigned r = 0; r < g->bitmap.rows; r++)
-			for (unsigned col = 0; col < g->bitmap.width; col++) {
-				unsigned char a = g->bitmap.buffer[(long)r * g->bitmap.pitch + (long)col];
+		}
+		int gx = (int)(pen >> 6) + g->left, gy = base - g->top;
+		for (unsigned r = 0; r < g->rows; r++)
+			for (unsigned col = 0; col < g->w; col++) {
+				unsigned char a = g->bits[(size_t)r * g->w + col];
 				if (a)
 					hp_draw_blend(p, gx + (int)col, gy + (int)r, c, a / 255.0);
 			}
-		pen += g->advance.x;
+		pen += g->advance;
+		free(tmp.bits);
 	}
 }
 
@@ -118,6 +171,7 @@ void hp_font_free(struct hp_font *f)
 {
 	if (!f)
 		return;
+	cache_clear(f);
 	if (f->face)
 		FT_Done_Face(f->face);
 	if (f->lib)

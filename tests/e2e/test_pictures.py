@@ -112,6 +112,23 @@ class TestDetect(Pictures):
         self.assertTrue(near(pic[400, 600], PALETTE[0], 45), pic[400, 600])
         self.assertTrue(near(pic[800, 600], GREY, 6), pic[800, 600])
 
+    def test_decoded_while_the_server_works(self):
+        # with latency the picture is decoded once its upload is out: the same drawing
+        self.server.set_latency(0.4)
+        srcs = [self.png_input(f"p{i}.png") for i in range(3)]
+        for _ in srcs:
+            self.server.push({"body": doc([det(0, 0.92, 100, 80, 300, 200)], 300, 400)})
+        out = self.path("ahead")
+        r = self.run_hp("-u", self.hub_url(), "-v", "-j", "3", "--annotate", out, *srcs)
+        self.assertExit(r, 0)
+        self.assertIn("picture decoded while the server works", r.err)
+        pics = sorted(os.path.join(d, f) for d, _, fs in os.walk(out) for f in fs)
+        self.assertEqual(len(pics), 3)
+        for f in pics:
+            pic = read_png(f)
+            self.assertEqual(pic[99, 140], PALETTE[0])
+            self.assertEqual(pic[200, 150], GREY)
+
     def test_label_path_follows_the_label_rule(self):
         src = self.png_input("sub/x.png")
         self.server.push({"body": doc([], 300, 400)})
