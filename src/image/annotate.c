@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define MAX_SOURCE ((size_t)1 << 30) /* a picture file larger than 1 GiB is not drawn */
@@ -461,7 +462,11 @@ void hp_annotate_item(void *state, const struct hp_item *it)
 		hp_msg_warn("%s: --annotate: a URL input has no local picture to draw on; not drawn", q);
 		return;
 	}
-	if (hp_is_video_name(it->file) || r->n_images > 1) {
+	/* A GIF is a video to Ultralytics: drawn (its first frame) when the
+	 * answer has one frame, like a picture */
+	const char *dot = strrchr(it->file, '.');
+	bool gif = dot && strcasecmp(dot, ".gif") == 0;
+	if ((hp_is_video_name(it->file) && !gif) || r->n_images > 1) {
 		hp_msg_warn("%s: --annotate: videos are not drawn", q);
 		return;
 	}

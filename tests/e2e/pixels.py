@@ -127,6 +127,15 @@ def jpeg_file(pic: Picture, path: str, orientation: int = 0, cmyk: bool = False)
     return path
 
 
+def webp_file(pic: Picture, path: str) -> str:
+    ppm = path + ".ppm"
+    with open(ppm, "wb") as f:
+        f.write(ppm_bytes(pic))
+    subprocess.run([IMGTOOL, "webp", ppm, path], check=True)
+    os.unlink(ppm)
+    return path
+
+
 def read_jpeg(path: str) -> Picture:
     ppm = path + ".ppm"
     subprocess.run([IMGTOOL, "decode", path, ppm], check=True)

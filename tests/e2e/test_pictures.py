@@ -9,7 +9,7 @@ import time
 
 from harness import E2E, PLATFORM_KEY, image, sha256_of
 from pixels import (PALETTE, Picture, blend, jpeg_file, near, png_bomb, png_bytes, read_picture, read_png,
-                    turbo)
+                    turbo, webp_file)
 
 GREY = (128, 128, 128)
 WHITE = (255, 255, 255)
@@ -128,6 +128,32 @@ class TestDetect(Pictures):
             pic = read_png(f)
             self.assertEqual(pic[99, 140], PALETTE[0])
             self.assertEqual(pic[200, 150], GREY)
+
+    def test_webp_bmp_gif_and_stdin_give_png(self):
+        import struct
+        w, h = 40, 30
+        stride = (w * 3 + 3) // 4 * 4
+        rows = b"".join(bytes([30, 20, 10] * w) + b"\0" * (stride - w * 3) for _ in range(h))   # BGR
+        bmp = b"BM" + struct.pack("<IHHI", 54 + len(rows), 0, 0, 54) + \
+            struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(rows), 0, 0, 0, 0) + rows
+        inputs = [(webp_file(Picture(w, h, (10, 200, 30)), self.path("x.webp")), (10, 200, 30), 0),
+                  (self.write("x.bmp", bmp), (10, 20, 30), 0),
+                  (image("tiny.gif"), None, 0)]
+        for src, colour, tol in inputs:
+            pic = self.drawn(src, doc([], h, w))
+            if colour:
+                self.assertEqual((pic.w, pic.h), (w, h))
+                self.assertEqual(pic[5, 5], colour, src)
+            else:
+                self.assertEqual((pic.w, pic.h), (32, 32))
+        # standard input: DIR/stdin.png
+        data = png_bytes(Picture(w, h, (1, 2, 3)))
+        self.server.push({"body": doc([det(0, 0.9, 5, 5, 30, 25)], h, w)})
+        r = self.run_hp("-u", self.hub_url(), "--annotate", self.path("in"), "-", stdin=data)
+        self.assertExit(r, 0)
+        pic = read_png(self.path("in/stdin.png"))
+        self.assertEqual(pic[15, 25], PALETTE[0])   # the bottom edge
+        self.assertEqual(pic[35, 28], (1, 2, 3))
 
     def test_label_path_follows_the_label_rule(self):
         src = self.png_input("sub/x.png")

@@ -6,6 +6,8 @@
  *   imgtool encode IN.ppm OUT.jpg [ORIENTATION [cmyk]]
  *       quality 95, 4:4:4; ORIENTATION 1-8 adds an EXIF APP1 segment with
  *       that tag; "cmyk" writes an Adobe-style (inverted) CMYK JPEG
+ *   imgtool webp IN.ppm OUT.webp
+ *       a lossless WebP (libwebp's encoder)
  *   imgtool photo W H OUT.jpg
  *       a photo-like picture for the benchmarks: smooth shapes plus grain,
  *       so that it does not compress to nothing (quality 92, 4:2:0)
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
+#include <webp/encode.h>
 
 static unsigned char *read_all(const char *path, size_t *n)
 {
@@ -122,6 +125,22 @@ int main(int argc, char **argv)
 		tjFree(jb);
 		tjDestroy(tj);
 		free(conv);
+		free(p);
+		return 0;
+	}
+	if (argc >= 4 && strcmp(argv[1], "webp") == 0) {
+		size_t n;
+		unsigned char *p = read_all(argv[2], &n), *out = NULL;
+		int w, h, maxv, off = 0;
+		if (!p || sscanf((char *)p, "P6 %d %d %d%n", &w, &h, &maxv, &off) != 3 || maxv != 255)
+			return fail("cannot read the PPM");
+		size_t len = WebPEncodeLosslessRGB(p + off + 1, w, h, w * 3, &out);
+		FILE *o = len ? fopen(argv[3], "wb") : NULL;
+		if (!o)
+			return fail("cannot write the WebP");
+		fwrite(out, 1, len, o);
+		fclose(o);
+		WebPFree(out);
 		free(p);
 		return 0;
 	}
