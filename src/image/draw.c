@@ -49,6 +49,18 @@ void hp_draw_box(struct hp_pixmap *p, double x1, double y1, double x2, double y2
 	hp_draw_rect(p, x2 - h, y1 + h, x2 + h, y2 - h, c, 1);  /* right */
 }
 
+/* Coverage of pixel (x, y) by the capsule of radius r around the segment. */
+static double capsule_cover(double px, double py, double x0, double y0, double dx, double dy, double len2, double r)
+{
+	px -= x0;
+	py -= y0;
+	double t = len2 > 0 ? (px * dx + py * dy) / len2 : 0;
+	t = t < 0 ? 0 : t > 1 ? 1 : t;
+	double ex = px - t * dx, ey = py - t * dy;
+	double a = r + 0.5 - sqrt(ex * ex + ey * ey); /* one pixel of anti-aliasing at the edge */
+	return a > 1 ? 1 : a;
+}
+
 void hp_draw_line(struct hp_pixmap *p, double x0, double y0, double x1, double y1, double width, struct hp_rgb c)
 {
 	double r = width / 2.0;
@@ -57,17 +69,22 @@ void hp_draw_line(struct hp_pixmap *p, double x0, double y0, double x1, double y
 	int xa = clampi(floor(fmin(x0, x1) - r - 1), 0, p->w), xb = clampi(ceil(fmax(x0, x1) + r + 1), 0, p->w);
 	int ya = clampi(floor(fmin(y0, y1) - r - 1), 0, p->h), yb = clampi(ceil(fmax(y0, y1) + r + 1), 0, p->h);
 	double dx = x1 - x0, dy = y1 - y0, len2 = dx * dx + dy * dy;
-	for (int y = ya; y < yb; y++) {
-		for (int x = xa; x < xb; x++) {
-			double px = x + 0.5 - x0, py = y + 0.5 - y0;
-			double t = len2 > 0 ? (px * dx + py * dy) / len2 : 0;
-			t = t < 0 ? 0 : t > 1 ? 1 : t;
-			double ex = px - t * dx, ey = py - t * dy;
-			double d = sqrt(ex * ex + ey * ey);
-			/* one pixel of anti-aliasing at the edge */
-			double a = r + 0.5 - d;
+	/* Only a band around the line is visited, row by row for a steep line,
+	 * column by column for a flat one: the work grows with the line's
+	 * length, not with the area of its bounding box. */
+	bool steep = fabs(dy) > fabs(dx);
+	double slope = steep ? dx / dy : (dx != 0 ? dy / dx : 0);
+	double half = (r + 1.5) * sqrt(1 + slope * slope) + 1;
+	int outer_a = steep ? ya : xa, outer_b = steep ? yb : xb;
+	for (int o = outer_a; o < outer_b; o++) {
+		double centre = steep ? x0 + (o + 0.5 - y0) * slope : y0 + (o + 0.5 - x0) * slope;
+		int lo = steep ? xa : ya, hi = steep ? xb : yb;
+		int ia = clampi(floor(centre - half), lo, hi), ib = clampi(ceil(centre + half), lo, hi);
+		for (int i = ia; i < ib; i++) {
+			int x = steep ? i : o, y = steep ? o : i;
+			double a = capsule_cover(x + 0.5, y + 0.5, x0, y0, dx, dy, len2, r);
 			if (a > 0)
-				hp_draw_blend(p, x, y, c, a > 1 ? 1 : a);
+				hp_draw_blend(p, x, y, c, a);
 		}
 	}
 }

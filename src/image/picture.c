@@ -74,6 +74,10 @@ int hp_picture_resize_upload(struct hp_upload *up, int imgsz, struct hp_resized 
 	int w, h;
 	*rz = (struct hp_resized){ 0 };
 	if (hp_image_read_fd(up->fd, MAX_SOURCE, &d, &n) < 0) {
+		if (errno == EFBIG) { /* no picture is that large: send it as it is */
+			snprintf(err, errlen, "larger than %zu MiB, not read as a picture", MAX_SOURCE >> 20);
+			return -1;
+		}
 		snprintf(err, errlen, "cannot read it: %s", strerror(errno));
 		return -2;
 	}

@@ -469,6 +469,20 @@ class TestBadInput(Pictures):
         self.assertIn("videos are not drawn", r.err)
 
 
+    def test_hostile_geometry(self):
+        # answers far outside the picture, huge, inverted or degenerate: drawn (clipped) quickly
+        w, h = 1000, 750
+        far = {"x1": -1e300, "y1": -1e300, "x2": 1e300, "y2": 1e300, "x3": 5e9, "y3": -5e9, "x4": 0, "y4": 0}
+        results = [{"class": 7 + i, "name": "\u0000\u202e\x1b[31m" * 20, "confidence": 0.5, "box": far}
+                   for i in range(300)]
+        results.append({"class": 1, "name": "tiny", "confidence": 0.9,
+                        "box": {"x1": 3, "y1": 3, "x2": 3, "y2": 3, "x3": 3, "y3": 3, "x4": 3, "y4": 3}})
+        t = time.monotonic()
+        pic = self.drawn(self.png_input(w=w, h=h), doc(results, h, w))
+        self.assertLess(time.monotonic() - t, 30)
+        self.assertEqual((pic.w, pic.h), (w, h))
+
+
 class TestUsage(Pictures):
     def test_annotate_needs_a_parsed_format(self):
         r = self.run_hp("-u", self.hub_url(), "-f", "raw", "--annotate", self.path("a"), self.png_input())
