@@ -20,6 +20,9 @@ Python standard library only. Two ways to use it:
     # 2. As a program; prints "standin listening on http://127.0.0.1:PORT", stops on SIGTERM
     python3 tests/standin/standin.py --port 0 --port-file /tmp/port
 
+StandIn(read_rate=BYTES_PER_S) (or --read-rate) reads request bodies no faster than that, as
+a slow uplink would deliver them (tests/bench/pictures.sh).
+
 How the answer to a predict request is chosen (see Handler._choose_answer):
 
     1. the route gives the flavour (hub or platform) and the model ID;
