@@ -44,6 +44,18 @@ static unsigned char *read_all(const char *path, size_t *n)
 	return b;
 }
 
+/* A binary PPM's pixels: a pointer into *file (the caller frees *file), or NULL. */
+static const unsigned char *read_ppm(const char *path, unsigned char **file, int *w, int *h)
+{
+	size_t n;
+	int maxv, off = 0;
+	*file = read_all(path, &n);
+	if (!*file || sscanf((char *)*file, "P6 %d %d %d%n", w, h, &maxv, &off) != 3 || maxv != 255 || *w <= 0 ||
+	    *h <= 0 || (size_t)off + 1 + (size_t)*w * (size_t)*h * 3 > n)
+		return NULL;
+	return *file + off + 1; /* the single white space after maxval */
+}
+
 static int fail(const char *what)
 {
 	fprintf(stderr, "imgtool: %s\n", what);
@@ -74,17 +86,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc >= 4 && strcmp(argv[1], "encode") == 0) {
-		size_t n;
-		unsigned char *p = read_all(argv[2], &n);
-		int w, h, maxv, off = 0;
-		if (!p || sscanf((char *)p, "P6 %d %d %d%n", &w, &h, &maxv, &off) != 3 || maxv != 255)
+		unsigned char *p;
+		int w, h;
+		const unsigned char *src = read_ppm(argv[2], &p, &w, &h);
+		if (!src)
 			return fail("cannot read the PPM");
-		off++; /* the single white space after maxval */
-		if ((size_t)off + (size_t)w * (size_t)h * 3 > n)
-			return fail("short PPM");
 		int orientation = argc >= 5 ? atoi(argv[4]) : 0;
 		int cmyk = argc >= 6 && strcmp(argv[5], "cmyk") == 0;
-		const unsigned char *src = p + off;
 		unsigned char *conv = NULL;
 		int pf = TJPF_RGB;
 		if (cmyk) {
@@ -129,12 +137,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc >= 4 && strcmp(argv[1], "webp") == 0) {
-		size_t n;
-		unsigned char *p = read_all(argv[2], &n), *out = NULL;
-		int w, h, maxv, off = 0;
-		if (!p || sscanf((char *)p, "P6 %d %d %d%n", &w, &h, &maxv, &off) != 3 || maxv != 255)
+		unsigned char *p, *out = NULL;
+		int w, h;
+		const unsigned char *src = read_ppm(argv[2], &p, &w, &h);
+		if (!src)
 			return fail("cannot read the PPM");
-		size_t len = WebPEncodeLosslessRGB(p + off + 1, w, h, w * 3, &out);
+		size_t len = WebPEncodeLosslessRGB(src, w, h, w * 3, &out);
 		FILE *o = len ? fopen(argv[3], "wb") : NULL;
 		if (!o)
 			return fail("cannot write the WebP");
