@@ -147,15 +147,20 @@ def answers():
     semantic_doc = doc(semantic, 480, 640, semantic_mask={"shape": [h, w], "encoding": "png",
                                                           "data": base64.b64encode(png_bytes(
                                                               w=w, h=h, color_type=0, raw_rows=bytes(mask))).decode()})
-    # depth: far at the horizon, near at the bottom; the people and the car nearer than the ground
+    # depth: far at the horizon, near at the bottom; a person, the car or the tree as far as the
+    # ground they stand on
+    def ground(Y):
+        return 255 if Y < 220 else int(235 * (1 - (Y - 220) / 260))
+    standing = {4: [(person_box(px, f, hh), f) for px, f, hh, _ in PARK_PEOPLE], 3: [(car, 330)], 5: [(None, 250)]}
     depth = bytearray(w * h)
     for y in range(h):
         for x in range(w):
             Y, X = (y + 0.5) * 4, (x + 0.5) * 4
-            v = 255 if Y < 220 else int(235 * (1 - (Y - 220) / 260))
             c = mask[y * w + x]
-            if c in (3, 4, 5):
-                v = max(0, v - 60)
+            v = ground(Y)
+            for b, feet in standing.get(c, []):
+                if b is None or b["x1"] <= X <= b["x2"]:
+                    v = ground(feet)
             depth[y * w + x] = v
     depth_doc = doc([], 480, 640, depth={"shape": [h, w], "encoding": "png", "min": 1.2, "max": 80.0, "bits": 8,
                                          "data": base64.b64encode(png_bytes(w=w, h=h, color_type=0,
