@@ -497,6 +497,19 @@ class TestUsage(Pictures):
         self.assertOneLineError(r, "--annotate")
         self.assertEqual(self.server.log(), [])
 
+    def test_failed_inputs_draw_nothing(self):
+        self.server.push({"status": 500})
+        r = self.run_hp("-u", self.hub_url(), "--retries", "0", "--annotate", self.path("ann"), self.png_input())
+        self.assertExit(r, 8)
+        self.assertEqual([f for _, _, fs in os.walk(self.path("ann")) for f in fs], [])
+
+    def test_quiet_silences_the_picture_warnings(self):
+        src = self.write("bad.png", b"not a picture" * 20)
+        self.server.push({"body": doc([], 300, 400)})
+        r = self.run_hp("-u", self.hub_url(), "-q", "--resize", "--annotate", self.path("ann"), src)
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+
     def test_picture_write_failure_is_exit_11(self):
         out = self.path("ann")
         src = self.png_input("x.png")
