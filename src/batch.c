@@ -2,6 +2,7 @@
  * in any order, render them in input order. */
 #define _DEFAULT_SOURCE /* drand48 */
 #include "hubpredict/batch.h"
+#include "hubpredict/annotate.h"
 #include "hubpredict/baseline.h"
 #include "hubpredict/body.h"
 #include "hubpredict/exitcode.h"
@@ -9,6 +10,7 @@
 #include "hubpredict/inputs.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
+#include "hubpredict/picture.h"
 #include "hubpredict/progress.h"
 #include "hubpredict/render.h"
 #include "hubpredict/request.h"
@@ -84,6 +86,11 @@ struct job {
 	                                (owned), printed with the input */
 	size_t n_unmet;
 	size_t n_differences;        /* of them, from --baseline (the last ones) */
+	int orig_fd;                 /* the original bytes, kept for --annotate (-1: none) */
+	bool resized;                /* --resize sent a smaller copy: sizes in `rz` */
+	struct hp_resized rz;
+	bool unreadable;             /* --resize found no readable image (and warned) */
+	struct hp_annotate_source *pre; /* --annotate: decoded while the server works */
 };
 
 struct batch {
@@ -97,6 +104,7 @@ struct batch {
 	size_t unsent;               /* --rate: started attempts not yet sent */
 	double paused_until;         /* a 429 holds every start until then (ms) */
 	double t0;
+	size_t predecoded;           /* jobs holding a decoded picture (pre) */
 	size_t total;                /* inputs expected (progress), 0 = unknown */
 	bool hub_noted;              /* the HUB shutdown note was printed */
 	bool inputs_done;
@@ -190,6 +198,12 @@ static void job_free(struct job *j)
 		return;
 	free(j->file);
 	hp_upload_close(&j->up);
+	if (j->orig_fd >= 0)
+		close(j->orig_fd);
+	if (j->pre) {
+		hp_annotate_source_free(j->pre);
+		j->batch->predecoded--;
+	}
 	curl_mime_free(j->mime);
 	if (j->easy)
 		curl_easy_cleanup(j->easy);
@@ -225,6 +239,10 @@ static void job_done(struct batch *b, struct job *j, int code)
 	}
 	curl_mime_free(j->mime);
 	j->mime = NULL;
+	if (b->cfg->keep_source && j->orig_fd < 0 && j->up.fd >= 0) {
+		j->orig_fd = j->up.fd; /* --annotate reads it again */
+		j->up.fd = -1;
+	}
 	hp_upload_close(&j->up);
 }
 
@@ -298,6 +316,33 @@ static int attempt_start(struct batch *b, struct job *j)
 	return 0;
 }
 
+/* --resize: send a downsized copy of a large image (the copy is what every
+ * retry resends). Not an image: one warning, sent as it is. 0, or an exit
+ * status for a system error. */
+static int resize_upload(struct batch *b, struct job *j)
+{
+	char err[400], q[512];
+	if (j->up.fd < 0 || hp_is_video_name(j->up.filename))
+		return 0; /* URLs and videos are sent as they are */
+	int rc = hp_picture_resize_upload(&j->up, b->cfg->resize_imgsz, &j->rz, &j->orig_fd, err, sizeof err);
+	if (rc == 1) {
+		j->resized = true;
+		if (!b->cfg->keep_source) {
+			close(j->orig_fd); /* only the copy is sent */
+			j->orig_fd = -1;
+		}
+		hp_msg_verbose(1, "%s: --resize: %dx%d sent as %dx%d (%lld bytes)", j->file, j->rz.from_w, j->rz.from_h,
+		               j->rz.to_w, j->rz.to_h, (long long)j->up.size);
+	} else if (rc == -1) {
+		j->unreadable = true;
+		hp_msg_warn("%s: --resize: %s; sent as it is", hp_msg_quote(q, sizeof q, j->file), err);
+	} else if (rc == -2) {
+		snprintf(j->message, sizeof j->message, "%s: --resize: %s", hp_msg_quote(q, sizeof q, j->file), err);
+		return HP_EXIT_INPUT;
+	}
+	return 0;
+}
+
 /* Take the next input and start it (or finish it at once when it is bad). */
 static void start_next(struct batch *b)
 {
@@ -313,6 +358,7 @@ static void start_next(struct batch *b)
 		return;
 	}
 	j->up = (struct hp_upload)HP_UPLOAD_INIT;
+	j->orig_fd = -1;
 	j->batch = b;
 	j->sent = true; /* nothing outstanding until an attempt starts */
 	j->raw = b->cfg->raw;
@@ -336,6 +382,8 @@ static void start_next(struct batch *b)
 	} else {
 		bool urls_ok = b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM;
 		int rc = hp_upload_open(&j->up, j->file, urls_ok, j->message, sizeof j->message);
+		if (!rc && b->cfg->resize_imgsz > 0)
+			rc = resize_upload(b, j);
 		if (rc) {
 			job_done(b, j, rc);
 		} else {
@@ -509,6 +557,21 @@ static int check_answer(struct batch *b, struct job *j)
 	return 0;
 }
 
+/* --resize: the answer's coordinates back in the original's pixels, in the
+ * decoded answer and in the document that json prints (raw keeps the
+ * server's bytes). 0, or -1 when out of memory. */
+static int map_back(struct batch *b, struct job *j)
+{
+	if (!j->resized || b->cfg->raw)
+		return 0;
+	hp_picture_map_response(j->resp, &j->rz, b->cfg->normalized);
+	if (j->body.spill || hp_picture_map_body(&j->body.data, &j->body.len, &j->rz, b->cfg->normalized) < 0)
+		return -1;
+	j->body.cap = j->body.len + 1;
+	j->body.total = j->body.len;
+	return 0;
+}
+
 /* A transfer ended: decide what it means. */
 static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 {
@@ -574,7 +637,7 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 		memcpy(why, j->message, sizeof why);
 		snprintf(j->message, sizeof j->message, "bad response: %.600s", why);
 		job_done(b, j, HP_EXIT_BAD_RESPONSE);
-	} else if (check_answer(b, j) < 0) {
+	} else if (map_back(b, j) < 0 || check_answer(b, j) < 0) {
 		snprintf(j->message, sizeof j->message, "out of memory");
 		job_done(b, j, HP_EXIT_NETWORK);
 	} else {
@@ -614,6 +677,29 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* --annotate: decode the picture of a job whose upload has gone out, while
+ * the server works on it, so that drawing it later adds less to the run. At
+ * most PREDECODE_MAX decoded pictures are held at once (memory); the others
+ * are decoded when their turn comes. */
+#define PREDECODE_MAX 2
+
+static void predecode(struct batch *b)
+{
+	for (struct job *j = b->head; j && b->predecoded < PREDECODE_MAX; j = j->next) {
+		if (j->state != JOB_RUNNING || !j->easy || j->pre || j->unreadable || j->up.fd < 0 ||
+		    hp_is_video_name(j->up.filename))
+			continue;
+		curl_off_t sent = 0;
+		curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+		if (sent < (curl_off_t)j->up.size)
+			continue;
+		if ((j->pre = hp_annotate_source_new(j->resized ? j->orig_fd : j->up.fd)) != NULL) {
+			b->predecoded++;
+			hp_msg_verbose(1, "%s: --annotate: picture decoded while the server works", j->file);
+		}
+	}
+}
+
 /* ---- rendering in order ---------------------------------------------------- */
 
 static void render_job(struct batch *b, struct job *j)
@@ -629,6 +715,11 @@ static void render_job(struct batch *b, struct job *j)
 		.body = j->exit_code == 0 ? &j->body : NULL,
 		.message = j->message,
 		.request_id = j->exit_code != 0 && j->request_id[0] ? j->request_id : NULL,
+		.has_source = j->orig_fd >= 0,
+		.source_fd = j->orig_fd,
+		.source_unreadable = j->unreadable,
+		.resized = j->resized ? &j->rz : NULL,
+		.source_picture = j->pre,
 	};
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already
@@ -817,6 +908,8 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 			attempt_finished(&b, j, m->data.result);
 			progressed = true;
 		}
+		if (cfg->keep_source)
+			predecode(&b);
 		update_progress(&b, false);
 		/* Wait only when something is in flight or due later; inputs that
 		 * failed at once (missing files) go on without a pause. */

@@ -420,8 +420,8 @@ static int make_dirs(const char *path, bool whole)
 	return rc;
 }
 
-/* Write text to path atomically. 0, or -1 with errno. */
-static int write_atomic(const struct hp_labels *l, const char *path, const char *text, size_t len)
+/* Write text to path atomically, a new file getting mode. 0, or -1 with errno. */
+static int write_atomic(mode_t mode, const char *path, const char *text, size_t len)
 {
 	if (make_dirs(path, false) < 0)
 		return -1;
@@ -441,7 +441,7 @@ static int write_atomic(const struct hp_labels *l, const char *path, const char 
 		return -1;
 	}
 	int rc = 0;
-	fchmod(fd, l->mode);
+	fchmod(fd, mode);
 	size_t off = 0;
 	while (off < len && rc == 0) {
 		ssize_t w = write(fd, text + off, len - off);
@@ -472,36 +472,54 @@ static int write_atomic(const struct hp_labels *l, const char *path, const char 
 
 /* ---- the observer ------------------------------------------------------------ */
 
-struct hp_labels *hp_labels_new(const struct hp_labels_opts *o, char *err, size_t errlen)
+static mode_t new_file_mode(void)
+{
+	mode_t um = umask(0);
+	umask(um);
+	return 0666 & ~um;
+}
+
+int hp_labels_check_dir(const char *flag, const char *dir, char *err, size_t errlen)
 {
 	char q[512];
-	if (!o->dir || !*o->dir) {
-		snprintf(err, errlen, "--save-txt needs a directory");
-		return NULL;
+	if (!dir || !*dir) {
+		snprintf(err, errlen, "%s needs a directory", flag);
+		return -1;
 	}
-	if (make_dirs(o->dir, true) < 0) {
-		snprintf(err, errlen, "--save-txt: cannot create directory %s: %s", hp_msg_quote(q, sizeof q, o->dir),
+	if (make_dirs(dir, true) < 0) {
+		snprintf(err, errlen, "%s: cannot create directory %s: %s", flag, hp_msg_quote(q, sizeof q, dir),
 		         strerror(errno));
-		return NULL;
+		return -1;
 	}
 	/* Can a file be made there? (access() says yes to root on a read-only mount) */
-	size_t n = strlen(o->dir) + 32;
+	size_t n = strlen(dir) + 32;
 	char *probe = malloc(n);
 	if (!probe) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return -1;
 	}
-	snprintf(probe, n, "%s/.hubpredict-check.XXXXXX", o->dir);
+	snprintf(probe, n, "%s/.hubpredict-check.XXXXXX", dir);
 	int fd = mkstemp(probe);
 	if (fd < 0) {
-		snprintf(err, errlen, "--save-txt: cannot write in %s: %s", hp_msg_quote(q, sizeof q, o->dir),
-		         strerror(errno));
+		snprintf(err, errlen, "%s: cannot write in %s: %s", flag, hp_msg_quote(q, sizeof q, dir), strerror(errno));
 		free(probe);
-		return NULL;
+		return -1;
 	}
 	close(fd);
 	unlink(probe);
 	free(probe);
+	return 0;
+}
+
+int hp_labels_write_file(const char *path, const void *data, size_t len)
+{
+	return write_atomic(new_file_mode(), path, data, len);
+}
+
+struct hp_labels *hp_labels_new(const struct hp_labels_opts *o, char *err, size_t errlen)
+{
+	if (hp_labels_check_dir("--save-txt", o->dir, err, errlen) < 0)
+		return NULL;
 
 	struct hp_labels *l = calloc(1, sizeof *l);
 	if (!l) {
@@ -509,9 +527,7 @@ struct hp_labels *hp_labels_new(const struct hp_labels_opts *o, char *err, size_
 		return NULL;
 	}
 	l->o = *o;
-	mode_t um = umask(0);
-	umask(um);
-	l->mode = 0666 & ~um;
+	l->mode = new_file_mode();
 	return l;
 }
 
@@ -627,7 +643,7 @@ void hp_labels_item(void *state, const struct hp_item *it)
 			            hp_msg_quote(qp, sizeof qp, path));
 		} else if (!text) {
 			fail_write(l, path, "out of memory");
-		} else if (write_atomic(l, path, text, len) < 0) {
+		} else if (write_atomic(l->mode, path, text, len) < 0) {
 			fail_write(l, path, strerror(errno));
 		} else {
 			l->written++;

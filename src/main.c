@@ -1,6 +1,7 @@
 /* main.c - hubpredict's command line: parse, resolve, run, write. Each step
  * lives in its own module; this file only wires them and picks the exit. */
 #define _POSIX_C_SOURCE 200809L
+#include "hubpredict/annotate.h"
 #include "hubpredict/baseline.h"
 #include "hubpredict/batch.h"
 #include "hubpredict/endpoint.h"
@@ -11,6 +12,7 @@
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
 #include "hubpredict/output.h"
+#include "hubpredict/picture.h"
 #include "hubpredict/progress.h"
 #include "hubpredict/render.h"
 #include "hubpredict/request.h"
@@ -31,8 +33,27 @@ static int usage_error(const char *msg)
 	return HP_EXIT_USAGE;
 }
 
+/* --dry-run --resize: say whether the input would be downsized, as a shell
+ * comment before its curl command (which names the original file). */
+static void dry_run_resize(const struct hp_upload *up, const char *path, int imgsz)
+{
+	char err[400], q[512];
+	struct hp_resized rz;
+	if (up->fd < 0 || hp_is_video_name(up->filename))
+		return;
+	hp_msg_quote(q, sizeof q, path);
+	int rc = hp_picture_plan(up->fd, imgsz, &rz, err, sizeof err);
+	if (rc == 1)
+		printf("# --resize: %s %dx%d would be sent as %dx%d\n", q, rz.from_w, rz.from_h, rz.to_w, rz.to_h);
+	else if (rc == 0)
+		printf("# --resize: %s %dx%d is not larger than --imgsz %d: sent as it is\n", q, rz.from_w, rz.from_h,
+		       imgsz);
+	else
+		printf("# --resize: %s: %s; sent as it is\n", q, err);
+}
+
 /* --dry-run: check each input as a real run would, print its curl command. */
-static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs)
+static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs, int resize_imgsz)
 {
 	int status = HP_EXIT_OK;
 	struct hp_input in;
@@ -47,6 +68,8 @@ static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs)
 			rc = hp_upload_open(&up, in.path, req->ep->flavour == HP_FLAVOUR_PLATFORM, err, sizeof err);
 			if (rc)
 				hp_msg_error("%s", err);
+			else if (resize_imgsz > 0)
+				dry_run_resize(&up, in.path, resize_imgsz);
 			hp_upload_close(&up);
 		}
 		if (!rc) {
@@ -90,7 +113,8 @@ int main(int argc, char **argv)
 	struct hp_inputs *inputs = NULL;
 	struct hp_progress *progress = NULL;
 	struct hp_labels *labels = NULL;
-	struct hp_observer observers[2]; /* labels, junit */
+	struct hp_observer observers[3]; /* labels, pictures, junit */
+	struct hp_annotate *annotate = NULL;
 	size_t n_observers = 0;
 	struct hp_junit *junit = NULL;
 	struct hp_baseline *baseline = NULL;
@@ -169,7 +193,7 @@ int main(int argc, char **argv)
 	if (o.insecure)
 		hp_msg_warn("--insecure: TLS certificates are not verified");
 	if (o.dry_run) {
-		status = dry_run(&req, inputs);
+		status = dry_run(&req, inputs, o.resize ? o.imgsz : 0);
 		goto done;
 	}
 	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(ep.flavour), ep.url);
@@ -183,6 +207,17 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		observers[n_observers++] = (struct hp_observer){ hp_labels_item, labels };
+	}
+
+	/* --annotate: the same, and a font to draw with */
+	if (o.annotate) {
+		int code = HP_EXIT_OUTPUT;
+		if (!(annotate = hp_annotate_new(o.annotate, err, sizeof err, &code))) {
+			hp_msg_error("%s", err);
+			status = code;
+			goto done;
+		}
+		observers[n_observers++] = (struct hp_observer){ hp_annotate_item, annotate };
 	}
 
 	if (hp_output_open(&out, o.output, err, sizeof err) < 0) {
@@ -246,13 +281,17 @@ int main(int argc, char **argv)
 		.progress_batches_only = o.progress != HP_ON,
 		.several = several,
 		.total = progress ? hp_inputs_count(&icfg) : 0,
+		.resize_imgsz = o.resize ? o.imgsz : 0,
+		.normalized = o.normalize,
+		.keep_source = annotate != NULL,
 	};
 	struct hp_batch_stats stats;
 	hp_renderer_begin(renderer);
 	status = hp_batch_run(&cfg, &stats);
 	/* A label file that could not be written (its message is out) is an
 	 * output failure, unless a request failed first or the run was cut short. */
-	if (hp_labels_failed(labels) && (status == HP_EXIT_OK || status == HP_EXIT_EXPECT))
+	if ((hp_labels_failed(labels) || hp_annotate_failed(annotate)) &&
+	    (status == HP_EXIT_OK || status == HP_EXIT_EXPECT))
 		status = HP_EXIT_OUTPUT;
 	bool interrupted = status == HP_EXIT_SIGINT || status == HP_EXIT_SIGTERM;
 	if (stats.broken_pipe) {
@@ -295,6 +334,7 @@ done:
 	hp_junit_free(junit);
 	hp_progress_free(progress);
 	hp_labels_free(labels);
+	hp_annotate_free(annotate);
 	hp_baseline_free(baseline);
 	hp_renderer_free(renderer);
 	hp_inputs_free(inputs);

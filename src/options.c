@@ -20,7 +20,8 @@ enum {
 	OPT_RETRY_MAX_TIME, OPT_CONNECT_TIMEOUT, OPT_TIMEOUT, OPT_CACERT, OPT_INSECURE,
 	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF, OPT_JUNIT,
-	OPT_BASELINE, OPT_BASELINE_IOU, OPT_BASELINE_CONF, OPT_COLD_START_WAIT
+	OPT_BASELINE, OPT_BASELINE_IOU, OPT_BASELINE_CONF, OPT_COLD_START_WAIT, OPT_ANNOTATE,
+	OPT_RESIZE
 };
 
 struct opt_def {
@@ -51,6 +52,8 @@ static const struct opt_def opt_table[] = {
 	{ "classes", OPT_CLASSES, required_argument, "LIST", "show and check only these classes (names or numbers, comma separated)" },
 	{ "save-txt", OPT_SAVE_TXT, required_argument, "DIR", "also write YOLO label files into DIR, one per image or video frame" },
 	{ "save-conf", OPT_SAVE_CONF, no_argument, NULL, "--save-txt: end each detection line with its confidence" },
+	{ "annotate", OPT_ANNOTATE, required_argument, "DIR", "also write each image with its answer drawn on it into DIR (JPEG in: JPEG, else PNG)" },
+	{ "resize", OPT_RESIZE, no_argument, NULL, "downsize images whose long side exceeds --imgsz before upload; coordinates mapped back" },
 	{ "junit", OPT_JUNIT, required_argument, "FILE", "also write a JUnit XML report to FILE, one testcase per input (for CI)" },
 	{ "baseline", OPT_BASELINE, required_argument, "FILE", "compare with an earlier -f json (or jsonl) output of the same inputs; differences: exit 1" },
 	{ "baseline-iou", OPT_BASELINE_IOU, required_argument, "X", "--baseline: a box's partner needs IoU >= X, 0-1 (default 0.5)" },
@@ -410,6 +413,12 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 			o->save_txt = optarg;
 			break;
 		case OPT_SAVE_CONF: o->save_conf = true; break;
+		case OPT_ANNOTATE:
+			if (!*optarg)
+				BAD("--annotate needs a directory");
+			o->annotate = optarg;
+			break;
+		case OPT_RESIZE: o->resize = true; break;
 		case OPT_JUNIT:
 			if (!*optarg || strcmp(optarg, "-") == 0)
 				BAD("--junit needs a file name (standard output carries the results)");
@@ -501,6 +510,15 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	}
 	if (o->save_txt && o->format == HP_FORMAT_RAW) {
 		BAD("--save-txt needs a parsed format, not -f raw (use -f json to keep the server's document)");
+	}
+#ifndef HP_HAVE_IMAGES
+	if (o->annotate || o->resize) {
+		BAD("%s: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)",
+		    o->annotate ? "--annotate" : "--resize");
+	}
+#endif
+	if (o->annotate && o->format == HP_FORMAT_RAW) {
+		BAD("--annotate needs a parsed format, not -f raw (use -f json to keep the server's document)");
 	}
 	if (o->save_conf && !o->save_txt) {
 		BAD("--save-conf goes with --save-txt DIR");

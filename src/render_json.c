@@ -3,6 +3,7 @@
 #include "render_impl.h"
 #include "hubpredict/body.h"
 #include "hubpredict/output.h"
+#include "hubpredict/picture.h"
 #include "hubpredict/response.h"
 #include "hubpredict/text.h"
 
@@ -24,6 +25,9 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 		snprintf(num, sizeof num, "%.1f", it->elapsed_ms);
 		hp_out_printf(out, ",\"attempts\":%d,\"elapsed_ms\":%s", it->attempts, num);
 	}
+	if (it->exit_code == 0 && it->resized)
+		hp_out_printf(out, ",\"resized\":{\"from\":[%d,%d],\"to\":[%d,%d]}", it->resized->from_h,
+		              it->resized->from_w, it->resized->to_h, it->resized->to_w);
 	if (it->exit_code == 0) {
 		hp_out_puts(out, ",\"response\":");
 		hp_json_write_minified(out, it->body->data, it->body->len);

@@ -18,9 +18,19 @@ hp_install_deps() {
 	if command -v pkg-config >/dev/null 2>&1; then
 		pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
 		pkg-config --exists libcjson 2>/dev/null || missing+=(libcjson-dev)
+		# image support (HUBPREDICT_IMAGES, on by default): --annotate, --resize
+		pkg-config --exists libturbojpeg 2>/dev/null || missing+=(libturbojpeg0-dev)
+		pkg-config --exists libpng 2>/dev/null || missing+=(libpng-dev)
+		pkg-config --exists libwebp 2>/dev/null || missing+=(libwebp-dev)
+		pkg-config --exists freetype2 2>/dev/null || missing+=(libfreetype-dev)
+		pkg-config --exists fontconfig 2>/dev/null || missing+=(libfontconfig-dev)
 	else
-		missing+=(pkg-config libcurl4-openssl-dev libcjson-dev)
+		missing+=(pkg-config libcurl4-openssl-dev libcjson-dev libturbojpeg0-dev libpng-dev libwebp-dev
+			libfreetype-dev libfontconfig-dev)
 	fi
+	[ -e /usr/include/gif_lib.h ] || missing+=(libgif-dev)
+	# the font --annotate draws with, found through fontconfig
+	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 	for tool in "$@"; do
 		case $tool in
 		clang) command -v clang >/dev/null 2>&1 || missing+=(clang libclang-rt-dev) ;;

@@ -35,6 +35,22 @@ stage "1/4 build and run the whole suite"
 cmake -S "$root" -B "$root/build-test" -DHUBPREDICT_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$root/build-test" -j "$jobs"
 (cd "$root/build-test" && ctest --output-on-failure -j "$jobs" -LE valgrind)
+# A build without image support compiles and refuses the picture flags (exit 2).
+cmake -S "$root" -B "$root/build-noimages" -DHUBPREDICT_WERROR=ON -DHUBPREDICT_IMAGES=OFF \
+	-DHUBPREDICT_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build-noimages" -j "$jobs" --target hubpredict >/dev/null
+for flag in "--annotate out" "--resize"; do
+	# shellcheck disable=SC2086 # the flag and its value are two words
+	if "$root/build-noimages/hubpredict" -u http://127.0.0.1:9/ $flag x.jpg 2>"$root/build-noimages/err"; then
+		echo "a build without image support accepted $flag" >&2
+		exit 1
+	elif [ $? -ne 2 ] || ! grep -q "no image support" "$root/build-noimages/err"; then
+		echo "a build without image support: $flag did not give exit 2 and the message:" >&2
+		cat "$root/build-noimages/err" >&2
+		exit 1
+	fi
+done
+echo "build without image support: --annotate and --resize are exit 2, as documented"
 [ $quick -eq 1 ] && exit 0
 
 stage "2/4 AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite again"

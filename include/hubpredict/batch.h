@@ -57,6 +57,9 @@ struct hp_batch_config {
 	bool progress_batches_only; /* show it only for batches and large uploads */
 	bool several;               /* the run may have more than one input */
 	size_t total;               /* inputs expected, 0 = unknown (progress) */
+	int resize_imgsz;           /* --resize: downsize images to this long side, 0 = off */
+	bool normalized;            /* --normalize: answers need no mapping back */
+	bool keep_source;           /* --annotate: keep each input's bytes open until it is written */
 };
 
 struct hp_batch_stats {

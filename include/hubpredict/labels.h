@@ -69,4 +69,13 @@ char *hp_output_path(const char *dir, const char *input, size_t below, const cha
 char *hp_labels_format(const struct hp_response *r, const struct hp_image *im,
                        const struct hp_labels_opts *o, size_t *len, const char **why);
 
+/* Create DIR (and its parents) and check a file can be made in it; flag
+ * ("--save-txt", "--annotate") starts the message in err. 0, or -1: exit 11. */
+int hp_labels_check_dir(const char *flag, const char *dir, char *err, size_t errlen);
+
+/* Write len bytes to path atomically (a temporary file beside it, then
+ * rename; missing parent directories are made): the writer of every label
+ * and picture file. 0, or -1 with errno. */
+int hp_labels_write_file(const char *path, const void *data, size_t len);
+
 #endif

@@ -55,6 +55,8 @@ struct hp_options {
 	const char *save_txt;       /* --save-txt DIR, NULL = no label files */
 	bool save_conf;             /* --save-conf */
 	const char *junit;          /* --junit FILE, NULL = no report */
+	const char *annotate;       /* --annotate DIR, NULL = no pictures */
+	bool resize;                /* --resize: downsize to --imgsz before upload */
 
 	bool recursive;             /* -r */
 	const char *files_from;     /* --files-from FILE ("-" = stdin) */

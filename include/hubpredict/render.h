@@ -14,6 +14,8 @@
 struct hp_output;
 struct hp_response;
 struct hp_body;
+struct hp_resized;
+struct hp_annotate_source;
 
 struct hp_item {
 	const char *file;                   /* the input as the user named it */
@@ -29,6 +31,11 @@ struct hp_item {
 	const char *request_id;             /* the answer's x-request-id, or NULL */
 	const char *const *unmet;           /* checks that failed (--expect, --baseline): */
 	size_t n_unmet;                     /* "expected person>=2, found 1", ... */
+	bool has_source;                    /* source_fd holds the input's original bytes */
+	int source_fd;                      /* (an image file, or spooled stdin), for --annotate */
+	bool source_unreadable;             /* --resize found it is not a readable image and warned */
+	const struct hp_resized *resized;   /* --resize: the sizes, NULL when sent as it is */
+	struct hp_annotate_source *source_picture; /* decoded ahead (annotate.h), or NULL */
 };
 
 struct hp_render_opts {

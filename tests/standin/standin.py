@@ -20,6 +20,9 @@ Python standard library only. Two ways to use it:
     # 2. As a program; prints "standin listening on http://127.0.0.1:PORT", stops on SIGTERM
     python3 tests/standin/standin.py --port 0 --port-file /tmp/port
 
+StandIn(read_rate=BYTES_PER_S) (or --read-rate) reads request bodies no faster than that, as
+a slow uplink would deliver them (tests/bench/pictures.sh).
+
 How the answer to a predict request is chosen (see Handler._choose_answer):
 
     1. the route gives the flavour (hub or platform) and the model ID;
@@ -1476,11 +1479,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             yield piece
 
     def _exact_pieces(self, remaining: int):
+        rate = self.standin.read_rate     # bytes/s, None = as fast as the client sends
+        t0, got = time.monotonic(), 0
         while remaining > 0:
-            piece = self.rfile.read(min(remaining, CHUNK))
+            piece = self.rfile.read(min(remaining, CHUNK if rate is None else min(CHUNK, 16384)))
             if not piece:
                 raise _CloseConnection()
             remaining -= len(piece)
+            got += len(piece)
+            if rate is not None:          # an uplink of `rate`: read no faster than that
+                ahead = got / rate - (time.monotonic() - t0)
+                if ahead > 0:
+                    time.sleep(ahead)
             yield piece
 
     def _chunked_pieces(self):
@@ -1668,8 +1678,10 @@ class StandIn:
                  latency: float = 0.0, latency_max: float | None = None, *,
                  host: str = "127.0.0.1", port: int = 0, log_file: str | None = None,
                  tls: tuple[str, str] | None = None,
-                 connect_tls: tuple[str, str] | None = None):
+                 connect_tls: tuple[str, str] | None = None,
+                 read_rate: float | None = None):
         self.hub_key = hub_key
+        self.read_rate = read_rate        # request bodies read at most this fast (bytes/s)
         self.platform_key = platform_key
         self.host = _loopback_host(host)
         self.port = port
@@ -1944,11 +1956,14 @@ def main(argv=None) -> int:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--latency-max", type=float, help="draw latency from [latency, this]")
     parser.add_argument("--log-file", help="append each request record here as a JSON line")
+    parser.add_argument("--read-rate", type=float, help="read request bodies at most this many bytes/s "
+                        "(a slow uplink, for benchmarks)")
     args = parser.parse_args(argv)
 
     try:
         standin = StandIn(args.hub_key, args.platform_key, args.latency, args.latency_max,
-                          host=args.host, port=args.port, log_file=args.log_file).start()
+                          host=args.host, port=args.port, log_file=args.log_file,
+                          read_rate=args.read_rate).start()
     except (ValueError, OSError) as exc:
         print(f"standin: {exc}", file=sys.stderr)
         return 2

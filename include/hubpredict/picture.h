@@ -1,0 +1,50 @@
+/* picture.h - --resize (SPEC 8): an image whose long side exceeds --imgsz is
+ * downsized before upload (EXIF orientation applied first; JPEG re-encoded
+ * at quality 95, anything else as PNG), and the answer's coordinates are
+ * mapped back to the original picture, in the decoded response and in the
+ * server's JSON document alike.
+ *
+ * Ownership: nothing returned here needs freeing but the body buffer that
+ * hp_picture_map_body() hands back (free()).
+ */
+#ifndef HUBPREDICT_PICTURE_H
+#define HUBPREDICT_PICTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct hp_upload;
+struct hp_response;
+
+struct hp_resized {
+	int from_w, from_h;     /* the original, EXIF orientation applied */
+	int to_w, to_h;         /* what was sent */
+};
+
+/* The size an image of w x h is sent at for imgsz: the long side imgsz, the
+ * other rounded, at least 1. False when it is not larger than imgsz. */
+bool hp_picture_target(int w, int h, int imgsz, int *tw, int *th);
+
+/* Look at an open upload's bytes: 1 when it would be resized (rz filled),
+ * 0 when it is sent as it is (rz->from_* still filled), -1 when it is not a
+ * readable image (the reason in err). */
+int hp_picture_plan(int fd, int imgsz, struct hp_resized *rz, char *err, size_t errlen);
+
+/* Downsize an open upload: on 1, up->fd is an unlinked temporary file with
+ * the new bytes (what every retry resends), up's size, file name and type
+ * follow, and *orig_fd is the original's descriptor (the caller closes it).
+ * 0: sent as it is. -1: not a readable image, reason in err (sent as it is
+ * too). -2: a system error (out of memory, no temporary file), reason in err. */
+int hp_picture_resize_upload(struct hp_upload *up, int imgsz, struct hp_resized *rz, int *orig_fd, char *err,
+                             size_t errlen);
+
+/* Map a decoded answer back to the original: boxes, corners, polygons and
+ * keypoints scaled (unless normalized), shape set to the original's. */
+void hp_picture_map_response(struct hp_response *r, const struct hp_resized *rz, bool normalized);
+
+/* The same for the server's document: *data (len bytes) is replaced by a
+ * new buffer holding the mapped document (minified). 0, or -1 when the body
+ * could not be parsed or out of memory (left as it was). */
+int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, bool normalized);
+
+#endif

@@ -1,0 +1,89 @@
+/* none.c - a build without image support (-DHUBPREDICT_IMAGES=OFF): the
+ * option parser refuses --annotate and --resize, so none of these is called
+ * on a run; they only keep the program whole. */
+#include "hubpredict/annotate.h"
+#include "hubpredict/exitcode.h"
+#include "hubpredict/image.h"
+#include "hubpredict/picture.h"
+
+#include <stdio.h>
+
+bool hp_image_supported(void)
+{
+	return false;
+}
+
+struct hp_annotate *hp_annotate_new(const char *dir, char *err, size_t errlen, int *code)
+{
+	(void)dir;
+	snprintf(err, errlen, "--annotate: this build of hubpredict has no image support");
+	*code = HP_EXIT_USAGE;
+	return NULL;
+}
+
+void hp_annotate_item(void *state, const struct hp_item *it)
+{
+	(void)state;
+	(void)it;
+}
+
+bool hp_annotate_failed(const struct hp_annotate *a)
+{
+	(void)a;
+	return false;
+}
+
+size_t hp_annotate_written(const struct hp_annotate *a)
+{
+	(void)a;
+	return 0;
+}
+
+struct hp_annotate_source *hp_annotate_source_new(int fd)
+{
+	(void)fd;
+	return NULL;
+}
+
+void hp_annotate_source_free(struct hp_annotate_source *s)
+{
+	(void)s;
+}
+
+void hp_annotate_free(struct hp_annotate *a)
+{
+	(void)a;
+}
+
+int hp_picture_plan(int fd, int imgsz, struct hp_resized *rz, char *err, size_t errlen)
+{
+	(void)fd;
+	(void)imgsz;
+	*rz = (struct hp_resized){ 0 };
+	snprintf(err, errlen, "this build of hubpredict has no image support");
+	return -1;
+}
+
+int hp_picture_resize_upload(struct hp_upload *up, int imgsz, struct hp_resized *rz, int *orig_fd, char *err,
+                             size_t errlen)
+{
+	(void)up;
+	(void)orig_fd;
+	return hp_picture_plan(-1, imgsz, rz, err, errlen);
+}
+
+void hp_picture_map_response(struct hp_response *r, const struct hp_resized *rz, bool normalized)
+{
+	(void)r;
+	(void)rz;
+	(void)normalized;
+}
+
+int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, bool normalized)
+{
+	(void)data;
+	(void)len;
+	(void)rz;
+	(void)normalized;
+	return -1;
+}
