@@ -626,7 +626,7 @@ static void flush_done(struct batch *b, bool all)
 			continue;
 		}
 		/* an input cut short by the signal (stdin being read) is unfinished */
-		bool interrupted = j->exit_code == HP_EXIT_SIGINT || j->exit_code == HP_EXIT_SIGTERM;
+		bool interrupted = hp_exit_interrupted(j->exit_code);
 		if (!b->stats->broken_pipe && !interrupted)
 			render_job(b, j);
 		*pp = j->next;
@@ -772,9 +772,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	}
 	curl_multi_cleanup(b.multi);
 	stats->elapsed_s = (now_ms() - b.t0) / 1000.0;
-	if (hp_signal_caught() == SIGINT)
-		stats->exit_code = HP_EXIT_SIGINT;
-	else if (hp_signal_caught() == SIGTERM)
-		stats->exit_code = HP_EXIT_SIGTERM;
+	if (hp_signal_caught())
+		stats->exit_code = hp_exit_from_signal(hp_signal_caught());
 	return stats->exit_code;
 }

@@ -8,6 +8,7 @@
 #include "hubpredict/labels.h"
 #include "hubpredict/inputs.h"
 #include "hubpredict/msg.h"
+#include "hubpredict/output.h"
 #include "hubpredict/render.h"
 #include "hubpredict/response.h"
 #include "hubpredict/text.h"
@@ -26,7 +27,6 @@
 
 struct hp_labels {
 	struct hp_labels_opts o;
-	mode_t mode;            /* of a new file: 0666 less the umask */
 	size_t written;
 	bool failed;
 	bool warned_task;       /* semantic/depth: warned once */
@@ -378,54 +378,14 @@ static int make_dirs(const char *path, bool whole)
 	return rc;
 }
 
-/* Write text to path atomically. 0, or -1 with errno. */
-static int write_atomic(const struct hp_labels *l, const char *path, const char *text, size_t len)
+/* Write text to path by the rules of every output (output.h: atomically,
+ * links followed, devices in place). 0, or -1 with errno. */
+static int write_label(const char *path, const char *text, size_t len)
 {
+	char err[640];
 	if (make_dirs(path, false) < 0)
 		return -1;
-	const char *slash = strrchr(path, '/');
-	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-	const char *base = path + dirlen;
-	size_t n = strlen(path) + 16;
-	char *tmp = malloc(n);
-	if (!tmp)
-		return -1;
-	snprintf(tmp, n, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		int e = errno;
-		free(tmp);
-		errno = e;
-		return -1;
-	}
-	int rc = 0;
-	fchmod(fd, l->mode);
-	size_t off = 0;
-	while (off < len && rc == 0) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			rc = -1;
-		else
-			off += (size_t)w;
-	}
-	if (rc == 0 && fsync(fd) != 0 && errno != EINVAL)
-		rc = -1;
-	int e = errno;
-	if (close(fd) != 0 && rc == 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc == 0 && rename(tmp, path) != 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
-	errno = e;
-	return rc;
+	return hp_output_write_file(path, text, len, err, sizeof err);
 }
 
 /* ---- the observer ------------------------------------------------------------ */
@@ -467,9 +427,6 @@ struct hp_labels *hp_labels_new(const struct hp_labels_opts *o, char *err, size_
 		return NULL;
 	}
 	l->o = *o;
-	mode_t um = umask(0);
-	umask(um);
-	l->mode = 0666 & ~um;
 	return l;
 }
 
@@ -488,6 +445,17 @@ static char *label_path(const struct hp_labels *l, const char *stem, bool per_fr
 	else
 		snprintf(p, n, "%.*s/%s.txt", (int)dl, l->o.dir, stem);
 	return p;
+}
+
+char *hp_labels_path_for(void *state, const char *input)
+{
+	const struct hp_labels *l = state;
+	if (hp_is_video_name(input))
+		return NULL; /* one file per frame, never named like an image input */
+	char *stem = hp_labels_stem(input);
+	char *path = stem ? label_path(l, stem, false, 0) : NULL;
+	free(stem);
+	return path;
 }
 
 static void fail_write(struct hp_labels *l, const char *path, const char *why)
@@ -537,7 +505,7 @@ void hp_labels_item(void *state, const struct hp_item *it)
 			            hp_msg_quote(qp, sizeof qp, path));
 		} else if (!text) {
 			fail_write(l, path, "out of memory");
-		} else if (write_atomic(l, path, text, len) < 0) {
+		} else if (write_label(path, text, len) < 0) {
 			fail_write(l, path, strerror(errno));
 		} else {
 			l->written++;

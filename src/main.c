@@ -11,6 +11,7 @@
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
 #include "hubpredict/output.h"
+#include "hubpredict/preflight.h"
 #include "hubpredict/progress.h"
 #include "hubpredict/render.h"
 #include "hubpredict/request.h"
@@ -75,7 +76,7 @@ static void finish_junit(struct hp_junit *junit, const struct hp_batch_stats *st
 		return;
 	if (hp_junit_finish(junit, stats->elapsed_s, note, err, sizeof err) < 0) {
 		hp_msg_error("%s", err);
-		if (*status != HP_EXIT_SIGINT && *status != HP_EXIT_SIGTERM)
+		if (!hp_exit_interrupted(*status))
 			*status = HP_EXIT_OUTPUT;
 	}
 }
@@ -157,16 +158,8 @@ int main(int argc, char **argv)
 		status = HP_EXIT_INPUT;
 		goto done;
 	}
-	if (o.insecure)
-		hp_msg_warn("--insecure: TLS certificates are not verified");
-	if (o.dry_run) {
-		status = dry_run(&req, inputs);
-		goto done;
-	}
-	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(ep.flavour), ep.url);
-
 	/* --save-txt: DIR must be usable before anything is sent. */
-	if (o.save_txt) {
+	if (o.save_txt && !o.dry_run) {
 		struct hp_labels_opts lo = { .dir = o.save_txt, .save_conf = o.save_conf, .normalized = o.normalize };
 		if (!(labels = hp_labels_new(&lo, err, sizeof err))) {
 			hp_msg_error("%s", err);
@@ -175,6 +168,28 @@ int main(int argc, char **argv)
 		}
 		observers[n_observers++] = (struct hp_observer){ hp_labels_item, labels };
 	}
+	/* Every destination against every input, before anything is sent. */
+	struct hp_preflight_file dests[2];
+	struct hp_preflight_tree trees[1];
+	struct hp_preflight pf = { .inputs = &icfg, .files = dests, .trees = trees };
+	if (o.output)
+		dests[pf.n_files++] = (struct hp_preflight_file){ "--output", o.output };
+	if (o.junit)
+		dests[pf.n_files++] = (struct hp_preflight_file){ "--junit", o.junit };
+	if (labels)
+		trees[pf.n_trees++] = (struct hp_preflight_tree){ "--save-txt", hp_labels_path_for, labels };
+	if ((status = hp_preflight_check(&pf, err, sizeof err)) != 0) {
+		usage_error(err);
+		goto done;
+	}
+	if (o.insecure)
+		hp_msg_warn("--insecure: TLS certificates are not verified");
+	if (o.dry_run) {
+		status = dry_run(&req, inputs);
+		goto done;
+	}
+	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(ep.flavour), ep.url);
+
 
 	if (hp_output_open(&out, o.output, err, sizeof err) < 0) {
 		hp_msg_error("%s", err);
@@ -244,7 +259,7 @@ int main(int argc, char **argv)
 	 * output failure, unless a request failed first or the run was cut short. */
 	if (hp_labels_failed(labels) && (status == HP_EXIT_OK || status == HP_EXIT_EXPECT))
 		status = HP_EXIT_OUTPUT;
-	bool interrupted = status == HP_EXIT_SIGINT || status == HP_EXIT_SIGTERM;
+	bool interrupted = hp_exit_interrupted(status);
 	if (stats.broken_pipe) {
 		/* The reader went away: stop quietly, as a Unix filter does; the
 		 * report still says what was done. */
@@ -272,15 +287,17 @@ int main(int argc, char **argv)
 	if (hp_output_commit(&out, err, sizeof err) < 0) {
 		if (!out.broken_pipe) {
 			hp_msg_error("%s", err);
-			if (status != HP_EXIT_SIGINT && status != HP_EXIT_SIGTERM)
+			if (!hp_exit_interrupted(status))
 				status = HP_EXIT_OUTPUT;
 		} else {
 			status = 128 + 13;
 		}
 	}
-	finish_junit(junit, &stats, interrupted ? (status == HP_EXIT_SIGINT
+	finish_junit(junit, &stats, status == HP_EXIT_SIGINT
 	             ? "interrupted by SIGINT: unfinished inputs are not in this report"
-	             : "terminated by SIGTERM: unfinished inputs are not in this report") : NULL, &status);
+	             : status == HP_EXIT_SIGTERM ? "terminated by SIGTERM: unfinished inputs are not in this report"
+	             : status == HP_EXIT_SIGHUP ? "hung up (SIGHUP): unfinished inputs are not in this report"
+	             : NULL, &status);
 done:
 	hp_junit_free(junit);
 	hp_progress_free(progress);

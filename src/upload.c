@@ -38,26 +38,53 @@ const char *hp_mime_type_for(const char *name)
 	return "application/octet-stream";
 }
 
+/* What the first bytes of a file say it is: the name standard input gets
+ * in the form, and the kind shown in messages. */
+struct media_magic {
+	size_t at, len;
+	const char *magic;
+	const char *stdin_name, *kind;
+};
+static const struct media_magic media_magics[] = {
+	{ 0, 3, "\xFF\xD8\xFF", "stdin.jpg", "a JPEG image" },
+	{ 0, 8, "\x89PNG\r\n\x1a\n", "stdin.png", "a PNG image" },
+	{ 0, 6, "GIF87a", "stdin.gif", "a GIF image" },
+	{ 0, 6, "GIF89a", "stdin.gif", "a GIF image" },
+	{ 8, 4, "WEBP", "stdin.webp", "a WebP image" },
+	{ 0, 4, "II*\0", "stdin.tif", "a TIFF image" },
+	{ 0, 4, "MM\0*", "stdin.tif", "a TIFF image" },
+	{ 4, 8, "ftypqt  ", "stdin.mov", "a QuickTime video" },
+	{ 4, 4, "ftyp", "stdin.mp4", "an MP4 video" },
+	{ 0, 4, "\x1a\x45\xdf\xa3", "stdin.mkv", "a Matroska/WebM video" },
+	{ 0, 2, "BM", "stdin.bmp", "a BMP image" },
+};
+
+static const struct media_magic *sniff(const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i < sizeof media_magics / sizeof media_magics[0]; i++) {
+		const struct media_magic *m = &media_magics[i];
+		if (n >= m->at + m->len && memcmp(b + m->at, m->magic, m->len) == 0 &&
+		    (m->at != 8 || memcmp(b, "RIFF", 4) == 0))
+			return m;
+	}
+	return NULL;
+}
+
 /* A name for bytes from standard input, from their first bytes. */
 static const char *sniff_name(const unsigned char *b, size_t n)
 {
-	if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF)
-		return "stdin.jpg";
-	if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return "stdin.png";
-	if (n >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
-		return "stdin.gif";
-	if (n >= 2 && b[0] == 'B' && b[1] == 'M')
-		return "stdin.bmp";
-	if (n >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0)
-		return "stdin.webp";
-	if (n >= 4 && (memcmp(b, "II*\0", 4) == 0 || memcmp(b, "MM\0*", 4) == 0))
-		return "stdin.tif";
-	if (n >= 12 && memcmp(b + 4, "ftyp", 4) == 0)
-		return memcmp(b + 8, "qt  ", 4) == 0 ? "stdin.mov" : "stdin.mp4";
-	if (n >= 4 && memcmp(b, "\x1a\x45\xdf\xa3", 4) == 0)
-		return "stdin.mkv";
-	return "stdin";
+	const struct media_magic *m = sniff(b, n);
+	return m ? m->stdin_name : "stdin";
+}
+
+const char *hp_media_kind(const unsigned char *b, size_t n)
+{
+	const struct media_magic *m = sniff(b, n);
+	/* "BM" alone starts many text files: a BMP also has a known DIB header size */
+	if (m && m->magic[0] == 'B' && (n < 18 || (b[14] != 12 && b[14] != 40 && b[14] != 52 && b[14] != 56 &&
+	                                            b[14] != 108 && b[14] != 124) || b[15] || b[16] || b[17]))
+		return NULL;
+	return m ? m->kind : NULL;
 }
 
 /* Copy standard input into an unlinked temporary file (so it is gone at exit
@@ -133,7 +160,7 @@ int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, char *e
 	if (strcmp(path, "-") == 0) {
 		fd = spool_stdin(err, errlen, &name);
 		if (fd == -2)
-			return hp_signal_caught() == SIGTERM ? HP_EXIT_SIGTERM : HP_EXIT_SIGINT;
+			return hp_exit_from_signal(hp_signal_caught());
 		if (fd < 0)
 			return HP_EXIT_INPUT;
 	} else {

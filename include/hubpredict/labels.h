@@ -43,6 +43,11 @@ bool hp_labels_failed(const struct hp_labels *l);
 
 void hp_labels_free(struct hp_labels *l);
 
+/* The label file an image input maps to (state = the label set), for the
+ * preflight check (preflight.h); NULL for a video (one file per frame) or
+ * when out of memory. Caller frees. */
+char *hp_labels_path_for(void *state, const char *input);
+
 /* Where an input's labels go, relative to DIR and without ".txt": the path
  * with empty, "." and ".." components dropped and the extension removed
  * ("../imgs/./a/x.jpg" -> "imgs/a/x", "/abs/y.png" -> "abs/y"); "-" gives

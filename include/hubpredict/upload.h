@@ -36,4 +36,8 @@ void hp_upload_close(struct hp_upload *up);
 /* MIME type for a file name by extension, "application/octet-stream" when unknown. */
 const char *hp_mime_type_for(const char *name);
 
+/* "a JPEG image", "an MP4 video", ... when the first n bytes of a file are
+ * those of an image or video format the API takes, else NULL (static). */
+const char *hp_media_kind(const unsigned char *b, size_t n);
+
 #endif
