@@ -320,7 +320,7 @@ static void start_next(struct batch *b)
 		job_done(b, j, HP_EXIT_INPUT);
 	} else {
 		bool urls_ok = b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM;
-		int rc = hp_upload_open(&j->up, j->file, urls_ok, j->message, sizeof j->message);
+		int rc = hp_upload_open(&j->up, j->file, urls_ok, b->cfg->limits, j->message, sizeof j->message);
 		if (rc) {
 			job_done(b, j, rc);
 		} else {

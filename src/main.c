@@ -33,7 +33,7 @@ static int usage_error(const char *msg)
 }
 
 /* --dry-run: check each input as a real run would, print its curl command. */
-static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs)
+static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs, const struct hp_upload_limits *lim)
 {
 	int status = HP_EXIT_OK;
 	struct hp_input in;
@@ -45,7 +45,7 @@ static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs)
 			rc = HP_EXIT_INPUT;
 		} else if (strcmp(in.path, "-") != 0) {
 			struct hp_upload up;
-			rc = hp_upload_open(&up, in.path, req->ep->flavour == HP_FLAVOUR_PLATFORM, err, sizeof err);
+			rc = hp_upload_open(&up, in.path, req->ep->flavour == HP_FLAVOUR_PLATFORM, lim, err, sizeof err);
 			if (rc)
 				hp_msg_error("%s", err);
 			hp_upload_close(&up);
@@ -146,6 +146,11 @@ int main(int argc, char **argv)
 		status = HP_EXIT_NETWORK;
 		goto done;
 	}
+	struct hp_upload_limits limits = {
+		.stdin_max = o.max_upload,
+		.file_max = o.max_upload_arg ? o.max_upload : 0,
+		.shown = o.max_upload_arg ? o.max_upload_arg : "100M",
+	};
 	struct hp_inputs_config icfg = {
 		.args = o.inputs,
 		.n_args = o.n_inputs,
@@ -185,7 +190,7 @@ int main(int argc, char **argv)
 	if (o.insecure)
 		hp_msg_warn("--insecure: TLS certificates are not verified");
 	if (o.dry_run) {
-		status = dry_run(&req, inputs);
+		status = dry_run(&req, inputs, &limits);
 		goto done;
 	}
 	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(ep.flavour), ep.url);
@@ -231,6 +236,7 @@ int main(int argc, char **argv)
 	struct hp_batch_config cfg = {
 		.req = &req,
 		.inputs = inputs,
+		.limits = &limits,
 		.renderer = renderer,
 		.out = &out,
 		.jobs = o.jobs,

@@ -89,7 +89,7 @@ const char *hp_media_kind(const unsigned char *b, size_t n)
 
 /* Copy standard input into an unlinked temporary file (so it is gone at exit
  * whatever happens), and return its descriptor. */
-static int spool_stdin(char *err, size_t errlen, const char **name)
+static int spool_stdin(const struct hp_upload_limits *lim, char *err, size_t errlen, const char **name)
 {
 	int fd = hp_temp_fd("hubpredict-stdin");
 	if (fd < 0) {
@@ -100,8 +100,10 @@ static int spool_stdin(char *err, size_t errlen, const char **name)
 	unsigned char head[16];
 	size_t total = 0;
 	for (;;) {
-		ssize_t got = read(STDIN_FILENO, buf, sizeof buf);
-		if (got < 0 && errno == EINTR && hp_signal_caught()) {
+		/* looked at on every block, not only when a read is interrupted:
+		 * endless input (/dev/zero) never blocks */
+		ssize_t got = hp_signal_caught() ? -1 : read(STDIN_FILENO, buf, sizeof buf);
+		if (hp_signal_caught()) {
 			snprintf(err, errlen, "interrupted while reading standard input");
 			close(fd);
 			return -2;
@@ -115,6 +117,12 @@ static int spool_stdin(char *err, size_t errlen, const char **name)
 		}
 		if (got == 0)
 			break;
+		if (lim && lim->stdin_max > 0 && (long long)(total + (size_t)got) > lim->stdin_max) {
+			snprintf(err, errlen, "standard input is larger than --max-upload %s (%lld bytes); nothing was sent",
+			         lim->shown ? lim->shown : "", lim->stdin_max);
+			close(fd);
+			return -1;
+		}
 		if (total < sizeof head)
 			memcpy(head + total, buf, (size_t)got < sizeof head - total ? (size_t)got : sizeof head - total);
 		for (ssize_t off = 0; off < got;) {
@@ -139,7 +147,8 @@ bool hp_is_url_input(const char *path)
 	return strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0;
 }
 
-int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, char *err, size_t errlen)
+int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, const struct hp_upload_limits *lim,
+                   char *err, size_t errlen)
 {
 	char q[512];
 	const char *name;
@@ -158,7 +167,7 @@ int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, char *e
 		return 0;
 	}
 	if (strcmp(path, "-") == 0) {
-		fd = spool_stdin(err, errlen, &name);
+		fd = spool_stdin(lim, err, errlen, &name);
 		if (fd == -2)
 			return hp_exit_from_signal(hp_signal_caught());
 		if (fd < 0)
@@ -186,6 +195,12 @@ int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, char *e
 		what = "is not a regular file";
 	else if (st.st_size == 0)
 		what = "is empty";
+	char toobig[96];
+	if (!what && lim && lim->file_max > 0 && (long long)st.st_size > lim->file_max) {
+		snprintf(toobig, sizeof toobig, "is larger than --max-upload %s (%lld bytes)", lim->shown ? lim->shown : "",
+		         lim->file_max);
+		what = toobig;
+	}
 	if (what) {
 		if (strcmp(path, "-") == 0)
 			snprintf(err, errlen, "standard input %s", what);

@@ -34,6 +34,7 @@ struct hp_observer {
 struct hp_batch_config {
 	const struct hp_request_ctx *req;
 	struct hp_inputs *inputs;
+	const struct hp_upload_limits *limits; /* --max-upload, NULL = none */
 	struct hp_renderer *renderer;
 	struct hp_output *out;      /* to notice a closed or full stdout */
 	int jobs;                   /* requests in flight at once */

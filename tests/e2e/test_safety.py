@@ -212,3 +212,146 @@ class TestRefusedBeforeSending(SafetyE2E):
         self.assertExit(r, 0)
         with open(out) as f:
             self.assertEqual(json.load(f)[0]["file"], CAT)
+
+
+class TestStandardInputLimit(SafetyE2E):
+    """Item 3: standard input is spooled up to --max-upload (100M by default), then exit 3 with
+    nothing sent; signals during the spool end the run at once, the spool removed."""
+
+    def tmpdir(self):
+        d = self.path("spool")
+        os.makedirs(d, exist_ok=True)
+        return d
+
+    def test_endless_input_hits_the_default_limit(self):
+        tmpdir = self.tmpdir()
+        t0 = time.monotonic()
+        with open("/dev/zero", "rb") as zero:
+            p = subprocess.run([BIN, "-u", self.hub_url(), "-"], stdin=zero, capture_output=True,
+                               env=dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY, TMPDIR=tmpdir),
+                               timeout=60 * SLOW)
+        took = time.monotonic() - t0
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.stderr.decode(), "hubpredict: standard input is larger than --max-upload 100M "
+                                            "(104857600 bytes); nothing was sent\n")
+        self.assertEqual(self.server.log(), [])
+        self.assertEqual(os.listdir(tmpdir), [])
+        self.assertLess(took, 30 * SLOW)
+
+    def test_limit_from_the_command_line(self):
+        with open(CAT, "rb") as f:
+            data = f.read()
+        n = len(data)
+        for limit, ok in ((f"{n // 1024}K", False), (str(n - 1), False), (str(n), True), ("1M", True),
+                          ("0", True)):
+            with self.subTest(limit=limit):
+                self.server.reset()
+                r = self.run_hp("-u", self.hub_url(), "--max-upload", limit, "-f", "json", "-", stdin=data)
+                if ok:
+                    self.assertExit(r, 0)
+                    self.assertEqual(len(self.server.log()), 1)
+                    self.assertEqual(self.server.log()[0]["file"]["size"], len(data))
+                else:
+                    self.assertExit(r, 3)
+                    self.assertOneLineError(r, f"standard input is larger than --max-upload {limit}")
+                    self.assertEqual(self.server.log(), [])
+
+    def test_files_are_checked_only_when_the_option_is_given(self):
+        big = self.copy(CAT, "big.png")
+        size = os.path.getsize(big)
+        r = self.run_hp("-u", self.hub_url(), "-f", "json", big)
+        self.assertExit(r, 0)
+        self.server.reset()
+        r = self.run_hp("-u", self.hub_url(), "--max-upload", str(size - 1), "-f", "json", big, image("tiny.gif"))
+        self.assertExit(r, 3)
+        self.assertOneLineError(r, f"'{big}' is larger than --max-upload {size - 1} ({size - 1} bytes)")
+        self.assertEqual([rec["file"]["filename"] for rec in self.server.log()], ["tiny.gif"])
+        doc = r.json()
+        self.assertEqual(doc[0]["error"]["exit"], 3)
+        self.assertIn("response", doc[1])
+
+    def test_bad_sizes(self):
+        for bad in ("", "-1", "1X", "1.5M", "M", " 1", "99999999999G", "1KB"):
+            with self.subTest(bad=bad):
+                r = self.run_hp("-u", self.hub_url(), "--max-upload", bad, CAT)
+                self.assertUsage(r, "--max-upload must be a size")
+
+    def spool_and_signal(self, sig, endless):
+        tmpdir = self.tmpdir()
+        env = dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY, TMPDIR=tmpdir)
+        if endless:
+            stdin = open("/dev/zero", "rb")
+            args = ["--max-upload", "0"]
+        else:
+            stdin = subprocess.PIPE
+            args = []
+        p = subprocess.Popen(WRAPPER + [BIN, "-u", self.hub_url(), "-f", "json"] + args + ["-"], stdin=stdin,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        try:
+            if not endless:
+                p.stdin.write(b"\xff\xd8\xff" + b"x" * 1000)   # a slow writer: some bytes, then nothing
+                p.stdin.flush()
+            time.sleep(0.4 * SLOW)
+            self.assertIsNone(p.poll(), "the run ended before the signal")
+            t0 = time.monotonic()
+            p.send_signal(sig)
+            out, err = p.communicate(timeout=10 * SLOW)
+            took = time.monotonic() - t0
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            if endless:
+                stdin.close()
+            elif not p.stdin.closed:
+                p.stdin.close()
+        codes = {signal.SIGHUP: 129, signal.SIGINT: 130, signal.SIGTERM: 143}
+        self.assertEqual(p.returncode, codes[sig], err)
+        self.assertLess(took, 1.5 * SLOW, "the signal waited for the spool")
+        self.assertEqual(json.loads(out), [])
+        self.assertEqual(os.listdir(tmpdir), [], "the spool was left")
+        self.assertEqual(self.server.log(), [], "something was sent")
+
+    def test_signal_during_an_endless_spool(self):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            with self.subTest(sig=sig):
+                self.spool_and_signal(sig, endless=True)
+
+    def test_signal_during_a_slow_writer(self):
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with self.subTest(sig=sig):
+                self.spool_and_signal(sig, endless=False)
+
+
+class TestExtraFields(SafetyE2E):
+    """Item 16: --field NAME=VALUE sends an extra form field as it is."""
+
+    def test_fields_are_sent_as_they_are(self):
+        r = self.run_hp("-u", self.hub_url(), "--field", "bits=16", "--field", "note=@not a file <x",
+                        "--field", "empty=", "-f", "json", CAT)
+        self.assertExit(r, 0)
+        fields = self.server.log()[0]["fields"]
+        self.assertEqual(fields.get("bits"), "16")
+        self.assertEqual(fields.get("note"), "@not a file <x")
+        self.assertEqual(fields.get("empty"), "")
+        self.assertEqual(fields.get("imgsz"), "640")
+
+    def test_dry_run_shows_them(self):
+        r = self.run_hp("-u", self.hub_url(), "--dry-run", "--field", "bits=16", "--field", "a b=it's", CAT,
+                        key=None)
+        self.assertExit(r, 2)   # 'a b' is not a field name
+        self.assertOneLineError(r, "--field must be NAME=VALUE")
+        r = self.run_hp("-u", self.hub_url(), "--dry-run", "--field", "bits=16", "--field", "why=it's @x", CAT,
+                        key=None)
+        self.assertExit(r, 0)
+        self.assertIn(" --form-string 'bits=16' --form-string 'why=it'\\''s @x' ", r.out)
+
+    def test_own_names_are_refused(self):
+        for name in ("file", "imgsz", "conf", "iou", "normalize", "decimals", "source"):
+            with self.subTest(name=name):
+                r = self.run_hp("-u", self.hub_url(), "--field", f"{name}=1", CAT)
+                self.assertUsage(r, f"--field cannot set '{name}'")
+        for bad in ("bits", "=16", "a/b=1"):
+            with self.subTest(bad=bad):
+                r = self.run_hp("-u", self.hub_url(), "--field", bad, CAT)
+                self.assertUsage(r, "--field must be NAME=VALUE")
