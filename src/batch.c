@@ -466,6 +466,15 @@ static int check_answer(struct batch *b, struct job *j)
 	return 0;
 }
 
+/* A video may come back without frames; an image never without its entry. */
+static bool upload_is_video(const struct hp_upload *up)
+{
+	if (up->source)
+		return hp_is_video_name(up->source);
+	return (up->mime_type && strncmp(up->mime_type, "video/", 6) == 0) ||
+	       (up->filename && hp_is_video_name(up->filename));
+}
+
 /* A transfer ended: decide what it means. */
 static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 {
@@ -520,6 +529,12 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 		conclude(b, j, code, hp_retryable_status(status));
 	} else if (!b->cfg->raw && hp_response_decode(&j->resp, j->body.data, j->body.len, j->message,
 	                                              sizeof j->message) < 0) {
+		char why[sizeof j->message];
+		memcpy(why, j->message, sizeof why);
+		snprintf(j->message, sizeof j->message, "bad response: %.600s", why);
+		job_done(b, j, HP_EXIT_BAD_RESPONSE);
+	} else if (!b->cfg->raw && hp_response_check_upload(j->resp, upload_is_video(&j->up), j->message,
+	                                                     sizeof j->message) < 0) {
 		char why[sizeof j->message];
 		memcpy(why, j->message, sizeof why);
 		snprintf(j->message, sizeof j->message, "bad response: %.600s", why);

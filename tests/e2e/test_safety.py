@@ -355,3 +355,69 @@ class TestExtraFields(SafetyE2E):
             with self.subTest(bad=bad):
                 r = self.run_hp("-u", self.hub_url(), "--field", bad, CAT)
                 self.assertUsage(r, "--field must be NAME=VALUE")
+
+
+class TestImpossibleAnswers(SafetyE2E):
+    """Item 8: answers that cannot be true are exit 10 naming the member."""
+
+    def answer(self, body, *args, path=CAT):
+        self.server.push({"body": body, "content_type": "application/json"})
+        return self.run_hp("-u", self.hub_url(), "--retries", "0", *args, path)
+
+    def test_each_impossible_value(self):
+        box = '"box":{"x1":1,"y1":2,"x2":3,"y2":4}'
+        cases = {
+            '{"images":[]}': "images is empty: no entry for the image sent",
+            '{"images":[{"results":[{"class":0,"name":"a","confidence":7,' + box + '}],"shape":[10,20]}]}':
+                "images[0].results[0] has a confidence of 7 (not from 0 to 1)",
+            '{"images":[{"results":[{"class":0,"name":"a","confidence":-0.1,' + box + '}],"shape":[10,20]}]}':
+                "images[0].results[0] has a confidence of -0.1",
+            '{"images":[{"results":[{"class":-5,"name":"a","confidence":0.5,' + box + '}],"shape":[10,20]}]}':
+                "images[0].results[0] has a class of -5",
+            '{"images":[{"results":[{"class":1.5,"name":"a","confidence":0.5,' + box + '}],"shape":[10,20]}]}':
+                "images[0].results[0] has a class that is not a whole number",
+            '{"images":[{"results":[{"class":0,"name":"a","confidence":0.5,"box":{"x1":1e999,"y1":2,"x2":3,'
+            '"y2":4}}],"shape":[10,20]}]}': "images[0].results[0] has a x1 that is not a finite number",
+            '{"images":[{"results":[{"class":0,"name":"a","confidence":0.5,' + box + ',"segments":{"x":[1,-1e999],'
+            '"y":[1,2]}}],"shape":[10,20]}]}': "images[0].results[0] has a segments.x with an element that is not a finite number",
+        }
+        for body, why in cases.items():
+            for fmt in ("table", "csv", "json"):
+                with self.subTest(body=body, fmt=fmt):
+                    r = self.answer(body, "-f", fmt)
+                    self.assertExit(r, 10)
+                    self.assertOneLineError(r, f"{CAT}: bad response: {why}")
+                    self.assertNotIn("inf", r.out)
+        # nor do they reach label files
+        labels = self.path("labels")
+        r = self.answer(list(cases)[5], "--save-txt", labels)
+        self.assertExit(r, 10)
+        self.assertEqual([f for _, _, fs in os.walk(labels) for f in fs], [])
+
+    def test_a_video_may_have_no_frames_and_raw_is_not_judged(self):
+        r = self.answer('{"images":[]}', "-f", "json", path=image("clip.mp4"))
+        self.assertExit(r, 0)
+        r = self.answer('{"images":[{"results":[{"class":0,"name":"a","confidence":7}]}]}', "-f", "raw")
+        self.assertExit(r, 0)
+        self.assertIn('"confidence":7', r.out)
+
+
+class TestClassList(SafetyE2E):
+    """Item 9: --classes 'person, car' keeps car."""
+
+    def test_spaces_around_items(self):
+        # cat.png's detect answer: a person and a car
+        base = self.run_hp("-u", self.hub_url(), "-f", "csv", CAT)
+        self.assertExit(base, 0)
+        names = sorted(row[5] for row in base.csv()[1:])
+        self.assertEqual(names, ["car", "person"])
+        for spec in ("person, car", " person ,car ", "person,\tcar", "0, 2"):
+            with self.subTest(spec=spec):
+                r = self.run_hp("-u", self.hub_url(), "-f", "csv", "--classes", spec, CAT)
+                self.assertExit(r, 0)
+                self.assertEqual(sorted(row[5] for row in r.csv()[1:]), ["car", "person"])
+                r = self.run_hp("-u", self.hub_url(), "--classes", spec, "--expect", "car", CAT)
+                self.assertExit(r, 0)
+        self.server.reset()
+        r = self.run_hp("-u", self.hub_url(), "--classes", "person, ", CAT)
+        self.assertUsage(r, "--classes must be class names or numbers")
