@@ -521,6 +521,10 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 	hp_msg_verbose(1, "%s: attempt %d: %ld %s in %.0f ms, %zu bytes", j->file, j->attempts, status,
 	               hp_http_reason(status), ms, j->body.total);
 
+	/* A key a server echoes in an answer is masked before anything reads it,
+	 * so no output carries it (raw is the server's bytes, unchanged: README) */
+	if (!b->cfg->raw && status >= 200 && status < 300 && j->body.data)
+		hp_msg_mask(j->body.data, j->body.len);
 	if (status >= 300 && status < 400) {
 		if (!follow_redirect(b, j, status, location))
 			job_done(b, j, HP_EXIT_BAD_RESPONSE);

@@ -421,3 +421,51 @@ class TestClassList(SafetyE2E):
         self.server.reset()
         r = self.run_hp("-u", self.hub_url(), "--classes", "person, ", CAT)
         self.assertUsage(r, "--classes must be class names or numbers")
+
+
+def key_runs(text: str, key: str, n: int = 8):
+    """The runs of n or more of the key's characters found in text."""
+    return [key[i:i + n] for i in range(len(key) - n + 1) if key[i:i + n] in text]
+
+
+class TestKeyFragments(SafetyE2E):
+    """Item 12: every run of 8 or more characters of the key is scrubbed, in messages and in
+    every output (a 200 body that echoes the key included); raw is the server's bytes."""
+
+    def test_fragment_in_an_error_message(self):
+        frag = HUB_KEY[:20]
+        self.server.push({"status": 401, "body": json.dumps({"message": f"Invalid API key {frag}..."}),
+                          "content_type": "application/json"})
+        r = self.run_hp("-u", self.hub_url(), "-f", "json", CAT)
+        self.assertExit(r, 4)
+        self.assertOneLineError(r, "401", "Invalid API key [redacted]...")
+        self.assertEqual(key_runs(r.out + r.err, HUB_KEY), [])
+        self.assertIn("[redacted]", r.json()[0]["error"]["message"])
+        # a 7-character piece is not a key: it stays
+        self.server.push({"status": 401, "body": json.dumps({"message": f"key {HUB_KEY[:7]}? no"}),
+                          "content_type": "application/json"})
+        r = self.run_hp("-u", self.hub_url(), CAT)
+        self.assertOneLineError(r, f"key {HUB_KEY[:7]}? no")
+
+    def test_key_echoed_in_a_200_answer(self):
+        body = json.dumps({"images": [{"results": [
+            {"class": 0, "name": f"echo {HUB_KEY}", "confidence": 0.5, "box": {"x1": 1, "y1": 2, "x2": 3, "y2": 4}},
+            {"class": 1, "name": f"part {HUB_KEY[5:17]}", "confidence": 0.5,
+             "box": {"x1": 1, "y1": 2, "x2": 3, "y2": 4}}], "shape": [10, 20]}],
+            "note": HUB_KEY[3:30]})
+        for fmt in ("table", "csv", "json", "jsonl"):
+            with self.subTest(fmt=fmt):
+                self.server.push({"body": body, "content_type": "application/json"})
+                r = self.run_hp("-u", self.hub_url(), "-f", fmt, "-v", CAT)
+                self.assertExit(r, 0)
+                self.assertEqual(key_runs(r.out + r.err, HUB_KEY), [], r)
+                if fmt.startswith("json"):
+                    doc = json.loads(r.out.splitlines()[0] if fmt == "jsonl" else r.out)
+                    env = doc if fmt == "jsonl" else doc[0]
+                    names = [x["name"] for x in env["response"]["images"][0]["results"]]
+                    self.assertEqual(names, ["echo " + "*" * len(HUB_KEY), "part " + "*" * 12])
+        # raw: the server's bytes, byte for byte (documented)
+        self.server.push({"body": body, "content_type": "application/json"})
+        r = self.run_hp("-u", self.hub_url(), "-f", "raw", CAT, check_key=False)
+        self.assertExit(r, 0)
+        self.assertEqual(r.out_bytes.rstrip(b"\n"), body.encode())
