@@ -599,6 +599,11 @@ int hp_baseline_parse(struct hp_baseline **out, const char *name, const char *te
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* a byte-order mark (Windows editors add one) is not part of the JSON */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
 	size_t i = 0;
 	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
 		i++;

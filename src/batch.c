@@ -299,6 +299,7 @@ static void start_next(struct batch *b)
 		return;
 	}
 	j->up = (struct hp_upload)HP_UPLOAD_INIT;
+	b->stats->started++;
 	j->batch = b;
 	j->sent = true; /* nothing outstanding until an attempt starts */
 	j->raw = b->cfg->raw;
@@ -782,6 +783,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 			curl_multi_poll(b.multi, NULL, 0, timeout, NULL);
 		}
 	}
+	stats->stopped_early = !b.inputs_done;
 	update_progress(&b, true);
 	hp_progress_clear(cfg->progress);
 	abort_running(&b);

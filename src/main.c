@@ -214,9 +214,11 @@ int main(int argc, char **argv)
 	/* several INPUTs, a directory or a list: raw separates bodies, a summary follows */
 	bool several = hp_inputs_several(inputs);
 	const char *no_color = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+	bool dumb = term && strcmp(term, "dumb") == 0; /* a terminal without escape sequences */
 	struct hp_render_opts ro = {
 		.format = o.format,
-		.color = o.format == HP_FORMAT_TABLE && out.is_tty && !(no_color && *no_color),
+		.color = o.format == HP_FORMAT_TABLE && out.is_tty && !(no_color && *no_color) && !dumb,
 		.normalized = o.normalize,
 		.several = several,
 	};
@@ -284,9 +286,18 @@ int main(int argc, char **argv)
 			snprintf(unmet + l, sizeof unmet - l, ", %zu baseline difference%s", stats.differences,
 			         stats.differences == 1 ? "" : "s");
 		}
-		hp_msg_error("summary: %zu input%s: %zu succeeded, %zu failed in %.1f s (%.1f requests/s)%s%s",
-		             stats.done, stats.done == 1 ? "" : "s",
-		             stats.done - stats.failed, stats.failed, stats.elapsed_s,
+		/* a run cut short says how much of the list it did: "3 of 10 inputs" */
+		char of[96] = "", not_started[64] = "";
+		size_t total = stats.stopped_early ? hp_inputs_count(&icfg) : 0;
+		if (stats.stopped_early && total >= stats.started) {
+			snprintf(of, sizeof of, " of %zu", total);
+			snprintf(not_started, sizeof not_started, ", %zu not started", total - stats.started);
+		} else if (stats.stopped_early) {
+			snprintf(not_started, sizeof not_started, ", the rest not started");
+		}
+		hp_msg_error("summary: %zu%s input%s: %zu succeeded, %zu failed%s in %.1f s (%.1f requests/s)%s%s",
+		             stats.done, of, (total ? total : stats.done) == 1 ? "" : "s",
+		             stats.done - stats.failed, stats.failed, not_started, stats.elapsed_s,
 		             stats.elapsed_s > 0 ? (double)stats.requests / stats.elapsed_s : 0.0,
 		             unmet, interrupted ? "; interrupted, unfinished inputs skipped" : "");
 	}

@@ -124,6 +124,8 @@ int hp_parse_long(const char *s, long min, long max, long *out)
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
+	while (end != s && (*end == ' ' || *end == '\t'))
+		end++; /* strtol skips leading blanks: trailing ones are as harmless */
 	if (errno || end == s || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
@@ -204,9 +206,13 @@ int hp_parse_rate(const char *s, double *interval)
 		period = 3600;
 	else
 		return -1;
-	if (hp_parse_double(num, 1e-9, 1e9, &n) < 0)
+	if (hp_parse_double(num, 0, HUGE_VAL, &n) < 0 || n <= 0)
 		return -1;
 	*interval = period / n;
+	if (n / period > 1e9)
+		return -2; /* faster than a billion a second */
+	if (*interval > 86400)
+		return -3; /* more than a day between two starts */
 	return 0;
 }
 
@@ -215,6 +221,8 @@ int hp_parse_double(const char *s, double min, double max, double *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
+	while (end != s && (*end == ' ' || *end == '\t'))
+		end++;
 	if (errno || end == s || *end != '\0' || !isfinite(v) || v < min || v > max)
 		return -1;
 	*out = v;
@@ -444,8 +452,13 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 			break;
 		case OPT_INSECURE: o->insecure = true; break;
 		case OPT_RATE:
-			if (hp_parse_rate(optarg, &o->rate_interval) < 0)
-				BAD("--rate must be N/s, N/m or N/h with N a number above 0, not '%s'", optarg);
+			switch (hp_parse_rate(optarg, &o->rate_interval)) {
+			case 0: break;
+			case -2: BAD("--rate '%s' is faster than 1e9/s; leave --rate out for no limit", optarg);
+			case -3: BAD("--rate '%s' waits more than a day between two starts; the slowest is 1/24h, that is 0.0417/h",
+			             optarg);
+			default: BAD("--rate must be N/s, N/m or N/h with N a number above 0, not '%s'", optarg);
+			}
 			break;
 		case OPT_EXPECT:
 			if (add_expect(o, optarg, err, errlen) < 0)
@@ -584,6 +597,13 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 		o->api_key = strdup(getenv("ULTRALYTICS_API_KEY"));
 		if (!o->api_key)
 			BAD("out of memory");
+	}
+	if (o->api_key && !*o->api_key) {
+		BAD("the API key is empty (an unset variable or CI secret?); give --api-key-file FILE, set "
+		    "ULTRALYTICS_API_KEY, or -k KEY");
+	}
+	if (o->api_key && strlen(o->api_key) > 512) {
+		BAD("the API key is %zu characters long, keys are at most 512; check what was pasted", strlen(o->api_key));
 	}
 	if (o->api_key && !key_ok(o->api_key)) {
 		BAD("the API key has spaces, control or non-ASCII characters; check how it was copied");

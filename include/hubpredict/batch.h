@@ -63,6 +63,8 @@ struct hp_batch_stats {
 	size_t unmet;               /* --expect checks not met, over all inputs */
 	size_t differences;         /* --baseline differences, over all inputs */
 	size_t requests;            /* attempts made */
+	size_t started;             /* inputs taken from the list */
+	bool stopped_early;         /* --fail-fast, a signal or a broken output left inputs not started */
 	double elapsed_s;
 	int exit_code;              /* per SPEC 4: the first failure's code in input order,
 	                               else 1 when a check was not met or a

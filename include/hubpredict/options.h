@@ -108,7 +108,8 @@ int hp_parse_double(const char *s, double min, double max, double *out);
 /* A size: whole bytes, or with a K, M or G suffix (powers of 1024), 0 to
  * 2^50. 0 on success. */
 int hp_parse_size(const char *s, long long *out);
-/* "N/s", "N/m" or "N/h" into the seconds between two starts. 0 on success. */
+/* "N/s", "N/m" or "N/h" into the seconds between two starts. 0 on success;
+ * -1 not of that form, -2 faster than 1e9/s, -3 more than a day apart. */
 int hp_parse_rate(const char *s, double *interval);
 
 #endif

@@ -642,9 +642,8 @@ class TestOutput(ErrorE2E):
         # send the whole batch, then fail with exit 11)
         self.assertExit(r, 2)
         self.assertEqual(r.out_bytes, b"")
-        lines = self.error_lines(r)
-        self.assertEqual(len(lines), 1, r)
-        self.assertEqual(lines[0], f"hubpredict: --output '{d}' is a directory; give a file name")
+        self.assertEqual(r.err, f"hubpredict: --output '{d}' is a directory; give a file name\n"
+                                "try 'hubpredict --help'\n")
         self.assertEqual(self.server.log(), [], "a request was sent")
         self.assertEqual(os.listdir(self.tmp.name), ["results"], "a temporary file was left")
         self.assertEqual(os.listdir(d), [])

@@ -469,3 +469,154 @@ class TestKeyFragments(SafetyE2E):
         r = self.run_hp("-u", self.hub_url(), "-f", "raw", CAT, check_key=False)
         self.assertExit(r, 0)
         self.assertEqual(r.out_bytes.rstrip(b"\n"), body.encode())
+
+
+class TestSilentLists(SafetyE2E):
+    """Item 11: lists and walks that find nothing or skip things say so."""
+
+    def test_files_from_a_directory(self):
+        d = self.path("dir")
+        os.makedirs(d)
+        self.copy(CAT, "dir/a.png")
+        r = self.run_hp("-u", self.hub_url(), "--files-from", d)
+        self.assertExit(r, 3)
+        self.assertOneLineError(r, f"--files-from: '{d}' is a directory, not a list of paths")
+        self.assertEqual(self.server.log(), [])
+
+    def test_walk_past_path_max_is_an_error_record(self):
+        # a tree deeper than PATH_MAX (4096): made with relative names from inside it
+        top = self.path("deep")
+        os.makedirs(top)
+        self.copy(CAT, "deep/top.png")
+        fd = os.open(top, os.O_RDONLY)
+        try:
+            for i in range(24):
+                name = "d" * 200 + str(i)
+                os.mkdir(name, dir_fd=fd)
+                nfd = os.open(name, os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = nfd
+            with open(CAT, "rb") as src:
+                data = src.read()
+            out = os.open("far.png", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+            os.write(out, data)
+            os.close(out)
+        finally:
+            os.close(fd)
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", top]))
+        r = self.run_hp("-u", self.hub_url(), "-r", "-f", "json", top)
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertExit(r, 3)
+        doc = r.json()
+        self.assertEqual(len(doc), 2, "the part beyond PATH_MAX was skipped silently")
+        ok = [e for e in doc if "response" in e]
+        bad = [e for e in doc if "error" in e]
+        self.assertEqual([e["file"] for e in ok], [os.path.join(top, "top.png")])
+        self.assertEqual(len(bad), 1)
+        self.assertIn("PATH_MAX", bad[0]["error"]["message"])
+        self.assertIn("PATH_MAX", r.err)
+
+    def test_summary_of_a_fail_fast_run(self):
+        paths = [self.path("missing.png")] + [self.copy(CAT, f"c{i}.png") for i in range(4)]
+        r = self.run_hp("-u", self.hub_url(), "-j", "1", "--fail-fast", *paths)
+        self.assertExit(r, 3)
+        self.assertRegex(r.err, r"summary: 1 of 5 inputs: 0 succeeded, 1 failed, 4 not started in ")
+        # a run that went through says nothing of the kind
+        r = self.run_hp("-u", self.hub_url(), *paths[1:])
+        self.assertRegex(r.err, r"summary: 4 inputs: 4 succeeded, 0 failed in ")
+
+    def test_summary_of_an_interrupted_run(self):
+        paths = [self.copy(CAT, f"c{i}.png") for i in range(6)]
+        self.server.set_latency(0.2)
+        self.server.push({"delay": 30})
+        p = subprocess.Popen(WRAPPER + [BIN, "-u", self.hub_url(), "-j", "1"] + paths,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY))
+        deadline = time.monotonic() + 10 * SLOW
+        while not self.server.log() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=10 * SLOW)
+        self.assertEqual(p.returncode, 143, err)
+        self.assertIn(b"summary: 0 of 6 inputs: 0 succeeded, 0 failed, 5 not started in ", err)
+        self.assertIn(b"interrupted, unfinished inputs skipped", err)
+
+    def test_dash_inside_a_list_on_standard_input(self):
+        r = self.run_hp("-u", self.hub_url(), "--files-from", "-", stdin=f"{CAT}\n-\n".encode())
+        self.assertExit(r, 3)
+        self.assertOneLineError(r, "'-' in --files-from -: standard input carries the list")
+        self.assertEqual(len(self.server.log()), 1)
+
+
+class TestRightCause(SafetyE2E):
+    """Item 15: messages that name the real cause."""
+
+    def test_empty_and_huge_keys(self):
+        r = self.run_hp("-u", self.hub_url(), "-k", "", CAT, key=None)
+        self.assertUsage(r, "the API key is empty")
+        r = self.run_hp("-u", self.hub_url(), "-k", "k" * 100000, CAT, key=None)
+        self.assertUsage(r, "the API key is 100000 characters long, keys are at most 512")
+        r = self.run_hp("-u", self.hub_url(), "-k", "a b", CAT, key=None)
+        self.assertUsage(r, "has spaces, control or non-ASCII characters")
+
+    def test_urls(self):
+        for url, why in (("http://127.0.0.1:99999/v1/predict/x", "has a port that is not a number from 1 to 65535"),
+                         ("http://127.0.0.1/v1/predict/a b", "has a space in it"),
+                         ("ftp://127.0.0.1/x", "is not an http:// or https:// URL")):
+            with self.subTest(url=url):
+                r = self.run_hp("-u", url, CAT)
+                self.assertUsage(r, f"--url: '{url}' {why}")
+
+    def test_rates(self):
+        r = self.run_hp("-u", self.hub_url(), "--rate", "1e308/s", CAT)
+        self.assertUsage(r, "--rate '1e308/s' is faster than 1e9/s")
+        r = self.run_hp("-u", self.hub_url(), "--rate", "1e-9/h", CAT)
+        self.assertUsage(r, "--rate '1e-9/h' waits more than a day between two starts")
+        for ok in ("0.05/h", "1/h", "1e9/s", "100/m"):
+            with self.subTest(ok=ok):
+                self.server.reset()
+                r = self.run_hp("-u", self.hub_url(), "--rate", ok, CAT)
+                self.assertExit(r, 0)
+
+    def test_blanks_around_numbers(self):
+        for val in (" 4", "4 ", " 4 "):
+            with self.subTest(val=val):
+                r = self.run_hp("-u", self.hub_url(), "-j", val, "-s", val.replace("4", "320"), CAT)
+                self.assertExit(r, 0)
+                self.assertEqual(self.server.log()[-1]["fields"]["imgsz"], "320")
+        self.server.reset()
+        r = self.run_hp("-u", self.hub_url(), "-j", "4x", CAT)
+        self.assertUsage(r, "--jobs must be a whole number from 1 to 64")
+
+    def test_baseline_with_a_byte_order_mark(self):
+        first = self.run_hp("-u", self.hub_url(), "-f", "json", CAT)
+        self.assertExit(first, 0)
+        base = self.write("golden.json", b"\xef\xbb\xbf" + first.out_bytes)
+        r = self.run_hp("-u", self.hub_url(), "--baseline", base, CAT)
+        self.assertExit(r, 0)
+        self.assertNotIn("does not start", r.err)
+
+    def test_dumb_terminal_gets_no_colour(self):
+        import pty
+        for term, colour in (("xterm", True), ("dumb", False)):
+            with self.subTest(term=term):
+                pid, fd = pty.fork()
+                if pid == 0:
+                    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+                    env.update(ULTRALYTICS_API_KEY=HUB_KEY, TERM=term)
+                    os.execve(BIN, [BIN, "-u", self.hub_url(), CAT], env)
+                out = b""
+                while True:
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    out += chunk
+                os.close(fd)
+                _, status = os.waitpid(pid, 0)
+                self.assertEqual(os.waitstatus_to_exitcode(status), 0, out)
+                self.assertIn(b"person", out)
+                self.assertEqual(b"\x1b[" in out, colour, out)
