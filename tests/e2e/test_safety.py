@@ -620,3 +620,41 @@ class TestRightCause(SafetyE2E):
                 self.assertEqual(os.waitstatus_to_exitcode(status), 0, out)
                 self.assertIn(b"person", out)
                 self.assertEqual(b"\x1b[" in out, colour, out)
+
+
+class TestNamesThatAreNotUtf8(SafetyE2E):
+    """Item 10: names that are not valid UTF-8 keep their exact bytes in file_bytes, and
+    --baseline matches on them."""
+
+    def test_file_bytes_and_baseline(self):
+        d = os.fsencode(self.path("odd"))
+        os.makedirs(d)
+        names = [b"\xff.png", b"\xfe.png", "caf\u00e9.png".encode()]
+        for n in names:
+            shutil.copyfile(CAT if n != b"\xfe.png" else image("people.png"), os.path.join(d, n))
+        r = self.run_hp("-u", self.hub_url(), "-f", "json", os.fsdecode(d))
+        self.assertExit(r, 0)
+        doc = r.json()
+        by_bytes = {}
+        import base64
+        for env in doc:
+            if "file_bytes" in env:
+                raw = base64.b64decode(env["file_bytes"], validate=True)
+                self.assertIn("\ufffd", env["file"])
+                by_bytes[raw] = env
+            else:
+                self.assertTrue(env["file"].endswith("caf\u00e9.png"), env)   # valid UTF-8: no file_bytes
+        self.assertEqual(sorted(by_bytes), sorted(os.path.join(d, n) for n in names[:2]))
+        base = self.write("golden.json", r.out_bytes)
+        # the same answers: no difference, each name matched to its own entry
+        r2 = self.run_hp("-u", self.hub_url(), "--baseline", base, os.fsdecode(d))
+        self.assertExit(r2, 0)
+        self.assertNotIn("not in the baseline", r2.err)
+        # swap the two pictures: both names must now differ from their own entries
+        os.rename(os.path.join(d, b"\xff.png"), os.path.join(d, b"tmp.png"))
+        os.rename(os.path.join(d, b"\xfe.png"), os.path.join(d, b"\xff.png"))
+        os.rename(os.path.join(d, b"tmp.png"), os.path.join(d, b"\xfe.png"))
+        r3 = self.run_hp("-u", self.hub_url(), "--baseline", base, os.fsdecode(d))
+        self.assertExit(r3, 1)
+        self.assertEqual(len([ln for ln in r3.err.splitlines() if "baseline" in ln and "summary" not in ln
+                              and ("\\xFF" in ln or "\\xFE" in ln)]) >= 2, True, r3.err)
