@@ -96,6 +96,7 @@ struct batch {
 	size_t total;                /* inputs expected (progress), 0 = unknown */
 	bool inputs_done;
 	bool stop_new;               /* --fail-fast, a signal or a broken output */
+	bool redraw;                 /* the progress line was erased for results */
 	struct hp_batch_stats *stats;
 };
 
@@ -620,10 +621,19 @@ static void render_job(struct batch *b, struct job *j)
 	}
 	it.unmet = (const char *const *)j->unmet;
 	it.n_unmet = j->n_unmet;
+	/* results and the progress line on one terminal: the line goes away
+	 * before the results are written, and comes back after them */
+	bool same_screen = b->cfg->progress && b->cfg->out->is_tty;
+	if (same_screen)
+		hp_progress_clear(b->cfg->progress);
 	hp_renderer_item(b->cfg->renderer, &it);
+	if (same_screen)
+		hp_out_flush(b->cfg->out);
 	for (size_t i = 0; i < b->cfg->n_observers; i++)
 		b->cfg->observers[i].item(b->cfg->observers[i].state, &it);
 	b->stats->done++;
+	if (same_screen)
+		b->redraw = true;
 	if (b->cfg->out->broken_pipe) {
 		b->stats->broken_pipe = true;
 		b->stop_new = true;
@@ -773,7 +783,8 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 			attempt_finished(&b, j, m->data.result);
 			progressed = true;
 		}
-		update_progress(&b, false);
+		update_progress(&b, b.redraw);
+		b.redraw = false;
 		/* Wait only when something is in flight or due later; inputs that
 		 * failed at once (missing files) go on without a pause. */
 		if (!progressed && (b.running > 0 || (b.pending > 0 && wait > 0))) {

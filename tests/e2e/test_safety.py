@@ -658,3 +658,70 @@ class TestNamesThatAreNotUtf8(SafetyE2E):
         self.assertExit(r3, 1)
         self.assertEqual(len([ln for ln in r3.err.splitlines() if "baseline" in ln and "summary" not in ln
                               and ("\\xFF" in ln or "\\xFE" in ln)]) >= 2, True, r3.err)
+
+
+def screen(data: bytes) -> list[str]:
+    """What a terminal shows after data: CR, LF, ESC[K (erase to the end of the line) and
+    colour sequences (ignored) applied; other escape sequences are kept as text."""
+    import re
+    lines, row, col = [""], 0, 0
+    text = data.decode("utf-8", "replace")
+    i = 0
+    while i < len(text):
+        m = re.match(r"\x1b\[([0-9;]*)([A-Za-z])", text[i:])
+        if m:
+            if m.group(2) == "K":
+                lines[row] = lines[row][:col]
+            i += m.end()
+            continue
+        c = text[i]
+        i += 1
+        if c == "\r":
+            col = 0
+        elif c == "\n":
+            row += 1
+            col = 0
+            if row == len(lines):
+                lines.append("")
+        else:
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + c + line[col + 1:]
+            col += 1
+    return lines
+
+
+class TestProgressOnTheSameTerminal(SafetyE2E):
+    """Item 6: with stdout and stderr on one terminal the progress line never mixes into the
+    table: it is erased before results are written and redrawn after them."""
+
+    def test_screen_holds_only_the_table(self):
+        import pty
+        paths = [self.copy(STREET if i % 2 else CAT, f"p{i}.{'jpg' if i % 2 else 'png'}") for i in range(5)]
+        self.server.set_latency(0.3)
+        pid, fd = pty.fork()
+        if pid == 0:
+            env = dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY, NO_COLOR="1", TERM="xterm")
+            os.execve(BIN, [BIN, "-u", self.hub_url(), "-j", "1"] + paths, env)
+        data = b""
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, data)
+        self.assertIn(b"\r\x1b[Khubpredict: [", data, "no progress line was drawn: the test shows nothing")
+        shown = [ln.rstrip() for ln in screen(data) if ln.strip()]
+        summary = [ln for ln in shown if ln.startswith("hubpredict: summary:")]
+        self.assertEqual(len(summary), 1, shown)
+        rest = [ln for ln in shown if not ln.startswith("hubpredict: summary:")]
+        for ln in rest:
+            self.assertNotIn("hubpredict:", ln, f"a progress line is left on the screen: {shown}")
+        headers = [ln for ln in rest if " results " in ln or " result " in ln]
+        self.assertEqual([h.split()[0] for h in headers], paths, shown)
+        for h in headers:
+            self.assertRegex(h, r"^\S+  detect  \d+ results?  ")
