@@ -725,3 +725,61 @@ class TestProgressOnTheSameTerminal(SafetyE2E):
         self.assertEqual([h.split()[0] for h in headers], paths, shown)
         for h in headers:
             self.assertRegex(h, r"^\S+  detect  \d+ results?  ")
+
+
+class TestDocsAgree(SafetyE2E):
+    """Item 14: the docs say what the code does."""
+
+    ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    def read(self, rel):
+        with open(os.path.join(self.ROOT, rel), encoding="utf-8") as f:
+            return f.read()
+
+    def test_key_from_a_pipe_works_and_the_docs_say_so(self):
+        # --api-key-file <(pass show ...): a pipe on /dev/fd, as bash's process substitution gives
+        rfd, wfd = os.pipe()
+        os.write(wfd, (HUB_KEY + "\n").encode())
+        os.close(wfd)
+        p = subprocess.run([BIN, "-u", self.hub_url(), "--api-key-file", f"/dev/fd/{rfd}", CAT], pass_fds=[rfd],
+                           capture_output=True, env={k: v for k, v in os.environ.items()
+                                                     if k != "ULTRALYTICS_API_KEY"}, timeout=30)
+        os.close(rfd)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.server.log()[0]["headers"]["x-api-key"], HUB_KEY)
+        readme, man = self.read("README.md"), self.read("docs/hubpredict.1")
+        self.assertNotRegex(readme, r"not a regular file \(such as `<\(\.\.\.\)`\) is a usage error")
+        self.assertIn("--api-key-file <(pass show", readme)
+        self.assertNotIn("is a path that is not a regular file (such as a FIFO", man)
+        self.assertIn("\\-\\-api\\-key\\-file <(pass show", man)
+
+    def test_help_lists_every_exit_code(self):
+        r = self.run_hp("--help")
+        tail = r.out[r.out.index("Exit status:"):]
+        for code in ("129", "130", "141", "143"):
+            self.assertIn(code, tail)
+
+    def test_readme_install_and_first_steps(self):
+        readme = self.read("README.md")
+        install = readme[readme.index("## Install"):]
+        self.assertIn("-DCMAKE_BUILD_TYPE=Release", install[:install.index("```\n", install.index("```sh") + 5)])
+        self.assertIn("https://platform.ultralytics.com", readme)
+        self.assertIn("Settings → API Keys", readme)
+        self.assertIn("https://api.ultralytics.com/v1/predict/MODEL_ID", readme)
+        self.assertIn("https://platform.ultralytics.com/api/models/OWNER/PROJECT/MODEL/predict", readme)
+
+    def test_demo_classifies_cats_with_a_real_speed(self):
+        demo = self.read("examples/demo.sh")
+        self.assertIn('"$hubpredict" -u "$(hub classify)" "$tmp/cats"', demo)
+        self.assertIn("--real-speed", demo)
+        # the stand-in's speed is the real time taken: never more than hubpredict's total
+        from standin import StandIn
+        with StandIn(real_speed=True, latency=0.05) as s:
+            p = subprocess.run([BIN, "-u", f"{s.url}/v1/predict/classify", CAT], capture_output=True, text=True,
+                               env=dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY), timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        import re
+        m = re.search(r"inference (\d+\.\d) ms  total (\d+) ms", p.stdout)
+        self.assertIsNotNone(m, p.stdout)
+        self.assertNotEqual(m.group(1), "200.8")
+        self.assertLessEqual(float(m.group(1)), float(m.group(2)), p.stdout)
