@@ -30,6 +30,26 @@ def label_files(labels, src):
             os.path.join(labels, *[c for c in os.path.dirname(src).split("/") if c], stem)]
 
 
+def run_on_pty(args, env):
+    """Run hubpredict with stdout and stderr on one pseudo-terminal; (exit status, bytes shown)."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(BIN, [BIN] + args, env)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), data
+
+
 class SafetyE2E(E2E):
 
     def copy(self, src, name):
@@ -598,26 +618,12 @@ class TestRightCause(SafetyE2E):
         self.assertNotIn("does not start", r.err)
 
     def test_dumb_terminal_gets_no_colour(self):
-        import pty
         for term, colour in (("xterm", True), ("dumb", False)):
             with self.subTest(term=term):
-                pid, fd = pty.fork()
-                if pid == 0:
-                    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-                    env.update(ULTRALYTICS_API_KEY=HUB_KEY, TERM=term)
-                    os.execve(BIN, [BIN, "-u", self.hub_url(), CAT], env)
-                out = b""
-                while True:
-                    try:
-                        chunk = os.read(fd, 65536)
-                    except OSError:
-                        break
-                    if not chunk:
-                        break
-                    out += chunk
-                os.close(fd)
-                _, status = os.waitpid(pid, 0)
-                self.assertEqual(os.waitstatus_to_exitcode(status), 0, out)
+                env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+                env.update(ULTRALYTICS_API_KEY=HUB_KEY, TERM=term)
+                rc, out = run_on_pty(["-u", self.hub_url(), CAT], env)
+                self.assertEqual(rc, 0, out)
                 self.assertIn(b"person", out)
                 self.assertEqual(b"\x1b[" in out, colour, out)
 
@@ -695,25 +701,11 @@ class TestProgressOnTheSameTerminal(SafetyE2E):
     table: it is erased before results are written and redrawn after them."""
 
     def test_screen_holds_only_the_table(self):
-        import pty
         paths = [self.copy(STREET if i % 2 else CAT, f"p{i}.{'jpg' if i % 2 else 'png'}") for i in range(5)]
         self.server.set_latency(0.3)
-        pid, fd = pty.fork()
-        if pid == 0:
-            env = dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY, NO_COLOR="1", TERM="xterm")
-            os.execve(BIN, [BIN, "-u", self.hub_url(), "-j", "1"] + paths, env)
-        data = b""
-        while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-        os.close(fd)
-        _, status = os.waitpid(pid, 0)
-        self.assertEqual(os.waitstatus_to_exitcode(status), 0, data)
+        env = dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY, NO_COLOR="1", TERM="xterm")
+        rc, data = run_on_pty(["-u", self.hub_url(), "-j", "1"] + paths, env)
+        self.assertEqual(rc, 0, data)
         self.assertIn(b"\r\x1b[Khubpredict: [", data, "no progress line was drawn: the test shows nothing")
         shown = [ln.rstrip() for ln in screen(data) if ln.strip()]
         summary = [ln for ln in shown if ln.startswith("hubpredict: summary:")]
