@@ -38,7 +38,7 @@ static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs, c
 	int status = HP_EXIT_OK;
 	struct hp_input in;
 	char err[640], q[512];
-	while (hp_inputs_next(inputs, &in)) {
+	while (!hp_signal_caught() && hp_inputs_next(inputs, &in)) {
 		int rc = 0;
 		if (in.error) {
 			hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, in.path), in.error);
@@ -62,6 +62,8 @@ static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs, c
 	}
 	if (fflush(stdout) != 0)
 		status = HP_EXIT_OUTPUT;
+	if (hp_signal_caught())
+		status = hp_exit_from_signal(hp_signal_caught());
 	return status;
 }
 
@@ -163,6 +165,10 @@ int main(int argc, char **argv)
 		status = HP_EXIT_INPUT;
 		goto done;
 	}
+	/* From here on temporary files exist: a signal only ends the run at the
+	 * next point that looks (the batch's loop, the stdin spool), which
+	 * removes them */
+	hp_signals_install();
 	/* --save-txt: DIR must be usable before anything is sent. */
 	if (o.save_txt && !o.dry_run) {
 		struct hp_labels_opts lo = { .dir = o.save_txt, .save_conf = o.save_conf, .normalized = o.normalize };
@@ -229,7 +235,6 @@ int main(int argc, char **argv)
 		hp_output_abort(&out);
 		goto done;
 	}
-	hp_signals_install();
 	/* Progress: on a terminal for batches and large uploads, unless -q or
 	 * --no-progress; --progress forces it on (also to a file). */
 	bool stderr_tty = isatty(STDERR_FILENO) == 1;
