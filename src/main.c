@@ -202,16 +202,19 @@ int main(int argc, char **argv)
 	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(ep.flavour), ep.url);
 
 
+	/* (opening a FIFO waits for its reader, as curl -o does; a signal ends the wait) */
 	if (hp_output_open(&out, o.output, err, sizeof err) < 0) {
-		hp_msg_error("%s", err);
-		status = HP_EXIT_OUTPUT;
+		status = hp_signal_caught() ? hp_exit_from_signal(hp_signal_caught()) : HP_EXIT_OUTPUT;
+		if (status == HP_EXIT_OUTPUT)
+			hp_msg_error("%s", err);
 		goto done;
 	}
 	/* --junit: its temporary file now, so an unwritable FILE fails before
 	 * anything is sent */
 	if (o.junit && !(junit = hp_junit_open(o.junit, time(NULL), err, sizeof err))) {
-		hp_msg_error("%s", err);
-		status = HP_EXIT_OUTPUT;
+		status = hp_signal_caught() ? hp_exit_from_signal(hp_signal_caught()) : HP_EXIT_OUTPUT;
+		if (status == HP_EXIT_OUTPUT)
+			hp_msg_error("%s", err);
 		hp_output_abort(&out);
 		goto done;
 	}

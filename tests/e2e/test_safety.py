@@ -107,6 +107,20 @@ class TestSpecialOutputs(SafetyE2E):
         self.assertEqual(doc[0]["file"], CAT)
         self.assertEqual(os.listdir(self.tmp.name), ["results.fifo"])
 
+    def test_fifo_without_a_reader_waits_and_a_signal_ends_the_wait(self):
+        fifo = self.path("nobody.fifo")
+        os.mkfifo(fifo)
+        p = subprocess.Popen(WRAPPER + [BIN, "-u", self.hub_url(), "-o", fifo, CAT], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY))
+        time.sleep(0.5 * SLOW)
+        self.assertIsNone(p.poll(), "did not wait for the FIFO's reader (as curl -o does)")
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=5 * SLOW)
+        self.assertEqual(p.returncode, 130, err)
+        self.assertEqual(err, b"")
+        self.assertEqual(self.server.log(), [], "sent before its output could be opened")
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+
     def test_symlink_target_is_replaced_and_the_link_kept(self):
         os.makedirs(self.path("real"))
         for flag, name in (("-o", "out.json"), ("--junit", "report.xml")):
