@@ -320,6 +320,11 @@ static void start_next(struct batch *b)
 		char q[512];
 		snprintf(j->message, sizeof j->message, "%s: %s", hp_msg_quote(q, sizeof q, j->file), in.error);
 		job_done(b, j, HP_EXIT_INPUT);
+	} else if (b->cfg->check_input && b->cfg->check_input(b->cfg->check_state, j->file, j->message,
+	                                                        sizeof j->message) != 0) {
+		b->stats->refused = true;
+		b->stop_new = true;
+		job_done(b, j, HP_EXIT_USAGE);
 	} else {
 		bool urls_ok = b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM;
 		int rc = hp_upload_open(&j->up, j->file, urls_ok, b->cfg->limits, j->message, sizeof j->message);

@@ -247,6 +247,10 @@ int main(int argc, char **argv)
 		.req = &req,
 		.inputs = inputs,
 		.limits = &limits,
+		/* a list on a pipe was not read ahead: its entries are checked as they come */
+		.check_input = (pf.n_files || pf.n_trees) && o.files_from && !hp_preflight_reads_list(o.files_from)
+		               ? hp_preflight_input : NULL,
+		.check_state = &pf,
 		.renderer = renderer,
 		.out = &out,
 		.jobs = o.jobs,
@@ -271,6 +275,12 @@ int main(int argc, char **argv)
 	struct hp_batch_stats stats;
 	hp_renderer_begin(renderer);
 	status = hp_batch_run(&cfg, &stats);
+	if (stats.refused) {
+		/* an input is also an output: write nothing, so it is not replaced */
+		hp_output_abort(&out);
+		status = HP_EXIT_USAGE;
+		goto done;
+	}
 	/* A label file that could not be written (its message is out) is an
 	 * output failure, unless a request failed first or the run was cut short. */
 	if (hp_labels_failed(labels) && (status == HP_EXIT_OK || status == HP_EXIT_EXPECT))

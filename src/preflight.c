@@ -33,11 +33,73 @@ static bool same_inode(const struct stat *a, const struct stat *b)
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
+/* One input against every destination (files probed into fst/exists). */
+static int check_input(const struct hp_preflight *p, const char *path, const struct stat *fst, const bool *exists,
+                       size_t n_files, char *err, size_t errlen)
+{
+	struct stat ist;
+	char why[600], q[512], q2[512];
+	if (!path || strcmp(path, "-") == 0 || hp_is_url_input(path) || stat(path, &ist) != 0)
+		return 0;
+	for (size_t i = 0; i < n_files; i++) {
+		if (exists[i] && same_inode(&fst[i], &ist)) {
+			snprintf(err, errlen, "%s %s is also an input (%s): it would be overwritten", p->files[i].flag,
+			         hp_msg_quote(q, sizeof q, p->files[i].path), hp_msg_quote(q2, sizeof q2, path));
+			return HP_EXIT_USAGE;
+		}
+	}
+	for (size_t t = 0; t < p->n_trees; t++) {
+		const struct hp_preflight_tree *tr = &p->trees[t];
+		char *dest = tr->path_for(tr->state, path);
+		struct stat dst;
+		int kind = dest ? hp_output_probe(dest, &dst, why, sizeof why) : HP_OUTPUT_NEW;
+		int rc = 0;
+		if (kind == HP_OUTPUT_IS_DIR) {
+			snprintf(err, errlen, "%s: the file for %s, %s, is a directory", tr->flag, hp_msg_quote(q, sizeof q, path),
+			         hp_msg_quote(q2, sizeof q2, dest));
+			rc = HP_EXIT_USAGE;
+		} else if (kind != HP_OUTPUT_NEW && same_inode(&dst, &ist)) {
+			snprintf(err, errlen, "%s: the file for %s would overwrite that input", tr->flag,
+			         hp_msg_quote(q, sizeof q, path));
+			rc = HP_EXIT_USAGE;
+		}
+		free(dest);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Probe the single-file destinations. */
+static size_t probe_files(const struct hp_preflight *p, struct stat *fst, bool *exists)
+{
+	char why[600];
+	size_t n = p->n_files < MAX_FILES ? p->n_files : MAX_FILES;
+	for (size_t i = 0; i < n; i++)
+		exists[i] = hp_output_probe(p->files[i].path, &fst[i], why, sizeof why) != HP_OUTPUT_NEW;
+	return n;
+}
+
+bool hp_preflight_reads_list(const char *files_from)
+{
+	struct stat st;
+	return strcmp(files_from, "-") != 0 && stat(files_from, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int hp_preflight_input(void *state, const char *path, char *err, size_t errlen)
+{
+	const struct hp_preflight *p = state;
+	struct stat fst[MAX_FILES];
+	bool exists[MAX_FILES] = { false };
+	size_t n = probe_files(p, fst, exists);
+	return check_input(p, path, fst, exists, n, err, errlen);
+}
+
 int hp_preflight_check(const struct hp_preflight *p, char *err, size_t errlen)
 {
 	struct stat fst[MAX_FILES];
 	bool exists[MAX_FILES] = { false };
-	char why[600], q[512], q2[512];
+	char why[600], q[512];
 	size_t n_files = p->n_files < MAX_FILES ? p->n_files : MAX_FILES;
 	int rc = 0;
 
@@ -60,45 +122,18 @@ int hp_preflight_check(const struct hp_preflight *p, char *err, size_t errlen)
 	if (!p->inputs || (n_files == 0 && p->n_trees == 0))
 		return 0;
 
-	/* A list on a pipe can be read once only: its entries are not seen here. */
+	/* A list on a pipe can be read once only: its entries are checked as
+	 * the batch meets them (hp_preflight_input). */
 	struct hp_inputs_config cfg = *p->inputs;
-	struct stat lst;
-	if (cfg.files_from && (strcmp(cfg.files_from, "-") == 0 || stat(cfg.files_from, &lst) != 0 ||
-	                       !S_ISREG(lst.st_mode)))
+	if (cfg.files_from && !hp_preflight_reads_list(cfg.files_from))
 		cfg.files_from = NULL;
 	struct hp_inputs *src = hp_inputs_new(&cfg, why, sizeof why);
 	if (!src)
 		return 0; /* the run itself reports it */
 	struct hp_input in;
 	while (rc == 0 && hp_inputs_next(src, &in)) {
-		struct stat ist;
-		if (!in.error && in.path && strcmp(in.path, "-") != 0 && !hp_is_url_input(in.path) &&
-		    stat(in.path, &ist) == 0) {
-			for (size_t i = 0; i < n_files && rc == 0; i++) {
-				if (exists[i] && same_inode(&fst[i], &ist)) {
-					snprintf(err, errlen, "%s %s is also an input (%s): it would be overwritten",
-					         p->files[i].flag, hp_msg_quote(q, sizeof q, p->files[i].path),
-					         hp_msg_quote(q2, sizeof q2, in.path));
-					rc = HP_EXIT_USAGE;
-				}
-			}
-			for (size_t t = 0; t < p->n_trees && rc == 0; t++) {
-				const struct hp_preflight_tree *tr = &p->trees[t];
-				char *dest = tr->path_for(tr->state, in.path);
-				struct stat dst;
-				int kind = dest ? hp_output_probe(dest, &dst, why, sizeof why) : HP_OUTPUT_NEW;
-				if (kind == HP_OUTPUT_IS_DIR) {
-					snprintf(err, errlen, "%s: the file for %s, %s, is a directory", tr->flag,
-					         hp_msg_quote(q, sizeof q, in.path), hp_msg_quote(q2, sizeof q2, dest));
-					rc = HP_EXIT_USAGE;
-				} else if (kind != HP_OUTPUT_NEW && same_inode(&dst, &ist)) {
-					snprintf(err, errlen, "%s: the file for %s would overwrite that input", tr->flag,
-					         hp_msg_quote(q, sizeof q, in.path));
-					rc = HP_EXIT_USAGE;
-				}
-				free(dest);
-			}
-		}
+		if (!in.error)
+			rc = check_input(p, in.path, fst, exists, n_files, err, errlen);
 		hp_input_clear(&in);
 	}
 	hp_inputs_free(src);

@@ -43,4 +43,13 @@ struct hp_preflight {
  * one-line message in err naming the flag and both paths. */
 int hp_preflight_check(const struct hp_preflight *p, char *err, size_t errlen);
 
+/* True when hp_preflight_check() reads the --files-from list ahead (a
+ * regular file); a pipe's entries need hp_preflight_input() instead. */
+bool hp_preflight_reads_list(const char *files_from);
+
+/* The same check for one input met while the batch runs (an entry of a
+ * --files-from list on a pipe, which hp_preflight_check() cannot read
+ * ahead): state is the struct hp_preflight. 0, or HP_EXIT_USAGE with err. */
+int hp_preflight_input(void *state, const char *path, char *err, size_t errlen);
+
 #endif

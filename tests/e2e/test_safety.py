@@ -226,6 +226,20 @@ class TestRefusedBeforeSending(SafetyE2E):
         self.assertUsage(r, "is also an input")
         self.assertTrue(os.path.exists(inside))
 
+    def test_output_in_a_list_on_a_pipe(self):
+        # a list on standard input cannot be read ahead: the entry is refused when it comes,
+        # and nothing is written, so the input is not replaced
+        data = self.write("photo.heic", b"not sniffed as media, still an input\n")
+        r = self.run_hp("-u", self.hub_url(), "-f", "json", "-j", "1", "-o", data, "--files-from", "-",
+                        stdin=f"{CAT}\n{data}\n{CAT}\n".encode())
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, f"--output '{data}' is also an input")
+        self.assertEqual(r.out_bytes, b"")
+        with open(data, "rb") as f:
+            self.assertEqual(f.read(), b"not sniffed as media, still an input\n")
+        self.assertEqual(sorted(os.listdir(self.tmp.name)), ["photo.heic"], "a temporary file was left")
+        self.assertLessEqual(len(self.server.log()), 1, "inputs after the refused one were sent")
+
     def test_label_file_that_is_an_input(self):
         labels = self.path("labels")
         os.makedirs(labels)
