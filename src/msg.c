@@ -82,13 +82,26 @@ static bool next_key_span(const char *buf, size_t n, size_t from, size_t *start,
 
 size_t hp_msg_mask(char *buf, size_t n)
 {
-	size_t masked = 0, from = 0, start, end;
+	size_t masked = 0;
 	if (!msg_secret || n_key_grams == 0)
 		return 0;
-	while (next_key_span(buf, n, from, &start, &end)) {
-		memset(buf + start, '*', end - start);
-		masked += end - start;
-		from = end;
+	/* only inside string literals: a number's digits may match a run of the
+	 * key's, and masking them would corrupt the document */
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] != '"')
+			continue;
+		size_t start = i + 1, end = start;
+		while (end < n && buf[end] != '"')
+			end += buf[end] == '\\' ? 2 : 1;
+		if (end > n)
+			end = n;
+		size_t from = start, s0, e0;
+		while (next_key_span(buf + start, end - start, from - start, &s0, &e0)) {
+			memset(buf + start + s0, '*', e0 - s0);
+			masked += e0 - s0;
+			from = start + e0;
+		}
+		i = end;
 	}
 	return masked;
 }

@@ -45,9 +45,9 @@ void hp_msg_trace(const char *prefix, const char *text, size_t n);
  * with "[redacted]" as far as it fits; returns buf. */
 char *hp_msg_scrub(char *buf, size_t buflen);
 
-/* Overwrite every such run in buf[0..n) with '*', keeping the length (a
- * response body on its way to stdout: its JSON stays valid). Returns the
- * number of bytes masked. */
+/* Overwrite every such run inside the JSON string literals of buf[0..n)
+ * with '*', keeping the length (a response body on its way to stdout: its
+ * JSON stays valid, its numbers untouched). Returns the bytes masked. */
 size_t hp_msg_mask(char *buf, size_t n);
 
 /* Quote a file name for a message: 'name' with control characters and invalid

@@ -512,6 +512,15 @@ class TestKeyFragments(SafetyE2E):
                     env = doc if fmt == "jsonl" else doc[0]
                     names = [x["name"] for x in env["response"]["images"][0]["results"]]
                     self.assertEqual(names, ["echo " + "*" * len(HUB_KEY), "part " + "*" * 12])
+        # numbers are not the key, even when their digits are a run of it: the answer stays valid
+        self.assertIn("23456789", HUB_KEY)
+        numbers = json.dumps({"images": [{"results": [
+            {"class": 0, "name": "n", "confidence": 0.123456789, "box": {"x1": 1234567890, "y1": 2, "x2": 3,
+                                                                        "y2": 4}}], "shape": [10, 20]}]})
+        self.server.push({"body": numbers, "content_type": "application/json"})
+        r = self.run_hp("-u", self.hub_url(), "-f", "json", CAT, check_key=False)
+        self.assertExit(r, 0)
+        self.assertEqual(r.json()[0]["response"], json.loads(numbers))
         # raw: the server's bytes, byte for byte (documented)
         self.server.push({"body": body, "content_type": "application/json"})
         r = self.run_hp("-u", self.hub_url(), "-f", "raw", CAT, check_key=False)
