@@ -106,6 +106,12 @@ size_t hp_msg_mask(char *buf, size_t n)
 	return masked;
 }
 
+bool hp_msg_holds_secret(const char *buf, size_t n)
+{
+	size_t start, end;
+	return msg_secret && n_key_grams > 0 && next_key_span(buf, n, 0, &start, &end);
+}
+
 char *hp_msg_scrub(char *buf, size_t buflen)
 {
 	static const char red[] = "[redacted]";

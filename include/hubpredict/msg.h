@@ -50,6 +50,10 @@ char *hp_msg_scrub(char *buf, size_t buflen);
  * JSON stays valid, its numbers untouched). Returns the bytes masked. */
 size_t hp_msg_mask(char *buf, size_t n);
 
+/* True when buf[0..n) holds such a run anywhere (for a warning where the
+ * bytes must stay as they are: -f raw). */
+bool hp_msg_holds_secret(const char *buf, size_t n);
+
 /* Quote a file name for a message: 'name' with control characters and invalid
  * UTF-8 escaped. Writes into dst (NUL-terminated, truncated with "..."). */
 const char *hp_msg_quote(char *dst, size_t dstlen, const char *name);

@@ -526,6 +526,8 @@ class TestKeyFragments(SafetyE2E):
         r = self.run_hp("-u", self.hub_url(), "-f", "raw", CAT, check_key=False)
         self.assertExit(r, 0)
         self.assertEqual(r.out_bytes.rstrip(b"\n"), body.encode())
+        self.assertEqual(r.err, f"hubpredict: warning: {CAT}: the answer holds the API key or a part of it; "
+                                "-f raw writes it unchanged\n")
 
 
 class TestSilentLists(SafetyE2E):
