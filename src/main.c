@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 	}
 	/* Every destination against every input, before anything is sent. */
 	struct hp_preflight_file dests[2];
-	struct hp_preflight_tree trees[1];
+	struct hp_preflight_tree trees[2]; /* --save-txt, and room for a picture tree */
 	struct hp_preflight pf = { .inputs = &icfg, .files = dests, .trees = trees };
 	if (o.output)
 		dests[pf.n_files++] = (struct hp_preflight_file){ "--output", o.output };

@@ -144,6 +144,23 @@ class TestSpecialOutputs(SafetyE2E):
                 self.assertEqual(sorted(os.listdir(self.path("real"))),
                                  sorted(n for n in ("out.json", "report.xml") if os.path.exists(self.path("real/" + n))))
 
+    def test_socket_and_link_loop_fail_before_sending(self):
+        import socket
+        sock_path = self.path("out.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(srv.close)
+        srv.bind(sock_path)
+        r = self.run_hp("-u", self.hub_url(), "-o", sock_path, CAT)
+        self.assertExit(r, 11)
+        self.assertOneLineError(r, f"cannot write '{sock_path}'")
+        self.assertTrue(stat.S_ISSOCK(os.stat(sock_path).st_mode))
+        os.symlink("loop-b", self.path("loop-a"))
+        os.symlink("loop-a", self.path("loop-b"))
+        r = self.run_hp("-u", self.hub_url(), "-o", self.path("loop-a"), CAT)
+        self.assertExit(r, 11)
+        self.assertOneLineError(r, "cannot write", "Too many levels of symbolic links")
+        self.assertEqual(self.server.log(), [])
+
     def test_dangling_symlink_creates_its_target(self):
         link = self.path("link.json")
         os.symlink("made.json", link)
@@ -670,6 +687,12 @@ class TestRightCause(SafetyE2E):
 class TestNamesThatAreNotUtf8(SafetyE2E):
     """Item 10: names that are not valid UTF-8 keep their exact bytes in file_bytes, and
     --baseline matches on them."""
+
+    def test_bad_file_bytes_in_a_baseline(self):
+        base = self.write("golden.json", json.dumps([{"file": "x\ufffd.png", "file_bytes": "not base64!",
+                                                       "response": {"images": []}}]).encode())
+        r = self.run_hp("-u", self.hub_url(), "--baseline", base, CAT)
+        self.assertUsage(r, "--baseline:", "has a \"file_bytes\" that is not base64")
 
     def test_file_bytes_and_baseline(self):
         d = os.fsencode(self.path("odd"))
