@@ -532,7 +532,8 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 	 * so no output carries it (raw is the server's bytes, unchanged: README) */
 	if (!b->cfg->raw && status >= 200 && status < 300 && j->body.data)
 		hp_msg_mask(j->body.data, j->body.len);
-	else if (status >= 200 && status < 300 && j->body.data && hp_msg_holds_secret(j->body.data, j->body.len))
+	else if (b->cfg->raw && status >= 200 && status < 300 && j->body.data &&
+	         hp_msg_holds_secret(j->body.data, j->body.len))
 		hp_msg_warn("%s: the answer holds the API key or a part of it; -f raw writes it unchanged", j->file);
 	if (status >= 300 && status < 400) {
 		if (!follow_redirect(b, j, status, location))

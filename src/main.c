@@ -201,7 +201,6 @@ int main(int argc, char **argv)
 	}
 	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(ep.flavour), ep.url);
 
-
 	/* (opening a FIFO waits for its reader, as curl -o does; a signal ends the wait) */
 	if (hp_output_open(&out, o.output, err, sizeof err) < 0) {
 		status = hp_signal_caught() ? hp_exit_from_signal(hp_signal_caught()) : HP_EXIT_OUTPUT;

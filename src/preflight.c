@@ -5,6 +5,7 @@
 #include "hubpredict/inputs.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
+#include "hubpredict/signals.h"
 #include "hubpredict/upload.h"
 
 #include <fcntl.h>
@@ -131,7 +132,8 @@ int hp_preflight_check(const struct hp_preflight *p, char *err, size_t errlen)
 	if (!src)
 		return 0; /* the run itself reports it */
 	struct hp_input in;
-	while (rc == 0 && hp_inputs_next(src, &in)) {
+	/* a signal stops the walk; the run then ends before sending anything */
+	while (rc == 0 && !hp_signal_caught() && hp_inputs_next(src, &in)) {
 		if (!in.error)
 			rc = check_input(p, in.path, fst, exists, n_files, err, errlen);
 		hp_input_clear(&in);
