@@ -56,7 +56,7 @@ static const struct opt_def opt_table[] = {
 	{ "baseline", OPT_BASELINE, required_argument, "FILE", "compare with an earlier -f json (or jsonl) output of the same inputs; differences: exit 1" },
 	{ "baseline-iou", OPT_BASELINE_IOU, required_argument, "X", "--baseline: a box's partner needs IoU >= X, 0-1 (default 0.5)" },
 	{ "baseline-conf", OPT_BASELINE_CONF, required_argument, "X", "--baseline: confidences may differ by at most X, 0-1 (default 0.10)" },
-	{ "max-upload", OPT_MAX_UPLOAD, required_argument, "SIZE", "spool at most SIZE of stdin (bytes, K, M, G; default 100M; 0 = no limit); given, also checks files" },
+	{ "max-upload", OPT_MAX_UPLOAD, required_argument, "SIZE", "largest stdin upload: bytes, K, M or G (default 100M, 0 = none); given, files too" },
 	{ "jobs", 'j', required_argument, "N", "requests in flight at once, 1-64 (default 4)" },
 	{ "rate", OPT_RATE, required_argument, "N/s|N/m|N/h", "start requests at least 1/N of the period apart (all jobs, retries too)" },
 	{ "retries", OPT_RETRIES, required_argument, "N", "retries of a failed attempt, 0-100 (default 3)" },
