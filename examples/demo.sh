@@ -46,7 +46,7 @@ hubpredict="$build/hubpredict"
 "$hubpredict" --version | head -1
 
 # ---- the stand-in API server ----------------------------------------------
-hp_start_standin "$root" "$tmp" || exit 1
+hp_start_standin "$root" "$tmp" --real-speed || exit 1
 server_pid=$HP_STANDIN_PID
 base=$HP_STANDIN_URL
 echo "stand-in API server: $base"
@@ -84,6 +84,11 @@ drawn detect
 heading "classify: cat.png"
 "$hubpredict" -u "$(hub classify)" --annotate "$pictures/classify" "$img/cat.png"
 drawn classify
+
+heading "classify a folder of cats: one block per image"
+mkdir -p "$tmp/cats"
+for n in 1 2 3; do cp "$img/cat.png" "$tmp/cats/cat$n.png"; done
+"$hubpredict" -u "$(hub classify)" "$tmp/cats"
 
 heading "obb (oriented boxes): aerial.png"
 "$hubpredict" -u "$(hub obb)" --annotate "$pictures/obb" "$img/aerial.png"

@@ -4,6 +4,7 @@
 #include "hubpredict/baseline.h"
 #include "hubpredict/expect.h"
 #include "hubpredict/response.h"
+#include "hubpredict/text.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -561,7 +562,20 @@ static int add_envelope(struct hp_baseline *b, size_t *cap, const cJSON *env, co
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "exit");
 		e.error_exit = cJSON_IsNumber(code) ? (long)code->valuedouble : 0;
 	}
-	e.file = strdup(file->valuestring);
+	/* the exact bytes of a name that is not UTF-8 (render_json.c) */
+	const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(env, "file_bytes");
+	if (cJSON_IsString(bytes)) {
+		size_t bl = strlen(bytes->valuestring);
+		e.file = malloc(bl / 4 * 3 + 1);
+		if (e.file && hp_base64_decode(e.file, bytes->valuestring, bl) <= 0) {
+			free(e.file);
+			hp_response_free(e.resp);
+			snprintf(err, errlen, "'%s' %s: %s has a \"file_bytes\" that is not base64", name, what, where);
+			return -1;
+		}
+	} else {
+		e.file = strdup(file->valuestring);
+	}
 	if (e.file && b->n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 64;
 		struct entry *grown = realloc(b->e, nc * sizeof *grown);
@@ -598,6 +612,11 @@ int hp_baseline_parse(struct hp_baseline **out, const char *name, const char *te
 	if (!b) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
+	/* a byte-order mark (Windows editors add one) is not part of the JSON */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
 	}
 	size_t i = 0;
 	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))

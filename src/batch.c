@@ -109,6 +109,7 @@ struct batch {
 	bool hub_noted;              /* the HUB shutdown note was printed */
 	bool inputs_done;
 	bool stop_new;               /* --fail-fast, a signal or a broken output */
+	bool redraw;                 /* the progress line was erased for results */
 	struct hp_batch_stats *stats;
 };
 
@@ -359,6 +360,7 @@ static void start_next(struct batch *b)
 	}
 	j->up = (struct hp_upload)HP_UPLOAD_INIT;
 	j->orig_fd = -1;
+	b->stats->started++;
 	j->batch = b;
 	j->sent = true; /* nothing outstanding until an attempt starts */
 	j->raw = b->cfg->raw;
@@ -379,9 +381,14 @@ static void start_next(struct batch *b)
 		char q[512];
 		snprintf(j->message, sizeof j->message, "%s: %s", hp_msg_quote(q, sizeof q, j->file), in.error);
 		job_done(b, j, HP_EXIT_INPUT);
+	} else if (b->cfg->check_input && b->cfg->check_input(b->cfg->check_state, j->file, j->message,
+	                                                        sizeof j->message) != 0) {
+		b->stats->refused = true;
+		b->stop_new = true;
+		job_done(b, j, HP_EXIT_USAGE);
 	} else {
 		bool urls_ok = b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM;
-		int rc = hp_upload_open(&j->up, j->file, urls_ok, j->message, sizeof j->message);
+		int rc = hp_upload_open(&j->up, j->file, urls_ok, b->cfg->limits, j->message, sizeof j->message);
 		if (!rc && b->cfg->resize_imgsz > 0)
 			rc = resize_upload(b, j);
 		if (rc) {
@@ -572,6 +579,15 @@ static int map_back(struct batch *b, struct job *j)
 	return 0;
 }
 
+/* A video may come back without frames; an image never without its entry. */
+static bool upload_is_video(const struct hp_upload *up)
+{
+	if (up->source)
+		return hp_is_video_name(up->source);
+	return (up->mime_type && strncmp(up->mime_type, "video/", 6) == 0) ||
+	       (up->filename && hp_is_video_name(up->filename));
+}
+
 /* A transfer ended: decide what it means. */
 static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 {
@@ -618,6 +634,13 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 	hp_msg_verbose(1, "%s: attempt %d: %ld %s in %.0f ms, %zu bytes", j->file, j->attempts, status,
 	               hp_http_reason(status), ms, j->body.total);
 
+	/* A key a server echoes in an answer is masked before anything reads it,
+	 * so no output carries it (raw is the server's bytes, unchanged: README) */
+	if (!b->cfg->raw && status >= 200 && status < 300 && j->body.data)
+		hp_msg_mask(j->body.data, j->body.len);
+	else if (b->cfg->raw && status >= 200 && status < 300 && j->body.data &&
+	         hp_msg_holds_secret(j->body.data, j->body.len))
+		hp_msg_warn("%s: the answer holds the API key or a part of it; -f raw writes it unchanged", j->file);
 	if (status >= 300 && status < 400) {
 		if (!follow_redirect(b, j, status, location))
 			job_done(b, j, HP_EXIT_BAD_RESPONSE);
@@ -633,6 +656,12 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 		conclude(b, j, code, hp_retryable_status(status), false);
 	} else if (!b->cfg->raw && hp_response_decode(&j->resp, j->body.data, j->body.len, j->message,
 	                                              sizeof j->message) < 0) {
+		char why[sizeof j->message];
+		memcpy(why, j->message, sizeof why);
+		snprintf(j->message, sizeof j->message, "bad response: %.600s", why);
+		job_done(b, j, HP_EXIT_BAD_RESPONSE);
+	} else if (!b->cfg->raw && hp_response_check_upload(j->resp, upload_is_video(&j->up), j->message,
+	                                                     sizeof j->message) < 0) {
 		char why[sizeof j->message];
 		memcpy(why, j->message, sizeof why);
 		snprintf(j->message, sizeof j->message, "bad response: %.600s", why);
@@ -753,10 +782,19 @@ static void render_job(struct batch *b, struct job *j)
 	}
 	it.unmet = (const char *const *)j->unmet;
 	it.n_unmet = j->n_unmet;
+	/* results and the progress line on one terminal: the line goes away
+	 * before the results are written, and comes back after them */
+	bool same_screen = b->cfg->progress && b->cfg->out->is_tty;
+	if (same_screen)
+		hp_progress_clear(b->cfg->progress);
 	hp_renderer_item(b->cfg->renderer, &it);
+	if (same_screen)
+		hp_out_flush(b->cfg->out);
 	for (size_t i = 0; i < b->cfg->n_observers; i++)
 		b->cfg->observers[i].item(b->cfg->observers[i].state, &it);
 	b->stats->done++;
+	if (same_screen)
+		b->redraw = true;
 	if (b->cfg->out->broken_pipe) {
 		b->stats->broken_pipe = true;
 		b->stop_new = true;
@@ -779,7 +817,7 @@ static void flush_done(struct batch *b, bool all)
 			continue;
 		}
 		/* an input cut short by the signal (stdin being read) is unfinished */
-		bool interrupted = j->exit_code == HP_EXIT_SIGINT || j->exit_code == HP_EXIT_SIGTERM;
+		bool interrupted = hp_exit_interrupted(j->exit_code);
 		if (!b->stats->broken_pipe && !interrupted)
 			render_job(b, j);
 		*pp = j->next;
@@ -910,7 +948,8 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 		}
 		if (cfg->keep_source)
 			predecode(&b);
-		update_progress(&b, false);
+		update_progress(&b, b.redraw);
+		b.redraw = false;
 		/* Wait only when something is in flight or due later; inputs that
 		 * failed at once (missing files) go on without a pause. */
 		if (!progressed && (b.running > 0 || (b.pending > 0 && wait > 0))) {
@@ -920,6 +959,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 			curl_multi_poll(b.multi, NULL, 0, timeout, NULL);
 		}
 	}
+	stats->stopped_early = !b.inputs_done;
 	update_progress(&b, true);
 	hp_progress_clear(cfg->progress);
 	abort_running(&b);
@@ -929,9 +969,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	}
 	curl_multi_cleanup(b.multi);
 	stats->elapsed_s = (now_ms() - b.t0) / 1000.0;
-	if (hp_signal_caught() == SIGINT)
-		stats->exit_code = HP_EXIT_SIGINT;
-	else if (hp_signal_caught() == SIGTERM)
-		stats->exit_code = HP_EXIT_SIGTERM;
+	if (hp_signal_caught())
+		stats->exit_code = hp_exit_from_signal(hp_signal_caught());
 	return stats->exit_code;
 }

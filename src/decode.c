@@ -65,6 +65,9 @@ static int get_number(struct ctx *c, const cJSON *obj, const char *key, double *
 		return 0;
 	if (!cJSON_IsNumber(v))
 		return fail(c, "has a %s that is not a number", key);
+	/* 1e999 parses as infinity: it would reach CSV and label files as "inf" */
+	if (!isfinite(v->valuedouble))
+		return fail(c, "has a %s that is not a finite number", key);
 	*out = v->valuedouble;
 	return 1;
 }
@@ -95,6 +98,10 @@ static int get_numbers(struct ctx *c, const cJSON *arr, const char *what, double
 		if (!cJSON_IsNumber(e)) {
 			free(v);
 			return fail(c, "has a %s with an element that is not a number", what);
+		}
+		if (!isfinite(e->valuedouble)) {
+			free(v);
+			return fail(c, "has a %s with an element that is not a finite number", what);
 		}
 		v[i++] = e->valuedouble;
 	}
@@ -199,6 +206,8 @@ static int decode_result(struct ctx *c, const cJSON *o, struct hp_result *r, enu
 		return fail(c, "is not an object");
 	if (get_integer(c, o, "class", &r->cls) < 0)
 		return -1;
+	if (r->cls < 0)
+		return fail(c, "has a class of %ld (classes are whole numbers from 0)", r->cls);
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
 	if (name && !cJSON_IsString(name))
 		return fail(c, "has a name that is not a string");
@@ -215,6 +224,8 @@ static int decode_result(struct ctx *c, const cJSON *o, struct hp_result *r, enu
 	int has_ratio = get_number(c, o, "pixel_ratio", &r->pixel_ratio);
 	if (has_conf < 0 || has_ratio < 0)
 		return -1;
+	if (has_conf && !(r->confidence >= 0.0 && r->confidence <= 1.0))
+		return fail(c, "has a confidence of %g (not from 0 to 1)", r->confidence);
 	r->has_confidence = has_conf > 0;
 	if (get_integer(c, o, "track_id", &r->track_id) < 0)
 		return -1;
@@ -453,6 +464,15 @@ void hp_response_free(struct hp_response *r)
 	}
 	free(r->images);
 	free(r);
+}
+
+int hp_response_check_upload(const struct hp_response *r, bool video, char *err, size_t errlen)
+{
+	if (!video && r->n_images == 0) {
+		snprintf(err, errlen, "images is empty: no entry for the image sent");
+		return -1;
+	}
+	return 0;
 }
 
 size_t hp_response_count(const struct hp_response *r)

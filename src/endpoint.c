@@ -121,6 +121,28 @@ static bool platform_host(const char *host, const char *origin_host)
 	return host && (strcmp(host, PLATFORM_HOST) == 0 || (origin_host && strcmp(host, origin_host) == 0));
 }
 
+/* Why url_host() found no host, in words for the --url message. */
+static const char *url_problem(const char *url)
+{
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+		if (*p == ' ')
+			return "has a space in it (write it as %20)";
+		if (*p < 0x20 || *p == 0x7F)
+			return "has a control character in it";
+	}
+	if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
+		return "is not an http:// or https:// URL";
+	CURLU *u = curl_url();
+	CURLUcode rc = u ? curl_url_set(u, CURLUPART_URL, url, 0) : CURLUE_OUT_OF_MEMORY;
+	curl_url_cleanup(u);
+	switch (rc) {
+	case CURLUE_BAD_PORT_NUMBER: return "has a port that is not a number from 1 to 65535";
+	case CURLUE_NO_HOST: return "has no host name";
+	case CURLUE_BAD_HOSTNAME: return "has a host name that is not valid";
+	default: return "is not a valid http:// or https:// URL";
+	}
+}
+
 /* A pasted model page URL into its model ID: hub.ultralytics.com/models/ID,
  * platform.ultralytics.com/[models/]ID-or-owner/project/model. A Platform
  * API URL (path /api/...) is used as it is: *as_is is set and the URL itself
@@ -251,7 +273,7 @@ int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char
 		char *path = NULL;
 		char *host = url_host(o->url, &path);
 		if (!host || !*host) {
-			snprintf(err, errlen, "--url: '%s' is not an http:// or https:// URL", o->url);
+			snprintf(err, errlen, "--url: '%s' %s", o->url, url_problem(o->url));
 			free(host);
 			free(path);
 			goto fail;

@@ -1,5 +1,8 @@
 /* exitcode.c - names of exit statuses and HTTP reason phrases. */
+#define _POSIX_C_SOURCE 200809L
 #include "hubpredict/exitcode.h"
+
+#include <signal.h>
 
 enum hp_exit hp_exit_from_http(long status)
 {
@@ -33,10 +36,25 @@ const char *hp_exit_name(int code)
 	case HP_EXIT_NETWORK: return "network";
 	case HP_EXIT_BAD_RESPONSE: return "bad response";
 	case HP_EXIT_OUTPUT: return "output";
+	case HP_EXIT_SIGHUP: return "hung up";
 	case HP_EXIT_SIGINT: return "interrupted";
 	case HP_EXIT_SIGTERM: return "terminated";
 	default: return "error";
 	}
+}
+
+enum hp_exit hp_exit_from_signal(int sig)
+{
+	switch (sig) {
+	case SIGHUP: return HP_EXIT_SIGHUP;
+	case SIGTERM: return HP_EXIT_SIGTERM;
+	default: return HP_EXIT_SIGINT;
+	}
+}
+
+int hp_exit_interrupted(int code)
+{
+	return code == HP_EXIT_SIGHUP || code == HP_EXIT_SIGINT || code == HP_EXIT_SIGTERM;
 }
 
 const char *hp_http_reason(long status)

@@ -128,7 +128,16 @@ int hp_class_list_parse(struct hp_class_list *out, const char *list)
 	const char *p = list;
 	for (;;) {
 		size_t len = strcspn(p, ",");
-		if (class_ref_set(&out->items[out->n], p, len) < 0) {
+		/* "person, car": spaces around an item are not part of it */
+		const char *item = p;
+		size_t ilen = len;
+		while (ilen > 0 && (*item == ' ' || *item == '\t')) {
+			item++;
+			ilen--;
+		}
+		while (ilen > 0 && (item[ilen - 1] == ' ' || item[ilen - 1] == '\t'))
+			ilen--;
+		if (class_ref_set(&out->items[out->n], item, ilen) < 0) {
 			hp_class_list_clear(out);
 			return -1;
 		}

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ bool hp_is_media_name(const char *name) { return has_ext(name, image_exts) || ha
 struct entry {
 	char *name;
 	bool is_dir;
+	bool too_long;     /* its path exceeds PATH_MAX: an error record, not a silent skip */
 };
 
 struct level {
@@ -79,6 +81,14 @@ struct hp_inputs *hp_inputs_new(const struct hp_inputs_config *cfg, char *err, s
 		src->list = src->list_is_stdin ? stdin : fopen(cfg->files_from, "r");
 		if (!src->list) {
 			snprintf(err, errlen, "--files-from: cannot open '%s': %s", cfg->files_from, strerror(errno));
+			free(src);
+			return NULL;
+		}
+		struct stat st;
+		if (!src->list_is_stdin && fstat(fileno(src->list), &st) == 0 && S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "--files-from: '%s' is a directory, not a list of paths (to send a directory, "
+			         "give it as an INPUT)", cfg->files_from);
+			fclose(src->list);
 			free(src);
 			return NULL;
 		}
@@ -148,7 +158,10 @@ static int list_dir(struct level *l, const char *dir, bool recursive)
 		if (e->d_name[0] == '.')
 			continue;
 		bool is_dir = recursive && entry_is_dir(dir, e);
-		if (!is_dir && !hp_is_media_name(e->d_name))
+		/* too long for the system to open or even to tell what it is */
+		bool too_long = recursive && !hp_is_media_name(e->d_name) &&
+		                strlen(dir) + 1 + strlen(e->d_name) >= PATH_MAX;
+		if (!is_dir && !too_long && !hp_is_media_name(e->d_name))
 			continue;
 		if (l->n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -163,7 +176,8 @@ static int list_dir(struct level *l, const char *dir, bool recursive)
 			rc = ENOMEM;
 			break;
 		}
-		l->entries[l->n++].is_dir = is_dir;
+		l->entries[l->n].too_long = too_long;
+		l->entries[l->n++].is_dir = is_dir && !too_long;
 	}
 	closedir(d);
 	if (!rc && l->n > 1)
@@ -233,6 +247,13 @@ int hp_inputs_next(struct hp_inputs *src, struct hp_input *in)
 				char *p = join(l->path, en->name);
 				if (!p)
 					return set_error(in, en->name, "out of memory");
+				if (en->too_long) {
+					char why[96];
+					snprintf(why, sizeof why, "path longer than PATH_MAX (%d bytes): not searched", PATH_MAX);
+					set_error(in, p, why);
+					free(p);
+					return 1;
+				}
 				if (!en->is_dir) {
 					src->walk_found++;
 					in->path = p;
@@ -258,9 +279,12 @@ int hp_inputs_next(struct hp_inputs *src, struct hp_input *in)
 			}
 			continue;
 		}
+		bool from_list = src->next_arg >= src->cfg.n_args;
 		const char *name = next_name(src);
 		if (!name)
 			return 0;
+		if (from_list && src->list_is_stdin && strcmp(name, "-") == 0)
+			return set_error(in, name, "'-' in --files-from -: standard input carries the list, not an image");
 		struct stat st;
 		if (strcmp(name, "-") != 0 && stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
 			int rc = push_dir(src, name);

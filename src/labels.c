@@ -8,6 +8,7 @@
 #include "hubpredict/labels.h"
 #include "hubpredict/inputs.h"
 #include "hubpredict/msg.h"
+#include "hubpredict/output.h"
 #include "hubpredict/render.h"
 #include "hubpredict/response.h"
 #include "hubpredict/text.h"
@@ -34,7 +35,6 @@ struct hp_labels {
 	struct hp_labels_opts o;
 	struct seen *seen;      /* open addressing, a power of two long */
 	size_t n_seen, cap_seen;
-	mode_t mode;            /* of a new file: 0666 less the umask */
 	size_t written;
 	bool failed;
 	bool warned_task;       /* semantic/depth: warned once */
@@ -420,64 +420,17 @@ static int make_dirs(const char *path, bool whole)
 	return rc;
 }
 
-/* Write text to path atomically, a new file getting mode. 0, or -1 with errno. */
-static int write_atomic(mode_t mode, const char *path, const char *text, size_t len)
+/* Write text to path by the rules of every output (output.h: atomically,
+ * links followed, devices in place). 0, or -1 with errno. */
+static int write_label(const char *path, const char *text, size_t len)
 {
+	char err[640];
 	if (make_dirs(path, false) < 0)
 		return -1;
-	const char *slash = strrchr(path, '/');
-	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-	const char *base = path + dirlen;
-	size_t n = strlen(path) + 16;
-	char *tmp = malloc(n);
-	if (!tmp)
-		return -1;
-	snprintf(tmp, n, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		int e = errno;
-		free(tmp);
-		errno = e;
-		return -1;
-	}
-	int rc = 0;
-	fchmod(fd, mode);
-	size_t off = 0;
-	while (off < len && rc == 0) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			rc = -1;
-		else
-			off += (size_t)w;
-	}
-	if (rc == 0 && fsync(fd) != 0 && errno != EINVAL)
-		rc = -1;
-	int e = errno;
-	if (close(fd) != 0 && rc == 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc == 0 && rename(tmp, path) != 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
-	errno = e;
-	return rc;
+	return hp_output_write_file(path, text, len, err, sizeof err);
 }
 
 /* ---- the observer ------------------------------------------------------------ */
-
-static mode_t new_file_mode(void)
-{
-	mode_t um = umask(0);
-	umask(um);
-	return 0666 & ~um;
-}
 
 int hp_labels_check_dir(const char *flag, const char *dir, char *err, size_t errlen)
 {
@@ -513,7 +466,7 @@ int hp_labels_check_dir(const char *flag, const char *dir, char *err, size_t err
 
 int hp_labels_write_file(const char *path, const void *data, size_t len)
 {
-	return write_atomic(new_file_mode(), path, data, len);
+	return write_label(path, data, len);
 }
 
 struct hp_labels *hp_labels_new(const struct hp_labels_opts *o, char *err, size_t errlen)
@@ -527,7 +480,6 @@ struct hp_labels *hp_labels_new(const struct hp_labels_opts *o, char *err, size_
 		return NULL;
 	}
 	l->o = *o;
-	l->mode = new_file_mode();
 	return l;
 }
 
@@ -601,6 +553,14 @@ static int note_path(struct hp_labels *l, const char *path, const char *input)
 	return 0;
 }
 
+char *hp_labels_path_for(void *state, const char *input, size_t below)
+{
+	const struct hp_labels *l = state;
+	if (hp_is_video_name(input))
+		return NULL; /* one file per frame, never named like an image input */
+	return hp_output_path(l->o.dir, input, below, ".txt");
+}
+
 static void fail_write(struct hp_labels *l, const char *path, const char *why)
 {
 	char q[512];
@@ -643,7 +603,7 @@ void hp_labels_item(void *state, const struct hp_item *it)
 			            hp_msg_quote(qp, sizeof qp, path));
 		} else if (!text) {
 			fail_write(l, path, "out of memory");
-		} else if (write_atomic(l->mode, path, text, len) < 0) {
+		} else if (write_label(path, text, len) < 0) {
 			fail_write(l, path, strerror(errno));
 		} else {
 			l->written++;

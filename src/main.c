@@ -13,6 +13,7 @@
 #include "hubpredict/options.h"
 #include "hubpredict/output.h"
 #include "hubpredict/picture.h"
+#include "hubpredict/preflight.h"
 #include "hubpredict/progress.h"
 #include "hubpredict/render.h"
 #include "hubpredict/request.h"
@@ -53,19 +54,20 @@ static void dry_run_resize(const struct hp_upload *up, const char *path, int img
 }
 
 /* --dry-run: check each input as a real run would, print its curl command. */
-static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs, int resize_imgsz)
+static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs, const struct hp_upload_limits *lim,
+                   int resize_imgsz)
 {
 	int status = HP_EXIT_OK;
 	struct hp_input in;
 	char err[640], q[512];
-	while (hp_inputs_next(inputs, &in)) {
+	while (!hp_signal_caught() && hp_inputs_next(inputs, &in)) {
 		int rc = 0;
 		if (in.error) {
 			hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, in.path), in.error);
 			rc = HP_EXIT_INPUT;
 		} else if (strcmp(in.path, "-") != 0) {
 			struct hp_upload up;
-			rc = hp_upload_open(&up, in.path, req->ep->flavour == HP_FLAVOUR_PLATFORM, err, sizeof err);
+			rc = hp_upload_open(&up, in.path, req->ep->flavour == HP_FLAVOUR_PLATFORM, lim, err, sizeof err);
 			if (rc)
 				hp_msg_error("%s", err);
 			else if (resize_imgsz > 0)
@@ -84,6 +86,8 @@ static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs, i
 	}
 	if (fflush(stdout) != 0)
 		status = HP_EXIT_OUTPUT;
+	if (hp_signal_caught())
+		status = hp_exit_from_signal(hp_signal_caught());
 	return status;
 }
 
@@ -98,7 +102,7 @@ static void finish_junit(struct hp_junit *junit, const struct hp_batch_stats *st
 		return;
 	if (hp_junit_finish(junit, stats->elapsed_s, note, err, sizeof err) < 0) {
 		hp_msg_error("%s", err);
-		if (*status != HP_EXIT_SIGINT && *status != HP_EXIT_SIGTERM)
+		if (!hp_exit_interrupted(*status))
 			*status = HP_EXIT_OUTPUT;
 	}
 }
@@ -178,6 +182,11 @@ int main(int argc, char **argv)
 		status = HP_EXIT_NETWORK;
 		goto done;
 	}
+	struct hp_upload_limits limits = {
+		.stdin_max = o.max_upload,
+		.file_max = o.max_upload_arg ? o.max_upload : 0,
+		.shown = o.max_upload_arg ? o.max_upload_arg : "100M",
+	};
 	struct hp_inputs_config icfg = {
 		.args = o.inputs,
 		.n_args = o.n_inputs,
@@ -190,16 +199,12 @@ int main(int argc, char **argv)
 		status = HP_EXIT_INPUT;
 		goto done;
 	}
-	if (o.insecure)
-		hp_msg_warn("--insecure: TLS certificates are not verified");
-	if (o.dry_run) {
-		status = dry_run(&req, inputs, o.resize ? o.imgsz : 0);
-		goto done;
-	}
-	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(ep.flavour), ep.url);
-
+	/* From here on temporary files exist: a signal only ends the run at the
+	 * next point that looks (the batch's loop, the stdin spool), which
+	 * removes them */
+	hp_signals_install();
 	/* --save-txt: DIR must be usable before anything is sent. */
-	if (o.save_txt) {
+	if (o.save_txt && !o.dry_run) {
 		struct hp_labels_opts lo = { .dir = o.save_txt, .save_conf = o.save_conf, .normalized = o.normalize };
 		if (!(labels = hp_labels_new(&lo, err, sizeof err))) {
 			hp_msg_error("%s", err);
@@ -208,9 +213,8 @@ int main(int argc, char **argv)
 		}
 		observers[n_observers++] = (struct hp_observer){ hp_labels_item, labels };
 	}
-
 	/* --annotate: the same, and a font to draw with */
-	if (o.annotate) {
+	if (o.annotate && !o.dry_run) {
 		int code = HP_EXIT_OUTPUT;
 		if (!(annotate = hp_annotate_new(o.annotate, err, sizeof err, &code))) {
 			hp_msg_error("%s", err);
@@ -219,17 +223,43 @@ int main(int argc, char **argv)
 		}
 		observers[n_observers++] = (struct hp_observer){ hp_annotate_item, annotate };
 	}
+	/* Every destination against every input, before anything is sent. */
+	struct hp_preflight_file dests[2];
+	struct hp_preflight_tree trees[2]; /* --save-txt, --annotate */
+	struct hp_preflight pf = { .inputs = &icfg, .files = dests, .trees = trees };
+	if (o.output)
+		dests[pf.n_files++] = (struct hp_preflight_file){ "--output", o.output };
+	if (o.junit)
+		dests[pf.n_files++] = (struct hp_preflight_file){ "--junit", o.junit };
+	if (labels)
+		trees[pf.n_trees++] = (struct hp_preflight_tree){ "--save-txt", hp_labels_path_for, labels };
+	if (annotate)
+		trees[pf.n_trees++] = (struct hp_preflight_tree){ "--annotate", hp_annotate_path_for, annotate };
+	if ((status = hp_preflight_check(&pf, err, sizeof err)) != 0) {
+		usage_error(err);
+		goto done;
+	}
+	if (o.insecure)
+		hp_msg_warn("--insecure: TLS certificates are not verified");
+	if (o.dry_run) {
+		status = dry_run(&req, inputs, &limits, o.resize ? o.imgsz : 0);
+		goto done;
+	}
+	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(ep.flavour), ep.url);
 
+	/* (opening a FIFO waits for its reader, as curl -o does; a signal ends the wait) */
 	if (hp_output_open(&out, o.output, err, sizeof err) < 0) {
-		hp_msg_error("%s", err);
-		status = HP_EXIT_OUTPUT;
+		status = hp_signal_caught() ? hp_exit_from_signal(hp_signal_caught()) : HP_EXIT_OUTPUT;
+		if (status == HP_EXIT_OUTPUT)
+			hp_msg_error("%s", err);
 		goto done;
 	}
 	/* --junit: its temporary file now, so an unwritable FILE fails before
 	 * anything is sent */
 	if (o.junit && !(junit = hp_junit_open(o.junit, time(NULL), err, sizeof err))) {
-		hp_msg_error("%s", err);
-		status = HP_EXIT_OUTPUT;
+		status = hp_signal_caught() ? hp_exit_from_signal(hp_signal_caught()) : HP_EXIT_OUTPUT;
+		if (status == HP_EXIT_OUTPUT)
+			hp_msg_error("%s", err);
 		hp_output_abort(&out);
 		goto done;
 	}
@@ -238,9 +268,11 @@ int main(int argc, char **argv)
 	/* several INPUTs, a directory or a list: raw separates bodies, a summary follows */
 	bool several = hp_inputs_several(inputs);
 	const char *no_color = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+	bool dumb = term && strcmp(term, "dumb") == 0; /* a terminal without escape sequences */
 	struct hp_render_opts ro = {
 		.format = o.format,
-		.color = o.format == HP_FORMAT_TABLE && out.is_tty && !(no_color && *no_color),
+		.color = o.format == HP_FORMAT_TABLE && out.is_tty && !(no_color && *no_color) && !dumb,
 		.normalized = o.normalize,
 		.several = several,
 	};
@@ -251,7 +283,6 @@ int main(int argc, char **argv)
 		hp_output_abort(&out);
 		goto done;
 	}
-	hp_signals_install();
 	/* Progress: on a terminal for batches and large uploads, unless -q or
 	 * --no-progress; --progress forces it on (also to a file). */
 	bool stderr_tty = isatty(STDERR_FILENO) == 1;
@@ -260,6 +291,11 @@ int main(int argc, char **argv)
 	struct hp_batch_config cfg = {
 		.req = &req,
 		.inputs = inputs,
+		.limits = &limits,
+		/* a list on a pipe was not read ahead: its entries are checked as they come */
+		.check_input = (pf.n_files || pf.n_trees) && o.files_from && !hp_preflight_reads_list(o.files_from)
+		               ? hp_preflight_input : NULL,
+		.check_state = &pf,
 		.renderer = renderer,
 		.out = &out,
 		.jobs = o.jobs,
@@ -288,12 +324,18 @@ int main(int argc, char **argv)
 	struct hp_batch_stats stats;
 	hp_renderer_begin(renderer);
 	status = hp_batch_run(&cfg, &stats);
+	if (stats.refused) {
+		/* an input is also an output: write nothing, so it is not replaced */
+		hp_output_abort(&out);
+		status = HP_EXIT_USAGE;
+		goto done;
+	}
 	/* A label file that could not be written (its message is out) is an
 	 * output failure, unless a request failed first or the run was cut short. */
 	if ((hp_labels_failed(labels) || hp_annotate_failed(annotate)) &&
 	    (status == HP_EXIT_OK || status == HP_EXIT_EXPECT))
 		status = HP_EXIT_OUTPUT;
-	bool interrupted = status == HP_EXIT_SIGINT || status == HP_EXIT_SIGTERM;
+	bool interrupted = hp_exit_interrupted(status);
 	if (stats.broken_pipe) {
 		/* The reader went away: stop quietly, as a Unix filter does; the
 		 * report still says what was done. */
@@ -312,24 +354,35 @@ int main(int argc, char **argv)
 			snprintf(unmet + l, sizeof unmet - l, ", %zu baseline difference%s", stats.differences,
 			         stats.differences == 1 ? "" : "s");
 		}
-		hp_msg_error("summary: %zu input%s: %zu succeeded, %zu failed in %.1f s (%.1f requests/s)%s%s",
-		             stats.done, stats.done == 1 ? "" : "s",
-		             stats.done - stats.failed, stats.failed, stats.elapsed_s,
+		/* a run cut short says how much of the list it did: "3 of 10 inputs" */
+		char of[96] = "", not_started[64] = "";
+		size_t total = stats.stopped_early ? hp_inputs_count(&icfg) : 0;
+		if (stats.stopped_early && total >= stats.started) {
+			snprintf(of, sizeof of, " of %zu", total);
+			snprintf(not_started, sizeof not_started, ", %zu not started", total - stats.started);
+		} else if (stats.stopped_early) {
+			snprintf(not_started, sizeof not_started, ", the rest not started");
+		}
+		hp_msg_error("summary: %zu%s input%s: %zu succeeded, %zu failed%s in %.1f s (%.1f requests/s)%s%s",
+		             stats.done, of, (total ? total : stats.done) == 1 ? "" : "s",
+		             stats.done - stats.failed, stats.failed, not_started, stats.elapsed_s,
 		             stats.elapsed_s > 0 ? (double)stats.requests / stats.elapsed_s : 0.0,
 		             unmet, interrupted ? "; interrupted, unfinished inputs skipped" : "");
 	}
 	if (hp_output_commit(&out, err, sizeof err) < 0) {
 		if (!out.broken_pipe) {
 			hp_msg_error("%s", err);
-			if (status != HP_EXIT_SIGINT && status != HP_EXIT_SIGTERM)
+			if (!hp_exit_interrupted(status))
 				status = HP_EXIT_OUTPUT;
 		} else {
 			status = 128 + 13;
 		}
 	}
-	finish_junit(junit, &stats, interrupted ? (status == HP_EXIT_SIGINT
+	finish_junit(junit, &stats, status == HP_EXIT_SIGINT
 	             ? "interrupted by SIGINT: unfinished inputs are not in this report"
-	             : "terminated by SIGTERM: unfinished inputs are not in this report") : NULL, &status);
+	             : status == HP_EXIT_SIGTERM ? "terminated by SIGTERM: unfinished inputs are not in this report"
+	             : status == HP_EXIT_SIGHUP ? "hung up (SIGHUP): unfinished inputs are not in this report"
+	             : NULL, &status);
 done:
 	hp_junit_free(junit);
 	hp_progress_free(progress);

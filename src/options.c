@@ -21,7 +21,7 @@ enum {
 	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF, OPT_JUNIT,
 	OPT_BASELINE, OPT_BASELINE_IOU, OPT_BASELINE_CONF, OPT_COLD_START_WAIT, OPT_ANNOTATE,
-	OPT_RESIZE
+	OPT_RESIZE, OPT_MAX_UPLOAD, OPT_FIELD
 };
 
 struct opt_def {
@@ -45,6 +45,7 @@ static const struct opt_def opt_table[] = {
 	{ "iou", 'i', required_argument, "X", "NMS IoU threshold, 0.0-0.95 (default 0.45 hub, 0.7 platform)" },
 	{ "normalize", OPT_NORMALIZE, no_argument, NULL, "Platform: coordinates as 0-1" },
 	{ "decimals", OPT_DECIMALS, required_argument, "N", "Platform: decimals in coordinates, 0-10" },
+	{ "field", OPT_FIELD, required_argument, "NAME=VALUE", "send an extra form field as it is, repeatable (not one hubpredict sets)" },
 	{ "format", 'f', required_argument, "F", "table (default), json, jsonl, csv or raw" },
 	{ "output", 'o', required_argument, "FILE", "write results to FILE atomically instead of stdout" },
 	{ "expect", OPT_EXPECT, required_argument, "EXPR", "check each input, repeatable: NAME (>=1), NAME>=N, >N, ==N, <=N, <N; unmet: exit 1" },
@@ -58,6 +59,7 @@ static const struct opt_def opt_table[] = {
 	{ "baseline", OPT_BASELINE, required_argument, "FILE", "compare with an earlier -f json (or jsonl) output of the same inputs; differences: exit 1" },
 	{ "baseline-iou", OPT_BASELINE_IOU, required_argument, "X", "--baseline: a box's partner needs IoU >= X, 0-1 (default 0.5)" },
 	{ "baseline-conf", OPT_BASELINE_CONF, required_argument, "X", "--baseline: confidences may differ by at most X, 0-1 (default 0.10)" },
+	{ "max-upload", OPT_MAX_UPLOAD, required_argument, "SIZE", "largest stdin upload: bytes, K, M or G (default 100M, 0 = none); given, files too" },
 	{ "jobs", 'j', required_argument, "N", "requests in flight at once, 1-64 (default 4)" },
 	{ "rate", OPT_RATE, required_argument, "N/s|N/m|N/h", "start requests at least 1/N of the period apart (all jobs, retries too)" },
 	{ "retries", OPT_RETRIES, required_argument, "N", "retries of a failed attempt, 0-100 (default 3)" },
@@ -117,7 +119,7 @@ void hp_options_usage(void)
 	       "Exit status: 0 ok, 1 a check failed (--expect, --baseline), 2 usage, 3 input,\n"
 	       "4 auth (401/403), 5 not found, 6 rate limited, 7 rejected (other 4xx),\n"
 	       "8 server error (5xx), 9 network, 10 bad response, 11 output,\n"
-	       "130/143 interrupted.\n"
+	       "129/130/143 hung up/interrupted/terminated, 141 stdout closed by its reader.\n"
 	       "See hubpredict(1) for more.\n");
 }
 
@@ -126,9 +128,68 @@ int hp_parse_long(const char *s, long min, long max, long *out)
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
+	while (end != s && (*end == ' ' || *end == '\t'))
+		end++; /* strtol skips leading blanks: trailing ones are as harmless */
 	if (errno || end == s || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int hp_parse_size(const char *s, long long *out)
+{
+	char *end;
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	long long v = strtoll(s, &end, 10);
+	long long unit = 1;
+	if (*end == 'K' || *end == 'k')
+		unit = 1024;
+	else if (*end == 'M' || *end == 'm')
+		unit = 1024 * 1024;
+	else if (*end == 'G' || *end == 'g')
+		unit = 1024 * 1024 * 1024;
+	if (unit > 1)
+		end++;
+	if (errno || end == s || *end != '\0' || v < 0 || v > (1LL << 50) / unit)
+		return -1;
+	*out = v * unit;
+	return 0;
+}
+
+/* Form fields hubpredict sets itself: --field may not replace them. */
+static const char *const own_fields[] = { "file", "imgsz", "conf", "iou", "normalize", "decimals", "source", NULL };
+
+/* Add one --field NAME=VALUE. 0, or -1 with err set. */
+static int add_field(struct hp_options *o, const char *arg, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	size_t nl = eq ? (size_t)(eq - arg) : 0;
+	bool name_ok = nl > 0;
+	for (size_t i = 0; i < nl && name_ok; i++) {
+		char c = arg[i];
+		name_ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+		          c == '-' || c == '.';
+	}
+	if (!name_ok) {
+		snprintf(err, errlen, "--field must be NAME=VALUE with NAME made of letters, digits, '_', '-' or '.', not '%s'",
+		         arg);
+		return -1;
+	}
+	for (size_t i = 0; own_fields[i]; i++) {
+		if (strlen(own_fields[i]) == nl && strncmp(arg, own_fields[i], nl) == 0) {
+			snprintf(err, errlen, "--field cannot set '%s': hubpredict sets it (use its own option)", own_fields[i]);
+			return -1;
+		}
+	}
+	const char **grown = realloc(o->fields, (o->n_fields + 1) * sizeof *grown);
+	if (!grown) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->fields = grown;
+	o->fields[o->n_fields++] = arg;
 	return 0;
 }
 
@@ -149,9 +210,13 @@ int hp_parse_rate(const char *s, double *interval)
 		period = 3600;
 	else
 		return -1;
-	if (hp_parse_double(num, 1e-9, 1e9, &n) < 0)
+	if (hp_parse_double(num, 0, HUGE_VAL, &n) < 0 || n <= 0)
 		return -1;
 	*interval = period / n;
+	if (n / period > 1e9)
+		return -2; /* faster than a billion a second */
+	if (*interval > 86400)
+		return -3; /* more than a day between two starts */
 	return 0;
 }
 
@@ -160,6 +225,8 @@ int hp_parse_double(const char *s, double min, double max, double *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
+	while (end != s && (*end == ' ' || *end == '\t'))
+		end++;
 	if (errno || end == s || *end != '\0' || !isfinite(v) || v < min || v > max)
 		return -1;
 	*out = v;
@@ -382,10 +449,24 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 				BAD("--timeout must be a number of seconds from 0.001 to 86400, not '%s'", optarg);
 			break;
 		case OPT_CACERT: o->cacert = optarg; break;
+		case OPT_MAX_UPLOAD:
+			if (hp_parse_size(optarg, &o->max_upload) < 0)
+				BAD("--max-upload must be a size in bytes, or with a K, M or G suffix (0 = no limit), not '%s'", optarg);
+			o->max_upload_arg = optarg;
+			break;
+		case OPT_FIELD:
+			if (add_field(o, optarg, err, errlen) < 0)
+				return HP_PARSE_ERROR;
+			break;
 		case OPT_INSECURE: o->insecure = true; break;
 		case OPT_RATE:
-			if (hp_parse_rate(optarg, &o->rate_interval) < 0)
-				BAD("--rate must be N/s, N/m or N/h with N a number above 0, not '%s'", optarg);
+			switch (hp_parse_rate(optarg, &o->rate_interval)) {
+			case 0: break;
+			case -2: BAD("--rate '%s' is faster than 1e9/s; leave --rate out for no limit", optarg);
+			case -3: BAD("--rate '%s' waits more than a day between two starts; the slowest is 1/24h, that is 0.0417/h",
+			             optarg);
+			default: BAD("--rate must be N/s, N/m or N/h with N a number above 0, not '%s'", optarg);
+			}
 			break;
 		case OPT_EXPECT:
 			if (add_expect(o, optarg, err, errlen) < 0)
@@ -549,6 +630,13 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 		if (!o->api_key)
 			BAD("out of memory");
 	}
+	if (o->api_key && !*o->api_key) {
+		BAD("the API key is empty (an unset variable or CI secret?); give --api-key-file FILE, set "
+		    "ULTRALYTICS_API_KEY, or -k KEY");
+	}
+	if (o->api_key && strlen(o->api_key) > 512) {
+		BAD("the API key is %zu characters long, keys are at most 512; check what was pasted", strlen(o->api_key));
+	}
 	if (o->api_key && !key_ok(o->api_key)) {
 		BAD("the API key has spaces, control or non-ASCII characters; check how it was copied");
 	}
@@ -568,4 +656,7 @@ void hp_options_free(struct hp_options *o)
 	o->expects = NULL;
 	o->n_expects = 0;
 	hp_class_list_clear(&o->filter.classes);
+	free(o->fields);
+	o->fields = NULL;
+	o->n_fields = 0;
 }

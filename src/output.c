@@ -18,6 +18,58 @@ static void note_error(struct hp_output *out, int err)
 		out->broken_pipe = true;
 }
 
+/* Where a write to path really goes: path itself, or, for a symbolic link,
+ * the file it points to (followed to the end, even when that file does not
+ * exist yet), so the rename replaces the target and the link stays. Caller
+ * frees; NULL with errno set. */
+static char *follow_links(const char *path)
+{
+	char *cur = strdup(path);
+	for (int hops = 0; cur && hops < 40; hops++) {
+		struct stat st;
+		if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
+			return cur;
+		char target[4096];
+		ssize_t n = readlink(cur, target, sizeof target - 1);
+		if (n < 0) {
+			free(cur);
+			return NULL;
+		}
+		target[n] = '\0';
+		char *next;
+		const char *slash = strrchr(cur, '/');
+		if (target[0] == '/' || !slash) {
+			next = strdup(target);
+		} else {
+			size_t dl = (size_t)(slash - cur) + 1, tl = (size_t)n;
+			next = malloc(dl + tl + 1);
+			if (next) {
+				memcpy(next, cur, dl);
+				memcpy(next + dl, target, tl + 1);
+			}
+		}
+		free(cur);
+		cur = next;
+	}
+	if (cur) {
+		free(cur);
+		errno = ELOOP;
+	}
+	return NULL;
+}
+
+int hp_output_probe(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	if (*(slash ? slash + 1 : path) == '\0' || (stat(path, st) == 0 && S_ISDIR(st->st_mode))) {
+		snprintf(err, errlen, "'%s' is a directory", path);
+		return HP_OUTPUT_IS_DIR;
+	}
+	if (stat(path, st) != 0)
+		return HP_OUTPUT_NEW;
+	return S_ISREG(st->st_mode) ? HP_OUTPUT_REGULAR : HP_OUTPUT_SPECIAL;
+}
+
 int hp_output_open(struct hp_output *out, const char *path, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
@@ -27,46 +79,95 @@ int hp_output_open(struct hp_output *out, const char *path, char *err, size_t er
 		out->is_tty = isatty(STDOUT_FILENO) == 1;
 		return 0;
 	}
-	/* The temporary file lives beside FILE so the final rename is atomic. */
-	const char *slash = strrchr(path, '/');
-	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-	const char *base = slash ? slash + 1 : path;
-	if (*base == '\0') {
+	struct stat st;
+	int e;
+	switch (hp_output_probe(path, &st, err, errlen)) {
+	case HP_OUTPUT_IS_DIR:
 		snprintf(err, errlen, "cannot write '%s': is a directory", path);
+		errno = EISDIR;
+		return -1;
+	case HP_OUTPUT_SPECIAL: {
+		/* a device, FIFO or socket: written in place, as curl -o /dev/null
+		 * does (a rename would put a regular file where it was) */
+		int dfd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (dfd < 0 || !(out->fp = fdopen(dfd, "w"))) {
+			e = errno;
+			snprintf(err, errlen, "cannot write '%s': %s", path, strerror(e));
+			if (dfd >= 0)
+				close(dfd);
+			errno = e;
+			return -1;
+		}
+		out->direct = true;
+		out->is_tty = isatty(dfd) == 1;
+		return 0;
+	}
+	default:
+		break;
+	}
+	/* A symbolic link is followed: its target is replaced, the link kept. */
+	if (!(out->target = follow_links(path))) {
+		e = errno;
+		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(e));
+		errno = e;
 		return -1;
 	}
+	/* The temporary file lives beside the target so the final rename is atomic. */
+	const char *tpath = out->target;
+	const char *slash = strrchr(tpath, '/');
+	size_t dirlen = slash ? (size_t)(slash - tpath) + 1 : 0;
+	const char *base = slash ? slash + 1 : tpath;
 	size_t n = dirlen + strlen(base) + 32;
 	out->tmp_path = malloc(n);
 	if (!out->tmp_path) {
 		snprintf(err, errlen, "out of memory");
+		free(out->target);
+		out->target = NULL;
+		errno = ENOMEM;
 		return -1;
 	}
-	snprintf(out->tmp_path, n, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
+	snprintf(out->tmp_path, n, "%.*s.%s.XXXXXX", (int)dirlen, tpath, base);
 	int fd = mkstemp(out->tmp_path);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		e = errno;
+		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(e));
 		free(out->tmp_path);
 		out->tmp_path = NULL;
+		free(out->target);
+		out->target = NULL;
+		errno = e;
 		return -1;
 	}
 	/* Keep the permissions a plain create would have given (mkstemp uses 0600). */
 	mode_t um = umask(0);
 	umask(um);
-	struct stat st;
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+	if (stat(tpath, &st) == 0 && S_ISREG(st.st_mode))
 		fchmod(fd, st.st_mode & 07777);
 	else
 		fchmod(fd, 0666 & ~um);
 	out->fp = fdopen(fd, "w");
 	if (!out->fp) {
-		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		e = errno;
+		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(e));
 		close(fd);
 		unlink(out->tmp_path);
 		free(out->tmp_path);
 		out->tmp_path = NULL;
+		free(out->target);
+		out->target = NULL;
+		errno = e;
 		return -1;
 	}
 	return 0;
+}
+
+int hp_output_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+	struct hp_output out;
+	if (hp_output_open(&out, path, err, errlen) < 0)
+		return -1;
+	hp_out_write(&out, data, len);
+	return hp_output_commit(&out, err, errlen);
 }
 
 void hp_out_write(struct hp_output *out, const void *buf, size_t n)
@@ -119,22 +220,24 @@ int hp_output_commit(struct hp_output *out, char *err, size_t errlen)
 	}
 	if (!out->fp)
 		return 0;
-	if (!out->error && fsync(fileno(out->fp)) != 0 && errno != EINVAL)
+	if (!out->direct && !out->error && fsync(fileno(out->fp)) != 0 && errno != EINVAL)
 		note_error(out, errno);
 	if (fclose(out->fp) != 0)
 		note_error(out, errno);
 	out->fp = NULL;
-	if (!out->error && rename(out->tmp_path, out->path) != 0)
+	if (!out->direct && !out->error && rename(out->tmp_path, out->target) != 0)
 		note_error(out, errno);
-	if (out->error) {
-		snprintf(err, errlen, "cannot write '%s': %s", name, strerror(out->error));
+	if (out->tmp_path && out->error)
 		unlink(out->tmp_path);
-		free(out->tmp_path);
-		out->tmp_path = NULL;
-		return -1;
-	}
 	free(out->tmp_path);
 	out->tmp_path = NULL;
+	free(out->target);
+	out->target = NULL;
+	if (out->error) {
+		snprintf(err, errlen, "cannot write '%s': %s", name, strerror(out->error));
+		errno = out->error;
+		return -1;
+	}
 	return 0;
 }
 
@@ -162,6 +265,8 @@ void hp_output_abort(struct hp_output *out)
 		free(out->tmp_path);
 		out->tmp_path = NULL;
 	}
+	free(out->target);
+	out->target = NULL;
 }
 
 /* The directory part of path resolved by realpath, plus "/" and its last

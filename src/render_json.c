@@ -16,6 +16,12 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 	char num[40];
 	hp_out_puts(out, "{\"file\":");
 	hp_json_write_string(out, it->file, strlen(it->file));
+	/* a name that is not UTF-8 reads back as U+FFFD in "file": its exact
+	 * bytes go beside it, so --baseline and scripts can tell names apart */
+	if (!hp_utf8_valid(it->file, strlen(it->file))) {
+		hp_out_puts(out, ",\"file_bytes\":");
+		hp_json_write_base64(out, it->file, strlen(it->file));
+	}
 	if (it->exit_code == 0)
 		hp_out_printf(out, ",\"task\":\"%s\"", hp_task_name(it->response ? it->response->task : HP_TASK_UNKNOWN));
 	if (it->exit_code == 0)

@@ -176,6 +176,14 @@ curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
 		goto fail;
 	if (o->decimals >= 0 && !add_field(mime, "decimals", ctx->decimals))
 		goto fail;
+	/* --field NAME=VALUE: sent as it is, after hubpredict's own fields */
+	for (size_t i = 0; i < o->n_fields; i++) {
+		const char *eq = strchr(o->fields[i], '=');
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - o->fields[i]), o->fields[i]);
+		if (!add_field(mime, name, eq + 1))
+			goto fail;
+	}
 
 	curl_easy_setopt(easy, CURLOPT_URL, url);
 	curl_easy_setopt(easy, CURLOPT_MIMEPOST, mime);
@@ -288,6 +296,8 @@ char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path
 		snprintf(field, sizeof field, " -F decimals=%s", ctx->decimals);
 		rc |= append(&buf, &len, &cap, field);
 	}
+	for (size_t i = 0; i < o->n_fields; i++) /* as it is: no @file or <file */
+		rc |= append_quoted(&buf, &len, &cap, " --form-string ", o->fields[i]);
 	snprintf(field, sizeof field, " -A hubpredict/%s", HP_VERSION);
 	rc |= append(&buf, &len, &cap, field);
 	char num[32];

@@ -1,4 +1,4 @@
-/* signals.c - record SIGINT/SIGTERM for the loops to notice. */
+/* signals.c - record SIGINT/SIGTERM/SIGHUP for the loops to notice. */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/signals.h"
 
@@ -21,6 +21,7 @@ void hp_signals_install(void)
 	/* no SA_RESTART: a blocking read returns EINTR and its loop can look */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* a closed terminal: wound down as SIGTERM */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }

@@ -334,3 +334,59 @@ char *hp_shell_quote(const char *s)
 	*o = '\0';
 	return q;
 }
+
+bool hp_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t k = hp_utf8_seq_len(p + i, n - i);
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void hp_json_write_base64(struct hp_output *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	hp_out_puts(out, "\"");
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		char q[4] = { b64[v >> 18 & 63], b64[v >> 12 & 63], i + 1 < n ? b64[v >> 6 & 63] : '=',
+		              i + 2 < n ? b64[v & 63] : '=' };
+		hp_out_write(out, q, 4);
+	}
+	hp_out_puts(out, "\"");
+}
+
+long hp_base64_decode(char *dst, const char *s, size_t n)
+{
+	size_t o = 0;
+	if (n % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		unsigned v = 0;
+		int pad = 0;
+		for (int k = 0; k < 4; k++) {
+			const char *c = s[i + k] ? strchr(b64, s[i + k]) : NULL;
+			if (s[i + k] == '=' && i + 4 == n && k >= 2) {
+				pad++;
+				v <<= 6;
+				continue;
+			}
+			if (!c || pad)
+				return -1;
+			v = v << 6 | (unsigned)(c - b64);
+		}
+		dst[o++] = (char)(v >> 16);
+		if (pad < 2)
+			dst[o++] = (char)(v >> 8 & 0xFF);
+		if (pad < 1)
+			dst[o++] = (char)(v & 0xFF);
+	}
+	dst[o] = '\0';
+	return (long)o;
+}

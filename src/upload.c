@@ -38,31 +38,58 @@ const char *hp_mime_type_for(const char *name)
 	return "application/octet-stream";
 }
 
+/* What the first bytes of a file say it is: the name standard input gets
+ * in the form, and the kind shown in messages. */
+struct media_magic {
+	size_t at, len;
+	const char *magic;
+	const char *stdin_name, *kind;
+};
+static const struct media_magic media_magics[] = {
+	{ 0, 3, "\xFF\xD8\xFF", "stdin.jpg", "a JPEG image" },
+	{ 0, 8, "\x89PNG\r\n\x1a\n", "stdin.png", "a PNG image" },
+	{ 0, 6, "GIF87a", "stdin.gif", "a GIF image" },
+	{ 0, 6, "GIF89a", "stdin.gif", "a GIF image" },
+	{ 8, 4, "WEBP", "stdin.webp", "a WebP image" },
+	{ 0, 4, "II*\0", "stdin.tif", "a TIFF image" },
+	{ 0, 4, "MM\0*", "stdin.tif", "a TIFF image" },
+	{ 4, 8, "ftypqt  ", "stdin.mov", "a QuickTime video" },
+	{ 4, 4, "ftyp", "stdin.mp4", "an MP4 video" },
+	{ 0, 4, "\x1a\x45\xdf\xa3", "stdin.mkv", "a Matroska/WebM video" },
+	{ 0, 2, "BM", "stdin.bmp", "a BMP image" },
+};
+
+static const struct media_magic *sniff(const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i < sizeof media_magics / sizeof media_magics[0]; i++) {
+		const struct media_magic *m = &media_magics[i];
+		if (n >= m->at + m->len && memcmp(b + m->at, m->magic, m->len) == 0 &&
+		    (m->at != 8 || memcmp(b, "RIFF", 4) == 0))
+			return m;
+	}
+	return NULL;
+}
+
 /* A name for bytes from standard input, from their first bytes. */
 static const char *sniff_name(const unsigned char *b, size_t n)
 {
-	if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF)
-		return "stdin.jpg";
-	if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return "stdin.png";
-	if (n >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
-		return "stdin.gif";
-	if (n >= 2 && b[0] == 'B' && b[1] == 'M')
-		return "stdin.bmp";
-	if (n >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0)
-		return "stdin.webp";
-	if (n >= 4 && (memcmp(b, "II*\0", 4) == 0 || memcmp(b, "MM\0*", 4) == 0))
-		return "stdin.tif";
-	if (n >= 12 && memcmp(b + 4, "ftyp", 4) == 0)
-		return memcmp(b + 8, "qt  ", 4) == 0 ? "stdin.mov" : "stdin.mp4";
-	if (n >= 4 && memcmp(b, "\x1a\x45\xdf\xa3", 4) == 0)
-		return "stdin.mkv";
-	return "stdin";
+	const struct media_magic *m = sniff(b, n);
+	return m ? m->stdin_name : "stdin";
+}
+
+const char *hp_media_kind(const unsigned char *b, size_t n)
+{
+	const struct media_magic *m = sniff(b, n);
+	/* "BM" alone starts many text files: a BMP also has a known DIB header size */
+	if (m && m->magic[0] == 'B' && (n < 18 || (b[14] != 12 && b[14] != 40 && b[14] != 52 && b[14] != 56 &&
+	                                            b[14] != 108 && b[14] != 124) || b[15] || b[16] || b[17]))
+		return NULL;
+	return m ? m->kind : NULL;
 }
 
 /* Copy standard input into an unlinked temporary file (so it is gone at exit
  * whatever happens), and return its descriptor. */
-static int spool_stdin(char *err, size_t errlen, const char **name)
+static int spool_stdin(const struct hp_upload_limits *lim, char *err, size_t errlen, const char **name)
 {
 	int fd = hp_temp_fd("hubpredict-stdin");
 	if (fd < 0) {
@@ -73,8 +100,10 @@ static int spool_stdin(char *err, size_t errlen, const char **name)
 	unsigned char head[16];
 	size_t total = 0;
 	for (;;) {
-		ssize_t got = read(STDIN_FILENO, buf, sizeof buf);
-		if (got < 0 && errno == EINTR && hp_signal_caught()) {
+		/* looked at on every block, not only when a read is interrupted:
+		 * endless input (/dev/zero) never blocks */
+		ssize_t got = hp_signal_caught() ? -1 : read(STDIN_FILENO, buf, sizeof buf);
+		if (hp_signal_caught()) {
 			snprintf(err, errlen, "interrupted while reading standard input");
 			close(fd);
 			return -2;
@@ -88,6 +117,12 @@ static int spool_stdin(char *err, size_t errlen, const char **name)
 		}
 		if (got == 0)
 			break;
+		if (lim && lim->stdin_max > 0 && (long long)(total + (size_t)got) > lim->stdin_max) {
+			snprintf(err, errlen, "standard input is larger than --max-upload %s (%lld bytes); nothing was sent",
+			         lim->shown ? lim->shown : "", lim->stdin_max);
+			close(fd);
+			return -1;
+		}
 		if (total < sizeof head)
 			memcpy(head + total, buf, (size_t)got < sizeof head - total ? (size_t)got : sizeof head - total);
 		for (ssize_t off = 0; off < got;) {
@@ -112,7 +147,8 @@ bool hp_is_url_input(const char *path)
 	return strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0;
 }
 
-int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, char *err, size_t errlen)
+int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, const struct hp_upload_limits *lim,
+                   char *err, size_t errlen)
 {
 	char q[512];
 	const char *name;
@@ -131,9 +167,9 @@ int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, char *e
 		return 0;
 	}
 	if (strcmp(path, "-") == 0) {
-		fd = spool_stdin(err, errlen, &name);
+		fd = spool_stdin(lim, err, errlen, &name);
 		if (fd == -2)
-			return hp_signal_caught() == SIGTERM ? HP_EXIT_SIGTERM : HP_EXIT_SIGINT;
+			return hp_exit_from_signal(hp_signal_caught());
 		if (fd < 0)
 			return HP_EXIT_INPUT;
 	} else {
@@ -159,6 +195,12 @@ int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, char *e
 		what = "is not a regular file";
 	else if (st.st_size == 0)
 		what = "is empty";
+	char toobig[96];
+	if (!what && lim && lim->file_max > 0 && (long long)st.st_size > lim->file_max) {
+		snprintf(toobig, sizeof toobig, "is larger than --max-upload %s (%lld bytes)", lim->shown ? lim->shown : "",
+		         lim->file_max);
+		what = toobig;
+	}
 	if (what) {
 		if (strcmp(path, "-") == 0)
 			snprintf(err, errlen, "standard input %s", what);

@@ -38,6 +38,11 @@ void hp_annotate_source_free(struct hp_annotate_source *s);
  * there is one (taking its pixels), else decodes it->source_fd. */
 void hp_annotate_item(void *state, const struct hp_item *it);
 
+/* The picture file an input maps to (state = the set), for the preflight
+ * check (preflight.h); NULL for a video or URL input, which is not drawn.
+ * Caller frees. */
+char *hp_annotate_path_for(void *state, const char *input, size_t below);
+
 /* Pictures written, and whether one could not be written (exit 11). */
 size_t hp_annotate_written(const struct hp_annotate *a);
 bool hp_annotate_failed(const struct hp_annotate *a);

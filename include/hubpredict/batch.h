@@ -34,6 +34,12 @@ struct hp_observer {
 struct hp_batch_config {
 	const struct hp_request_ctx *req;
 	struct hp_inputs *inputs;
+	const struct hp_upload_limits *limits; /* --max-upload, NULL = none */
+	/* Called for each input before it is opened, NULL = none: nonzero (with
+	 * a message) refuses it and ends the run, its outputs not written
+	 * (an input that is also an output, met in a list on a pipe). */
+	int (*check_input)(void *state, const char *path, char *err, size_t errlen);
+	void *check_state;
 	struct hp_renderer *renderer;
 	struct hp_output *out;      /* to notice a closed or full stdout */
 	int jobs;                   /* requests in flight at once */
@@ -68,6 +74,9 @@ struct hp_batch_stats {
 	size_t unmet;               /* --expect checks not met, over all inputs */
 	size_t differences;         /* --baseline differences, over all inputs */
 	size_t requests;            /* attempts made */
+	size_t started;             /* inputs taken from the list */
+	bool stopped_early;         /* --fail-fast, a signal or a broken output left inputs not started */
+	bool refused;               /* check_input refused an input: exit 2, write no output */
 	double elapsed_s;
 	int exit_code;              /* per SPEC 4: the first failure's code in input order,
 	                               else 1 when a check was not met or a

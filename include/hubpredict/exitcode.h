@@ -19,12 +19,19 @@ enum hp_exit {
 	HP_EXIT_NETWORK = 9,       /* resolve, connect, TLS, timeout, cut-off transfer */
 	HP_EXIT_BAD_RESPONSE = 10, /* not JSON, not the documented shape, too big, redirect */
 	HP_EXIT_OUTPUT = 11,       /* results could not be written */
+	HP_EXIT_SIGHUP = 129,
 	HP_EXIT_SIGINT = 130,
 	HP_EXIT_SIGTERM = 143
 };
 
 /* The exit status for a final HTTP status (>= 300). 2xx is HP_EXIT_OK. */
 enum hp_exit hp_exit_from_http(long status);
+
+/* The exit status for a caught signal (SIGHUP 129, SIGINT 130, SIGTERM 143). */
+enum hp_exit hp_exit_from_signal(int sig);
+
+/* True for the statuses of an interrupted run (129, 130, 143). */
+int hp_exit_interrupted(int code);
 
 /* A short lowercase name for an exit status ("network", "auth", ...), never NULL. */
 const char *hp_exit_name(int code);

@@ -61,6 +61,11 @@ char *hp_labels_stem(const char *input, size_t below);
  * memory. */
 char *hp_output_path(const char *dir, const char *input, size_t below, const char *suffix);
 
+/* The label file an image input maps to (state = the label set), for the
+ * preflight check (preflight.h); NULL for a video (one file per frame) or
+ * when out of memory. Caller frees. */
+char *hp_labels_path_for(void *state, const char *input, size_t below);
+
 /* The text of one image's label file (every line ends in '\n'; "" when it
  * has no results), or NULL when out of memory or when the image's results
  * cannot be normalised (no shape in a pixel answer: *why says so). *len gets

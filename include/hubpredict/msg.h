@@ -2,7 +2,8 @@
  *
  * Lines start with "hubpredict: ", are one line (control characters escaped) and
  * never contain the API key: once hp_msg_set_secret() has been called, every
- * occurrence of the key in a message is replaced with "[redacted]".
+ * run of 8 or more of the key's characters in a message (the whole key, or a
+ * fragment a server quoted) is replaced with "[redacted]".
  */
 #ifndef HUBPREDICT_MSG_H
 #define HUBPREDICT_MSG_H
@@ -39,9 +40,19 @@ void hp_msg_verbose(int level, const char *fmt, ...) HP_PRINTF(2, 3);
  * each line of it prefixed with `prefix`. */
 void hp_msg_trace(const char *prefix, const char *text, size_t n);
 
-/* Replace every occurrence of the secret in buf (NUL-terminated) in place with
- * "[redacted]" as far as it fits; returns buf. */
+/* Replace every run of 8 or more of the secret's characters (every
+ * occurrence of a secret shorter than that) in buf (NUL-terminated) in place
+ * with "[redacted]" as far as it fits; returns buf. */
 char *hp_msg_scrub(char *buf, size_t buflen);
+
+/* Overwrite every such run inside the JSON string literals of buf[0..n)
+ * with '*', keeping the length (a response body on its way to stdout: its
+ * JSON stays valid, its numbers untouched). Returns the bytes masked. */
+size_t hp_msg_mask(char *buf, size_t n);
+
+/* True when buf[0..n) holds such a run anywhere (for a warning where the
+ * bytes must stay as they are: -f raw). */
+bool hp_msg_holds_secret(const char *buf, size_t n);
 
 /* Quote a file name for a message: 'name' with control characters and invalid
  * UTF-8 escaped. Writes into dst (NUL-terminated, truncated with "..."). */

@@ -57,6 +57,10 @@ struct hp_options {
 	const char *junit;          /* --junit FILE, NULL = no report */
 	const char *annotate;       /* --annotate DIR, NULL = no pictures */
 	bool resize;                /* --resize: downsize to --imgsz before upload */
+	long long max_upload;       /* --max-upload in bytes, 0 = no limit (default 100 MiB) */
+	const char *max_upload_arg; /* --max-upload as given, NULL = the default */
+	const char **fields;        /* --field NAME=VALUE, in order (array owned, strings argv's) */
+	size_t n_fields;
 
 	bool recursive;             /* -r */
 	const char *files_from;     /* --files-from FILE ("-" = stdin) */
@@ -75,7 +79,7 @@ struct hp_options {
 #define HP_OPTIONS_INIT { .imgsz = 640, .conf = 0.25, .iou = -1.0, .decimals = -1, \
 	.jobs = 4, .retries = 3, .retry_max_time = 600.0, .cold_start_wait = 90.0, .connect_timeout = 10.0, \
 	.progress = HP_AUTO, .filter = { .min_conf = -1.0 }, \
-	.baseline_iou = 0.5, .baseline_conf = 0.10 }
+	.baseline_iou = 0.5, .baseline_conf = 0.10, .max_upload = 100LL * 1024 * 1024 }
 
 enum hp_parse_result {
 	HP_PARSE_RUN = 0,     /* go on and run */
@@ -106,7 +110,11 @@ const char *const *hp_options_long_names(void);
 /* Parse a number for a flag: whole string, in [min, max]. 0 on success. */
 int hp_parse_long(const char *s, long min, long max, long *out);
 int hp_parse_double(const char *s, double min, double max, double *out);
-/* "N/s", "N/m" or "N/h" into the seconds between two starts. 0 on success. */
+/* A size: whole bytes, or with a K, M or G suffix (powers of 1024), 0 to
+ * 2^50. 0 on success. */
+int hp_parse_size(const char *s, long long *out);
+/* "N/s", "N/m" or "N/h" into the seconds between two starts. 0 on success;
+ * -1 not of that form, -2 faster than 1e9/s, -3 more than a day apart. */
 int hp_parse_rate(const char *s, double *interval);
 
 #endif

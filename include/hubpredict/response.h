@@ -85,6 +85,10 @@ void hp_result_clear(struct hp_result *res);
  * false, *bad_at (may be NULL) is the offset where it went wrong. */
 bool hp_json_check(const char *text, size_t n, size_t *bad_at);
 
+/* What the upload says the answer must hold: an image gets one entry in
+ * images (a video may have none). 0, or -1 with the reason in err (exit 10). */
+int hp_response_check_upload(const struct hp_response *r, bool video, char *err, size_t errlen);
+
 /* Total results over all images. */
 size_t hp_response_count(const struct hp_response *r);
 

@@ -1,4 +1,5 @@
-/* signals.h - SIGINT and SIGTERM end a run cleanly (SPEC 4: 130 / 143).
+/* signals.h - SIGHUP, SIGINT and SIGTERM end a run cleanly (SPEC 4: 129 /
+ * 130 / 143).
  *
  * The handlers only record the signal; every loop that can wait (the batch's
  * poll, reading standard input) checks hp_signal_caught() and winds down:
@@ -10,7 +11,7 @@
 
 void hp_signals_install(void);
 
-/* The signal caught (SIGINT or SIGTERM), or 0. */
+/* The signal caught (SIGHUP, SIGINT or SIGTERM), or 0. */
 int hp_signal_caught(void);
 
 #endif

@@ -16,6 +16,18 @@ struct hp_output;
  * s does not start with one (bad lead byte, truncated, overlong, surrogate). */
 size_t hp_utf8_seq_len(const unsigned char *s, size_t n);
 
+/* True when s[0..n) is valid UTF-8 throughout. */
+bool hp_utf8_valid(const char *s, size_t n);
+
+/* Write the bytes s[0..n) as a JSON string of their standard base64 (RFC
+ * 4648, with padding): how a name that is not UTF-8 keeps its exact bytes. */
+void hp_json_write_base64(struct hp_output *out, const char *s, size_t n);
+
+/* Decode standard base64 text s[0..n) into dst (at least n / 4 * 3 + 1
+ * bytes, NUL-terminated). Returns the decoded length, or -1 when s is not
+ * base64. */
+long hp_base64_decode(char *dst, const char *s, size_t n);
+
 /* Terminal columns taken by the code point cp (0 for combining marks, 2 for
  * East Asian wide and emoji, else 1). */
 int hp_codepoint_width(unsigned cp);

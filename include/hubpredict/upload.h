@@ -21,12 +21,25 @@ struct hp_upload {
 
 #define HP_UPLOAD_INIT { .fd = -1 }
 
+/* --max-upload (SPEC 10): standard input is spooled up to stdin_max bytes
+ * (0 = no limit); files larger than file_max are refused before sending (0 =
+ * no limit: the server answers 413). `shown` is the value as the user wrote
+ * it, for messages. */
+struct hp_upload_limits {
+	long long stdin_max;
+	long long file_max;
+	const char *shown;
+};
+
 /* Open path ("-" = standard input) and check it: exists, readable, a regular
- * file (not a directory, FIFO or device), not empty. Returns 0, or
- * HP_EXIT_INPUT with a message in err naming the file. An http:// or
- * https:// INPUT is taken as a URL for the server to fetch when urls_ok
- * (Platform), else it is HP_EXIT_USAGE. */
-int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, char *err, size_t errlen);
+ * file (not a directory, FIFO or device), not empty, within the limits (NULL
+ * = none). Returns 0, or HP_EXIT_INPUT with a message in err naming the file.
+ * An http:// or https:// INPUT is taken as a URL for the server to fetch
+ * when urls_ok (Platform), else it is HP_EXIT_USAGE. A signal while standard
+ * input is spooled returns its exit status (129, 130, 143) at once, the spool
+ * gone. */
+int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, const struct hp_upload_limits *lim,
+                   char *err, size_t errlen);
 
 /* True for an INPUT that names a URL rather than a file. */
 bool hp_is_url_input(const char *path);
@@ -35,5 +48,9 @@ void hp_upload_close(struct hp_upload *up);
 
 /* MIME type for a file name by extension, "application/octet-stream" when unknown. */
 const char *hp_mime_type_for(const char *name);
+
+/* "a JPEG image", "an MP4 video", ... when the first n bytes of a file are
+ * those of an image or video format the API takes, else NULL (static). */
+const char *hp_media_kind(const unsigned char *b, size_t n);
 
 #endif

@@ -30,6 +30,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -510,6 +511,28 @@ done:
 	free(enc);
 	free(path);
 	hp_pixmap_free(&pix);
+}
+
+/* The extension a picture of this input gets: .jpg for a JPEG (by its
+ * first bytes), else .png. */
+static const char *picture_suffix(const char *input)
+{
+	unsigned char head[16];
+	ssize_t n = -1;
+	int fd = strcmp(input, "-") == 0 ? -1 : open(input, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		n = read(fd, head, sizeof head);
+		close(fd);
+	}
+	return n > 0 && hp_image_sniff(head, (size_t)n) == HP_IMAGE_JPEG ? ".jpg" : ".png";
+}
+
+char *hp_annotate_path_for(void *state, const char *input, size_t below)
+{
+	const struct hp_annotate *a = state;
+	if (hp_is_video_name(input) || hp_is_url_input(input))
+		return NULL; /* never drawn */
+	return hp_output_path(a->dir, input, below, picture_suffix(input));
 }
 
 size_t hp_annotate_written(const struct hp_annotate *a)

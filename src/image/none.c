@@ -27,6 +27,14 @@ void hp_annotate_item(void *state, const struct hp_item *it)
 	(void)it;
 }
 
+char *hp_annotate_path_for(void *state, const char *input, size_t below)
+{
+	(void)state;
+	(void)input;
+	(void)below;
+	return NULL;
+}
+
 bool hp_annotate_failed(const struct hp_annotate *a)
 {
 	(void)a;

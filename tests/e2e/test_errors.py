@@ -654,11 +654,13 @@ class TestOutput(ErrorE2E):
         d = self.path("results")
         os.makedirs(d)
         r = self.run_hp("-u", self.hub_url(), "-f", "json", "-o", d, CAT)
-        self.assertExit(r, 11)
+        # SPEC 10: a directory is refused before anything is sent (it used to
+        # send the whole batch, then fail with exit 11)
+        self.assertExit(r, 2)
         self.assertEqual(r.out_bytes, b"")
-        lines = self.error_lines(r)
-        self.assertEqual(len(lines), 1, r)
-        self.assertEqual(lines[0], f"hubpredict: cannot write '{d}': Is a directory")
+        self.assertEqual(r.err, f"hubpredict: --output '{d}' is a directory; give a file name\n"
+                                "try 'hubpredict --help'\n")
+        self.assertEqual(self.server.log(), [], "a request was sent")
         self.assertEqual(os.listdir(self.tmp.name), ["results"], "a temporary file was left")
         self.assertEqual(os.listdir(d), [])
 

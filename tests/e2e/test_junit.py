@@ -275,3 +275,7 @@ class TestInterrupted(JUnitBase):
 
     def test_sigterm(self):
         self.interrupt(signal.SIGTERM, 143, "SIGTERM")
+
+    def test_sighup(self):
+        # issue 9 item 5: a closed terminal writes the report too
+        self.interrupt(signal.SIGHUP, 129, "SIGHUP")

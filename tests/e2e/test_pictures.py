@@ -510,12 +510,23 @@ class TestUsage(Pictures):
         self.assertExit(r, 0)
         self.assertEqual(r.err, "")
 
-    def test_picture_write_failure_is_exit_11(self):
+    def test_picture_path_that_is_a_directory_is_refused_before_sending(self):
         out = self.path("ann")
         src = self.png_input("x.png")
-        stem = os.path.basename(src)[:-4]
-        os.makedirs(os.path.join(out, stem + ".png"))      # a directory where the picture goes
-        self.server.push({"body": doc([], 300, 400)})
+        os.makedirs(os.path.join(out, "x.png"))      # a directory where the picture goes
         r = self.run_hp("-u", self.hub_url(), "--annotate", out, src)
+        self.assertExit(r, 2)
+        self.assertIn("--annotate: the file for", r.err)
+        self.assertEqual(self.server.log(), [])
+
+    def test_picture_write_failure_is_exit_11(self):
+        # the picture's folder cannot be made: a file stands where it goes
+        out = self.path("ann")
+        self.png_input("photos/a/x.png")
+        os.makedirs(out)
+        with open(os.path.join(out, "a"), "w") as f:
+            f.write("in the way")
+        self.server.push({"body": doc([], 300, 400)})
+        r = self.run_hp("-u", self.hub_url(), "-r", "--annotate", out, self.path("photos"))
         self.assertExit(r, 11)
         self.assertIn("cannot write picture", r.err)

@@ -25,7 +25,7 @@ CAT = image("cat.png")
 SLOW = 5 if WRAPPER else 1
 CSV_HEADER = ("file,frame,task,index,class,name,confidence,x1,y1,x2,y2,x3,y3,x4,y4,points,"
               "keypoints,pixel_ratio")
-EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT = {signal.SIGHUP: 129, signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 class Run:
@@ -207,6 +207,14 @@ class TestInterruptedBatch(SignalE2E):
             for to_file in (False, True):
                 with self.subTest(fmt=fmt, output="-o FILE" if to_file else "stdout"):
                     self.interrupt_batch(signal.SIGINT, fmt, to_file)
+
+    def test_sighup(self):
+        """Issue 9 item 5: a closed terminal (SIGHUP) is wound down as SIGTERM, exit 129: the
+        finished inputs written, complete and valid, and no temporary file left."""
+        for fmt in ("json", "csv"):
+            for to_file in (True, False):
+                with self.subTest(fmt=fmt, to_file=to_file):
+                    self.interrupt_batch(signal.SIGHUP, fmt, to_file)
 
     def test_sigterm(self):
         for fmt, to_file in (("json", False), ("json", True), ("jsonl", True), ("csv", True)):

@@ -109,6 +109,28 @@ static void test_usage(void)
 	CHECK_NEAR(iv, 36.0);
 	CHECK(hp_parse_rate("4/s", &iv) == 0);
 	CHECK_NEAR(iv, 0.25);
+	CHECK(hp_parse_rate("1e308/s", &iv) == -2);
+	CHECK(hp_parse_rate("1e-9/h", &iv) == -3);
+	CHECK(hp_parse_rate("0/s", &iv) == -1);
+	CHECK(hp_parse_rate("x/s", &iv) == -1);
+	/* sizes: bytes or K/M/G (powers of 1024) */
+	long long sz = -1;
+	CHECK(hp_parse_size("0", &sz) == 0 && sz == 0);
+	CHECK(hp_parse_size("100M", &sz) == 0 && sz == 100LL * 1024 * 1024);
+	CHECK(hp_parse_size("2k", &sz) == 0 && sz == 2048);
+	CHECK(hp_parse_size("1G", &sz) == 0 && sz == 1LL << 30);
+	CHECK(hp_parse_size("1048576G", &sz) == 0 && sz == 1LL << 50);
+	CHECK(hp_parse_size("1048577G", &sz) < 0);
+	CHECK(hp_parse_size("-1", &sz) < 0);
+	CHECK(hp_parse_size("1.5M", &sz) < 0);
+	CHECK(hp_parse_size("M", &sz) < 0);
+	CHECK(hp_parse_size("1MB", &sz) < 0);
+	CHECK(hp_parse_size("", &sz) < 0);
+	/* numbers: blanks around them are as harmless on either side */
+	long l = 0;
+	CHECK(hp_parse_long(" 4", 1, 64, &l) == 0 && l == 4);
+	CHECK(hp_parse_long("4 ", 1, 64, &l) == 0 && l == 4);
+	CHECK(hp_parse_long("4 x", 1, 64, &l) < 0);
 }
 
 static void test_keys(void)

@@ -219,9 +219,16 @@ static void test_bad_bodies(void)
 	deep[o] = '\0';
 	CHECK(decode_err(deep) != NULL);
 	free(deep);
-	/* huge numbers are numbers */
-	CHECK(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":1e308,"
+	/* huge numbers are numbers, but a confidence stays within 0-1 and infinity is refused */
+	CHECK(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":1,"
 	                 "\"box\":{\"x1\":-1e308,\"y1\":0,\"x2\":1e308,\"y2\":1}}]}]}") == NULL);
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":1e308}]}]}"),
+	               "images[0].results[0] has a confidence of 1e+308 (not from 0 to 1)");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":0.5,"
+	                          "\"box\":{\"x1\":1e999,\"y1\":0,\"x2\":1,\"y2\":1}}]}]}"),
+	               "images[0].results[0] has a x1 that is not a finite number");
+	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":-5,\"name\":\"a\",\"confidence\":0.5}]}]}"),
+	               "images[0].results[0] has a class of -5");
 	CHECK_CONTAINS(decode_err("{\"images\":[{\"results\":[{\"class\":1e300,\"name\":\"a\",\"confidence\":1}]}]}"),
 	               "whole number");
 }

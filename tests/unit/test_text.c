@@ -5,6 +5,7 @@
 #include "testlib.h"
 #include "hubpredict/batch.h"
 #include "hubpredict/exitcode.h"
+#include "hubpredict/msg.h"
 #include "hubpredict/output.h"
 #include "hubpredict/text.h"
 
@@ -26,6 +27,32 @@ static void test_json(void)
 	const char *bad = "{\"n\":\"tab\there\xff\"}"; /* raw control and invalid UTF-8 inside a string */
 	hp_json_write_minified(&o, bad, strlen(bad));
 	CHECK_STR(mem_done(&o), "{\"n\":\"tab\\there\\ufffd\"}");
+}
+
+/* Names that are not UTF-8 keep their bytes as base64; key runs are scrubbed. */
+static void test_bytes_and_key_runs(void)
+{
+	struct hp_output o = mem_out();
+	hp_json_write_base64(&o, "\xff.png", 5);
+	CHECK_STR(mem_done(&o), "\"/y5wbmc=\"");
+	char dec[16];
+	CHECK(hp_base64_decode(dec, "/y5wbmc=", 8) == 5 && memcmp(dec, "\xff.png", 5) == 0);
+	CHECK(hp_base64_decode(dec, "YQ==", 4) == 1 && dec[0] == 'a');
+	CHECK(hp_base64_decode(dec, "YQ=", 3) < 0);
+	CHECK(hp_base64_decode(dec, "Y=Q=", 4) < 0);
+	CHECK(hp_utf8_valid("caf\xc3\xa9", 5));
+	CHECK(!hp_utf8_valid("\xfe.png", 5));
+
+	hp_msg_set_secret("ul_abcdefghijklmnopqrstuvwxyz0123456789");
+	char msg[128] = "401: key ul_abcdefghijklm... is wrong; abcdefg is not";
+	hp_msg_scrub(msg, sizeof msg);
+	CHECK_STR(msg, "401: key [redacted]... is wrong; abcdefg is not");
+	char body[] = "{\"n\":\"x ghijklmnop y\",\"v\":0123456789}";
+	CHECK(hp_msg_mask(body, strlen(body)) == 10);
+	CHECK_STR(body, "{\"n\":\"x ********** y\",\"v\":0123456789}");
+	hp_msg_set_secret(NULL);
+	char none[] = "ghijklmnop";
+	CHECK(hp_msg_mask(none, strlen(none)) == 0);
 }
 
 static void test_csv(void)
@@ -173,6 +200,7 @@ static void test_output_file(void)
 int main(void)
 {
 	test_json();
+	test_bytes_and_key_runs();
 	test_csv();
 	test_terminal();
 	test_numbers();
