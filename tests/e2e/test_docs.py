@@ -1,6 +1,6 @@
 """The docs agree with the code: --help, the option table, the man page and the README.
 
-The option table in src/options.c is the single source of truth for the command line; --help
+The option table in src/cli/options.c is the single source of truth for the command line; --help
 is generated from it. This test checks that the two list the same long options, that each of
 them is described in docs/hubpredict.1 (as \\-\\-name, in the order of --help) and mentioned in
 README.md (as --name), that every exit status is documented in both, and that every environment
@@ -19,7 +19,7 @@ from harness import BIN, ROOT
 
 MAN = os.path.join(ROOT, "docs", "hubpredict.1")
 README = os.path.join(ROOT, "README.md")
-OPTIONS_C = os.path.join(ROOT, "src", "options.c")
+OPTIONS_C = os.path.join(ROOT, "src", "cli", "options.c")
 SRC = os.path.join(ROOT, "src")
 
 EXIT_CODES = list(range(0, 12)) + [129, 130, 141, 143]
@@ -46,10 +46,10 @@ def help_options(text: str) -> list[str]:
 
 
 def table_options(source: str) -> list[str]:
-    """The names of the { "name", ... } entries of opt_table[] in src/options.c, in order."""
+    """The names of the { "name", ... } entries of opt_table[] in src/cli/options.c, in order."""
     m = re.search(r"opt_table\[\]\s*=\s*\{(.*?)\n\};", source, re.S)
     if not m:
-        raise AssertionError("opt_table[] not found in src/options.c")
+        raise AssertionError("opt_table[] not found in src/cli/options.c")
     return re.findall(r'^\s*\{\s*"([a-z0-9-]+)"\s*,', m.group(1), re.M)
 
 
@@ -97,9 +97,10 @@ def readme_sections(readme: str) -> dict[str, str]:
 
 def getenv_names() -> set[str]:
     names = set()
-    for entry in sorted(os.listdir(SRC)):
-        if entry.endswith((".c", ".h")):
-            names.update(re.findall(r'getenv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)', read(os.path.join(SRC, entry))))
+    for top, _dirs, files in sorted(os.walk(SRC)):
+        for entry in sorted(files):
+            if entry.endswith((".c", ".h")):
+                names.update(re.findall(r'getenv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)', read(os.path.join(top, entry))))
     return names
 
 
@@ -127,7 +128,7 @@ class TestOptionsDocumented(unittest.TestCase):
         self.assertTrue(self.table, "no entries found in opt_table[]")
         self.assertEqual(len(self.help), len(set(self.help)), f"an option twice in --help: {self.help}")
         self.assertEqual(set(self.help), set(self.table),
-                         f"--help and src/options.c differ: only in --help {set(self.help) - set(self.table)}, "
+                         f"--help and src/cli/options.c differ: only in --help {set(self.help) - set(self.table)}, "
                          f"only in the table {set(self.table) - set(self.help)}")
 
     def test_every_option_in_man_page(self):

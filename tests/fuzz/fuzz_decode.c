@@ -4,7 +4,7 @@
  *   - hp_error_message() (an error status), into buffers of several sizes;
  *   - hp_response_decode() (a 2xx), and when that succeeds, every renderer
  *     (table with and without colour, json, jsonl, csv, raw, raw spilled to a
- *     temporary file), with an item built as src/batch.c render_job() does,
+ *     temporary file), with an item built as src/run/batch.c render_job() does,
  *     followed by a failed item carrying the error message;
  *   - the escapers of text.h on the bytes themselves.
  * Beyond what ASan/UBSan/LeakSanitizer catch, the outputs are checked

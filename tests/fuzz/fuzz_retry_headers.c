@@ -1,5 +1,5 @@
 /* fuzz_retry_headers.c - libFuzzer target: Retry-After and X-RateLimit-Reset
- * values from a hostile server (src/retry.c), and the backoff computation.
+ * values from a hostile server (src/run/retry.c), and the backoff computation.
  *
  * The input, NUL-terminated, goes to hp_parse_retry_after() and
  * hp_parse_ratelimit_reset() with several clocks: a fixed one, time(NULL),
