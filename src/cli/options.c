@@ -94,7 +94,7 @@ const char *const *hp_options_long_names(void)
 
 void hp_options_usage(void)
 {
-	printf("Usage: hubpredict [OPTIONS] INPUT...\n"
+	printf("Usage: hubpredict [predict] [OPTIONS] INPUT...\n"
 	       "Send images or videos to a hosted YOLO model (Ultralytics HUB or Platform)\n"
 	       "and print what it found. INPUT is a file, '-' for stdin, or a directory.\n\n"
 	       "Options:\n");

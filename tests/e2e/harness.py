@@ -108,7 +108,7 @@ class E2E(unittest.TestCase):
 
     def run_hp(self, *args, key: str | None = HUB_KEY, env: dict | None = None,
                stdin: bytes | None = None, check_key: bool = True, timeout: float | None = None,
-               wrapper: bool = True) -> Result:
+               wrapper: bool = True, cwd: str | None = None) -> Result:
         """Run hubpredict with args; the key goes in ULTRALYTICS_API_KEY unless key is None."""
         e = {k: v for k, v in os.environ.items()
              if k not in ("ULTRALYTICS_API_KEY", "HUBPREDICT_MODEL", "HUBPREDICT_URL", "NO_COLOR")}
@@ -118,7 +118,7 @@ class E2E(unittest.TestCase):
             e.update(env)
         cmd = (WRAPPER if wrapper else []) + [BIN] + [str(a) for a in args]
         p = subprocess.run(cmd, input=stdin if stdin is not None else b"",
-                           capture_output=True, env=e, timeout=timeout or TIMEOUT)
+                           capture_output=True, env=e, timeout=timeout or TIMEOUT, cwd=cwd)
         r = Result(p.returncode, p.stdout, p.stderr)
         if check_key:
             for k in {key, HUB_KEY, PLATFORM_KEY} - {None}:

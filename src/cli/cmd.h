@@ -1,0 +1,18 @@
+/* cmd.h - the commands of hubpredict (private to src/cli/).
+ *
+ * Each command is one row of the table in main.c and one cmd_NAME.c with
+ * an entry point of the shape below. argv[0] is the command's name (or the
+ * program's, for predict chosen by default); the entry point parses the
+ * rest itself, prints its own --help, and returns the exit status (see the
+ * man page's EXIT STATUS). Nothing in argv is owned by the command.
+ */
+#ifndef HUBPREDICT_CLI_CMD_H
+#define HUBPREDICT_CLI_CMD_H
+
+int hp_cmd_predict(int argc, char **argv);
+int hp_cmd_help(int argc, char **argv);
+
+/* The "Commands:" block of --help, from the table in main.c, on stdout. */
+void hp_commands_usage(void);
+
+#endif
