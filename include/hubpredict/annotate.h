@@ -1,4 +1,4 @@
-/* annotate.h - --annotate DIR (SPEC 8): each image input that succeeded,
+/* annotate.h - --annotate DIR (hubpredict(1), "Pictures"): each image input that succeeded,
  * drawn with its answer in Ultralytics' style, written atomically to the
  * label path rule's place below DIR (labels.h): .jpg for a JPEG input
  * (quality 95), .png for any other readable image.

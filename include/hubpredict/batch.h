@@ -78,7 +78,7 @@ struct hp_batch_stats {
 	bool stopped_early;         /* --fail-fast, a signal or a broken output left inputs not started */
 	bool refused;               /* check_input refused an input: exit 2, write no output */
 	double elapsed_s;
-	int exit_code;              /* per SPEC 4: the first failure's code in input order,
+	int exit_code;              /* per hubpredict(1) EXIT STATUS: the first failure's code in input order,
 	                               else 1 when a check was not met or a
 	                               baseline difference was found */
 	bool broken_pipe;           /* stdout's reader went away: end quietly */

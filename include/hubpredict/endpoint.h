@@ -3,7 +3,7 @@
  * Model IDs are validated here (each segment [A-Za-z0-9._-]+, not "." or ".."),
  * pasted hub.ultralytics.com / platform.ultralytics.com URLs are taken apart
  * (a Platform API URL, path /api/..., is used as it is), and the flavour is
- * chosen (SPEC 6): Platform when the key starts with "ul_", the model is
+ * chosen (hubpredict(1), "Model IDs"): Platform when the key starts with "ul_", the model is
  * OWNER/PROJECT/MODEL, or a URL's host is platform.ultralytics.com or that of
  * ULTRALYTICS_PLATFORM_URL (which also replaces the Platform origin of the
  * URLs built here), else HUB, unless --api says otherwise. A ul_ key with a
@@ -24,7 +24,7 @@ struct hp_endpoint {
 	char *model;                /* owned: the model ID (may be owner/project/model), or NULL */
 	double iou;                 /* the iou to send: --iou or the flavour's default */
 	bool hub_shared;            /* the URL is HUB's shared one (api.ultralytics.com):
-	                               failures 4, 5, 9 add the shutdown note (SPEC 6) */
+	                               failures 4, 5, 9 add the shutdown note (hubpredict(1), "Flavours: HUB and Platform") */
 	bool dedicated;             /* -u: a dedicated endpoint or another full URL
 	                               (connection refused may be a cold start) */
 };

@@ -1,6 +1,6 @@
 /* exitcode.h - the exit statuses of hubpredict, one enum for the whole program.
  *
- * The numbers are the documented contract (SPEC section 4, man page EXIT STATUS):
+ * The numbers are the documented contract (hubpredict(1), EXIT STATUS):
  * every failure anywhere in the code is one of these values, and main() returns it.
  */
 #ifndef HUBPREDICT_EXITCODE_H

@@ -1,7 +1,7 @@
 /* image.h - pictures: decoding (JPEG, PNG, WebP, BMP, GIF's first frame),
  * EXIF orientation, downsizing and encoding (JPEG at quality 95, PNG), on
  * Debian's libraries (TurboJPEG, libpng, libwebp). For --annotate and
- * --resize (SPEC 8).
+ * --resize (hubpredict(1), "Pictures").
  *
  * Pixels are 8-bit RGB, rows top to bottom, no padding.
  *

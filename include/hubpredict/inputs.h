@@ -22,7 +22,7 @@ struct hp_input {
 	                      (e.g. a directory without images): exit 3 */
 	size_t below;      /* a file found inside a directory INPUT: where its part
 	                      below that directory starts in path; 0 for a file named
-	                      as an INPUT or in --files-from (label paths, SPEC 9) */
+	                      as an INPUT or in --files-from (label paths, hubpredict(1), "Label files") */
 };
 
 struct hp_inputs_config {

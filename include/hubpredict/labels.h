@@ -44,7 +44,7 @@ bool hp_labels_failed(const struct hp_labels *l);
 void hp_labels_free(struct hp_labels *l);
 
 /* Where an input's output files go, relative to DIR and without extension
- * (SPEC 9, "Label and picture paths"): for a file named as an INPUT or in
+ * (hubpredict(1), "Label and picture paths"): for a file named as an INPUT or in
  * --files-from (below == 0) its base name ("/data/cam/x.jpg" -> "x"); for a
  * file found inside a directory INPUT, its path below that directory, from
  * input + below, with empty, "." and ".." components dropped ("-r

@@ -1,6 +1,6 @@
 /* output.h - where results go: stdout, or a file written atomically. This is
  * the one writer of every file hubpredict writes (-o, --junit, label files),
- * so all of them follow the same rules (SPEC 10):
+ * so all of them follow the same rules (hubpredict(1), "Safety of what is written and read"):
  *
  * - a new or existing regular FILE: results go to a temporary file in FILE's
  *   directory, which hp_output_commit() renames over FILE; a failed run

@@ -1,4 +1,4 @@
-/* picture.h - --resize (SPEC 8): an image whose long side exceeds --imgsz is
+/* picture.h - --resize (hubpredict(1), "Pictures"): an image whose long side exceeds --imgsz is
  * downsized before upload (EXIF orientation applied first; JPEG re-encoded
  * at quality 95, anything else as PNG), and the answer's coordinates are
  * mapped back to the original picture, in the decoded response and in the

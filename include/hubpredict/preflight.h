@@ -1,5 +1,5 @@
 /* preflight.h - every destination checked against every input before the
- * first request (SPEC 10), so a batch is never sent only to be thrown away.
+ * first request (hubpredict(1), "Safety of what is written and read"), so a batch is never sent only to be thrown away.
  *
  * Destinations are single files (-o, --junit) and trees of files derived
  * from the inputs (--save-txt's label files; a picture tree the same way).

@@ -1,4 +1,4 @@
-/* progress.h - the progress line on stderr (SPEC 1, --progress).
+/* progress.h - the progress line on stderr (hubpredict(1), "Progress and summary").
  *
  * On a terminal the line is redrawn in place at most ten times a second and
  * erased before any other message (msg.h calls hp_progress_clear through a

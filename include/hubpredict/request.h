@@ -1,4 +1,4 @@
-/* request.h - the one place where options become libcurl settings (SPEC 2).
+/* request.h - the one place where options become libcurl settings (hubpredict(1), "The request").
  *
  * A request context is built once per run (headers, field values); each
  * attempt of each input then gets its easy handle configured from it with a

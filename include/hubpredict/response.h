@@ -1,7 +1,7 @@
 /* response.h - the server's answer, decoded into plain C structs.
  *
  * hp_response_decode() is the only place that reads the response JSON: it
- * checks the documented shape (API.md, "The response document") and copies
+ * checks the documented shape (hubpredict(1), OUTPUT FORMATS) and copies
  * what the renderers need. Renderers never see cJSON.
  *
  * Ownership: hp_response_decode() returns a response owned by the caller,

@@ -1,4 +1,4 @@
-/* retry.h - which failures are retried, and how long to wait (SPEC 5).
+/* retry.h - which failures are retried, and how long to wait (hubpredict(1), "Retries").
  *
  * Pure functions, no I/O: the batch loop asks them after every attempt.
  * The header parsers take untrusted server text and are fuzzed

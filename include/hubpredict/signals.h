@@ -1,4 +1,4 @@
-/* signals.h - SIGHUP, SIGINT and SIGTERM end a run cleanly (SPEC 4: 129 /
+/* signals.h - SIGHUP, SIGINT and SIGTERM end a run cleanly (hubpredict(1) EXIT STATUS: 129 /
  * 130 / 143).
  *
  * The handlers only record the signal; every loop that can wait (the batch's

@@ -21,7 +21,7 @@ struct hp_upload {
 
 #define HP_UPLOAD_INIT { .fd = -1 }
 
-/* --max-upload (SPEC 10): standard input is spooled up to stdin_max bytes
+/* --max-upload (hubpredict(1), "Safety of what is written and read"): standard input is spooled up to stdin_max bytes
  * (0 = no limit); files larger than file_max are refused before sending (0 =
  * no limit: the server answers 413). `shown` is the value as the user wrote
  * it, for messages. */

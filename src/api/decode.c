@@ -1,4 +1,4 @@
-/* decode.c - the response document (API.md) into struct hp_response.
+/* decode.c - the response document (hubpredict(1), OUTPUT FORMATS, "json") into struct hp_response.
  *
  * Strict about the documented members (types, required coordinates), silent
  * about everything else: unknown members are ignored wherever they appear.

@@ -1,5 +1,5 @@
 /* expect.c - --expect checks and the --min-conf / --classes filters, on the
- * decoded response (SPEC 1 and 3). */
+ * decoded response (hubpredict(1), --expect, --min-conf, --classes). */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/expect.h"
 #include "hubpredict/response.h"

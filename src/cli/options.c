@@ -554,7 +554,7 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 	o->inputs = argv + optind;
 	o->n_inputs = (size_t)(argc - optind);
 
-	/* Where the model and the URL come from (SPEC 6): the highest layer that
+	/* Where the model and the URL come from (hubpredict(1), "Model IDs"): the highest layer that
 	 * names either wins as a whole; both in one layer is a usage error. */
 	if (o->model && o->url)
 		BAD("-u and -m both name the endpoint: drop -m to post to the URL '%s' as given, or drop -u to use "
@@ -641,7 +641,7 @@ enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **arg
 		BAD("the API key has spaces, control or non-ASCII characters; check how it was copied");
 	}
 	/* no key at all is fine here: Platform's public models need none; main
-	 * refuses it for HUB once the flavour is known (SPEC 6) */
+	 * refuses it for HUB once the flavour is known (hubpredict(1), "The API key") */
 	return HP_PARSE_RUN;
 }
 

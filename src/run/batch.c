@@ -541,7 +541,7 @@ static bool follow_redirect(struct batch *b, struct job *j, long status, const c
 	return false;
 }
 
-/* A decoded answer: apply the filters, then the checks (SPEC 1: the checks
+/* A decoded answer: apply the filters, then the checks (hubpredict(1), --expect: the checks
  * count what the filters keep), then compare with the baseline; every
  * message goes into j->unmet. 0, or -1 when out of memory. */
 static int check_answer(struct batch *b, struct job *j)
@@ -647,7 +647,7 @@ static void attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 	} else if (status < 200 || status >= 300) {
 		int code = hp_classify_http(status, j->body.data, j->body.len, j->message, sizeof j->message);
 		if (code == HP_EXIT_AUTH && !b->cfg->req->headers && b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM) {
-			/* SPEC 6: no key was sent, so the model is not a public one */
+			/* no key was sent, so the model is not a public one */
 			size_t l = strlen(j->message);
 			snprintf(j->message + l, sizeof j->message - l,
 			         " (no API key was sent: this model is not public; give a key with --api-key-file FILE "
@@ -762,7 +762,7 @@ static void render_job(struct batch *b, struct job *j)
 		const struct hp_endpoint *ep = b->cfg->req->ep;
 		if (!b->hub_noted && ep->hub_shared && ep->flavour == HP_FLAVOUR_HUB &&
 		    (j->exit_code == HP_EXIT_AUTH || j->exit_code == HP_EXIT_NOT_FOUND || j->exit_code == HP_EXIT_NETWORK)) {
-			/* SPEC 6: a legacy key meets a service that is gone */
+			/* "Flavours: HUB and Platform": a legacy key meets a service that is gone */
 			hp_msg_error("note: Ultralytics HUB shut down on 2026-07-31 and legacy HUB keys no longer work; "
 			             "use Ultralytics Platform (platform.ultralytics.com), whose keys start with ul_");
 			b->hub_noted = true;

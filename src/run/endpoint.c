@@ -1,5 +1,5 @@
 /* endpoint.c - model ID, pasted URLs, --url and the key into one URL and a
- * flavour (API.md, "Two flavours of the same API"). */
+ * flavour (hubpredict(1), "Flavours: HUB and Platform"). */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/endpoint.h"
 
@@ -262,7 +262,7 @@ int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char
 			         "or owner/project/model)", ep->model);
 			goto fail;
 		}
-		/* SPEC 6: OWNER/PROJECT/MODEL means Platform, and follows its name rule */
+		/* OWNER/PROJECT/MODEL means Platform, and follows its name rule */
 		if (segments == 3) {
 			if (hp_platform_name_check(ep->model, err, errlen) < 0)
 				goto fail;
@@ -286,7 +286,7 @@ int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char
 		free(path);
 	}
 
-	/* issue 9, item 13: a key of one flavour with a vendor URL of the other goes
+	/* a key of one flavour with a vendor URL of the other goes
 	 * out without a word and gets a 404 */
 	bool ul_key = o->api_key && strncmp(o->api_key, "ul_", 3) == 0;
 	const char *pasted = o->url ? o->url : o->model;

@@ -28,7 +28,7 @@ int hp_request_ctx_init(struct hp_request_ctx *ctx, const struct hp_options *o,
 	hp_fmt_double(ctx->iou, sizeof ctx->iou, ep->iou);
 	if (o->decimals >= 0)
 		snprintf(ctx->decimals, sizeof ctx->decimals, "%d", o->decimals);
-	/* The stall limit is 60 s (SPEC 1, --timeout); the variable exists so
+	/* The stall limit is 60 s (hubpredict(1), "Timeouts"); the variable exists so
 	 * the test suite can check the mechanism without waiting a minute. */
 	ctx->stall_seconds = 60;
 	const char *stall = getenv("HUBPREDICT_STALL_SECONDS");

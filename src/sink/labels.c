@@ -295,7 +295,7 @@ static char *url_name(const char *url)
 	return name;
 }
 
-/* The part of an input's name that its output files keep (SPEC 9, "Label
+/* The part of an input's name that its output files keep (hubpredict(1), "Label
  * and picture paths"), extension kept: the base name of a file named as an
  * INPUT or in --files-from; the path below the directory INPUT of a file
  * found in one (input + below), with empty, "." and ".." components dropped;

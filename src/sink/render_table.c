@@ -1,5 +1,5 @@
 /* render_table.c - the readable default: per input a header line, then one
- * aligned row per result (SPEC 3, "table"). Names are escaped and measured
+ * aligned row per result (hubpredict(1), OUTPUT FORMATS, "table"). Names are escaped and measured
  * in terminal columns, so any UTF-8 name keeps the columns straight. */
 #define _POSIX_C_SOURCE 200809L
 #include "render_impl.h"
