@@ -1,8 +1,12 @@
 /* options.h - the parsed command line, as a plain struct.
  *
  * Parsing only fills struct hp_options (it sends nothing, opens nothing but the
- * key file); endpoint.h turns it into a URL and a flavour, request.h into
- * libcurl calls. One table in options.c drives getopt_long and --help.
+ * key file and the config file); endpoint.h turns it into a URL and a flavour,
+ * request.h into libcurl calls. One table in options.c drives getopt_long,
+ * --help, the config file (config.h), `hubpredict config`, the completions and
+ * the docs test: each option is one row (names, type, range, field, variable,
+ * config key, commands, help), and every value, wherever it comes from, goes
+ * through the same validation with one message per type.
  */
 #ifndef HUBPREDICT_OPTIONS_H
 #define HUBPREDICT_OPTIONS_H
@@ -14,6 +18,20 @@
 enum hp_flavour { HP_FLAVOUR_AUTO = 0, HP_FLAVOUR_HUB, HP_FLAVOUR_PLATFORM };
 enum hp_format { HP_FORMAT_TABLE = 0, HP_FORMAT_JSON, HP_FORMAT_JSONL, HP_FORMAT_CSV, HP_FORMAT_RAW };
 enum hp_tristate { HP_AUTO = -1, HP_OFF = 0, HP_ON = 1 };
+
+/* Where a setting came from, lowest precedence first (hubpredict(1), FILES). */
+enum hp_source { HP_SOURCE_DEFAULT = 0, HP_SOURCE_FILE, HP_SOURCE_PROFILE, HP_SOURCE_ENV, HP_SOURCE_ARG };
+
+struct hp_origin {
+	enum hp_source source;
+	const char *file;           /* HP_SOURCE_FILE/PROFILE: the config file (borrowed) */
+	int line;                   /* its line */
+	const char *profile;        /* HP_SOURCE_PROFILE: the profile's name (borrowed) */
+	const char *env;            /* HP_SOURCE_ENV: the variable's name (static) */
+};
+
+/* Upper bound of the option table's rows (checked in options.c). */
+#define HP_MAX_OPTIONS 64
 
 struct hp_options {
 	const char *model;          /* -m, or $HUBPREDICT_MODEL; NULL when neither */
@@ -46,12 +64,12 @@ struct hp_options {
 	struct hp_expect *expects;  /* --expect, in order (owned) */
 	size_t n_expects;
 	struct hp_filter filter;    /* --min-conf, --classes (classes owned) */
-	const char *filter_flag;    /* the first of --expect/--min-conf/--classes given
-	                               (or --baseline): these need a parsed format */
+	const char *filter_flag;    /* the long name (static) of the first of --expect/--min-conf/
+	                               --classes given (or --baseline): these need a parsed format */
 	const char *baseline;       /* --baseline FILE */
 	double baseline_iou;        /* --baseline-iou, 0..1 */
 	double baseline_conf;       /* --baseline-conf, 0..1 */
-	const char *baseline_tol_flag; /* the first of --baseline-iou/--baseline-conf given */
+	const char *baseline_tol_flag; /* the long name of the first of --baseline-iou/--baseline-conf given */
 	const char *save_txt;       /* --save-txt DIR, NULL = no label files */
 	bool save_conf;             /* --save-conf */
 	const char *junit;          /* --junit FILE, NULL = no report */
@@ -74,6 +92,15 @@ struct hp_options {
 
 	char **inputs;              /* positional INPUTs (argv slice, not owned) */
 	size_t n_inputs;
+
+	/* configuration (hubpredict(1), FILES) */
+	const char *config;         /* --config FILE, or $HUBPREDICT_CONFIG */
+	bool no_config;             /* --no-config */
+	const char *profile;        /* --profile NAME, or $HUBPREDICT_PROFILE */
+	char *config_path;          /* the file read, NULL = none (owned) */
+	char *config_text;          /* its text: config values point into it (owned) */
+	char *key_from;             /* where the key came from, for -v and `config` (owned) */
+	struct hp_origin origin[HP_MAX_OPTIONS]; /* per table row, in table order */
 };
 
 #define HP_OPTIONS_INIT { .imgsz = 640, .conf = 0.25, .iou = -1.0, .decimals = -1, \
@@ -103,6 +130,40 @@ void hp_options_free(struct hp_options *o);
 
 /* Print the --help text to stdout. */
 void hp_options_usage(void);
+
+/* Which commands take an option (the table's column): global options work
+ * with every command. */
+enum { HP_CMD_PREDICT = 1 << 0, HP_CMD_CONFIG = 1 << 1, HP_CMD_ALL = ~0 };
+
+/* Set the option whose config key is `key` (a long name) from `value`, as
+ * coming from `from`, with the command line's checks. "true"/"false" for
+ * flags. 0, or -1 with err set (the reason, without FILE:LINE). `value`
+ * must outlive *o (config values point into o->config_text). */
+int hp_options_set(struct hp_options *o, const char *key, const char *value, const struct hp_origin *from,
+                   char *err, size_t errlen);
+
+/* The table, read-only, for `hubpredict config` and the completions. */
+enum hp_opt_type { HP_OT_FLAG, HP_OT_COUNT, HP_OT_SET, HP_OT_INT, HP_OT_DOUBLE, HP_OT_SECONDS, HP_OT_STRING,
+                   HP_OT_FILE, HP_OT_DIR, HP_OT_ENUM, HP_OT_RATE, HP_OT_SIZE, HP_OT_CUSTOM, HP_OT_ACTION };
+struct hp_opt_info {
+	const char *name;           /* long name */
+	char short_name;            /* '\0' = none */
+	enum hp_opt_type type;
+	const char *arg;            /* the value's name in --help, NULL = takes none */
+	const char *values;         /* HP_OT_ENUM: "table json jsonl csv raw" */
+	const char *env;            /* environment variable, or NULL */
+	const char *key;            /* config key, NULL = not allowed in a config file */
+	unsigned commands;          /* HP_CMD_* */
+};
+size_t hp_options_count(void);
+/* Row i (0 <= i < hp_options_count()), static. */
+void hp_options_info(size_t i, struct hp_opt_info *out);
+/* The effective value of row i in *o as text into buf ("" when unset). */
+void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t len);
+/* Parse for a command other than predict: only options whose commands
+ * include `command` are taken; no INPUT is needed and none is allowed. */
+enum hp_parse_result hp_options_parse_for(struct hp_options *o, unsigned command, int argc, char **argv,
+                                          char *err, size_t errlen);
 
 /* Each long option name, NULL-terminated (for the docs check and tests). */
 const char *const *hp_options_long_names(void);

@@ -10,6 +10,7 @@
 #define HUBPREDICT_CLI_CMD_H
 
 int hp_cmd_predict(int argc, char **argv);
+int hp_cmd_config(int argc, char **argv);
 int hp_cmd_help(int argc, char **argv);
 
 /* The "Commands:" block of --help, from the table in main.c, on stdout. */

@@ -1,14 +1,18 @@
 /* options.c - argv into struct hp_options. One table drives getopt_long,
- * --help and the list of long options the docs test checks. */
+ * --help, the config file, `hubpredict config`, the completions and the list
+ * of long options the docs test checks. */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/options.h"
+#include "hubpredict/config.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,67 +25,162 @@ enum {
 	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF, OPT_JUNIT,
 	OPT_BASELINE, OPT_BASELINE_IOU, OPT_BASELINE_CONF, OPT_COLD_START_WAIT, OPT_ANNOTATE,
-	OPT_RESIZE, OPT_MAX_UPLOAD, OPT_FIELD
+	OPT_RESIZE, OPT_MAX_UPLOAD, OPT_FIELD, OPT_CONFIG, OPT_NO_CONFIG, OPT_PROFILE
 };
 
+struct opt_def;
+/* A custom row's setter: 0, or -1 with err set. */
+typedef int opt_setter(struct hp_options *o, const struct opt_def *d, const char *value,
+                       const struct hp_origin *from, char *err, size_t errlen);
+
 struct opt_def {
-	const char *name;   /* long name */
-	int id;             /* short option character, or OPT_* */
-	int has_arg;
-	const char *arg;    /* argument name in --help */
-	const char *help;
+	const char *name;     /* long name */
+	int id;               /* short option character, or OPT_* */
+	enum hp_opt_type type;
+	const char *arg;      /* argument name in --help; NULL: takes no value */
+	const char *lo, *hi;  /* INT/DOUBLE/SECONDS: the range, as shown; ENUM: lo holds the values */
+	int set;              /* SET: the value stored */
+	ptrdiff_t off;        /* offsetof(struct hp_options, ...), -1: none */
+	const char *env;      /* environment variable, or NULL */
+	bool no_config;       /* true: makes no sense in a config file */
+	unsigned cmds;        /* HP_CMD_* that take it */
+	opt_setter *custom;   /* CUSTOM: the setter */
+	const char **note;    /* the field that remembers the first of these flags given */
+	const char *help;     /* "%R" stands for the range "lo-hi" */
 };
+
+static opt_setter set_key, set_field, set_expect, set_classes, set_junit;
+
+#define AT(field) offsetof(struct hp_options, field)
+#define P HP_CMD_PREDICT
+#define G HP_CMD_ALL
+#define PC (HP_CMD_PREDICT | HP_CMD_CONFIG)
+#define FILTER_NOTE ((const char **)(void *)1)   /* o->filter_flag */
+#define TOL_NOTE ((const char **)(void *)2)      /* o->baseline_tol_flag */
 
 /* The single source of truth for the command line. Keep in the order of
  * --help (and of the man page's OPTIONS section). */
 static const struct opt_def opt_table[] = {
-	{ "model", 'm', required_argument, "ID", "model ID, pasted model URL, or owner/project/model (env HUBPREDICT_MODEL)" },
-	{ "api-key", 'k', required_argument, "KEY", "API key (safer: --api-key-file or env ULTRALYTICS_API_KEY)" },
-	{ "api-key-file", OPT_API_KEY_FILE, required_argument, "FILE", "read the key from the first line of FILE ('-' = stdin)" },
-	{ "url", 'u', required_argument, "URL", "full endpoint URL, e.g. a dedicated endpoint (env HUBPREDICT_URL)" },
-	{ "api", OPT_API, required_argument, "hub|platform", "protocol flavour (default: from the key prefix, the URL host, or owner/project/model)" },
-	{ "imgsz", 's', required_argument, "N", "inference image size, 32-1280 (default 640)" },
-	{ "conf", 'c', required_argument, "X", "confidence threshold, 0.01-1.0 (default 0.25)" },
-	{ "iou", 'i', required_argument, "X", "NMS IoU threshold, 0.0-0.95 (default 0.45 hub, 0.7 platform)" },
-	{ "normalize", OPT_NORMALIZE, no_argument, NULL, "Platform: coordinates as 0-1" },
-	{ "decimals", OPT_DECIMALS, required_argument, "N", "Platform: decimals in coordinates, 0-10" },
-	{ "field", OPT_FIELD, required_argument, "NAME=VALUE", "send an extra form field as it is, repeatable (not one hubpredict sets)" },
-	{ "format", 'f', required_argument, "F", "table (default), json, jsonl, csv or raw" },
-	{ "output", 'o', required_argument, "FILE", "write results to FILE atomically instead of stdout" },
-	{ "expect", OPT_EXPECT, required_argument, "EXPR", "check each input, repeatable: NAME (>=1), NAME>=N, >N, ==N, <=N, <N; unmet: exit 1" },
-	{ "min-conf", OPT_MIN_CONF, required_argument, "X", "show and check only results with confidence >= X, 0-1" },
-	{ "classes", OPT_CLASSES, required_argument, "LIST", "show and check only these classes (names or numbers, comma separated)" },
-	{ "save-txt", OPT_SAVE_TXT, required_argument, "DIR", "also write YOLO label files into DIR, one per image or video frame" },
-	{ "save-conf", OPT_SAVE_CONF, no_argument, NULL, "--save-txt: end each detection line with its confidence" },
-	{ "annotate", OPT_ANNOTATE, required_argument, "DIR", "also write each image with its answer drawn on it into DIR (JPEG in: JPEG, else PNG)" },
-	{ "resize", OPT_RESIZE, no_argument, NULL, "downsize images whose long side exceeds --imgsz before upload; coordinates mapped back" },
-	{ "junit", OPT_JUNIT, required_argument, "FILE", "also write a JUnit XML report to FILE, one testcase per input (for CI)" },
-	{ "baseline", OPT_BASELINE, required_argument, "FILE", "compare with an earlier -f json (or jsonl) output of the same inputs; differences: exit 1" },
-	{ "baseline-iou", OPT_BASELINE_IOU, required_argument, "X", "--baseline: a box's partner needs IoU >= X, 0-1 (default 0.5)" },
-	{ "baseline-conf", OPT_BASELINE_CONF, required_argument, "X", "--baseline: confidences may differ by at most X, 0-1 (default 0.10)" },
-	{ "max-upload", OPT_MAX_UPLOAD, required_argument, "SIZE", "largest stdin upload: bytes, K, M or G (default 100M, 0 = none); given, files too" },
-	{ "jobs", 'j', required_argument, "N", "requests in flight at once, 1-64 (default 4)" },
-	{ "rate", OPT_RATE, required_argument, "N/s|N/m|N/h", "start requests at least 1/N of the period apart (all jobs, retries too)" },
-	{ "retries", OPT_RETRIES, required_argument, "N", "retries of a failed attempt, 0-100 (default 3)" },
-	{ "retry-max-time", OPT_RETRY_MAX_TIME, required_argument, "SEC", "give up retrying an input after SEC seconds (default 600)" },
-	{ "cold-start-wait", OPT_COLD_START_WAIT, required_argument, "SEC", "wait up to SEC for an endpoint that answers 503 while it starts, without using up --retries (default 90; 0 off)" },
-	{ "connect-timeout", OPT_CONNECT_TIMEOUT, required_argument, "SEC", "connection timeout (default 10)" },
-	{ "timeout", OPT_TIMEOUT, required_argument, "SEC", "limit for a whole attempt (default none; 60 s without progress fails)" },
-	{ "cacert", OPT_CACERT, required_argument, "FILE", "CA bundle to verify the server with" },
-	{ "insecure", OPT_INSECURE, no_argument, NULL, "do not verify TLS certificates (warns on every run)" },
-	{ "recursive", 'r', no_argument, NULL, "descend into subdirectories of directory INPUTs" },
-	{ "files-from", OPT_FILES_FROM, required_argument, "FILE", "read more INPUT paths from FILE, one per line ('-' = stdin)" },
-	{ "null", '0', no_argument, NULL, "--files-from entries are NUL-separated (find -print0)" },
-	{ "fail-fast", OPT_FAIL_FAST, no_argument, NULL, "start no new input after the first failure" },
-	{ "verbose", 'v', no_argument, NULL, "request and response details on stderr (key redacted)" },
-	{ "quiet", 'q', no_argument, NULL, "no progress, summary or warnings; errors still go to stderr" },
-	{ "progress", OPT_PROGRESS, no_argument, NULL, "show progress on stderr even when it is not a terminal" },
-	{ "no-progress", OPT_NO_PROGRESS, no_argument, NULL, "never show progress" },
-	{ "dry-run", OPT_DRY_RUN, no_argument, NULL, "check everything, print the equivalent curl command, send nothing" },
-	{ "help", 'h', no_argument, NULL, "show this help and exit" },
-	{ "version", 'V', no_argument, NULL, "show versions of hubpredict, libcurl and cJSON" },
+	{ "model", 'm', HP_OT_STRING, "ID", .off = AT(model), .env = "HUBPREDICT_MODEL", .cmds = PC,
+	  .help = "model ID, pasted model URL, or owner/project/model (env HUBPREDICT_MODEL)" },
+	{ "api-key", 'k', HP_OT_CUSTOM, "KEY", .off = -1, .env = "ULTRALYTICS_API_KEY", .cmds = G, .custom = set_key,
+	  .help = "API key (safer: --api-key-file or env ULTRALYTICS_API_KEY)" },
+	{ "api-key-file", OPT_API_KEY_FILE, HP_OT_STRING, "FILE", .off = AT(api_key_file), .cmds = G,
+	  .help = "read the key from the first line of FILE ('-' = stdin)" },
+	{ "url", 'u', HP_OT_STRING, "URL", .off = AT(url), .env = "HUBPREDICT_URL", .cmds = G,
+	  .help = "full endpoint URL, e.g. a dedicated endpoint (env HUBPREDICT_URL)" },
+	{ "api", OPT_API, HP_OT_ENUM, "hub|platform", .lo = "auto hub platform", .off = AT(api), .cmds = G,
+	  .help = "protocol flavour (default: from the key prefix, the URL host, or owner/project/model)" },
+	{ "imgsz", 's', HP_OT_INT, "N", "32", "1280", .off = AT(imgsz), .cmds = P,
+	  .help = "inference image size, %R (default 640)" },
+	{ "conf", 'c', HP_OT_DOUBLE, "X", "0.01", "1.0", .off = AT(conf), .cmds = P,
+	  .help = "confidence threshold, %R (default 0.25)" },
+	{ "iou", 'i', HP_OT_DOUBLE, "X", "0.0", "0.95", .off = AT(iou), .cmds = P,
+	  .help = "NMS IoU threshold, %R (default 0.45 hub, 0.7 platform)" },
+	{ "normalize", OPT_NORMALIZE, HP_OT_FLAG, .off = AT(normalize), .cmds = P,
+	  .help = "Platform: coordinates as 0-1" },
+	{ "decimals", OPT_DECIMALS, HP_OT_INT, "N", "0", "10", .off = AT(decimals), .cmds = P,
+	  .help = "Platform: decimals in coordinates, %R" },
+	{ "field", OPT_FIELD, HP_OT_CUSTOM, "NAME=VALUE", .off = -1, .cmds = P, .custom = set_field,
+	  .help = "send an extra form field as it is, repeatable (not one hubpredict sets)" },
+	{ "format", 'f', HP_OT_ENUM, "F", .lo = "table json jsonl csv raw", .off = AT(format), .cmds = P,
+	  .help = "table (default), json, jsonl, csv or raw" },
+	{ "output", 'o', HP_OT_FILE, "FILE", .off = AT(output), .cmds = P,
+	  .help = "write results to FILE atomically instead of stdout" },
+	{ "expect", OPT_EXPECT, HP_OT_CUSTOM, "EXPR", .off = -1, .cmds = P, .custom = set_expect, .note = FILTER_NOTE,
+	  .help = "check each input, repeatable: NAME (>=1), NAME>=N, >N, ==N, <=N, <N; unmet: exit 1" },
+	{ "min-conf", OPT_MIN_CONF, HP_OT_DOUBLE, "X", "0", "1", .off = AT(filter.min_conf), .cmds = P,
+	  .note = FILTER_NOTE, .help = "show and check only results with confidence >= X, %R" },
+	{ "classes", OPT_CLASSES, HP_OT_CUSTOM, "LIST", .off = -1, .cmds = P, .custom = set_classes, .note = FILTER_NOTE,
+	  .help = "show and check only these classes (names or numbers, comma separated)" },
+	{ "save-txt", OPT_SAVE_TXT, HP_OT_DIR, "DIR", .off = AT(save_txt), .cmds = P,
+	  .help = "also write YOLO label files into DIR, one per image or video frame" },
+	{ "save-conf", OPT_SAVE_CONF, HP_OT_FLAG, .off = AT(save_conf), .cmds = P,
+	  .help = "--save-txt: end each detection line with its confidence" },
+	{ "annotate", OPT_ANNOTATE, HP_OT_DIR, "DIR", .off = AT(annotate), .cmds = P,
+	  .help = "also write each image with its answer drawn on it into DIR (JPEG in: JPEG, else PNG)" },
+	{ "resize", OPT_RESIZE, HP_OT_FLAG, .off = AT(resize), .cmds = P,
+	  .help = "downsize images whose long side exceeds --imgsz before upload; coordinates mapped back" },
+	{ "junit", OPT_JUNIT, HP_OT_CUSTOM, "FILE", .off = AT(junit), .cmds = P, .custom = set_junit,
+	  .help = "also write a JUnit XML report to FILE, one testcase per input (for CI)" },
+	{ "baseline", OPT_BASELINE, HP_OT_FILE, "FILE", .off = AT(baseline), .cmds = P,
+	  .help = "compare with an earlier -f json (or jsonl) output of the same inputs; differences: exit 1" },
+	{ "baseline-iou", OPT_BASELINE_IOU, HP_OT_DOUBLE, "X", "0", "1", .off = AT(baseline_iou), .cmds = P,
+	  .note = TOL_NOTE, .help = "--baseline: a box's partner needs IoU >= X, %R (default 0.5)" },
+	{ "baseline-conf", OPT_BASELINE_CONF, HP_OT_DOUBLE, "X", "0", "1", .off = AT(baseline_conf), .cmds = P,
+	  .note = TOL_NOTE, .help = "--baseline: confidences may differ by at most X, %R (default 0.10)" },
+	{ "max-upload", OPT_MAX_UPLOAD, HP_OT_SIZE, "SIZE", .off = AT(max_upload), .cmds = P,
+	  .help = "largest stdin upload: bytes, K, M or G (default 100M, 0 = none); given, files too" },
+	{ "jobs", 'j', HP_OT_INT, "N", "1", "64", .off = AT(jobs), .cmds = P,
+	  .help = "requests in flight at once, %R (default 4)" },
+	{ "rate", OPT_RATE, HP_OT_RATE, "N/s|N/m|N/h", .off = AT(rate_interval), .cmds = P,
+	  .help = "start requests at least 1/N of the period apart (all jobs, retries too)" },
+	{ "retries", OPT_RETRIES, HP_OT_INT, "N", "0", "100", .off = AT(retries), .cmds = P,
+	  .help = "retries of a failed attempt, %R (default 3)" },
+	{ "retry-max-time", OPT_RETRY_MAX_TIME, HP_OT_SECONDS, "SEC", "0", "86400", .off = AT(retry_max_time), .cmds = P,
+	  .help = "give up retrying an input after SEC seconds (default 600)" },
+	{ "cold-start-wait", OPT_COLD_START_WAIT, HP_OT_SECONDS, "SEC", "0", "86400", .off = AT(cold_start_wait),
+	  .cmds = P, .help = "wait up to SEC for an endpoint that answers 503 while it starts, without using up "
+	                     "--retries (default 90; 0 off)" },
+	{ "connect-timeout", OPT_CONNECT_TIMEOUT, HP_OT_SECONDS, "SEC", "0.001", "3600", .off = AT(connect_timeout),
+	  .cmds = G, .help = "connection timeout (default 10)" },
+	{ "timeout", OPT_TIMEOUT, HP_OT_SECONDS, "SEC", "0.001", "86400", .off = AT(timeout), .cmds = G,
+	  .help = "limit for a whole attempt (default none; 60 s without progress fails)" },
+	{ "cacert", OPT_CACERT, HP_OT_STRING, "FILE", .off = AT(cacert), .cmds = G,
+	  .help = "CA bundle to verify the server with" },
+	{ "insecure", OPT_INSECURE, HP_OT_FLAG, .off = AT(insecure), .cmds = G,
+	  .help = "do not verify TLS certificates (warns on every run)" },
+	{ "recursive", 'r', HP_OT_FLAG, .off = AT(recursive), .cmds = P,
+	  .help = "descend into subdirectories of directory INPUTs" },
+	{ "files-from", OPT_FILES_FROM, HP_OT_FILE, "FILE", .off = AT(files_from), .no_config = true, .cmds = P,
+	  .help = "read more INPUT paths from FILE, one per line ('-' = stdin)" },
+	{ "null", '0', HP_OT_FLAG, .off = AT(null_separated), .cmds = P,
+	  .help = "--files-from entries are NUL-separated (find -print0)" },
+	{ "fail-fast", OPT_FAIL_FAST, HP_OT_FLAG, .off = AT(fail_fast), .cmds = P,
+	  .help = "start no new input after the first failure" },
+	{ "verbose", 'v', HP_OT_COUNT, .off = AT(verbose), .cmds = G,
+	  .help = "request and response details on stderr (key redacted)" },
+	{ "quiet", 'q', HP_OT_FLAG, .off = AT(quiet), .cmds = G,
+	  .help = "no progress, summary or warnings; errors still go to stderr" },
+	{ "progress", OPT_PROGRESS, HP_OT_SET, .set = HP_ON, .off = AT(progress), .cmds = P,
+	  .help = "show progress on stderr even when it is not a terminal" },
+	{ "no-progress", OPT_NO_PROGRESS, HP_OT_SET, .set = HP_OFF, .off = AT(progress), .cmds = P,
+	  .help = "never show progress" },
+	{ "dry-run", OPT_DRY_RUN, HP_OT_FLAG, .off = AT(dry_run), .no_config = true, .cmds = P,
+	  .help = "check everything, print the equivalent curl command, send nothing" },
+	{ "config", OPT_CONFIG, HP_OT_FILE, "FILE", .off = AT(config), .env = "HUBPREDICT_CONFIG", .no_config = true,
+	  .cmds = G, .help = "read settings from FILE (default ~/.config/hubpredict/config; env HUBPREDICT_CONFIG)" },
+	{ "no-config", OPT_NO_CONFIG, HP_OT_FLAG, .off = AT(no_config), .no_config = true, .cmds = G,
+	  .help = "read no config file" },
+	{ "profile", OPT_PROFILE, HP_OT_STRING, "NAME", .off = AT(profile), .env = "HUBPREDICT_PROFILE",
+	  .no_config = true, .cmds = G, .help = "use the config file's [profile NAME] (env HUBPREDICT_PROFILE)" },
+	{ "help", 'h', HP_OT_ACTION, .off = -1, .no_config = true, .cmds = G, .help = "show this help and exit" },
+	{ "version", 'V', HP_OT_ACTION, .off = -1, .no_config = true, .cmds = G,
+	  .help = "show versions of hubpredict, libcurl and cJSON, and the build's options" },
 };
 #define N_OPTS (sizeof opt_table / sizeof opt_table[0])
+_Static_assert(N_OPTS <= HP_MAX_OPTIONS, "raise HP_MAX_OPTIONS");
+
+static size_t row_of(const struct opt_def *d)
+{
+	return (size_t)(d - opt_table);
+}
+
+static const struct opt_def *find_name(const char *name)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (strcmp(opt_table[i].name, name) == 0)
+			return &opt_table[i];
+	return NULL;
+}
+
+static const struct opt_def *find_id(int id)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (opt_table[i].id == id)
+			return &opt_table[i];
+	return NULL;
+}
 
 const char *const *hp_options_long_names(void)
 {
@@ -92,6 +191,31 @@ const char *const *hp_options_long_names(void)
 	return names;
 }
 
+size_t hp_options_count(void)
+{
+	return N_OPTS;
+}
+
+void hp_options_info(size_t i, struct hp_opt_info *out)
+{
+	const struct opt_def *d = &opt_table[i];
+	*out = (struct hp_opt_info){
+		.name = d->name, .short_name = d->id < 256 ? (char)d->id : '\0', .type = d->type, .arg = d->arg,
+		.values = d->type == HP_OT_ENUM ? d->lo : NULL, .env = d->env, .key = d->no_config ? NULL : d->name,
+		.commands = d->cmds,
+	};
+}
+
+/* The help text with %R replaced by the row's range "lo-hi". */
+static void help_text(const struct opt_def *d, char *buf, size_t len)
+{
+	const char *r = strstr(d->help, "%R");
+	if (!r)
+		snprintf(buf, len, "%s", d->help);
+	else
+		snprintf(buf, len, "%.*s%s-%s%s", (int)(r - d->help), d->help, d->lo, d->hi, r + 2);
+}
+
 void hp_options_usage(void)
 {
 	printf("Usage: hubpredict [predict] [OPTIONS] INPUT...\n"
@@ -100,15 +224,16 @@ void hp_options_usage(void)
 	       "Options:\n");
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
-		char left[64];
+		char left[64], help[256];
 		if (d->id < 256)
 			snprintf(left, sizeof left, "-%c, --%s%s%s", d->id, d->name, d->arg ? " " : "", d->arg ? d->arg : "");
 		else
 			snprintf(left, sizeof left, "    --%s%s%s", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+		help_text(d, help, sizeof help);
 		if (strlen(left) > 26)
-			printf("  %s\n  %-26s  %s\n", left, "", d->help);
+			printf("  %s\n  %-26s  %s\n", left, "", help);
 		else
-			printf("  %-26s  %s\n", left, d->help);
+			printf("  %-26s  %s\n", left, help);
 	}
 	printf("\nExamples:\n"
 	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
@@ -344,305 +469,560 @@ static int add_expect(struct hp_options *o, const char *expr, char *err, size_t 
 	return 0;
 }
 
+/* -k, $ULTRALYTICS_API_KEY, or a config file's api-key: the key (owned). */
+static int set_key(struct hp_options *o, const struct opt_def *d, const char *value, const struct hp_origin *from,
+                   char *err, size_t errlen)
+{
+	(void)d;
+	key_free(o); /* a second -k replaces the first */
+	o->api_key = strdup(value);
+	if (from->source == HP_SOURCE_ARG)
+		memset((char *)value, 'x', strlen(value)); /* keep it out of `ps` */
+	if (!o->api_key) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int set_field(struct hp_options *o, const struct opt_def *d, const char *value, const struct hp_origin *from,
+                     char *err, size_t errlen)
+{
+	(void)d;
+	(void)from;
+	return add_field(o, value, err, errlen);
+}
+
+static int set_expect(struct hp_options *o, const struct opt_def *d, const char *value, const struct hp_origin *from,
+                      char *err, size_t errlen)
+{
+	(void)d;
+	(void)from;
+	return add_expect(o, value, err, errlen);
+}
+
+static int set_classes(struct hp_options *o, const struct opt_def *d, const char *value,
+                       const struct hp_origin *from, char *err, size_t errlen)
+{
+	(void)d;
+	(void)from;
+	hp_class_list_clear(&o->filter.classes); /* the last one wins */
+	if (hp_class_list_parse(&o->filter.classes, value) < 0) {
+		snprintf(err, errlen,
+		         "--classes must be class names or numbers separated by commas, with no empty item, not '%s'", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_junit(struct hp_options *o, const struct opt_def *d, const char *value, const struct hp_origin *from,
+                     char *err, size_t errlen)
+{
+	(void)d;
+	(void)from;
+	if (!*value || strcmp(value, "-") == 0) {
+		snprintf(err, errlen, "--junit needs a file name (standard output carries the results)");
+		return -1;
+	}
+	o->junit = value;
+	return 0;
+}
+
+/* A repeatable option set again from a higher layer starts a new list. */
+static void drop_lower_list(struct hp_options *o, const struct opt_def *d, enum hp_source s)
+{
+	if (o->origin[row_of(d)].source >= s || o->origin[row_of(d)].source == HP_SOURCE_DEFAULT)
+		return;
+	if (d->custom == set_expect) {
+		for (size_t i = 0; i < o->n_expects; i++)
+			hp_expect_clear(&o->expects[i]);
+		o->n_expects = 0;
+	} else if (d->custom == set_field) {
+		o->n_fields = 0;
+	}
+}
+
+/* "true" or "false" for a flag in a config file; NULL (the command line) is true. */
+static int flag_value(const struct opt_def *d, const char *value, bool *on, char *err, size_t errlen)
+{
+	if (!value || strcmp(value, "true") == 0)
+		*on = true;
+	else if (strcmp(value, "false") == 0)
+		*on = false;
+	else {
+		snprintf(err, errlen, "--%s takes true or false, not '%s'", d->name, value);
+		return -1;
+	}
+	return 0;
+}
+
+/* ENUM: the value's index among the row's words, or -1. */
+static int enum_index(const struct opt_def *d, const char *value, char *shown, size_t len)
+{
+	int found = -1, n = 0;
+	const char *w = d->lo;
+	size_t used = 0;
+	shown[0] = '\0';
+	while (*w) {
+		size_t wl = strcspn(w, " ");
+		if (strlen(value) == wl && strncmp(value, w, wl) == 0)
+			found = n;
+		bool hidden = d->off == (ptrdiff_t)AT(api) && n == 0; /* "auto" is the default, not a value */
+		if (!hidden && used < len) {
+			bool last = w[wl] == '\0';
+			used += (size_t)snprintf(shown + used, len - used, "%s%.*s", used == 0 ? "" : last ? " or " : ", ",
+			                         (int)wl, w);
+		}
+		n++;
+		w += wl + (w[wl] == ' ');
+	}
+	return found;
+}
+
+/* One value for one row, checked by the row's type: the one message per type. */
+static int check_and_store(struct hp_options *o, const struct opt_def *d, const char *v,
+                           const struct hp_origin *from, char *err, size_t errlen)
+{
+	void *field = d->off >= 0 ? (char *)o + d->off : NULL;
+	long l, lo, hi;
+	double x, dlo, dhi;
+	bool on;
+	char shown[128];
+	switch (d->type) {
+	case HP_OT_FLAG:
+		if (flag_value(d, v, &on, err, errlen) < 0)
+			return -1;
+		*(bool *)field = on;
+		return 0;
+	case HP_OT_COUNT:
+		if (flag_value(d, v, &on, err, errlen) < 0)
+			return -1;
+		*(int *)field = on ? *(int *)field + 1 : 0;
+		return 0;
+	case HP_OT_SET:
+		if (flag_value(d, v, &on, err, errlen) < 0)
+			return -1;
+		*(int *)field = on ? d->set : HP_AUTO;
+		return 0;
+	case HP_OT_INT:
+		hp_parse_long(d->lo, LONG_MIN, LONG_MAX, &lo);
+		hp_parse_long(d->hi, LONG_MIN, LONG_MAX, &hi);
+		if (hp_parse_long(v, lo, hi, &l) < 0)
+			break;
+		*(int *)field = (int)l;
+		return 0;
+	case HP_OT_DOUBLE:
+	case HP_OT_SECONDS:
+		hp_parse_double(d->lo, -HUGE_VAL, HUGE_VAL, &dlo);
+		hp_parse_double(d->hi, -HUGE_VAL, HUGE_VAL, &dhi);
+		if (hp_parse_double(v, dlo, dhi, &x) < 0)
+			break;
+		*(double *)field = x;
+		return 0;
+	case HP_OT_STRING:
+		*(const char **)field = v;
+		return 0;
+	case HP_OT_FILE:
+	case HP_OT_DIR:
+		if (!*v)
+			break;
+		*(const char **)field = v;
+		return 0;
+	case HP_OT_ENUM: {
+		int i = enum_index(d, v, shown, sizeof shown);
+		if (i < 0 || (d->off == (ptrdiff_t)AT(api) && i == 0))
+			break;
+		*(int *)field = i;
+		return 0;
+	}
+	case HP_OT_RATE:
+		switch (hp_parse_rate(v, (double *)field)) {
+		case 0: return 0;
+		case -2:
+			snprintf(err, errlen, "--rate '%s' is faster than 1e9/s; leave --rate out for no limit", v);
+			return -1;
+		case -3:
+			snprintf(err, errlen, "--rate '%s' waits more than a day between two starts; the slowest is 1/24h, "
+			         "that is 0.0417/h", v);
+			return -1;
+		default: break;
+		}
+		break;
+	case HP_OT_SIZE:
+		if (hp_parse_size(v, (long long *)field) < 0)
+			break;
+		o->max_upload_arg = v;
+		return 0;
+	case HP_OT_CUSTOM:
+		drop_lower_list(o, d, from->source);
+		return d->custom(o, d, v, from, err, errlen);
+	case HP_OT_ACTION:
+		snprintf(err, errlen, "--%s cannot be set here", d->name);
+		return -1;
+	}
+	/* the value does not fit the type */
+	switch (d->type) {
+	case HP_OT_INT: snprintf(err, errlen, "--%s must be a whole number from %s to %s, not '%s'", d->name, d->lo, d->hi, v); break;
+	case HP_OT_DOUBLE: snprintf(err, errlen, "--%s must be a number from %s to %s, not '%s'", d->name, d->lo, d->hi, v); break;
+	case HP_OT_SECONDS:
+		snprintf(err, errlen, "--%s must be a number of seconds from %s to %s, not '%s'", d->name, d->lo, d->hi, v);
+		break;
+	case HP_OT_FILE: snprintf(err, errlen, "--%s needs a file name", d->name); break;
+	case HP_OT_DIR: snprintf(err, errlen, "--%s needs a directory", d->name); break;
+	case HP_OT_ENUM: snprintf(err, errlen, "--%s must be %s, not '%s'", d->name, shown, v); break;
+	case HP_OT_RATE: snprintf(err, errlen, "--rate must be N/s, N/m or N/h with N a number above 0, not '%s'", v); break;
+	case HP_OT_SIZE:
+		snprintf(err, errlen, "--%s must be a size in bytes, or with a K, M or G suffix (0 = no limit), not '%s'",
+		         d->name, v);
+		break;
+	default: snprintf(err, errlen, "--%s: bad value '%s'", d->name, v); break;
+	}
+	return -1;
+}
+
+/* Apply one value of one row from one layer: checks, the endpoint rule (the
+ * highest layer naming the model or the URL wins as a whole), provenance. */
+static int apply(struct hp_options *o, const struct opt_def *d, const char *v, const struct hp_origin *from,
+                 char *err, size_t errlen)
+{
+	if (check_and_store(o, d, v, from, err, errlen) < 0)
+		return -1;
+	o->origin[row_of(d)] = *from;
+	if (d->note) {
+		const char **note = d->note == FILTER_NOTE ? &o->filter_flag : &o->baseline_tol_flag;
+		if (!*note)
+			*note = d->name;
+	}
+	const struct opt_def *other = d->off == (ptrdiff_t)AT(model) ? find_name("url")
+	                              : d->off == (ptrdiff_t)AT(url) ? find_name("model") : NULL;
+	if (other && o->origin[row_of(other)].source < from->source) {
+		*(const char **)((char *)o + other->off) = NULL;
+		o->origin[row_of(other)] = (struct hp_origin){ 0 };
+	}
+	return 0;
+}
+
+int hp_options_set(struct hp_options *o, const char *key, const char *value, const struct hp_origin *from,
+                   char *err, size_t errlen)
+{
+	const struct opt_def *d = find_name(key);
+	if (!d || d->type == HP_OT_ACTION) {
+		snprintf(err, errlen, "unknown setting '%s'", key);
+		return -1;
+	}
+	if (d->no_config) {
+		snprintf(err, errlen, "'%s' makes no sense in a config file (give --%s on the command line)", key, key);
+		return -1;
+	}
+	return apply(o, d, value, from, err, errlen);
+}
+
+void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t len)
+{
+	const struct opt_def *d = &opt_table[i];
+	const void *field = d->off >= 0 ? (const char *)o + d->off : NULL;
+	char shown[128];
+	buf[0] = '\0';
+	switch (d->type) {
+	case HP_OT_FLAG: snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false"); break;
+	case HP_OT_COUNT: snprintf(buf, len, "%d", *(const int *)field); break;
+	case HP_OT_SET: snprintf(buf, len, "%s", *(const int *)field == d->set ? "true" : "false"); break;
+	case HP_OT_INT: snprintf(buf, len, "%d", *(const int *)field); break;
+	case HP_OT_DOUBLE: case HP_OT_SECONDS: snprintf(buf, len, "%g", *(const double *)field); break;
+	case HP_OT_RATE: if (*(const double *)field > 0) snprintf(buf, len, "%g/s", 1.0 / *(const double *)field); break;
+	case HP_OT_SIZE: snprintf(buf, len, "%s", o->max_upload_arg ? o->max_upload_arg : "100M"); break;
+	case HP_OT_STRING: case HP_OT_FILE: case HP_OT_DIR:
+		snprintf(buf, len, "%s", *(const char *const *)field ? *(const char *const *)field : ""); break;
+	case HP_OT_ENUM: {
+		int want = *(const int *)field, n = 0;
+		enum_index(d, "", shown, sizeof shown);
+		for (const char *w = d->lo; *w; n++) {
+			size_t wl = strcspn(w, " ");
+			if (n == want)
+				snprintf(buf, len, "%.*s", (int)wl, w);
+			w += wl + (w[wl] == ' ');
+		}
+		break;
+	}
+	case HP_OT_CUSTOM:
+		if (d->custom == set_key && o->api_key)
+			snprintf(buf, len, "[redacted]");
+		else if (d->custom == set_junit && o->junit)
+			snprintf(buf, len, "%s", o->junit);
+		else if (d->custom == set_expect && o->n_expects)
+			snprintf(buf, len, "%zu given", o->n_expects);
+		else if (d->custom == set_classes && o->filter.classes.n)
+			snprintf(buf, len, "%zu given", o->filter.classes.n);
+		else if (d->custom == set_field)
+			for (size_t k = 0; k < o->n_fields; k++)
+				snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? " " : "", o->fields[k]);
+		break;
+	case HP_OT_ACTION: break;
+	}
+}
+
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return HP_PARSE_ERROR; } while (0)
 
-enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **argv, char *err, size_t errlen)
+struct given {
+	const struct opt_def *d;
+	char *value;           /* argv's (NULL for a flag) */
+};
+
+/* getopt_long's tables, from the option table. */
+static void getopt_tables(struct option *longopts, char *shortopts)
 {
-	struct option longopts[N_OPTS + 1];
-	char shortopts[3 * N_OPTS + 2];
 	size_t sp = 0;
 	shortopts[sp++] = ':'; /* report a missing argument as ':' */
 	for (size_t i = 0; i < N_OPTS; i++) {
-		longopts[i] = (struct option){ opt_table[i].name, opt_table[i].has_arg, NULL, opt_table[i].id };
-		if (opt_table[i].id < 256) {
-			shortopts[sp++] = (char)opt_table[i].id;
-			if (opt_table[i].has_arg == required_argument)
+		const struct opt_def *d = &opt_table[i];
+		longopts[i] = (struct option){ d->name, d->arg ? required_argument : no_argument, NULL, d->id };
+		if (d->id < 256) {
+			shortopts[sp++] = (char)d->id;
+			if (d->arg)
 				shortopts[sp++] = ':';
 		}
 	}
 	shortopts[sp] = '\0';
 	longopts[N_OPTS] = (struct option){ 0, 0, 0, 0 };
+}
 
-	bool key_from_arg = false;
-	bool want_help = false, want_version = false;
-	long l;
+/* argv's options into given[] (applied after the config file and the
+ * environment, so they win); --help and --version noted. */
+static enum hp_parse_result collect(int argc, char **argv, unsigned command, struct given *given, size_t *n,
+                                    bool *help, bool *version, char *err, size_t errlen)
+{
+	struct option longopts[N_OPTS + 1];
+	char shortopts[3 * N_OPTS + 2];
+	getopt_tables(longopts, shortopts);
 	int c;
 	opterr = 0;
 	optind = 0; /* glibc: 0 also resets its internal state */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		switch (c) {
-		case 'm': o->model = optarg; break;
-		case 'k':
-			key_free(o); /* a second -k replaces the first */
-			o->api_key = strdup(optarg);
-			memset(optarg, 'x', strlen(optarg)); /* keep it out of `ps` */
-			if (!o->api_key)
-				BAD("out of memory");
-			key_from_arg = true;
-			break;
-		case OPT_API_KEY_FILE: o->api_key_file = optarg; break;
-		case 'u': o->url = optarg; break;
-		case OPT_API:
-			if (strcmp(optarg, "hub") == 0)
-				o->api = HP_FLAVOUR_HUB;
-			else if (strcmp(optarg, "platform") == 0)
-				o->api = HP_FLAVOUR_PLATFORM;
-			else
-				BAD("--api must be 'hub' or 'platform', not '%s'", optarg);
-			break;
-		case 's':
-			if (hp_parse_long(optarg, 32, 1280, &l) < 0)
-				BAD("--imgsz must be a whole number from 32 to 1280, not '%s'", optarg);
-			o->imgsz = (int)l;
-			break;
-		case 'c':
-			if (hp_parse_double(optarg, 0.01, 1.0, &o->conf) < 0)
-				BAD("--conf must be a number from 0.01 to 1.0, not '%s'", optarg);
-			break;
-		case 'i':
-			if (hp_parse_double(optarg, 0.0, 0.95, &o->iou) < 0)
-				BAD("--iou must be a number from 0.0 to 0.95, not '%s'", optarg);
-			break;
-		case OPT_NORMALIZE: o->normalize = true; break;
-		case OPT_DECIMALS:
-			if (hp_parse_long(optarg, 0, 10, &l) < 0)
-				BAD("--decimals must be a whole number from 0 to 10, not '%s'", optarg);
-			o->decimals = (int)l;
-			break;
-		case 'f':
-			if (strcmp(optarg, "table") == 0) o->format = HP_FORMAT_TABLE;
-			else if (strcmp(optarg, "json") == 0) o->format = HP_FORMAT_JSON;
-			else if (strcmp(optarg, "jsonl") == 0) o->format = HP_FORMAT_JSONL;
-			else if (strcmp(optarg, "csv") == 0) o->format = HP_FORMAT_CSV;
-			else if (strcmp(optarg, "raw") == 0) o->format = HP_FORMAT_RAW;
-			else BAD("--format must be table, json, jsonl, csv or raw, not '%s'", optarg);
-			break;
-		case 'o':
-			if (!*optarg)
-				BAD("--output needs a file name");
-			o->output = optarg;
-			break;
-		case 'j':
-			if (hp_parse_long(optarg, 1, 64, &l) < 0)
-				BAD("--jobs must be a whole number from 1 to 64, not '%s'", optarg);
-			o->jobs = (int)l;
-			break;
-		case OPT_RETRIES:
-			if (hp_parse_long(optarg, 0, 100, &l) < 0)
-				BAD("--retries must be a whole number from 0 to 100, not '%s'", optarg);
-			o->retries = (int)l;
-			break;
-		case OPT_RETRY_MAX_TIME:
-			if (hp_parse_double(optarg, 0, 86400, &o->retry_max_time) < 0)
-				BAD("--retry-max-time must be a number of seconds from 0 to 86400, not '%s'", optarg);
-			break;
-		case OPT_COLD_START_WAIT:
-			if (hp_parse_double(optarg, 0, 86400, &o->cold_start_wait) < 0)
-				BAD("--cold-start-wait must be a number of seconds from 0 to 86400, not '%s'", optarg);
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			if (hp_parse_double(optarg, 0.001, 3600, &o->connect_timeout) < 0)
-				BAD("--connect-timeout must be a number of seconds from 0.001 to 3600, not '%s'", optarg);
-			break;
-		case OPT_TIMEOUT:
-			if (hp_parse_double(optarg, 0.001, 86400, &o->timeout) < 0)
-				BAD("--timeout must be a number of seconds from 0.001 to 86400, not '%s'", optarg);
-			break;
-		case OPT_CACERT: o->cacert = optarg; break;
-		case OPT_MAX_UPLOAD:
-			if (hp_parse_size(optarg, &o->max_upload) < 0)
-				BAD("--max-upload must be a size in bytes, or with a K, M or G suffix (0 = no limit), not '%s'", optarg);
-			o->max_upload_arg = optarg;
-			break;
-		case OPT_FIELD:
-			if (add_field(o, optarg, err, errlen) < 0)
-				return HP_PARSE_ERROR;
-			break;
-		case OPT_INSECURE: o->insecure = true; break;
-		case OPT_RATE:
-			switch (hp_parse_rate(optarg, &o->rate_interval)) {
-			case 0: break;
-			case -2: BAD("--rate '%s' is faster than 1e9/s; leave --rate out for no limit", optarg);
-			case -3: BAD("--rate '%s' waits more than a day between two starts; the slowest is 1/24h, that is 0.0417/h",
-			             optarg);
-			default: BAD("--rate must be N/s, N/m or N/h with N a number above 0, not '%s'", optarg);
-			}
-			break;
-		case OPT_EXPECT:
-			if (add_expect(o, optarg, err, errlen) < 0)
-				return HP_PARSE_ERROR;
-			if (!o->filter_flag)
-				o->filter_flag = "--expect";
-			break;
-		case OPT_MIN_CONF:
-			if (hp_parse_double(optarg, 0.0, 1.0, &o->filter.min_conf) < 0)
-				BAD("--min-conf must be a number from 0 to 1, not '%s'", optarg);
-			if (!o->filter_flag)
-				o->filter_flag = "--min-conf";
-			break;
-		case OPT_CLASSES:
-			hp_class_list_clear(&o->filter.classes); /* the last one wins */
-			if (hp_class_list_parse(&o->filter.classes, optarg) < 0)
-				BAD("--classes must be class names or numbers separated by commas, with no empty item, not '%s'",
-				    optarg);
-			if (!o->filter_flag)
-				o->filter_flag = "--classes";
-			break;
-		case OPT_SAVE_TXT:
-			if (!*optarg)
-				BAD("--save-txt needs a directory");
-			o->save_txt = optarg;
-			break;
-		case OPT_SAVE_CONF: o->save_conf = true; break;
-		case OPT_ANNOTATE:
-			if (!*optarg)
-				BAD("--annotate needs a directory");
-			o->annotate = optarg;
-			break;
-		case OPT_RESIZE: o->resize = true; break;
-		case OPT_JUNIT:
-			if (!*optarg || strcmp(optarg, "-") == 0)
-				BAD("--junit needs a file name (standard output carries the results)");
-			o->junit = optarg;
-			break;
-		case OPT_BASELINE:
-			if (!*optarg)
-				BAD("--baseline needs a file name");
-			o->baseline = optarg;
-			break;
-		case OPT_BASELINE_IOU:
-			if (hp_parse_double(optarg, 0.0, 1.0, &o->baseline_iou) < 0)
-				BAD("--baseline-iou must be a number from 0 to 1, not '%s'", optarg);
-			if (!o->baseline_tol_flag)
-				o->baseline_tol_flag = "--baseline-iou";
-			break;
-		case OPT_BASELINE_CONF:
-			if (hp_parse_double(optarg, 0.0, 1.0, &o->baseline_conf) < 0)
-				BAD("--baseline-conf must be a number from 0 to 1, not '%s'", optarg);
-			if (!o->baseline_tol_flag)
-				o->baseline_tol_flag = "--baseline-conf";
-			break;
-		case 'r': o->recursive = true; break;
-		case OPT_FILES_FROM:
-			if (!*optarg)
-				BAD("--files-from needs a file name");
-			o->files_from = optarg;
-			break;
-		case '0': o->null_separated = true; break;
-		case OPT_PROGRESS: o->progress = HP_ON; break;
-		case OPT_NO_PROGRESS: o->progress = HP_OFF; break;
-		case OPT_FAIL_FAST: o->fail_fast = true; break;
-		case 'v': o->verbose++; break;
-		case 'q': o->quiet = true; break;
-		case OPT_DRY_RUN: o->dry_run = true; break;
-		case 'h': want_help = true; break;
-		case 'V': want_version = true; break;
-		case ':':
+		const struct opt_def *d = c == ':' || c == '?' ? NULL : find_id(c);
+		if (c == ':')
 			BAD("option '%s' needs a value", argv[optind - 1]);
-		default:
+		if (!d) {
 			if (optopt && optopt < 256)
 				BAD("unknown option -%c", optopt);
 			BAD("unknown option '%s'", argv[optind - 1]);
 		}
+		if (!(d->cmds & command))
+			BAD("--%s does not go with this command", d->name);
+		if (d->id == 'h')
+			*help = true;
+		else if (d->id == 'V')
+			*version = true;
+		else
+			given[(*n)++] = (struct given){ d, d->arg ? optarg : NULL };
 	}
-	if (want_help) {
-		hp_options_usage();
-		return HP_PARSE_HELP;
-	}
-	if (want_version)
-		return HP_PARSE_VERSION;
-	o->inputs = argv + optind;
-	o->n_inputs = (size_t)(argc - optind);
+	return HP_PARSE_RUN;
+}
 
-	/* Where the model and the URL come from (hubpredict(1), "Model IDs"): the highest layer that
-	 * names either wins as a whole; both in one layer is a usage error. */
-	if (o->model && o->url)
-		BAD("-u and -m both name the endpoint: drop -m to post to the URL '%s' as given, or drop -u to use "
-		    "the model's URL", o->url);
-	if (!o->model && !o->url) {
-		const char *em = getenv("HUBPREDICT_MODEL"), *eu = getenv("HUBPREDICT_URL");
-		em = em && *em ? em : NULL;
-		eu = eu && *eu ? eu : NULL;
-		if (em && eu)
+/* The rows whose variable is set (and not empty), as the environment layer.
+ * The key's variable is not a layer of its own: resolve_key() reads it. */
+static int apply_env(struct hp_options *o, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct opt_def *d = &opt_table[i];
+		const char *v = d->env ? getenv(d->env) : NULL;
+		if (!v || !*v || d->custom == set_key || d->off == (ptrdiff_t)AT(config) || d->off == (ptrdiff_t)AT(profile))
+			continue;
+		struct hp_origin from = { .source = HP_SOURCE_ENV, .env = d->env };
+		if (apply(o, d, v, &from, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --config, --no-config and --profile first: they pick the file and the profile. */
+static int apply_meta(struct hp_options *o, const struct given *given, size_t n, char *err, size_t errlen)
+{
+	struct hp_origin arg = { .source = HP_SOURCE_ARG };
+	for (size_t i = 0; i < n; i++) {
+		ptrdiff_t off = given[i].d->off;
+		if ((off == (ptrdiff_t)AT(config) || off == (ptrdiff_t)AT(no_config) || off == (ptrdiff_t)AT(profile)) &&
+		    apply(o, given[i].d, given[i].value, &arg, err, errlen) < 0)
+			return -1;
+	}
+	const char *ec = getenv("HUBPREDICT_CONFIG"), *ep = getenv("HUBPREDICT_PROFILE");
+	if (!o->config && ec && *ec) {
+		o->config = ec;
+		o->origin[row_of(find_name("config"))] = (struct hp_origin){ .source = HP_SOURCE_ENV, .env = "HUBPREDICT_CONFIG" };
+	}
+	if (!o->profile && ep && *ep) {
+		o->profile = ep;
+		o->origin[row_of(find_name("profile"))] = (struct hp_origin){ .source = HP_SOURCE_ENV, .env = "HUBPREDICT_PROFILE" };
+	}
+	return 0;
+}
+
+/* Every layer, lowest first: config file (top, then profile), environment, command line. */
+static enum hp_parse_result apply_layers(struct hp_options *o, const struct given *given, size_t n,
+                                         char *err, size_t errlen)
+{
+	if (apply_meta(o, given, n, err, errlen) < 0 || hp_config_load(o, err, errlen) < 0 || apply_env(o, err, errlen) < 0)
+		return HP_PARSE_ERROR;
+	struct hp_origin arg = { .source = HP_SOURCE_ARG };
+	for (size_t i = 0; i < n; i++)
+		if (apply(o, given[i].d, given[i].value, &arg, err, errlen) < 0)
+			return HP_PARSE_ERROR;
+	/* the highest layer naming the model or the URL won as a whole; two of
+	 * them in one layer remain */
+	if (o->model && o->url) {
+		enum hp_source s = o->origin[row_of(find_name("url"))].source;
+		if (s == HP_SOURCE_ARG)
+			BAD("-u and -m both name the endpoint: drop -m to post to the URL '%s' as given, or drop -u to use "
+			    "the model's URL", o->url);
+		if (s == HP_SOURCE_ENV)
 			BAD("HUBPREDICT_MODEL and HUBPREDICT_URL are both set: unset one, or give -m or -u");
-		o->model = em;
-		o->url = eu;
+		const struct hp_origin *u = &o->origin[row_of(find_name("url"))];
+		BAD("%s:%d: model and url both name the endpoint: keep one", u->file, u->line);
 	}
+	return HP_PARSE_RUN;
+}
 
-	/* Checks across options. */
+/* Checks across options. */
+static enum hp_parse_result check_combinations(struct hp_options *o, char *err, size_t errlen)
+{
 	size_t n_stdin = 0;
 	for (size_t i = 0; i < o->n_inputs; i++)
 		n_stdin += strcmp(o->inputs[i], "-") == 0;
-	if (n_stdin > 1) {
+	if (n_stdin > 1)
 		BAD("standard input ('-') can be given only once");
-	}
 	bool list_on_stdin = o->files_from && strcmp(o->files_from, "-") == 0;
-	bool key_on_stdin = o->api_key_file && strcmp(o->api_key_file, "-") == 0 && !key_from_arg;
-	if (n_stdin + list_on_stdin + key_on_stdin > 1) {
+	bool key_on_stdin = o->api_key_file && strcmp(o->api_key_file, "-") == 0 &&
+	                    o->origin[row_of(find_name("api-key-file"))].source > o->origin[row_of(find_name("api-key"))].source;
+	if (n_stdin + list_on_stdin + key_on_stdin > 1)
 		BAD("standard input can feed only one of: an INPUT '-', --files-from -, --api-key-file -");
-	}
 	if (o->baseline && !o->filter_flag)
-		o->filter_flag = "--baseline";
-	if (o->baseline_tol_flag && !o->baseline) {
-		BAD("%s goes with --baseline", o->baseline_tol_flag);
-	}
-	if (o->filter_flag && o->format == HP_FORMAT_RAW) {
-		BAD("%s needs a parsed format, not -f raw (use -f json to keep the server's document)", o->filter_flag);
-	}
-	if (o->save_txt && o->format == HP_FORMAT_RAW) {
+		o->filter_flag = "baseline";
+	if (o->baseline_tol_flag && !o->baseline)
+		BAD("--%s goes with --baseline", o->baseline_tol_flag);
+	if (o->filter_flag && o->format == HP_FORMAT_RAW)
+		BAD("--%s needs a parsed format, not -f raw (use -f json to keep the server's document)", o->filter_flag);
+	if (o->save_txt && o->format == HP_FORMAT_RAW)
 		BAD("--save-txt needs a parsed format, not -f raw (use -f json to keep the server's document)");
-	}
 #ifndef HP_HAVE_IMAGES
-	if (o->annotate || o->resize) {
+	if (o->annotate || o->resize)
 		BAD("%s: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)",
 		    o->annotate ? "--annotate" : "--resize");
-	}
 #endif
-	if (o->annotate && o->format == HP_FORMAT_RAW) {
+	if (o->annotate && o->format == HP_FORMAT_RAW)
 		BAD("--annotate needs a parsed format, not -f raw (use -f json to keep the server's document)");
-	}
-	if (o->save_conf && !o->save_txt) {
+	if (o->save_conf && !o->save_txt)
 		BAD("--save-conf goes with --save-txt DIR");
-	}
-	if (o->junit && o->output && hp_output_same_file(o->junit, o->output)) {
+	if (o->junit && o->output && hp_output_same_file(o->junit, o->output))
 		BAD("--junit and --output name the same file '%s'", o->junit);
-	}
-	if (o->null_separated && !o->files_from) {
+	if (o->null_separated && !o->files_from)
 		BAD("-0 goes with --files-from");
-	}
-	if (o->n_inputs == 0 && !o->files_from) {
-		BAD("no INPUT given (an image, a video, a directory or '-')");
-	}
+	return HP_PARSE_RUN;
+}
 
-	if (o->quiet)
-		o->progress = HP_OFF; /* -q: no progress, whatever else was said */
-	hp_msg_set_quiet(o->quiet); /* before the key file can warn */
+/* Where the key came from, in words ("command line", "env ...", "FILE:LINE"). */
+static void note_key_source(struct hp_options *o, const struct hp_origin *from, const char *what)
+{
+	char buf[1200];
+	if (from->source == HP_SOURCE_ARG)
+		snprintf(buf, sizeof buf, "command line (%s)", what);
+	else if (from->source == HP_SOURCE_ENV)
+		snprintf(buf, sizeof buf, "env %s", from->env);
+	else
+		snprintf(buf, sizeof buf, "%s:%d%s%s%s (%s)", from->file, from->line, from->profile ? " [profile " : "",
+		         from->profile ? from->profile : "", from->profile ? "]" : "", what);
+	free(o->key_from);
+	o->key_from = strdup(buf);
+}
 
-	/* The key: -k, then --api-key-file, then the environment. */
-	if (key_from_arg) {
-		/* -k wins; the key file and the environment are not read */
-	} else if (o->api_key_file) {
+/* The key, first found wins: -k; --api-key-file; $ULTRALYTICS_API_KEY; the
+ * config's api-key or api-key-file; the key `yolo login` saved. */
+static enum hp_parse_result resolve_key(struct hp_options *o, char *err, size_t errlen)
+{
+	struct hp_origin *ko = &o->origin[row_of(find_name("api-key"))];
+	struct hp_origin *fo = &o->origin[row_of(find_name("api-key-file"))];
+	const char *env = getenv("ULTRALYTICS_API_KEY");
+	bool file_wins = o->api_key_file && fo->source > ko->source;
+	if (ko->source == HP_SOURCE_ARG || (!file_wins && ko->source != HP_SOURCE_DEFAULT && !(env && *env))) {
+		note_key_source(o, ko, "api-key");
+	} else if (file_wins && (fo->source == HP_SOURCE_ARG || !(env && *env))) {
+		key_free(o);
 		o->api_key = read_key_file(o->api_key_file, err, errlen);
 		if (!o->api_key)
 			return HP_PARSE_ERROR;
-	} else if (getenv("ULTRALYTICS_API_KEY") && *getenv("ULTRALYTICS_API_KEY")) {
-		o->api_key = strdup(getenv("ULTRALYTICS_API_KEY"));
-		if (!o->api_key)
-			BAD("out of memory");
+		note_key_source(o, fo, "api-key-file");
+	} else if (env && *env) {
+		struct hp_origin from = { .source = HP_SOURCE_ENV, .env = "ULTRALYTICS_API_KEY" };
+		if (set_key(o, NULL, env, &from, err, errlen) < 0)
+			return HP_PARSE_ERROR;
+		*ko = from;
+		note_key_source(o, &from, "");
+	} else if (hp_config_yolo_key(o, err, errlen) < 0) {
+		return HP_PARSE_ERROR;
 	}
-	if (o->api_key && !*o->api_key) {
+	if (o->api_key && !*o->api_key)
 		BAD("the API key is empty (an unset variable or CI secret?); give --api-key-file FILE, set "
 		    "ULTRALYTICS_API_KEY, or -k KEY");
-	}
-	if (o->api_key && strlen(o->api_key) > 512) {
+	if (o->api_key && strlen(o->api_key) > 512)
 		BAD("the API key is %zu characters long, keys are at most 512; check what was pasted", strlen(o->api_key));
-	}
-	if (o->api_key && !key_ok(o->api_key)) {
+	if (o->api_key && !key_ok(o->api_key))
 		BAD("the API key has spaces, control or non-ASCII characters; check how it was copied");
-	}
-	/* no key at all is fine here: Platform's public models need none; main
-	 * refuses it for HUB once the flavour is known (hubpredict(1), "The API key") */
+	/* no key at all is fine here: Platform's public models need none; predict
+	 * refuses it for HUB once the flavour is known */
 	return HP_PARSE_RUN;
+}
+
+enum hp_parse_result hp_options_parse_for(struct hp_options *o, unsigned command, int argc, char **argv,
+                                          char *err, size_t errlen)
+{
+	struct given *given = calloc((size_t)argc + 1, sizeof *given);
+	bool help = false, version = false;
+	size_t n = 0;
+	enum hp_parse_result r;
+	if (!given)
+		BAD("out of memory");
+	r = collect(argc, argv, command, given, &n, &help, &version, err, errlen);
+	if (r == HP_PARSE_RUN && (help || version)) {
+		/* values are still checked, as they always were */
+		struct hp_origin arg = { .source = HP_SOURCE_ARG };
+		for (size_t i = 0; i < n && r == HP_PARSE_RUN; i++)
+			if (apply(o, given[i].d, given[i].value, &arg, err, errlen) < 0)
+				r = HP_PARSE_ERROR;
+	}
+	if (r != HP_PARSE_RUN || help || version)
+		goto done;
+	o->inputs = argv + optind;
+	o->n_inputs = (size_t)(argc - optind);
+	if ((r = apply_layers(o, given, n, err, errlen)) != HP_PARSE_RUN ||
+	    (r = check_combinations(o, err, errlen)) != HP_PARSE_RUN)
+		goto done;
+	if (command == HP_CMD_PREDICT && o->n_inputs == 0 && !o->files_from) {
+		snprintf(err, errlen, "no INPUT given (an image, a video, a directory or '-')");
+		r = HP_PARSE_ERROR;
+		goto done;
+	}
+	if (command != HP_CMD_PREDICT && o->n_inputs > 0) {
+		snprintf(err, errlen, "unexpected argument '%s'", o->inputs[0]);
+		r = HP_PARSE_ERROR;
+		goto done;
+	}
+	if (o->quiet)
+		o->progress = HP_OFF; /* -q: no progress, whatever else was said */
+	hp_msg_set_quiet(o->quiet); /* before the key file can warn */
+	r = resolve_key(o, err, errlen);
+done:
+	free(given);
+	if (r == HP_PARSE_RUN && help) {
+		if (command == HP_CMD_PREDICT)
+			hp_options_usage();
+		r = HP_PARSE_HELP;
+	} else if (r == HP_PARSE_RUN && version) {
+		r = HP_PARSE_VERSION;
+	}
+	return r;
+}
+
+enum hp_parse_result hp_options_parse(struct hp_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	return hp_options_parse_for(o, HP_CMD_PREDICT, argc, argv, err, errlen);
 }
 
 void hp_options_free(struct hp_options *o)
@@ -659,4 +1039,10 @@ void hp_options_free(struct hp_options *o)
 	free(o->fields);
 	o->fields = NULL;
 	o->n_fields = 0;
+	free(o->config_path);
+	o->config_path = NULL;
+	free(o->config_text);
+	o->config_text = NULL;
+	free(o->key_from);
+	o->key_from = NULL;
 }

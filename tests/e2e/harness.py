@@ -111,7 +111,10 @@ class E2E(unittest.TestCase):
                wrapper: bool = True, cwd: str | None = None) -> Result:
         """Run hubpredict with args; the key goes in ULTRALYTICS_API_KEY unless key is None."""
         e = {k: v for k, v in os.environ.items()
-             if k not in ("ULTRALYTICS_API_KEY", "HUBPREDICT_MODEL", "HUBPREDICT_URL", "NO_COLOR")}
+             if k not in ("ULTRALYTICS_API_KEY", "HUBPREDICT_MODEL", "HUBPREDICT_URL", "NO_COLOR",
+                          "HUBPREDICT_CONFIG", "HUBPREDICT_PROFILE", "YOLO_CONFIG_DIR")}
+        # no config file and no `yolo login` key of the machine's user
+        e["XDG_CONFIG_HOME"] = os.path.join(self.tmp.name, ".config")
         if key is not None:
             e["ULTRALYTICS_API_KEY"] = key
         if env:

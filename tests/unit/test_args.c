@@ -48,7 +48,7 @@ static const struct usage_case usage_cases[] = {
 	{ "-m M -k K --iou -0.1 a.jpg", "--iou" },
 	{ "-m M -k K --decimals 11 a.jpg", "--decimals must be a whole number from 0 to 10" },
 	{ "-m M -k K -f yaml a.jpg", "--format must be table, json, jsonl, csv or raw, not 'yaml'" },
-	{ "-m M -k K --api cloud a.jpg", "--api must be 'hub' or 'platform'" },
+	{ "-m M -k K --api cloud a.jpg", "--api must be hub or platform, not 'cloud'" },
 	{ "-m M -k K -j 0 a.jpg", "--jobs must be a whole number from 1 to 64" },
 	{ "-m M -k K -j 65 a.jpg", "--jobs" },
 	{ "-m M -k K --retries -1 a.jpg", "--retries" },
