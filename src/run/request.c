@@ -328,4 +328,11 @@ void hp_print_version(void)
 	printf("hubpredict %s\n", HP_VERSION);
 	printf("libcurl %s%s%s\n", v->version, v->ssl_version ? " " : "", v->ssl_version ? v->ssl_version : "");
 	printf("cJSON %s\n", cJSON_Version());
+#ifdef HP_HAVE_IMAGES
+	const char *images = "yes";
+#else
+	const char *images = "no";
+#endif
+	printf("build: TLS %s, HTTP/2 %s, image support %s\n", v->ssl_version ? v->ssl_version : "none",
+	       (v->features & CURL_VERSION_HTTP2) ? "yes" : "no", images);
 }

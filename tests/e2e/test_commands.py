@@ -38,6 +38,21 @@ class TestCommands(E2E):
             self.assertTrue(r.out.startswith("Usage: hubpredict help [COMMAND]"), r)
             self.assertIn("Commands:", r.out)
 
+    def test_config_help_and_version_build_options(self):
+        for args in (("config", "--help"), ("help", "config")):
+            r = self.run_hp(*args)
+            self.assertExit(r, 0)
+            self.assertTrue(r.out.startswith("Usage: hubpredict config"), r)
+        r = self.run_hp("config", "--imgsz", "320")
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, "--imgsz does not go with this command")
+        r = self.run_hp("config", "extra")
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, "'extra'")
+        r = self.run_hp("--version")
+        self.assertExit(r, 0)
+        self.assertRegex(r.out, r"(?m)^build: TLS \S.*, HTTP/2 (yes|no), image support (yes|no)$")
+
     def test_help_of_unknown_command(self):
         r = self.run_hp("help", "deploy")
         self.assertExit(r, 2)
