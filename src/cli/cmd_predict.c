@@ -424,7 +424,8 @@ static int run_parsed(struct run *r)
 		hp_msg_warn("--insecure: TLS certificates are not verified");
 	if (r->o.dry_run)
 		return dry_run(&r->req, r->inputs, &r->limits, r->o.resize ? r->o.imgsz : 0);
-	hp_msg_verbose(1, "%s flavour, POST %s", hp_flavour_name(r->ep.flavour), r->ep.url);
+	hp_msg_verbose(1, "%s flavour, POST %s%s%s", hp_flavour_name(r->ep.flavour), r->ep.url,
+	               r->o.key_from ? "; key from " : "", r->o.key_from ? r->o.key_from : "");
 	if ((status = open_sinks(r)) != 0)
 		return status;
 	return run_batch(r);

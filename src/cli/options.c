@@ -579,6 +579,43 @@ static int enum_index(const struct opt_def *d, const char *value, char *shown, s
 	return found;
 }
 
+/* --rate: 0 stored, -1 with err set (too fast or too slow), 1 not of the form. */
+static int store_rate(const char *v, double *interval, char *err, size_t errlen)
+{
+	switch (hp_parse_rate(v, interval)) {
+	case 0: return 0;
+	case -2:
+		snprintf(err, errlen, "--rate '%s' is faster than 1e9/s; leave --rate out for no limit", v);
+		return -1;
+	case -3:
+		snprintf(err, errlen, "--rate '%s' waits more than a day between two starts; the slowest is 1/24h, "
+		         "that is 0.0417/h", v);
+		return -1;
+	default: return 1;
+	}
+}
+
+/* The one message per type for a value that does not fit its row. */
+static void bad_value(const struct opt_def *d, const char *v, const char *shown, char *err, size_t errlen)
+{
+	switch (d->type) {
+	case HP_OT_INT: snprintf(err, errlen, "--%s must be a whole number from %s to %s, not '%s'", d->name, d->lo, d->hi, v); break;
+	case HP_OT_DOUBLE: snprintf(err, errlen, "--%s must be a number from %s to %s, not '%s'", d->name, d->lo, d->hi, v); break;
+	case HP_OT_SECONDS:
+		snprintf(err, errlen, "--%s must be a number of seconds from %s to %s, not '%s'", d->name, d->lo, d->hi, v);
+		break;
+	case HP_OT_FILE: snprintf(err, errlen, "--%s needs a file name", d->name); break;
+	case HP_OT_DIR: snprintf(err, errlen, "--%s needs a directory", d->name); break;
+	case HP_OT_ENUM: snprintf(err, errlen, "--%s must be %s, not '%s'", d->name, shown, v); break;
+	case HP_OT_RATE: snprintf(err, errlen, "--rate must be N/s, N/m or N/h with N a number above 0, not '%s'", v); break;
+	case HP_OT_SIZE:
+		snprintf(err, errlen, "--%s must be a size in bytes, or with a K, M or G suffix (0 = no limit), not '%s'",
+		         d->name, v);
+		break;
+	default: snprintf(err, errlen, "--%s: bad value '%s'", d->name, v); break;
+	}
+}
+
 /* One value for one row, checked by the row's type: the one message per type. */
 static int check_and_store(struct hp_options *o, const struct opt_def *d, const char *v,
                            const struct hp_origin *from, char *err, size_t errlen)
@@ -587,7 +624,7 @@ static int check_and_store(struct hp_options *o, const struct opt_def *d, const 
 	long l, lo, hi;
 	double x, dlo, dhi;
 	bool on;
-	char shown[128];
+	char shown[128] = "";
 	switch (d->type) {
 	case HP_OT_FLAG:
 		if (flag_value(d, v, &on, err, errlen) < 0)
@@ -635,19 +672,12 @@ static int check_and_store(struct hp_options *o, const struct opt_def *d, const 
 		*(int *)field = i;
 		return 0;
 	}
-	case HP_OT_RATE:
-		switch (hp_parse_rate(v, (double *)field)) {
-		case 0: return 0;
-		case -2:
-			snprintf(err, errlen, "--rate '%s' is faster than 1e9/s; leave --rate out for no limit", v);
-			return -1;
-		case -3:
-			snprintf(err, errlen, "--rate '%s' waits more than a day between two starts; the slowest is 1/24h, "
-			         "that is 0.0417/h", v);
-			return -1;
-		default: break;
-		}
+	case HP_OT_RATE: {
+		int rc = store_rate(v, (double *)field, err, errlen);
+		if (rc != 1)
+			return rc;
 		break;
+	}
 	case HP_OT_SIZE:
 		if (hp_parse_size(v, (long long *)field) < 0)
 			break;
@@ -660,23 +690,7 @@ static int check_and_store(struct hp_options *o, const struct opt_def *d, const 
 		snprintf(err, errlen, "--%s cannot be set here", d->name);
 		return -1;
 	}
-	/* the value does not fit the type */
-	switch (d->type) {
-	case HP_OT_INT: snprintf(err, errlen, "--%s must be a whole number from %s to %s, not '%s'", d->name, d->lo, d->hi, v); break;
-	case HP_OT_DOUBLE: snprintf(err, errlen, "--%s must be a number from %s to %s, not '%s'", d->name, d->lo, d->hi, v); break;
-	case HP_OT_SECONDS:
-		snprintf(err, errlen, "--%s must be a number of seconds from %s to %s, not '%s'", d->name, d->lo, d->hi, v);
-		break;
-	case HP_OT_FILE: snprintf(err, errlen, "--%s needs a file name", d->name); break;
-	case HP_OT_DIR: snprintf(err, errlen, "--%s needs a directory", d->name); break;
-	case HP_OT_ENUM: snprintf(err, errlen, "--%s must be %s, not '%s'", d->name, shown, v); break;
-	case HP_OT_RATE: snprintf(err, errlen, "--rate must be N/s, N/m or N/h with N a number above 0, not '%s'", v); break;
-	case HP_OT_SIZE:
-		snprintf(err, errlen, "--%s must be a size in bytes, or with a K, M or G suffix (0 = no limit), not '%s'",
-		         d->name, v);
-		break;
-	default: snprintf(err, errlen, "--%s: bad value '%s'", d->name, v); break;
-	}
+	bad_value(d, v, shown, err, errlen);
 	return -1;
 }
 

@@ -73,7 +73,7 @@ class TestCommands(E2E):
         self.assertIn("'nosuch'", r.err)
 
     def test_file_named_like_a_command_is_dot_slash(self):
-        for name in ("help", "predict"):
+        for name in ("help", "predict", "config"):
             shutil.copy(image("cat.png"), self.path(name))
             r = self.run_hp(f"./{name}", "-u", self.hub_url(), "-f", "json", cwd=self.tmp.name)
             self.assertExit(r, 0)

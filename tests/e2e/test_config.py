@@ -177,6 +177,13 @@ class TestKeyOrder(ConfigCase):
         self.assertEqual(self.sent_key(key=HUB_KEY), HUB_KEY)
         self.assertEqual(self.setting("api-key", key=HUB_KEY), ("[redacted]", "env ULTRALYTICS_API_KEY"))
 
+    def test_verbose_names_the_source_not_the_key(self):
+        p = self.cfg(f"api-key = {HUB_KEY}\n")
+        r = self.run_hp("-v", "-u", self.hub_url(), image("cat.png"), key=None)
+        self.assertExit(r, 0)
+        self.assertIn(f"key from {p}:1 (api-key)", r.err)
+        self.assertNotIn(HUB_KEY, r.err)
+
     def test_key_file_on_the_command_line_beats_env(self):
         kf = self.write("k", (HUB_KEY + "\n").encode())
         os.chmod(kf, 0o600)
