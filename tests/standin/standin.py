@@ -132,6 +132,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from deployments import DeploymentStore  # noqa: E402  (beside this file)
+
 __all__ = [
     "HUB_KEY", "PLATFORM_KEY", "FIXTURES", "FIXTURES_DIR", "StandIn", "ImageSniffer",
     "MultipartParser", "MultipartError", "build_prediction", "main", "make_test_certificates",
@@ -967,6 +970,7 @@ class Route:
     kind: str = "old"   # "old" (the seed's and older docs' routes), "today" (Platform's
                         # OWNER/PROJECT/MODEL and deployment routes), "dedicated" (POST /predict)
     bad_name: str | None = None   # a path segment that breaks Platform's name rule
+    service: tuple[str, str] | None = None   # (owner, name): a deployment's own serviceUrl
 
 
 # Platform's rule for owner, project, model and deployment names (owner 4-32 characters).
@@ -979,6 +983,7 @@ _ROUTES = [
     (re.compile(r"/api/models/([^/]+)/([^/]+)/([^/]+)/predict"), "platform", "today"),
     (re.compile(r"/api/deployments/([^/]+)/([^/]+)/predict"), "platform", "today"),
     (re.compile(r"/predict()"), "platform", "dedicated"),   # a dedicated deployment: "detect"
+    (re.compile(r"/_svc/([^/]+)/([^/]+)/predict"), "platform", "service"),   # a deployment's own
 ]
 
 
@@ -998,10 +1003,20 @@ def match_route(path: str) -> Route | None:
         if match:
             groups = [urllib.parse.unquote(g) for g in match.groups()]
             route = Route(flavour, groups[-1] or "detect", kind)
+            if kind == "service":                   # the endpoint of deployment OWNER/NAME
+                route.kind, route.service = "dedicated", (groups[0], groups[1])
             if kind == "today":
                 route.bad_name = _name_error(groups)
             return route
     return None
+
+
+def is_deploy_api(path: str) -> bool:
+    """A Platform deployments route (not its predict) or the account summary."""
+    if path == "/api/account/summary":
+        return True
+    return (path.startswith("/api/deployments/") or path == "/api/deployments") \
+        and match_route(path) is None
 
 
 def predict_answer(route: Route, form: Form) -> Answer:
@@ -1345,6 +1360,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.standin._log.finish(record)
 
     def _serve_predict(self, path: str, record: dict):
+        if is_deploy_api(path):
+            return self._serve_deploy_api(path, record)
+        if path.startswith("/_svc/") and self.command in ("GET", "HEAD"):
+            return self._serve_service_status(path, record)
         route = match_route(path)
         self._route = route
         # Only a POST to a predict route is parsed; any other body is read and dropped.
@@ -1381,6 +1400,63 @@ class Handler(http.server.BaseHTTPRequestHandler):
         record.update(fields=form.fields, file=form.file_record(), t_read=time.time())
         self.standin._log.append(record)
         self._send(answer or self._choose_answer(route, path, form), record)
+
+    def _serve_deploy_api(self, path: str, record: dict):
+        """Platform's deployments routes and GET /api/account/summary (JSON in and out)."""
+        standin = self.standin
+        try:
+            body = b"".join(self._body_pieces(limit=CONTROL_BODY_LIMIT))
+        except _BadFraming as exc:
+            self.close_connection = True
+            body, framing = b"", str(exc)
+        else:
+            framing = None
+        doc, answer = None, None
+        if framing is not None:
+            answer = error_answer("platform", 400, f"bad request body: {framing}")
+        elif body:
+            try:
+                doc = json.loads(body)
+            except (ValueError, UnicodeDecodeError):
+                answer = error_answer("platform", 400, "Invalid JSON body")
+        record.update(json=doc, t_read=time.time())
+        standin._log.append(record)
+        if answer is None:
+            answer = self._deploy_answer(path, record["query"], doc)
+        self._send(answer, record)
+
+    def _deploy_answer(self, path: str, query: str, doc) -> Answer:
+        standin = self.standin
+        key_ok = standin._authorised("platform", self.headers)
+        entry = standin._script.take(path, key_ok)
+        anonymous = not self.headers.get("Authorization")
+
+        def normal() -> Answer:
+            status, body, headers = standin.deployments.answer(
+                self.command, path, query, doc, key_ok, anonymous)
+            return json_answer(status, body, headers)
+        if entry is not None:
+            return scripted_answer(entry, "platform", normal)
+        if self.command == "PATCH" and key_ok:
+            limited, _ = standin._rate_check(self.headers.get("Authorization"), mutation=True)
+            if limited is not None:
+                return limited
+        return normal()
+
+    def _serve_service_status(self, path: str, record: dict):
+        """GET /_svc/OWNER/NAME/health and GET /_svc/OWNER/NAME/ of a deployment's endpoint:
+        503 until the deployment is ready."""
+        for _ in self._body_pieces(limit=CONTROL_BODY_LIMIT):
+            pass
+        record.update(t_read=time.time())
+        self.standin._log.append(record)
+        parts = path.strip("/").split("/")
+        status, what = self.standin.deployments.service(*parts[1:3]) if len(parts) >= 3 \
+            else (404, "Not found")
+        if status is not None:
+            return self._send(error_answer("platform", status, what), record)
+        self._send(self.standin._status_answer("/health" if path.endswith("/health") else "/"),
+                   record)
 
     def _drain(self, remaining: int) -> None:
         """Read and drop up to `remaining` body bytes (a refused upload), quietly."""
@@ -1423,6 +1499,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                    or f"anonymous {self.client_address[0]}")
             if limited is not None:
                 return limited
+        if route.service is not None:               # a deployment's own endpoint
+            return self._service_predict(route, form)
         starting = standin._cold_start_answer()
         if starting is not None:
             return starting
@@ -1430,6 +1508,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.standin.real_speed:
             answer = with_real_speed(answer, time.time() - self.t_start)
         answer.headers += headers
+        return answer
+
+    def _service_predict(self, route: Route, form: Form) -> Answer:
+        """POST /_svc/OWNER/NAME/predict: 503 until the deployment is ready, then the dedicated
+        endpoint of its model; each answer goes into the deployment's logs and metrics."""
+        store = self.standin.deployments
+        status, what = store.service(*route.service)
+        if status is not None:
+            answer = error_answer("platform", status, what)
+        else:
+            answer = predict_answer(Route("platform", what, "dedicated"), form)
+        store.served_request(*route.service, self.command,
+                             f"{self.standin.url}{self.path}", answer.status,
+                             (time.time() - self.t_start) * 1000.0,
+                             self.headers.get("User-Agent", ""))
         return answer
 
     def _serve_control(self, name: str):
@@ -1709,6 +1802,7 @@ class StandIn:
         self._latency = (0.0, 0.0)
         self.set_latency(latency, latency_max)
         self._script = ScriptQueue()
+        self.deployments = DeploymentStore(lambda: self.url)
         self._log = RequestLog(log_file)
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -1736,6 +1830,9 @@ class StandIn:
             self._rate_hits: dict[str, deque] = {}
             self._cold_start: float | None = None
             self._cold_start_from: float | None = None
+            self._mutation_limit: tuple[int, float] | None = (10, 60.0)   # Platform's
+            self._mutation_hits: dict[str, deque] = {}
+        self.deployments.reset()
 
     # -- life ----------------------------------------------------------------------------------
 
@@ -1818,6 +1915,23 @@ class StandIn:
             self._rate_limit = None if limit is None else (int(limit), float(window))
             self._rate_hits = {}
 
+    def set_mutation_limit(self, limit: int | None, window: float = 60.0) -> None:
+        """Platform's limit on deployment start/stop (PATCH) per key: `limit` in any `window`
+        seconds (default 10 a minute, on); None turns it off."""
+        with self._lock:
+            self._mutation_limit = None if limit is None else (int(limit), float(window))
+            self._mutation_hits = {}
+
+    def set_deploy_timings(self, **timings) -> None:
+        """Seconds each passing deployment state lasts: creating=, deploying=, stopping=
+        (None: the deployment stays in it). Back to the defaults on reset()."""
+        self.deployments.set_timings(**timings)
+
+    def add_deployment(self, name: str, **kwargs) -> dict:
+        """A deployment made earlier (see DeploymentStore.add: owner, status, project,
+        model, display, region, timings, fail); returns its document."""
+        return self.deployments.add(name, **kwargs)
+
     def set_cold_start(self, seconds: float | None) -> None:
         """Answer every predict request with 503 {"error": "Prediction service unavailable"}
         for `seconds` from the first one that arrives after this call (a dedicated endpoint
@@ -1871,14 +1985,17 @@ class StandIn:
         on_route = route is not None and (route.kind == "dedicated" or self.gzip_all)
         return on_route and size > GZIP_OVER and "gzip" in codings
 
-    def _rate_check(self, key: str) -> tuple[Answer | None, list]:
-        """(a 429 answer or None, the X-RateLimit headers of an accepted request)."""
+    def _rate_check(self, key: str, mutation: bool = False) -> tuple[Answer | None, list]:
+        """(a 429 answer or None, the X-RateLimit headers of an accepted request); `mutation`:
+        the limit of deployment start/stop instead of predict's."""
         with self._lock:
-            if self._rate_limit is None:
+            setting = self._mutation_limit if mutation else self._rate_limit
+            if setting is None:
                 return None, []
-            limit, window = self._rate_limit
+            limit, window = setting
             now = time.time()
-            hits = self._rate_hits.setdefault(key, deque())
+            table = self._mutation_hits if mutation else self._rate_hits
+            hits = table.setdefault(key, deque())
             while hits and hits[0] <= now - window:
                 hits.popleft()
             if len(hits) >= limit:

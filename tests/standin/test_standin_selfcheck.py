@@ -832,5 +832,178 @@ class OverTLS(unittest.TestCase):
                 self.assertEqual(conn.getresponse().status, 200)
 
 
+class DedicatedDeployments(StandInTest):
+    """Platform's deployments routes: a state machine on the clock, each deployment's own
+    serviceUrl on the stand-in, the mutation limit, {"error"} bodies."""
+
+    BASE = "/api/deployments/jane-doe"
+
+    def setUp(self):
+        super().setUp()
+        self.server.set_deploy_timings(creating=0.2, deploying=0.3, stopping=0.2)
+
+    def call(self, method, path, doc=None, headers=PLATFORM):
+        conn = self.connect()
+        body = None if doc is None else json.dumps(doc)
+        conn.request(method, path, body, {"Content-Type": "application/json", **headers})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+
+    def status(self, name="cam"):
+        code, doc = self.call("GET", f"{self.BASE}/{name}")
+        self.assertEqual(code, 200, doc)
+        return doc["deployment"]["status"]
+
+    def wait_for(self, state, name="cam", limit=5.0):
+        seen, deadline = [], time.time() + limit
+        while time.time() < deadline:
+            now = self.status(name)
+            if not seen or seen[-1] != now:
+                seen.append(now)
+            if now == state:
+                return seen
+            time.sleep(0.05)
+        self.fail(f"{name} never reached {state}: {seen}")
+
+    def test_account_summary(self):
+        self.assertEqual(self.call("GET", "/api/account/summary"),
+                         (200, standin.DeploymentStore(None).account))
+        self.assertEqual(self.call("GET", "/api/account/summary", headers={})[0], 401)
+
+    def test_create_deploys_then_stop_and_start(self):
+        code, doc = self.call("POST", self.BASE, {"project": "cams", "model": "yolo11n",
+                                                  "deployment": "cam", "name": "Cam",
+                                                  "region": "europe-west4"})
+        self.assertEqual((code, doc["status"], doc["deployment"]), (201, "creating", "cam"))
+        self.assertEqual(self.wait_for("ready"), ["creating", "deploying", "ready"])
+        code, doc = self.call("GET", f"{self.BASE}/cam")
+        deployment = doc["deployment"]
+        self.assertEqual(deployment["serviceUrl"], f"{self.server.url}/_svc/jane-doe/cam")
+        for member in ("id", "owner", "deployment", "name", "status", "region", "resources",
+                       "createdAt", "updatedAt", "deployedAt", "statusMessage"):
+            self.assertIn(member, deployment)
+        self.assertEqual(self.call("PATCH", f"{self.BASE}/cam", {"action": "start"})[1]["status"],
+                         "ready")                   # already there: 200
+        self.assertEqual(self.call("PATCH", f"{self.BASE}/cam", {"action": "stop"})[0], 202)
+        self.assertEqual(self.call("PATCH", f"{self.BASE}/cam", {"action": "stop"})[0], 400)
+        self.assertEqual(self.wait_for("stopped"), ["stopping", "stopped"])
+        self.assertEqual(self.call("PATCH", f"{self.BASE}/cam", {"action": "stop"})[0], 200)
+        self.assertEqual(self.call("PATCH", f"{self.BASE}/cam", {"action": "start"})[0], 202)
+        code, doc = self.call("PATCH", f"{self.BASE}/cam", {"action": "start"})
+        self.assertEqual((code, doc), (400, {"error": "Deployment is already starting (deploying)"}))
+        self.assertEqual(self.wait_for("ready"), ["deploying", "ready"])
+        self.assertEqual(self.call("DELETE", f"{self.BASE}/cam"), (200, {"success": True}))
+        self.assertEqual(self.call("GET", f"{self.BASE}/cam")[0], 404)
+
+    def test_create_refusals_and_failure(self):
+        good = {"project": "cams", "model": "yolo11n", "deployment": "cam", "name": "Cam",
+                "region": "us-central1"}
+        for change, code in (({"region": "mars-1"}, 400), ({"deployment": "Cam"}, 400),
+                             ({"model": "notfound"}, 404)):
+            self.assertEqual(self.call("POST", self.BASE, {**good, **change})[0], code, change)
+        self.assertEqual(self.call("POST", self.BASE, {k: v for k, v in good.items()
+                                                       if k != "name"})[0], 400)
+        self.assertEqual(self.call("POST", self.BASE, good)[0], 201)
+        self.assertEqual(self.call("POST", self.BASE, good)[0], 409)
+        self.call("POST", self.BASE, {**good, "deployment": "bad", "model": "failing-model"})
+        self.assertEqual(self.wait_for("failed", "bad")[-2:], ["deploying", "failed"])
+        code, doc = self.call("GET", f"{self.BASE}/bad")
+        self.assertIn("weights", doc["deployment"]["statusMessage"])
+        self.assertEqual(self.call("GET", "/api/deployments/someone-else")[0], 403)
+        self.assertEqual(self.call("GET", self.BASE, headers={})[0], 401)
+
+    def test_list_filters_and_limits(self):
+        self.server.add_deployment("one", status="ready")
+        self.server.add_deployment("two", status="stopped", model="yolo11s")
+        code, doc = self.call("GET", self.BASE)
+        self.assertEqual([d["deployment"] for d in doc["deployments"]], ["one", "two"])
+        self.assertEqual(doc["total"], 2)
+        code, doc = self.call("GET", f"{self.BASE}?status=stopped&limit=5")
+        self.assertEqual([d["deployment"] for d in doc["deployments"]], ["two"])
+        code, doc = self.call("GET", f"{self.BASE}?model=cams/yolo11s")
+        self.assertEqual([d["deployment"] for d in doc["deployments"]], ["two"])
+        code, doc = self.call("GET", f"{self.BASE}?limit=1")
+        self.assertEqual((len(doc["deployments"]), doc["total"]), (1, 2))
+        for query in ("status=asleep", "limit=0", "limit=101", "model=nope"):
+            self.assertEqual(self.call("GET", f"{self.BASE}?{query}")[0], 400, query)
+
+    def test_service_url_answers_503_until_ready(self):
+        self.server.add_deployment("cam", status="stopped", model="yolo11n-segment")
+        self.server.set_deploy_timings(deploying=0.5)
+        path = "/_svc/jane-doe/cam/predict"
+        self.assertEqual(self.post(path, headers=PLATFORM)[0], 503)
+        self.call("PATCH", f"{self.BASE}/cam", {"action": "start"})
+        code, _, body = self.post(path, headers=PLATFORM)
+        self.assertEqual((code, json.loads(body)), (503, {"error": "Prediction service unavailable"}))
+        self.assertEqual(self.call("GET", f"{self.BASE}/cam/health")[1]["healthy"], False)
+        self.wait_for("ready")
+        self.assertEqual(self.call("GET", "/_svc/jane-doe/cam/health"), (200, {"status": "healthy"}))
+        health = self.call("GET", f"{self.BASE}/cam/health")[1]
+        self.assertEqual((health["healthy"], health["status"]), (True, 200))
+        code, _, body = self.post(path, headers={**PLATFORM, "Accept-Encoding": "gzip"})
+        self.assertEqual((code, json.loads(body)["metadata"]["task"]), (200, "segment"))
+        self.server.push({"match": "/_svc/", "body": {"images": [], "pad": "x" * 2000}})
+        code, headers, body = self.post(path, headers={**PLATFORM, "Accept-Encoding": "gzip"})
+        self.assertEqual((code, headers.get("Content-Encoding")), (200, "gzip"))
+        self.assertEqual(len(json.loads(gzip.decompress(body))["pad"]), 2000)
+        self.assertEqual(self.post(path, headers={})[0], 401)
+        self.server.set_rate_limit(1)               # Platform's limiter: not on serviceUrl
+        for _ in range(3):
+            self.assertEqual(self.post(path, headers=PLATFORM)[0], 200)
+        logs = self.call("GET", f"{self.BASE}/cam/logs?limit=200")[1]["entries"]
+        served = [e for e in logs if e.get("httpRequest", {}).get("url", "").endswith("/predict")]
+        self.assertEqual([e["httpRequest"]["status"] for e in served], [200] * 4 + [503, 503])
+        metrics = self.call("GET", f"{self.BASE}/cam/metrics?range=1h")[1]
+        # the pattern's last bucket (0) plus the 4 unscripted 200s
+        self.assertEqual(metrics["timeSeries"]["requests"][-1]["value"], 4)
+
+    def test_logs_and_metrics_documents(self):
+        self.server.add_deployment("cam", status="ready")
+        for _ in range(3):
+            self.call("GET", f"{self.BASE}/cam/health")
+        code, doc = self.call("GET", f"{self.BASE}/cam/logs?limit=2")
+        self.assertEqual(len(doc["entries"]), 2)
+        for entry in doc["entries"]:
+            self.assertEqual(set(entry) - {"httpRequest"}, {"timestamp", "severity", "message"})
+        code, more = self.call("GET", f"{self.BASE}/cam/logs?limit=2&pageToken={doc['nextPageToken']}")
+        self.assertEqual(len(more["entries"]), 2)
+        self.assertNotIn("nextPageToken", more)
+        code, doc = self.call("GET", f"{self.BASE}/cam/logs?severity=ERROR,CRITICAL")
+        self.assertEqual((code, doc["entries"]), (200, []))
+        for query in ("severity=LOUD", "limit=201", "pageToken=%25%25"):
+            self.assertEqual(self.call("GET", f"{self.BASE}/cam/logs?{query}")[0], 400, query)
+        code, doc = self.call("GET", f"{self.BASE}/cam/metrics")
+        self.assertEqual(set(doc), {"deploymentId", "region", "timeRange", "summary", "timeSeries"})
+        self.assertEqual(set(doc["timeSeries"]), {"requests", "errors", "latencyP50", "latencyP95",
+                                                  "cpuUtilization", "memoryUtilization",
+                                                  "instanceCount"})
+        self.assertEqual(doc["summary"]["totalRequests"],
+                         sum(p["value"] for p in doc["timeSeries"]["requests"]))
+        code, doc = self.call("GET", f"{self.BASE}/cam/metrics?sparkline=true")
+        self.assertEqual(set(doc), {"requests24h", "totalRequests", "errorRate", "avgLatencyMs"})
+        self.assertEqual(self.call("GET", f"{self.BASE}/cam/metrics?range=2d")[0], 400)
+
+    def test_races_mutation_limit_and_scripts(self):
+        self.server.add_deployment("cam", status="stopped")
+        self.server.deployments.set_race("cam", "deploying")
+        code, doc = self.call("PATCH", f"{self.BASE}/cam", {"action": "start"})
+        self.assertEqual(code, 409)
+        self.assertIn("error", doc)
+        self.assertEqual(self.status(), "deploying")
+        self.server.set_mutation_limit(2)
+        self.call("PATCH", f"{self.BASE}/cam", {"action": "start"})
+        self.assertEqual(self.call("PATCH", f"{self.BASE}/cam", {"action": "start"})[0], 400)
+        code, doc = self.call("PATCH", f"{self.BASE}/cam", {"action": "start"})
+        self.assertEqual((code, doc["error"]), (429, "Rate limit exceeded"))
+        self.assertEqual(self.call("GET", f"{self.BASE}/cam")[0], 200)   # reads are not limited
+        self.server.push({"match": "/api/deployments/", "status": 502})
+        self.assertEqual(self.call("GET", f"{self.BASE}/cam")[0], 502)
+        self.assertEqual(self.call("PATCH", f"{self.BASE}/cam", {"action": "go"})[0], 429)
+        self.server.set_mutation_limit(None)
+        self.assertEqual(self.call("PATCH", f"{self.BASE}/cam", {"action": "go"})[0], 400)
+        records = [r for r in self.server.log() if r["method"] == "PATCH"]
+        self.assertEqual(records[0]["json"], {"action": "start"})
+
+
 if __name__ == "__main__":
     unittest.main()
