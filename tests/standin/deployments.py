@@ -7,7 +7,7 @@ for every request under /api/deployments/ (except .../predict, a predict route) 
 A deployment is a real state machine driven by the clock, advanced lazily whenever it is read:
 
     creating -> deploying -> ready          (create)
-    ready -> stopping -> stopped            (PATCH {"action": "stop"})
+    ready|deploying -> stopping -> stopped  (PATCH {"action": "stop"})
     stopped|failed -> deploying -> ready    (PATCH {"action": "start"})
     creating|deploying -> failed            (a deployment made to fail, see add())
 
@@ -354,7 +354,7 @@ class DeploymentStore:
                          "message": "Deployment is already stopped"}, []
         if state == "stopping":
             return error(400, "Deployment is already stopping")
-        if state != "ready":
+        if state not in ("ready", "deploying"):     # a start can be called off
             return error(400, f"Cannot stop a deployment that is {state}")
         d.enter("stopping", now)
         return 202, {"success": True, "status": "stopping",
