@@ -70,6 +70,19 @@ int hp_output_probe(const char *path, struct stat *st, char *err, size_t errlen)
 	return S_ISREG(st->st_mode) ? HP_OUTPUT_REGULAR : HP_OUTPUT_SPECIAL;
 }
 
+/* hp_output_open() could not make its temporary file: the message, the
+ * paths freed, errno = e. Always -1. */
+static int open_failed(struct hp_output *out, const char *path, int e, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "cannot write '%s': %s", path, strerror(e));
+	free(out->tmp_path);
+	out->tmp_path = NULL;
+	free(out->target);
+	out->target = NULL;
+	errno = e;
+	return -1;
+}
+
 int hp_output_open(struct hp_output *out, const char *path, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
@@ -128,16 +141,8 @@ int hp_output_open(struct hp_output *out, const char *path, char *err, size_t er
 	}
 	snprintf(out->tmp_path, n, "%.*s.%s.XXXXXX", (int)dirlen, tpath, base);
 	int fd = mkstemp(out->tmp_path);
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(e));
-		free(out->tmp_path);
-		out->tmp_path = NULL;
-		free(out->target);
-		out->target = NULL;
-		errno = e;
-		return -1;
-	}
+	if (fd < 0)
+		return open_failed(out, path, errno, err, errlen);
 	/* Keep the permissions a plain create would have given (mkstemp uses 0600). */
 	mode_t um = umask(0);
 	umask(um);
@@ -148,15 +153,9 @@ int hp_output_open(struct hp_output *out, const char *path, char *err, size_t er
 	out->fp = fdopen(fd, "w");
 	if (!out->fp) {
 		e = errno;
-		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(e));
 		close(fd);
 		unlink(out->tmp_path);
-		free(out->tmp_path);
-		out->tmp_path = NULL;
-		free(out->target);
-		out->target = NULL;
-		errno = e;
-		return -1;
+		return open_failed(out, path, e, err, errlen);
 	}
 	return 0;
 }
