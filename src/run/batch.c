@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 double batch_now_ms(void)
 {
@@ -200,6 +201,12 @@ static void start_next(struct batch *b)
 	} else {
 		bool urls_ok = b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM;
 		int rc = hp_upload_open(&j->up, j->file, urls_ok, b->cfg->limits, j->message, sizeof j->message);
+		struct stat st;
+		if (!rc && j->up.fd >= 0 && strcmp(j->file, "-") != 0 && fstat(j->up.fd, &st) == 0) {
+			j->has_stat = true;
+			j->in_size = (long long)st.st_size;
+			j->in_mtime = st.st_mtim;
+		}
 		if (!rc && b->cfg->resize_imgsz > 0)
 			rc = resize_upload(b, j);
 		if (rc) {

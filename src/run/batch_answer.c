@@ -2,6 +2,9 @@
  * hook points where an input is answered without a request. */
 #define _DEFAULT_SOURCE
 #include "batch_impl.h"
+#include <errno.h>
+#include "hubpredict/cache.h"
+#include "hubpredict/resume.h"
 #include "hubpredict/annotate.h"
 #include "hubpredict/baseline.h"
 #include "hubpredict/exitcode.h"
@@ -74,8 +77,13 @@ static bool upload_is_video(const struct hp_upload *up)
  * still the server's bytes (masked): handed on before it is mapped back. */
 static void answer_received(struct batch *b, struct job *j)
 {
-	(void)b;
-	(void)j;
+	char err[600];
+	if (!b->cfg->cache || !j->has_key || j->http_status != 200 || j->body.spill)
+		return; /* only 200s are kept; a raw body spilled past 1 MiB is not */
+	if (hp_cache_put(b->cfg->cache, j->key, j->body.data, j->body.len, err, sizeof err) < 0 && !b->cache_warned) {
+		hp_msg_warn("%s (the run goes on without storing)", err);
+		b->cache_warned = true;
+	}
 }
 
 void batch_answer_accept(struct batch *b, struct job *j, bool fresh)
@@ -105,14 +113,34 @@ void batch_answer_accept(struct batch *b, struct job *j, bool fresh)
 
 bool batch_answer_without_request(struct batch *b, struct job *j)
 {
-	(void)b;
-	(void)j;
-	return false;
+	if (!b->cfg->cache)
+		return false;
+	j->t_start = batch_now_ms();
+	if (hp_cache_key(b->cfg->req, &j->up, j->key) < 0) {
+		hp_msg_verbose(1, "%s: --cache: cannot read it for its key: %s; sent", j->file, strerror(errno));
+		return false;
+	}
+	j->has_key = true;
+	hp_body_free(&j->body);
+	if (j->raw)
+		hp_body_init(&j->body, RAW_MEM_KEEP, 0, true);
+	else
+		hp_body_init(&j->body, HP_BODY_MAX, HP_BODY_MAX, false);
+	if (!hp_cache_get(b->cfg->cache, j->key, &j->body))
+		return false;
+	hp_msg_verbose(1, "%s: --cache: answered from the cache, nothing sent", j->file);
+	j->cached = true;
+	j->http_status = 200;
+	b->stats->cached++;
+	batch_answer_accept(b, j, false);
+	return true;
 }
 
 bool batch_input_skipped(struct batch *b, const struct hp_input *in)
 {
-	(void)b;
-	(void)in;
-	return false;
+	if (!b->cfg->resume || !in->path || in->error || !hp_resume_done(b->cfg->resume, in->path))
+		return false;
+	hp_msg_verbose(1, "%s: --resume: answered in the log with this size and mtime; skipped", in->path);
+	b->stats->skipped++;
+	return true;
 }

@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #define MAX_REDIRECTS 3
 #define ERROR_BODY_KEEP ((size_t)64 * 1024)  /* of an error body, for its message */
@@ -81,6 +82,14 @@ struct job {
 	struct hp_resized rz;
 	bool unreadable;             /* --resize found no readable image (and warned) */
 	struct hp_annotate_source *pre; /* --annotate: decoded while the server works */
+	/* the input file as found (envelopes carry size and mtime: --resume) */
+	bool has_stat;
+	long long in_size;
+	struct timespec in_mtime;
+	/* --cache */
+	bool has_key;                /* key holds this upload's cache key */
+	unsigned char key[32];
+	bool cached;                 /* answered from the cache: nothing sent */
 };
 
 struct batch {
@@ -100,6 +109,7 @@ struct batch {
 	bool inputs_done;
 	bool stop_new;               /* --fail-fast, a signal or a broken output */
 	bool redraw;                 /* the progress line was erased for results */
+	bool cache_warned;           /* a store failed: said once */
 	struct hp_batch_stats *stats;
 };
 

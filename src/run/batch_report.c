@@ -73,6 +73,10 @@ static void render_job(struct batch *b, struct job *j)
 		.source_unreadable = j->unreadable,
 		.resized = j->resized ? &j->rz : NULL,
 		.source_picture = j->pre,
+		.cached = j->cached,
+		.has_stat = j->has_stat,
+		.size = j->in_size,
+		.mtime = j->in_mtime,
 	};
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already
