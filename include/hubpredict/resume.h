@@ -6,7 +6,8 @@
  * (a run killed while writing it) is cut off, so appends start on a line of
  * their own. Each input of this run then either is in the set (skipped: not
  * opened, not sent, not written) or, once finished, is appended to LOG as
- * one jsonl envelope, flushed (and fsync'd) per line, whatever -f/-o say.
+ * one jsonl envelope, flushed per line (and fsync'd when a request was
+ * made for it), whatever -f/-o say.
  *
  * The set holds 64 bits of SHA-256 of each triple (a false skip needs a
  * 64-bit collision). Standard input is never skipped; a URL input is

@@ -394,10 +394,13 @@ static void print_summary(struct run *r, const struct hp_batch_stats *stats, boo
 		snprintf(unmet + l, sizeof unmet - l, ", %zu baseline difference%s", stats->differences,
 		         stats->differences == 1 ? "" : "s");
 	}
-	if (stats->cached > 0 || stats->skipped > 0) {
+	if (stats->cached > 0) {
 		size_t l = strlen(unmet);
-		snprintf(unmet + l, sizeof unmet - l, ", %zu from the cache, %zu skipped (--resume)", stats->cached,
-		         stats->skipped);
+		snprintf(unmet + l, sizeof unmet - l, ", %zu from the cache", stats->cached);
+	}
+	if (stats->skipped > 0) {
+		size_t l = strlen(unmet);
+		snprintf(unmet + l, sizeof unmet - l, ", %zu skipped (--resume: answered in the log)", stats->skipped);
 	}
 	/* a run cut short says how much of the list it did: "3 of 10 inputs" */
 	char of[96] = "", not_started[64] = "";

@@ -249,7 +249,10 @@ void hp_resume_item(void *state, const struct hp_item *it)
 	if (r->failed)
 		return;
 	hp_renderer_item(r->jsonl, it); /* one line, flushed */
-	if (hp_output_ok(&r->out) && r->sync && fsync(fileno(r->out.fp)) != 0 && errno != EINVAL)
+	/* fsync only what a request paid for: a line lost with the machine's
+	 * power is then sent again, while one from the cache (or an input that
+	 * failed before sending) costs nothing to redo */
+	if (hp_output_ok(&r->out) && r->sync && it->attempts > 0 && fsync(fileno(r->out.fp)) != 0 && errno != EINVAL)
 		r->out.error = errno;
 	if (!hp_output_ok(&r->out)) {
 		r->failed = true;
