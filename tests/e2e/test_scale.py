@@ -15,7 +15,7 @@ import struct
 import subprocess
 import time
 
-from harness import BIN, E2E, HUB_KEY, UNDER_TOOL, WRAPPER, image
+from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, UNDER_TOOL, WRAPPER, image
 from pixels import Picture, png_bytes
 
 with open(image("cat.png"), "rb") as _f:
@@ -48,9 +48,10 @@ class ScaleCase(E2E):
         e.update(ULTRALYTICS_API_KEY=HUB_KEY, XDG_CONFIG_HOME=self.path(".config"))
         return e
 
-    def popen(self, *args):
-        return subprocess.Popen(WRAPPER + [BIN, "-u", self.hub_url(), "-q", *[str(a) for a in args]],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env())
+    def popen(self, *args, url=None, key=HUB_KEY):
+        env = dict(self.env(), ULTRALYTICS_API_KEY=key)
+        return subprocess.Popen(WRAPPER + [BIN, "-u", url or self.hub_url(), "-q", *[str(a) for a in args]],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
 
     def sent(self, log=None):
         """filename of every upload the stand-in read, in order."""
@@ -368,6 +369,28 @@ class TestResume(ScaleCase):
             self.assertLess(took, 1.0)
 
 
+class TestResumeInterrupted(ScaleCase):
+
+    def test_sigint_writes_what_finished_and_the_rerun_the_rest(self):
+        files = self.inputs(12)
+        log = self.path("run.jsonl")
+        self.server.set_latency(0.1, 0.2)
+        p = self.popen("-j", "2", "--resume", log, *files)
+        deadline = time.monotonic() + 60
+        while self.lines_in(log) < 2 and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.005)
+        p.send_signal(signal.SIGINT)
+        self.assertEqual(p.wait(timeout=60), 130)
+        first = self.successes(log)
+        self.assertLess(len(first), 12)
+        n = len(self.sent())
+        r = self.hp("--resume", log, *files)
+        self.assertExit(r, 0)
+        again = self.sent()[n:]
+        self.assertFalse({os.path.basename(f) for f in first} & set(again))
+        self.assertEqual(sorted(self.successes(log)), files)
+
+
 class KillRounds(ScaleCase):
     rounds = ROUNDS
 
@@ -417,6 +440,21 @@ class TestShard(ScaleCase):
         self.assertEqual(sorted(self.sent()), [os.path.basename(f) for f in want])
         r = self.hp("--shard", "1/1", "-f", "jsonl", *files[:3])
         self.assertEqual(len(r.jsonl()), 3)
+
+    def test_shards_at_once_inside_one_keys_quota(self):
+        """Platform's sliding window (here 6 a second per key) shared by three shard processes:
+        each 429 pauses that process's starts; every input ends answered once."""
+        self.server.set_rate_limit(6, window=1)
+        files = self.inputs(18)
+        url = self.platform_url("acme/cars/detect")
+        logs = [self.path(f"s{k}.jsonl") for k in (1, 2, 3)]
+        procs = [self.popen("-j", "2", "--resume", logs[k - 1], "--shard", f"{k}/3", *files, url=url,
+                            key=PLATFORM_KEY) for k in (1, 2, 3)]
+        self.assertEqual([p.wait(timeout=120) for p in procs], [0, 0, 0])
+        statuses = [rec["status"] for rec in self.server.log()]
+        self.assertIn(429, statuses)
+        self.assertEqual(statuses.count(200), 18)
+        self.assertEqual(sorted(f for log in logs for f in self.successes(log)), files)
 
     def test_bad_k_or_n(self):
         a, = self.inputs(1)
