@@ -21,6 +21,8 @@ struct hp_item;
 struct hp_filter;
 struct hp_expect;
 struct hp_baseline;
+struct hp_cache;
+struct hp_resume;
 
 /* Something besides the output that receives every finished input, in
  * input order, right after the renderer: the JUnit report, the label files.
@@ -66,6 +68,9 @@ struct hp_batch_config {
 	int resize_imgsz;           /* --resize: downsize images to this long side, 0 = off */
 	bool normalized;            /* --normalize: answers need no mapping back */
 	bool keep_source;           /* --annotate: keep each input's bytes open until it is written */
+	struct hp_cache *cache;     /* --cache, NULL = none (not owned) */
+	const struct hp_resume *resume; /* --resume: inputs done in LOG are skipped (not owned;
+	                               the log itself is an observer) */
 };
 
 struct hp_batch_stats {
@@ -75,6 +80,8 @@ struct hp_batch_stats {
 	size_t differences;         /* --baseline differences, over all inputs */
 	size_t requests;            /* attempts made */
 	size_t started;             /* inputs taken from the list */
+	size_t cached;              /* of those done, answered from --cache */
+	size_t skipped;             /* --resume: inputs passed over, already in LOG */
 	bool stopped_early;         /* --fail-fast, a signal or a broken output left inputs not started */
 	bool refused;               /* check_input refused an input: exit 2, write no output */
 	double elapsed_s;

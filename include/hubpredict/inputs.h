@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct hp_input {
 	char *path;        /* what to open; "-" for standard input */
@@ -31,6 +32,8 @@ struct hp_inputs_config {
 	bool recursive;             /* -r */
 	const char *files_from;     /* --files-from FILE, "-" = stdin, or NULL */
 	bool null_separated;        /* -0 */
+	unsigned long shard_k;      /* --shard K/N: keep only the inputs of shard K */
+	unsigned long shard_n;      /* of N (0 or 1 = every input) */
 };
 
 struct hp_inputs;
@@ -40,7 +43,8 @@ struct hp_inputs;
 struct hp_inputs *hp_inputs_new(const struct hp_inputs_config *cfg, char *err, size_t errlen);
 void hp_inputs_free(struct hp_inputs *src);
 
-/* Next input into *in. Returns 1, or 0 when there are no more. */
+/* Next input into *in. Returns 1, or 0 when there are no more. With
+ * --shard, inputs (and per-entry errors) of other shards are passed over. */
 int hp_inputs_next(struct hp_inputs *src, struct hp_input *in);
 
 /* True when the run may have more than one input (several INPUTs, a
@@ -53,6 +57,11 @@ bool hp_inputs_several(const struct hp_inputs *src);
 size_t hp_inputs_count(const struct hp_inputs_config *cfg);
 
 void hp_input_clear(struct hp_input *in);
+
+/* --shard K/N (hubpredict(1), CACHE, RESUME AND SHARDS): the path as given,
+ * its bytes hashed with FNV-1a 64; kept when the hash mod N is K-1. */
+uint64_t hp_fnv1a64(const void *data, size_t len);
+bool hp_shard_keeps(const char *path, unsigned long k, unsigned long n);
 
 /* True when the name ends in an image or video extension (case-insensitive). */
 bool hp_is_media_name(const char *name);

@@ -80,6 +80,13 @@ struct hp_options {
 	const char **fields;        /* --field NAME=VALUE, in order (array owned, strings argv's) */
 	size_t n_fields;
 
+	const char *cache;          /* --cache DIR, NULL = no cache */
+	double cache_ttl;           /* --cache-ttl, seconds */
+	const char *resume;         /* --resume LOG */
+	unsigned long shard_k;      /* --shard K/N; shard_n 0 = every input */
+	unsigned long shard_n;
+	double older_than;          /* cache prune --older-than, < 0 = --cache-ttl */
+
 	bool recursive;             /* -r */
 	const char *files_from;     /* --files-from FILE ("-" = stdin) */
 	bool null_separated;        /* -0 */
@@ -106,7 +113,8 @@ struct hp_options {
 #define HP_OPTIONS_INIT { .imgsz = 640, .conf = 0.25, .iou = -1.0, .decimals = -1, \
 	.jobs = 4, .retries = 3, .retry_max_time = 600.0, .cold_start_wait = 90.0, .connect_timeout = 10.0, \
 	.progress = HP_AUTO, .filter = { .min_conf = -1.0 }, \
-	.baseline_iou = 0.5, .baseline_conf = 0.10, .max_upload = 100LL * 1024 * 1024 }
+	.baseline_iou = 0.5, .baseline_conf = 0.10, .max_upload = 100LL * 1024 * 1024, \
+	.cache_ttl = 2592000.0, .older_than = -1.0 }
 
 enum hp_parse_result {
 	HP_PARSE_RUN = 0,     /* go on and run */
@@ -133,7 +141,7 @@ void hp_options_usage(void);
 
 /* Which commands take an option (the table's column): global options work
  * with every command. */
-enum { HP_CMD_PREDICT = 1 << 0, HP_CMD_CONFIG = 1 << 1, HP_CMD_ALL = ~0 };
+enum { HP_CMD_PREDICT = 1 << 0, HP_CMD_CONFIG = 1 << 1, HP_CMD_CACHE = 1 << 2, HP_CMD_ALL = ~0 };
 
 /* Set the option whose config key is `key` (a long name) from `value`, as
  * coming from `from`, with the command line's checks. "true"/"false" for

@@ -9,6 +9,7 @@
 #define HUBPREDICT_RENDER_H
 
 #include <stdbool.h>
+#include <time.h>
 #include "hubpredict/options.h"
 
 struct hp_output;
@@ -36,6 +37,10 @@ struct hp_item {
 	bool source_unreadable;             /* --resize found it is not a readable image and warned */
 	const struct hp_resized *resized;   /* --resize: the sizes, NULL when sent as it is */
 	struct hp_annotate_source *source_picture; /* decoded ahead (annotate.h), or NULL */
+	bool cached;                        /* answered from --cache: nothing was sent */
+	bool has_stat;                      /* a file: size and mtime are known */
+	long long size;                     /* its size in bytes (before --resize) */
+	struct timespec mtime;              /* its modification time */
 };
 
 struct hp_render_opts {

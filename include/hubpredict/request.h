@@ -53,6 +53,12 @@ curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
                             const struct hp_upload *up, struct hp_upload_cursor *cursor,
                             struct hp_stall *stall, const char *url, char *errbuf);
 
+/* Each form field but the file (or URL source), in the order they are
+ * sent: fn(state, name, value), strings borrowed for the call. Stops at the
+ * first nonzero return: 0, or -1. */
+int hp_request_each_field(const struct hp_request_ctx *ctx, int (*fn)(void *state, const char *name, const char *value),
+                          void *state);
+
 /* The equivalent curl command for path (--dry-run), key as
  * $ULTRALYTICS_API_KEY. Caller frees; NULL when out of memory. */
 char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path);

@@ -11,6 +11,7 @@
 
 int hp_cmd_predict(int argc, char **argv);
 int hp_cmd_config(int argc, char **argv);
+int hp_cmd_cache(int argc, char **argv);
 int hp_cmd_help(int argc, char **argv);
 
 /* The "Commands:" block of --help, from the table in main.c, on stdout. */

@@ -4,6 +4,7 @@
 #include "hubpredict/annotate.h"
 #include "hubpredict/baseline.h"
 #include "hubpredict/batch.h"
+#include "hubpredict/cache.h"
 #include "hubpredict/endpoint.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/inputs.h"
@@ -17,6 +18,7 @@
 #include "hubpredict/progress.h"
 #include "hubpredict/render.h"
 #include "hubpredict/request.h"
+#include "hubpredict/resume.h"
 #include "hubpredict/signals.h"
 #include "hubpredict/upload.h"
 #include "cmd.h"
@@ -121,7 +123,9 @@ struct run {
 	struct hp_annotate *annotate;
 	struct hp_junit *junit;
 	struct hp_baseline *baseline;
-	struct hp_observer observers[3]; /* labels, pictures, junit */
+	struct hp_cache *cache;
+	struct hp_resume *resume;
+	struct hp_observer observers[4]; /* labels, pictures, junit, the resume log */
 	size_t n_observers;
 	struct hp_upload_limits limits;
 	struct hp_inputs_config icfg;
@@ -136,6 +140,8 @@ struct run {
 static void run_clear(struct run *r)
 {
 	hp_junit_free(r->junit);
+	hp_resume_free(r->resume);
+	hp_cache_free(r->cache);
 	hp_progress_free(r->progress);
 	hp_labels_free(r->labels);
 	hp_annotate_free(r->annotate);
@@ -202,6 +208,8 @@ static int open_inputs(struct run *r)
 		.recursive = o->recursive,
 		.files_from = o->files_from,
 		.null_separated = o->null_separated,
+		.shard_k = o->shard_k,
+		.shard_n = o->shard_n,
 	};
 	if (!(r->inputs = hp_inputs_new(&r->icfg, r->err, sizeof r->err))) {
 		hp_msg_error("%s", r->err);
@@ -261,6 +269,34 @@ static int open_failed(struct run *r)
 	return status;
 }
 
+/* --cache DIR and --resume LOG (read now: its skips decide what is sent).
+ * HUBPREDICT_RESUME_FSYNC=0 leaves out the fsync after each line. */
+static int open_scale(struct run *r)
+{
+	const struct hp_options *o = &r->o;
+	int status;
+	if (o->cache && (status = hp_cache_new(&r->cache, o->cache, o->cache_ttl, r->err, sizeof r->err)) != 0) {
+		hp_msg_error("%s", r->err);
+		return status;
+	}
+	if (!o->resume)
+		return 0;
+	const char *sync = getenv("HUBPREDICT_RESUME_FSYNC");
+	if ((status = hp_resume_new(&r->resume, o->resume, !(sync && strcmp(sync, "0") == 0), r->err,
+	                            sizeof r->err)) != 0) {
+		hp_msg_error("%s", r->err);
+		return status;
+	}
+	size_t lines, done;
+	bool repaired;
+	hp_resume_counts(r->resume, &lines, &done, &repaired);
+	if (repaired)
+		hp_msg_warn("--resume: '%s' ended in a torn line (a run killed while writing it): cut off", o->resume);
+	hp_msg_verbose(1, "--resume: %zu lines in '%s', %zu inputs answered", lines, o->resume, done);
+	r->observers[r->n_observers++] = (struct hp_observer){ .item = hp_resume_item, .state = r->resume };
+	return 0;
+}
+
 /* -o (or stdout), the --junit spool and the renderer. */
 static int open_sinks(struct run *r)
 {
@@ -276,6 +312,11 @@ static int open_sinks(struct run *r)
 	}
 	if (r->junit)
 		r->observers[r->n_observers++] = (struct hp_observer){ .item = hp_junit_item, .state = r->junit };
+	int status = open_scale(r);
+	if (status) {
+		hp_output_abort(&r->out);
+		return status;
+	}
 	/* several INPUTs, a directory or a list: raw separates bodies, a summary follows */
 	r->several = hp_inputs_several(r->inputs);
 	const char *no_color = getenv("NO_COLOR");
@@ -336,13 +377,15 @@ static struct hp_batch_config batch_config(struct run *r)
 		.resize_imgsz = o->resize ? o->imgsz : 0,
 		.normalized = o->normalize,
 		.keep_source = r->annotate != NULL,
+		.cache = r->cache,
+		.resume = r->resume,
 	};
 }
 
 /* "summary: 3 of 10 inputs: ..." on stderr after a batch or an interruption. */
 static void print_summary(struct run *r, const struct hp_batch_stats *stats, bool interrupted)
 {
-	char unmet[128] = "";
+	char unmet[192] = "";
 	if (stats->unmet > 0)
 		snprintf(unmet, sizeof unmet, ", %zu expectation%s not met", stats->unmet,
 		         stats->unmet == 1 ? "" : "s");
@@ -350,6 +393,14 @@ static void print_summary(struct run *r, const struct hp_batch_stats *stats, boo
 		size_t l = strlen(unmet);
 		snprintf(unmet + l, sizeof unmet - l, ", %zu baseline difference%s", stats->differences,
 		         stats->differences == 1 ? "" : "s");
+	}
+	if (stats->cached > 0) {
+		size_t l = strlen(unmet);
+		snprintf(unmet + l, sizeof unmet - l, ", %zu from the cache", stats->cached);
+	}
+	if (stats->skipped > 0) {
+		size_t l = strlen(unmet);
+		snprintf(unmet + l, sizeof unmet - l, ", %zu skipped (--resume: answered in the log)", stats->skipped);
 	}
 	/* a run cut short says how much of the list it did: "3 of 10 inputs" */
 	char of[96] = "", not_started[64] = "";
@@ -381,7 +432,7 @@ static int run_batch(struct run *r)
 	}
 	/* A label file that could not be written (its message is out) is an
 	 * output failure, unless a request failed first or the run was cut short. */
-	if ((hp_labels_failed(r->labels) || hp_annotate_failed(r->annotate)) &&
+	if ((hp_labels_failed(r->labels) || hp_annotate_failed(r->annotate) || hp_resume_failed(r->resume)) &&
 	    (status == HP_EXIT_OK || status == HP_EXIT_EXPECT))
 		status = HP_EXIT_OUTPUT;
 	bool interrupted = hp_exit_interrupted(status);

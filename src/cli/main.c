@@ -23,6 +23,7 @@ struct command {
 static const struct command commands[] = {
 	{ "predict", hp_cmd_predict, "[predict] [OPTIONS] INPUT...", "send inputs to a model and print its answers (the default)" },
 	{ "config", hp_cmd_config, "config [--profile NAME]", "the effective settings and where each one came from" },
+	{ "cache", hp_cmd_cache, "cache stats|prune", "what a --cache DIR holds; remove old entries" },
 	{ "help", hp_cmd_help, "help [COMMAND]", "the same as COMMAND --help" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -7,6 +7,7 @@
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,7 +26,8 @@ enum {
 	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF, OPT_JUNIT,
 	OPT_BASELINE, OPT_BASELINE_IOU, OPT_BASELINE_CONF, OPT_COLD_START_WAIT, OPT_ANNOTATE,
-	OPT_RESIZE, OPT_MAX_UPLOAD, OPT_FIELD, OPT_CONFIG, OPT_NO_CONFIG, OPT_PROFILE
+	OPT_RESIZE, OPT_MAX_UPLOAD, OPT_FIELD, OPT_CONFIG, OPT_NO_CONFIG, OPT_PROFILE,
+	OPT_CACHE, OPT_CACHE_TTL, OPT_RESUME, OPT_SHARD, OPT_OLDER_THAN
 };
 
 struct opt_def;
@@ -49,12 +51,13 @@ struct opt_def {
 	const char *help;     /* "%R" stands for the range "lo-hi" */
 };
 
-static opt_setter set_key, set_field, set_expect, set_classes, set_junit;
+static opt_setter set_key, set_field, set_expect, set_classes, set_junit, set_shard;
 
 #define AT(field) offsetof(struct hp_options, field)
 #define P HP_CMD_PREDICT
 #define G HP_CMD_ALL
 #define PC (HP_CMD_PREDICT | HP_CMD_CONFIG)
+#define PK (HP_CMD_PREDICT | HP_CMD_CACHE)
 #define FILTER_NOTE ((const char **)(void *)1)   /* o->filter_flag */
 #define TOL_NOTE ((const char **)(void *)2)      /* o->baseline_tol_flag */
 
@@ -111,6 +114,16 @@ static const struct opt_def opt_table[] = {
 	  .note = TOL_NOTE, .help = "--baseline: confidences may differ by at most X, %R (default 0.10)" },
 	{ "max-upload", OPT_MAX_UPLOAD, HP_OT_SIZE, "SIZE", .off = AT(max_upload), .cmds = P,
 	  .help = "largest stdin upload: bytes, K, M or G (default 100M, 0 = none); given, files too" },
+	{ "cache", OPT_CACHE, HP_OT_DIR, "DIR", .off = AT(cache), .cmds = PK,
+	  .help = "keep 200 answers in DIR by content; an input already there sends nothing" },
+	{ "cache-ttl", OPT_CACHE_TTL, HP_OT_SECONDS, "SEC", "0", "3153600000", .off = AT(cache_ttl), .cmds = PK,
+	  .help = "--cache: entries older than SEC are misses (default 2592000, 30 days)" },
+	{ "resume", OPT_RESUME, HP_OT_FILE, "LOG", .off = AT(resume), .no_config = true, .cmds = P,
+	  .help = "skip inputs answered in LOG (-f jsonl), append each new envelope to LOG" },
+	{ "shard", OPT_SHARD, HP_OT_CUSTOM, "K/N", .off = -1, .no_config = true, .cmds = P, .custom = set_shard,
+	  .help = "keep only shard K of N of the inputs (FNV-1a 64 of the path as given, mod N)" },
+	{ "older-than", OPT_OLDER_THAN, HP_OT_SECONDS, "SEC", "0", "3153600000", .off = AT(older_than),
+	  .no_config = true, .cmds = HP_CMD_CACHE, .help = "cache prune: remove entries older than SEC (default --cache-ttl)" },
 	{ "jobs", 'j', HP_OT_INT, "N", "1", "64", .off = AT(jobs), .cmds = P,
 	  .help = "requests in flight at once, %R (default 4)" },
 	{ "rate", OPT_RATE, HP_OT_RATE, "N/s|N/m|N/h", .off = AT(rate_interval), .cmds = P,
@@ -515,6 +528,30 @@ static int set_classes(struct hp_options *o, const struct opt_def *d, const char
 	return 0;
 }
 
+/* --shard K/N: 1 <= K <= N <= 1000000, whole numbers. */
+static int set_shard(struct hp_options *o, const struct opt_def *d, const char *value, const struct hp_origin *from,
+                     char *err, size_t errlen)
+{
+	(void)d;
+	(void)from;
+	const char *slash = strchr(value, '/');
+	char k[32];
+	long kv, nv;
+	if (!slash || (size_t)(slash - value) >= sizeof k) {
+		snprintf(err, errlen, "--shard must be K/N with whole numbers 1 <= K <= N <= 1000000, not '%s'", value);
+		return -1;
+	}
+	snprintf(k, sizeof k, "%.*s", (int)(slash - value), value);
+	if (hp_parse_long(k, 1, 1000000, &kv) < 0 || hp_parse_long(slash + 1, 1, 1000000, &nv) < 0 || kv > nv ||
+	    !isdigit((unsigned char)k[0]) || !isdigit((unsigned char)slash[1])) {
+		snprintf(err, errlen, "--shard must be K/N with whole numbers 1 <= K <= N <= 1000000, not '%s'", value);
+		return -1;
+	}
+	o->shard_k = (unsigned long)kv;
+	o->shard_n = (unsigned long)nv;
+	return 0;
+}
+
 static int set_junit(struct hp_options *o, const struct opt_def *d, const char *value, const struct hp_origin *from,
                      char *err, size_t errlen)
 {
@@ -767,6 +804,8 @@ void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t le
 			snprintf(buf, len, "%zu given", o->n_expects);
 		else if (d->custom == set_classes && o->filter.classes.n)
 			snprintf(buf, len, "%zu given", o->filter.classes.n);
+		else if (d->custom == set_shard && o->shard_n)
+			snprintf(buf, len, "%lu/%lu", o->shard_k, o->shard_n);
 		else if (d->custom == set_field)
 			for (size_t k = 0; k < o->n_fields; k++)
 				snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? " " : "", o->fields[k]);
@@ -927,6 +966,10 @@ static enum hp_parse_result check_combinations(struct hp_options *o, char *err, 
 		BAD("--save-conf goes with --save-txt DIR");
 	if (o->junit && o->output && hp_output_same_file(o->junit, o->output))
 		BAD("--junit and --output name the same file '%s'", o->junit);
+	if (o->resume && o->output && hp_output_same_file(o->resume, o->output))
+		BAD("--resume and --output name the same file '%s'", o->resume);
+	if (o->resume && o->junit && hp_output_same_file(o->resume, o->junit))
+		BAD("--resume and --junit name the same file '%s'", o->resume);
 	if (o->null_separated && !o->files_from)
 		BAD("-0 goes with --files-from");
 	return HP_PARSE_RUN;

@@ -236,7 +236,7 @@ static const char *next_name(struct hp_inputs *src)
 	return NULL;
 }
 
-int hp_inputs_next(struct hp_inputs *src, struct hp_input *in)
+static int next_any(struct hp_inputs *src, struct hp_input *in)
 {
 	memset(in, 0, sizeof *in);
 	for (;;) {
@@ -344,8 +344,53 @@ static size_t count_name(const char *name, bool recursive)
 	return 1;
 }
 
+uint64_t hp_fnv1a64(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+bool hp_shard_keeps(const char *path, unsigned long k, unsigned long n)
+{
+	return n <= 1 || hp_fnv1a64(path, strlen(path)) % n == k - 1;
+}
+
+int hp_inputs_next(struct hp_inputs *src, struct hp_input *in)
+{
+	for (;;) {
+		if (!next_any(src, in))
+			return 0;
+		if (!in->path || hp_shard_keeps(in->path, src->cfg.shard_k, src->cfg.shard_n))
+			return 1;
+		hp_input_clear(in);
+	}
+}
+
+/* --shard: the count is that of the shard's own inputs, so the list is
+ * walked as the run will walk it (names only, one level at a time). */
+static size_t count_shard(const struct hp_inputs_config *cfg)
+{
+	char err[64];
+	struct hp_inputs *src = hp_inputs_new(cfg, err, sizeof err);
+	size_t n = 0;
+	struct hp_input in;
+	while (src && hp_inputs_next(src, &in)) {
+		n++;
+		hp_input_clear(&in);
+	}
+	hp_inputs_free(src);
+	return n;
+}
+
 size_t hp_inputs_count(const struct hp_inputs_config *cfg)
 {
+	if (cfg->shard_n > 1)
+		return cfg->files_from && strcmp(cfg->files_from, "-") == 0 ? 0 : count_shard(cfg);
 	size_t n = 0;
 	for (size_t i = 0; i < cfg->n_args; i++)
 		n += count_name(cfg->args[i], cfg->recursive);

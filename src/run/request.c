@@ -126,6 +126,32 @@ static int add_field(curl_mime *mime, const char *name, const char *value)
 	       curl_mime_data(part, value, CURL_ZERO_TERMINATED) == CURLE_OK;
 }
 
+static int add_field_cb(void *state, const char *name, const char *value)
+{
+	return add_field(state, name, value) ? 0 : -1;
+}
+
+int hp_request_each_field(const struct hp_request_ctx *ctx, int (*fn)(void *state, const char *name, const char *value),
+                          void *state)
+{
+	const struct hp_options *o = ctx->opts;
+	if (fn(state, "imgsz", ctx->imgsz) < 0 || fn(state, "conf", ctx->conf) < 0 || fn(state, "iou", ctx->iou) < 0)
+		return -1;
+	if (o->normalize && fn(state, "normalize", "true") < 0)
+		return -1;
+	if (o->decimals >= 0 && fn(state, "decimals", ctx->decimals) < 0)
+		return -1;
+	/* --field NAME=VALUE: sent as it is, after hubpredict's own fields */
+	for (size_t i = 0; i < o->n_fields; i++) {
+		const char *eq = strchr(o->fields[i], '=');
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - o->fields[i]), o->fields[i]);
+		if (fn(state, name, eq + 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int trace(CURL *easy, curl_infotype type, char *data, size_t size, void *user)
 {
 	(void)easy;
@@ -169,21 +195,8 @@ curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
 		    curl_mime_type(file, up->mime_type) != CURLE_OK)
 			goto fail;
 	}
-	if (!add_field(mime, "imgsz", ctx->imgsz) || !add_field(mime, "conf", ctx->conf) ||
-	    !add_field(mime, "iou", ctx->iou))
+	if (hp_request_each_field(ctx, add_field_cb, mime) < 0)
 		goto fail;
-	if (o->normalize && !add_field(mime, "normalize", "true"))
-		goto fail;
-	if (o->decimals >= 0 && !add_field(mime, "decimals", ctx->decimals))
-		goto fail;
-	/* --field NAME=VALUE: sent as it is, after hubpredict's own fields */
-	for (size_t i = 0; i < o->n_fields; i++) {
-		const char *eq = strchr(o->fields[i], '=');
-		char name[256];
-		snprintf(name, sizeof name, "%.*s", (int)(eq - o->fields[i]), o->fields[i]);
-		if (!add_field(mime, name, eq + 1))
-			goto fail;
-	}
 
 	curl_easy_setopt(easy, CURLOPT_URL, url);
 	curl_easy_setopt(easy, CURLOPT_MIMEPOST, mime);

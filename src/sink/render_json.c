@@ -5,6 +5,7 @@
 #include "hubpredict/output.h"
 #include "hubpredict/picture.h"
 #include "hubpredict/response.h"
+#include "hubpredict/stamp.h"
 #include "hubpredict/text.h"
 
 #include <stdio.h>
@@ -22,11 +23,19 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 		hp_out_puts(out, ",\"file_bytes\":");
 		hp_json_write_base64(out, it->file, strlen(it->file));
 	}
+	if (it->has_stat) {
+		char stamp[HP_STAMP_LEN];
+		hp_stamp_format(&it->mtime, stamp);
+		hp_out_printf(out, ",\"size\":%lld,\"mtime\":\"%s\"", it->size, stamp);
+	}
 	if (it->exit_code == 0)
 		hp_out_printf(out, ",\"task\":\"%s\"", hp_task_name(it->response ? it->response->task : HP_TASK_UNKNOWN));
 	if (it->exit_code == 0)
 		hp_out_printf(out, ",\"http_status\":%ld", it->http_status);
-	if (it->attempts > 0) {
+	if (it->cached) {
+		snprintf(num, sizeof num, "%.1f", it->elapsed_ms);
+		hp_out_printf(out, ",\"cached\":true,\"attempts\":0,\"elapsed_ms\":%s", num);
+	} else if (it->attempts > 0) {
 		/* always with a decimal point, so readers see a float */
 		snprintf(num, sizeof num, "%.1f", it->elapsed_ms);
 		hp_out_printf(out, ",\"attempts\":%d,\"elapsed_ms\":%s", it->attempts, num);

@@ -1,0 +1,146 @@
+/* batch_answer.c - a 200 answer: decoded, checked, mapped back; and the
+ * hook points where an input is answered without a request. */
+#define _DEFAULT_SOURCE
+#include "batch_impl.h"
+#include <errno.h>
+#include "hubpredict/cache.h"
+#include "hubpredict/resume.h"
+#include "hubpredict/annotate.h"
+#include "hubpredict/baseline.h"
+#include "hubpredict/exitcode.h"
+#include "hubpredict/expect.h"
+#include "hubpredict/inputs.h"
+#include "hubpredict/msg.h"
+#include "hubpredict/output.h"
+#include "hubpredict/progress.h"
+#include "hubpredict/render.h"
+#include "hubpredict/response.h"
+#include "hubpredict/retry.h"
+#include "hubpredict/signals.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A decoded answer: apply the filters, then the checks (hubpredict(1), --expect: the checks
+ * count what the filters keep), then compare with the baseline; every
+ * message goes into j->unmet. 0, or -1 when out of memory. */
+static int check_answer(struct batch *b, struct job *j)
+{
+	const struct hp_batch_config *cfg = b->cfg;
+	if (!j->resp)
+		return 0;
+	hp_filter_apply(cfg->filter, j->resp);
+	if (cfg->n_expects > 0 &&
+	    hp_expect_evaluate(cfg->expects, cfg->n_expects, j->resp, &j->unmet, &j->n_unmet) < 0)
+		return -1;
+	if (cfg->baseline) {
+		struct hp_baseline_tol tol = { .iou = cfg->baseline_iou, .conf = cfg->baseline_conf };
+		size_t before = j->n_unmet;
+		int rc = hp_baseline_check(cfg->baseline, j->file, j->resp, &tol, &j->unmet, &j->n_unmet);
+		j->n_differences = j->n_unmet - before;
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --resize: the answer's coordinates back in the original's pixels, in the
+ * decoded answer and in the document that json prints (raw keeps the
+ * server's bytes). 0, or -1 when out of memory. */
+static int map_back(struct batch *b, struct job *j)
+{
+	if (!j->resized || b->cfg->raw)
+		return 0;
+	hp_picture_map_response(j->resp, &j->rz, b->cfg->normalized);
+	if (j->body.spill || hp_picture_map_body(&j->body.data, &j->body.len, &j->rz, b->cfg->normalized) < 0)
+		return -1;
+	j->body.cap = j->body.len + 1;
+	j->body.total = j->body.len;
+	return 0;
+}
+
+/* A video may come back without frames; an image never without its entry. */
+static bool upload_is_video(const struct hp_upload *up)
+{
+	if (up->source)
+		return hp_is_video_name(up->source);
+	return (up->mime_type && strncmp(up->mime_type, "video/", 6) == 0) ||
+	       (up->filename && hp_is_video_name(up->filename));
+}
+
+/* Hook: a finished 200 answer from the server, decoded and checked, its body
+ * still the server's bytes (masked): handed on before it is mapped back. */
+static void answer_received(struct batch *b, struct job *j)
+{
+	char err[600];
+	if (!b->cfg->cache || !j->has_key || j->http_status != 200 || j->body.spill)
+		return; /* only 200s are kept; a raw body spilled past 1 MiB is not */
+	if (hp_cache_put(b->cfg->cache, j->key, j->body.data, j->body.len, err, sizeof err) < 0 && !b->cache_warned) {
+		hp_msg_warn("%s (the run goes on without storing)", err);
+		b->cache_warned = true;
+	}
+}
+
+void batch_answer_accept(struct batch *b, struct job *j, bool fresh)
+{
+	/* A key a server echoes in an answer is masked before anything reads it,
+	 * so no output carries it (raw is the server's bytes, unchanged: README) */
+	if (!b->cfg->raw && j->body.data)
+		hp_msg_mask(j->body.data, j->body.len);
+	if (!b->cfg->raw &&
+	    (hp_response_decode(&j->resp, j->body.data, j->body.len, j->message, sizeof j->message) < 0 ||
+	     hp_response_check_upload(j->resp, upload_is_video(&j->up), j->message, sizeof j->message) < 0)) {
+		char why[sizeof j->message];
+		memcpy(why, j->message, sizeof why);
+		snprintf(j->message, sizeof j->message, "bad response: %.600s", why);
+		batch_job_done(b, j, HP_EXIT_BAD_RESPONSE);
+		return;
+	}
+	if (fresh)
+		answer_received(b, j);
+	if (map_back(b, j) < 0 || check_answer(b, j) < 0) {
+		snprintf(j->message, sizeof j->message, "out of memory");
+		batch_job_done(b, j, HP_EXIT_NETWORK);
+		return;
+	}
+	batch_job_done(b, j, HP_EXIT_OK);
+}
+
+bool batch_answer_without_request(struct batch *b, struct job *j)
+{
+	if (!b->cfg->cache)
+		return false;
+	j->t_start = batch_now_ms();
+	if (hp_cache_key(b->cfg->req, &j->up, j->key) < 0) {
+		hp_msg_verbose(1, "%s: --cache: cannot read it for its key: %s; sent", j->file, strerror(errno));
+		return false;
+	}
+	j->has_key = true;
+	hp_body_free(&j->body);
+	if (j->raw)
+		hp_body_init(&j->body, RAW_MEM_KEEP, 0, true);
+	else
+		hp_body_init(&j->body, HP_BODY_MAX, HP_BODY_MAX, false);
+	if (!hp_cache_get(b->cfg->cache, j->key, &j->body))
+		return false;
+	hp_msg_verbose(1, "%s: --cache: answered from the cache, nothing sent", j->file);
+	j->cached = true;
+	j->http_status = 200;
+	b->stats->cached++;
+	batch_answer_accept(b, j, false);
+	return true;
+}
+
+bool batch_input_skipped(struct batch *b, const struct hp_input *in)
+{
+	if (!b->cfg->resume || !in->path || in->error || !hp_resume_done(b->cfg->resume, in->path))
+		return false;
+	hp_msg_verbose(1, "%s: --resume: answered in the log with this size and mtime; skipped", in->path);
+	b->stats->skipped++;
+	return true;
+}

@@ -1,0 +1,151 @@
+/* batch_impl.h - what the files of the batch share (private to run/).
+ *
+ * batch.c          the scheduling loop: start inputs up to --jobs, --rate, poll
+ * batch_outcome.c  what a finished transfer means: status, redirects, retries
+ * batch_body.c     response headers and the body's limits
+ * batch_answer.c   a 200's document: decoded, checked, mapped back; the hook
+ *                  points where an input is answered without a request and
+ *                  where a finished answer is handed on
+ * batch_report.c   finished inputs rendered in input order; the progress line
+ *
+ * Ownership: a struct job owns everything it points to (batch_job_free);
+ * struct batch lives on hp_batch_run's stack and borrows the config.
+ */
+#ifndef HUBPREDICT_RUN_BATCH_IMPL_H
+#define HUBPREDICT_RUN_BATCH_IMPL_H
+
+#include "hubpredict/batch.h"
+#include "hubpredict/body.h"
+#include "hubpredict/picture.h"
+#include "hubpredict/request.h"
+#include "hubpredict/upload.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define MAX_REDIRECTS 3
+#define ERROR_BODY_KEEP ((size_t)64 * 1024)  /* of an error body, for its message */
+#define RAW_MEM_KEEP ((size_t)1024 * 1024)   /* raw bodies beyond this spill to a file */
+
+/* A job is PENDING (file open, waiting for its start time: --rate, or a
+ * retry's backoff), RUNNING (its transfer is in the multi handle) or DONE
+ * (waiting for every earlier input to be written). */
+enum job_state { JOB_PENDING, JOB_RUNNING, JOB_DONE };
+
+struct batch;
+struct hp_response;
+struct hp_annotate_source;
+
+struct job {
+	struct job *next;            /* the queue, in input order */
+	struct batch *batch;         /* the run it belongs to (for callbacks) */
+	bool sent;                   /* this attempt's request has gone out */
+	enum job_state state;
+	char *file;                  /* the input as named */
+	size_t file_below;           /* hp_input.below */
+	struct hp_upload up;
+	struct hp_upload_cursor cursor;
+	struct hp_stall stall;
+	CURL *easy;
+	curl_mime *mime;
+	struct hp_body body;
+	bool raw;                    /* the body is kept unparsed (raw output) */
+	bool body_configured;        /* limits chosen from the status line */
+	char errbuf[CURL_ERROR_SIZE];
+	char *url;                   /* after a same-origin redirect; NULL = the endpoint */
+	int redirects;
+	int attempts;
+	int retries_used;            /* retries counted against --retries (429s are not) */
+	int last_code;               /* the outcome of the last attempt */
+	char retry_after[64];        /* headers of the last response */
+	char ratelimit_reset[64];
+	char request_id[80];         /* x-request-id of the last response ("" = none) */
+	int cold_waits;              /* waits for a starting endpoint (not retries) */
+	bool cold_waiting;           /* PENDING: the endpoint is starting */
+	double not_before;           /* PENDING: do not start before this (ms) */
+	double t_start;              /* the first attempt's start (ms) */
+	double t_attempt;            /* this attempt's start (ms) */
+	/* outcome */
+	int exit_code;
+	long http_status;
+	double elapsed_ms;
+	char message[640];
+	struct hp_response *resp;    /* filtered by --min-conf/--classes */
+	char **unmet;                /* --expect messages, then --baseline differences
+	                                (owned), printed with the input */
+	size_t n_unmet;
+	size_t n_differences;        /* of them, from --baseline (the last ones) */
+	int orig_fd;                 /* the original bytes, kept for --annotate (-1: none) */
+	bool resized;                /* --resize sent a smaller copy: sizes in `rz` */
+	struct hp_resized rz;
+	bool unreadable;             /* --resize found no readable image (and warned) */
+	struct hp_annotate_source *pre; /* --annotate: decoded while the server works */
+	/* the input file as found (envelopes carry size and mtime: --resume) */
+	bool has_stat;
+	long long in_size;
+	struct timespec in_mtime;
+	/* --cache */
+	bool has_key;                /* key holds this upload's cache key */
+	unsigned char key[32];
+	bool cached;                 /* answered from the cache: nothing sent */
+};
+
+struct batch {
+	const struct hp_batch_config *cfg;
+	CURLM *multi;
+	struct job *head, *tail;
+	size_t running;              /* transfers in flight */
+	size_t pending;              /* jobs waiting for their start time */
+	size_t queued;               /* jobs in the queue (any state) */
+	double next_slot;            /* --rate: the earliest next start (ms) */
+	size_t unsent;               /* --rate: started attempts not yet sent */
+	double paused_until;         /* a 429 holds every start until then (ms) */
+	double t0;
+	size_t predecoded;           /* jobs holding a decoded picture (pre) */
+	size_t total;                /* inputs expected (progress), 0 = unknown */
+	bool hub_noted;              /* the HUB shutdown note was printed */
+	bool inputs_done;
+	bool stop_new;               /* --fail-fast, a signal or a broken output */
+	bool redraw;                 /* the progress line was erased for results */
+	bool cache_warned;           /* a store failed: said once */
+	struct hp_batch_stats *stats;
+};
+
+/* batch.c */
+double batch_now_ms(void);
+void batch_job_free(struct job *j);
+/* Configure and add one attempt to the multi handle: 0, or -1 with j->message set. */
+int batch_attempt_start(struct batch *b, struct job *j);
+void batch_rate_mark_sent(struct batch *b, struct job *j);
+
+/* batch_outcome.c: a transfer ended with rc; the job goes back to pending
+ * (retry, redirect) or is done. */
+void batch_attempt_finished(struct batch *b, struct job *j, CURLcode rc);
+
+/* batch_body.c: libcurl's header and write callbacks (arg: the job). */
+size_t batch_on_header(char *p, size_t size, size_t n, void *arg);
+size_t batch_on_body(char *p, size_t size, size_t n, void *arg);
+
+/* batch_answer.c */
+/* A 200's body in j->body (fresh: from the server, not a cache): masked, decoded, checked, mapped back, checked
+ * against --expect/--baseline; the job is done with the outcome. */
+void batch_answer_accept(struct batch *b, struct job *j, bool fresh);
+/* Hook: the input is open (and resized): answer it without a request when
+ * that is possible. True when the job is done. */
+bool batch_answer_without_request(struct batch *b, struct job *j);
+
+/* Hook: an input taken from the list that this run skips altogether (not
+ * opened, not rendered). */
+struct hp_input;
+bool batch_input_skipped(struct batch *b, const struct hp_input *in);
+
+/* batch_report.c */
+void batch_job_done(struct batch *b, struct job *j, int code);
+/* Render every finished job at the head of the queue. With `all`, also those
+ * behind unfinished ones (after an interruption), dropping the unfinished. */
+void batch_flush_done(struct batch *b, bool all);
+void batch_update_progress(struct batch *b, bool force);
+
+#endif
