@@ -40,7 +40,8 @@ def png(seed: int, width: int = 64, height: int = 48) -> bytes:
 
 def tested_blocks(path: str) -> list[str]:
     """The ```sh blocks of a document that follow a `<!-- tested: ... -->` marker, in order."""
-    text = open(path, encoding="utf-8").read()
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
     return re.findall(r"<!-- tested:[^>]*-->\n```sh\n(.*?)```", text, re.S)
 
 
@@ -220,7 +221,8 @@ class TestSlurm(ScalingCase):
     def test_the_script_parses_and_its_range_matches_n(self):
         p = subprocess.run(["bash", "-n", SBATCH], capture_output=True)
         self.assertEqual(p.returncode, 0, p.stderr.decode())
-        text = open(SBATCH, encoding="utf-8").read()
+        with open(SBATCH, encoding="utf-8") as f:
+            text = f.read()
         lo, hi = map(int, re.search(r"^#SBATCH --array=(\d+)-(\d+)", text, re.M).groups())
         default_n = int(re.search(r"SLURM_ARRAY_TASK_COUNT:-(\d+)", text).group(1))
         self.assertEqual((lo, hi), (1, default_n))
