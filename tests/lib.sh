@@ -34,6 +34,8 @@ hp_install_deps() {
 	for tool in "$@"; do
 		case $tool in
 		clang) command -v clang >/dev/null 2>&1 || missing+=(clang libclang-rt-dev) ;;
+		# a YAML parser for Debian's own python3 (the Kubernetes manifest's test)
+		python3-yaml) /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml) ;;
 		*) command -v "$tool" >/dev/null 2>&1 || missing+=("$tool") ;;
 		esac
 	done

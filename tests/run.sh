@@ -23,10 +23,11 @@ jobs=$(nproc)
 # shellcheck source=tests/lib.sh
 . "$root/tests/lib.sh"
 if [ $quick -eq 1 ]; then
-	hp_install_deps tests/run.sh
+	hp_install_deps tests/run.sh parallel python3-yaml
 else
 	# valgrind for stage 3; the fuzz stage skips itself without clang's libFuzzer
-	hp_install_deps tests/run.sh valgrind clang
+	# GNU parallel and PyYAML for the recipes of docs/scaling.md (test_scaling.py)
+	hp_install_deps tests/run.sh valgrind clang parallel python3-yaml
 fi
 
 stage() { printf '\n== tests/run.sh: %s ==\n' "$*"; }
