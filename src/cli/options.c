@@ -658,8 +658,8 @@ static int check_and_store(struct hp_options *o, const struct opt_def *d, const 
                            const struct hp_origin *from, char *err, size_t errlen)
 {
 	void *field = d->off >= 0 ? (char *)o + d->off : NULL;
-	long l, lo, hi;
-	double x, dlo, dhi;
+	long l, lo = 0, hi = 0;
+	double x, dlo = 0, dhi = 0;
 	bool on;
 	char shown[128] = "";
 	switch (d->type) {
