@@ -3,6 +3,7 @@
 #ifndef HUBPREDICT_SHA256_H
 #define HUBPREDICT_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,10 @@ void hp_sha256_update(struct hp_sha256 *s, const void *data, size_t len);
 void hp_sha256_final(struct hp_sha256 *s, unsigned char out[HP_SHA256_LEN]);
 /* One call: the digest of data. */
 void hp_sha256(const void *data, size_t len, unsigned char out[HP_SHA256_LEN]);
+/* Use the CPU's SHA instructions when it has them (the default, chosen on
+ * first use) or, with false, the portable code; true when the instructions
+ * are in use. Not thread-safe; for the unit test, which checks both. */
+bool hp_sha256_use_hardware(bool on);
 /* The digest as 64 lower-case hex digits and a NUL into hex. */
 void hp_sha256_hex(const unsigned char d[HP_SHA256_LEN], char hex[2 * HP_SHA256_LEN + 1]);
 

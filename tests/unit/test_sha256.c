@@ -5,6 +5,8 @@
 #include "hubpredict/inputs.h"
 #include "hubpredict/sha256.h"
 
+#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 static const char *hex_of(const void *data, size_t len)
@@ -76,11 +78,42 @@ static void test_fnv(void)
 	CHECK(hp_fnv1a64("foobar", 6) == 0x85944171f73967e8ULL);
 }
 
+/* The CPU's SHA instructions and the portable rounds agree on every length
+ * up to 1,100 bytes of pseudo-random data and on 64 KiB in one call. */
+static void test_paths_agree(void)
+{
+	static unsigned char data[65536];
+	uint32_t x = 2463534242u;
+	for (size_t i = 0; i < sizeof data; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		data[i] = (unsigned char)x;
+	}
+	for (size_t len = 0; len <= sizeof data; len = len < 1100 ? len + 1 : sizeof data) {
+		unsigned char hw[HP_SHA256_LEN], sw[HP_SHA256_LEN];
+		hp_sha256_use_hardware(true);
+		hp_sha256(data, len, hw);
+		hp_sha256_use_hardware(false);
+		hp_sha256(data, len, sw);
+		CHECK(memcmp(hw, sw, sizeof hw) == 0);
+		if (len == sizeof data)
+			break;
+	}
+}
+
 int main(void)
 {
-	test_vectors();
-	test_million();
-	test_boundaries();
+	/* every vector through the portable code, then through the CPU's
+	 * instructions when it has them */
+	for (int hw = 0; hw < 2; hw++) {
+		if (hp_sha256_use_hardware(hw) != hw) {
+			printf("sha256: this CPU has no SHA instructions: the portable code only\n");
+			break;
+		}
+		test_vectors();
+		test_million();
+		test_boundaries();
+	}
+	test_paths_agree();
 	test_fnv();
 	return check_report("sha256");
 }
