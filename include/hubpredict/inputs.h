@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 struct hp_input {
 	char *path;        /* what to open; "-" for standard input */
@@ -24,6 +25,9 @@ struct hp_input {
 	size_t below;      /* a file found inside a directory INPUT: where its part
 	                      below that directory starts in path; 0 for a file named
 	                      as an INPUT or in --files-from (label paths, hubpredict(1), "Label files") */
+	struct stat st;    /* the file's stat when have_st: taken while listing, so
+	                      --resume compares size and mtime without another call */
+	bool have_st;
 };
 
 struct hp_inputs_config {

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 struct hp_item;
 struct hp_resume;
@@ -35,8 +36,9 @@ void hp_resume_free(struct hp_resume *r);
 void hp_resume_counts(const struct hp_resume *r, size_t *lines, size_t *done, bool *repaired);
 
 /* True when path (as given) has a successful envelope in LOG with its
- * current size and mtime. */
-bool hp_resume_done(const struct hp_resume *r, const char *path);
+ * current size and mtime: st's (the stat taken while listing, borrowed), or
+ * when st is NULL a stat of path. */
+bool hp_resume_done(const struct hp_resume *r, const char *path, const struct stat *st);
 
 /* An observer (batch.h): the input's envelope, appended to LOG. */
 void hp_resume_item(void *state, const struct hp_item *it);

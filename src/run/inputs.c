@@ -286,7 +286,8 @@ static int next_any(struct hp_inputs *src, struct hp_input *in)
 		if (from_list && src->list_is_stdin && strcmp(name, "-") == 0)
 			return set_error(in, name, "'-' in --files-from -: standard input carries the list, not an image");
 		struct stat st;
-		if (strcmp(name, "-") != 0 && stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
+		bool have_st = strcmp(name, "-") != 0 && stat(name, &st) == 0;
+		if (have_st && S_ISDIR(st.st_mode)) {
 			int rc = push_dir(src, name);
 			if (rc)
 				return set_error(in, name, strerror(rc));
@@ -297,6 +298,10 @@ static int next_any(struct hp_inputs *src, struct hp_input *in)
 			continue;
 		}
 		in->path = strdup(name);
+		if (have_st) {
+			in->st = st;
+			in->have_st = true;
+		}
 		return 1;
 	}
 }

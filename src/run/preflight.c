@@ -101,7 +101,7 @@ int hp_preflight_check(const struct hp_preflight *p, char *err, size_t errlen)
 	struct stat fst[MAX_FILES];
 	bool exists[MAX_FILES] = { false };
 	char why[600], q[512];
-	size_t n_files = p->n_files < MAX_FILES ? p->n_files : MAX_FILES;
+	size_t n_files = p->n_files < MAX_FILES ? p->n_files : MAX_FILES, n_regular = 0;
 	int rc = 0;
 
 	for (size_t i = 0; i < n_files; i++) {
@@ -112,7 +112,10 @@ int hp_preflight_check(const struct hp_preflight *p, char *err, size_t errlen)
 			         hp_msg_quote(q, sizeof q, f->path));
 			return HP_EXIT_USAGE;
 		}
-		exists[i] = kind != HP_OUTPUT_NEW;
+		/* a device, FIFO or socket is written in place: no input can be
+		 * lost to it, so only regular files are compared with the inputs */
+		exists[i] = kind == HP_OUTPUT_REGULAR;
+		n_regular += exists[i];
 		const char *media = kind == HP_OUTPUT_REGULAR ? media_kind_of(f->path) : NULL;
 		if (media) {
 			snprintf(err, errlen, "%s %s is %s, not an output file (did the shell expand a wildcard after %s?)",
@@ -120,7 +123,7 @@ int hp_preflight_check(const struct hp_preflight *p, char *err, size_t errlen)
 			return HP_EXIT_USAGE;
 		}
 	}
-	if (!p->inputs || (n_files == 0 && p->n_trees == 0))
+	if (!p->inputs || (n_regular == 0 && p->n_trees == 0))
 		return 0;
 
 	/* A list on a pipe can be read once only: its entries are checked as

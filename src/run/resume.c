@@ -228,14 +228,16 @@ void hp_resume_counts(const struct hp_resume *r, size_t *lines, size_t *done, bo
 	*repaired = r->repaired;
 }
 
-bool hp_resume_done(const struct hp_resume *r, const char *path)
+bool hp_resume_done(const struct hp_resume *r, const char *path, const struct stat *known)
 {
 	if (strcmp(path, "-") == 0 || r->n == 0)
 		return false;
 	if (hp_is_url_input(path))
 		return set_has(r, triple(path, strlen(path), "", ""));
 	struct stat st;
-	if (stat(path, &st) != 0)
+	if (known)
+		st = *known;
+	else if (stat(path, &st) != 0)
 		return false;
 	char sz[32], stamp[HP_STAMP_LEN];
 	snprintf(sz, sizeof sz, "%lld", (long long)st.st_size);
