@@ -23,10 +23,11 @@ jobs=$(nproc)
 # shellcheck source=tests/lib.sh
 . "$root/tests/lib.sh"
 if [ $quick -eq 1 ]; then
-	hp_install_deps tests/run.sh
+	# the completion tests load the scripts into zsh and fish; the package test runs cpack -G DEB
+	hp_install_deps tests/run.sh zsh fish dpkg-dev
 else
 	# valgrind for stage 3; the fuzz stage skips itself without clang's libFuzzer
-	hp_install_deps tests/run.sh valgrind clang
+	hp_install_deps tests/run.sh valgrind clang zsh fish dpkg-dev
 fi
 
 stage() { printf '\n== tests/run.sh: %s ==\n' "$*"; }
