@@ -602,92 +602,88 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
-int hp_baseline_parse(struct hp_baseline **out, const char *name, const char *text, size_t len,
-                      const struct hp_filter *filter, char *err, size_t errlen)
+/* The arguments every parser of one baseline layout takes. */
+struct parse_ctx {
+	struct hp_baseline *b;
+	size_t cap;
+	const char *name;
+	const struct hp_filter *filter;
+	char *err;
+	size_t errlen;
+};
+
+/* A -f json output: one array of envelopes. 0, or -1 with err set. */
+static int parse_array(struct parse_ctx *c, const char *text, size_t len)
 {
-	*out = NULL;
-	struct hp_baseline *b = calloc(1, sizeof *b);
-	size_t cap = 0;
 	char where[48];
-	if (!b) {
-		snprintf(err, errlen, "out of memory");
+	if (!hp_json_check(text, len, NULL)) {
+		snprintf(c->err, c->errlen, "'%s' is not JSON (not a hubpredict -f json output)", c->name);
 		return -1;
 	}
-	/* a byte-order mark (Windows editors add one) is not part of the JSON */
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
-		text += 3;
-		len -= 3;
+	cJSON *doc = cJSON_ParseWithLength(text, len);
+	if (!doc) {
+		snprintf(c->err, c->errlen, "'%s' is not JSON or too large", c->name);
+		return -1;
 	}
-	size_t i = 0;
-	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
-		i++;
-	if (i == len) {
-		snprintf(err, errlen, "'%s' is empty, not a hubpredict json output", name);
-		goto fail;
+	size_t k = 0;
+	const cJSON *env;
+	int rc = 0;
+	cJSON_ArrayForEach(env, doc) {
+		snprintf(where, sizeof where, "element %zu", ++k);
+		if ((rc = add_envelope(c->b, &c->cap, env, c->name, where, c->filter, c->err, c->errlen)) < 0)
+			break;
 	}
-	if (text[i] == '[') {
-		if (!hp_json_check(text, len, NULL)) {
-			snprintf(err, errlen, "'%s' is not JSON (not a hubpredict -f json output)", name);
-			goto fail;
-		}
-		cJSON *doc = cJSON_ParseWithLength(text, len);
-		if (!doc) {
-			snprintf(err, errlen, "'%s' is not JSON or too large", name);
-			goto fail;
-		}
-		size_t k = 0;
-		const cJSON *env;
-		cJSON_ArrayForEach(env, doc) {
-			snprintf(where, sizeof where, "element %zu", ++k);
-			if (add_envelope(b, &cap, env, name, where, filter, err, errlen) < 0) {
-				cJSON_Delete(doc);
-				goto fail;
-			}
-		}
-		cJSON_Delete(doc);
-	} else if (text[i] == '{' && hp_json_check(text, len, NULL)) {
-		/* one object: a jsonl output of one input, or not ours at all */
-		cJSON *env = cJSON_ParseWithLength(text, len);
-		if (env && !cJSON_GetObjectItemCaseSensitive(env, "file")) {
-			snprintf(err, errlen, "'%s' is not a hubpredict json output: one object without \"file\" "
-			         "(a server's own document? record the baseline with -f json)", name);
-			cJSON_Delete(env);
-			goto fail;
-		}
-		int rc = env ? add_envelope(b, &cap, env, name, "line 1", filter, err, errlen) : -1;
-		if (!env)
-			snprintf(err, errlen, "'%s' is not JSON or too large", name);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+/* One object: a jsonl output of one input, or not ours at all. */
+static int parse_object(struct parse_ctx *c, const char *text, size_t len)
+{
+	cJSON *env = cJSON_ParseWithLength(text, len);
+	if (env && !cJSON_GetObjectItemCaseSensitive(env, "file")) {
+		snprintf(c->err, c->errlen, "'%s' is not a hubpredict json output: one object without \"file\" "
+		         "(a server's own document? record the baseline with -f json)", c->name);
 		cJSON_Delete(env);
-		if (rc < 0)
-			goto fail;
-	} else if (text[i] == '{') {
-		/* JSON Lines: one envelope per line */
-		size_t line = 0;
-		for (size_t p = 0; p < len;) {
-			const char *nl = memchr(text + p, '\n', len - p);
-			size_t end = nl ? (size_t)(nl - text) : len;
-			line++;
-			if (!blank(text + p, end - p)) {
-				snprintf(where, sizeof where, "line %zu", line);
-				cJSON *env = hp_json_check(text + p, end - p, NULL) ? cJSON_ParseWithLength(text + p, end - p)
-				                                                     : NULL;
-				if (!env) {
-					snprintf(err, errlen, "'%s' is not a hubpredict json or jsonl output: line %zu is not JSON",
-					         name, line);
-					goto fail;
-				}
-				int rc = add_envelope(b, &cap, env, name, where, filter, err, errlen);
-				cJSON_Delete(env);
-				if (rc < 0)
-					goto fail;
-			}
-			p = end + 1;
-		}
-	} else {
-		snprintf(err, errlen, "'%s' is not a hubpredict json output (it does not start with '[' or '{')", name);
-		goto fail;
+		return -1;
 	}
-	/* sort by name; of several envelopes for one name, the first is kept */
+	int rc = env ? add_envelope(c->b, &c->cap, env, c->name, "line 1", c->filter, c->err, c->errlen) : -1;
+	if (!env)
+		snprintf(c->err, c->errlen, "'%s' is not JSON or too large", c->name);
+	cJSON_Delete(env);
+	return rc;
+}
+
+/* JSON Lines: one envelope per line; blank lines are skipped. */
+static int parse_lines(struct parse_ctx *c, const char *text, size_t len)
+{
+	char where[48];
+	size_t line = 0;
+	for (size_t p = 0; p < len;) {
+		const char *nl = memchr(text + p, '\n', len - p);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		line++;
+		if (!blank(text + p, end - p)) {
+			snprintf(where, sizeof where, "line %zu", line);
+			cJSON *env = hp_json_check(text + p, end - p, NULL) ? cJSON_ParseWithLength(text + p, end - p) : NULL;
+			if (!env) {
+				snprintf(c->err, c->errlen, "'%s' is not a hubpredict json or jsonl output: line %zu is not JSON",
+				         c->name, line);
+				return -1;
+			}
+			int rc = add_envelope(c->b, &c->cap, env, c->name, where, c->filter, c->err, c->errlen);
+			cJSON_Delete(env);
+			if (rc < 0)
+				return -1;
+		}
+		p = end + 1;
+	}
+	return 0;
+}
+
+/* Sort by name; of several envelopes for one name, the first is kept. */
+static void sort_unique(struct hp_baseline *b)
+{
 	if (b->n)
 		qsort(b->e, b->n, sizeof *b->e, entry_cmp);
 	size_t kept = 0;
@@ -700,11 +696,44 @@ int hp_baseline_parse(struct hp_baseline **out, const char *name, const char *te
 		b->e[kept++] = b->e[k];
 	}
 	b->n = kept;
-	*out = b;
+}
+
+int hp_baseline_parse(struct hp_baseline **out, const char *name, const char *text, size_t len,
+                      const struct hp_filter *filter, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct parse_ctx c = { .b = calloc(1, sizeof *c.b), .name = name, .filter = filter, .err = err,
+	                       .errlen = errlen };
+	int rc = -1;
+	if (!c.b) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* a byte-order mark (Windows editors add one) is not part of the JSON */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
+	size_t i = 0;
+	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+		i++;
+	if (i == len)
+		snprintf(err, errlen, "'%s' is empty, not a hubpredict json output", name);
+	else if (text[i] == '[')
+		rc = parse_array(&c, text, len);
+	else if (text[i] == '{' && hp_json_check(text, len, NULL))
+		rc = parse_object(&c, text, len);
+	else if (text[i] == '{')
+		rc = parse_lines(&c, text, len);
+	else
+		snprintf(err, errlen, "'%s' is not a hubpredict json output (it does not start with '[' or '{')", name);
+	if (rc < 0) {
+		hp_baseline_free(c.b);
+		return -1;
+	}
+	sort_unique(c.b);
+	*out = c.b;
 	return 0;
-fail:
-	hp_baseline_free(b);
-	return -1;
 }
 
 int hp_baseline_load(struct hp_baseline **out, const char *path, const struct hp_filter *filter, char *err,

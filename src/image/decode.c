@@ -386,11 +386,76 @@ static int gif_read_mem(GifFileType *g, GifByteType *buf, int len)
 	return (int)k;
 }
 
+/* Read records up to the first image's descriptor; *trans: its transparent
+ * colour index from a graphics control extension, or -1. 0, or -1 (GIF_ERROR). */
+static int gif_first_image(GifFileType *g, int *trans)
+{
+	GifRecordType rt;
+	*trans = -1;
+	do {
+		if (DGifGetRecordType(g, &rt) == GIF_ERROR)
+			return -1;
+		if (rt == EXTENSION_RECORD_TYPE) {
+			int code;
+			GifByteType *ext;
+			if (DGifGetExtension(g, &code, &ext) == GIF_ERROR)
+				return -1;
+			while (ext) {
+				if (code == GRAPHICS_EXT_FUNC_CODE && ext[0] >= 4 && (ext[1] & 1))
+					*trans = ext[4];
+				if (DGifGetExtensionNext(g, &ext) == GIF_ERROR)
+					return -1;
+			}
+		}
+	} while (rt != IMAGE_DESC_RECORD_TYPE && rt != TERMINATE_RECORD_TYPE);
+	if (rt != IMAGE_DESC_RECORD_TYPE || DGifGetImageDesc(g) == GIF_ERROR)
+		return -1;
+	return 0;
+}
+
+/* The canvas: the background colour where the frame does not reach. */
+static void gif_background(const GifFileType *g, struct hp_pixmap *out)
+{
+	GifColorType bg = { 0, 0, 0 };
+	if (g->SColorMap && g->SBackGroundColor < g->SColorMap->ColorCount)
+		bg = g->SColorMap->Colors[g->SBackGroundColor];
+	for (size_t i = 0; i < (size_t)out->w * (size_t)out->h; i++) {
+		out->rgb[3 * i] = bg.Red;
+		out->rgb[3 * i + 1] = bg.Green;
+		out->rgb[3 * i + 2] = bg.Blue;
+	}
+}
+
+/* The frame's lines (interlaced or not) onto the canvas, through colour map
+ * cm, leaving transparent pixels alone. line holds the frame's width.
+ * 0, or -1 (GIF_ERROR). */
+static int gif_frame(GifFileType *g, const ColorMapObject *cm, int trans, GifByteType *line, struct hp_pixmap *out)
+{
+	static const int ioff[] = { 0, 4, 2, 1 }, istep[] = { 8, 8, 4, 2 };
+	const GifImageDesc *id = &g->Image;
+	int passes = id->Interlace ? 4 : 1;
+	for (int p = 0; p < passes; p++) {
+		for (int y = id->Interlace ? ioff[p] : 0; y < id->Height; y += id->Interlace ? istep[p] : 1) {
+			if (DGifGetLine(g, line, id->Width) == GIF_ERROR)
+				return -1;
+			unsigned char *o = out->rgb + ((size_t)(id->Top + y) * (size_t)out->w + (size_t)id->Left) * 3;
+			for (int x = 0; x < id->Width; x++, o += 3) {
+				if (line[x] == trans || line[x] >= cm->ColorCount)
+					continue;
+				o[0] = cm->Colors[line[x]].Red;
+				o[1] = cm->Colors[line[x]].Green;
+				o[2] = cm->Colors[line[x]].Blue;
+			}
+		}
+	}
+	return 0;
+}
+
 static int gif_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, bool probe_only, int *pw, int *ph,
                       char *err, size_t errlen)
 {
 	struct gif_src src = { d, n, 0 };
-	int gerr = 0, rc = -1;
+	int gerr = 0, rc = -1, trans;
 	GifByteType *line = NULL;
 	GifFileType *g = DGifOpen(&src, gif_read_mem, &gerr);
 	if (!g) {
@@ -405,25 +470,7 @@ static int gif_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, b
 		rc = 0;
 		goto done;
 	}
-	GifRecordType rt;
-	int trans = -1;
-	do {
-		if (DGifGetRecordType(g, &rt) == GIF_ERROR)
-			goto bad;
-		if (rt == EXTENSION_RECORD_TYPE) {
-			int code;
-			GifByteType *ext;
-			if (DGifGetExtension(g, &code, &ext) == GIF_ERROR)
-				goto bad;
-			while (ext) {
-				if (code == GRAPHICS_EXT_FUNC_CODE && ext[0] >= 4 && (ext[1] & 1))
-					trans = ext[4];
-				if (DGifGetExtensionNext(g, &ext) == GIF_ERROR)
-					goto bad;
-			}
-		}
-	} while (rt != IMAGE_DESC_RECORD_TYPE && rt != TERMINATE_RECORD_TYPE);
-	if (rt != IMAGE_DESC_RECORD_TYPE || DGifGetImageDesc(g) == GIF_ERROR)
+	if (gif_first_image(g, &trans) < 0)
 		goto bad;
 	GifImageDesc *id = &g->Image;
 	ColorMapObject *cm = id->ColorMap ? id->ColorMap : g->SColorMap;
@@ -432,36 +479,14 @@ static int gif_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, b
 		goto bad;
 	if (alloc_rgb(out, g->SWidth, g->SHeight, err, errlen) < 0)
 		goto done;
-	/* the canvas: the background colour where the frame does not reach */
-	GifColorType bg = { 0, 0, 0 };
-	if (g->SColorMap && g->SBackGroundColor < g->SColorMap->ColorCount)
-		bg = g->SColorMap->Colors[g->SBackGroundColor];
-	for (size_t i = 0; i < (size_t)out->w * (size_t)out->h; i++) {
-		out->rgb[3 * i] = bg.Red;
-		out->rgb[3 * i + 1] = bg.Green;
-		out->rgb[3 * i + 2] = bg.Blue;
-	}
+	gif_background(g, out);
 	line = malloc((size_t)id->Width);
 	if (!line) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
-	static const int ioff[] = { 0, 4, 2, 1 }, istep[] = { 8, 8, 4, 2 };
-	int passes = id->Interlace ? 4 : 1;
-	for (int p = 0; p < passes; p++) {
-		for (int y = id->Interlace ? ioff[p] : 0; y < id->Height; y += id->Interlace ? istep[p] : 1) {
-			if (DGifGetLine(g, line, id->Width) == GIF_ERROR)
-				goto bad;
-			unsigned char *o = out->rgb + ((size_t)(id->Top + y) * (size_t)out->w + (size_t)id->Left) * 3;
-			for (int x = 0; x < id->Width; x++, o += 3) {
-				if (line[x] == trans || line[x] >= cm->ColorCount)
-					continue;
-				o[0] = cm->Colors[line[x]].Red;
-				o[1] = cm->Colors[line[x]].Green;
-				o[2] = cm->Colors[line[x]].Blue;
-			}
-		}
-	}
+	if (gif_frame(g, cm, trans, line, out) < 0)
+		goto bad;
 	rc = 0;
 	goto done;
 bad:
