@@ -54,8 +54,7 @@ size_t hp_inputs_count(const struct hp_inputs_config *cfg);
 
 void hp_input_clear(struct hp_input *in);
 
-/* True when the name ends in an image or video extension (case-insensitive). */
-bool hp_is_media_name(const char *name);
-bool hp_is_video_name(const char *name);
+/* hp_is_media_name, hp_is_video_name: media.h */
+#include "hubpredict/media.h"
 
 #endif

@@ -5,6 +5,7 @@
 #include "hubpredict/annotate.h"
 #include "hubpredict/baseline.h"
 #include "hubpredict/body.h"
+#include "hubpredict/clock.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/expect.h"
 #include "hubpredict/inputs.h"
@@ -35,9 +36,7 @@
 
 static double now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+	return hp_clock_ms();
 }
 
 /* A job is PENDING (file open, waiting for its start time: --rate, or a
