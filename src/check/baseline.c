@@ -155,8 +155,9 @@ struct msgs {
 	bool oom;
 };
 
-static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
-static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap)
+/* One message; past HP_BASELINE_MAX_MESSAGES of the capped kind, only counted. */
+static void add_msg(struct msgs *m, bool capped, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add_msg(struct msgs *m, bool capped, const char *fmt, ...)
 {
 	if (m->oom)
 		return;
@@ -165,7 +166,10 @@ static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap)
 		return;
 	}
 	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
 	size_t len = strlen("baseline: ") + strlen(m->prefix) + strlen(text) + 1;
 	char *s = malloc(len);
 	char **grown = s ? realloc(*m->arr, (*m->n + 1) * sizeof *grown) : NULL;
@@ -179,24 +183,8 @@ static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap)
 	grown[(*m->n)++] = s;
 	m->added++;
 }
-
-static void add(struct msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct msgs *m, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vadd(m, true, fmt, ap);
-	va_end(ap);
-}
-
-static void add_uncapped(struct msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_uncapped(struct msgs *m, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vadd(m, false, fmt, ap);
-	va_end(ap);
-}
+#define add(m, ...) add_msg((m), true, __VA_ARGS__)
+#define add_uncapped(m, ...) add_msg((m), false, __VA_ARGS__)
 
 /* The end of one input's messages: sum up the ones beyond the cap. */
 static int finish(struct msgs *m)
@@ -256,6 +244,26 @@ static int pair_cmp(const void *x, const void *y)
 	return p->c < q->c ? -1 : (p->c > q->c);
 }
 
+/* Each box of rep's class in X that found no partner (taken[i] false), with
+ * its best IoU against Y's boxes of that class (IoU is symmetric). */
+static void unmatched(struct msgs *m, const char *name, const struct hp_result *rep, const struct hp_image *X,
+                      const bool *taken, const struct hp_image *Y, const char *what)
+{
+	char where[160];
+	size_t nx = X ? X->n_results : 0, ny = Y ? Y->n_results : 0;
+	for (size_t i = 0; i < nx; i++) {
+		const struct hp_result *x = &X->results[i];
+		if (taken[i] || !same_class(x, rep) || x->n_box == 0)
+			continue;
+		double best = 0;
+		for (size_t k = 0; k < ny; k++)
+			if (same_class(&Y->results[k], rep))
+				best = fmax(best, hp_box_iou(x, &Y->results[k]));
+		fmt_box(x, where, sizeof where);
+		add(m, "%s at %s %s (best IoU %.2f)", name, where, what, best);
+	}
+}
+
 /* Match the boxes of one class (the class of `rep`) greedily by IoU. */
 static void match_boxes(struct msgs *m, const struct hp_image *B, const struct hp_image *C,
                         const struct hp_result *rep, const struct hp_baseline_tol *tol)
@@ -296,26 +304,8 @@ static void match_boxes(struct msgs *m, const struct hp_image *B, const struct h
 			add(m, "%s at %s confidence %.3g -> %.3g", name, where, b->confidence, c->confidence);
 		}
 	}
-	for (size_t i = 0; i < nb; i++) {
-		if (bm[i] || !same_class(&B->results[i], rep) || B->results[i].n_box == 0)
-			continue;
-		double best = 0;
-		for (size_t k = 0; k < nc; k++)
-			if (same_class(&C->results[k], rep))
-				best = fmax(best, hp_box_iou(&B->results[i], &C->results[k]));
-		fmt_box(&B->results[i], where, sizeof where);
-		add(m, "%s at %s has no match (best IoU %.2f)", name, where, best);
-	}
-	for (size_t k = 0; k < nc; k++) {
-		if (cm[k] || !same_class(&C->results[k], rep) || C->results[k].n_box == 0)
-			continue;
-		double best = 0;
-		for (size_t i = 0; i < nb; i++)
-			if (same_class(&B->results[i], rep))
-				best = fmax(best, hp_box_iou(&B->results[i], &C->results[k]));
-		fmt_box(&C->results[k], where, sizeof where);
-		add(m, "%s at %s is new (best IoU %.2f)", name, where, best);
-	}
+	unmatched(m, name, rep, B, bm, C, "has no match");
+	unmatched(m, name, rep, C, cm, B, "is new");
 	free(pairs);
 	free(bm);
 	free(cm);
@@ -495,14 +485,18 @@ size_t hp_baseline_size(const struct hp_baseline *b)
 	return b ? b->n : 0;
 }
 
+static void entry_clear(struct entry *e)
+{
+	free(e->file);
+	hp_response_free(e->resp);
+}
+
 void hp_baseline_free(struct hp_baseline *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->n; i++) {
-		free(b->e[i].file);
-		hp_response_free(b->e[i].resp);
-	}
+	for (size_t i = 0; i < b->n; i++)
+		entry_clear(&b->e[i]);
 	free(b->e);
 	free(b);
 }
@@ -689,8 +683,7 @@ static void sort_unique(struct hp_baseline *b)
 	size_t kept = 0;
 	for (size_t k = 0; k < b->n; k++) {
 		if (kept && strcmp(b->e[kept - 1].file, b->e[k].file) == 0) {
-			free(b->e[k].file);
-			hp_response_free(b->e[k].resp);
+			entry_clear(&b->e[k]);
 			continue;
 		}
 		b->e[kept++] = b->e[k];

@@ -67,6 +67,16 @@ static int too_big(long w, long h, char *err, size_t errlen)
 	return 0;
 }
 
+/* The picture's size into *pw, *ph, unless too_big refuses it. */
+static int set_size(long w, long h, int *pw, int *ph, char *err, size_t errlen)
+{
+	if (too_big(w, h, err, errlen) < 0)
+		return -1;
+	*pw = (int)w;
+	*ph = (int)h;
+	return 0;
+}
+
 static int alloc_rgb(struct hp_pixmap *p, int w, int h, char *err, size_t errlen)
 {
 	p->rgb = malloc((size_t)w * (size_t)h * 3);
@@ -215,10 +225,8 @@ static int png_decode_any(const unsigned char *d, size_t n, bool grey, int *pw, 
 	png_set_chunk_malloc_max(png, 64 * 1024 * 1024);
 	png_read_info(png, info);
 	png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
-	if (too_big((long)w, (long)h, err, errlen) < 0)
+	if (set_size((long)w, (long)h, pw, ph, err, errlen) < 0)
 		goto done;
-	*pw = (int)w;
-	*ph = (int)h;
 	if (probe_only) {
 		rc = 0;
 		goto done;
@@ -291,10 +299,8 @@ static int webp_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, 
 		snprintf(err, errlen, "not a readable WebP");
 		return -1;
 	}
-	if (too_big(w, h, err, errlen) < 0)
+	if (set_size(w, h, pw, ph, err, errlen) < 0)
 		return -1;
-	*pw = w;
-	*ph = h;
 	if (probe_only)
 		return 0;
 	if (alloc_rgb(out, w, h, err, errlen) < 0)
@@ -331,10 +337,8 @@ static int bmp_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, b
 		snprintf(err, errlen, "not a readable BMP: only uncompressed 8-, 24- and 32-bit files are read");
 		return -1;
 	}
-	if (too_big(w, h, err, errlen) < 0)
+	if (set_size(w, h, pw, ph, err, errlen) < 0)
 		return -1;
-	*pw = (int)w;
-	*ph = (int)h;
 	if (probe_only)
 		return 0;
 	size_t stride = (((size_t)w * bpp + 31) / 32) * 4;
@@ -462,10 +466,8 @@ static int gif_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, b
 		snprintf(err, errlen, "not a readable GIF: %s", GifErrorString(gerr));
 		return -1;
 	}
-	if (too_big(g->SWidth, g->SHeight, err, errlen) < 0)
+	if (set_size(g->SWidth, g->SHeight, pw, ph, err, errlen) < 0)
 		goto done;
-	*pw = g->SWidth;
-	*ph = g->SHeight;
 	if (probe_only) {
 		rc = 0;
 		goto done;
