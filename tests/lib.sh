@@ -4,7 +4,8 @@
 
 # hp_install_deps WHO [PACKAGE...]
 #   Install the build dependencies that are missing (and any extra Debian
-#   PACKAGEs asked for by command name: "valgrind", "clang"): apt-get when
+#   PACKAGEs asked for by command name: "valgrind", "clang", "zsh", "fish",
+#   "dpkg-dev"): apt-get when
 #   root, else sudo, else print the line to run and return 1.
 hp_install_deps() {
 	local who=$1
@@ -36,6 +37,8 @@ hp_install_deps() {
 		clang) command -v clang >/dev/null 2>&1 || missing+=(clang libclang-rt-dev) ;;
 		# a YAML parser for Debian's own python3 (the Kubernetes manifest's test)
 		python3-yaml) /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml) ;;
+		# cpack -G DEB's dependency list (CPACK_DEBIAN_PACKAGE_SHLIBDEPS)
+		dpkg-dev) command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev) ;;
 		*) command -v "$tool" >/dev/null 2>&1 || missing+=("$tool") ;;
 		esac
 	done

@@ -5,6 +5,13 @@
  * it, classify the outcome (status, body, curl error) into an exit status and
  * a one-line message, decode the body (response.h), hand it to the renderer
  * (render.h) once every earlier input has been handed over.
+ *
+ * Ownership: every pointer in struct hp_batch_config is borrowed: the caller
+ * made each (request context, inputs, renderer, output, filter, expects,
+ * baseline, observers, progress) and frees it after hp_batch_run returns; the
+ * batch frees none of them. What the batch hands to an observer (struct
+ * hp_item, render.h) is the batch's, valid during that call only.
+ * struct hp_batch_stats is filled in by value.
  */
 #ifndef HUBPREDICT_BATCH_H
 #define HUBPREDICT_BATCH_H

@@ -67,8 +67,7 @@ void hp_input_clear(struct hp_input *in);
 uint64_t hp_fnv1a64(const void *data, size_t len);
 bool hp_shard_keeps(const char *path, unsigned long k, unsigned long n);
 
-/* True when the name ends in an image or video extension (case-insensitive). */
-bool hp_is_media_name(const char *name);
-bool hp_is_video_name(const char *name);
+/* hp_is_media_name, hp_is_video_name: media.h */
+#include "hubpredict/media.h"
 
 #endif

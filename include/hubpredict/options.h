@@ -166,6 +166,8 @@ struct hp_opt_info {
 size_t hp_options_count(void);
 /* Row i (0 <= i < hp_options_count()), static. */
 void hp_options_info(size_t i, struct hp_opt_info *out);
+/* Row i's --help text, its range filled in, into buf. */
+void hp_options_help(size_t i, char *buf, size_t len);
 /* The effective value of row i in *o as text into buf ("" when unset). */
 void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t len);
 /* Parse for a command other than predict: only options whose commands

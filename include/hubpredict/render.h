@@ -4,6 +4,13 @@
  * end() once (also after an interruption, so a json document is always
  * closed). Renderers see decoded results (response.h) or the raw body, never
  * cJSON, and write only through struct hp_output.
+ *
+ * Ownership: hp_renderer_new returns a renderer the caller frees with
+ * hp_renderer_free (NULL is fine); it borrows `out`, which must outlive it.
+ * A struct hp_item and everything it points to (file, response, body,
+ * message, unmet, resized, source_picture, source_fd) belong to the batch and
+ * are valid only during the hp_renderer_item() call: a renderer copies what
+ * it keeps, and closes or frees none of it.
  */
 #ifndef HUBPREDICT_RENDER_H
 #define HUBPREDICT_RENDER_H

@@ -2,7 +2,12 @@
  *
  * Names in responses come from a remote server: they may hold commas, quotes,
  * tabs, newlines, control characters or invalid UTF-8. Each writer below makes
- * any byte string safe for one destination. None of them allocate.
+ * any byte string safe for one destination.
+ *
+ * Ownership: the writers and checkers take borrowed bytes and allocate
+ * nothing; hp_term_escape, hp_fmt_double and hp_base64_decode write into the
+ * caller's buffer. The one exception is hp_shell_quote, which returns a new
+ * string the caller frees with free().
  */
 #ifndef HUBPREDICT_TEXT_H
 #define HUBPREDICT_TEXT_H

@@ -46,8 +46,8 @@ bool hp_is_url_input(const char *path);
 
 void hp_upload_close(struct hp_upload *up);
 
-/* MIME type for a file name by extension, "application/octet-stream" when unknown. */
-const char *hp_mime_type_for(const char *name);
+/* hp_mime_type_for: media.h */
+#include "hubpredict/media.h"
 
 /* "a JPEG image", "an MP4 video", ... when the first n bytes of a file are
  * those of an image or video format the API takes, else NULL (static). */

@@ -200,10 +200,9 @@ static int decode_box(struct ctx *c, const cJSON *box, struct hp_result *r)
 	return 0;
 }
 
-static int decode_result(struct ctx *c, const cJSON *o, struct hp_result *r, enum hp_task *task)
+/* class and name: at least one of them; the name copied. */
+static int decode_identity(struct ctx *c, const cJSON *o, struct hp_result *r)
 {
-	if (!cJSON_IsObject(o))
-		return fail(c, "is not an object");
 	if (get_integer(c, o, "class", &r->cls) < 0)
 		return -1;
 	if (r->cls < 0)
@@ -219,7 +218,76 @@ static int decode_result(struct ctx *c, const cJSON *o, struct hp_result *r, enu
 	if (!r->name)
 		return fail(c, "is too large (out of memory)");
 	memcpy(r->name, nm, r->name_len + 1);
+	return 0;
+}
 
+/* box (or an older doc's obb), segments and keypoints; *box is the box
+ * member that was used, NULL when none. */
+static int decode_shapes(struct ctx *c, const cJSON *o, struct hp_result *r, const cJSON **box)
+{
+	const cJSON *seg = cJSON_GetObjectItemCaseSensitive(o, "segments");
+	const cJSON *kpt = cJSON_GetObjectItemCaseSensitive(o, "keypoints");
+	/* older docs: OBB corners in an `obb` object beside an axis-aligned box */
+	const cJSON *obb = cJSON_GetObjectItemCaseSensitive(o, "obb");
+	*box = cJSON_GetObjectItemCaseSensitive(o, "box");
+	if (*box && decode_box(c, *box, r) < 0)
+		return -1;
+	if (obb && !cJSON_IsNull(obb)) {
+		if (decode_box(c, obb, r) < 0)
+			return -1;
+		if (r->n_box != 8)
+			return fail(c, "has an obb without x3, y3, x4 and y4");
+		*box = obb;
+	}
+	if (seg && get_points(c, seg, "segments", false, &r->segment) < 0)
+		return -1;
+	if (cJSON_IsArray(kpt) ? get_point_list(c, kpt, &r->keypoints) < 0
+	                       : (kpt && get_points(c, kpt, "keypoints", true, &r->keypoints) < 0))
+		return -1;
+	return 0;
+}
+
+/* The task one result's members say. */
+static enum hp_task result_task(const cJSON *o, const struct hp_result *r, bool has_ratio, bool has_box)
+{
+	if (has_ratio && !has_box)
+		return HP_TASK_SEMANTIC;
+	if (cJSON_GetObjectItemCaseSensitive(o, "keypoints"))
+		return HP_TASK_POSE;
+	if (cJSON_GetObjectItemCaseSensitive(o, "segments"))
+		return HP_TASK_SEGMENT;
+	if (r->n_box == 8)
+		return HP_TASK_OBB;
+	return has_box ? HP_TASK_DETECT : HP_TASK_CLASSIFY;
+}
+
+static bool detect_family(enum hp_task t)
+{
+	return t == HP_TASK_DETECT || t == HP_TASK_SEGMENT || t == HP_TASK_POSE;
+}
+
+/* The response's task is the most specific one seen; every result must fit it. */
+static int merge_task(struct ctx *c, enum hp_task *task, enum hp_task t)
+{
+	if (*task == HP_TASK_UNKNOWN) {
+		*task = t;
+	} else if (*task != t) {
+		if (!(detect_family(*task) && detect_family(t)))
+			return fail(c, "is a %s result among %s results", hp_task_name(t), hp_task_name(*task));
+		if (*task == HP_TASK_DETECT)
+			*task = t; /* a polygon or keypoints may be missing on some results */
+		else if (t != HP_TASK_DETECT)
+			return fail(c, "is a %s result among %s results", hp_task_name(t), hp_task_name(*task));
+	}
+	return 0;
+}
+
+static int decode_result(struct ctx *c, const cJSON *o, struct hp_result *r, enum hp_task *task)
+{
+	if (!cJSON_IsObject(o))
+		return fail(c, "is not an object");
+	if (decode_identity(c, o, r) < 0)
+		return -1;
 	int has_conf = get_number(c, o, "confidence", &r->confidence);
 	int has_ratio = get_number(c, o, "pixel_ratio", &r->pixel_ratio);
 	if (has_conf < 0 || has_ratio < 0)
@@ -230,58 +298,15 @@ static int decode_result(struct ctx *c, const cJSON *o, struct hp_result *r, enu
 	if (get_integer(c, o, "track_id", &r->track_id) < 0)
 		return -1;
 	r->has_track_id = cJSON_GetObjectItemCaseSensitive(o, "track_id") != NULL;
-
-	const cJSON *box = cJSON_GetObjectItemCaseSensitive(o, "box");
-	const cJSON *seg = cJSON_GetObjectItemCaseSensitive(o, "segments");
-	const cJSON *kpt = cJSON_GetObjectItemCaseSensitive(o, "keypoints");
-	/* older docs: OBB corners in an `obb` object beside an axis-aligned box */
-	const cJSON *obb = cJSON_GetObjectItemCaseSensitive(o, "obb");
-	if (box && decode_box(c, box, r) < 0)
+	const cJSON *box;
+	if (decode_shapes(c, o, r, &box) < 0)
 		return -1;
-	if (obb && !cJSON_IsNull(obb)) {
-		if (decode_box(c, obb, r) < 0)
-			return -1;
-		if (r->n_box != 8)
-			return fail(c, "has an obb without x3, y3, x4 and y4");
-		box = obb;
-	}
-	if (seg && get_points(c, seg, "segments", false, &r->segment) < 0)
-		return -1;
-	if (cJSON_IsArray(kpt) ? get_point_list(c, kpt, &r->keypoints) < 0
-	                       : (kpt && get_points(c, kpt, "keypoints", true, &r->keypoints) < 0))
-		return -1;
-
-	enum hp_task t;
-	if (has_ratio && !box)
-		t = HP_TASK_SEMANTIC;
-	else if (kpt)
-		t = HP_TASK_POSE;
-	else if (seg)
-		t = HP_TASK_SEGMENT;
-	else if (r->n_box == 8)
-		t = HP_TASK_OBB;
-	else if (box)
-		t = HP_TASK_DETECT;
-	else
-		t = HP_TASK_CLASSIFY;
+	enum hp_task t = result_task(o, r, has_ratio > 0, box != NULL);
 	if (t != HP_TASK_SEMANTIC && !has_conf)
 		return fail(c, "has no confidence");
 	if ((t == HP_TASK_SEGMENT || t == HP_TASK_POSE) && !box)
 		return fail(c, "has no box");
-	/* The response's task is the most specific one seen; every result must fit it. */
-	if (*task == HP_TASK_UNKNOWN) {
-		*task = t;
-	} else if (*task != t) {
-		bool det_family_a = *task == HP_TASK_DETECT || *task == HP_TASK_SEGMENT || *task == HP_TASK_POSE;
-		bool det_family_b = t == HP_TASK_DETECT || t == HP_TASK_SEGMENT || t == HP_TASK_POSE;
-		if (!(det_family_a && det_family_b))
-			return fail(c, "is a %s result among %s results", hp_task_name(t), hp_task_name(*task));
-		if (*task == HP_TASK_DETECT)
-			*task = t; /* a polygon or keypoints may be missing on some results */
-		else if (t != HP_TASK_DETECT)
-			return fail(c, "is a %s result among %s results", hp_task_name(t), hp_task_name(*task));
-	}
-	return 0;
+	return merge_task(c, task, t);
 }
 
 static int decode_depth(struct ctx *c, const cJSON *d, struct hp_depth *dp)

@@ -80,84 +80,109 @@ static const unsigned char *literal_end(const unsigned char *p, const unsigned c
 	return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
 }
 
+/* The checker's state between tokens. */
+struct scan {
+	const unsigned char *p, *end;
+	char stack[MAX_DEPTH];     /* the open '{' and '[' */
+	int depth;
+	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, AFTER } state;
+};
+
+/* After a value: ',' or the close of the container (p at a non-blank, or
+ * end). 1 = the document is complete, 0 = go on, -1 = bad. */
+static int after_value(struct scan *s)
+{
+	if (s->depth == 0)
+		return s->p == s->end ? 1 : -1;
+	if (s->p == s->end)
+		return -1;
+	char top = s->stack[s->depth - 1];
+	if (*s->p == ',') {
+		s->p++;
+		s->state = top == '{' ? KEY : VALUE;
+	} else if ((top == '{' && *s->p == '}') || (top == '[' && *s->p == ']')) {
+		s->p++;
+		s->depth--;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* A member's name and its ':', or the '}' of an empty object. 0, or -1 = bad. */
+static int key(struct scan *s)
+{
+	if (s->state == KEY_OR_CLOSE && *s->p == '}') {
+		s->p++;
+		s->depth--;
+		s->state = AFTER;
+		return 0;
+	}
+	const unsigned char *q = *s->p == '"' ? string_end(s->p + 1, s->end) : NULL;
+	if (!q)
+		return -1; /* bad_at: the name's start */
+	s->p = q;
+	while (s->p < s->end && is_ws(*s->p))
+		s->p++;
+	if (s->p == s->end || *s->p != ':')
+		return -1;
+	s->p++;
+	s->state = VALUE;
+	return 0;
+}
+
+/* A value, the opening of a container, or the ']' of an empty array. 0, or -1 = bad. */
+static int value(struct scan *s)
+{
+	const unsigned char *p = s->p, *next;
+	if (s->state == VALUE_OR_CLOSE && *p == ']') {
+		s->p++;
+		s->depth--;
+		s->state = AFTER;
+		return 0;
+	}
+	switch (*p) {
+	case '{':
+	case '[':
+		if (s->depth == MAX_DEPTH)
+			return -1;
+		s->stack[s->depth++] = (char)*p;
+		s->state = *p == '{' ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
+		s->p++;
+		return 0;
+	case '"': next = string_end(p + 1, s->end); break;
+	case 't': next = literal_end(p, s->end, "true"); break;
+	case 'f': next = literal_end(p, s->end, "false"); break;
+	case 'n': next = literal_end(p, s->end, "null"); break;
+	default: next = number_end(p, s->end); break;
+	}
+	if (!next)
+		return -1;
+	s->p = next;
+	s->state = AFTER;
+	return 0;
+}
+
 bool hp_json_check(const char *text, size_t n, size_t *bad_at)
 {
-	const unsigned char *start = (const unsigned char *)text, *p = start, *end = start + n;
-	char stack[MAX_DEPTH];
-	int depth = 0;
-	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, AFTER } state = VALUE;
-	for (;;) {
-		while (p < end && is_ws(*p))
-			p++;
-		if (state == AFTER) {
-			if (depth == 0) {
-				if (p == end)
-					return true;
-				goto bad;
-			}
-			if (p == end)
-				goto bad;
-			char top = stack[depth - 1];
-			if (*p == ',') {
-				p++;
-				state = top == '{' ? KEY : VALUE;
-			} else if ((top == '{' && *p == '}') || (top == '[' && *p == ']')) {
-				p++;
-				depth--;
-			} else {
-				goto bad;
-			}
-			continue;
-		}
-		if (p == end)
-			goto bad;
-		if (state == KEY || state == KEY_OR_CLOSE) {
-			if (state == KEY_OR_CLOSE && *p == '}') {
-				p++;
-				depth--;
-				state = AFTER;
-				continue;
-			}
-			if (*p != '"' || !(p = string_end(p + 1, end)))
-				goto bad;
-			while (p < end && is_ws(*p))
-				p++;
-			if (p == end || *p != ':')
-				goto bad;
-			p++;
-			state = VALUE;
-			continue;
-		}
-		/* a value */
-		if (state == VALUE_OR_CLOSE && *p == ']') {
-			p++;
-			depth--;
-			state = AFTER;
-			continue;
-		}
-		const unsigned char *next;
-		switch (*p) {
-		case '{':
-		case '[':
-			if (depth == MAX_DEPTH)
-				goto bad;
-			stack[depth++] = (char)*p;
-			state = *p == '{' ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
-			p++;
-			continue;
-		case '"': next = string_end(p + 1, end); break;
-		case 't': next = literal_end(p, end, "true"); break;
-		case 'f': next = literal_end(p, end, "false"); break;
-		case 'n': next = literal_end(p, end, "null"); break;
-		default: next = number_end(p, end); break;
-		}
-		if (!next)
-			goto bad;
-		p = next;
-		state = AFTER;
+	const unsigned char *start = (const unsigned char *)text;
+	struct scan s = { .p = start, .end = start + n, .depth = 0, .state = VALUE };
+	int rc = 0;
+	while (rc == 0) {
+		while (s.p < s.end && is_ws(*s.p))
+			s.p++;
+		if (s.state == AFTER)
+			rc = after_value(&s);
+		else if (s.p == s.end)
+			rc = -1;
+		else if (s.state == KEY || s.state == KEY_OR_CLOSE)
+			rc = key(&s);
+		else
+			rc = value(&s);
 	}
-bad:
+	if (rc > 0)
+		return true;
 	if (bad_at)
-		*bad_at = (size_t)(p - start);
+		*bad_at = (size_t)(s.p - start);
 	return false;
 }

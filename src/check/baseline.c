@@ -155,8 +155,9 @@ struct msgs {
 	bool oom;
 };
 
-static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
-static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap)
+/* One message; past HP_BASELINE_MAX_MESSAGES of the capped kind, only counted. */
+static void add_msg(struct msgs *m, bool capped, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add_msg(struct msgs *m, bool capped, const char *fmt, ...)
 {
 	if (m->oom)
 		return;
@@ -165,7 +166,10 @@ static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap)
 		return;
 	}
 	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
 	size_t len = strlen("baseline: ") + strlen(m->prefix) + strlen(text) + 1;
 	char *s = malloc(len);
 	char **grown = s ? realloc(*m->arr, (*m->n + 1) * sizeof *grown) : NULL;
@@ -179,24 +183,8 @@ static void vadd(struct msgs *m, bool capped, const char *fmt, va_list ap)
 	grown[(*m->n)++] = s;
 	m->added++;
 }
-
-static void add(struct msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct msgs *m, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vadd(m, true, fmt, ap);
-	va_end(ap);
-}
-
-static void add_uncapped(struct msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_uncapped(struct msgs *m, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vadd(m, false, fmt, ap);
-	va_end(ap);
-}
+#define add(m, ...) add_msg((m), true, __VA_ARGS__)
+#define add_uncapped(m, ...) add_msg((m), false, __VA_ARGS__)
 
 /* The end of one input's messages: sum up the ones beyond the cap. */
 static int finish(struct msgs *m)
@@ -256,6 +244,26 @@ static int pair_cmp(const void *x, const void *y)
 	return p->c < q->c ? -1 : (p->c > q->c);
 }
 
+/* Each box of rep's class in X that found no partner (taken[i] false), with
+ * its best IoU against Y's boxes of that class (IoU is symmetric). */
+static void unmatched(struct msgs *m, const char *name, const struct hp_result *rep, const struct hp_image *X,
+                      const bool *taken, const struct hp_image *Y, const char *what)
+{
+	char where[160];
+	size_t nx = X ? X->n_results : 0, ny = Y ? Y->n_results : 0;
+	for (size_t i = 0; i < nx; i++) {
+		const struct hp_result *x = &X->results[i];
+		if (taken[i] || !same_class(x, rep) || x->n_box == 0)
+			continue;
+		double best = 0;
+		for (size_t k = 0; k < ny; k++)
+			if (same_class(&Y->results[k], rep))
+				best = fmax(best, hp_box_iou(x, &Y->results[k]));
+		fmt_box(x, where, sizeof where);
+		add(m, "%s at %s %s (best IoU %.2f)", name, where, what, best);
+	}
+}
+
 /* Match the boxes of one class (the class of `rep`) greedily by IoU. */
 static void match_boxes(struct msgs *m, const struct hp_image *B, const struct hp_image *C,
                         const struct hp_result *rep, const struct hp_baseline_tol *tol)
@@ -296,26 +304,8 @@ static void match_boxes(struct msgs *m, const struct hp_image *B, const struct h
 			add(m, "%s at %s confidence %.3g -> %.3g", name, where, b->confidence, c->confidence);
 		}
 	}
-	for (size_t i = 0; i < nb; i++) {
-		if (bm[i] || !same_class(&B->results[i], rep) || B->results[i].n_box == 0)
-			continue;
-		double best = 0;
-		for (size_t k = 0; k < nc; k++)
-			if (same_class(&C->results[k], rep))
-				best = fmax(best, hp_box_iou(&B->results[i], &C->results[k]));
-		fmt_box(&B->results[i], where, sizeof where);
-		add(m, "%s at %s has no match (best IoU %.2f)", name, where, best);
-	}
-	for (size_t k = 0; k < nc; k++) {
-		if (cm[k] || !same_class(&C->results[k], rep) || C->results[k].n_box == 0)
-			continue;
-		double best = 0;
-		for (size_t i = 0; i < nb; i++)
-			if (same_class(&B->results[i], rep))
-				best = fmax(best, hp_box_iou(&B->results[i], &C->results[k]));
-		fmt_box(&C->results[k], where, sizeof where);
-		add(m, "%s at %s is new (best IoU %.2f)", name, where, best);
-	}
+	unmatched(m, name, rep, B, bm, C, "has no match");
+	unmatched(m, name, rep, C, cm, B, "is new");
 	free(pairs);
 	free(bm);
 	free(cm);
@@ -495,14 +485,18 @@ size_t hp_baseline_size(const struct hp_baseline *b)
 	return b ? b->n : 0;
 }
 
+static void entry_clear(struct entry *e)
+{
+	free(e->file);
+	hp_response_free(e->resp);
+}
+
 void hp_baseline_free(struct hp_baseline *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->n; i++) {
-		free(b->e[i].file);
-		hp_response_free(b->e[i].resp);
-	}
+	for (size_t i = 0; i < b->n; i++)
+		entry_clear(&b->e[i]);
 	free(b->e);
 	free(b);
 }
@@ -602,14 +596,109 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
+/* The arguments every parser of one baseline layout takes. */
+struct parse_ctx {
+	struct hp_baseline *b;
+	size_t cap;
+	const char *name;
+	const struct hp_filter *filter;
+	char *err;
+	size_t errlen;
+};
+
+/* A -f json output: one array of envelopes. 0, or -1 with err set. */
+static int parse_array(struct parse_ctx *c, const char *text, size_t len)
+{
+	char where[48];
+	if (!hp_json_check(text, len, NULL)) {
+		snprintf(c->err, c->errlen, "'%s' is not JSON (not a hubpredict -f json output)", c->name);
+		return -1;
+	}
+	cJSON *doc = cJSON_ParseWithLength(text, len);
+	if (!doc) {
+		snprintf(c->err, c->errlen, "'%s' is not JSON or too large", c->name);
+		return -1;
+	}
+	size_t k = 0;
+	const cJSON *env;
+	int rc = 0;
+	cJSON_ArrayForEach(env, doc) {
+		snprintf(where, sizeof where, "element %zu", ++k);
+		if ((rc = add_envelope(c->b, &c->cap, env, c->name, where, c->filter, c->err, c->errlen)) < 0)
+			break;
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
+
+/* One object: a jsonl output of one input, or not ours at all. */
+static int parse_object(struct parse_ctx *c, const char *text, size_t len)
+{
+	cJSON *env = cJSON_ParseWithLength(text, len);
+	if (env && !cJSON_GetObjectItemCaseSensitive(env, "file")) {
+		snprintf(c->err, c->errlen, "'%s' is not a hubpredict json output: one object without \"file\" "
+		         "(a server's own document? record the baseline with -f json)", c->name);
+		cJSON_Delete(env);
+		return -1;
+	}
+	int rc = env ? add_envelope(c->b, &c->cap, env, c->name, "line 1", c->filter, c->err, c->errlen) : -1;
+	if (!env)
+		snprintf(c->err, c->errlen, "'%s' is not JSON or too large", c->name);
+	cJSON_Delete(env);
+	return rc;
+}
+
+/* JSON Lines: one envelope per line; blank lines are skipped. */
+static int parse_lines(struct parse_ctx *c, const char *text, size_t len)
+{
+	char where[48];
+	size_t line = 0;
+	for (size_t p = 0; p < len;) {
+		const char *nl = memchr(text + p, '\n', len - p);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		line++;
+		if (!blank(text + p, end - p)) {
+			snprintf(where, sizeof where, "line %zu", line);
+			cJSON *env = hp_json_check(text + p, end - p, NULL) ? cJSON_ParseWithLength(text + p, end - p) : NULL;
+			if (!env) {
+				snprintf(c->err, c->errlen, "'%s' is not a hubpredict json or jsonl output: line %zu is not JSON",
+				         c->name, line);
+				return -1;
+			}
+			int rc = add_envelope(c->b, &c->cap, env, c->name, where, c->filter, c->err, c->errlen);
+			cJSON_Delete(env);
+			if (rc < 0)
+				return -1;
+		}
+		p = end + 1;
+	}
+	return 0;
+}
+
+/* Sort by name; of several envelopes for one name, the first is kept. */
+static void sort_unique(struct hp_baseline *b)
+{
+	if (b->n)
+		qsort(b->e, b->n, sizeof *b->e, entry_cmp);
+	size_t kept = 0;
+	for (size_t k = 0; k < b->n; k++) {
+		if (kept && strcmp(b->e[kept - 1].file, b->e[k].file) == 0) {
+			entry_clear(&b->e[k]);
+			continue;
+		}
+		b->e[kept++] = b->e[k];
+	}
+	b->n = kept;
+}
+
 int hp_baseline_parse(struct hp_baseline **out, const char *name, const char *text, size_t len,
                       const struct hp_filter *filter, char *err, size_t errlen)
 {
 	*out = NULL;
-	struct hp_baseline *b = calloc(1, sizeof *b);
-	size_t cap = 0;
-	char where[48];
-	if (!b) {
+	struct parse_ctx c = { .b = calloc(1, sizeof *c.b), .name = name, .filter = filter, .err = err,
+	                       .errlen = errlen };
+	int rc = -1;
+	if (!c.b) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -621,90 +710,23 @@ int hp_baseline_parse(struct hp_baseline **out, const char *name, const char *te
 	size_t i = 0;
 	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
 		i++;
-	if (i == len) {
+	if (i == len)
 		snprintf(err, errlen, "'%s' is empty, not a hubpredict json output", name);
-		goto fail;
-	}
-	if (text[i] == '[') {
-		if (!hp_json_check(text, len, NULL)) {
-			snprintf(err, errlen, "'%s' is not JSON (not a hubpredict -f json output)", name);
-			goto fail;
-		}
-		cJSON *doc = cJSON_ParseWithLength(text, len);
-		if (!doc) {
-			snprintf(err, errlen, "'%s' is not JSON or too large", name);
-			goto fail;
-		}
-		size_t k = 0;
-		const cJSON *env;
-		cJSON_ArrayForEach(env, doc) {
-			snprintf(where, sizeof where, "element %zu", ++k);
-			if (add_envelope(b, &cap, env, name, where, filter, err, errlen) < 0) {
-				cJSON_Delete(doc);
-				goto fail;
-			}
-		}
-		cJSON_Delete(doc);
-	} else if (text[i] == '{' && hp_json_check(text, len, NULL)) {
-		/* one object: a jsonl output of one input, or not ours at all */
-		cJSON *env = cJSON_ParseWithLength(text, len);
-		if (env && !cJSON_GetObjectItemCaseSensitive(env, "file")) {
-			snprintf(err, errlen, "'%s' is not a hubpredict json output: one object without \"file\" "
-			         "(a server's own document? record the baseline with -f json)", name);
-			cJSON_Delete(env);
-			goto fail;
-		}
-		int rc = env ? add_envelope(b, &cap, env, name, "line 1", filter, err, errlen) : -1;
-		if (!env)
-			snprintf(err, errlen, "'%s' is not JSON or too large", name);
-		cJSON_Delete(env);
-		if (rc < 0)
-			goto fail;
-	} else if (text[i] == '{') {
-		/* JSON Lines: one envelope per line */
-		size_t line = 0;
-		for (size_t p = 0; p < len;) {
-			const char *nl = memchr(text + p, '\n', len - p);
-			size_t end = nl ? (size_t)(nl - text) : len;
-			line++;
-			if (!blank(text + p, end - p)) {
-				snprintf(where, sizeof where, "line %zu", line);
-				cJSON *env = hp_json_check(text + p, end - p, NULL) ? cJSON_ParseWithLength(text + p, end - p)
-				                                                     : NULL;
-				if (!env) {
-					snprintf(err, errlen, "'%s' is not a hubpredict json or jsonl output: line %zu is not JSON",
-					         name, line);
-					goto fail;
-				}
-				int rc = add_envelope(b, &cap, env, name, where, filter, err, errlen);
-				cJSON_Delete(env);
-				if (rc < 0)
-					goto fail;
-			}
-			p = end + 1;
-		}
-	} else {
+	else if (text[i] == '[')
+		rc = parse_array(&c, text, len);
+	else if (text[i] == '{' && hp_json_check(text, len, NULL))
+		rc = parse_object(&c, text, len);
+	else if (text[i] == '{')
+		rc = parse_lines(&c, text, len);
+	else
 		snprintf(err, errlen, "'%s' is not a hubpredict json output (it does not start with '[' or '{')", name);
-		goto fail;
+	if (rc < 0) {
+		hp_baseline_free(c.b);
+		return -1;
 	}
-	/* sort by name; of several envelopes for one name, the first is kept */
-	if (b->n)
-		qsort(b->e, b->n, sizeof *b->e, entry_cmp);
-	size_t kept = 0;
-	for (size_t k = 0; k < b->n; k++) {
-		if (kept && strcmp(b->e[kept - 1].file, b->e[k].file) == 0) {
-			free(b->e[k].file);
-			hp_response_free(b->e[k].resp);
-			continue;
-		}
-		b->e[kept++] = b->e[k];
-	}
-	b->n = kept;
-	*out = b;
+	sort_unique(c.b);
+	*out = c.b;
 	return 0;
-fail:
-	hp_baseline_free(b);
-	return -1;
 }
 
 int hp_baseline_load(struct hp_baseline **out, const char *path, const struct hp_filter *filter, char *err,

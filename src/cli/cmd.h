@@ -9,10 +9,26 @@
 #ifndef HUBPREDICT_CLI_CMD_H
 #define HUBPREDICT_CLI_CMD_H
 
+#include <stddef.h>
+
 int hp_cmd_predict(int argc, char **argv);
 int hp_cmd_config(int argc, char **argv);
 int hp_cmd_cache(int argc, char **argv);
+int hp_cmd_completion(int argc, char **argv);
 int hp_cmd_help(int argc, char **argv);
+
+/* One row of the command table in main.c. */
+struct hp_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;    /* the words after "hubpredict", for --help */
+	const char *summary;
+	unsigned opts;        /* the HP_CMD_* bit of the options it takes (options.h); 0: only --help */
+	const char *verbs;    /* its sub-verbs, space-separated ("" = none), for the completions */
+};
+
+/* The command table (static), its length in *n. */
+const struct hp_command *hp_commands(size_t *n);
 
 /* The "Commands:" block of --help, from the table in main.c, on stdout. */
 void hp_commands_usage(void);

@@ -8,27 +8,32 @@
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
+#include "hubpredict/options.h"
 #include "cmd.h"
 
 #include <stdio.h>
 #include <string.h>
 
-struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *usage;   /* the words after "hubpredict", for --help */
-	const char *summary;
-};
-
-static const struct command commands[] = {
-	{ "predict", hp_cmd_predict, "[predict] [OPTIONS] INPUT...", "send inputs to a model and print its answers (the default)" },
-	{ "config", hp_cmd_config, "config [--profile NAME]", "the effective settings and where each one came from" },
-	{ "cache", hp_cmd_cache, "cache stats|prune", "what a --cache DIR holds; remove old entries" },
-	{ "help", hp_cmd_help, "help [COMMAND]", "the same as COMMAND --help" },
+static const struct hp_command commands[] = {
+	{ "predict", hp_cmd_predict, "[predict] [OPTIONS] INPUT...", "send inputs to a model and print its answers (the default)",
+	  HP_CMD_PREDICT, "" },
+	{ "config", hp_cmd_config, "config [--profile NAME]", "the effective settings and where each one came from",
+	  HP_CMD_CONFIG, "" },
+	{ "cache", hp_cmd_cache, "cache stats|prune", "what a --cache DIR holds; remove old entries",
+	  HP_CMD_CACHE, "stats prune" },
+	{ "completion", hp_cmd_completion, "completion bash|zsh|fish", "a completion script for the shell on stdout",
+	  0, "bash zsh fish" },
+	{ "help", hp_cmd_help, "help [COMMAND]", "the same as COMMAND --help", 0, "" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
-static const struct command *find_command(const char *name)
+const struct hp_command *hp_commands(size_t *n)
+{
+	*n = N_COMMANDS;
+	return commands;
+}
+
+static const struct hp_command *find_command(const char *name)
 {
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (strcmp(commands[i].name, name) == 0)
@@ -63,7 +68,7 @@ int hp_cmd_help(int argc, char **argv)
 		return HP_EXIT_USAGE;
 	}
 	const char *name = argc > 1 ? argv[1] : "predict";
-	const struct command *c = find_command(name);
+	const struct hp_command *c = find_command(name);
 	if (!c) {
 		hp_msg_error("'%s': no such command", name);
 		fputs("try 'hubpredict --help'\n", stderr);
@@ -80,7 +85,7 @@ int hp_cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const struct command *c = argc > 1 ? find_command(argv[1]) : NULL;
+	const struct hp_command *c = argc > 1 ? find_command(argv[1]) : NULL;
 	if (c)
 		return c->run(argc - 1, argv + 1);
 	return hp_cmd_predict(argc, argv);

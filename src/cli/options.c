@@ -229,6 +229,11 @@ static void help_text(const struct opt_def *d, char *buf, size_t len)
 		snprintf(buf, len, "%.*s%s-%s%s", (int)(r - d->help), d->help, d->lo, d->hi, r + 2);
 }
 
+void hp_options_help(size_t i, char *buf, size_t len)
+{
+	help_text(&opt_table[i], buf, len);
+}
+
 void hp_options_usage(void)
 {
 	printf("Usage: hubpredict [predict] [OPTIONS] INPUT...\n"

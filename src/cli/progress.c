@@ -1,6 +1,7 @@
 /* progress.c - "[  12/200]   6%  1 failed  8.3/s  ETA 0:22" on stderr. */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/progress.h"
+#include "hubpredict/clock.h"
 #include "hubpredict/msg.h"
 
 #include <stdio.h>
@@ -13,13 +14,6 @@ struct hp_progress {
 	bool shown;             /* a line is on the screen now */
 	double last_draw;
 };
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void clear_hook(void *arg)
 {
@@ -77,7 +71,7 @@ void hp_progress_update(struct hp_progress *p, const struct hp_progress_state *s
 {
 	if (!p)
 		return;
-	double now = mono_s();
+	double now = hp_clock_ms() / 1000.0;
 	double every = p->in_place ? 0.1 : 1.0;
 	if (!force && p->last_draw >= 0 && now - p->last_draw < every)
 		return;

@@ -67,6 +67,16 @@ static int too_big(long w, long h, char *err, size_t errlen)
 	return 0;
 }
 
+/* The picture's size into *pw, *ph, unless too_big refuses it. */
+static int set_size(long w, long h, int *pw, int *ph, char *err, size_t errlen)
+{
+	if (too_big(w, h, err, errlen) < 0)
+		return -1;
+	*pw = (int)w;
+	*ph = (int)h;
+	return 0;
+}
+
 static int alloc_rgb(struct hp_pixmap *p, int w, int h, char *err, size_t errlen)
 {
 	p->rgb = malloc((size_t)w * (size_t)h * 3);
@@ -215,10 +225,8 @@ static int png_decode_any(const unsigned char *d, size_t n, bool grey, int *pw, 
 	png_set_chunk_malloc_max(png, 64 * 1024 * 1024);
 	png_read_info(png, info);
 	png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
-	if (too_big((long)w, (long)h, err, errlen) < 0)
+	if (set_size((long)w, (long)h, pw, ph, err, errlen) < 0)
 		goto done;
-	*pw = (int)w;
-	*ph = (int)h;
 	if (probe_only) {
 		rc = 0;
 		goto done;
@@ -291,10 +299,8 @@ static int webp_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, 
 		snprintf(err, errlen, "not a readable WebP");
 		return -1;
 	}
-	if (too_big(w, h, err, errlen) < 0)
+	if (set_size(w, h, pw, ph, err, errlen) < 0)
 		return -1;
-	*pw = w;
-	*ph = h;
 	if (probe_only)
 		return 0;
 	if (alloc_rgb(out, w, h, err, errlen) < 0)
@@ -331,10 +337,8 @@ static int bmp_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, b
 		snprintf(err, errlen, "not a readable BMP: only uncompressed 8-, 24- and 32-bit files are read");
 		return -1;
 	}
-	if (too_big(w, h, err, errlen) < 0)
+	if (set_size(w, h, pw, ph, err, errlen) < 0)
 		return -1;
-	*pw = (int)w;
-	*ph = (int)h;
 	if (probe_only)
 		return 0;
 	size_t stride = (((size_t)w * bpp + 31) / 32) * 4;
@@ -386,53 +390,36 @@ static int gif_read_mem(GifFileType *g, GifByteType *buf, int len)
 	return (int)k;
 }
 
-static int gif_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, bool probe_only, int *pw, int *ph,
-                      char *err, size_t errlen)
+/* Read records up to the first image's descriptor; *trans: its transparent
+ * colour index from a graphics control extension, or -1. 0, or -1 (GIF_ERROR). */
+static int gif_first_image(GifFileType *g, int *trans)
 {
-	struct gif_src src = { d, n, 0 };
-	int gerr = 0, rc = -1;
-	GifByteType *line = NULL;
-	GifFileType *g = DGifOpen(&src, gif_read_mem, &gerr);
-	if (!g) {
-		snprintf(err, errlen, "not a readable GIF: %s", GifErrorString(gerr));
-		return -1;
-	}
-	if (too_big(g->SWidth, g->SHeight, err, errlen) < 0)
-		goto done;
-	*pw = g->SWidth;
-	*ph = g->SHeight;
-	if (probe_only) {
-		rc = 0;
-		goto done;
-	}
 	GifRecordType rt;
-	int trans = -1;
+	*trans = -1;
 	do {
 		if (DGifGetRecordType(g, &rt) == GIF_ERROR)
-			goto bad;
+			return -1;
 		if (rt == EXTENSION_RECORD_TYPE) {
 			int code;
 			GifByteType *ext;
 			if (DGifGetExtension(g, &code, &ext) == GIF_ERROR)
-				goto bad;
+				return -1;
 			while (ext) {
 				if (code == GRAPHICS_EXT_FUNC_CODE && ext[0] >= 4 && (ext[1] & 1))
-					trans = ext[4];
+					*trans = ext[4];
 				if (DGifGetExtensionNext(g, &ext) == GIF_ERROR)
-					goto bad;
+					return -1;
 			}
 		}
 	} while (rt != IMAGE_DESC_RECORD_TYPE && rt != TERMINATE_RECORD_TYPE);
 	if (rt != IMAGE_DESC_RECORD_TYPE || DGifGetImageDesc(g) == GIF_ERROR)
-		goto bad;
-	GifImageDesc *id = &g->Image;
-	ColorMapObject *cm = id->ColorMap ? id->ColorMap : g->SColorMap;
-	if (!cm || id->Width <= 0 || id->Height <= 0 || id->Left < 0 || id->Top < 0 ||
-	    id->Left + id->Width > g->SWidth || id->Top + id->Height > g->SHeight)
-		goto bad;
-	if (alloc_rgb(out, g->SWidth, g->SHeight, err, errlen) < 0)
-		goto done;
-	/* the canvas: the background colour where the frame does not reach */
+		return -1;
+	return 0;
+}
+
+/* The canvas: the background colour where the frame does not reach. */
+static void gif_background(const GifFileType *g, struct hp_pixmap *out)
+{
 	GifColorType bg = { 0, 0, 0 };
 	if (g->SColorMap && g->SBackGroundColor < g->SColorMap->ColorCount)
 		bg = g->SColorMap->Colors[g->SBackGroundColor];
@@ -441,17 +428,20 @@ static int gif_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, b
 		out->rgb[3 * i + 1] = bg.Green;
 		out->rgb[3 * i + 2] = bg.Blue;
 	}
-	line = malloc((size_t)id->Width);
-	if (!line) {
-		snprintf(err, errlen, "out of memory");
-		goto done;
-	}
+}
+
+/* The frame's lines (interlaced or not) onto the canvas, through colour map
+ * cm, leaving transparent pixels alone. line holds the frame's width.
+ * 0, or -1 (GIF_ERROR). */
+static int gif_frame(GifFileType *g, const ColorMapObject *cm, int trans, GifByteType *line, struct hp_pixmap *out)
+{
 	static const int ioff[] = { 0, 4, 2, 1 }, istep[] = { 8, 8, 4, 2 };
+	const GifImageDesc *id = &g->Image;
 	int passes = id->Interlace ? 4 : 1;
 	for (int p = 0; p < passes; p++) {
 		for (int y = id->Interlace ? ioff[p] : 0; y < id->Height; y += id->Interlace ? istep[p] : 1) {
 			if (DGifGetLine(g, line, id->Width) == GIF_ERROR)
-				goto bad;
+				return -1;
 			unsigned char *o = out->rgb + ((size_t)(id->Top + y) * (size_t)out->w + (size_t)id->Left) * 3;
 			for (int x = 0; x < id->Width; x++, o += 3) {
 				if (line[x] == trans || line[x] >= cm->ColorCount)
@@ -462,6 +452,43 @@ static int gif_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, b
 			}
 		}
 	}
+	return 0;
+}
+
+static int gif_decode(const unsigned char *d, size_t n, struct hp_pixmap *out, bool probe_only, int *pw, int *ph,
+                      char *err, size_t errlen)
+{
+	struct gif_src src = { d, n, 0 };
+	int gerr = 0, rc = -1, trans;
+	GifByteType *line = NULL;
+	GifFileType *g = DGifOpen(&src, gif_read_mem, &gerr);
+	if (!g) {
+		snprintf(err, errlen, "not a readable GIF: %s", GifErrorString(gerr));
+		return -1;
+	}
+	if (set_size(g->SWidth, g->SHeight, pw, ph, err, errlen) < 0)
+		goto done;
+	if (probe_only) {
+		rc = 0;
+		goto done;
+	}
+	if (gif_first_image(g, &trans) < 0)
+		goto bad;
+	GifImageDesc *id = &g->Image;
+	ColorMapObject *cm = id->ColorMap ? id->ColorMap : g->SColorMap;
+	if (!cm || id->Width <= 0 || id->Height <= 0 || id->Left < 0 || id->Top < 0 ||
+	    id->Left + id->Width > g->SWidth || id->Top + id->Height > g->SHeight)
+		goto bad;
+	if (alloc_rgb(out, g->SWidth, g->SHeight, err, errlen) < 0)
+		goto done;
+	gif_background(g, out);
+	line = malloc((size_t)id->Width);
+	if (!line) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	if (gif_frame(g, cm, trans, line, out) < 0)
+		goto bad;
 	rc = 0;
 	goto done;
 bad:

@@ -5,6 +5,8 @@
 #include "batch_impl.h"
 #include "hubpredict/annotate.h"
 #include "hubpredict/baseline.h"
+#include "hubpredict/body.h"
+#include "hubpredict/clock.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/expect.h"
 #include "hubpredict/inputs.h"
@@ -27,9 +29,7 @@
 
 double batch_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+	return hp_clock_ms();
 }
 
 void batch_job_free(struct job *j)

@@ -2,6 +2,7 @@
  * file (raw output of a large body), refusing anything over the limit. */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/body.h"
+#include "hubpredict/buf.h"
 #include "hubpredict/output.h"
 
 #include <errno.h>
@@ -27,17 +28,9 @@ int hp_body_append(struct hp_body *b, const void *p, size_t n)
 	size_t room = b->len < b->mem_limit ? b->mem_limit - b->len : 0;
 	size_t to_mem = n < room ? n : room;
 	if (to_mem) {
-		if (b->len + to_mem + 1 > b->cap) {
-			size_t cap = b->cap ? b->cap : 4096;
-			while (cap < b->len + to_mem + 1)
-				cap *= 2;
-			char *d = realloc(b->data, cap);
-			if (!d) {
-				b->error = ENOMEM;
-				return -1;
-			}
-			b->data = d;
-			b->cap = cap;
+		if (hp_grow(&b->data, &b->cap, b->len + to_mem + 1, 4096) < 0) {
+			b->error = ENOMEM;
+			return -1;
 		}
 		memcpy(b->data + b->len, p, to_mem);
 		b->len += to_mem;

@@ -3,6 +3,7 @@
  * (and, with -r, their subdirectories, depth first). */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/inputs.h"
+#include "hubpredict/media.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,26 +13,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-
-/* Ultralytics' own lists (ultralytics/data/utils.py IMG_FORMATS, VID_FORMATS). */
-static const char *const image_exts[] = { "bmp", "dng", "jpeg", "jpg", "mpo", "png", "tif",
-                                          "tiff", "webp", "pfm", "heic", NULL };
-static const char *const video_exts[] = { "asf", "avi", "gif", "m4v", "mkv", "mov", "mp4",
-                                          "mpeg", "mpg", "ts", "wmv", "webm", NULL };
-
-static bool has_ext(const char *name, const char *const *exts)
-{
-	const char *dot = strrchr(name, '.');
-	if (!dot || dot == name || strchr(dot, '/'))
-		return false;
-	for (size_t i = 0; exts[i]; i++)
-		if (strcasecmp(dot + 1, exts[i]) == 0)
-			return true;
-	return false;
-}
-
-bool hp_is_video_name(const char *name) { return has_ext(name, video_exts); }
-bool hp_is_media_name(const char *name) { return has_ext(name, image_exts) || has_ext(name, video_exts); }
 
 /* One directory being walked: its entries, sorted, and where we are. */
 struct entry {

@@ -3,6 +3,7 @@
  * for the request itself. */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/request.h"
+#include "hubpredict/clock.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/text.h"
 #include "hubpredict/upload.h"
@@ -92,20 +93,13 @@ static int seek_file_part(void *arg, curl_off_t offset, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
-static double mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Abort an attempt when no byte has moved either way for the stall limit. */
 static int watch_stall(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct hp_stall *st = arg;
 	(void)dltotal;
 	(void)ultotal;
-	double now = mono_ms();
+	double now = hp_clock_ms();
 	curl_off_t moved = dlnow + ulnow;
 	if (moved != st->last_bytes || st->last_change_ms == 0) {
 		st->last_bytes = moved;

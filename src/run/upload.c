@@ -1,6 +1,7 @@
 /* upload.c - open and check one input; spool standard input to a file. */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/upload.h"
+#include "hubpredict/media.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
@@ -15,28 +16,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-struct mime_map { const char *ext, *type; };
-static const struct mime_map mime_types[] = {
-	{ "jpg", "image/jpeg" }, { "jpeg", "image/jpeg" }, { "mpo", "image/jpeg" },
-	{ "png", "image/png" }, { "gif", "image/gif" }, { "bmp", "image/bmp" },
-	{ "tif", "image/tiff" }, { "tiff", "image/tiff" }, { "webp", "image/webp" },
-	{ "dng", "image/x-adobe-dng" }, { "heic", "image/heic" },
-	{ "mp4", "video/mp4" }, { "m4v", "video/mp4" }, { "mov", "video/quicktime" },
-	{ "avi", "video/x-msvideo" }, { "mkv", "video/x-matroska" }, { "webm", "video/webm" },
-	{ "mpeg", "video/mpeg" }, { "mpg", "video/mpeg" }, { "ts", "video/mp2t" },
-	{ "wmv", "video/x-ms-wmv" }, { "asf", "video/x-ms-asf" },
-};
-
-const char *hp_mime_type_for(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	if (dot)
-		for (size_t i = 0; i < sizeof mime_types / sizeof mime_types[0]; i++)
-			if (strcasecmp(dot + 1, mime_types[i].ext) == 0)
-				return mime_types[i].type;
-	return "application/octet-stream";
-}
 
 /* What the first bytes of a file say it is: the name standard input gets
  * in the form, and the kind shown in messages. */

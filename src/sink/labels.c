@@ -6,7 +6,8 @@
  * shape unless the answer is already normalised (--normalize). */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/labels.h"
-#include "hubpredict/inputs.h"
+#include "hubpredict/buf.h"
+#include "hubpredict/media.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
 #include "hubpredict/render.h"
@@ -42,69 +43,45 @@ struct hp_labels {
 
 /* ---- a growing text buffer ------------------------------------------------ */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
+/* struct hp_buf (buf.h) with the label lines' own writers; b->oom is
+ * looked at once, at the end. */
 
-static void buf_add(struct buf *b, const char *s, size_t n)
+static void buf_str(struct hp_buf *b, const char *s)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
+	hp_buf_add(b, s, strlen(s));
 }
 
 /* One number, as Python's "%g" (C's is the same), after a space unless it
  * starts the line. */
-static void buf_num(struct buf *b, double v)
+static void buf_num(struct hp_buf *b, double v)
 {
 	char tmp[64];
-	bool line_start = b->len == 0 || b->p[b->len - 1] == '\n';
+	bool line_start = b->len == 0 || b->data[b->len - 1] == '\n';
 	int n = snprintf(tmp, sizeof tmp, "%s%g", line_start ? "" : " ", v);
 	if (n > 0)
-		buf_add(b, tmp, (size_t)n);
+		hp_buf_add(b, tmp, (size_t)n);
 }
 
 /* A class name on one line: control characters and invalid UTF-8 become
  * U+FFFD, so a name can neither break the line nor the file's encoding. */
-static void buf_name(struct buf *b, const char *s, size_t n)
+static void buf_name(struct hp_buf *b, const char *s, size_t n)
 {
 	static const char repl[] = "\xef\xbf\xbd";
 	size_t i = 0;
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f) {
-			buf_add(b, repl, 3);
+			hp_buf_add(b, repl, 3);
 			i++;
 			continue;
 		}
 		size_t k = hp_utf8_seq_len((const unsigned char *)s + i, n - i);
 		if (k == 0) {
-			buf_add(b, repl, 3);
+			hp_buf_add(b, repl, 3);
 			i++;
 			continue;
 		}
-		buf_add(b, s + i, k);
+		hp_buf_add(b, s + i, k);
 		i += k;
 	}
 }
@@ -115,14 +92,14 @@ struct scale {
 	double sx, sy;          /* multiply x and y by these */
 };
 
-static void add_xy(struct buf *b, const struct scale *sc, double x, double y)
+static void add_xy(struct hp_buf *b, const struct scale *sc, double x, double y)
 {
 	buf_num(b, x * sc->sx);
 	buf_num(b, y * sc->sy);
 }
 
 /* The axis-aligned box as centre, width and height. */
-static void add_xywh(struct buf *b, const struct scale *sc, const struct hp_result *r)
+static void add_xywh(struct hp_buf *b, const struct scale *sc, const struct hp_result *r)
 {
 	double x1 = r->box[0], y1 = r->box[1], x2 = r->box[2], y2 = r->box[3];
 	if (r->n_box == 8) { /* an oriented box where a plain one is wanted: its bounds */
@@ -139,7 +116,7 @@ static void add_xywh(struct buf *b, const struct scale *sc, const struct hp_resu
 
 /* Four corners: the oriented box as sent, or a plain box's corners clockwise
  * from the top left. */
-static void add_corners(struct buf *b, const struct scale *sc, const struct hp_result *r)
+static void add_corners(struct hp_buf *b, const struct scale *sc, const struct hp_result *r)
 {
 	if (r->n_box == 8) {
 		for (int i = 0; i < 8; i += 2)
@@ -152,7 +129,7 @@ static void add_corners(struct buf *b, const struct scale *sc, const struct hp_r
 	}
 }
 
-static void add_line(struct buf *b, enum hp_task task, const struct scale *sc, const struct hp_result *r,
+static void add_line(struct hp_buf *b, enum hp_task task, const struct scale *sc, const struct hp_result *r,
                      bool save_conf)
 {
 	buf_num(b, (double)r->cls);
@@ -184,7 +161,7 @@ static void add_line(struct buf *b, enum hp_task task, const struct scale *sc, c
 		buf_num(b, r->confidence);
 	if (r->has_track_id)
 		buf_num(b, (double)r->track_id);
-	buf_add(b, "\n", 1);
+	hp_buf_add(b, "\n", 1);
 }
 
 static int by_confidence(const void *pa, const void *pb)
@@ -196,7 +173,7 @@ static int by_confidence(const void *pa, const void *pb)
 	return a < b ? -1 : a > b; /* stable: server order among equals */
 }
 
-static void add_classify(struct buf *b, const struct hp_image *im)
+static void add_classify(struct hp_buf *b, const struct hp_image *im)
 {
 	const struct hp_result **order = malloc((im->n_results ? im->n_results : 1) * sizeof *order);
 	if (!order) {
@@ -211,7 +188,7 @@ static void add_classify(struct buf *b, const struct hp_image *im)
 		snprintf(conf, sizeof conf, "%.2f ", order[i]->confidence);
 		buf_str(b, conf);
 		buf_name(b, order[i]->name, order[i]->name_len);
-		buf_add(b, "\n", 1);
+		hp_buf_add(b, "\n", 1);
 	}
 	free(order);
 }
@@ -219,20 +196,20 @@ static void add_classify(struct buf *b, const struct hp_image *im)
 char *hp_labels_format(const struct hp_response *r, const struct hp_image *im,
                        const struct hp_labels_opts *o, size_t *len, const char **why)
 {
-	struct buf b = { 0 };
+	struct hp_buf b = { 0 };
 	*why = NULL;
 	if (r->task == HP_TASK_SEMANTIC || r->task == HP_TASK_DEPTH) {
 		*why = "has no YOLO text label format";
 		return NULL;
 	}
-	buf_add(&b, "", 0); /* "" rather than NULL for an image without results */
+	hp_buf_add(&b, "", 0); /* "" rather than NULL for an image without results */
 	if (r->task == HP_TASK_CLASSIFY) {
 		add_classify(&b, im);
 	} else if (im->n_results > 0) {
 		struct scale sc = { 1.0, 1.0 };
 		if (!o->normalized) {
 			if (!im->has_shape || im->width <= 0 || im->height <= 0) {
-				free(b.p);
+				hp_buf_clear(&b);
 				*why = "has no image shape to normalise the coordinates with";
 				return NULL;
 			}
@@ -243,11 +220,11 @@ char *hp_labels_format(const struct hp_response *r, const struct hp_image *im,
 			add_line(&b, r->task, &sc, &im->results[i], o->save_conf);
 	}
 	if (b.oom) {
-		free(b.p);
+		hp_buf_clear(&b);
 		return NULL;
 	}
 	*len = b.len;
-	return b.p;
+	return b.data;
 }
 
 /* ---- where the files go ----------------------------------------------------- */

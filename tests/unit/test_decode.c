@@ -233,6 +233,14 @@ static void test_bad_bodies(void)
 	               "whole number");
 }
 
+#define ACCEPTED ((size_t)-1)
+/* Where hp_json_check stops in s, or ACCEPTED. */
+static size_t bad_at(const char *s)
+{
+	size_t at = 0;
+	return hp_json_check(s, strlen(s), &at) ? ACCEPTED : at;
+}
+
 static void test_strict_json(void)
 {
 	static const char *const good[] = {
@@ -258,6 +266,14 @@ static void test_strict_json(void)
 	}
 	size_t at = 0;
 	CHECK(!hp_json_check("{\"a\": 01}", 10, &at) && at == 7); /* the 1 after a leading 0 */
+	/* where each step of the checker stops: after a value, at a name, at a value */
+	CHECK(bad_at("[1} ") == 2);          /* a close that does not match */
+	CHECK(bad_at("{} x") == 3);          /* text after the document */
+	CHECK(bad_at("{\"a\":1, \"b") == 8); /* an unclosed name: its start */
+	CHECK(bad_at("{\"a\" 1}") == 5);     /* no ':' after the name */
+	CHECK(bad_at("[1, ]") == 4);         /* ']' where a value must be */
+	CHECK(bad_at("[[], {}, [{}]") == 13); /* the end inside an array */
+	CHECK(bad_at("{\"a\":{}, \"b\":[]}") == ACCEPTED);
 	/* 1000 levels are fine, 1001 are not; far deeper input fails without recursion */
 	char *deep = malloc(200002);
 	memset(deep, '[', 100000);
