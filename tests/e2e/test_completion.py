@@ -35,7 +35,8 @@ CASES = [
     (["completion", ""], {"bash", "zsh", "fish"}),
     (["completion", "bash", ""], set()),
     (["completion", "--"], {"--help"}),
-    (["help", "c"], {"config", "completion"}),
+    (["help", "c"], {"cache", "config", "completion"}),
+    (["cache", ""], {"stats", "prune"}),
 ]
 
 
