@@ -22,6 +22,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "predict", hp_cmd_predict, "[predict] [OPTIONS] INPUT...", "send inputs to a model and print its answers (the default)" },
+	{ "deploy", hp_cmd_deploy, "deploy VERB [NAME] [OPTIONS]", "dedicated deployments on Platform: list, create, start, wait, stop ..." },
 	{ "config", hp_cmd_config, "config [--profile NAME]", "the effective settings and where each one came from" },
 	{ "help", hp_cmd_help, "help [COMMAND]", "the same as COMMAND --help" },
 };
