@@ -151,6 +151,8 @@ void hp_options_free(struct hp_options *o);
 
 /* Print the --help text to stdout. */
 void hp_options_usage(void);
+/* The option lines of one command's --help (HP_CMD_DEPLOY), from the table. */
+void hp_options_usage_for(unsigned command);
 
 /* Which commands take an option (the table's column): global options work
  * with every command. */

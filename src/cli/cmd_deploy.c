@@ -65,13 +65,14 @@ static void usage(void)
 	       "  logs NAME [--severity LIST] [--limit N]\n"
 	       "  metrics NAME [--range 1h|6h|24h|7d|30d]\n"
 	       "  delete NAME --yes\n"
-	       "Options: --owner OWNER (default: the config's owner, else the key's account),\n"
-	       "-f table|json|jsonl (json: the API's document unchanged; jsonl: list and logs),\n"
-	       "--wait, --for, --wait-timeout SEC (default 600), and the global options\n"
-	       "(-k, --api-key-file, -u for the Platform origin, --config, --profile, -v, -q, TLS, timeouts).\n"
 	       "Waiting polls every 2 s backing off to 10 s, one stderr line per change of state;\n"
 	       "ready ends with one health check. Exit 12: --wait-timeout ran out; 8: failed.\n"
-	       "Then: hubpredict --deployment NAME [OPTIONS] INPUT... predicts on its own endpoint.\n");
+	       "-f json prints the API's document unchanged; -f jsonl (list, logs) one object a line.\n"
+	       "Then: hubpredict --deployment NAME [OPTIONS] INPUT... predicts on its own endpoint.\n\n"
+	       "Options:\n");
+	hp_options_usage_for(HP_CMD_DEPLOY);
+	printf("\nExit status: 0 ok, 2 usage, 4 auth, 5 not found, 6 rate limited, 7 rejected (400, 409),\n"
+	       "8 server error or failed, 9 network, 10 bad response, 12 waited out, 130 interrupted.\n");
 	hp_commands_usage();
 }
 

@@ -246,15 +246,47 @@ static void help_text(const struct opt_def *d, char *buf, size_t len)
 		snprintf(buf, len, "%.*s%s-%s%s", (int)(r - d->help), d->help, d->lo, d->hi, r + 2);
 }
 
+static void print_rows(unsigned command, bool only_extra);
+
 void hp_options_usage(void)
 {
 	printf("Usage: hubpredict [predict] [OPTIONS] INPUT...\n"
 	       "Send images or videos to a hosted YOLO model (Ultralytics HUB or Platform)\n"
 	       "and print what it found. INPUT is a file, '-' for stdin, or a directory.\n\n"
 	       "Options:\n");
+	print_rows(HP_CMD_PREDICT, false);
+	printf("\nOptions of hubpredict deploy (hubpredict deploy --help):\n");
+	print_rows(HP_CMD_DEPLOY, true);
+	printf("\nExamples:\n"
+	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
+	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
+	       "  hubpredict -u https://predict-abc123.run.app -f json photo.png\n"
+	       "  hubpredict -m MODEL_ID --expect 'person>=2' bus.jpg   (CI smoke test)\n"
+	       "  hubpredict -m MODEL_ID --baseline golden.json images/  (CI regression)\n"
+	       "  hubpredict --deployment cam -f jsonl images/   (a ready dedicated deployment)\n\n"
+	       "Exit status: 0 ok, 1 a check failed (--expect, --baseline), 2 usage, 3 input,\n"
+	       "4 auth (401/403), 5 not found, 6 rate limited, 7 rejected (other 4xx),\n"
+	       "8 server error (5xx), 9 network, 10 bad response, 11 output, 12 waited out (deploy),\n"
+	       "129/130/143 hung up/interrupted/terminated, 141 stdout closed by its reader.\n"
+	       "See hubpredict(1) for more.\n");
+}
+
+void hp_options_usage_for(unsigned command)
+{
+	print_rows(command, false);
+}
+
+/* The --help lines of the rows `command` takes; only_extra: only those the
+ * predict block did not show (the deploy-only ones, a name once). */
+static void print_rows(unsigned command, bool only_extra)
+{
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
 		char left[64], help[256];
+		if (!(d->cmds & command) || (only_extra && (d->cmds & HP_CMD_PREDICT)))
+			continue;
+		if (only_extra && find_name(d->name) != d)
+			continue; /* deploy's --model: its name is in the block above */
 		if (d->id < 256)
 			snprintf(left, sizeof left, "-%c, --%s%s%s", d->id, d->name, d->arg ? " " : "", d->arg ? d->arg : "");
 		else
@@ -265,17 +297,6 @@ void hp_options_usage(void)
 		else
 			printf("  %-26s  %s\n", left, help);
 	}
-	printf("\nExamples:\n"
-	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
-	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
-	       "  hubpredict -u https://predict-abc123.run.app -f json photo.png\n"
-	       "  hubpredict -m MODEL_ID --expect 'person>=2' bus.jpg   (CI smoke test)\n"
-	       "  hubpredict -m MODEL_ID --baseline golden.json images/  (CI regression)\n\n"
-	       "Exit status: 0 ok, 1 a check failed (--expect, --baseline), 2 usage, 3 input,\n"
-	       "4 auth (401/403), 5 not found, 6 rate limited, 7 rejected (other 4xx),\n"
-	       "8 server error (5xx), 9 network, 10 bad response, 11 output,\n"
-	       "129/130/143 hung up/interrupted/terminated, 141 stdout closed by its reader.\n"
-	       "See hubpredict(1) for more.\n");
 }
 
 int hp_parse_long(const char *s, long min, long max, long *out)
