@@ -172,4 +172,16 @@ RATE=20/s "$root/examples/cron-label.sh" "$tmp/camera/2026-11-28" "$tmp/dataset"
 (cd "$tmp/dataset" && for f in labels/2026-11-28/*.txt; do echo "$f:"; sed 's/^/  /' "$f"; done)
 echo "log: $(wc -l <"$tmp/dataset/logs/2026-11-28.jsonl") lines in dataset/logs/2026-11-28.jsonl"
 
+heading "examples/nightly-dedicated.sh: start a dedicated deployment, label a folder, stop it"
+export ULTRALYTICS_PLATFORM_URL=$HP_STANDIN_URL
+# the stand-in starts with no deployment: make one (and stop it, as a night finds it)
+ULTRALYTICS_API_KEY=$platform_key "$hubpredict" deploy create cam --model cams/yolo11n --region us-central1 --wait
+ULTRALYTICS_API_KEY=$platform_key "$hubpredict" deploy stop cam --wait
+ULTRALYTICS_API_KEY=$platform_key DEPLOYMENT=cam \
+	"$root/examples/nightly-dedicated.sh" "$tmp/camera/2026-11-28" "$tmp/nightly"
+echo "results: $(wc -l <"$tmp/nightly/results.jsonl") lines in nightly/results.jsonl," \
+	"labels: $(ls "$tmp/nightly/labels" | tr '\n' ' ')"
+ULTRALYTICS_API_KEY=$platform_key "$hubpredict" deploy list
+unset ULTRALYTICS_PLATFORM_URL
+
 printf '\nDone. See README.md and docs/hubpredict.1 (man -l docs/hubpredict.1) for more.\n'

@@ -31,7 +31,24 @@ struct hp_origin {
 };
 
 /* Upper bound of the option table's rows (checked in options.c). */
-#define HP_MAX_OPTIONS 64
+#define HP_MAX_OPTIONS 96
+
+/* `hubpredict deploy`'s own options (hubpredict(1), DEPLOYMENTS); strings are argv's or the
+ * config file's (borrowed). */
+struct hp_deploy_options {
+	bool wait;                  /* --wait: after create, start, stop */
+	int wait_for;               /* --for: 0 ready, 1 stopped */
+	double wait_timeout;        /* --wait-timeout SEC (default 600) */
+	const char *status;         /* --status STATE (list) */
+	const char *model;          /* --model PROJECT/MODEL (list, create) */
+	const char *region;         /* --region (create) */
+	const char *display_name;   /* --display-name (create) */
+	const char *severity;       /* --severity LIST (logs) */
+	int limit;                  /* --limit N (list, logs), 0 = the API's default */
+	int range_index;            /* --range (metrics): 0 24h (the default), 1h, 6h, 7d, 30d */
+	bool yes;                   /* --yes (delete) */
+	const char *owner;          /* --owner, or the config's owner */
+};
 
 struct hp_options {
 	const char *model;          /* -m, or $HUBPREDICT_MODEL; NULL when neither */
@@ -97,6 +114,9 @@ struct hp_options {
 	enum hp_tristate progress;
 	bool dry_run;
 
+	const char *deployment;     /* --deployment NAME: predict on a deployment's serviceUrl */
+	struct hp_deploy_options deploy;
+
 	char **inputs;              /* positional INPUTs (argv slice, not owned) */
 	size_t n_inputs;
 
@@ -114,7 +134,8 @@ struct hp_options {
 	.jobs = 4, .retries = 3, .retry_max_time = 600.0, .cold_start_wait = 90.0, .connect_timeout = 10.0, \
 	.progress = HP_AUTO, .filter = { .min_conf = -1.0 }, \
 	.baseline_iou = 0.5, .baseline_conf = 0.10, .max_upload = 100LL * 1024 * 1024, \
-	.cache_ttl = 2592000.0, .older_than = -1.0 }
+	.cache_ttl = 2592000.0, .older_than = -1.0, \
+	.deploy = { .wait_timeout = 600.0 } }
 
 enum hp_parse_result {
 	HP_PARSE_RUN = 0,     /* go on and run */
@@ -138,10 +159,13 @@ void hp_options_free(struct hp_options *o);
 
 /* Print the --help text to stdout. */
 void hp_options_usage(void);
+/* The option lines of one command's --help (HP_CMD_DEPLOY), from the table. */
+void hp_options_usage_for(unsigned command);
 
 /* Which commands take an option (the table's column): global options work
  * with every command. */
-enum { HP_CMD_PREDICT = 1 << 0, HP_CMD_CONFIG = 1 << 1, HP_CMD_CACHE = 1 << 2, HP_CMD_ALL = ~0 };
+enum { HP_CMD_PREDICT = 1 << 0, HP_CMD_CONFIG = 1 << 1, HP_CMD_CACHE = 1 << 2, HP_CMD_DEPLOY = 1 << 3,
+       HP_CMD_ALL = ~0 };
 
 /* Set the option whose config key is `key` (a long name) from `value`, as
  * coming from `from`, with the command line's checks. "true"/"false" for
@@ -171,7 +195,8 @@ void hp_options_help(size_t i, char *buf, size_t len);
 /* The effective value of row i in *o as text into buf ("" when unset). */
 void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t len);
 /* Parse for a command other than predict: only options whose commands
- * include `command` are taken; no INPUT is needed and none is allowed. */
+ * include `command` are taken; no INPUT is needed and none is allowed
+ * (deploy: its VERB and NAME land in o->inputs). */
 enum hp_parse_result hp_options_parse_for(struct hp_options *o, unsigned command, int argc, char **argv,
                                           char *err, size_t errlen);
 

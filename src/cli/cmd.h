@@ -15,6 +15,14 @@ int hp_cmd_predict(int argc, char **argv);
 int hp_cmd_config(int argc, char **argv);
 int hp_cmd_cache(int argc, char **argv);
 int hp_cmd_completion(int argc, char **argv);
+int hp_cmd_deploy(int argc, char **argv);
+
+struct hp_options;
+/* predict --deployment: read the deployment o->deployment once; when it is
+ * ready, its serviceUrl + "/predict" into *url (caller frees). 0, or an exit
+ * status whose one line is already on stderr (7: not ready, with the
+ * command that starts it). */
+int hp_deploy_predict_url(const struct hp_options *o, char **url);
 int hp_cmd_help(int argc, char **argv);
 
 /* One row of the command table in main.c. */

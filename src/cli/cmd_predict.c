@@ -134,6 +134,7 @@ struct run {
 	struct hp_preflight pf;
 	bool several;
 	bool curl_ready;
+	char *deployment_url;  /* --deployment: its serviceUrl + /predict (owned) */
 	char err[640];
 };
 
@@ -153,12 +154,32 @@ static void run_clear(struct run *r)
 	hp_options_free(&r->o);
 	if (r->curl_ready)
 		curl_global_cleanup();
+	free(r->deployment_url);
+	r->deployment_url = NULL;
 }
 
 /* The endpoint, the key, URL inputs and --baseline: all usage (exit 2). */
+/* --deployment NAME: one show, then every input goes to its own endpoint. */
+static int resolve_deployment(struct run *r)
+{
+	if (r->o.dry_run)
+		return usage_error("--dry-run sends nothing, so it cannot read --deployment's URL: give its serviceUrl "
+		                   "with -u instead");
+	int status = hp_deploy_predict_url(&r->o, &r->deployment_url);
+	if (status != 0)
+		return status;
+	r->o.url = r->deployment_url;
+	if (r->o.api == HP_FLAVOUR_AUTO)
+		r->o.api = HP_FLAVOUR_PLATFORM;
+	return 0;
+}
+
 static int resolve(struct run *r)
 {
 	const struct hp_options *o = &r->o;
+	int status;
+	if (o->deployment && (status = resolve_deployment(r)) != 0)
+		return status;
 	if (hp_endpoint_resolve(&r->ep, &r->o, r->err, sizeof r->err) < 0)
 		return usage_error(r->err);
 	/* with Platform and no key the request goes without Authorization

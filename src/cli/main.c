@@ -17,6 +17,8 @@
 static const struct hp_command commands[] = {
 	{ "predict", hp_cmd_predict, "[predict] [OPTIONS] INPUT...", "send inputs to a model and print its answers (the default)",
 	  HP_CMD_PREDICT, "" },
+	{ "deploy", hp_cmd_deploy, "deploy VERB [NAME] [OPTIONS]", "dedicated deployments on Platform: list, create, start, wait, stop ...",
+	  HP_CMD_DEPLOY, "list create show start stop wait health logs metrics delete" },
 	{ "config", hp_cmd_config, "config [--profile NAME]", "the effective settings and where each one came from",
 	  HP_CMD_CONFIG, "" },
 	{ "cache", hp_cmd_cache, "cache stats|prune", "what a --cache DIR holds; remove old entries",

@@ -27,7 +27,10 @@ enum {
 	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF, OPT_JUNIT,
 	OPT_BASELINE, OPT_BASELINE_IOU, OPT_BASELINE_CONF, OPT_COLD_START_WAIT, OPT_ANNOTATE,
 	OPT_RESIZE, OPT_MAX_UPLOAD, OPT_FIELD, OPT_CONFIG, OPT_NO_CONFIG, OPT_PROFILE,
-	OPT_CACHE, OPT_CACHE_TTL, OPT_RESUME, OPT_SHARD, OPT_OLDER_THAN
+	OPT_CACHE, OPT_CACHE_TTL, OPT_RESUME, OPT_SHARD, OPT_OLDER_THAN,
+	OPT_DEPLOYMENT,
+	OPT_WAIT, OPT_FOR, OPT_WAIT_TIMEOUT, OPT_STATUS, OPT_D_MODEL, OPT_REGION, OPT_DISPLAY_NAME, OPT_SEVERITY,
+	OPT_LIMIT, OPT_RANGE, OPT_YES, OPT_OWNER
 };
 
 struct opt_def;
@@ -58,6 +61,8 @@ static opt_setter set_key, set_field, set_expect, set_classes, set_junit, set_sh
 #define G HP_CMD_ALL
 #define PC (HP_CMD_PREDICT | HP_CMD_CONFIG)
 #define PK (HP_CMD_PREDICT | HP_CMD_CACHE)
+#define D HP_CMD_DEPLOY
+#define PD (HP_CMD_PREDICT | HP_CMD_DEPLOY)
 #define FILTER_NOTE ((const char **)(void *)1)   /* o->filter_flag */
 #define TOL_NOTE ((const char **)(void *)2)      /* o->baseline_tol_flag */
 
@@ -86,7 +91,7 @@ static const struct opt_def opt_table[] = {
 	  .help = "Platform: decimals in coordinates, %R" },
 	{ "field", OPT_FIELD, HP_OT_CUSTOM, "NAME=VALUE", .off = -1, .cmds = P, .custom = set_field,
 	  .help = "send an extra form field as it is, repeatable (not one hubpredict sets)" },
-	{ "format", 'f', HP_OT_ENUM, "F", .lo = "table json jsonl csv raw", .off = AT(format), .cmds = P,
+	{ "format", 'f', HP_OT_ENUM, "F", .lo = "table json jsonl csv raw", .off = AT(format), .cmds = PD,
 	  .help = "table (default), json, jsonl, csv or raw" },
 	{ "output", 'o', HP_OT_FILE, "FILE", .off = AT(output), .cmds = P,
 	  .help = "write results to FILE atomically instead of stdout" },
@@ -128,9 +133,9 @@ static const struct opt_def opt_table[] = {
 	  .help = "requests in flight at once, %R (default 4)" },
 	{ "rate", OPT_RATE, HP_OT_RATE, "N/s|N/m|N/h", .off = AT(rate_interval), .cmds = P,
 	  .help = "start requests at least 1/N of the period apart (all jobs, retries too)" },
-	{ "retries", OPT_RETRIES, HP_OT_INT, "N", "0", "100", .off = AT(retries), .cmds = P,
+	{ "retries", OPT_RETRIES, HP_OT_INT, "N", "0", "100", .off = AT(retries), .cmds = PD,
 	  .help = "retries of a failed attempt, %R (default 3)" },
-	{ "retry-max-time", OPT_RETRY_MAX_TIME, HP_OT_SECONDS, "SEC", "0", "86400", .off = AT(retry_max_time), .cmds = P,
+	{ "retry-max-time", OPT_RETRY_MAX_TIME, HP_OT_SECONDS, "SEC", "0", "86400", .off = AT(retry_max_time), .cmds = PD,
 	  .help = "give up retrying an input after SEC seconds (default 600)" },
 	{ "cold-start-wait", OPT_COLD_START_WAIT, HP_OT_SECONDS, "SEC", "0", "86400", .off = AT(cold_start_wait),
 	  .cmds = P, .help = "wait up to SEC for an endpoint that answers 503 while it starts, without using up "
@@ -167,6 +172,32 @@ static const struct opt_def opt_table[] = {
 	  .help = "read no config file" },
 	{ "profile", OPT_PROFILE, HP_OT_STRING, "NAME", .off = AT(profile), .env = "HUBPREDICT_PROFILE",
 	  .no_config = true, .cmds = G, .help = "use the config file's [profile NAME] (env HUBPREDICT_PROFILE)" },
+	{ "deployment", OPT_DEPLOYMENT, HP_OT_STRING, "NAME", .off = AT(deployment), .cmds = P,
+	  .help = "send every input to the dedicated deployment NAME's own endpoint (read once, must be ready)" },
+	{ "wait", OPT_WAIT, HP_OT_FLAG, .off = AT(deploy.wait), .cmds = D,
+	  .help = "deploy create/start/stop: wait until it is ready (stopped), as deploy wait" },
+	{ "for", OPT_FOR, HP_OT_ENUM, "ready|stopped", .lo = "ready stopped", .off = AT(deploy.wait_for), .cmds = D,
+	  .help = "deploy wait: the state to wait for (default ready)" },
+	{ "wait-timeout", OPT_WAIT_TIMEOUT, HP_OT_SECONDS, "SEC", "1", "86400", .off = AT(deploy.wait_timeout), .cmds = D,
+	  .help = "deploy: give up waiting after SEC, exit 12 (default 600)" },
+	{ "status", OPT_STATUS, HP_OT_STRING, "STATE", .off = AT(deploy.status), .no_config = true, .cmds = D,
+	  .help = "deploy list: only deployments in STATE (creating, deploying, ready, stopping, stopped, failed)" },
+	{ "model", OPT_D_MODEL, HP_OT_STRING, "PROJECT/MODEL", .off = AT(deploy.model), .no_config = true, .cmds = D,
+	  .help = "deploy create: the model to serve; deploy list: only its deployments" },
+	{ "region", OPT_REGION, HP_OT_STRING, "REGION", .off = AT(deploy.region), .cmds = D,
+	  .help = "deploy create: a Google Cloud region such as us-central1, europe-west4" },
+	{ "display-name", OPT_DISPLAY_NAME, HP_OT_STRING, "TEXT", .off = AT(deploy.display_name), .no_config = true,
+	  .cmds = D, .help = "deploy create: the name shown on Platform (default NAME)" },
+	{ "severity", OPT_SEVERITY, HP_OT_STRING, "LIST", .off = AT(deploy.severity), .no_config = true, .cmds = D,
+	  .help = "deploy logs: only these severities, comma separated (DEBUG, INFO, WARNING, ERROR ...)" },
+	{ "limit", OPT_LIMIT, HP_OT_INT, "N", "1", "200", .off = AT(deploy.limit), .no_config = true, .cmds = D,
+	  .help = "deploy list (1-100, default 20) and logs (%R, default 50): at most N" },
+	{ "range", OPT_RANGE, HP_OT_ENUM, "1h|6h|24h|7d|30d", .lo = "24h 1h 6h 7d 30d", .off = AT(deploy.range_index),
+	  .no_config = true, .cmds = D, .help = "deploy metrics: the period (default 24h)" },
+	{ "yes", OPT_YES, HP_OT_FLAG, .off = AT(deploy.yes), .no_config = true, .cmds = D,
+	  .help = "deploy delete: really delete (without it nothing is sent, exit 2)" },
+	{ "owner", OPT_OWNER, HP_OT_STRING, "OWNER", .off = AT(deploy.owner), .cmds = PD,
+	  .help = "deploy: the workspace (default: config owner, else the key's account)" },
 	{ "help", 'h', HP_OT_ACTION, .off = -1, .no_config = true, .cmds = G, .help = "show this help and exit" },
 	{ "version", 'V', HP_OT_ACTION, .off = -1, .no_config = true, .cmds = G,
 	  .help = "show versions of hubpredict, libcurl and cJSON, and the build's options" },
@@ -233,6 +264,7 @@ void hp_options_help(size_t i, char *buf, size_t len)
 {
 	help_text(&opt_table[i], buf, len);
 }
+static void print_rows(unsigned command, bool only_extra);
 
 void hp_options_usage(void)
 {
@@ -240,9 +272,39 @@ void hp_options_usage(void)
 	       "Send images or videos to a hosted YOLO model (Ultralytics HUB or Platform)\n"
 	       "and print what it found. INPUT is a file, '-' for stdin, or a directory.\n\n"
 	       "Options:\n");
+	print_rows(HP_CMD_PREDICT, false);
+	printf("\nOptions of hubpredict deploy (hubpredict deploy --help):\n");
+	print_rows(HP_CMD_DEPLOY, true);
+	printf("\nExamples:\n"
+	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
+	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
+	       "  hubpredict -u https://predict-abc123.run.app -f json photo.png\n"
+	       "  hubpredict -m MODEL_ID --expect 'person>=2' bus.jpg   (CI smoke test)\n"
+	       "  hubpredict -m MODEL_ID --baseline golden.json images/  (CI regression)\n"
+	       "  hubpredict --deployment cam -f jsonl images/   (a ready dedicated deployment)\n\n"
+	       "Exit status: 0 ok, 1 a check failed (--expect, --baseline), 2 usage, 3 input,\n"
+	       "4 auth (401/403), 5 not found, 6 rate limited, 7 rejected (other 4xx),\n"
+	       "8 server error (5xx), 9 network, 10 bad response, 11 output, 12 waited out (deploy),\n"
+	       "129/130/143 hung up/interrupted/terminated, 141 stdout closed by its reader.\n"
+	       "See hubpredict(1) for more.\n");
+}
+
+void hp_options_usage_for(unsigned command)
+{
+	print_rows(command, false);
+}
+
+/* The --help lines of the rows `command` takes; only_extra: only those the
+ * predict block did not show (the deploy-only ones, a name once). */
+static void print_rows(unsigned command, bool only_extra)
+{
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
 		char left[64], help[256];
+		if (!(d->cmds & command) || (only_extra && (d->cmds & HP_CMD_PREDICT)))
+			continue;
+		if (only_extra && find_name(d->name) != d)
+			continue; /* deploy's --model: its name is in the block above */
 		if (d->id < 256)
 			snprintf(left, sizeof left, "-%c, --%s%s%s", d->id, d->name, d->arg ? " " : "", d->arg ? d->arg : "");
 		else
@@ -253,17 +315,6 @@ void hp_options_usage(void)
 		else
 			printf("  %-26s  %s\n", left, help);
 	}
-	printf("\nExamples:\n"
-	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
-	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
-	       "  hubpredict -u https://predict-abc123.run.app -f json photo.png\n"
-	       "  hubpredict -m MODEL_ID --expect 'person>=2' bus.jpg   (CI smoke test)\n"
-	       "  hubpredict -m MODEL_ID --baseline golden.json images/  (CI regression)\n\n"
-	       "Exit status: 0 ok, 1 a check failed (--expect, --baseline), 2 usage, 3 input,\n"
-	       "4 auth (401/403), 5 not found, 6 rate limited, 7 rejected (other 4xx),\n"
-	       "8 server error (5xx), 9 network, 10 bad response, 11 output,\n"
-	       "129/130/143 hung up/interrupted/terminated, 141 stdout closed by its reader.\n"
-	       "See hubpredict(1) for more.\n");
 }
 
 int hp_parse_long(const char *s, long min, long max, long *out)
@@ -749,11 +800,15 @@ static int apply(struct hp_options *o, const struct opt_def *d, const char *v, c
 		if (!*note)
 			*note = d->name;
 	}
-	const struct opt_def *other = d->off == (ptrdiff_t)AT(model) ? find_name("url")
-	                              : d->off == (ptrdiff_t)AT(url) ? find_name("model") : NULL;
-	if (other && o->origin[row_of(other)].source < from->source) {
-		*(const char **)((char *)o + other->off) = NULL;
-		o->origin[row_of(other)] = (struct hp_origin){ 0 };
+	static const char *const endpoint_rows[] = { "model", "url", "deployment" };
+	bool names_endpoint = d->off == (ptrdiff_t)AT(model) || d->off == (ptrdiff_t)AT(url) ||
+	                      d->off == (ptrdiff_t)AT(deployment);
+	for (size_t i = 0; names_endpoint && i < 3; i++) {
+		const struct opt_def *other = find_name(endpoint_rows[i]);
+		if (other != d && o->origin[row_of(other)].source < from->source) {
+			*(const char **)((char *)o + other->off) = NULL;
+			o->origin[row_of(other)] = (struct hp_origin){ 0 };
+		}
 	}
 	return 0;
 }
@@ -826,14 +881,27 @@ struct given {
 	char *value;           /* argv's (NULL for a flag) */
 };
 
-/* getopt_long's tables, from the option table. */
-static void getopt_tables(struct option *longopts, char *shortopts)
+/* A row that another row of the same name stands in for with this command
+ * (deploy's --model is PROJECT/MODEL, predict's a model ID). */
+static bool shadowed(const struct opt_def *d, unsigned command)
 {
-	size_t sp = 0;
+	if (d->cmds & command)
+		return false;
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (&opt_table[i] != d && (opt_table[i].cmds & command) && strcmp(opt_table[i].name, d->name) == 0)
+			return true;
+	return false;
+}
+
+/* getopt_long's tables, from the option table. */
+static void getopt_tables(struct option *longopts, char *shortopts, unsigned command)
+{
+	size_t sp = 0, lp = 0;
 	shortopts[sp++] = ':'; /* report a missing argument as ':' */
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
-		longopts[i] = (struct option){ d->name, d->arg ? required_argument : no_argument, NULL, d->id };
+		if (!shadowed(d, command))
+			longopts[lp++] = (struct option){ d->name, d->arg ? required_argument : no_argument, NULL, d->id };
 		if (d->id < 256) {
 			shortopts[sp++] = (char)d->id;
 			if (d->arg)
@@ -841,7 +909,7 @@ static void getopt_tables(struct option *longopts, char *shortopts)
 		}
 	}
 	shortopts[sp] = '\0';
-	longopts[N_OPTS] = (struct option){ 0, 0, 0, 0 };
+	longopts[lp] = (struct option){ 0, 0, 0, 0 };
 }
 
 /* argv's options into given[] (applied after the config file and the
@@ -851,7 +919,7 @@ static enum hp_parse_result collect(int argc, char **argv, unsigned command, str
 {
 	struct option longopts[N_OPTS + 1];
 	char shortopts[3 * N_OPTS + 2];
-	getopt_tables(longopts, shortopts);
+	getopt_tables(longopts, shortopts, command);
 	int c;
 	opterr = 0;
 	optind = 0; /* glibc: 0 also resets its internal state */
@@ -926,6 +994,8 @@ static enum hp_parse_result apply_layers(struct hp_options *o, const struct give
 			return HP_PARSE_ERROR;
 	/* the highest layer naming the model or the URL won as a whole; two of
 	 * them in one layer remain */
+	if (o->deployment && (o->model || o->url))
+		BAD("--deployment and %s both name the endpoint: keep one", o->model ? "the model" : "the URL");
 	if (o->model && o->url) {
 		enum hp_source s = o->origin[row_of(find_name("url"))].source;
 		if (s == HP_SOURCE_ARG)
@@ -1061,7 +1131,7 @@ enum hp_parse_result hp_options_parse_for(struct hp_options *o, unsigned command
 		r = HP_PARSE_ERROR;
 		goto done;
 	}
-	if (command != HP_CMD_PREDICT && o->n_inputs > 0) {
+	if (command != HP_CMD_PREDICT && command != HP_CMD_DEPLOY && o->n_inputs > 0) {
 		snprintf(err, errlen, "unexpected argument '%s'", o->inputs[0]);
 		r = HP_PARSE_ERROR;
 		goto done;

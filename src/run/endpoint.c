@@ -229,103 +229,110 @@ static char *platform_origin(char **host, char *err, size_t errlen)
 	return o;
 }
 
-int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char *err, size_t errlen)
-{
-	bool model_says_platform = false, url_says_platform = false, url_empty_path = false;
-	bool model_url_as_is = false, model_says_hub = false, url_says_hub = false;
-	char *origin_host = NULL;
-	char *origin = NULL;
-	memset(ep, 0, sizeof *ep);
+/* What the model and the URL say about the flavour and the URL to build. */
+struct hints {
+	bool model_says_platform, url_says_platform, url_empty_path;
+	bool model_url_as_is, model_says_hub, url_says_hub;
+};
 
-	if (!(origin = platform_origin(&origin_host, err, errlen))) {
-		if (!err[0])
-			snprintf(err, errlen, "out of memory");
+/* -m: a pasted URL taken apart, or an ID checked. 0, or -1 with err set. */
+static int resolve_model(struct hp_endpoint *ep, const struct hp_options *o, const char *origin_host,
+                         struct hints *h, char *err, size_t errlen)
+{
+	if (strncasecmp(o->model, "https://", 8) == 0 || strncasecmp(o->model, "http://", 7) == 0) {
+		ep->model = model_from_url(o->model, origin_host, &h->model_says_platform, &h->model_url_as_is, err,
+		                           errlen);
+		if (!ep->model)
+			return -1;
+		h->model_says_hub = !h->model_says_platform;
+	} else if (!(ep->model = strdup(o->model))) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (o->model) {
-		if (strncasecmp(o->model, "https://", 8) == 0 || strncasecmp(o->model, "http://", 7) == 0) {
-			ep->model = model_from_url(o->model, origin_host, &model_says_platform, &model_url_as_is, err,
-			                           errlen);
-			if (!ep->model)
-				goto fail;
-			model_says_hub = !model_says_platform;
-		} else {
-			ep->model = strdup(o->model);
-			if (!ep->model) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-		}
-		int segments = model_url_as_is ? 1 : hp_model_id_segments(ep->model);
-		if (segments == 0) {
-			snprintf(err, errlen, "--model: '%s' is not a model ID (letters, digits, '.', '_', '-'; "
-			         "or owner/project/model)", ep->model);
-			goto fail;
-		}
-		/* OWNER/PROJECT/MODEL means Platform, and follows its name rule */
-		if (segments == 3) {
-			if (hp_platform_name_check(ep->model, err, errlen) < 0)
-				goto fail;
-			model_says_platform = true;
-		}
+	int segments = h->model_url_as_is ? 1 : hp_model_id_segments(ep->model);
+	if (segments == 0) {
+		snprintf(err, errlen, "--model: '%s' is not a model ID (letters, digits, '.', '_', '-'; "
+		         "or owner/project/model)", ep->model);
+		return -1;
 	}
-	if (o->url) {
-		char *path = NULL;
-		char *host = url_host(o->url, &path);
-		if (!host || !*host) {
-			snprintf(err, errlen, "--url: '%s' %s", o->url, url_problem(o->url));
-			free(host);
-			free(path);
-			goto fail;
-		}
-		url_says_platform = platform_host(host, origin_host);
-		url_says_hub = strcmp(host, HUB_API_HOST) == 0 || strcmp(host, HUB_HOST) == 0;
-		url_empty_path = !path || strcmp(path, "/") == 0 || !*path;
-		ep->hub_shared = strcmp(host, HUB_API_HOST) == 0;
+	/* OWNER/PROJECT/MODEL means Platform, and follows its name rule */
+	if (segments == 3) {
+		if (hp_platform_name_check(ep->model, err, errlen) < 0)
+			return -1;
+		h->model_says_platform = true;
+	}
+	return 0;
+}
+
+/* -u: its host says the flavour. 0, or -1 with err set. */
+static int resolve_url_host(struct hp_endpoint *ep, const struct hp_options *o, const char *origin_host,
+                            struct hints *h, char *err, size_t errlen)
+{
+	char *path = NULL;
+	char *host = url_host(o->url, &path);
+	if (!host || !*host) {
+		snprintf(err, errlen, "--url: '%s' %s", o->url, url_problem(o->url));
 		free(host);
 		free(path);
+		return -1;
 	}
+	h->url_says_platform = platform_host(host, origin_host);
+	h->url_says_hub = strcmp(host, HUB_API_HOST) == 0 || strcmp(host, HUB_HOST) == 0;
+	h->url_empty_path = !path || strcmp(path, "/") == 0 || !*path;
+	ep->hub_shared = strcmp(host, HUB_API_HOST) == 0;
+	free(host);
+	free(path);
+	return 0;
+}
 
+/* The flavour, and what does not go with it. 0, or -1 with err set. */
+static int choose_flavour(struct hp_endpoint *ep, const struct hp_options *o, const struct hints *h,
+                          char *err, size_t errlen)
+{
 	/* a key of one flavour with a vendor URL of the other goes
 	 * out without a word and gets a 404 */
 	bool ul_key = o->api_key && strncmp(o->api_key, "ul_", 3) == 0;
 	const char *pasted = o->url ? o->url : o->model;
-	if (o->api_key && (model_says_hub || url_says_hub) && ul_key) {
+	if (o->api_key && (h->model_says_hub || h->url_says_hub) && ul_key) {
 		snprintf(err, errlen, "a Platform key (ul_...) does not work with the HUB URL '%s': HUB shut down "
 		         "on 2026-07-31; use the model's Platform URL or OWNER/PROJECT/MODEL", pasted);
-		goto fail;
+		return -1;
 	}
-	if (o->api_key && (model_says_platform || url_says_platform) && !ul_key && o->api == HP_FLAVOUR_AUTO &&
+	if (o->api_key && (h->model_says_platform || h->url_says_platform) && !ul_key && o->api == HP_FLAVOUR_AUTO &&
 	    strchr(pasted ? pasted : "", ':')) {
 		snprintf(err, errlen, "a HUB key (not ul_...) does not work with the Platform URL '%s': Platform keys "
 		         "start with ul_ (or give --api platform to send this key anyway)", pasted);
-		goto fail;
+		return -1;
 	}
-
 	if (o->api != HP_FLAVOUR_AUTO)
 		ep->flavour = o->api;
-	else if (ul_key || url_says_platform || model_says_platform)
+	else if (ul_key || h->url_says_platform || h->model_says_platform)
 		ep->flavour = HP_FLAVOUR_PLATFORM;
 	else
 		ep->flavour = HP_FLAVOUR_HUB;
-
 	bool hub = ep->flavour == HP_FLAVOUR_HUB;
-	if (hub && ep->model && !model_url_as_is && strchr(ep->model, '/')) {
-		snprintf(err, errlen, "--model: owner/project/model IDs need --api platform");
-		goto fail;
+	const char *bad = NULL;
+	if (hub && ep->model && !h->model_url_as_is && strchr(ep->model, '/'))
+		bad = "--model: owner/project/model IDs need --api platform";
+	else if (hub && o->normalize)
+		bad = "--normalize is Platform only (use --api platform)";
+	else if (hub && o->decimals >= 0)
+		bad = "--decimals is Platform only (use --api platform)";
+	if (bad) {
+		snprintf(err, errlen, "%s", bad);
+		return -1;
 	}
-	if (hub && o->normalize) {
-		snprintf(err, errlen, "--normalize is Platform only (use --api platform)");
-		goto fail;
-	}
-	if (hub && o->decimals >= 0) {
-		snprintf(err, errlen, "--decimals is Platform only (use --api platform)");
-		goto fail;
-	}
+	return 0;
+}
 
+/* -u as given (Platform: /predict added to a bare origin), or the model's URL. */
+static int build_url(struct hp_endpoint *ep, const struct hp_options *o, const char *origin, const struct hints *h,
+                     char *err, size_t errlen)
+{
+	bool hub = ep->flavour == HP_FLAVOUR_HUB;
 	char *url;
 	if (o->url) {
-		bool add_predict = url_empty_path && !hub; /* Platform: requests go to /predict */
+		bool add_predict = h->url_empty_path && !hub; /* Platform: requests go to /predict */
 		size_t n = strlen(o->url) + sizeof "/predict";
 		url = malloc(n);
 		if (url) {
@@ -338,7 +345,7 @@ int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char
 			}
 		}
 		ep->dedicated = true;
-	} else if (model_url_as_is) {
+	} else if (h->model_url_as_is) {
 		url = strdup(ep->model);
 	} else if (ep->model) {
 		size_t n = strlen(ep->model) + strlen(origin) + sizeof HP_HUB_URL_FMT + sizeof "/api/models//predict";
@@ -350,23 +357,43 @@ int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char
 		ep->hub_shared = hub;
 	} else {
 		snprintf(err, errlen, "no model: give -m MODEL_ID (or set HUBPREDICT_MODEL), or -u URL");
-		goto fail;
+		return -1;
 	}
 	ep->url = url;
 	if (!url) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		return -1;
 	}
-	ep->iou = o->iou >= 0 ? o->iou : (hub ? 0.45 : 0.7);
-	free(origin);
-	free(origin_host);
 	return 0;
-fail:
+}
+
+int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char *err, size_t errlen)
+{
+	struct hints h = { 0 };
+	char *origin_host = NULL;
+	char *origin = NULL;
+	int rc = -1;
+	memset(ep, 0, sizeof *ep);
+
+	if (!(origin = platform_origin(&origin_host, err, errlen))) {
+		if (!err[0])
+			snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((o->model && resolve_model(ep, o, origin_host, &h, err, errlen) < 0) ||
+	    (o->url && resolve_url_host(ep, o, origin_host, &h, err, errlen) < 0) ||
+	    choose_flavour(ep, o, &h, err, errlen) < 0 || build_url(ep, o, origin, &h, err, errlen) < 0)
+		goto done;
+	ep->iou = o->iou >= 0 ? o->iou : (ep->flavour == HP_FLAVOUR_HUB ? 0.45 : 0.7);
+	rc = 0;
+done:
 	free(origin);
 	free(origin_host);
-	free(ep->model);
-	ep->model = NULL;
-	return -1;
+	if (rc < 0) {
+		free(ep->model);
+		ep->model = NULL;
+	}
+	return rc;
 }
 
 void hp_endpoint_free(struct hp_endpoint *ep)

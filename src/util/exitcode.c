@@ -36,6 +36,7 @@ const char *hp_exit_name(int code)
 	case HP_EXIT_NETWORK: return "network";
 	case HP_EXIT_BAD_RESPONSE: return "bad response";
 	case HP_EXIT_OUTPUT: return "output";
+	case HP_EXIT_WAITED_OUT: return "waited out";
 	case HP_EXIT_SIGHUP: return "hung up";
 	case HP_EXIT_SIGINT: return "interrupted";
 	case HP_EXIT_SIGTERM: return "terminated";

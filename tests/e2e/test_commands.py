@@ -54,26 +54,26 @@ class TestCommands(E2E):
         self.assertRegex(r.out, r"(?m)^build: TLS \S.*, HTTP/2 (yes|no), image support (yes|no)$")
 
     def test_help_of_unknown_command(self):
-        r = self.run_hp("help", "deploy")
+        r = self.run_hp("help", "redeploy")
         self.assertExit(r, 2)
-        self.assertOneLineError(r, "'deploy'", "no such command")
+        self.assertOneLineError(r, "'redeploy'", "no such command")
         self.assertEqual(r.out, "")
         r = self.run_hp("help", "predict", "extra")
         self.assertExit(r, 2)
         self.assertOneLineError(r, "'extra'")
 
     def test_word_that_is_no_command_is_an_input(self):
-        # no deploy command yet: the word is an INPUT file, as before
-        shutil.copy(image("cat.png"), self.path("deploy"))
-        r = self.run_hp("deploy", "-u", self.hub_url(), "-f", "json", cwd=self.tmp.name)
+        # a word that names no command is an INPUT file, as before
+        shutil.copy(image("cat.png"), self.path("redeploy"))
+        r = self.run_hp("redeploy", "-u", self.hub_url(), "-f", "json", cwd=self.tmp.name)
         self.assertExit(r, 0)
-        self.assertEqual(r.json()[0]["file"], "deploy")
+        self.assertEqual(r.json()[0]["file"], "redeploy")
         r = self.run_hp("nosuch", "-u", self.hub_url(), cwd=self.tmp.name)
         self.assertExit(r, 3)
         self.assertIn("'nosuch'", r.err)
 
     def test_file_named_like_a_command_is_dot_slash(self):
-        for name in ("help", "predict", "config"):
+        for name in ("help", "predict", "config", "deploy"):
             shutil.copy(image("cat.png"), self.path(name))
             r = self.run_hp(f"./{name}", "-u", self.hub_url(), "-f", "json", cwd=self.tmp.name)
             self.assertExit(r, 0)

@@ -22,7 +22,7 @@ README = os.path.join(ROOT, "README.md")
 OPTIONS_C = os.path.join(ROOT, "src", "cli", "options.c")
 SRC = os.path.join(ROOT, "src")
 
-EXIT_CODES = list(range(0, 12)) + [129, 130, 141, 143]
+EXIT_CODES = list(range(0, 13)) + [129, 130, 141, 143]
 MAN_SECTIONS = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "ENVIRONMENT", "EXAMPLES"]
 
 

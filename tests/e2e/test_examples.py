@@ -7,10 +7,11 @@ import subprocess
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness import BIN, E2E, HUB_KEY, ROOT, image
+from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, ROOT, image
 
 CI_SMOKE = os.path.join(ROOT, "examples", "ci-smoke.sh")
 CRON_LABEL = os.path.join(ROOT, "examples", "cron-label.sh")
+NIGHTLY = os.path.join(ROOT, "examples", "nightly-dedicated.sh")
 
 
 class TestExamples(E2E):
@@ -25,6 +26,7 @@ class TestExamples(E2E):
         p = subprocess.run(["bash"] + [str(a) for a in args], cwd=self.tmp.name, env=self.env(**env),
                            capture_output=True, text=True, timeout=120)
         self.assertNotIn(HUB_KEY, p.stdout + p.stderr)
+        self.assertNotIn(PLATFORM_KEY, p.stdout + p.stderr)
         return p
 
     def images(self):
@@ -99,6 +101,39 @@ class TestExamples(E2E):
         self.assertEqual(sorted(e["file"] for e in log), [f"{day}/a.jpg", f"{day}/door/b.png"])
         # a missing day folder: exit 3, nothing written
         p = self.run_script(CRON_LABEL, self.path("cam/nope"), dataset)
+        self.assertEqual(p.returncode, 3)
+
+    def nightly(self, images, out, **env):
+        return self.run_script(NIGHTLY, images, out, ULTRALYTICS_API_KEY=PLATFORM_KEY,
+                               ULTRALYTICS_PLATFORM_URL=self.server.url, HUBPREDICT_URL="", **env)
+
+    def test_nightly_dedicated(self):
+        self.server.set_deploy_timings(deploying=1.0, stopping=0.5)
+        self.server.add_deployment("cam", status="stopped")
+        images = self.images()
+        out = self.path("night")
+        p = self.nightly(images, out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(out, "results.jsonl")) as f:
+            log = [json.loads(line) for line in f]
+        self.assertEqual(len(log), 3)
+        self.assertEqual(sorted(os.listdir(os.path.join(out, "labels"))), ["cat.txt", "people.txt", "street.txt"])
+        self.assertEqual(self.server.deployments.get("cam")["status"], "stopped")
+        methods = [(r["method"], (r.get("json") or {}).get("action")) for r in self.server.log()
+                   if r["method"] == "PATCH"]
+        self.assertEqual(methods, [("PATCH", "start"), ("PATCH", "stop")])
+        self.assertEqual(sum("/_svc/" in r["path"] for r in self.server.log()), 3)
+
+    def test_nightly_dedicated_stops_when_the_prediction_failed(self):
+        self.server.set_deploy_timings(deploying=0.5, stopping=0.5)
+        self.server.add_deployment("cam", status="stopped")
+        self.server.push({"match": "/_svc/", "status": 401, "body": {"error": "Invalid API key"},
+                          "repeat": -1})
+        p = self.nightly(self.images(), self.path("night"))
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertEqual(self.server.deployments.get("cam")["status"], "stopped")
+        # a missing folder: exit 3, nothing sent
+        p = self.nightly(self.path("nope"), self.path("night2"))
         self.assertEqual(p.returncode, 3)
 
 
