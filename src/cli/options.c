@@ -275,6 +275,8 @@ void hp_options_usage(void)
 	print_rows(HP_CMD_PREDICT, false);
 	printf("\nOptions of hubpredict deploy (hubpredict deploy --help):\n");
 	print_rows(HP_CMD_DEPLOY, true);
+	printf("\nOptions of hubpredict cache (hubpredict cache --help):\n");
+	print_rows(HP_CMD_CACHE, true);
 	printf("\nExamples:\n"
 	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
 	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
@@ -295,7 +297,7 @@ void hp_options_usage_for(unsigned command)
 }
 
 /* The --help lines of the rows `command` takes; only_extra: only those the
- * predict block did not show (the deploy-only ones, a name once). */
+ * predict block did not show (the deploy-only or cache-only ones, a name once). */
 static void print_rows(unsigned command, bool only_extra)
 {
 	for (size_t i = 0; i < N_OPTS; i++) {

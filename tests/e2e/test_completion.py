@@ -37,6 +37,8 @@ CASES = [
     (["completion", "--"], {"--help"}),
     (["help", "c"], {"cache", "config", "completion"}),
     (["cache", ""], {"stats", "prune"}),
+    (["deploy", "s"], {"show", "start", "stop"}),
+    (["deploy", "list", "--st"], {"--status"}),
 ]
 
 
