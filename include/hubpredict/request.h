@@ -66,4 +66,9 @@ char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path
 /* The version line(s) for -V. */
 void hp_print_version(void);
 
+/* --cacert, --insecure and -v on one easy handle, -v's lines through
+ * trace_fn (which redacts the key): the predict requests and Platform's
+ * deployment calls set them alike. */
+void hp_request_tls_and_trace(CURL *easy, const struct hp_options *o, curl_debug_callback trace_fn);
+
 #endif

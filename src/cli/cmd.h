@@ -38,6 +38,14 @@ struct hp_command {
 /* The command table (static), its length in *n. */
 const struct hp_command *hp_commands(size_t *n);
 
+struct hp_options;
+/* Parse a command's options into *o (HP_OPTIONS_INIT) for `command` (an
+ * HP_CMD_* bit): --help prints usage(), --version the version, a bad option
+ * its one line and "try 'hubpredict NAME --help'". Returns -1 when the
+ * command should run, else the exit status to return. */
+int hp_cmd_parse(struct hp_options *o, unsigned command, const char *name, void (*usage)(void), int argc,
+                 char **argv, char *err, size_t errlen);
+
 /* The "Commands:" block of --help, from the table in main.c, on stdout. */
 void hp_commands_usage(void);
 

@@ -117,28 +117,12 @@ int hp_cmd_cache(int argc, char **argv)
 	}
 	struct hp_options o = HP_OPTIONS_INIT;
 	char err[640];
-	int status = HP_EXIT_OK;
-	switch (hp_options_parse_for(&o, HP_CMD_CACHE, argc - 1, argv + 1, err, sizeof err)) {
-	case HP_PARSE_HELP:
-		usage();
-		break;
-	case HP_PARSE_VERSION:
-		hp_print_version();
-		break;
-	case HP_PARSE_ERROR:
-		hp_msg_error("%s", err);
-		fputs("try 'hubpredict cache --help'\n", stderr);
+	int status = hp_cmd_parse(&o, HP_CMD_CACHE, "cache", usage, argc - 1, argv + 1, err, sizeof err);
+	if (status < 0 && o.older_than >= 0 && strcmp(sub, "prune") != 0) {
+		hp_msg_error("--older-than goes with cache prune");
 		status = HP_EXIT_USAGE;
-		break;
-	case HP_PARSE_RUN:
-	default:
-		if (o.older_than >= 0 && strcmp(sub, "prune") != 0) {
-			hp_msg_error("--older-than goes with cache prune");
-			status = HP_EXIT_USAGE;
-		} else {
-			status = run(&o, strcmp(sub, "prune") == 0);
-		}
-		break;
+	} else if (status < 0) {
+		status = run(&o, strcmp(sub, "prune") == 0);
 	}
 	hp_options_free(&o);
 	return status;

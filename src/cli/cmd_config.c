@@ -56,23 +56,10 @@ int hp_cmd_config(int argc, char **argv)
 {
 	struct hp_options o = HP_OPTIONS_INIT;
 	char err[640];
-	int status = HP_EXIT_OK;
-	switch (hp_options_parse_for(&o, HP_CMD_CONFIG, argc, argv, err, sizeof err)) {
-	case HP_PARSE_HELP:
-		usage();
-		break;
-	case HP_PARSE_VERSION:
-		hp_print_version();
-		break;
-	case HP_PARSE_ERROR:
-		hp_msg_error("%s", err);
-		fputs("try 'hubpredict config --help'\n", stderr);
-		status = HP_EXIT_USAGE;
-		break;
-	case HP_PARSE_RUN:
-	default:
+	int status = hp_cmd_parse(&o, HP_CMD_CONFIG, "config", usage, argc, argv, err, sizeof err);
+	if (status < 0) {
 		print_settings(&o);
-		break;
+		status = HP_EXIT_OK;
 	}
 	if (status == HP_EXIT_OK && fflush(stdout) != 0)
 		status = HP_EXIT_OUTPUT;

@@ -394,6 +394,25 @@ static void add_query(char *buf, size_t len, const char *name, const char *value
 	snprintf(buf + used, len - used, "%c%s=%s", strchr(buf, '?') ? '&' : '?', name, value);
 }
 
+/* GET rest and print it as -f json or jsonl ask (returns the status), or
+ * find the array `member` for the table (*items; returns -1). */
+static int fetch_array(struct deploy *d, const char *rest, const char *member, const cJSON **items)
+{
+	int status = call(d, "GET", rest, NULL);
+	if (status != 0)
+		return status;
+	if (d->o.format == HP_FORMAT_JSON)
+		return print_document(d), 0;
+	if (d->o.format == HP_FORMAT_JSONL)
+		return print_jsonl(d, member);
+	*items = cJSON_GetObjectItemCaseSensitive(d->reply.doc, member);
+	if (!cJSON_IsArray(*items)) {
+		snprintf(d->reply.message, sizeof d->reply.message, "the answer has no %s array", member);
+		return failed(d, HP_EXIT_BAD_RESPONSE);
+	}
+	return -1;
+}
+
 static int verb_list(struct deploy *d)
 {
 	char rest[512] = "", limit[16];
@@ -401,18 +420,10 @@ static int verb_list(struct deploy *d)
 	add_query(rest, sizeof rest, "status", d->o.deploy.status);
 	add_query(rest, sizeof rest, "model", d->o.deploy.model);
 	add_query(rest, sizeof rest, "limit", d->o.deploy.limit ? limit : NULL);
-	int status = call(d, "GET", rest, NULL);
-	if (status != 0)
+	const cJSON *items = NULL, *it;
+	int status = fetch_array(d, rest, "deployments", &items);
+	if (status >= 0)
 		return status;
-	if (d->o.format == HP_FORMAT_JSON)
-		return print_document(d), 0;
-	if (d->o.format == HP_FORMAT_JSONL)
-		return print_jsonl(d, "deployments");
-	const cJSON *items = cJSON_GetObjectItemCaseSensitive(d->reply.doc, "deployments"), *it;
-	if (!cJSON_IsArray(items)) {
-		snprintf(d->reply.message, sizeof d->reply.message, "the answer has no deployments array");
-		return failed(d, HP_EXIT_BAD_RESPONSE);
-	}
 	printf("%-24s %-10s %-14s %-28s %s\n", "NAME", "STATUS", "REGION", "MODEL", "URL");
 	cJSON_ArrayForEach(it, items) {
 		char model[300];
@@ -564,18 +575,10 @@ static int verb_logs(struct deploy *d)
 	named(d, "/logs", rest, sizeof rest);
 	add_query(rest, sizeof rest, "severity", d->o.deploy.severity);
 	add_query(rest, sizeof rest, "limit", d->o.deploy.limit ? limit : NULL);
-	int status = call(d, "GET", rest, NULL);
-	if (status != 0)
+	const cJSON *items = NULL, *e;
+	int status = fetch_array(d, rest, "entries", &items);
+	if (status >= 0)
 		return status;
-	if (d->o.format == HP_FORMAT_JSON)
-		return print_document(d), 0;
-	if (d->o.format == HP_FORMAT_JSONL)
-		return print_jsonl(d, "entries");
-	const cJSON *items = cJSON_GetObjectItemCaseSensitive(d->reply.doc, "entries"), *e;
-	if (!cJSON_IsArray(items)) {
-		snprintf(d->reply.message, sizeof d->reply.message, "the answer has no entries array");
-		return failed(d, HP_EXIT_BAD_RESPONSE);
-	}
 	cJSON_ArrayForEach(e, items) {
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(e, "httpRequest");
 		printf("%s  %-8s  %s", str(e, "timestamp") ? str(e, "timestamp") : "-",
@@ -686,26 +689,11 @@ int hp_cmd_deploy(int argc, char **argv)
 {
 	struct deploy d = { .o = HP_OPTIONS_INIT };
 	const struct verb *v = NULL;
-	int status;
-	switch (hp_options_parse_for(&d.o, HP_CMD_DEPLOY, argc, argv, d.err, sizeof d.err)) {
-	case HP_PARSE_HELP:
-		usage();
-		status = HP_EXIT_OK;
-		break;
-	case HP_PARSE_VERSION:
-		hp_print_version();
-		status = HP_EXIT_OK;
-		break;
-	case HP_PARSE_ERROR:
-		hp_msg_error("%s", d.err);
-		fputs("try 'hubpredict deploy --help'\n", stderr);
-		status = HP_EXIT_USAGE;
-		break;
-	default:
+	int status = hp_cmd_parse(&d.o, HP_CMD_DEPLOY, "deploy", usage, argc, argv, d.err, sizeof d.err);
+	if (status < 0) {
 		status = start_run(&d, &v);
 		if (status == 0)
 			status = run_verb(&d, v);
-		break;
 	}
 	if (fflush(stdout) != 0 && status == HP_EXIT_OK)
 		status = HP_EXIT_OUTPUT;

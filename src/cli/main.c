@@ -9,6 +9,7 @@
 #include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
+#include "hubpredict/request.h"
 #include "cmd.h"
 
 #include <stdio.h>
@@ -91,4 +92,24 @@ int main(int argc, char **argv)
 	if (c)
 		return c->run(argc - 1, argv + 1);
 	return hp_cmd_predict(argc, argv);
+}
+
+int hp_cmd_parse(struct hp_options *o, unsigned command, const char *name, void (*usage)(void), int argc,
+                 char **argv, char *err, size_t errlen)
+{
+	switch (hp_options_parse_for(o, command, argc, argv, err, errlen)) {
+	case HP_PARSE_HELP:
+		usage();
+		return HP_EXIT_OK;
+	case HP_PARSE_VERSION:
+		hp_print_version();
+		return HP_EXIT_OK;
+	case HP_PARSE_ERROR:
+		hp_msg_error("%s", err);
+		fprintf(stderr, "try 'hubpredict %s --help'\n", name);
+		return HP_EXIT_USAGE;
+	case HP_PARSE_RUN:
+	default:
+		return -1;
+	}
 }

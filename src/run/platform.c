@@ -4,6 +4,7 @@
 #include "hubpredict/endpoint.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
+#include "hubpredict/request.h"
 #include "hubpredict/response.h"
 #include "hubpredict/retry.h"
 #include "hubpredict/signals.h"
@@ -128,16 +129,7 @@ static void setup_easy(struct hp_platform *p)
 	curl_easy_setopt(e, CURLOPT_USERAGENT, p->user_agent);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->connect_timeout * 1000));
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)((o->timeout > 0 ? o->timeout : 120.0) * 1000));
-	if (o->cacert)
-		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
-	if (o->insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (o->verbose > 0) {
-		curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, trace);
-		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
-	}
+	hp_request_tls_and_trace(e, o, trace);
 }
 
 int hp_platform_new(struct hp_platform **out, const struct hp_options *o, char *err, size_t errlen)

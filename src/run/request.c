@@ -167,6 +167,20 @@ static int trace(CURL *easy, curl_infotype type, char *data, size_t size, void *
 	return 0;
 }
 
+void hp_request_tls_and_trace(CURL *easy, const struct hp_options *o, curl_debug_callback trace_fn)
+{
+	if (o->cacert)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, o->cacert);
+	if (o->insecure) {
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (o->verbose > 0) {
+		curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, trace_fn);
+		curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
+	}
+}
+
 curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
                             const struct hp_upload *up, struct hp_upload_cursor *cursor,
                             struct hp_stall *stall, const char *url, char *errbuf)
@@ -210,16 +224,7 @@ curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
 	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, watch_stall);
 	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, stall);
 	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-	if (o->cacert)
-		curl_easy_setopt(easy, CURLOPT_CAINFO, o->cacert);
-	if (o->insecure) {
-		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (o->verbose > 0) {
-		curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, trace);
-		curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
-	}
+	hp_request_tls_and_trace(easy, o, trace);
 	return mime;
 fail:
 	curl_mime_free(mime);
