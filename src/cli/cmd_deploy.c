@@ -394,10 +394,14 @@ static void add_query(char *buf, size_t len, const char *name, const char *value
 	snprintf(buf + used, len - used, "%c%s=%s", strchr(buf, '?') ? '&' : '?', name, value);
 }
 
-/* GET rest and print it as -f json or jsonl ask (returns the status), or
- * find the array `member` for the table (*items; returns -1). */
-static int fetch_array(struct deploy *d, const char *rest, const char *member, const cJSON **items)
+/* GET rest (with --limit added to its query) and print it as -f json or
+ * jsonl ask (returns the status), or find the array `member` for the table
+ * (*items; returns -1). */
+static int fetch_array(struct deploy *d, char *rest, size_t len, const char *member, const cJSON **items)
 {
+	char limit[16];
+	snprintf(limit, sizeof limit, "%d", d->o.deploy.limit);
+	add_query(rest, len, "limit", d->o.deploy.limit ? limit : NULL);
 	int status = call(d, "GET", rest, NULL);
 	if (status != 0)
 		return status;
@@ -415,13 +419,11 @@ static int fetch_array(struct deploy *d, const char *rest, const char *member, c
 
 static int verb_list(struct deploy *d)
 {
-	char rest[512] = "", limit[16];
-	snprintf(limit, sizeof limit, "%d", d->o.deploy.limit);
+	char rest[512] = "";
 	add_query(rest, sizeof rest, "status", d->o.deploy.status);
 	add_query(rest, sizeof rest, "model", d->o.deploy.model);
-	add_query(rest, sizeof rest, "limit", d->o.deploy.limit ? limit : NULL);
 	const cJSON *items = NULL, *it;
-	int status = fetch_array(d, rest, "deployments", &items);
+	int status = fetch_array(d, rest, sizeof rest, "deployments", &items);
 	if (status >= 0)
 		return status;
 	printf("%-24s %-10s %-14s %-28s %s\n", "NAME", "STATUS", "REGION", "MODEL", "URL");
@@ -570,13 +572,11 @@ static int verb_health(struct deploy *d)
 
 static int verb_logs(struct deploy *d)
 {
-	char rest[512], limit[16];
-	snprintf(limit, sizeof limit, "%d", d->o.deploy.limit);
+	char rest[512];
 	named(d, "/logs", rest, sizeof rest);
 	add_query(rest, sizeof rest, "severity", d->o.deploy.severity);
-	add_query(rest, sizeof rest, "limit", d->o.deploy.limit ? limit : NULL);
 	const cJSON *items = NULL, *e;
-	int status = fetch_array(d, rest, "entries", &items);
+	int status = fetch_array(d, rest, sizeof rest, "entries", &items);
 	if (status >= 0)
 		return status;
 	cJSON_ArrayForEach(e, items) {
