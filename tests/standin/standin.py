@@ -1346,6 +1346,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "t_start": self.t_start, "t_read": None, "t_end": None, "status": None,
             "conn_id": self.conn_id, "http_version": self.request_version,
         }
+        with self.standin._busy_cond:
+            self.standin._busy += 1
         try:
             self._serve_predict(path, record)
         except (_CloseConnection, OSError):
@@ -1358,6 +1360,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(json_answer(500, {"details": {"message": f"standin: {exc}"}}), record)
         finally:
             self.standin._log.finish(record)
+            with self.standin._busy_cond:
+                self.standin._busy -= 1
+                self.standin._busy_cond.notify_all()
 
     def _serve_predict(self, path: str, record: dict):
         if is_deploy_api(path):
@@ -1804,6 +1809,8 @@ class StandIn:
         self._script = ScriptQueue()
         self.deployments = DeploymentStore(lambda: self.url)
         self._log = RequestLog(log_file)
+        self._busy = 0                              # requests between their first line and their record
+        self._busy_cond = threading.Condition()
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -1850,6 +1857,14 @@ class StandIn:
                                         name=f"standin:{self.port}", daemon=True)
         self._thread.start()
         return self
+
+    def drain(self, timeout: float) -> None:
+        """Wait (at most timeout seconds) until no request is being answered, so that a request
+        whose answer went out has its record in the log file before the program exits."""
+        deadline = time.monotonic() + timeout
+        with self._busy_cond:
+            while self._busy and time.monotonic() < deadline:
+                self._busy_cond.wait(deadline - time.monotonic())
 
     def stop(self) -> None:
         """Stop serving and drop every open connection; returns at once."""
@@ -2116,6 +2131,7 @@ def main(argv=None) -> int:
     print(f"standin listening on {standin.url}", flush=True)
     while not stop.wait(0.5):
         pass
+    standin.drain(2.0)
     standin.stop()
     return 0
 
