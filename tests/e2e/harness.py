@@ -106,10 +106,8 @@ class E2E(unittest.TestCase):
             f.write(data)
         return p
 
-    def run_hp(self, *args, key: str | None = HUB_KEY, env: dict | None = None,
-               stdin: bytes | None = None, check_key: bool = True, timeout: float | None = None,
-               wrapper: bool = True, cwd: str | None = None) -> Result:
-        """Run hubpredict with args; the key goes in ULTRALYTICS_API_KEY unless key is None."""
+    def hp_env(self, key: str | None = HUB_KEY, env: dict | None = None) -> dict:
+        """The environment run_hp gives hubpredict: the key in ULTRALYTICS_API_KEY unless None."""
         e = {k: v for k, v in os.environ.items()
              if k not in ("ULTRALYTICS_API_KEY", "HUBPREDICT_MODEL", "HUBPREDICT_URL", "NO_COLOR",
                           "HUBPREDICT_CONFIG", "HUBPREDICT_PROFILE", "YOLO_CONFIG_DIR")}
@@ -119,18 +117,28 @@ class E2E(unittest.TestCase):
             e["ULTRALYTICS_API_KEY"] = key
         if env:
             e.update(env)
+        return e
+
+    def run_hp(self, *args, key: str | None = HUB_KEY, env: dict | None = None,
+               stdin: bytes | None = None, check_key: bool = True, timeout: float | None = None,
+               wrapper: bool = True, cwd: str | None = None) -> Result:
+        """Run hubpredict with args; the key goes in ULTRALYTICS_API_KEY unless key is None."""
         cmd = (WRAPPER if wrapper else []) + [BIN] + [str(a) for a in args]
         p = subprocess.run(cmd, input=stdin if stdin is not None else b"",
-                           capture_output=True, env=e, timeout=timeout or TIMEOUT, cwd=cwd)
+                           capture_output=True, env=self.hp_env(key, env), timeout=timeout or TIMEOUT, cwd=cwd)
         r = Result(p.returncode, p.stdout, p.stderr)
-        if check_key:
+        self.check_run(r, key if check_key else False)
+        return r
+
+    def check_run(self, r: Result, key: str | None | bool = None):
+        """What every run must show: no key on stdout or stderr (unless key is False), no valgrind report."""
+        if key is not False:
             for k in {key, HUB_KEY, PLATFORM_KEY} - {None}:
-                self.assertNotIn(k.encode(), p.stdout, f"key leaked to stdout: {r}")
-                self.assertNotIn(k.encode(), p.stderr, f"key leaked to stderr: {r}")
+                self.assertNotIn(k.encode(), r.out_bytes, f"key leaked to stdout: {r}")
+                self.assertNotIn(k.encode(), r.err_bytes, f"key leaked to stderr: {r}")
         if WRAPPER and "valgrind" in WRAPPER[0]:
             # with -q, valgrind only speaks when it found something
             self.assertNotRegex(r.err, r"(?m)^==\d+== ", f"valgrind report: {r.err[:2000]}")
-        return r
 
     def peak_rss(self, *args, key: str = HUB_KEY, stdin: bytes = b"") -> tuple[int, int]:
         """(exit status, peak RSS in KiB) of one hubpredict run, measured by tests/tools/peakrss."""

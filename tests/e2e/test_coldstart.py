@@ -11,11 +11,11 @@ options, run in the valgrind selection (tests/CMakeLists.txt) so the default pat
 
 import os
 import socket
-import threading
+import subprocess
 import time
 import unittest
 
-from harness import E2E, PLATFORM_KEY, StandIn, WRAPPER, image
+from harness import BIN, E2E, PLATFORM_KEY, TIMEOUT, WRAPPER, Result, StandIn, image
 
 CAT = image("cat.png")
 WAITING = "waiting for the endpoint to start"
@@ -98,24 +98,41 @@ class TestColdStart(ColdStartCase):
                 self.assertEqual(self.server.log(), [])
 
     def test_connection_refused_from_a_dedicated_url(self):
-        # nothing listens on the port for the first 2.5 s, then the endpoint comes up
+        # nothing listens on the port until hubpredict says it is waiting, then the endpoint
+        # comes up (started on that line, not after a fixed time: under valgrind on a loaded
+        # machine the binary may need seconds before its first attempt)
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
         probe.close()
         late = StandIn(port=port)
-        timer = threading.Timer(2.5, late.start)
-        timer.start()
+        p = subprocess.Popen(WRAPPER + [BIN, "-u", f"http://127.0.0.1:{port}/predict", "--retries", "1",
+                                        "-v", CAT],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=self.hp_env(PLATFORM_KEY))
+        err = b""
+        started = False
         try:
-            r = self.run_hp("-u", f"http://127.0.0.1:{port}/predict", "--retries", "1", "-v", CAT,
-                            key=PLATFORM_KEY)
+            for line in p.stderr:      # stdout is a few lines: its pipe never fills
+                err += line
+                if not started and WAITING.encode() in line:
+                    late.start()
+                    started = True
+            out = p.stdout.read()
+            p.wait(timeout=TIMEOUT)
+            r = Result(p.returncode, out, err)
+            self.check_run(r, PLATFORM_KEY)
             self.assertExit(r, 0)
             self.assertIn(WAITING, r.err)
             self.assertEqual(self.statuses(late), [200])
         finally:
-            timer.cancel()
-            timer.join()
-            late.stop()
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            p.stdout.close()
+            p.stderr.close()
+            if started:
+                late.stop()
 
 
 class TestTwentySeconds(ColdStartCase):
