@@ -3,8 +3,8 @@
 Inputs are made unique per test (a PNG with a distinct tail), so the stand-in's log tells which
 input was sent how often (by the upload's SHA-256 and its filename).
 
-The SIGKILL rounds run ROUNDS times here (about 6 s); the valgrind selection runs the long
-class, TestKillRoundsLong, with more rounds.
+The SIGKILL rounds: TestKillRounds kills ROUNDS runs (it is also in the valgrind selection,
+where each run lives longer), TestKillRoundsLong kills 40.
 """
 
 import json
