@@ -19,6 +19,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 jobs=$(nproc)
+# Most end-to-end tests spend their time waiting (on backoffs, cold starts,
+# deployments), so ctest runs twice as many as there are cores; under valgrind
+# they are CPU-bound, and one more than the cores keeps both busy.
+test_jobs=$((jobs * 2))
+valgrind_jobs=$((jobs + 1))
 
 # shellcheck source=tests/lib.sh
 . "$root/tests/lib.sh"
@@ -36,7 +41,7 @@ stage() { printf '\n== tests/run.sh: %s ==\n' "$*"; }
 stage "1/4 build and run the whole suite"
 cmake -S "$root" -B "$root/build-test" -DHUBPREDICT_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$root/build-test" -j "$jobs"
-(cd "$root/build-test" && ctest --output-on-failure -j "$jobs" -LE valgrind)
+(cd "$root/build-test" && ctest --output-on-failure -j "$test_jobs" -LE valgrind)
 # A build without image support compiles and refuses the picture flags (exit 2).
 cmake -S "$root" -B "$root/build-noimages" -DHUBPREDICT_WERROR=ON -DHUBPREDICT_IMAGES=OFF \
 	-DHUBPREDICT_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -59,11 +64,11 @@ stage "2/4 AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite again"
 cmake -S "$root" -B "$root/build-asan" -DHUBPREDICT_WERROR=ON -DHUBPREDICT_SANITIZE=ON \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$root/build-asan" -j "$jobs"
-(cd "$root/build-asan" && ctest --output-on-failure -j "$jobs")
+(cd "$root/build-asan" && ctest --output-on-failure -j "$test_jobs")
 
 stage "3/4 valgrind: end-to-end tests with the binary under memcheck"
 cmake -S "$root" -B "$root/build-test" -DHUBPREDICT_VALGRIND=ON >/dev/null
-(cd "$root/build-test" && ctest --output-on-failure -j "$jobs" -L valgrind)
+(cd "$root/build-test" && ctest --output-on-failure -j "$valgrind_jobs" -L valgrind)
 
 stage "4/4 fuzzing"
 "$root/tests/fuzz/run.sh" "${HUBPREDICT_FUZZ_SECONDS:-30}"
