@@ -34,6 +34,8 @@ void hp_msg_set_before_hook(void (*fn)(void *), void *arg);
 void hp_msg_error(const char *fmt, ...) HP_PRINTF(1, 2);
 /* "hubpredict: warning: MESSAGE", unless quiet */
 void hp_msg_warn(const char *fmt, ...) HP_PRINTF(1, 2);
+/* "hubpredict: note: MESSAGE", unless quiet: something the user may not expect */
+void hp_msg_note(const char *fmt, ...) HP_PRINTF(1, 2);
 /* "hubpredict: MESSAGE" only when -v was given at least `level` times */
 void hp_msg_verbose(int level, const char *fmt, ...) HP_PRINTF(2, 3);
 /* Raw verbose text (libcurl's trace), key scrubbed, control characters escaped;

@@ -435,6 +435,9 @@ static int verb_list(struct deploy *d)
 		       str(it, "status") ? str(it, "status") : "-", str(it, "region") ? str(it, "region") : "-", model,
 		       str(it, "serviceUrl") ? str(it, "serviceUrl") : "-");
 	}
+	int shown = cJSON_GetArraySize(items);
+	if (num(d->reply.doc, "total") > shown)
+		hp_msg_note("%d of %.0f deployments shown: --limit N shows up to 100", shown, num(d->reply.doc, "total"));
 	return 0;
 }
 
@@ -588,6 +591,9 @@ static int verb_logs(struct deploy *d)
 			       str(r, "url") ? str(r, "url") : "?", num(r, "status"), num(r, "latencyMs"));
 		putchar('\n');
 	}
+	if (str(d->reply.doc, "nextPageToken"))
+		hp_msg_note("older entries than these %d: --limit N shows up to 200, -f json has the API's nextPageToken",
+		            cJSON_GetArraySize(items));
 	return 0;
 }
 

@@ -186,6 +186,16 @@ void hp_msg_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+void hp_msg_note(const char *fmt, ...)
+{
+	if (msg_quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit("note: ", fmt, ap);
+	va_end(ap);
+}
+
 void hp_msg_verbose(int level, const char *fmt, ...)
 {
 	if (msg_verbose < level)

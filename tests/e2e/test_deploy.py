@@ -110,6 +110,29 @@ class TestVerbs(DeployCase):
         entries = r.jsonl()
         self.assertTrue(all("severity" in e and "message" in e for e in entries))
 
+    def test_more_than_shown_is_a_note_on_stderr(self):
+        for name in ("cam", "door", "gate"):
+            self.server.add_deployment(name, status="ready")
+        r = self.hp("deploy", "list", "--limit", "2")
+        self.assertExit(r, 0)
+        self.assertEqual(len(r.out.splitlines()), 3)        # the header and two rows
+        self.assertEqual(r.err, "hubpredict: note: 2 of 3 deployments shown: --limit N shows up to 100\n")
+        for quiet in (["--limit", "3"], ["--limit", "2", "-q"], ["--limit", "2", "-f", "json"]):
+            r = self.hp("deploy", "list", *quiet)
+            self.assertExit(r, 0)
+            self.assertEqual(r.err, "", quiet)
+        self.hp("deploy", "health", "cam")                   # a second log entry
+        r = self.hp("deploy", "logs", "cam", "--limit", "1")
+        self.assertExit(r, 0)
+        self.assertEqual(len(r.out.splitlines()), 1)
+        self.assertIn("Health check", r.out)                 # newest first
+        self.assertEqual(r.err, "hubpredict: note: older entries than these 1: --limit N shows up to 200, "
+                                "-f json has the API's nextPageToken\n")
+        r = self.hp("deploy", "logs", "cam")
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+        self.assertEqual(len(r.out.splitlines()), 2)
+
     def test_metrics_summary_and_range(self):
         self.server.add_deployment("cam", status="ready")
         r = self.hp("deploy", "metrics", "cam", "--range", "7d")
