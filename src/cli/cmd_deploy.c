@@ -2,6 +2,7 @@
  * (hubpredict(1), DEPLOYMENTS): list, create, show, start, stop, wait, health, logs,
  * metrics, delete; and the serviceUrl behind `predict --deployment NAME`. */
 #define _POSIX_C_SOURCE 200809L
+#include "hubpredict/clock.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
@@ -212,11 +213,21 @@ static void print_document(struct deploy *d)
 		putchar('\n');
 }
 
+/* The live line of a wait, if shown, erased (also the message hook while waiting). */
+static void erase_live(void *arg)
+{
+	struct deploy *d = arg;
+	if (d->live_shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		d->live_shown = false;
+	}
+}
+
 /* The failure of a call: its one line, its exit status. */
 static int failed(struct deploy *d, int status)
 {
-	if (d->live_shown)
-		fputs("\r\033[K", stderr), d->live_shown = false;
+	erase_live(d);
 	const char *m = d->reply.message;
 	if (status == HP_EXIT_AUTH && !d->o.api_key)
 		hp_msg_error("%s (no key was given: -k, --api-key-file or ULTRALYTICS_API_KEY)", m);
@@ -253,23 +264,6 @@ static const cJSON *shown(struct deploy *d, int *status)
 
 /* -- waiting ---------------------------------------------------------------------------------- */
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void erase_live(void *arg)
-{
-	struct deploy *d = arg;
-	if (d->live_shown) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
-		d->live_shown = false;
-	}
-}
-
 /* On a terminal: `cam  deploying  Container starting  0:14`, rewritten in place. */
 static void show_live(struct deploy *d, const char *state, const char *message, double elapsed)
 {
@@ -286,11 +280,11 @@ static void show_live(struct deploy *d, const char *state, const char *message, 
 /* Sleep up to `seconds`, the live line ticking: an exit status on a signal. */
 static int pause_polling(struct deploy *d, double seconds, const char *state, const char *message, double start)
 {
-	double until = mono_s() + seconds;
-	while (mono_s() < until) {
+	double until = hp_clock_ms() / 1000.0 + seconds;
+	while (hp_clock_ms() / 1000.0 < until) {
 		if (hp_signal_caught())
 			return hp_exit_from_signal(hp_signal_caught());
-		show_live(d, state, message, mono_s() - start);
+		show_live(d, state, message, hp_clock_ms() / 1000.0 - start);
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
@@ -317,7 +311,7 @@ static int ready_health(struct deploy *d, double elapsed)
 static int wait_for(struct deploy *d, const char *target)
 {
 	char rest[200], last[32] = "", message[256] = "";
-	double start = mono_s(), interval = 2.0, limit = d->o.deploy.wait_timeout;
+	double start = hp_clock_ms() / 1000.0, interval = 2.0, limit = d->o.deploy.wait_timeout;
 	int status;
 	hp_msg_set_before_hook(erase_live, d);
 	for (;;) {
@@ -327,7 +321,7 @@ static int wait_for(struct deploy *d, const char *target)
 		if (!dep)
 			break;
 		const char *state = str(dep, "status"), *why = str(dep, "statusMessage");
-		double elapsed = mono_s() - start;
+		double elapsed = hp_clock_ms() / 1000.0 - start;
 		snprintf(message, sizeof message, "%s", why ? why : "");
 		if (strcmp(state, last) != 0 && !d->o.quiet && strcmp(state, target) != 0)
 			hp_msg_error("%s: %s%s%s%s, %.0f s", d->name, state, why ? " (" : "", why ? why : "", why ? ")" : "",

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/platform.h"
 #include "hubpredict/endpoint.h"
+#include "hubpredict/clock.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/request.h"
@@ -295,13 +296,6 @@ static int accept_body(struct hp_reply *r, const char *what)
 	return 0;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One attempt: 0 with reply->status set, or 9 with reply->message set. */
 static int attempt(struct hp_platform *p, const char *method, const char *url, const char *body,
                    struct transfer *t, bool *retryable)
@@ -369,7 +363,7 @@ static int perform(struct hp_platform *p, const char *method, const char *url, c
 {
 	const struct hp_options *o = p->o;
 	struct transfer t = { .reply = reply };
-	double start = mono_s();
+	double start = hp_clock_ms() / 1000.0;
 	bool get = strcmp(method, "GET") == 0;
 	for (int tries = 0, waits = 0;;) {
 		bool retryable = false;
@@ -386,7 +380,7 @@ static int perform(struct hp_platform *p, const char *method, const char *url, c
 			wait = hp_backoff_seconds(++tries, (double)rand() / ((double)RAND_MAX + 1.0));
 		if (wait < 0)
 			return 0;
-		if (mono_s() - start + wait > o->retry_max_time)
+		if (hp_clock_ms() / 1000.0 - start + wait > o->retry_max_time)
 			return http == 429 ? 0 : status;
 		hp_msg_verbose(1, "%s %s: %s, again in %.0f s", method, url,
 		               status ? "network failure" : http == 429 ? "rate limited" : "server error", wait);
