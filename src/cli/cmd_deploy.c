@@ -26,6 +26,7 @@ struct deploy {
 	const char *name;
 	bool live;                 /* stderr is a terminal: the live line while waiting */
 	bool live_shown;
+	char live_text[256];       /* what the live line shows, redrawn only when it changes */
 	char err[640];
 };
 
@@ -270,10 +271,13 @@ static void show_live(struct deploy *d, const char *state, const char *message, 
 	if (!d->live)
 		return;
 	long s = (long)elapsed;
-	char line[256];
+	char line[sizeof d->live_text];
 	snprintf(line, sizeof line, "%s  %s  %s  %ld:%02ld", d->name, state, message ? message : "", s / 60, s % 60);
+	if (d->live_shown && strcmp(line, d->live_text) == 0)
+		return;
 	fprintf(stderr, "\r\033[K%s", line);
 	fflush(stderr);
+	memcpy(d->live_text, line, sizeof line);
 	d->live_shown = true;
 }
 
@@ -691,6 +695,7 @@ int hp_cmd_deploy(int argc, char **argv)
 	const struct verb *v = NULL;
 	int status = hp_cmd_parse(&d.o, HP_CMD_DEPLOY, "deploy", usage, argc, argv, d.err, sizeof d.err);
 	if (status < 0) {
+		d.live = isatty(STDERR_FILENO) == 1 && !d.o.quiet;
 		status = start_run(&d, &v);
 		if (status == 0)
 			status = run_verb(&d, v);

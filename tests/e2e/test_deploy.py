@@ -7,6 +7,7 @@ polls from 2 s on, so the timings set here are short enough for one or two polls
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -25,6 +26,29 @@ class DeployCase(E2E):
 
     def hp(self, *args, key=PLATFORM_KEY, env=None, **kw):
         return self.run_hp(*args, key=key, env=self.env(**(env or {})), **kw)
+
+    def on_terminal(self, stream, *args):
+        """Run hubpredict with `stream` ("stdout" or "stderr") on a pseudo-terminal, the other
+        one discarded: (exit status, what the terminal got)."""
+        import pty
+        master, slave = pty.openpty()
+        other = "stderr" if stream == "stdout" else "stdout"
+        p = subprocess.Popen(WRAPPER + [BIN, *args], stdin=subprocess.DEVNULL,
+                             env=self.hp_env(PLATFORM_KEY, self.env()), **{stream: slave, other: subprocess.DEVNULL})
+        os.close(slave)
+        out = b""
+        try:
+            while True:
+                chunk = os.read(master, 4096)
+                if not chunk:
+                    break
+                out += chunk
+        except OSError:                                  # EIO: the last writer closed
+            pass
+        p.wait(TIMEOUT)
+        os.close(master)
+        self.assertNotIn(PLATFORM_KEY.encode(), out)
+        return p.returncode, out
 
     def deploy_requests(self):
         return [r for r in self.server.log() if r["path"].startswith("/api/")]
@@ -144,25 +168,9 @@ class TestVerbs(DeployCase):
         self.assertEqual(r.json()["summary"]["totalRequests"], 58)
 
     def test_metrics_sparkline_on_a_terminal(self):
-        import pty
         self.server.add_deployment("cam", status="ready")
-        master, slave = pty.openpty()
-        env = dict(os.environ, ULTRALYTICS_API_KEY=PLATFORM_KEY, **self.env())
-        p = subprocess.Popen(WRAPPER + [BIN, "deploy", "metrics", "cam"], stdout=slave, stderr=subprocess.DEVNULL,
-                             env=env)
-        os.close(slave)
-        out = b""
-        try:
-            while True:
-                chunk = os.read(master, 4096)
-                if not chunk:
-                    break
-                out += chunk
-        except OSError:
-            pass
-        p.wait(TIMEOUT)
-        os.close(master)
-        self.assertEqual(p.returncode, 0)
+        rc, out = self.on_terminal("stdout", "deploy", "metrics", "cam")
+        self.assertEqual(rc, 0)
         self.assertIn("requests  \u2581".encode(), out)
         self.assertIn("\u2588".encode(), out)
 
@@ -196,8 +204,24 @@ class TestTransitions(DeployCase):
         self.assertExit(r, 0)
         self.assertIn("cam: deploying (Deployment is starting)", r.out)
         self.assertIn("ready, healthy", r.err)
+        self.assertNotIn("\033", r.err)                      # no live line off a terminal
         patch = [x for x in self.server.log() if x["method"] == "PATCH"][0]
         self.assertEqual(patch["json"], {"action": "start"})
+
+    def test_live_line_on_a_terminal_is_erased_before_each_message(self):
+        self.server.set_deploy_timings(deploying=2.5)
+        self.server.add_deployment("cam", status="stopped")
+        rc, err = self.on_terminal("stderr", "deploy", "start", "cam", "--wait")
+        self.assertEqual(rc, 0)
+        text = err.decode()
+        live = re.findall(r"\r\033\[Kcam  deploying  Container starting  0:0[0-9]", text)
+        self.assertGreaterEqual(len(live), 2, text)          # rewritten in place while it sleeps,
+        self.assertEqual(len(live), len(set(live)), text)    # only when what it shows changes
+        # the change-of-state lines stand alone: each comes after an erase, none is left behind
+        self.assertIn("\r\033[Khubpredict: cam: ready, healthy (42 ms), ", text)
+        self.assertTrue(text.endswith(" s\r\n"), text[-200:])    # the tty maps \n to \r\n
+        self.assertNotIn("\033", text[text.rindex("hubpredict: cam: ready"):])
+        self.assertEqual(text.count("hubpredict: cam: deploying (Container starting)"), 1)
         self.assertEqual(self.server.deployments.get("cam")["status"], "ready")
 
     def test_stop_wait_ready_stopping_stopped(self):
