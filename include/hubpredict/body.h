@@ -29,6 +29,10 @@ void hp_body_init(struct hp_body *b, size_t mem_limit, size_t max_total, bool sp
 int hp_body_append(struct hp_body *b, const void *p, size_t n);
 /* Forget what was received (before a retry); keeps the settings. */
 void hp_body_reset(struct hp_body *b);
+/* Bring the spilled part back into data (total bytes, NUL-terminated) and
+ * close the spill file, for a writer that needs the whole body at once (a
+ * JSON envelope of a raw answer, --resume). 0, or -1 with error set. */
+int hp_body_gather(struct hp_body *b);
 /* Write the whole body to out. */
 void hp_body_write_to(struct hp_body *b, struct hp_output *out);
 void hp_body_free(struct hp_body *b);

@@ -70,6 +70,28 @@ void hp_body_reset(struct hp_body *b)
 	}
 }
 
+int hp_body_gather(struct hp_body *b)
+{
+	if (!b->spill)
+		return 0;
+	if (hp_grow(&b->data, &b->cap, b->total + 1, 4096) < 0) {
+		b->error = ENOMEM;
+		return -1;
+	}
+	rewind(b->spill);
+	size_t want = b->total - b->len, got = fread(b->data + b->len, 1, want, b->spill);
+	if (got != want) {
+		b->error = ferror(b->spill) && errno ? errno : EIO;
+		b->data[b->len] = '\0';
+		return -1;
+	}
+	b->len = b->total;
+	b->data[b->len] = '\0';
+	fclose(b->spill);
+	b->spill = NULL;
+	return 0;
+}
+
 void hp_body_write_to(struct hp_body *b, struct hp_output *out)
 {
 	hp_out_write(out, b->data, b->len);

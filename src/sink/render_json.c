@@ -11,6 +11,24 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The answer in an envelope. Under -f raw (a --resume log) it was not
+ * decoded: a body spilled to its temporary file is gathered whole first, and
+ * one that is not strict JSON (raw takes any 200) goes in as a string, so the
+ * line stays one JSON object. */
+static void write_response(struct hp_output *out, const struct hp_item *it)
+{
+	struct hp_body *b = it->body;
+	if (hp_body_gather(b) < 0) {
+		if (!out->error)
+			out->error = b->error;
+		return;
+	}
+	if (it->response || hp_json_check(b->data, b->len, NULL))
+		hp_json_write_minified(out, b->data, b->len);
+	else
+		hp_json_write_string(out, b->data, b->len);
+}
+
 static void envelope(struct hp_renderer *r, const struct hp_item *it)
 {
 	struct hp_output *out = r->out;
@@ -45,7 +63,7 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 		              it->resized->from_w, it->resized->to_h, it->resized->to_w);
 	if (it->exit_code == 0) {
 		hp_out_puts(out, ",\"response\":");
-		hp_json_write_minified(out, it->body->data, it->body->len);
+		write_response(out, it);
 	} else {
 		hp_out_printf(out, ",\"error\":{\"exit\":%d,\"http_status\":", it->exit_code);
 		if (it->http_status)

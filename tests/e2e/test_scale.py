@@ -324,6 +324,31 @@ class TestResume(ScaleCase):
         self.assertEqual(sorted(self.sent()[2:]), ["img0001.png", "img0002.png"])
         self.assertEqual(sorted(self.successes(log)), files)
 
+    def test_raw_output_logs_whole_envelopes(self):
+        # -f raw does not decode answers, yet the log needs each as JSON: a body over 1 MiB
+        # (kept in a temporary file) goes in whole, one that is not JSON (raw takes any 200)
+        # as a string, and every line of the log is one JSON object
+        box = {"class": 0, "name": "person", "confidence": 0.92,
+               "box": {"x1": 100, "y1": 50, "x2": 300, "y2": 400}}
+        doc = {"images": [{"results": [box] * 12000, "shape": [1080, 1920]}]}
+        self.server.push_many([{"body": doc}, {"body": "plain words\n", "content_type": "text/plain"}])
+        a, b = self.inputs(2)
+        log, out = self.path("run.jsonl"), self.path("out.raw")
+        r = self.hp("-f", "raw", "-j", "1", "-o", out, "--resume", log, a, b)
+        self.assertExit(r, 0)
+        with open(out, "rb") as f:
+            data = f.read()
+        tail = b"\nplain words\n\n"                         # a newline after each body
+        self.assertTrue(data.endswith(tail), data[-100:])
+        self.assertGreater(len(data), 1 << 20)
+        self.assertEqual(json.loads(data[:-len(tail)]), doc)
+        first, second = self.read_log(log)
+        self.assertEqual((first["file"], first["response"]), (a, doc))
+        self.assertEqual((second["file"], second["response"]), (b, "plain words\n"))
+        r = self.hp("-f", "raw", "--resume", log, a, b)
+        self.assertExit(r, 0)
+        self.assertEqual(len(self.sent()), 2, "both answered: nothing sent again")
+
     def test_standard_input_is_never_skipped(self):
         log = self.path("run.jsonl")
         for _ in range(2):

@@ -1,13 +1,15 @@
 /* test_util.c - the growing buffer, the media extension list and the clock
- * of src/util/. */
+ * of src/util/, and the response body that spills to a file (src/run/body.c). */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include "hubpredict/body.h"
 #include "hubpredict/buf.h"
 #include "hubpredict/clock.h"
 #include "hubpredict/media.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static void test_grow(void)
@@ -74,11 +76,28 @@ static void test_clock(void)
 	CHECK(hp_clock_ms() >= b);
 }
 
+static void test_body_gather(void)
+{
+	struct hp_body b;
+	hp_body_init(&b, 8, 0, true);
+	CHECK(hp_body_gather(&b) == 0 && b.len == 0);            /* nothing, nothing spilled */
+	CHECK(hp_body_append(&b, "0123456789", 10) == 0 && hp_body_append(&b, "abcdef", 6) == 0);
+	CHECK(b.len == 8 && b.total == 16 && b.spill);           /* 8 in memory, 8 in the file */
+	CHECK(hp_body_gather(&b) == 0);
+	CHECK(b.len == 16 && !b.spill && memcmp(b.data, "0123456789abcdef", 17) == 0);
+	CHECK(hp_body_gather(&b) == 0 && b.len == 16);           /* again: nothing to do */
+	hp_body_free(&b);
+	hp_body_init(&b, 4, 0, false);                           /* error bodies: the first bytes only */
+	CHECK(hp_body_append(&b, "0123456789", 10) == 0 && hp_body_gather(&b) == 0 && b.len == 4);
+	hp_body_free(&b);
+}
+
 int main(void)
 {
 	test_grow();
 	test_buf();
 	test_media();
 	test_clock();
+	test_body_gather();
 	return check_report("test_util");
 }
