@@ -168,42 +168,36 @@ static void emit(const char *prefix, const char *fmt, va_list ap)
 	fflush(stderr);
 }
 
+/* The body of each printf-like entry point below: its arguments to emit(). */
+#define EMIT(prefix, fmt)                      \
+	do {                                       \
+		va_list ap;                            \
+		va_start(ap, fmt);                     \
+		emit(prefix, fmt, ap);                 \
+		va_end(ap);                            \
+	} while (0)
+
 void hp_msg_error(const char *fmt, ...)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	emit("", fmt, ap);
-	va_end(ap);
+	EMIT("", fmt);
 }
 
 void hp_msg_warn(const char *fmt, ...)
 {
-	if (msg_quiet)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	emit("warning: ", fmt, ap);
-	va_end(ap);
+	if (!msg_quiet)
+		EMIT("warning: ", fmt);
 }
 
 void hp_msg_note(const char *fmt, ...)
 {
-	if (msg_quiet)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	emit("note: ", fmt, ap);
-	va_end(ap);
+	if (!msg_quiet)
+		EMIT("note: ", fmt);
 }
 
 void hp_msg_verbose(int level, const char *fmt, ...)
 {
-	if (msg_verbose < level)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	emit("", fmt, ap);
-	va_end(ap);
+	if (msg_verbose >= level)
+		EMIT("", fmt);
 }
 
 void hp_msg_trace(const char *prefix, const char *text, size_t n)
