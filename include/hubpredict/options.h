@@ -14,9 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "hubpredict/expect.h"
+#include "hubpredict/render.h" /* enum hp_format */
 
 enum hp_flavour { HP_FLAVOUR_AUTO = 0, HP_FLAVOUR_HUB, HP_FLAVOUR_PLATFORM };
-enum hp_format { HP_FORMAT_TABLE = 0, HP_FORMAT_JSON, HP_FORMAT_JSONL, HP_FORMAT_CSV, HP_FORMAT_RAW };
 enum hp_tristate { HP_AUTO = -1, HP_OFF = 0, HP_ON = 1 };
 
 /* Where a setting came from, lowest precedence first (hubpredict(1), FILES). */

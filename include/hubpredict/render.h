@@ -17,7 +17,9 @@
 
 #include <stdbool.h>
 #include <time.h>
-#include "hubpredict/options.h"
+
+/* -f: how results are written (the option engine, cli/options.c, parses it). */
+enum hp_format { HP_FORMAT_TABLE = 0, HP_FORMAT_JSON, HP_FORMAT_JSONL, HP_FORMAT_CSV, HP_FORMAT_RAW };
 
 struct hp_output;
 struct hp_response;

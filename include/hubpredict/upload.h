@@ -41,12 +41,9 @@ struct hp_upload_limits {
 int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, const struct hp_upload_limits *lim,
                    char *err, size_t errlen);
 
-/* True for an INPUT that names a URL rather than a file. */
-bool hp_is_url_input(const char *path);
-
 void hp_upload_close(struct hp_upload *up);
 
-/* hp_mime_type_for: media.h */
+/* hp_mime_type_for, hp_is_url_input: media.h */
 #include "hubpredict/media.h"
 
 /* "a JPEG image", "an MP4 video", ... when the first n bytes of a file are

@@ -21,12 +21,11 @@
 #include "hubpredict/body.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/image.h"
-#include "hubpredict/inputs.h"
+#include "hubpredict/media.h"
 #include "hubpredict/labels.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/render.h"
 #include "hubpredict/response.h"
-#include "hubpredict/upload.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -121,11 +121,6 @@ static int spool_stdin(const struct hp_upload_limits *lim, char *err, size_t err
 	return fd;
 }
 
-bool hp_is_url_input(const char *path)
-{
-	return strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0;
-}
-
 int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, const struct hp_upload_limits *lim,
                    char *err, size_t errlen)
 {

@@ -13,7 +13,6 @@
 #include "hubpredict/render.h"
 #include "hubpredict/response.h"
 #include "hubpredict/text.h"
-#include "hubpredict/upload.h"
 
 #include <errno.h>
 #include <fcntl.h>

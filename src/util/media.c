@@ -59,3 +59,8 @@ const char *hp_mime_type_for(const char *name)
 	const struct media_ext *m = dot ? find(dot + 1) : NULL;
 	return m && m->mime ? m->mime : "application/octet-stream";
 }
+
+bool hp_is_url_input(const char *path)
+{
+	return strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0;
+}

@@ -1,5 +1,5 @@
-/* test_util.c - the growing buffer, the media extension list and the clock
- * of src/util/, and the response body that spills to a file (src/run/body.c). */
+/* test_util.c - the growing buffer, the media extension list, the clock and
+ * the response body that spills to a file, of src/util/. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 #include "hubpredict/body.h"
@@ -64,6 +64,8 @@ static void test_media(void)
 	CHECK_STR(hp_mime_type_for("a.txt"), "application/octet-stream");
 	CHECK_STR(hp_mime_type_for("noext"), "application/octet-stream");
 	CHECK_STR(hp_mime_type_for(".png"), "image/png"); /* as before: the form's type goes by the last dot */
+	CHECK(hp_is_url_input("https://x/a.jpg") && hp_is_url_input("HTTP://x") && !hp_is_url_input("http:/x"));
+	CHECK(!hp_is_url_input("ftp://x") && !hp_is_url_input("./https://x") && !hp_is_url_input(""));
 }
 
 static void test_clock(void)
