@@ -50,33 +50,25 @@ struct hp_deploy_options {
 	const char *owner;          /* --owner, or the config's owner */
 };
 
-struct hp_options {
-	const char *model;          /* -m, or $HUBPREDICT_MODEL; NULL when neither */
-	char *api_key;              /* resolved key (owned), from -k, --api-key-file or env */
-	const char *api_key_file;   /* --api-key-file */
-	const char *url;            /* -u, or $HUBPREDICT_URL */
-	enum hp_flavour api;        /* --api; AUTO until endpoint resolution */
-
+/* predict's own options, the rows of the option table that only predict takes
+ * (hubpredict(1), OPTIONS); strings are argv's or the config file's (borrowed)
+ * unless marked owned. */
+struct hp_predict_options {
 	int imgsz;                  /* 32..1280 */
 	double conf;                /* 0.01..1 */
 	double iou;                 /* 0..0.95; < 0 means "the flavour's default" */
 	bool normalize;             /* Platform only */
 	int decimals;               /* 0..10, -1 = not sent */
+	const char **fields;        /* --field NAME=VALUE, in order (array owned, strings argv's) */
+	size_t n_fields;
 
-	enum hp_format format;
 	const char *output;         /* -o FILE, NULL = stdout */
 
 	int jobs;                   /* 1..64 */
 	double rate_interval;       /* seconds between request starts, 0 = unlimited */
-	int retries;                /* >= 0 */
-	double retry_max_time;      /* seconds */
 	double cold_start_wait;     /* --cold-start-wait: seconds of 503s (or refused
 	                               connections to -u) waited out without using up
 	                               --retries; 0 = off */
-	double connect_timeout;     /* seconds */
-	double timeout;             /* seconds, 0 = none */
-	const char *cacert;
-	bool insecure;
 
 	struct hp_expect *expects;  /* --expect, in order (owned) */
 	size_t n_expects;
@@ -94,27 +86,48 @@ struct hp_options {
 	bool resize;                /* --resize: downsize to --imgsz before upload */
 	long long max_upload;       /* --max-upload in bytes, 0 = no limit (default 100 MiB) */
 	const char *max_upload_arg; /* --max-upload as given, NULL = the default */
-	const char **fields;        /* --field NAME=VALUE, in order (array owned, strings argv's) */
-	size_t n_fields;
 
-	const char *cache;          /* --cache DIR, NULL = no cache */
-	double cache_ttl;           /* --cache-ttl, seconds */
 	const char *resume;         /* --resume LOG */
 	unsigned long shard_k;      /* --shard K/N; shard_n 0 = every input */
 	unsigned long shard_n;
-	double older_than;          /* cache prune --older-than, < 0 = --cache-ttl */
 
 	bool recursive;             /* -r */
 	const char *files_from;     /* --files-from FILE ("-" = stdin) */
 	bool null_separated;        /* -0 */
 
 	bool fail_fast;
-	int verbose;
-	bool quiet;
 	enum hp_tristate progress;
 	bool dry_run;
 
 	const char *deployment;     /* --deployment NAME: predict on a deployment's serviceUrl */
+};
+
+/* The options of one run: what several commands take here, each command's own
+ * in its block (predict, deploy). */
+struct hp_options {
+	const char *model;          /* -m, or $HUBPREDICT_MODEL; NULL when neither */
+	char *api_key;              /* resolved key (owned), from -k, --api-key-file or env */
+	const char *api_key_file;   /* --api-key-file */
+	const char *url;            /* -u, or $HUBPREDICT_URL */
+	enum hp_flavour api;        /* --api; AUTO until endpoint resolution */
+
+	enum hp_format format;      /* -f (predict, deploy) */
+
+	int retries;                /* >= 0 */
+	double retry_max_time;      /* seconds */
+	double connect_timeout;     /* seconds */
+	double timeout;             /* seconds, 0 = none */
+	const char *cacert;
+	bool insecure;
+
+	const char *cache;          /* --cache DIR, NULL = no cache (predict, cache) */
+	double cache_ttl;           /* --cache-ttl, seconds */
+	double older_than;          /* cache prune --older-than, < 0 = --cache-ttl */
+
+	int verbose;
+	bool quiet;
+
+	struct hp_predict_options predict;
 	struct hp_deploy_options deploy;
 
 	char **inputs;              /* positional INPUTs (argv slice, not owned) */
@@ -130,11 +143,11 @@ struct hp_options {
 	struct hp_origin origin[HP_MAX_OPTIONS]; /* per table row, in table order */
 };
 
-#define HP_OPTIONS_INIT { .imgsz = 640, .conf = 0.25, .iou = -1.0, .decimals = -1, \
-	.jobs = 4, .retries = 3, .retry_max_time = 600.0, .cold_start_wait = 90.0, .connect_timeout = 10.0, \
-	.progress = HP_AUTO, .filter = { .min_conf = -1.0 }, \
-	.baseline_iou = 0.5, .baseline_conf = 0.10, .max_upload = 100LL * 1024 * 1024, \
+#define HP_OPTIONS_INIT { .retries = 3, .retry_max_time = 600.0, .connect_timeout = 10.0, \
 	.cache_ttl = 2592000.0, .older_than = -1.0, \
+	.predict = { .imgsz = 640, .conf = 0.25, .iou = -1.0, .decimals = -1, .jobs = 4, .cold_start_wait = 90.0, \
+	             .progress = HP_AUTO, .filter = { .min_conf = -1.0 }, .baseline_iou = 0.5, .baseline_conf = 0.10, \
+	             .max_upload = 100LL * 1024 * 1024 }, \
 	.deploy = { .wait_timeout = 600.0 } }
 
 enum hp_parse_result {
@@ -186,6 +199,8 @@ struct hp_opt_info {
 	const char *env;            /* environment variable, or NULL */
 	const char *key;            /* config key, NULL = not allowed in a config file */
 	unsigned commands;          /* HP_CMD_* */
+	ptrdiff_t off;              /* where it is stored: offsetof(struct hp_options, ...), -1 = by a
+	                               function of its own (--expect, --classes, --shard, ...) */
 };
 size_t hp_options_count(void);
 /* Row i (0 <= i < hp_options_count()), static. */

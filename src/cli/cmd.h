@@ -18,7 +18,7 @@ int hp_cmd_completion(int argc, char **argv);
 int hp_cmd_deploy(int argc, char **argv);
 
 struct hp_options;
-/* predict --deployment: read the deployment o->deployment once; when it is
+/* predict --deployment: read the deployment o->predict.deployment once; when it is
  * ready, its serviceUrl + "/predict" into *url (caller frees). 0, or an exit
  * status whose one line is already on stderr (7: not ready, with the
  * command that starts it). */

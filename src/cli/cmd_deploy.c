@@ -710,14 +710,15 @@ int hp_cmd_deploy(int argc, char **argv)
 
 int hp_deploy_predict_url(const struct hp_options *o, char **url)
 {
-	struct deploy d = { .name = o->deployment };
+	const char *name = o->predict.deployment;
+	struct deploy d = { .name = name };
 	char rest[200], err[640];
 	int status;
 	*url = NULL;
-	if (!hp_platform_name_ok(o->deployment, 1, 128) || (o->deploy.owner && !hp_platform_name_ok(o->deploy.owner, 4, 32))) {
+	if (!hp_platform_name_ok(name, 1, 128) || (o->deploy.owner && !hp_platform_name_ok(o->deploy.owner, 4, 32))) {
 		hp_msg_error("--%s '%s' does not follow Platform's rule: lowercase letters, digits and single '-' between them",
-		             hp_platform_name_ok(o->deployment, 1, 128) ? "owner" : "deployment",
-		             hp_platform_name_ok(o->deployment, 1, 128) ? o->deploy.owner : o->deployment);
+		             hp_platform_name_ok(name, 1, 128) ? "owner" : "deployment",
+		             hp_platform_name_ok(name, 1, 128) ? o->deploy.owner : name);
 		return HP_EXIT_USAGE;
 	}
 	d.o.quiet = o->quiet;

@@ -162,7 +162,7 @@ static void run_clear(struct run *r)
 /* --deployment NAME: one show, then every input goes to its own endpoint. */
 static int resolve_deployment(struct run *r)
 {
-	if (r->o.dry_run)
+	if (r->o.predict.dry_run)
 		return usage_error("--dry-run sends nothing, so it cannot read --deployment's URL: give its serviceUrl "
 		                   "with -u instead");
 	int status = hp_deploy_predict_url(&r->o, &r->deployment_url);
@@ -178,13 +178,13 @@ static int resolve(struct run *r)
 {
 	const struct hp_options *o = &r->o;
 	int status;
-	if (o->deployment && (status = resolve_deployment(r)) != 0)
+	if (o->predict.deployment && (status = resolve_deployment(r)) != 0)
 		return status;
 	if (hp_endpoint_resolve(&r->ep, &r->o, r->err, sizeof r->err) < 0)
 		return usage_error(r->err);
 	/* with Platform and no key the request goes without Authorization
 	 * (public models need none); HUB has no public models */
-	if (!o->api_key && !o->dry_run && r->ep.flavour == HP_FLAVOUR_HUB)
+	if (!o->api_key && !o->predict.dry_run && r->ep.flavour == HP_FLAVOUR_HUB)
 		return usage_error("no API key: give --api-key-file FILE, set ULTRALYTICS_API_KEY, or -k KEY "
 		                   "(Platform keys start with ul_; Platform's public models need none)");
 	if (!o->api_key && r->ep.flavour == HP_FLAVOUR_PLATFORM)
@@ -198,7 +198,8 @@ static int resolve(struct run *r)
 	}
 	/* --baseline is read once, before anything is sent; a file that cannot
 	 * be used is a bad option value (exit 2), in one line */
-	if (o->baseline && hp_baseline_load(&r->baseline, o->baseline, &o->filter, r->err, sizeof r->err) < 0) {
+	if (o->predict.baseline &&
+	    hp_baseline_load(&r->baseline, o->predict.baseline, &o->predict.filter, r->err, sizeof r->err) < 0) {
 		hp_msg_error("--baseline: %s", r->err);
 		return HP_EXIT_USAGE;
 	}
@@ -219,18 +220,18 @@ static int open_inputs(struct run *r)
 		return HP_EXIT_NETWORK;
 	}
 	r->limits = (struct hp_upload_limits){
-		.stdin_max = o->max_upload,
-		.file_max = o->max_upload_arg ? o->max_upload : 0,
-		.shown = o->max_upload_arg ? o->max_upload_arg : "100M",
+		.stdin_max = o->predict.max_upload,
+		.file_max = o->predict.max_upload_arg ? o->predict.max_upload : 0,
+		.shown = o->predict.max_upload_arg ? o->predict.max_upload_arg : "100M",
 	};
 	r->icfg = (struct hp_inputs_config){
 		.args = o->inputs,
 		.n_args = o->n_inputs,
-		.recursive = o->recursive,
-		.files_from = o->files_from,
-		.null_separated = o->null_separated,
-		.shard_k = o->shard_k,
-		.shard_n = o->shard_n,
+		.recursive = o->predict.recursive,
+		.files_from = o->predict.files_from,
+		.null_separated = o->predict.null_separated,
+		.shard_k = o->predict.shard_k,
+		.shard_n = o->predict.shard_n,
 	};
 	if (!(r->inputs = hp_inputs_new(&r->icfg, r->err, sizeof r->err))) {
 		hp_msg_error("%s", r->err);
@@ -248,8 +249,9 @@ static int open_inputs(struct run *r)
 static int check_destinations(struct run *r)
 {
 	const struct hp_options *o = &r->o;
-	if (o->save_txt && !o->dry_run) {
-		struct hp_labels_opts lo = { .dir = o->save_txt, .save_conf = o->save_conf, .normalized = o->normalize };
+	if (o->predict.save_txt && !o->predict.dry_run) {
+		struct hp_labels_opts lo = { .dir = o->predict.save_txt, .save_conf = o->predict.save_conf,
+		                             .normalized = o->predict.normalize };
 		if (!(r->labels = hp_labels_new(&lo, r->err, sizeof r->err))) {
 			hp_msg_error("%s", r->err);
 			return HP_EXIT_OUTPUT;
@@ -257,9 +259,9 @@ static int check_destinations(struct run *r)
 		r->observers[r->n_observers++] = (struct hp_observer){ hp_labels_item, r->labels };
 	}
 	/* --annotate: the same, and a font to draw with */
-	if (o->annotate && !o->dry_run) {
+	if (o->predict.annotate && !o->predict.dry_run) {
 		int code = HP_EXIT_OUTPUT;
-		if (!(r->annotate = hp_annotate_new(o->annotate, r->err, sizeof r->err, &code))) {
+		if (!(r->annotate = hp_annotate_new(o->predict.annotate, r->err, sizeof r->err, &code))) {
 			hp_msg_error("%s", r->err);
 			return code;
 		}
@@ -267,10 +269,10 @@ static int check_destinations(struct run *r)
 	}
 	struct hp_preflight *pf = &r->pf;
 	*pf = (struct hp_preflight){ .inputs = &r->icfg, .files = r->dests, .trees = r->trees };
-	if (o->output)
-		r->dests[pf->n_files++] = (struct hp_preflight_file){ "--output", o->output };
-	if (o->junit)
-		r->dests[pf->n_files++] = (struct hp_preflight_file){ "--junit", o->junit };
+	if (o->predict.output)
+		r->dests[pf->n_files++] = (struct hp_preflight_file){ "--output", o->predict.output };
+	if (o->predict.junit)
+		r->dests[pf->n_files++] = (struct hp_preflight_file){ "--junit", o->predict.junit };
 	if (r->labels)
 		r->trees[pf->n_trees++] = (struct hp_preflight_tree){ "--save-txt", hp_labels_path_for, r->labels };
 	if (r->annotate)
@@ -300,10 +302,10 @@ static int open_scale(struct run *r)
 		hp_msg_error("%s", r->err);
 		return status;
 	}
-	if (!o->resume)
+	if (!o->predict.resume)
 		return 0;
 	const char *sync = getenv("HUBPREDICT_RESUME_FSYNC");
-	if ((status = hp_resume_new(&r->resume, o->resume, !(sync && strcmp(sync, "0") == 0), r->err,
+	if ((status = hp_resume_new(&r->resume, o->predict.resume, !(sync && strcmp(sync, "0") == 0), r->err,
 	                            sizeof r->err)) != 0) {
 		hp_msg_error("%s", r->err);
 		return status;
@@ -312,8 +314,9 @@ static int open_scale(struct run *r)
 	bool repaired;
 	hp_resume_counts(r->resume, &lines, &done, &repaired);
 	if (repaired)
-		hp_msg_warn("--resume: '%s' ended in a torn line (a run killed while writing it): cut off", o->resume);
-	hp_msg_verbose(1, "--resume: %zu lines in '%s', %zu inputs answered", lines, o->resume, done);
+		hp_msg_warn("--resume: '%s' ended in a torn line (a run killed while writing it): cut off",
+		            o->predict.resume);
+	hp_msg_verbose(1, "--resume: %zu lines in '%s', %zu inputs answered", lines, o->predict.resume, done);
 	r->observers[r->n_observers++] = (struct hp_observer){ .item = hp_resume_item, .state = r->resume };
 	return 0;
 }
@@ -323,11 +326,11 @@ static int open_sinks(struct run *r)
 {
 	const struct hp_options *o = &r->o;
 	/* (opening a FIFO waits for its reader, as curl -o does; a signal ends the wait) */
-	if (hp_output_open(&r->out, o->output, r->err, sizeof r->err) < 0)
+	if (hp_output_open(&r->out, o->predict.output, r->err, sizeof r->err) < 0)
 		return open_failed(r);
 	/* --junit: its temporary file now, so an unwritable FILE fails before
 	 * anything is sent */
-	if (o->junit && !(r->junit = hp_junit_open(o->junit, time(NULL), r->err, sizeof r->err))) {
+	if (o->predict.junit && !(r->junit = hp_junit_open(o->predict.junit, time(NULL), r->err, sizeof r->err))) {
 		hp_output_abort(&r->out);
 		return open_failed(r);
 	}
@@ -346,7 +349,7 @@ static int open_sinks(struct run *r)
 	struct hp_render_opts ro = {
 		.format = o->format,
 		.color = o->format == HP_FORMAT_TABLE && r->out.is_tty && !(no_color && *no_color) && !dumb,
-		.normalized = o->normalize,
+		.normalized = o->predict.normalize,
 		.several = r->several,
 	};
 	if (!(r->renderer = hp_renderer_new(&ro, &r->out))) {
@@ -357,7 +360,8 @@ static int open_sinks(struct run *r)
 	/* Progress: on a terminal for batches and large uploads, unless -q or
 	 * --no-progress; --progress forces it on (also to a file). */
 	bool stderr_tty = isatty(STDERR_FILENO) == 1;
-	bool want_progress = o->progress == HP_ON || (o->progress == HP_AUTO && stderr_tty && !o->quiet);
+	enum hp_tristate progress = o->predict.progress;
+	bool want_progress = progress == HP_ON || (progress == HP_AUTO && stderr_tty && !o->quiet);
 	r->progress = want_progress ? hp_progress_new(stderr_tty) : NULL;
 	return 0;
 }
@@ -371,32 +375,33 @@ static struct hp_batch_config batch_config(struct run *r)
 		.inputs = r->inputs,
 		.limits = &r->limits,
 		/* a list on a pipe was not read ahead: its entries are checked as they come */
-		.check_input = (r->pf.n_files || r->pf.n_trees) && o->files_from && !hp_preflight_reads_list(o->files_from)
+		.check_input = (r->pf.n_files || r->pf.n_trees) && o->predict.files_from &&
+		                       !hp_preflight_reads_list(o->predict.files_from)
 		               ? hp_preflight_input : NULL,
 		.check_state = &r->pf,
 		.renderer = r->renderer,
 		.out = &r->out,
-		.jobs = o->jobs,
-		.rate_interval = o->rate_interval,
+		.jobs = o->predict.jobs,
+		.rate_interval = o->predict.rate_interval,
 		.retries = o->retries,
 		.retry_max_time = o->retry_max_time,
-		.cold_start_wait = o->cold_start_wait,
-		.fail_fast = o->fail_fast,
+		.cold_start_wait = o->predict.cold_start_wait,
+		.fail_fast = o->predict.fail_fast,
 		.raw = o->format == HP_FORMAT_RAW,
-		.filter = &o->filter,
-		.expects = o->expects,
-		.n_expects = o->n_expects,
+		.filter = &o->predict.filter,
+		.expects = o->predict.expects,
+		.n_expects = o->predict.n_expects,
 		.observers = r->n_observers ? r->observers : NULL,
 		.n_observers = r->n_observers,
 		.baseline = r->baseline,
-		.baseline_iou = o->baseline_iou,
-		.baseline_conf = o->baseline_conf,
+		.baseline_iou = o->predict.baseline_iou,
+		.baseline_conf = o->predict.baseline_conf,
 		.progress = r->progress,
-		.progress_batches_only = o->progress != HP_ON,
+		.progress_batches_only = o->predict.progress != HP_ON,
 		.several = r->several,
 		.total = r->progress ? hp_inputs_count(&r->icfg) : 0,
-		.resize_imgsz = o->resize ? o->imgsz : 0,
-		.normalized = o->normalize,
+		.resize_imgsz = o->predict.resize ? o->predict.imgsz : 0,
+		.normalized = o->predict.normalize,
 		.keep_source = r->annotate != NULL,
 		.cache = r->cache,
 		.resume = r->resume,
@@ -494,8 +499,8 @@ static int run_parsed(struct run *r)
 		return status;
 	if (r->o.insecure)
 		hp_msg_warn("--insecure: TLS certificates are not verified");
-	if (r->o.dry_run)
-		return dry_run(&r->req, r->inputs, &r->limits, r->o.resize ? r->o.imgsz : 0);
+	if (r->o.predict.dry_run)
+		return dry_run(&r->req, r->inputs, &r->limits, r->o.predict.resize ? r->o.predict.imgsz : 0);
 	hp_msg_verbose(1, "%s flavour, POST %s%s%s", hp_flavour_name(r->ep.flavour), r->ep.url,
 	               r->o.key_from ? "; key from " : "", r->o.key_from ? r->o.key_from : "");
 	if ((status = open_sinks(r)) != 0)

@@ -63,8 +63,8 @@ static opt_setter set_key, set_field, set_expect, set_classes, set_junit, set_sh
 #define PK (HP_CMD_PREDICT | HP_CMD_CACHE)
 #define D HP_CMD_DEPLOY
 #define PD (HP_CMD_PREDICT | HP_CMD_DEPLOY)
-#define FILTER_NOTE ((const char **)(void *)1)   /* o->filter_flag */
-#define TOL_NOTE ((const char **)(void *)2)      /* o->baseline_tol_flag */
+#define FILTER_NOTE ((const char **)(void *)1)   /* o->predict.filter_flag */
+#define TOL_NOTE ((const char **)(void *)2)      /* o->predict.baseline_tol_flag */
 
 /* The single source of truth for the command line. Keep in the order of
  * --help (and of the man page's OPTIONS section). */
@@ -79,65 +79,65 @@ static const struct opt_def opt_table[] = {
 	  .help = "full endpoint URL, e.g. a dedicated endpoint (env HUBPREDICT_URL)" },
 	{ "api", OPT_API, HP_OT_ENUM, "hub|platform", .lo = "auto hub platform", .off = AT(api), .cmds = G,
 	  .help = "protocol flavour (default: from the key prefix, the URL host, or owner/project/model)" },
-	{ "imgsz", 's', HP_OT_INT, "N", "32", "1280", .off = AT(imgsz), .cmds = P,
+	{ "imgsz", 's', HP_OT_INT, "N", "32", "1280", .off = AT(predict.imgsz), .cmds = P,
 	  .help = "inference image size, %R (default 640)" },
-	{ "conf", 'c', HP_OT_DOUBLE, "X", "0.01", "1.0", .off = AT(conf), .cmds = P,
+	{ "conf", 'c', HP_OT_DOUBLE, "X", "0.01", "1.0", .off = AT(predict.conf), .cmds = P,
 	  .help = "confidence threshold, %R (default 0.25)" },
-	{ "iou", 'i', HP_OT_DOUBLE, "X", "0.0", "0.95", .off = AT(iou), .cmds = P,
+	{ "iou", 'i', HP_OT_DOUBLE, "X", "0.0", "0.95", .off = AT(predict.iou), .cmds = P,
 	  .help = "NMS IoU threshold, %R (default 0.45 hub, 0.7 platform)" },
-	{ "normalize", OPT_NORMALIZE, HP_OT_FLAG, .off = AT(normalize), .cmds = P,
+	{ "normalize", OPT_NORMALIZE, HP_OT_FLAG, .off = AT(predict.normalize), .cmds = P,
 	  .help = "Platform: coordinates as 0-1" },
-	{ "decimals", OPT_DECIMALS, HP_OT_INT, "N", "0", "10", .off = AT(decimals), .cmds = P,
+	{ "decimals", OPT_DECIMALS, HP_OT_INT, "N", "0", "10", .off = AT(predict.decimals), .cmds = P,
 	  .help = "Platform: decimals in coordinates, %R" },
 	{ "field", OPT_FIELD, HP_OT_CUSTOM, "NAME=VALUE", .off = -1, .cmds = P, .custom = set_field,
 	  .help = "send an extra form field as it is, repeatable (not one hubpredict sets)" },
 	{ "format", 'f', HP_OT_ENUM, "F", .lo = "table json jsonl csv raw", .off = AT(format), .cmds = PD,
 	  .help = "table (default), json, jsonl, csv or raw" },
-	{ "output", 'o', HP_OT_FILE, "FILE", .off = AT(output), .cmds = P,
+	{ "output", 'o', HP_OT_FILE, "FILE", .off = AT(predict.output), .cmds = P,
 	  .help = "write results to FILE atomically instead of stdout" },
 	{ "expect", OPT_EXPECT, HP_OT_CUSTOM, "EXPR", .off = -1, .cmds = P, .custom = set_expect, .note = FILTER_NOTE,
 	  .help = "check each input, repeatable: NAME (>=1), NAME>=N, >N, ==N, <=N, <N; unmet: exit 1" },
-	{ "min-conf", OPT_MIN_CONF, HP_OT_DOUBLE, "X", "0", "1", .off = AT(filter.min_conf), .cmds = P,
+	{ "min-conf", OPT_MIN_CONF, HP_OT_DOUBLE, "X", "0", "1", .off = AT(predict.filter.min_conf), .cmds = P,
 	  .note = FILTER_NOTE, .help = "show and check only results with confidence >= X, %R" },
 	{ "classes", OPT_CLASSES, HP_OT_CUSTOM, "LIST", .off = -1, .cmds = P, .custom = set_classes, .note = FILTER_NOTE,
 	  .help = "show and check only these classes (names or numbers, comma separated)" },
-	{ "save-txt", OPT_SAVE_TXT, HP_OT_DIR, "DIR", .off = AT(save_txt), .cmds = P,
+	{ "save-txt", OPT_SAVE_TXT, HP_OT_DIR, "DIR", .off = AT(predict.save_txt), .cmds = P,
 	  .help = "also write YOLO label files into DIR, one per image or video frame" },
-	{ "save-conf", OPT_SAVE_CONF, HP_OT_FLAG, .off = AT(save_conf), .cmds = P,
+	{ "save-conf", OPT_SAVE_CONF, HP_OT_FLAG, .off = AT(predict.save_conf), .cmds = P,
 	  .help = "--save-txt: end each detection line with its confidence" },
-	{ "annotate", OPT_ANNOTATE, HP_OT_DIR, "DIR", .off = AT(annotate), .cmds = P,
+	{ "annotate", OPT_ANNOTATE, HP_OT_DIR, "DIR", .off = AT(predict.annotate), .cmds = P,
 	  .help = "also write each image with its answer drawn on it into DIR (JPEG in: JPEG, else PNG)" },
-	{ "resize", OPT_RESIZE, HP_OT_FLAG, .off = AT(resize), .cmds = P,
+	{ "resize", OPT_RESIZE, HP_OT_FLAG, .off = AT(predict.resize), .cmds = P,
 	  .help = "downsize images whose long side exceeds --imgsz before upload; coordinates mapped back" },
-	{ "junit", OPT_JUNIT, HP_OT_CUSTOM, "FILE", .off = AT(junit), .cmds = P, .custom = set_junit,
+	{ "junit", OPT_JUNIT, HP_OT_CUSTOM, "FILE", .off = AT(predict.junit), .cmds = P, .custom = set_junit,
 	  .help = "also write a JUnit XML report to FILE, one testcase per input (for CI)" },
-	{ "baseline", OPT_BASELINE, HP_OT_FILE, "FILE", .off = AT(baseline), .cmds = P,
+	{ "baseline", OPT_BASELINE, HP_OT_FILE, "FILE", .off = AT(predict.baseline), .cmds = P,
 	  .help = "compare with an earlier -f json (or jsonl) output of the same inputs; differences: exit 1" },
-	{ "baseline-iou", OPT_BASELINE_IOU, HP_OT_DOUBLE, "X", "0", "1", .off = AT(baseline_iou), .cmds = P,
+	{ "baseline-iou", OPT_BASELINE_IOU, HP_OT_DOUBLE, "X", "0", "1", .off = AT(predict.baseline_iou), .cmds = P,
 	  .note = TOL_NOTE, .help = "--baseline: a box's partner needs IoU >= X, %R (default 0.5)" },
-	{ "baseline-conf", OPT_BASELINE_CONF, HP_OT_DOUBLE, "X", "0", "1", .off = AT(baseline_conf), .cmds = P,
+	{ "baseline-conf", OPT_BASELINE_CONF, HP_OT_DOUBLE, "X", "0", "1", .off = AT(predict.baseline_conf), .cmds = P,
 	  .note = TOL_NOTE, .help = "--baseline: confidences may differ by at most X, %R (default 0.10)" },
-	{ "max-upload", OPT_MAX_UPLOAD, HP_OT_SIZE, "SIZE", .off = AT(max_upload), .cmds = P,
+	{ "max-upload", OPT_MAX_UPLOAD, HP_OT_SIZE, "SIZE", .off = AT(predict.max_upload), .cmds = P,
 	  .help = "largest stdin upload: bytes, K, M or G (default 100M, 0 = none); given, files too" },
 	{ "cache", OPT_CACHE, HP_OT_DIR, "DIR", .off = AT(cache), .cmds = PK,
 	  .help = "keep 200 answers in DIR by content; an input already there sends nothing" },
 	{ "cache-ttl", OPT_CACHE_TTL, HP_OT_SECONDS, "SEC", "0", "3153600000", .off = AT(cache_ttl), .cmds = PK,
 	  .help = "--cache: entries older than SEC are misses (default 2592000, 30 days)" },
-	{ "resume", OPT_RESUME, HP_OT_FILE, "LOG", .off = AT(resume), .no_config = true, .cmds = P,
+	{ "resume", OPT_RESUME, HP_OT_FILE, "LOG", .off = AT(predict.resume), .no_config = true, .cmds = P,
 	  .help = "skip inputs answered in LOG (-f jsonl), append each new envelope to LOG" },
 	{ "shard", OPT_SHARD, HP_OT_CUSTOM, "K/N", .off = -1, .no_config = true, .cmds = P, .custom = set_shard,
 	  .help = "keep only shard K of N of the inputs (FNV-1a 64 of the path as given, mod N)" },
 	{ "older-than", OPT_OLDER_THAN, HP_OT_SECONDS, "SEC", "0", "3153600000", .off = AT(older_than),
 	  .no_config = true, .cmds = HP_CMD_CACHE, .help = "cache prune: remove entries older than SEC (default --cache-ttl)" },
-	{ "jobs", 'j', HP_OT_INT, "N", "1", "64", .off = AT(jobs), .cmds = P,
+	{ "jobs", 'j', HP_OT_INT, "N", "1", "64", .off = AT(predict.jobs), .cmds = P,
 	  .help = "requests in flight at once, %R (default 4)" },
-	{ "rate", OPT_RATE, HP_OT_RATE, "N/s|N/m|N/h", .off = AT(rate_interval), .cmds = P,
+	{ "rate", OPT_RATE, HP_OT_RATE, "N/s|N/m|N/h", .off = AT(predict.rate_interval), .cmds = P,
 	  .help = "start requests at least 1/N of the period apart (all jobs, retries too)" },
 	{ "retries", OPT_RETRIES, HP_OT_INT, "N", "0", "100", .off = AT(retries), .cmds = PD,
 	  .help = "retries of a failed attempt, %R (default 3)" },
 	{ "retry-max-time", OPT_RETRY_MAX_TIME, HP_OT_SECONDS, "SEC", "0", "86400", .off = AT(retry_max_time), .cmds = PD,
 	  .help = "give up retrying an input after SEC seconds (default 600)" },
-	{ "cold-start-wait", OPT_COLD_START_WAIT, HP_OT_SECONDS, "SEC", "0", "86400", .off = AT(cold_start_wait),
+	{ "cold-start-wait", OPT_COLD_START_WAIT, HP_OT_SECONDS, "SEC", "0", "86400", .off = AT(predict.cold_start_wait),
 	  .cmds = P, .help = "wait up to SEC for an endpoint that answers 503 while it starts, without using up "
 	                     "--retries (default 90; 0 off)" },
 	{ "connect-timeout", OPT_CONNECT_TIMEOUT, HP_OT_SECONDS, "SEC", "0.001", "3600", .off = AT(connect_timeout),
@@ -148,23 +148,23 @@ static const struct opt_def opt_table[] = {
 	  .help = "CA bundle to verify the server with" },
 	{ "insecure", OPT_INSECURE, HP_OT_FLAG, .off = AT(insecure), .cmds = G,
 	  .help = "do not verify TLS certificates (warns on every run)" },
-	{ "recursive", 'r', HP_OT_FLAG, .off = AT(recursive), .cmds = P,
+	{ "recursive", 'r', HP_OT_FLAG, .off = AT(predict.recursive), .cmds = P,
 	  .help = "descend into subdirectories of directory INPUTs" },
-	{ "files-from", OPT_FILES_FROM, HP_OT_FILE, "FILE", .off = AT(files_from), .no_config = true, .cmds = P,
+	{ "files-from", OPT_FILES_FROM, HP_OT_FILE, "FILE", .off = AT(predict.files_from), .no_config = true, .cmds = P,
 	  .help = "read more INPUT paths from FILE, one per line ('-' = stdin)" },
-	{ "null", '0', HP_OT_FLAG, .off = AT(null_separated), .cmds = P,
+	{ "null", '0', HP_OT_FLAG, .off = AT(predict.null_separated), .cmds = P,
 	  .help = "--files-from entries are NUL-separated (find -print0)" },
-	{ "fail-fast", OPT_FAIL_FAST, HP_OT_FLAG, .off = AT(fail_fast), .cmds = P,
+	{ "fail-fast", OPT_FAIL_FAST, HP_OT_FLAG, .off = AT(predict.fail_fast), .cmds = P,
 	  .help = "start no new input after the first failure" },
 	{ "verbose", 'v', HP_OT_COUNT, .off = AT(verbose), .cmds = G,
 	  .help = "request and response details on stderr (key redacted)" },
 	{ "quiet", 'q', HP_OT_FLAG, .off = AT(quiet), .cmds = G,
 	  .help = "no progress, summary or warnings; errors still go to stderr" },
-	{ "progress", OPT_PROGRESS, HP_OT_SET, .set = HP_ON, .off = AT(progress), .cmds = P,
+	{ "progress", OPT_PROGRESS, HP_OT_SET, .set = HP_ON, .off = AT(predict.progress), .cmds = P,
 	  .help = "show progress on stderr even when it is not a terminal" },
-	{ "no-progress", OPT_NO_PROGRESS, HP_OT_SET, .set = HP_OFF, .off = AT(progress), .cmds = P,
+	{ "no-progress", OPT_NO_PROGRESS, HP_OT_SET, .set = HP_OFF, .off = AT(predict.progress), .cmds = P,
 	  .help = "never show progress" },
-	{ "dry-run", OPT_DRY_RUN, HP_OT_FLAG, .off = AT(dry_run), .no_config = true, .cmds = P,
+	{ "dry-run", OPT_DRY_RUN, HP_OT_FLAG, .off = AT(predict.dry_run), .no_config = true, .cmds = P,
 	  .help = "check everything, print the equivalent curl command, send nothing" },
 	{ "config", OPT_CONFIG, HP_OT_FILE, "FILE", .off = AT(config), .env = "HUBPREDICT_CONFIG", .no_config = true,
 	  .cmds = G, .help = "read settings from FILE (default ~/.config/hubpredict/config; env HUBPREDICT_CONFIG)" },
@@ -172,7 +172,7 @@ static const struct opt_def opt_table[] = {
 	  .help = "read no config file" },
 	{ "profile", OPT_PROFILE, HP_OT_STRING, "NAME", .off = AT(profile), .env = "HUBPREDICT_PROFILE",
 	  .no_config = true, .cmds = G, .help = "use the config file's [profile NAME] (env HUBPREDICT_PROFILE)" },
-	{ "deployment", OPT_DEPLOYMENT, HP_OT_STRING, "NAME", .off = AT(deployment), .cmds = P,
+	{ "deployment", OPT_DEPLOYMENT, HP_OT_STRING, "NAME", .off = AT(predict.deployment), .cmds = P,
 	  .help = "send every input to the dedicated deployment NAME's own endpoint (read once, must be ready)" },
 	{ "wait", OPT_WAIT, HP_OT_FLAG, .off = AT(deploy.wait), .cmds = D,
 	  .help = "deploy create/start/stop: wait until it is ready (stopped), as deploy wait" },
@@ -246,7 +246,7 @@ void hp_options_info(size_t i, struct hp_opt_info *out)
 	*out = (struct hp_opt_info){
 		.name = d->name, .short_name = d->id < 256 ? (char)d->id : '\0', .type = d->type, .arg = d->arg,
 		.values = d->type == HP_OT_ENUM ? d->lo : NULL, .env = d->env, .key = d->no_config ? NULL : d->name,
-		.commands = d->cmds,
+		.commands = d->cmds, .off = d->off,
 	};
 }
 
@@ -379,13 +379,13 @@ static int add_field(struct hp_options *o, const char *arg, char *err, size_t er
 			return -1;
 		}
 	}
-	const char **grown = realloc(o->fields, (o->n_fields + 1) * sizeof *grown);
+	const char **grown = realloc(o->predict.fields, (o->predict.n_fields + 1) * sizeof *grown);
 	if (!grown) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	o->fields = grown;
-	o->fields[o->n_fields++] = arg;
+	o->predict.fields = grown;
+	o->predict.fields[o->predict.n_fields++] = arg;
 	return 0;
 }
 
@@ -529,14 +529,14 @@ static int add_expect(struct hp_options *o, const char *expr, char *err, size_t 
 		snprintf(err, errlen, "--expect must be %s (N a whole number >= 0), not '%s'", HP_EXPECT_FORMS, expr);
 		return -1;
 	}
-	struct hp_expect *grown = realloc(o->expects, (o->n_expects + 1) * sizeof *grown);
+	struct hp_expect *grown = realloc(o->predict.expects, (o->predict.n_expects + 1) * sizeof *grown);
 	if (!grown) {
 		hp_expect_clear(&e);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	o->expects = grown;
-	o->expects[o->n_expects++] = e;
+	o->predict.expects = grown;
+	o->predict.expects[o->predict.n_expects++] = e;
 	return 0;
 }
 
@@ -577,8 +577,8 @@ static int set_classes(struct hp_options *o, const struct opt_def *d, const char
 {
 	(void)d;
 	(void)from;
-	hp_class_list_clear(&o->filter.classes); /* the last one wins */
-	if (hp_class_list_parse(&o->filter.classes, value) < 0) {
+	hp_class_list_clear(&o->predict.filter.classes); /* the last one wins */
+	if (hp_class_list_parse(&o->predict.filter.classes, value) < 0) {
 		snprintf(err, errlen,
 		         "--classes must be class names or numbers separated by commas, with no empty item, not '%s'", value);
 		return -1;
@@ -605,8 +605,8 @@ static int set_shard(struct hp_options *o, const struct opt_def *d, const char *
 		snprintf(err, errlen, "--shard must be K/N with whole numbers 1 <= K <= N <= 1000000, not '%s'", value);
 		return -1;
 	}
-	o->shard_k = (unsigned long)kv;
-	o->shard_n = (unsigned long)nv;
+	o->predict.shard_k = (unsigned long)kv;
+	o->predict.shard_n = (unsigned long)nv;
 	return 0;
 }
 
@@ -619,7 +619,7 @@ static int set_junit(struct hp_options *o, const struct opt_def *d, const char *
 		snprintf(err, errlen, "--junit needs a file name (standard output carries the results)");
 		return -1;
 	}
-	o->junit = value;
+	o->predict.junit = value;
 	return 0;
 }
 
@@ -629,11 +629,11 @@ static void drop_lower_list(struct hp_options *o, const struct opt_def *d, enum 
 	if (o->origin[row_of(d)].source >= s || o->origin[row_of(d)].source == HP_SOURCE_DEFAULT)
 		return;
 	if (d->custom == set_expect) {
-		for (size_t i = 0; i < o->n_expects; i++)
-			hp_expect_clear(&o->expects[i]);
-		o->n_expects = 0;
+		for (size_t i = 0; i < o->predict.n_expects; i++)
+			hp_expect_clear(&o->predict.expects[i]);
+		o->predict.n_expects = 0;
 	} else if (d->custom == set_field) {
-		o->n_fields = 0;
+		o->predict.n_fields = 0;
 	}
 }
 
@@ -776,7 +776,7 @@ static int check_and_store(struct hp_options *o, const struct opt_def *d, const 
 	case HP_OT_SIZE:
 		if (hp_parse_size(v, (long long *)field) < 0)
 			break;
-		o->max_upload_arg = v;
+		o->predict.max_upload_arg = v;
 		return 0;
 	case HP_OT_CUSTOM:
 		drop_lower_list(o, d, from->source);
@@ -798,13 +798,13 @@ static int apply(struct hp_options *o, const struct opt_def *d, const char *v, c
 		return -1;
 	o->origin[row_of(d)] = *from;
 	if (d->note) {
-		const char **note = d->note == FILTER_NOTE ? &o->filter_flag : &o->baseline_tol_flag;
+		const char **note = d->note == FILTER_NOTE ? &o->predict.filter_flag : &o->predict.baseline_tol_flag;
 		if (!*note)
 			*note = d->name;
 	}
 	static const char *const endpoint_rows[] = { "model", "url", "deployment" };
 	bool names_endpoint = d->off == (ptrdiff_t)AT(model) || d->off == (ptrdiff_t)AT(url) ||
-	                      d->off == (ptrdiff_t)AT(deployment);
+	                      d->off == (ptrdiff_t)AT(predict.deployment);
 	for (size_t i = 0; names_endpoint && i < 3; i++) {
 		const struct opt_def *other = find_name(endpoint_rows[i]);
 		if (other != d && o->origin[row_of(other)].source < from->source) {
@@ -843,7 +843,7 @@ void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t le
 	case HP_OT_INT: snprintf(buf, len, "%d", *(const int *)field); break;
 	case HP_OT_DOUBLE: case HP_OT_SECONDS: snprintf(buf, len, "%g", *(const double *)field); break;
 	case HP_OT_RATE: if (*(const double *)field > 0) snprintf(buf, len, "%g/s", 1.0 / *(const double *)field); break;
-	case HP_OT_SIZE: snprintf(buf, len, "%s", o->max_upload_arg ? o->max_upload_arg : "100M"); break;
+	case HP_OT_SIZE: snprintf(buf, len, "%s", o->predict.max_upload_arg ? o->predict.max_upload_arg : "100M"); break;
 	case HP_OT_STRING: case HP_OT_FILE: case HP_OT_DIR:
 		snprintf(buf, len, "%s", *(const char *const *)field ? *(const char *const *)field : ""); break;
 	case HP_OT_ENUM: {
@@ -860,17 +860,17 @@ void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t le
 	case HP_OT_CUSTOM:
 		if (d->custom == set_key && o->api_key)
 			snprintf(buf, len, "[redacted]");
-		else if (d->custom == set_junit && o->junit)
-			snprintf(buf, len, "%s", o->junit);
-		else if (d->custom == set_expect && o->n_expects)
-			snprintf(buf, len, "%zu given", o->n_expects);
-		else if (d->custom == set_classes && o->filter.classes.n)
-			snprintf(buf, len, "%zu given", o->filter.classes.n);
-		else if (d->custom == set_shard && o->shard_n)
-			snprintf(buf, len, "%lu/%lu", o->shard_k, o->shard_n);
+		else if (d->custom == set_junit && o->predict.junit)
+			snprintf(buf, len, "%s", o->predict.junit);
+		else if (d->custom == set_expect && o->predict.n_expects)
+			snprintf(buf, len, "%zu given", o->predict.n_expects);
+		else if (d->custom == set_classes && o->predict.filter.classes.n)
+			snprintf(buf, len, "%zu given", o->predict.filter.classes.n);
+		else if (d->custom == set_shard && o->predict.shard_n)
+			snprintf(buf, len, "%lu/%lu", o->predict.shard_k, o->predict.shard_n);
 		else if (d->custom == set_field)
-			for (size_t k = 0; k < o->n_fields; k++)
-				snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? " " : "", o->fields[k]);
+			for (size_t k = 0; k < o->predict.n_fields; k++)
+				snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? " " : "", o->predict.fields[k]);
 		break;
 	case HP_OT_ACTION: break;
 	}
@@ -996,7 +996,7 @@ static enum hp_parse_result apply_layers(struct hp_options *o, const struct give
 			return HP_PARSE_ERROR;
 	/* the highest layer naming the model or the URL won as a whole; two of
 	 * them in one layer remain */
-	if (o->deployment && (o->model || o->url))
+	if (o->predict.deployment && (o->model || o->url))
 		BAD("--deployment and %s both name the endpoint: keep one", o->model ? "the model" : "the URL");
 	if (o->model && o->url) {
 		enum hp_source s = o->origin[row_of(find_name("url"))].source;
@@ -1019,35 +1019,36 @@ static enum hp_parse_result check_combinations(struct hp_options *o, char *err, 
 		n_stdin += strcmp(o->inputs[i], "-") == 0;
 	if (n_stdin > 1)
 		BAD("standard input ('-') can be given only once");
-	bool list_on_stdin = o->files_from && strcmp(o->files_from, "-") == 0;
+	bool list_on_stdin = o->predict.files_from && strcmp(o->predict.files_from, "-") == 0;
 	bool key_on_stdin = o->api_key_file && strcmp(o->api_key_file, "-") == 0 &&
 	                    o->origin[row_of(find_name("api-key-file"))].source > o->origin[row_of(find_name("api-key"))].source;
 	if (n_stdin + list_on_stdin + key_on_stdin > 1)
 		BAD("standard input can feed only one of: an INPUT '-', --files-from -, --api-key-file -");
-	if (o->baseline && !o->filter_flag)
-		o->filter_flag = "baseline";
-	if (o->baseline_tol_flag && !o->baseline)
-		BAD("--%s goes with --baseline", o->baseline_tol_flag);
-	if (o->filter_flag && o->format == HP_FORMAT_RAW)
-		BAD("--%s needs a parsed format, not -f raw (use -f json to keep the server's document)", o->filter_flag);
-	if (o->save_txt && o->format == HP_FORMAT_RAW)
+	if (o->predict.baseline && !o->predict.filter_flag)
+		o->predict.filter_flag = "baseline";
+	if (o->predict.baseline_tol_flag && !o->predict.baseline)
+		BAD("--%s goes with --baseline", o->predict.baseline_tol_flag);
+	if (o->predict.filter_flag && o->format == HP_FORMAT_RAW)
+		BAD("--%s needs a parsed format, not -f raw (use -f json to keep the server's document)",
+		    o->predict.filter_flag);
+	if (o->predict.save_txt && o->format == HP_FORMAT_RAW)
 		BAD("--save-txt needs a parsed format, not -f raw (use -f json to keep the server's document)");
 #ifndef HP_HAVE_IMAGES
-	if (o->annotate || o->resize)
+	if (o->predict.annotate || o->predict.resize)
 		BAD("%s: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)",
-		    o->annotate ? "--annotate" : "--resize");
+		    o->predict.annotate ? "--annotate" : "--resize");
 #endif
-	if (o->annotate && o->format == HP_FORMAT_RAW)
+	if (o->predict.annotate && o->format == HP_FORMAT_RAW)
 		BAD("--annotate needs a parsed format, not -f raw (use -f json to keep the server's document)");
-	if (o->save_conf && !o->save_txt)
+	if (o->predict.save_conf && !o->predict.save_txt)
 		BAD("--save-conf goes with --save-txt DIR");
-	if (o->junit && o->output && hp_output_same_file(o->junit, o->output))
-		BAD("--junit and --output name the same file '%s'", o->junit);
-	if (o->resume && o->output && hp_output_same_file(o->resume, o->output))
-		BAD("--resume and --output name the same file '%s'", o->resume);
-	if (o->resume && o->junit && hp_output_same_file(o->resume, o->junit))
-		BAD("--resume and --junit name the same file '%s'", o->resume);
-	if (o->null_separated && !o->files_from)
+	if (o->predict.junit && o->predict.output && hp_output_same_file(o->predict.junit, o->predict.output))
+		BAD("--junit and --output name the same file '%s'", o->predict.junit);
+	if (o->predict.resume && o->predict.output && hp_output_same_file(o->predict.resume, o->predict.output))
+		BAD("--resume and --output name the same file '%s'", o->predict.resume);
+	if (o->predict.resume && o->predict.junit && hp_output_same_file(o->predict.resume, o->predict.junit))
+		BAD("--resume and --junit name the same file '%s'", o->predict.resume);
+	if (o->predict.null_separated && !o->predict.files_from)
 		BAD("-0 goes with --files-from");
 	return HP_PARSE_RUN;
 }
@@ -1128,7 +1129,7 @@ enum hp_parse_result hp_options_parse_for(struct hp_options *o, unsigned command
 	if ((r = apply_layers(o, given, n, err, errlen)) != HP_PARSE_RUN ||
 	    (r = check_combinations(o, err, errlen)) != HP_PARSE_RUN)
 		goto done;
-	if (command == HP_CMD_PREDICT && o->n_inputs == 0 && !o->files_from) {
+	if (command == HP_CMD_PREDICT && o->n_inputs == 0 && !o->predict.files_from) {
 		snprintf(err, errlen, "no INPUT given (an image, a video, a directory or '-')");
 		r = HP_PARSE_ERROR;
 		goto done;
@@ -1139,7 +1140,7 @@ enum hp_parse_result hp_options_parse_for(struct hp_options *o, unsigned command
 		goto done;
 	}
 	if (o->quiet)
-		o->progress = HP_OFF; /* -q: no progress, whatever else was said */
+		o->predict.progress = HP_OFF; /* -q: no progress, whatever else was said */
 	hp_msg_set_quiet(o->quiet); /* before the key file can warn */
 	r = resolve_key(o, err, errlen);
 done:
@@ -1164,15 +1165,15 @@ void hp_options_free(struct hp_options *o)
 	if (!o)
 		return;
 	key_free(o);
-	for (size_t i = 0; i < o->n_expects; i++)
-		hp_expect_clear(&o->expects[i]);
-	free(o->expects);
-	o->expects = NULL;
-	o->n_expects = 0;
-	hp_class_list_clear(&o->filter.classes);
-	free(o->fields);
-	o->fields = NULL;
-	o->n_fields = 0;
+	for (size_t i = 0; i < o->predict.n_expects; i++)
+		hp_expect_clear(&o->predict.expects[i]);
+	free(o->predict.expects);
+	o->predict.expects = NULL;
+	o->predict.n_expects = 0;
+	hp_class_list_clear(&o->predict.filter.classes);
+	free(o->predict.fields);
+	o->predict.fields = NULL;
+	o->predict.n_fields = 0;
 	free(o->config_path);
 	o->config_path = NULL;
 	free(o->config_text);

@@ -314,9 +314,9 @@ static int choose_flavour(struct hp_endpoint *ep, const struct hp_options *o, co
 	const char *bad = NULL;
 	if (hub && ep->model && !h->model_url_as_is && strchr(ep->model, '/'))
 		bad = "--model: owner/project/model IDs need --api platform";
-	else if (hub && o->normalize)
+	else if (hub && o->predict.normalize)
 		bad = "--normalize is Platform only (use --api platform)";
-	else if (hub && o->decimals >= 0)
+	else if (hub && o->predict.decimals >= 0)
 		bad = "--decimals is Platform only (use --api platform)";
 	if (bad) {
 		snprintf(err, errlen, "%s", bad);
@@ -384,7 +384,7 @@ int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char
 	    (o->url && resolve_url_host(ep, o, origin_host, &h, err, errlen) < 0) ||
 	    choose_flavour(ep, o, &h, err, errlen) < 0 || build_url(ep, o, origin, &h, err, errlen) < 0)
 		goto done;
-	ep->iou = o->iou >= 0 ? o->iou : (ep->flavour == HP_FLAVOUR_HUB ? 0.45 : 0.7);
+	ep->iou = o->predict.iou >= 0 ? o->predict.iou : (ep->flavour == HP_FLAVOUR_HUB ? 0.45 : 0.7);
 	rc = 0;
 done:
 	free(origin);

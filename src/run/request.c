@@ -24,11 +24,11 @@ int hp_request_ctx_init(struct hp_request_ctx *ctx, const struct hp_options *o,
 	ctx->opts = o;
 	ctx->ep = ep;
 	snprintf(ctx->user_agent, sizeof ctx->user_agent, "hubpredict/%s", HP_VERSION);
-	snprintf(ctx->imgsz, sizeof ctx->imgsz, "%d", o->imgsz);
-	hp_fmt_double(ctx->conf, sizeof ctx->conf, o->conf);
+	snprintf(ctx->imgsz, sizeof ctx->imgsz, "%d", o->predict.imgsz);
+	hp_fmt_double(ctx->conf, sizeof ctx->conf, o->predict.conf);
 	hp_fmt_double(ctx->iou, sizeof ctx->iou, ep->iou);
-	if (o->decimals >= 0)
-		snprintf(ctx->decimals, sizeof ctx->decimals, "%d", o->decimals);
+	if (o->predict.decimals >= 0)
+		snprintf(ctx->decimals, sizeof ctx->decimals, "%d", o->predict.decimals);
 	/* The stall limit is 60 s (hubpredict(1), "Timeouts"); the variable exists so
 	 * the test suite can check the mechanism without waiting a minute. */
 	ctx->stall_seconds = 60;
@@ -131,15 +131,15 @@ int hp_request_each_field(const struct hp_request_ctx *ctx, int (*fn)(void *stat
 	const struct hp_options *o = ctx->opts;
 	if (fn(state, "imgsz", ctx->imgsz) < 0 || fn(state, "conf", ctx->conf) < 0 || fn(state, "iou", ctx->iou) < 0)
 		return -1;
-	if (o->normalize && fn(state, "normalize", "true") < 0)
+	if (o->predict.normalize && fn(state, "normalize", "true") < 0)
 		return -1;
-	if (o->decimals >= 0 && fn(state, "decimals", ctx->decimals) < 0)
+	if (o->predict.decimals >= 0 && fn(state, "decimals", ctx->decimals) < 0)
 		return -1;
 	/* --field NAME=VALUE: sent as it is, after hubpredict's own fields */
-	for (size_t i = 0; i < o->n_fields; i++) {
-		const char *eq = strchr(o->fields[i], '=');
+	for (size_t i = 0; i < o->predict.n_fields; i++) {
+		const char *eq = strchr(o->predict.fields[i], '=');
 		char name[256];
-		snprintf(name, sizeof name, "%.*s", (int)(eq - o->fields[i]), o->fields[i]);
+		snprintf(name, sizeof name, "%.*s", (int)(eq - o->predict.fields[i]), o->predict.fields[i]);
 		if (fn(state, name, eq + 1) < 0)
 			return -1;
 	}
@@ -302,14 +302,14 @@ char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path
 	free(f);
 	snprintf(field, sizeof field, " -F imgsz=%s -F conf=%s -F iou=%s", ctx->imgsz, ctx->conf, ctx->iou);
 	rc |= append(&buf, &len, &cap, field);
-	if (o->normalize)
+	if (o->predict.normalize)
 		rc |= append(&buf, &len, &cap, " -F normalize=true");
-	if (o->decimals >= 0) {
+	if (o->predict.decimals >= 0) {
 		snprintf(field, sizeof field, " -F decimals=%s", ctx->decimals);
 		rc |= append(&buf, &len, &cap, field);
 	}
-	for (size_t i = 0; i < o->n_fields; i++) /* as it is: no @file or <file */
-		rc |= append_quoted(&buf, &len, &cap, " --form-string ", o->fields[i]);
+	for (size_t i = 0; i < o->predict.n_fields; i++) /* as it is: no @file or <file */
+		rc |= append_quoted(&buf, &len, &cap, " --form-string ", o->predict.fields[i]);
 	snprintf(field, sizeof field, " -A hubpredict/%s", HP_VERSION);
 	rc |= append(&buf, &len, &cap, field);
 	char num[32];

@@ -5,6 +5,8 @@
 #include "hubpredict/endpoint.h"
 #include "hubpredict/options.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,8 +101,8 @@ static void test_usage(void)
 	CHECK(parse("-m M -k K -s 320 -c 0.5 -i 0.3 -f csv -j 8 --retries 0 a.jpg b.jpg", &o, err, sizeof err) == HP_PARSE_RUN);
 	if (err[0])
 		fprintf(stderr, "%s\n", err);
-	CHECK(o.imgsz == 320 && o.conf == 0.5 && o.iou == 0.3 && o.format == HP_FORMAT_CSV && o.jobs == 8 &&
-	      o.retries == 0 && o.n_inputs == 2);
+	CHECK(o.predict.imgsz == 320 && o.predict.conf == 0.5 && o.predict.iou == 0.3 && o.format == HP_FORMAT_CSV &&
+	      o.predict.jobs == 8 && o.retries == 0 && o.n_inputs == 2);
 	hp_options_free(&o);
 	double iv = 0;
 	CHECK(hp_parse_rate("20/m", &iv) == 0);
@@ -274,7 +276,7 @@ static void test_endpoints(void)
 		o.url = c->url;
 		o.api_key = (char *)c->key;
 		o.api = c->api;
-		o.normalize = c->normalize;
+		o.predict.normalize = c->normalize;
 		int rc = hp_endpoint_resolve(&ep, &o, err, sizeof err);
 		if (c->want_url) {
 			if (rc != 0)
@@ -316,8 +318,34 @@ static void test_endpoints(void)
 	unsetenv("ULTRALYTICS_PLATFORM_URL");
 }
 
+/* Each command's own options are stored in its block of struct hp_options,
+ * and a block holds only options of its command. */
+static void test_option_blocks(void)
+{
+	const ptrdiff_t p0 = offsetof(struct hp_options, predict), p1 = p0 + (ptrdiff_t)sizeof(struct hp_predict_options);
+	const ptrdiff_t d0 = offsetof(struct hp_options, deploy), d1 = d0 + (ptrdiff_t)sizeof(struct hp_deploy_options);
+	size_t n = hp_options_count(), in_predict = 0, in_deploy = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct hp_opt_info info;
+		hp_options_info(i, &info);
+		if (info.off < 0)
+			continue;
+		bool predict = info.off >= p0 && info.off < p1, deploy = info.off >= d0 && info.off < d1;
+		in_predict += predict;
+		in_deploy += deploy;
+		if (predict != (info.commands == HP_CMD_PREDICT))
+			fprintf(stderr, "--%s: %s the predict block\n", info.name, predict ? "in" : "not in");
+		CHECK(predict == (info.commands == HP_CMD_PREDICT));
+		if (deploy ? !(info.commands & HP_CMD_DEPLOY) : info.commands == HP_CMD_DEPLOY)
+			fprintf(stderr, "--%s: %s the deploy block\n", info.name, deploy ? "in" : "not in");
+		CHECK(deploy ? (info.commands & HP_CMD_DEPLOY) != 0 : info.commands != HP_CMD_DEPLOY);
+	}
+	CHECK(in_predict >= 25 && in_deploy >= 10);             /* the rows were seen: 28 and 12 today */
+}
+
 int main(void)
 {
+	test_option_blocks();
 	test_usage();
 	test_keys();
 	test_model_ids();

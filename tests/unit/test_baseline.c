@@ -339,15 +339,15 @@ static void test_options(void)
 	struct hp_options o;
 	char err[512];
 	CHECK(PARSE("-k", "abc", "x.jpg") == HP_PARSE_RUN);
-	CHECK(o.baseline == NULL);
-	CHECK_NEAR(o.baseline_iou, HP_BASELINE_IOU_DEFAULT);
-	CHECK_NEAR(o.baseline_conf, HP_BASELINE_CONF_DEFAULT);
+	CHECK(o.predict.baseline == NULL);
+	CHECK_NEAR(o.predict.baseline_iou, HP_BASELINE_IOU_DEFAULT);
+	CHECK_NEAR(o.predict.baseline_conf, HP_BASELINE_CONF_DEFAULT);
 	hp_options_free(&o);
 	CHECK(PARSE("-k", "abc", "--baseline", "b.json", "--baseline-iou", "0.7", "--baseline-conf", "0", "x.jpg") ==
 	      HP_PARSE_RUN);
-	CHECK_STR(o.baseline, "b.json");
-	CHECK_NEAR(o.baseline_iou, 0.7);
-	CHECK_NEAR(o.baseline_conf, 0);
+	CHECK_STR(o.predict.baseline, "b.json");
+	CHECK_NEAR(o.predict.baseline_iou, 0.7);
+	CHECK_NEAR(o.predict.baseline_conf, 0);
 	hp_options_free(&o);
 	CHECK(PARSE("-k", "abc", "--baseline", "b.json", "--baseline-iou", "1.5", "x.jpg") == HP_PARSE_ERROR);
 	CHECK_STR(err, "--baseline-iou must be a number from 0 to 1, not '1.5'");

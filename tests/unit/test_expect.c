@@ -296,13 +296,13 @@ static void test_options(void)
 	hp_options_free(&o);
 	CHECK(parse(&o, err, sizeof err, "-k", "abc", "--expect", "person>=2", "--expect", "car",
 	            "--min-conf", "0.5", "--classes", "person,2", "x.jpg") == HP_PARSE_RUN);
-	CHECK(o.n_expects == 2);
-	if (o.n_expects == 2) {
-		CHECK_STR(o.expects[0].cls.name, "person");
-		CHECK(o.expects[0].n == 2 && o.expects[1].n == 1);
+	CHECK(o.predict.n_expects == 2);
+	if (o.predict.n_expects == 2) {
+		CHECK_STR(o.predict.expects[0].cls.name, "person");
+		CHECK(o.predict.expects[0].n == 2 && o.predict.expects[1].n == 1);
 	}
-	CHECK_NEAR(o.filter.min_conf, 0.5);
-	CHECK(o.filter.classes.n == 2);
+	CHECK_NEAR(o.predict.filter.min_conf, 0.5);
+	CHECK(o.predict.filter.classes.n == 2);
 	hp_options_free(&o);
 
 	CHECK(parse(&o, err, sizeof err, "-k", "abc", "x.jpg", "--expect") == HP_PARSE_ERROR);
@@ -323,7 +323,7 @@ static void test_options(void)
 	hp_options_free(&o);
 	/* a second -k keeps the expectations (and frees the first key) */
 	CHECK(parse(&o, err, sizeof err, "--expect", "a", "-k", "abc", "-k", "def", "x.jpg") == HP_PARSE_RUN);
-	CHECK(o.n_expects == 1);
+	CHECK(o.predict.n_expects == 1);
 	CHECK_STR(o.api_key, "def");
 	hp_options_free(&o);
 	hp_options_free(&o); /* twice is fine */
