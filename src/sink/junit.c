@@ -90,7 +90,13 @@ void hp_junit_item(void *state, const struct hp_item *it)
 			hp_out_printf(o, ")\nHTTP status: %ld\n", it->http_status);
 		else
 			hp_out_puts(o, ")\nHTTP status: none (no answer was received)\n");
-		hp_out_printf(o, "attempts: %d</error>\n    </testcase>\n", it->attempts);
+		hp_out_printf(o, "attempts: %d", it->attempts);
+		if (it->request_id) {
+			/* what the vendor's support asks for, as in the one-line error */
+			hp_out_puts(o, "\nx-request-id: ");
+			xml_text(o, it->request_id);
+		}
+		hp_out_puts(o, "</error>\n    </testcase>\n");
 	} else if (it->n_unmet > 0) {
 		/* checks not met: one failure (most readers show only one), whose
 		 * message is the first check and whose text lists all of them */

@@ -87,7 +87,7 @@ class TestReport(JUnitBase):
         out = self.path("report.xml")
         missing = self.path("missing.jpg")
         self.server.push({"comment": "normal"})
-        self.server.push({"status": 404})
+        self.server.push({"status": 404, "headers": {"x-request-id": "req-404"}})
         self.server.push({"status": 401})
         r = self.hp("-j", "1", "--retries", "0", "--expect", "person>=5", "--junit", out,
                     IMG, CAT, missing, IMG)
@@ -101,7 +101,8 @@ class TestReport(JUnitBase):
         self.assertTrue(e404.get("message").startswith("404"), e404.get("message"))
         self.assertIn("exit status: 5 (not found)", e404.text)
         self.assertIn("HTTP status: 404", e404.text)
-        self.assertIn("attempts: 1", e404.text)
+        self.assertIn("attempts: 1\nx-request-id: req-404", e404.text)   # the answer's, for support
+        self.assertNotIn("x-request-id", emissing.text)                # no answer, no id
         self.assertEqual(emissing.get("type"), "input")
         self.assertIn("missing.jpg", emissing.get("message"))
         self.assertIn("exit status: 3 (input)", emissing.text)
