@@ -16,6 +16,8 @@ import hashlib
 import io
 import json
 import os
+import pty
+import select
 import shlex
 import subprocess
 import sys
@@ -127,12 +129,51 @@ class E2E(unittest.TestCase):
         p = subprocess.run(cmd, input=stdin if stdin is not None else b"",
                            capture_output=True, env=self.hp_env(key, env), timeout=timeout or TIMEOUT, cwd=cwd)
         r = Result(p.returncode, p.stdout, p.stderr)
-        self.check_run(r, key if check_key else False)
+        self.check_run(r, key, check_key)
         return r
 
-    def check_run(self, r: Result, key: str | None | bool = None):
-        """What every run must show: no key on stdout or stderr (unless key is False), no valgrind report."""
-        if key is not False:
+    def run_on_terminal(self, stream: str, *args, key: str | None = HUB_KEY, env: dict | None = None,
+                        wrapper: bool = True) -> Result:
+        """Run hubpredict with `stream` ("stdout" or "stderr") on a pseudo-terminal and the other
+        one piped; the Result holds what each got (the terminal's with its \\r\\n)."""
+        master, slave = pty.openpty()
+        other = "stderr" if stream == "stdout" else "stdout"
+        cmd = (WRAPPER if wrapper else []) + [BIN] + [str(a) for a in args]
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, env=self.hp_env(key, env),
+                             **{stream: slave, other: subprocess.PIPE})
+        os.close(slave)
+        got = {master: b"", getattr(p, other).fileno(): b""}
+        try:
+            open_fds = set(got)
+            while open_fds:
+                ready, _, _ = select.select(list(open_fds), [], [], TIMEOUT)
+                if not ready:
+                    break                                # a hang: p.wait below reports it
+                for fd in ready:
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except OSError:                      # EIO on the pty: the last writer closed
+                        chunk = b""
+                    if chunk:
+                        got[fd] += chunk
+                    else:
+                        open_fds.discard(fd)
+            p.wait(TIMEOUT)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            os.close(master)
+            getattr(p, other).close()
+        tty, piped = got[master], got[next(fd for fd in got if fd != master)]
+        r = Result(p.returncode, tty if stream == "stdout" else piped, piped if stream == "stdout" else tty)
+        self.check_run(r, key)
+        return r
+
+    def check_run(self, r: Result, key: str | None = None, check_key: bool = True):
+        """What every run must show: no key on stdout or stderr (unless check_key is False), no
+        valgrind report."""
+        if check_key:
             for k in {key, HUB_KEY, PLATFORM_KEY} - {None}:
                 self.assertNotIn(k.encode(), r.out_bytes, f"key leaked to stdout: {r}")
                 self.assertNotIn(k.encode(), r.err_bytes, f"key leaked to stderr: {r}")

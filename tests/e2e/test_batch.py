@@ -1,14 +1,11 @@
 """Batches: many inputs, parallel requests, input order, lists, recursion, --rate, progress."""
 
 import os
-import pty
-import select
 import shutil
-import subprocess
 import sys
 import unittest
 
-from harness import BIN, E2E, HUB_KEY, UNDER_TOOL, image
+from harness import E2E, HUB_KEY, UNDER_TOOL, image
 
 
 def max_concurrency(log):
@@ -241,26 +238,10 @@ class TestProgress(E2E):
         """stderr on a pseudo-terminal: the line is redrawn with CR and erased at the end."""
         paths = [image("tiny.gif")] * 20
         self.server.set_latency(0.05)
-        master, slave = pty.openpty()
-        env = dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY)
-        p = subprocess.Popen([BIN, "-u", self.hub_url(), "-j", "2", "-f", "csv"] + paths,
-                             stdout=subprocess.PIPE, stderr=slave, env=env)
-        os.close(slave)
-        tty_out = b""
-        while True:
-            ready, _, _ = select.select([master], [], [], 10)
-            if not ready:
-                break
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            tty_out += chunk
-        out, _ = p.communicate(timeout=30)
-        os.close(master)
-        self.assertEqual(p.returncode, 0)
+        # (the plain binary, also in the valgrind selection, as before)
+        r = self.run_on_terminal("stderr", "-u", self.hub_url(), "-j", "2", "-f", "csv", *paths, wrapper=False)
+        tty_out, out = r.err_bytes, r.out_bytes
+        self.assertExit(r, 0)
         self.assertIn(b"\r\x1b[Khubpredict: [", tty_out)
         self.assertIn(b"20/20] 100%", tty_out)
         self.assertNotIn(HUB_KEY.encode(), tty_out)

@@ -27,29 +27,6 @@ class DeployCase(E2E):
     def hp(self, *args, key=PLATFORM_KEY, env=None, **kw):
         return self.run_hp(*args, key=key, env=self.env(**(env or {})), **kw)
 
-    def on_terminal(self, stream, *args):
-        """Run hubpredict with `stream` ("stdout" or "stderr") on a pseudo-terminal, the other
-        one discarded: (exit status, what the terminal got)."""
-        import pty
-        master, slave = pty.openpty()
-        other = "stderr" if stream == "stdout" else "stdout"
-        p = subprocess.Popen(WRAPPER + [BIN, *args], stdin=subprocess.DEVNULL,
-                             env=self.hp_env(PLATFORM_KEY, self.env()), **{stream: slave, other: subprocess.DEVNULL})
-        os.close(slave)
-        out = b""
-        try:
-            while True:
-                chunk = os.read(master, 4096)
-                if not chunk:
-                    break
-                out += chunk
-        except OSError:                                  # EIO: the last writer closed
-            pass
-        p.wait(TIMEOUT)
-        os.close(master)
-        self.assertNotIn(PLATFORM_KEY.encode(), out)
-        return p.returncode, out
-
     def deploy_requests(self):
         return [r for r in self.server.log() if r["path"].startswith("/api/")]
 
@@ -169,8 +146,9 @@ class TestVerbs(DeployCase):
 
     def test_metrics_sparkline_on_a_terminal(self):
         self.server.add_deployment("cam", status="ready")
-        rc, out = self.on_terminal("stdout", "deploy", "metrics", "cam")
-        self.assertEqual(rc, 0)
+        r = self.run_on_terminal("stdout", "deploy", "metrics", "cam", key=PLATFORM_KEY, env=self.env())
+        self.assertExit(r, 0)
+        out = r.out_bytes
         self.assertIn("requests  \u2581".encode(), out)
         self.assertIn("\u2588".encode(), out)
 
@@ -211,9 +189,9 @@ class TestTransitions(DeployCase):
     def test_live_line_on_a_terminal_is_erased_before_each_message(self):
         self.server.set_deploy_timings(deploying=2.5)
         self.server.add_deployment("cam", status="stopped")
-        rc, err = self.on_terminal("stderr", "deploy", "start", "cam", "--wait")
-        self.assertEqual(rc, 0)
-        text = err.decode()
+        r = self.run_on_terminal("stderr", "deploy", "start", "cam", "--wait", key=PLATFORM_KEY, env=self.env())
+        self.assertExit(r, 0)
+        text = r.err
         live = re.findall(r"\r\033\[Kcam  deploying  Container starting  0:0[0-9]", text)
         self.assertGreaterEqual(len(live), 2, text)          # rewritten in place while it sleeps,
         self.assertEqual(len(live), len(set(live)), text)    # only when what it shows changes
