@@ -284,11 +284,11 @@ static void show_live(struct deploy *d, const char *state, const char *message, 
 /* Sleep up to `seconds`, the live line ticking: an exit status on a signal. */
 static int pause_polling(struct deploy *d, double seconds, const char *state, const char *message, double start)
 {
-	double until = hp_clock_ms() / 1000.0 + seconds;
-	while (hp_clock_ms() / 1000.0 < until) {
+	double now = hp_clock_ms() / 1000.0, until = now + seconds;
+	for (; now < until; now = hp_clock_ms() / 1000.0) {
 		if (hp_signal_caught())
 			return hp_exit_from_signal(hp_signal_caught());
-		show_live(d, state, message, hp_clock_ms() / 1000.0 - start);
+		show_live(d, state, message, now - start);
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
