@@ -22,10 +22,11 @@ static void usage(void)
 	printf("Usage: hubpredict cache stats [--cache DIR] [--cache-ttl SEC]\n"
 	       "       hubpredict cache prune [--cache DIR] [--older-than SEC]\n"
 	       "stats: entries, their bytes, how many are older than --cache-ttl, and files that are\n"
-	       "not entries (corrupt, foreign, or a store in progress).\n"
-	       "prune: remove entries older than --older-than SEC (default --cache-ttl), files that\n"
-	       "are not entries, and temporary files older than an hour. DIR may come from the\n"
-	       "config file's `cache` key.\n");
+	       "not entries (damaged, foreign, or a store in progress).\n"
+	       "prune: remove entries older than --older-than SEC (default --cache-ttl), damaged\n"
+	       "entries, and temporary files older than an hour; any other file is left alone and no\n"
+	       "link is followed. DIR must carry the CACHEDIR.TAG that a run with --cache DIR writes;\n"
+	       "it may come from the config file's `cache` key.\n");
 	hp_commands_usage();
 }
 
@@ -42,18 +43,21 @@ static void count(void *state, const struct hp_cache_file *f)
 {
 	struct tally *t = state;
 	double age = difftime(t->now, f->stored);
-	bool old = f->valid ? age > t->ttl : f->temporary ? age > STALE_TEMP : true;
+	bool old = f->kind == HP_CACHE_ENTRY ? age > t->ttl
+	         : f->kind == HP_CACHE_TEMPORARY ? age > STALE_TEMP
+	         : f->kind == HP_CACHE_DAMAGED; /* a file not hubpredict's is never removed */
 	if (t->prune && old) {
-		if (unlink(f->path) == 0 || errno == ENOENT) {
+		if (hp_cache_remove(f) == 0 || errno == ENOENT) {
 			t->removed++;
 			t->removed_bytes += f->bytes;
 		} else {
+			char q[600];
 			t->failed++;
-			hp_msg_error("cache prune: cannot remove '%s': %s", f->path, strerror(errno));
+			hp_msg_error("cache prune: cannot remove %s: %s", hp_msg_quote(q, sizeof q, f->path), strerror(errno));
 		}
 		return;
 	}
-	if (f->valid) {
+	if (f->kind == HP_CACHE_ENTRY) {
 		t->entries++;
 		t->bytes += f->bytes;
 		t->expired += old;
@@ -61,7 +65,7 @@ static void count(void *state, const struct hp_cache_file *f)
 			t->oldest = f->stored;
 		if (f->stored > t->newest)
 			t->newest = f->stored;
-	} else if (f->temporary) {
+	} else if (f->kind == HP_CACHE_TEMPORARY) {
 		t->temporary++;
 	} else {
 		t->other++;
@@ -84,15 +88,16 @@ static int run(const struct hp_options *o, bool prune)
 	}
 	struct tally t = { .now = time(NULL), .ttl = prune && o->older_than >= 0 ? o->older_than : o->cache_ttl,
 		           .prune = prune };
-	if (hp_cache_walk(o->cache, count, &t, err, sizeof err) < 0) {
+	int status = hp_cache_walk(o->cache, count, &t, err, sizeof err);
+	if (status != 0) {
 		hp_msg_error("%s", err);
-		return HP_EXIT_INPUT;
+		return status;
 	}
 	stamp(a, sizeof a, t.oldest);
 	stamp(b, sizeof b, t.newest);
 	if (prune)
-		printf("removed %zu files (%lld bytes); kept %zu entries (%lld bytes)\n", t.removed, t.removed_bytes,
-		       t.entries, t.bytes);
+		printf("removed %zu files (%lld bytes); kept %zu entries (%lld bytes); left %zu files that are not "
+		       "hubpredict's\n", t.removed, t.removed_bytes, t.entries, t.bytes, t.other);
 	else
 		printf("directory: %s\nentries: %zu\nbytes: %lld\nexpired: %zu (older than %.0f s)\noldest: %s\n"
 		       "newest: %s\nnot entries: %zu\ntemporary: %zu\n", o->cache, t.entries, t.bytes, t.expired, t.ttl,
