@@ -11,11 +11,14 @@
 """
 
 import os
+import resource
+import signal
 import stat
 import struct
+import subprocess
 import time
 
-from harness import E2E, UNDER_TOOL, WRAPPER, image
+from harness import BIN, E2E, UNDER_TOOL, WRAPPER, Result, image
 
 with open(image("cat.png"), "rb") as _f:
     CAT = _f.read()
@@ -137,6 +140,29 @@ class TestTag(CacheCase):
             r = self.hp("--cache", cache, self.input())
             self.assertExit(r, 2)
             self.assertOneLineError(r, "CACHEDIR.TAG")
+
+
+    def test_a_tag_that_cannot_be_written_is_exit_11_before_sending(self):
+        # a file size limit of 0 (SIGXFSZ ignored) fails the tag's write, for root too
+        def no_file_growth():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+        cache = self.path("cache")
+        p = subprocess.run([BIN, "-u", self.hub_url(), "--cache", cache, self.input()], capture_output=True,
+                           env=self.hp_env(), timeout=NO_HANG, preexec_fn=no_file_growth)
+        r = Result(p.returncode, p.stdout, p.stderr)
+        self.check_run(r)
+        self.assertExit(r, 11)
+        self.assertOneLineError(r, "--cache", "cannot write", "CACHEDIR.TAG")
+        self.assertEqual(self.sent(), [])
+        self.assertEqual(os.listdir(cache), [], "no temporary file left")
+
+    def test_a_folder_that_cannot_be_made_is_exit_11(self):
+        blocker = self.write("file", b"x")
+        r = self.hp("--cache", os.path.join(blocker, "cache"), self.input())
+        self.assertExit(r, 11)
+        self.assertOneLineError(r, "--cache", "cannot create")
+        self.assertEqual(self.sent(), [])
 
 
 class TestPruneStaysInside(CacheCase):
