@@ -175,6 +175,19 @@ class E2E(unittest.TestCase):
         kw.setdefault("stdin", subprocess.DEVNULL)
         return subprocess.Popen(hp_cmd(*args, wrapper=wrapper), env=self.hp_env(key, env), **kw)
 
+    def wait_hp(self, p: subprocess.Popen, key: str | None = HUB_KEY, timeout: float | None = None) -> Result:
+        """The Result of a popen_hp run once it ends (killed if it outlives the timeout: the test
+        errs), with run_hp's checks; a stream the test did not pipe counts as empty."""
+        try:
+            out, err = p.communicate(timeout=timeout or TIMEOUT)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        r = Result(p.returncode, out or b"", err or b"")
+        self.check_run(r, key)
+        return r
+
     def run_on_terminal(self, stream: str, *args, key: str | None = HUB_KEY, env: dict | None = None,
                         wrapper: bool = True) -> Result:
         """Run hubpredict with `stream` ("stdout" or "stderr") on a pseudo-terminal and the other

@@ -17,7 +17,7 @@ import subprocess
 import time
 import unittest
 
-from harness import E2E, HUB_KEY, PLATFORM_KEY, TIMEOUT, WRAPPER, Result, StandIn, image
+from harness import E2E, HUB_KEY, PLATFORM_KEY, WRAPPER, Result, StandIn, image
 
 from standin import FIXTURES  # noqa: E402  (harness put tests/standin on sys.path)
 
@@ -629,15 +629,8 @@ class TestOutput(ErrorE2E):
 
     def run_to(self, stdout, *args, key=HUB_KEY):
         """Run with stdout going to an open file object; returns (rc, stderr text)."""
-        p = self.popen_hp(*args, key=key, stdout=stdout, stderr=subprocess.PIPE)
-        try:
-            err = p.communicate(timeout=TIMEOUT)[1]
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        self.check_run(Result(p.returncode, b"", err), key)
-        return p.returncode, err.decode("utf-8", "replace")
+        r = self.wait_hp(self.popen_hp(*args, key=key, stdout=stdout, stderr=subprocess.PIPE), key)
+        return r.rc, r.err
 
     def test_output_in_missing_directory(self):
         before = sorted(os.listdir(self.tmp.name))
