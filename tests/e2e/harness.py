@@ -19,6 +19,8 @@ import os
 import pty
 import select
 import shlex
+import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,7 @@ PEAKRSS = os.environ.get("HUBPREDICT_PEAKRSS", os.path.join(ROOT, "build", "test
 WRAPPER = shlex.split(os.environ.get("HUBPREDICT_WRAPPER", ""))
 IMAGES = os.path.join(ROOT, "examples", "images")
 TIMEOUT = 60 * (5 if WRAPPER else 1)
+NOBODY = 65534  # the uid and gid of an unprivileged run when the tests run as root
 # Under valgrind or a sanitizer, memory figures and tight timings mean nothing
 UNDER_TOOL = bool(WRAPPER) or bool(os.environ.get("HUBPREDICT_SANITIZED"))
 
@@ -49,6 +52,11 @@ def sha256_of(path: str) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def hp_cmd(*args, wrapper: bool = True) -> list[str]:
+    """The command line that runs hubpredict with args (under $HUBPREDICT_WRAPPER unless not)."""
+    return (WRAPPER if wrapper else []) + [BIN] + [str(a) for a in args]
 
 
 class Result:
@@ -109,11 +117,14 @@ class E2E(unittest.TestCase):
         return p
 
     def hp_env(self, key: str | None = HUB_KEY, env: dict | None = None) -> dict:
-        """The environment run_hp gives hubpredict: the key in ULTRALYTICS_API_KEY unless None."""
+        """The environment run_hp gives hubpredict: the key in ULTRALYTICS_API_KEY unless None.
+        Every run that starts the binary takes it (through run_hp, run_on_terminal or popen_hp):
+        none of the developer's HUBPREDICT_*/ULTRALYTICS_* variables, NO_COLOR or
+        YOLO_CONFIG_DIR, and HOME and XDG_CONFIG_HOME in the test's empty temporary directory, so
+        their config file and `yolo login` settings.json never leak in."""
         e = {k: v for k, v in os.environ.items()
-             if k not in ("ULTRALYTICS_API_KEY", "HUBPREDICT_MODEL", "HUBPREDICT_URL", "NO_COLOR",
-                          "HUBPREDICT_CONFIG", "HUBPREDICT_PROFILE", "YOLO_CONFIG_DIR")}
-        # no config file and no `yolo login` key of the machine's user
+             if not k.startswith(("HUBPREDICT_", "ULTRALYTICS_")) and k not in ("NO_COLOR", "YOLO_CONFIG_DIR")}
+        e["HOME"] = self.tmp.name
         e["XDG_CONFIG_HOME"] = os.path.join(self.tmp.name, ".config")
         if key is not None:
             e["ULTRALYTICS_API_KEY"] = key
@@ -121,15 +132,60 @@ class E2E(unittest.TestCase):
             e.update(env)
         return e
 
+    def unprivileged(self) -> dict:
+        """subprocess arguments that run hubpredict as nobody when the tests run as root (CI
+        does), for a test of what permission bits refuse: root's CAP_DAC_OVERRIDE and
+        CAP_DAC_READ_SEARCH read a mode-000 file and search a mode-000 directory. The test's
+        temporary directory becomes traversable by others, and the binary is copied into it when
+        nobody cannot run it where it is. {} for any other user: the bits already apply."""
+        if os.geteuid() != 0:
+            return {}
+        os.chmod(self.tmp.name, 0o711)
+        kw = {"user": NOBODY, "group": NOBODY, "extra_groups": []}
+        exe, ok = os.path.realpath(BIN), True
+        d = exe
+        while ok and d != "/":
+            st = os.stat(d)
+            ok = bool(st.st_mode & stat.S_IXOTH) and (d != exe or bool(st.st_mode & stat.S_IROTH))
+            d = os.path.dirname(d)
+        if not ok:
+            kw["exe"] = os.path.join(self.tmp.name, "hubpredict")
+            shutil.copy(exe, kw["exe"])
+            os.chmod(kw["exe"], 0o755)
+        return kw
+
     def run_hp(self, *args, key: str | None = HUB_KEY, env: dict | None = None,
                stdin: bytes | None = None, check_key: bool = True, timeout: float | None = None,
-               wrapper: bool = True, cwd: str | None = None) -> Result:
-        """Run hubpredict with args; the key goes in ULTRALYTICS_API_KEY unless key is None."""
-        cmd = (WRAPPER if wrapper else []) + [BIN] + [str(a) for a in args]
-        p = subprocess.run(cmd, input=stdin if stdin is not None else b"",
-                           capture_output=True, env=self.hp_env(key, env), timeout=timeout or TIMEOUT, cwd=cwd)
+               wrapper: bool = True, cwd: str | None = None, unprivileged: bool = False) -> Result:
+        """Run hubpredict with args; the key goes in ULTRALYTICS_API_KEY unless key is None; as
+        nobody when unprivileged and the tests run as root (see unprivileged())."""
+        cmd, kw = hp_cmd(*args, wrapper=wrapper), self.unprivileged() if unprivileged else {}
+        if "exe" in kw:
+            cmd[len(WRAPPER) if wrapper else 0] = kw.pop("exe")
+        p = subprocess.run(cmd, input=stdin if stdin is not None else b"", capture_output=True,
+                           env=self.hp_env(key, env), timeout=timeout or TIMEOUT, cwd=cwd, **kw)
         r = Result(p.returncode, p.stdout, p.stderr)
         self.check_run(r, key, check_key)
+        return r
+
+    def popen_hp(self, *args, key: str | None = HUB_KEY, env: dict | None = None, wrapper: bool = True,
+                 **kw) -> subprocess.Popen:
+        """Start hubpredict as run_hp would (its environment, under the wrapper) for a test that
+        must talk to it while it runs; kw go to Popen. Give what it printed to check_run."""
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        return subprocess.Popen(hp_cmd(*args, wrapper=wrapper), env=self.hp_env(key, env), **kw)
+
+    def wait_hp(self, p: subprocess.Popen, key: str | None = HUB_KEY, timeout: float | None = None) -> Result:
+        """The Result of a popen_hp run once it ends (killed if it outlives the timeout: the test
+        errs), with run_hp's checks; a stream the test did not pipe counts as empty."""
+        try:
+            out, err = p.communicate(timeout=timeout or TIMEOUT)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        r = Result(p.returncode, out or b"", err or b"")
+        self.check_run(r, key)
         return r
 
     def run_on_terminal(self, stream: str, *args, key: str | None = HUB_KEY, env: dict | None = None,
@@ -138,8 +194,7 @@ class E2E(unittest.TestCase):
         one piped; the Result holds what each got (the terminal's with its \\r\\n)."""
         master, slave = pty.openpty()
         other = "stderr" if stream == "stdout" else "stdout"
-        cmd = (WRAPPER if wrapper else []) + [BIN] + [str(a) for a in args]
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, env=self.hp_env(key, env),
+        p = subprocess.Popen(hp_cmd(*args, wrapper=wrapper), stdin=subprocess.DEVNULL, env=self.hp_env(key, env),
                              **{stream: slave, other: subprocess.PIPE})
         os.close(slave)
         got = {master: b"", getattr(p, other).fileno(): b""}
@@ -184,9 +239,8 @@ class E2E(unittest.TestCase):
     def peak_rss(self, *args, key: str = HUB_KEY, stdin: bytes = b"") -> tuple[int, int]:
         """(exit status, peak RSS in KiB) of one hubpredict run, measured by tests/tools/peakrss."""
         res = self.path("peakrss.out")
-        env = dict(os.environ, ULTRALYTICS_API_KEY=key)
-        subprocess.run([PEAKRSS, res, BIN] + [str(a) for a in args], input=stdin, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, env=env, timeout=TIMEOUT * 10, check=True)
+        subprocess.run([PEAKRSS, res] + hp_cmd(*args, wrapper=False), input=stdin, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, env=self.hp_env(key), timeout=TIMEOUT * 10, check=True)
         with open(res) as f:
             rc, kib = f.read().split()
         return int(rc), int(kib)

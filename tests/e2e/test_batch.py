@@ -222,17 +222,31 @@ class TestProgress(E2E):
         self.assertNotIn("[", r.out)
         self.assertEqual(len(r.csv()), 7)
 
+    def tables(self, r, n):
+        """r succeeded with n tables of tiny.gif on stdout, in order."""
+        self.assertExit(r, 0)
+        heads = [ln for ln in r.out.splitlines() if " results " in ln]
+        self.assertEqual(len(heads), n, r)
+        for h in heads:
+            self.assertRegex(h, r"^\S+/tiny\.gif  detect  2 results  32x32  ")
+        self.assertEqual(r.out.count("  person  0.920"), n, r)
+        self.assertEqual(len(self.server.log()), n)
+
     def test_quiet_and_no_progress(self):
         paths = [image("tiny.gif")] * 3
         r = self.run_hp("-u", self.hub_url(), "-q", *paths)
         self.assertEqual(r.err, "")
+        self.tables(r, 3)
+        self.server.reset()
         r = self.run_hp("-u", self.hub_url(), "--no-progress", *paths)
         self.assertNotIn("%", r.err)
         self.assertIn("hubpredict: summary: 3 inputs: 3 succeeded, 0 failed", r.err)
+        self.tables(r, 3)
 
     def test_single_input_has_no_summary(self):
         r = self.run_hp("-u", self.hub_url(), image("tiny.gif"))
         self.assertEqual(r.err, "")
+        self.tables(r, 1)
 
     def test_terminal_redraws_in_place(self):
         """stderr on a pseudo-terminal: the line is redrawn with CR and erased at the end."""

@@ -113,7 +113,7 @@ class TestCommand(E2E):
 
     def test_full_stdout_is_exit_11(self):
         with open("/dev/full", "wb") as full:
-            p = subprocess.run([BIN, "completion", "bash"], stdout=full, stderr=subprocess.PIPE)
+            p = subprocess.run([BIN, "completion", "bash"], stdout=full, stderr=subprocess.PIPE, env=self.hp_env(None))
         self.assertEqual(p.returncode, 11, p.stderr)
 
 

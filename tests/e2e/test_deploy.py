@@ -6,13 +6,12 @@ polls from 2 s on, so the timings set here are short enough for one or two polls
 """
 
 import json
-import os
 import re
 import signal
 import subprocess
 import time
 
-from harness import BIN, E2E, PLATFORM_KEY, TIMEOUT, WRAPPER, image
+from harness import E2E, PLATFORM_KEY, TIMEOUT, WRAPPER, image
 
 CAT = image("cat.png")
 OWNER = "jane-doe"
@@ -252,17 +251,17 @@ class TestTransitions(DeployCase):
     def test_sigint_while_waiting_leaves_it_as_it_is(self):
         self.server.set_deploy_timings(deploying=None)
         self.server.add_deployment("cam", status="deploying")
-        env = dict(os.environ, ULTRALYTICS_API_KEY=PLATFORM_KEY, **self.env())
-        p = subprocess.Popen(WRAPPER + [BIN, "deploy", "wait", "cam"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env=env)
+        p = self.popen_hp("deploy", "wait", "cam", key=PLATFORM_KEY, env=self.env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.time() + TIMEOUT
         while not self.server.log() and time.time() < deadline:
             time.sleep(0.05)
         time.sleep(0.5 if not WRAPPER else 2)
         t = time.time()
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=TIMEOUT)
-        self.assertEqual(p.returncode, 130, err)
+        r = self.wait_hp(p, PLATFORM_KEY)
+        err = r.err_bytes
+        self.assertExit(r, 130)
         self.assertLess(time.time() - t, 2 if not WRAPPER else 10)
         self.assertIn(b"interrupted: cam is left as it is (deploying)", err)
         self.assertEqual(self.server.deployments.get("cam")["status"], "deploying")

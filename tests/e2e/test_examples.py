@@ -17,8 +17,7 @@ NIGHTLY = os.path.join(ROOT, "examples", "nightly-dedicated.sh")
 class TestExamples(E2E):
 
     def env(self, **extra):
-        e = {k: v for k, v in os.environ.items() if not k.startswith("HUBPREDICT")}
-        e.update(ULTRALYTICS_API_KEY=HUB_KEY, HUBPREDICT=BIN, HUBPREDICT_URL=self.hub_url("detect"))
+        e = self.hp_env(HUB_KEY, {"HUBPREDICT": BIN, "HUBPREDICT_URL": self.hub_url("detect")})
         e.update(extra)
         return e
 

@@ -12,7 +12,7 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 
-from harness import BIN, E2E, HUB_KEY, WRAPPER, image
+from harness import E2E, HUB_KEY, WRAPPER, Result, image
 
 IMG = image("street.jpg")
 CAT = image("cat.png")
@@ -217,15 +217,14 @@ class TestFileHandling(JUnitBase):
         # the reader goes away after the first line: the run ends quietly, the report is written
         out = self.path("report.xml")
         self.server.set_latency(0.1)
-        e = {k: v for k, v in os.environ.items() if k not in ("ULTRALYTICS_API_KEY", "NO_COLOR")}
-        e["ULTRALYTICS_API_KEY"] = HUB_KEY
-        cmd = WRAPPER + [BIN, "-u", self.hub_url(), "-j", "1", "-f", "jsonl", "--junit", out] + [IMG] * 8
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
-        p.stdout.readline()
+        p = self.popen_hp("-u", self.hub_url(), "-j", "1", "-f", "jsonl", "--junit", out, *[IMG] * 8,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = p.stdout.readline()
         p.stdout.close()
-        p.wait(timeout=30 * SLOW)
-        p.stderr.close()
-        self.assertEqual(p.returncode, 141)
+        r = self.wait_hp(p, timeout=30 * SLOW)
+        self.check_run(Result(r.rc, first, b""))
+        self.assertExit(r, 141)
+        self.assertEqual(r.err, "")
         suite, cases = self.report(out)
         self.assertGreaterEqual(len(cases), 1)
         self.assertLess(len(cases), 8)
@@ -246,10 +245,8 @@ class TestInterrupted(JUnitBase):
         outdir = os.path.join(self.tmp.name, f"out-{code}")
         os.makedirs(outdir)
         out = os.path.join(outdir, "report.xml")
-        e = {k: v for k, v in os.environ.items() if k not in ("ULTRALYTICS_API_KEY", "NO_COLOR")}
-        e["ULTRALYTICS_API_KEY"] = HUB_KEY
-        cmd = WRAPPER + [BIN, "-u", self.hub_url(), "-j", "1", "-f", "jsonl", "--junit", out] + paths
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=e)
+        p = self.popen_hp("-u", self.hub_url(), "-j", "1", "-f", "jsonl", "--junit", out, *paths,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.addCleanup(lambda: (p.poll() is None and p.kill(), p.wait(), p.stderr.close()))
         deadline = time.monotonic() + 20 * SLOW
         while sum(rec["t_end"] is not None for rec in self.server.log()) < 2:
@@ -258,8 +255,8 @@ class TestInterrupted(JUnitBase):
             time.sleep(0.02)
         time.sleep(0.1)
         p.send_signal(sig)
-        p.wait(timeout=10 * SLOW)
-        self.assertEqual(p.returncode, code)
+        r = self.wait_hp(p, timeout=10 * SLOW)
+        self.assertExit(r, code)
         # the report is complete, holds only finished inputs in order, and no temporary is left
         self.assertEqual(os.listdir(outdir), ["report.xml"])
         suite, cases = self.report(out)

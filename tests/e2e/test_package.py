@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import BIN, E2E, HUB_KEY, image
+from harness import BIN, E2E, HUB_KEY, Result, image
 
 BUILD = os.path.dirname(os.path.abspath(BIN))
 CPACK_CONFIG = os.path.join(BUILD, "CPackConfig.cmake")
@@ -82,10 +82,9 @@ class TestDebianPackage(E2E):
         self.assertEqual(v.returncode, 0, v.stderr)
         self.assertEqual(v.stdout, want.stdout)
         self.assertTrue(v.stdout.startswith("hubpredict "), v.stdout)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBPREDICT_", "ULTRALYTICS_"))}
-        env.update(XDG_CONFIG_HOME=self.path("cfg"), ULTRALYTICS_API_KEY=HUB_KEY)
         r = subprocess.run([exe, "-u", self.hub_url(), "-f", "json", image("cat.png")], capture_output=True,
-                           text=True, env=env, timeout=60)
+                           text=True, env=self.hp_env(HUB_KEY), timeout=60)
+        self.check_run(Result(r.returncode, r.stdout.encode(), r.stderr.encode()), HUB_KEY)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(self.server.log()), 1)
         self.assertIn('"file"', r.stdout)

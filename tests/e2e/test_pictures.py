@@ -248,9 +248,30 @@ class TestOtherTasks(Pictures):
         self.assertTrue(near(pic[75, 10], turbo(1.0), 1), pic[75, 10])
 
     def test_utf8_names_are_drawn(self):
-        pic = self.drawn(self.png_input(), doc([det(0, 0.9, 100, 80, 300, 200, name="Straßenbahn 電車")], 300, 400))
-        row = [pic[x, 72] for x in range(100, 300)]
-        self.assertGreater(sum(p == PALETTE[0] for p in row), 50)
+        def tab(name):
+            return self.drawn(self.png_input(), doc([det(0, 0.9, 100, 80, 300, 200, name=name)], 300, 400))
+
+        # Greek and Cyrillic capitals that DejaVu Sans draws as their Latin look-alikes: the same
+        # picture only when each is decoded to its code point and its glyph drawn (a glyph left
+        # out, a missing-glyph box or the UTF-8 bytes taken one by one all change it)
+        for utf8, latin in (("ΑΒΕ", "ABE"), ("СОРТ", "COPT")):
+            with self.subTest(name=utf8):
+                self.assertTrue(tab(utf8).data == tab(latin).data, f"{utf8!r} is not drawn as {latin!r}")
+        # ñ and ú take the advance of n and u: the pictures differ only where the tilde and the
+        # accent are inked, above the first and the last letter of the name
+        plain, marked = tab("nandu"), tab("ñandú")
+        diff = [(x, y) for y in range(60, 80) for x in range(100, 300) if plain[x, y] != marked[x, y]]
+        self.assertTrue(diff, "the diacritics were not drawn")
+        xs = sorted(x for x, _ in diff)
+        self.assertLess(xs[0], 110, diff[:20])                      # over the ñ
+        self.assertGreater(xs[-1], 125, diff[:20])                  # over the ú
+        self.assertLess(xs[-1], 140, diff[-20:])                     # not in " 0.90"
+        self.assertTrue(all(sum(marked[xy]) > sum(plain[xy]) for xy in diff), "white ink added, none taken")
+        # what DejaVu lacks (CJK) is its missing-glyph box: one box per character, all alike, as
+        # wide as the characters are many
+        one, two, other = tab("電"), tab("電車"), tab("車電")
+        self.assertTrue(two.data == other.data, "two missing glyphs are not drawn alike")
+        self.assertTrue(one.data != two.data, "a missing glyph takes no room")
 
 
 ORIENT_INVERSE = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}

@@ -6,7 +6,7 @@ import subprocess
 import time
 import unittest
 
-from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, WRAPPER, image, sha256_of
+from harness import E2E, HUB_KEY, PLATFORM_KEY, WRAPPER, image, sha256_of
 
 HUB_DEFAULTS = {"imgsz": "640", "conf": "0.25", "iou": "0.45"}
 PLATFORM_DEFAULTS = {"imgsz": "640", "conf": "0.25", "iou": "0.7"}
@@ -273,14 +273,13 @@ class TestBytes(RequestCase):
         with open(image("cat.png"), "rb") as f:
             data = f.read(PNG_HEAD) + os.urandom(40 * 1024 * 1024 - PNG_HEAD)
         big = self.write("big.png", data)
-        env = dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY)
         for args in ([big], ["-"]):
             with self.subTest(args=args):
                 self.server.reset()
                 self.server.push({"delay": 0.3})     # keeps it alive after the upload
                 with open(big, "rb") as stdin:
-                    p = subprocess.Popen([BIN, "-u", self.hub_url(), *args], env=env, stdin=stdin,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    p = self.popen_hp("-u", self.hub_url(), *args, stdin=stdin, wrapper=False,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                     peak_kib = 0
                     while p.poll() is None:
                         try:
@@ -291,8 +290,8 @@ class TestBytes(RequestCase):
                         except OSError:
                             pass
                         time.sleep(0.01)
-                    p.communicate(timeout=30)
-                self.assertEqual(p.returncode, 0)
+                    r = self.wait_hp(p, timeout=30)
+                self.assertExit(r, 0)
                 self.assertEqual(self.only_request()["file"]["sha256"], sha256_of(big))
                 self.assertGreater(peak_kib, 0)
                 self.assertLess(peak_kib, 32 * 1024, f"peak RSS {peak_kib} KiB for a 40 MiB upload")
@@ -493,8 +492,8 @@ class TestDryRun(RequestCase):
         self.assertEqual(self.server.log(), [])
 
     def run_printed(self, cmd, key, stdin=b""):
-        env = dict(os.environ, ULTRALYTICS_API_KEY=key)
-        p = subprocess.run(["bash", "-c", cmd], input=stdin, capture_output=True, env=env, timeout=30)
+        # curl's environment as hubpredict's: no ~/.curlrc nor the developer's variables
+        p = subprocess.run(["bash", "-c", cmd], input=stdin, capture_output=True, env=self.hp_env(key), timeout=30)
         self.assertEqual(p.returncode, 0, p)
         return p.stdout
 

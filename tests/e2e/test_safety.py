@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 
-from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, WRAPPER, image
+from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, WRAPPER, Result, image
 
 CAT = image("cat.png")
 STREET = image("street.jpg")
@@ -30,9 +30,11 @@ def label_files(labels, src):
             os.path.join(labels, *[c for c in os.path.dirname(src).split("/") if c], stem)]
 
 
-def run_on_pty(args, env):
-    """Run hubpredict with stdout and stderr on one pseudo-terminal; (exit status, bytes shown)."""
+def run_on_pty(test, args, env):
+    """Run hubpredict with stdout and stderr on one pseudo-terminal, in test.hp_env with env on top,
+    what it showed checked as run_hp's output is; (exit status, bytes shown)."""
     import pty
+    env = test.hp_env(HUB_KEY, env)
     pid, fd = pty.fork()
     if pid == 0:
         os.execve(BIN, [BIN] + args, env)
@@ -47,7 +49,9 @@ def run_on_pty(args, env):
         data += chunk
     os.close(fd)
     _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), data
+    rc = os.waitstatus_to_exitcode(status)
+    test.check_run(Result(rc, data, b""), HUB_KEY)
+    return rc, data
 
 
 class SafetyE2E(E2E):
@@ -110,14 +114,13 @@ class TestSpecialOutputs(SafetyE2E):
     def test_fifo_without_a_reader_waits_and_a_signal_ends_the_wait(self):
         fifo = self.path("nobody.fifo")
         os.mkfifo(fifo)
-        p = subprocess.Popen(WRAPPER + [BIN, "-u", self.hub_url(), "-o", fifo, CAT], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env=dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY))
+        p = self.popen_hp("-u", self.hub_url(), "-o", fifo, CAT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(0.5 * SLOW)
         self.assertIsNone(p.poll(), "did not wait for the FIFO's reader (as curl -o does)")
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=5 * SLOW)
-        self.assertEqual(p.returncode, 130, err)
-        self.assertEqual(err, b"")
+        r = self.wait_hp(p, timeout=5 * SLOW)
+        self.assertExit(r, 130)
+        self.assertEqual(r.out_bytes + r.err_bytes, b"")
         self.assertEqual(self.server.log(), [], "sent before its output could be opened")
         self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
 
@@ -292,12 +295,13 @@ class TestStandardInputLimit(SafetyE2E):
         tmpdir = self.tmpdir()
         t0 = time.monotonic()
         with open("/dev/zero", "rb") as zero:
-            p = subprocess.run([BIN, "-u", self.hub_url(), "-"], stdin=zero, capture_output=True,
-                               env=dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY, TMPDIR=tmpdir),
-                               timeout=60 * SLOW)
+            p = self.wait_hp(self.popen_hp("-u", self.hub_url(), "-", env={"TMPDIR": tmpdir}, wrapper=False,
+                                           stdin=zero, stdout=subprocess.PIPE, stderr=subprocess.PIPE),
+                             timeout=60 * SLOW)
         took = time.monotonic() - t0
-        self.assertEqual(p.returncode, 3, p.stderr)
-        self.assertEqual(p.stderr.decode(), "hubpredict: standard input is larger than --max-upload 100M "
+        self.assertExit(p, 3)
+        self.assertEqual(p.out_bytes, b"")
+        self.assertEqual(p.err, "hubpredict: standard input is larger than --max-upload 100M "
                                             "(104857600 bytes); nothing was sent\n")
         self.assertEqual(self.server.log(), [])
         self.assertEqual(os.listdir(tmpdir), [])
@@ -343,15 +347,14 @@ class TestStandardInputLimit(SafetyE2E):
 
     def spool_and_signal(self, sig, endless):
         tmpdir = self.tmpdir()
-        env = dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY, TMPDIR=tmpdir)
         if endless:
             stdin = open("/dev/zero", "rb")
             args = ["--max-upload", "0"]
         else:
             stdin = subprocess.PIPE
             args = []
-        p = subprocess.Popen(WRAPPER + [BIN, "-u", self.hub_url(), "-f", "json"] + args + ["-"], stdin=stdin,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        p = self.popen_hp("-u", self.hub_url(), "-f", "json", *args, "-", env={"TMPDIR": tmpdir}, stdin=stdin,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             if not endless:
                 p.stdin.write(b"\xff\xd8\xff" + b"x" * 1000)   # a slow writer: some bytes, then nothing
@@ -370,6 +373,7 @@ class TestStandardInputLimit(SafetyE2E):
                 stdin.close()
             elif not p.stdin.closed:
                 p.stdin.close()
+        self.check_run(Result(p.returncode, out, err), HUB_KEY)
         codes = {signal.SIGHUP: 129, signal.SIGINT: 130, signal.SIGTERM: 143}
         self.assertEqual(p.returncode, codes[sig], err)
         self.assertLess(took, 1.5 * SLOW, "the signal waited for the spool")
@@ -606,16 +610,15 @@ class TestSilentLists(SafetyE2E):
         paths = [self.copy(CAT, f"c{i}.png") for i in range(6)]
         self.server.set_latency(0.2)
         self.server.push({"delay": 30})
-        p = subprocess.Popen(WRAPPER + [BIN, "-u", self.hub_url(), "-j", "1"] + paths,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env=dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY))
+        p = self.popen_hp("-u", self.hub_url(), "-j", "1", *paths, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10 * SLOW
         while not self.server.log() and time.monotonic() < deadline:
             time.sleep(0.02)
         time.sleep(0.2)
         p.send_signal(signal.SIGTERM)
-        out, err = p.communicate(timeout=10 * SLOW)
-        self.assertEqual(p.returncode, 143, err)
+        r = self.wait_hp(p, timeout=10 * SLOW)
+        err = r.err_bytes
+        self.assertExit(r, 143)
         self.assertIn(b"summary: 0 of 6 inputs: 0 succeeded, 0 failed, 5 not started in ", err)
         self.assertIn(b"interrupted, unfinished inputs skipped", err)
 
@@ -677,9 +680,7 @@ class TestRightCause(SafetyE2E):
     def test_dumb_terminal_gets_no_colour(self):
         for term, colour in (("xterm", True), ("dumb", False)):
             with self.subTest(term=term):
-                env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-                env.update(ULTRALYTICS_API_KEY=HUB_KEY, TERM=term)
-                rc, out = run_on_pty(["-u", self.hub_url(), CAT], env)
+                rc, out = run_on_pty(self, ["-u", self.hub_url(), CAT], {"TERM": term})
                 self.assertEqual(rc, 0, out)
                 self.assertIn(b"person", out)
                 self.assertEqual(b"\x1b[" in out, colour, out)
@@ -766,8 +767,7 @@ class TestProgressOnTheSameTerminal(SafetyE2E):
     def test_screen_holds_only_the_table(self):
         paths = [self.copy(STREET if i % 2 else CAT, f"p{i}.{'jpg' if i % 2 else 'png'}") for i in range(5)]
         self.server.set_latency(0.3)
-        env = dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY, NO_COLOR="1", TERM="xterm")
-        rc, data = run_on_pty(["-u", self.hub_url(), "-j", "1"] + paths, env)
+        rc, data = run_on_pty(self, ["-u", self.hub_url(), "-j", "1"] + paths, {"NO_COLOR": "1", "TERM": "xterm"})
         self.assertEqual(rc, 0, data)
         self.assertIn(b"\r\x1b[Khubpredict: [", data, "no progress line was drawn: the test shows nothing")
         shown = [ln.rstrip() for ln in screen(data) if ln.strip()]
@@ -796,11 +796,12 @@ class TestDocsAgree(SafetyE2E):
         rfd, wfd = os.pipe()
         os.write(wfd, (HUB_KEY + "\n").encode())
         os.close(wfd)
-        p = subprocess.run([BIN, "-u", self.hub_url(), "--api-key-file", f"/dev/fd/{rfd}", CAT], pass_fds=[rfd],
-                           capture_output=True, env={k: v for k, v in os.environ.items()
-                                                     if k != "ULTRALYTICS_API_KEY"}, timeout=30)
+        p = self.popen_hp("-u", self.hub_url(), "--api-key-file", f"/dev/fd/{rfd}", CAT, key=None, wrapper=False,
+                          pass_fds=[rfd], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         os.close(rfd)
-        self.assertEqual(p.returncode, 0, p.stderr)
+        r = self.wait_hp(p, HUB_KEY, timeout=30)
+        self.assertExit(r, 0)
+        self.assertIn("person", r.out)
         self.assertEqual(self.server.log()[0]["headers"]["x-api-key"], HUB_KEY)
         readme, man = self.read("README.md"), self.read("docs/hubpredict.1")
         self.assertNotRegex(readme, r"not a regular file \(such as `<\(\.\.\.\)`\) is a usage error")
@@ -830,11 +831,10 @@ class TestDocsAgree(SafetyE2E):
         # the stand-in's speed is the real time taken: never more than hubpredict's total
         from standin import StandIn
         with StandIn(real_speed=True, latency=0.05) as s:
-            p = subprocess.run([BIN, "-u", f"{s.url}/v1/predict/classify", CAT], capture_output=True, text=True,
-                               env=dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY), timeout=30)
-        self.assertEqual(p.returncode, 0, p.stderr)
+            p = self.run_hp("-u", f"{s.url}/v1/predict/classify", CAT, wrapper=False, timeout=30)
+        self.assertExit(p, 0)
         import re
-        m = re.search(r"inference (\d+\.\d) ms  total (\d+) ms", p.stdout)
-        self.assertIsNotNone(m, p.stdout)
+        m = re.search(r"inference (\d+\.\d) ms  total (\d+) ms", p.out)
+        self.assertIsNotNone(m, p.out)
         self.assertNotEqual(m.group(1), "200.8")
-        self.assertLessEqual(float(m.group(1)), float(m.group(2)), p.stdout)
+        self.assertLessEqual(float(m.group(1)), float(m.group(2)), p.out)

@@ -15,7 +15,7 @@ import struct
 import subprocess
 import time
 
-from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, UNDER_TOOL, WRAPPER, image
+from harness import E2E, HUB_KEY, PLATFORM_KEY, UNDER_TOOL, WRAPPER, image
 from pixels import Picture, png_bytes
 
 with open(image("cat.png"), "rb") as _f:
@@ -43,15 +43,9 @@ class ScaleCase(E2E):
     def hp(self, *args, **kw):
         return self.run_hp("-u", self.hub_url(), *args, **kw)
 
-    def env(self):
-        e = {k: v for k, v in os.environ.items() if k not in ("ULTRALYTICS_API_KEY", "HUBPREDICT_CONFIG")}
-        e.update(ULTRALYTICS_API_KEY=HUB_KEY, XDG_CONFIG_HOME=self.path(".config"))
-        return e
-
     def popen(self, *args, url=None, key=HUB_KEY):
-        env = dict(self.env(), ULTRALYTICS_API_KEY=key)
-        return subprocess.Popen(WRAPPER + [BIN, "-u", url or self.hub_url(), "-q", *[str(a) for a in args]],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        return self.popen_hp("-u", url or self.hub_url(), "-q", *args, key=key,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def sent(self, log=None):
         """filename of every upload the stand-in read, in order."""

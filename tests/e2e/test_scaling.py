@@ -63,8 +63,7 @@ class ScalingCase(E2E):
         bindir = self.path("bin")
         os.makedirs(bindir)
         os.symlink(BIN, os.path.join(bindir, "hubpredict"))
-        self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("HUBPREDICT_MODEL", "HUBPREDICT_URL", "HUBPREDICT_CONFIG", "HUBPREDICT_PROFILE")}
+        self.env = self.hp_env(PLATFORM_KEY)
         self.env.update(PATH=bindir + os.pathsep + os.environ["PATH"],
                         XDG_CONFIG_HOME=self.path(".config"), ULTRALYTICS_API_KEY=PLATFORM_KEY,
                         ULTRALYTICS_PLATFORM_URL=self.server.url, MODEL=MODEL,

@@ -257,7 +257,19 @@ class TestHostileNames(E2E):
 
     def test_no_color_in_pipes(self):
         r = self.run_hp("-u", self.hub_url(), image("cat.png"))
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
         self.assertNotIn("\x1b", r.out)
+        lines = r.out.splitlines()
+        self.assertEqual(len(lines), 4, r)
+        self.assertRegex(lines[0], r"^\S+/cat\.png  detect  2 results  600x750  inference [\d.]+ ms  total \d+ ms$")
+        self.assertEqual(lines[1].split(), ["#", "class", "name", "conf", "x1", "y1", "x2", "y2"])
+        self.assertEqual([ln.split()[:4] for ln in lines[2:]], [["1", "0", "person", "0.920"], ["2", "2", "car", "0.870"]])
+        # the same run on a terminal is coloured: the test above can tell
+        tty = self.run_on_terminal("stdout", "-u", self.hub_url(), image("cat.png"), env={"TERM": "xterm"})
+        self.assertExit(tty, 0)
+        self.assertIn("\x1b[", tty.out)
+        self.assertIn("person", tty.out)
 
 
 class TestInputsAndOrder(E2E):
