@@ -54,6 +54,20 @@ def run_on_pty(test, args, env):
     return rc, data
 
 
+
+def wait_for_handler(pid, sig, limit):
+    """Wait until process PID catches SIG (its SigCgt mask in /proc), at most LIMIT seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                caught = next(int(line.split()[1], 16) for line in f if line.startswith("SigCgt:"))
+        except (OSError, StopIteration):
+            return
+        if caught >> (int(sig) - 1) & 1:
+            return
+        time.sleep(0.01)
+
 class SafetyE2E(E2E):
 
     def copy(self, src, name):
@@ -359,6 +373,9 @@ class TestStandardInputLimit(SafetyE2E):
             if not endless:
                 p.stdin.write(b"\xff\xd8\xff" + b"x" * 1000)   # a slow writer: some bytes, then nothing
                 p.stdin.flush()
+            # the handlers first (a loaded machine may take longer than any fixed sleep to get there),
+            # then as long as before for the spool to be under way
+            wait_for_handler(p.pid, sig, 10 * SLOW)
             time.sleep(0.4 * SLOW)
             self.assertIsNone(p.poll(), "the run ended before the signal")
             t0 = time.monotonic()
