@@ -1,28 +1,42 @@
 """The Debian package (README Install): `cpack -G DEB` over the build under test holds the binary,
 the man page, the three completion scripts and the docs where Debian puts them, depends on the
-libraries dpkg-shlibdeps found (libcurl, cJSON), and its binary, extracted with `dpkg-deb -x` into
-a temporary root, runs and sends a request to the stand-in."""
+libraries dpkg-shlibdeps found (libcurl, cJSON), lintian finds no error or warning in it, and its
+binary, extracted with `dpkg-deb -x` into a temporary root, runs and sends a request to the
+stand-in."""
 
 import glob
+import gzip
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import unittest
 
-from harness import BIN, E2E, HUB_KEY, image
+from harness import BIN, E2E, HUB_KEY, ROOT, image
 
 BUILD = os.path.dirname(os.path.abspath(BIN))
 CPACK_CONFIG = os.path.join(BUILD, "CPackConfig.cmake")
 TOOLS = ("cpack", "dpkg-deb", "dpkg-shlibdeps")
 
+
+def cache_value(name: str) -> str:
+    """NAME's value in the CMakeCache.txt of the build under test ("" when not set)."""
+    with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+        for line in f:
+            m = re.match(re.escape(name) + r"(?::\w+)?=(.*)$", line.rstrip("\n"))
+            if m:
+                return m.group(1)
+    return ""
+
 FILES = [
     "./usr/bin/hubpredict",
-    "./usr/share/man/man1/hubpredict.1",
+    "./usr/share/man/man1/hubpredict.1.gz",
     "./usr/share/bash-completion/completions/hubpredict",
     "./usr/share/zsh/vendor-completions/_hubpredict",
     "./usr/share/fish/vendor_completions.d/hubpredict.fish",
-    "./usr/share/doc/hubpredict/LICENSE",
+    "./usr/share/doc/hubpredict/copyright",
+    "./usr/share/doc/hubpredict/changelog.gz",
     "./usr/share/doc/hubpredict/README.md",
 ]
 
@@ -63,6 +77,76 @@ class TestDebianPackage(E2E):
             self.assertIn(f, paths, listing)
         self.assertFalse([p for p in paths if not p.startswith("./usr/")], listing)
         self.assertTrue(os.path.basename(self.deb).startswith("hubpredict_"), self.deb)
+        # the licence is in the DEP-5 copyright, not a second time as LICENSE
+        self.assertNotIn("./usr/share/doc/hubpredict/LICENSE", paths, listing)
+        modes = {line.split()[-1]: line.split()[0] for line in listing.splitlines()}
+        for path, mode in modes.items():
+            want = "drwxr-xr-x" if path.endswith("/") else \
+                "-rwxr-xr-x" if path == "./usr/bin/hubpredict" else "-rw-r--r--"
+            self.assertEqual(mode, want, path)
+
+    @unittest.skipUnless(shutil.which("lintian"), "lintian is not installed (tests/run.sh installs it)")
+    def test_lintian_clean(self):
+        # --fail-on error,warning: a non-zero exit also when lintian cannot read the package;
+        # the info and pedantic tags are shown so a failure says everything lintian saw
+        p = subprocess.run(["lintian", "--fail-on", "error,warning", "--display-info", "--pedantic",
+                            self.deb], capture_output=True, text=True, timeout=600)
+        report = p.stdout + p.stderr
+        tags = [line for line in p.stdout.splitlines() if line.startswith(("E:", "W:"))]
+        self.assertEqual(tags, [], report)
+        self.assertEqual(p.returncode, 0, report)
+        # lintian's hardening tags are mostly info: none of them either
+        self.assertNotIn("hardening-", p.stdout, report)
+
+    @unittest.skipUnless(shutil.which("readelf"), "readelf (binutils) is not installed")
+    def test_hardened_binary(self):
+        if cache_value("HUBPREDICT_HARDENING") == "OFF":
+            self.skipTest("built with -DHUBPREDICT_HARDENING=OFF")
+        root = self.path("root")
+        subprocess.run(["dpkg-deb", "-x", self.deb, root], check=True)
+        exe = os.path.join(root, "usr", "bin", "hubpredict")
+
+        def readelf(*args: str) -> str:
+            return subprocess.run(["readelf", "-W", *args, exe], capture_output=True, text=True,
+                                  check=True).stdout
+        self.assertRegex(readelf("-h"), r"Type:\s+DYN\b")                # PIE
+        self.assertRegex(readelf("-l"), r"\bGNU_RELRO\b")                # -z relro
+        self.assertRegex(readelf("-d"), r"\bFLAGS\b.*\bBIND_NOW\b|\bFLAGS_1\b.*\bNOW\b")  # -z now
+        syms = readelf("--dyn-syms")
+        self.assertRegex(syms, r"\b__stack_chk_fail\b")                  # -fstack-protector-strong
+        # _FORTIFY_SOURCE=2 in the optimised builds without the sanitizers (cmake/hardening.cmake)
+        fortified = re.findall(r"\b__\w+_chk\b", syms.replace("__stack_chk_fail", ""))
+        # (an empty CMAKE_BUILD_TYPE is CMakeLists.txt's default, RelWithDebInfo)
+        build_type = cache_value("CMAKE_BUILD_TYPE") or "RelWithDebInfo"
+        if cache_value("HUBPREDICT_SANITIZE") != "ON" and build_type in ("Release", "RelWithDebInfo", "MinSizeRel"):
+            self.assertTrue(fortified, syms)
+
+    def test_docs_compressed_and_copyright(self):
+        root = self.path("root")
+        subprocess.run(["dpkg-deb", "-x", self.deb, root], check=True)
+        doc = os.path.join(root, "usr", "share", "doc", "hubpredict")
+        with open(os.path.join(root, "usr", "share", "man", "man1", "hubpredict.1.gz"), "rb") as f:
+            man = f.read()
+        with open(os.path.join(ROOT, "docs", "hubpredict.1"), "rb") as f:
+            self.assertEqual(gzip.decompress(man), f.read())
+        # gzip -9n: no file name, no timestamp (FLG 0, MTIME 0), best compression (XFL 2)
+        self.assertEqual((man[3], man[4:8], man[8]), (0, b"\0\0\0\0", 2))
+        with gzip.open(os.path.join(doc, "changelog.gz"), "rt") as f:
+            self.assertRegex(f.readline(), r"^hubpredict \(" + re.escape(self.field("Version")) + r"\) ")
+        with open(os.path.join(doc, "copyright")) as f:
+            copyright_ = f.read()
+        with open(os.path.join(ROOT, "LICENSE")) as f:
+            license_ = f.read()
+        self.assertTrue(copyright_.startswith(
+            "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"), copyright_)
+        self.assertIn("\nLicense: Expat\n", copyright_)
+        # the licence text is LICENSE's, word for word
+        def words(text: str) -> list[str]:
+            return [w for w in text.split() if w != "."]
+        body = copyright_.split("\nLicense: Expat\n", 1)[1]
+        self.assertEqual(words(body), words("Permission" + license_.split("Permission", 1)[1]))
+        notice = re.search(r"^Copyright \(c\) (.+)$", license_, re.M).group(1)
+        self.assertIn(f"\nCopyright: {notice}\n", copyright_)
 
     def test_control_fields(self):
         depends = self.field("Depends")
@@ -70,8 +154,13 @@ class TestDebianPackage(E2E):
         self.assertRegex(depends, r"(^|, )libcjson\S*", depends)
         self.assertEqual(self.field("Package"), "hubpredict")
         self.assertEqual(self.field("Section"), "utils")
+        self.assertEqual(self.field("Priority"), "optional")
         self.assertRegex(self.field("Maintainer"), r"^.+ <[^<>@\s]+@[^<>\s]+>$")
-        self.assertTrue(self.field("Description"))
+        self.assertNotRegex(self.field("Maintainer"), r"\.example>$")
+        summary, *extended = self.field("Description").splitlines()
+        self.assertTrue(summary)
+        self.assertTrue(extended)
+        self.assertFalse([line for line in extended if len(line) > 80], extended)
 
     def test_extracted_binary_runs(self):
         root = self.path("root")
