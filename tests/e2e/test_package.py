@@ -2,7 +2,8 @@
 the man page, the three completion scripts and the docs where Debian puts them, depends on the
 libraries dpkg-shlibdeps found (libcurl, cJSON), lintian finds no error or warning in it, and its
 binary, extracted with `dpkg-deb -x` into a temporary root, runs and sends a request to the
-stand-in."""
+stand-in. `cmake --install` under /usr/local and /usr puts the zsh completion in a folder of zsh's
+own $fpath for that prefix."""
 
 import glob
 import gzip
@@ -184,6 +185,55 @@ class TestDebianPackage(E2E):
                            ("fish", "share/fish/vendor_completions.d/hubpredict.fish")):
             with open(os.path.join(root, "usr", rel)) as f:
                 self.assertEqual(f.read(), self.run_hp("completion", shell, key=None).out, shell)
+
+
+def zsh_fpath() -> list[str]:
+    """The folders zsh searches for functions and completions, as built into this system's zsh."""
+    return subprocess.run(["zsh", "-fc", "print -rl -- $fpath"], capture_output=True, text=True,
+                          check=True, timeout=60).stdout.splitlines()
+
+
+@unittest.skipUnless(os.path.exists(os.path.join(BUILD, "cmake_install.cmake")), f"no cmake_install.cmake beside {BIN}")
+@unittest.skipUnless(shutil.which("cmake") and shutil.which("zsh"), "cmake or zsh missing (tests/run.sh installs zsh)")
+class TestInstallZsh(unittest.TestCase):
+    """`cmake --install` puts _hubpredict in a folder that zsh reads for the prefix: under
+    /usr/local, share/zsh/site-functions (share/zsh/vendor-completions there is read by no zsh);
+    under /usr, Debian's share/zsh/vendor-completions, as the package does."""
+
+    def install(self, prefix: str, destdir: bool) -> str:
+        """Install the build under a temporary root as PREFIX (with DESTDIR=root, or with
+        --prefix root/PREFIX); the folder, seen from PREFIX's system, the zsh completion went to."""
+        root = tempfile.mkdtemp(prefix="hp-install-")
+        self.addCleanup(shutil.rmtree, root)
+        env = dict(os.environ)
+        env.pop("DESTDIR", None)
+        if destdir:
+            env["DESTDIR"] = root
+        p = subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix if destdir else root + prefix],
+                           capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        found = [os.path.join(d, f) for d, _, files in os.walk(root) for f in files if f == "_hubpredict"]
+        self.assertEqual(len(found), 1, found)
+        # zsh, with the folders of its $fpath looked up under the root (and its own compinit),
+        # loads it; the system's folders are left out, so an installed hubpredict cannot answer
+        fpath = zsh_fpath()
+        compinit = [d for d in fpath if os.path.exists(os.path.join(d, "compinit"))][:1]
+        script = ('fpath=("$@"); autoload -Uz compinit && compinit -u -D;'
+                  'print -r -- ${_comps[hubpredict]}; found=(${^fpath}/_hubpredict(N)); print -r -- $found[1]')
+        z = subprocess.run(["zsh", "-fc", script, "zsh"] + [root + d for d in fpath] + compinit,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(z.stdout.splitlines(), ["_hubpredict", found[0]], z.stderr)
+        folder = os.path.dirname(found[0])[len(root):]
+        self.assertIn(folder, fpath)
+        return folder
+
+    def test_usr_local(self):
+        self.assertEqual(self.install("/usr/local", destdir=True), "/usr/local/share/zsh/site-functions")
+        self.assertEqual(self.install("/usr/local", destdir=False), "/usr/local/share/zsh/site-functions")
+
+    def test_usr(self):
+        self.assertEqual(self.install("/usr", destdir=True), "/usr/share/zsh/vendor-completions")
+        self.assertEqual(self.install("/usr", destdir=False), "/usr/share/zsh/vendor-completions")
 
 
 if __name__ == "__main__":
