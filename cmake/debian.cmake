@@ -8,6 +8,9 @@
 
 find_program(HP_GZIP gzip REQUIRED)
 set(HP_DOCS_DIR ${CMAKE_CURRENT_BINARY_DIR}/docs)
+# read at configure time below: a change reruns cmake
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+             ${CMAKE_CURRENT_SOURCE_DIR}/LICENSE ${CMAKE_CURRENT_SOURCE_DIR}/packaging/changelog)
 
 # hp_gzip(SRC NAME): HP_DOCS_DIR/NAME.gz is SRC compressed with gzip -9n
 function(hp_gzip src name)
@@ -31,7 +34,7 @@ file(READ ${CMAKE_CURRENT_SOURCE_DIR}/LICENSE hp_license)
 if(NOT hp_license MATCHES "^MIT License\n\nCopyright \\(c\\) ([^\n]+)\n\n(Permission is hereby granted, free of charge.*)$")
   message(FATAL_ERROR "LICENSE is not the MIT licence packaging/copyright.in names (Expat): update it")
 endif()
-set(HP_COPYRIGHT "${CMAKE_MATCH_1}")
+set(HP_COPYRIGHT_NOTICE "${CMAKE_MATCH_1}")
 string(STRIP "${CMAKE_MATCH_2}" hp_text)
 string(REPLACE "\n\n" "\n.\n" hp_text "${hp_text}")
 string(REPLACE "\n" "\n " HP_LICENSE_TEXT " ${hp_text}")
