@@ -184,6 +184,14 @@ class TestManPage(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace"))
         self.assertEqual(p.stderr.decode(errors="replace"), "", "groff warnings")
 
+    @unittest.skipUnless(shutil.which("mandoc"), "mandoc is not installed (tests/run.sh installs it)")
+    def test_mandoc_lint_clean(self):
+        # -T lint implies -W all: style messages (a source line over 80 bytes) count as well
+        p = subprocess.run(["mandoc", "-T", "lint", MAN], capture_output=True, timeout=60)
+        report = (p.stdout + p.stderr).decode(errors="replace")
+        self.assertEqual(report, "", "mandoc -T lint")
+        self.assertEqual(p.returncode, 0, report)
+
 
 class TestReadme(unittest.TestCase):
 
