@@ -441,34 +441,42 @@ static int key_ok(const char *k)
 	return 1;
 }
 
-/* Read the key from FILE ("-" = stdin): exactly one non-empty line. */
-static char *read_key_file(const char *path, char *err, size_t errlen)
+/* The key file's descriptor: stdin for "-", else a regular file or a pipe
+ * that is the user's own (hp_config_open), warned about when group or others
+ * may read it. -1 with err set ("LABEL: reason"). */
+static int open_key_file(const char *path, const char *label, char *err, size_t errlen)
+{
+	char why[600];
+	struct stat st;
+	if (strcmp(path, "-") == 0)
+		return STDIN_FILENO;
+	int fd = hp_config_open(path, "the key file", HP_CONFIG_STRICT | HP_CONFIG_PIPE_OK, &st, why, sizeof why);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", label, why);
+		return -1;
+	}
+	/* as ssh does for its keys; pipes such as <(pass show ...) are fine */
+	if (S_ISREG(st.st_mode) && (st.st_mode & 077))
+		hp_msg_warn("key file '%s' is accessible by group or others (mode %03o); run chmod 600 on it",
+		            path, (unsigned)(st.st_mode & 0777));
+	return fd;
+}
+
+/* Read the key from FILE ("-" = stdin): exactly one non-empty line. LABEL
+ * starts each message ("--api-key-file", or "FILE:LINE: api-key-file"). */
+static char *read_key_file(const char *path, const char *label, char *err, size_t errlen)
 {
 	char buf[1024];
 	size_t len = 0;
-	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_NOCTTY);
-	if (fd < 0) {
-		snprintf(err, errlen, "--api-key-file: cannot open '%s': %s", path, strerror(errno));
+	int fd = open_key_file(path, label, err, errlen);
+	if (fd < 0)
 		return NULL;
-	}
-	struct stat st;
-	if (fd != STDIN_FILENO && fstat(fd, &st) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "--api-key-file: '%s' is a directory", path);
-			close(fd);
-			return NULL;
-		}
-		/* as ssh does for its keys; pipes such as <(pass show ...) are fine */
-		if (S_ISREG(st.st_mode) && (st.st_mode & 077))
-			hp_msg_warn("key file '%s' is accessible by group or others (mode %03o); run chmod 600 on it",
-			            path, (unsigned)(st.st_mode & 0777));
-	}
 	for (;;) {
 		ssize_t got = read(fd, buf + len, sizeof buf - 1 - len);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			snprintf(err, errlen, "--api-key-file: cannot read '%s': %s", path, strerror(errno));
+			snprintf(err, errlen, "%s: cannot read '%s': %s", label, path, strerror(errno));
 			if (fd != STDIN_FILENO)
 				close(fd);
 			return NULL;
@@ -477,7 +485,7 @@ static char *read_key_file(const char *path, char *err, size_t errlen)
 			break;
 		len += (size_t)got;
 		if (len >= sizeof buf - 1) {
-			snprintf(err, errlen, "--api-key-file: '%s' is too large for a key", path);
+			snprintf(err, errlen, "%s: '%s' is too large for a key", label, path);
 			if (fd != STDIN_FILENO)
 				close(fd);
 			return NULL;
@@ -493,7 +501,7 @@ static char *read_key_file(const char *path, char *err, size_t errlen)
 		bool more = fd != STDIN_FILENO && nl[1] != '\0' && !(nl[1] == '\n' && nl[2] == '\0');
 		*nl = '\0';
 		if (more) {
-			snprintf(err, errlen, "--api-key-file: '%s' has more than one line", path);
+			snprintf(err, errlen, "%s: '%s' has more than one line", label, path);
 			memset(buf, 0, sizeof buf);
 			return NULL;
 		}
@@ -502,7 +510,7 @@ static char *read_key_file(const char *path, char *err, size_t errlen)
 	if (kl > 0 && buf[kl - 1] == '\r')
 		buf[--kl] = '\0';
 	if (kl == 0) {
-		snprintf(err, errlen, "--api-key-file: '%s' is empty", path);
+		snprintf(err, errlen, "%s: '%s' is empty", label, path);
 		return NULL;
 	}
 	char *key = strdup(buf);
@@ -1079,8 +1087,11 @@ static enum hp_parse_result resolve_key(struct hp_options *o, char *err, size_t 
 	if (ko->source == HP_SOURCE_ARG || (!file_wins && ko->source != HP_SOURCE_DEFAULT && !(env && *env))) {
 		note_key_source(o, ko, "api-key");
 	} else if (file_wins && (fo->source == HP_SOURCE_ARG || !(env && *env))) {
+		char label[1100] = "--api-key-file";
+		if (fo->source == HP_SOURCE_FILE || fo->source == HP_SOURCE_PROFILE)
+			snprintf(label, sizeof label, "%s:%d: api-key-file", fo->file, fo->line);
 		key_free(o);
-		o->api_key = read_key_file(o->api_key_file, err, errlen);
+		o->api_key = read_key_file(o->api_key_file, label, err, errlen);
 		if (!o->api_key)
 			return HP_PARSE_ERROR;
 		note_key_source(o, fo, "api-key-file");

@@ -4,9 +4,14 @@ readable file holding api-key, `yolo login`'s settings.json, and `hubpredict con
 
 import json
 import os
+import stat
+import subprocess
 import unittest
 
-from harness import E2E, HUB_KEY, image
+from harness import BIN, E2E, HUB_KEY, WRAPPER, image
+
+NOBODY = 65534
+FIFO_TIMEOUT = 20  # a run that blocks on a FIFO fails the test instead of hanging it
 
 
 class ConfigCase(E2E):
@@ -144,6 +149,133 @@ class TestConfigErrors(ConfigCase):
         self.assertEqual(self.server.log()[0]["headers"].get("x-api-key"), HUB_KEY)
 
 
+class TestTrustedFiles(ConfigCase):
+    """Config files, key files and settings.json (man page FILES): a regular file the user owns
+    (or root does) that group and others cannot write, as ssh's StrictModes; nothing blocks on
+    a FIFO."""
+
+    def refused(self, *args, env=None, key=HUB_KEY, stdin=None):
+        r = self.run_hp(*args, "-u", self.hub_url(), image("cat.png"), env=env, key=key, stdin=stdin,
+                        timeout=FIFO_TIMEOUT)
+        self.assertExit(r, 2)
+        self.assertEqual(self.server.log(), [])
+        return r
+
+    def fifo(self, name):
+        p = self.path(name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        os.mkfifo(p, 0o600)
+        return p
+
+    def test_config_writable_by_group_or_others_is_refused(self):
+        for mode in (0o666, 0o620, 0o602, 0o660):
+            with self.subTest(mode=oct(mode)):
+                p = self.cfg("url = http://127.0.0.1:9/attacker\n", mode=mode)
+                other = self.cfg("imgsz = 320\n", mode=mode, name="other.conf")
+                for args, env in (((), None), (("--config", other), None), ((), {"HUBPREDICT_CONFIG": other})):
+                    r = self.refused(*args, env=env)
+                    self.assertOneLineError(r, "writable by group or others", f"mode {mode:o}",
+                                            f"chmod go-w '{other if env or args else p}'")
+        # the owner's own write bit is fine, and so is a readable file without a key
+        p = self.cfg(f"url = {self.hub_url()}\n", mode=0o644)
+        r = self.run_hp(image("cat.png"))
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+
+    @unittest.skipUnless(os.geteuid() == 0, "only root can give a file to another user")
+    def test_config_and_key_file_of_another_user_are_refused(self):
+        # CI runs as root: root reads only its own files and root's, as ssh does
+        p = self.cfg("imgsz = 320\n", mode=0o600)
+        os.chown(p, NOBODY, -1)
+        r = self.refused()
+        self.assertOneLineError(r, f"'{p}' is owned by another user (uid {NOBODY})", f"chown 0 '{p}'")
+        k = self.write("key", (HUB_KEY + "\n").encode())
+        os.chmod(k, 0o600)
+        os.chown(k, NOBODY, -1)
+        os.chown(p, 0, -1)
+        r = self.refused("--api-key-file", k, key=None)
+        self.assertOneLineError(r, "--api-key-file:", f"'{k}' is owned by another user")
+        self.cfg(f"api-key-file = {k}\n")
+        r = self.refused(key=None)
+        self.assertOneLineError(r, f"{p}:1: api-key-file:", "owned by another user")
+
+    def test_key_file_writable_by_others_is_refused(self):
+        k = self.write("key", (HUB_KEY + "\n").encode())
+        for mode in (0o666, 0o620, 0o602):
+            with self.subTest(mode=oct(mode)):
+                os.chmod(k, mode)
+                r = self.refused("--api-key-file", k, key=None)
+                self.assertOneLineError(r, "--api-key-file:", "writable by group or others", f"chmod go-w '{k}'")
+                p = self.cfg(f"api-key-file = {k}\n")
+                r = self.refused(key=None)
+                self.assertOneLineError(r, f"{p}:1: api-key-file:", "writable by group or others")
+                os.remove(p)
+
+    def test_fifos_are_refused_without_blocking(self):
+        f = self.fifo("fifo.conf")
+        for args, env in ((("--config", f), None), ((), {"HUBPREDICT_CONFIG": f})):
+            r = self.refused(*args, env=env)
+            self.assertOneLineError(r, f"the config file '{f}' is a FIFO, not a regular file")
+        d = self.fifo(".config/hubpredict/config")
+        r = self.refused()
+        self.assertOneLineError(r, f"'{d}' is a FIFO")
+        os.remove(d)
+        y = self.fifo(".config/Ultralytics/settings.json")
+        r = self.refused(key=None)
+        self.assertOneLineError(r, f"settings.json '{y}' is a FIFO, not a regular file")
+
+    def test_other_kinds_of_file_are_refused(self):
+        for path, kind in ((self.tmp.name, "a directory"), ("/dev/null", "a character device")):
+            r = self.refused("--config", path)
+            self.assertOneLineError(r, f"'{path}' is {kind}, not a regular file")
+            r = self.refused("--api-key-file", path, key=None)
+            self.assertOneLineError(r, "--api-key-file:", f"'{path}' is {kind}")
+
+    def test_key_file_fifo_without_a_writer_does_not_block(self):
+        f = self.fifo("key.fifo")
+        r = self.refused("--api-key-file", f, key=None)
+        self.assertOneLineError(r, "--api-key-file:", "is empty")
+        self.cfg(f"api-key-file = {f}\n")
+        r = self.refused(key=None)
+        self.assertOneLineError(r, "api-key-file:", "is empty")
+
+    def test_key_from_a_pipe_still_works(self):
+        """--api-key-file <(pass show ...) is a pipe: it stays allowed (man page, The API key)."""
+        rd, wr = os.pipe()
+        os.write(wr, (HUB_KEY + "\n").encode())
+        os.close(wr)
+        try:
+            p = subprocess.run(WRAPPER + [BIN, "--api-key-file", f"/dev/fd/{rd}", "-u", self.hub_url(),
+                                          image("cat.png")], pass_fds=(rd,), capture_output=True,
+                               env=self.hp_env(None), timeout=FIFO_TIMEOUT)
+        finally:
+            os.close(rd)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, b"")
+        self.assertEqual(self.server.log()[0]["headers"].get("x-api-key"), HUB_KEY)
+
+    def test_settings_json_others_may_read_is_warned_about(self):
+        p = self.write(".config/Ultralytics/settings.json", json.dumps({"api_key": HUB_KEY}).encode())
+        for mode, warned in ((0o644, True), (0o640, True), (0o600, False)):
+            with self.subTest(mode=oct(mode)):
+                self.server.reset()
+                os.chmod(p, mode)
+                r = self.run_hp("-u", self.hub_url(), image("cat.png"), key=None)
+                self.assertExit(r, 0)
+                self.assertEqual(self.server.log()[0]["headers"].get("x-api-key"), HUB_KEY)
+                if warned:
+                    self.assertEqual(len(r.err.splitlines()), 1, r)
+                    self.assertTrue(r.err.startswith("hubpredict: warning: "), r)
+                    self.assertIn(f"'{p}'", r.err)
+                    self.assertIn("chmod 600", r.err)
+                else:
+                    self.assertEqual(r.err, "")
+        os.chmod(p, 0o644)
+        r = self.run_hp("-q", "-u", self.hub_url(), image("cat.png"), key=None)
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+
+
 class TestKeyOrder(ConfigCase):
     OTHER = "0123456789abcdef0123456789abcdef01234567ab"
 
@@ -167,6 +299,14 @@ class TestKeyOrder(ConfigCase):
         os.remove(p)
         env = {"YOLO_CONFIG_DIR": self.path("ydir")}
         self.assertEqual(self.sent_key(env=env), HUB_KEY)
+
+    def test_no_config_reads_no_settings_json_either(self):
+        self.yolo(HUB_KEY)
+        self.assertEqual(self.setting("api-key", "--no-config", key=None), ("", "none"))
+        r = self.run_hp("--no-config", "-u", self.hub_url(), image("cat.png"), key=None)
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, "key")
+        self.assertEqual(self.server.log(), [])
 
     def test_config_key_beats_yolo_and_env_beats_config(self):
         self.yolo(self.OTHER)
