@@ -140,6 +140,9 @@ struct hp_options {
 	char *config_path;          /* the file read, NULL = none (owned) */
 	char *config_text;          /* its text: config values point into it (owned) */
 	char *key_from;             /* where the key came from, for -v and `config` (owned) */
+	char **config_paths;        /* the config's path values with ~ expanded or made
+	                               absolute: the strings the fields point to (owned) */
+	size_t n_config_paths;
 	struct hp_origin origin[HP_MAX_OPTIONS]; /* per table row, in table order */
 };
 
@@ -186,6 +189,15 @@ enum { HP_CMD_PREDICT = 1 << 0, HP_CMD_CONFIG = 1 << 1, HP_CMD_CACHE = 1 << 2, H
  * must outlive *o (config values point into o->config_text). */
 int hp_options_set(struct hp_options *o, const char *key, const char *value, const struct hp_origin *from,
                    char *err, size_t errlen);
+
+/* A config file's empty value (`name =`): the option whose config key is
+ * `key` back to its built-in default, as if no line of the file had set it
+ * (a list emptied). 0, or -1 with err set (unknown, or not for a file). */
+int hp_options_unset(struct hp_options *o, const char *key, char *err, size_t errlen);
+
+/* "FILE:LINE: " when the option named `name` took its value from a config
+ * file, else "", into buf: the start of a message about that value. */
+void hp_options_where(const struct hp_options *o, const char *name, char *buf, size_t len);
 
 /* The table, read-only, for `hubpredict config` and the completions. */
 enum hp_opt_type { HP_OT_FLAG, HP_OT_COUNT, HP_OT_SET, HP_OT_INT, HP_OT_DOUBLE, HP_OT_SECONDS, HP_OT_STRING,

@@ -85,7 +85,9 @@ static int run(const struct hp_options *o, bool prune)
 	struct tally t = { .now = time(NULL), .ttl = prune && o->older_than >= 0 ? o->older_than : o->cache_ttl,
 		           .prune = prune };
 	if (hp_cache_walk(o->cache, count, &t, err, sizeof err) < 0) {
-		hp_msg_error("%s", err);
+		char at[1100];
+		hp_options_where(o, "cache", at, sizeof at); /* a config's `cache =`: FILE:LINE */
+		hp_msg_error("%s%s", at, err);
 		return HP_EXIT_INPUT;
 	}
 	stamp(a, sizeof a, t.oldest);

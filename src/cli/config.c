@@ -217,7 +217,7 @@ static int check_key_mode(const struct hp_options *o, const struct line *lines, 
 	if (!(st->st_mode & 077))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(lines[i].name, "api-key") == 0) {
+		if (strcmp(lines[i].name, "api-key") == 0 && lines[i].value[0]) {
 			snprintf(err, errlen, "%s:%d: api-key in a file that group or others may read (mode %03o); "
 			         "run chmod 600 '%s'", o->config_path, lines[i].no, (unsigned)(st->st_mode & 0777),
 			         o->config_path);
@@ -225,6 +225,85 @@ static int check_key_mode(const struct hp_options *o, const struct line *lines, 
 		}
 	}
 	return 0;
+}
+
+/* 2: a path option taken from the config file's folder when relative; 1:
+ * another path option (its value is a FILE or a DIR); 0: not a path. */
+static int path_kind(const char *name)
+{
+	static const char *const from_folder[] = { "api-key-file", "cacert", "cache", NULL };
+	for (size_t i = 0; i < hp_options_count(); i++) {
+		struct hp_opt_info in;
+		hp_options_info(i, &in);
+		if (strcmp(in.name, name) != 0 || !in.arg || (strcmp(in.arg, "FILE") != 0 && strcmp(in.arg, "DIR") != 0))
+			continue;
+		for (size_t k = 0; from_folder[k]; k++)
+			if (strcmp(name, from_folder[k]) == 0)
+				return 2;
+		return 1;
+	}
+	return 0;
+}
+
+/* What follows a leading ~ or $HOME (${HOME}) of v, or NULL. */
+static const char *after_home(const char *v)
+{
+	static const char *const forms[] = { "~", "$HOME", "${HOME}", NULL };
+	for (size_t i = 0; forms[i]; i++) {
+		size_t n = strlen(forms[i]);
+		if (strncmp(v, forms[i], n) == 0 && (v[n] == '/' || v[n] == '\0'))
+			return v + n;
+	}
+	return NULL;
+}
+
+/* A path value of the file: a leading ~ or $HOME expanded, a relative
+ * api-key-file, cacert or cache taken from the file's folder; *value then
+ * points to a string o keeps. 0, or -1 with err set. */
+static int path_value(struct hp_options *o, const char *name, const char **value, char *err, size_t errlen)
+{
+	int kind = path_kind(name);
+	const char *v = *value, *rest = after_home(v), *home = getenv("HOME");
+	const char *slash = strrchr(o->config_path, '/');
+	char *out = NULL;
+	if (!kind || strcmp(v, "-") == 0)
+		return 0;
+	if (rest && (!home || !*home)) {
+		snprintf(err, errlen, "%s: '%s' needs HOME, which is not set", name, v);
+		return -1;
+	}
+	size_t len = strlen(v) + (home ? strlen(home) : 0) + strlen(o->config_path) + 2;
+	if (rest) {
+		if ((out = malloc(len)))
+			snprintf(out, len, "%s%s", home, rest);
+	} else if (kind == 2 && v[0] != '/' && slash) {
+		if ((out = malloc(len)))
+			snprintf(out, len, "%.*s/%s", (int)(slash - o->config_path), o->config_path, v);
+	} else {
+		return 0;
+	}
+	char **grown = out ? realloc(o->config_paths, (o->n_config_paths + 1) * sizeof *grown) : NULL;
+	if (!grown) {
+		free(out);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->config_paths = grown;
+	o->config_paths[o->n_config_paths++] = out;
+	*value = out;
+	return 0;
+}
+
+/* One line's setting: an empty value unsets, a path is expanded. */
+static int apply_line(struct hp_options *o, const struct line *l, const struct hp_origin *from, char *why,
+                      size_t len)
+{
+	const char *value = l->value;
+	if (!*value)
+		return hp_options_unset(o, l->name, why, len);
+	if (path_value(o, l->name, &value, why, len) < 0)
+		return -1;
+	return hp_options_set(o, l->name, value, from, why, len);
 }
 
 /* The top of the file, then the chosen profile. */
@@ -239,7 +318,7 @@ static int apply_lines(struct hp_options *o, const struct line *lines, size_t n,
 				continue;
 			struct hp_origin from = { .source = pass ? HP_SOURCE_PROFILE : HP_SOURCE_FILE,
 			                          .file = o->config_path, .line = l->no, .profile = pass ? profile : NULL };
-			if (hp_options_set(o, l->name, l->value, &from, why, sizeof why) < 0) {
+			if (apply_line(o, l, &from, why, sizeof why) < 0) {
 				snprintf(err, errlen, "%s:%d: %s", o->config_path, l->no, why);
 				return -1;
 			}
@@ -288,7 +367,10 @@ int hp_config_load(struct hp_options *o, char *err, size_t errlen)
 		snprintf(err, errlen, "profile '%s': there is no config file to hold it", o->profile);
 		return -1;
 	}
-	if (cut_lines(o->config_text, o->config_path, &lines, &n, err, errlen) < 0 ||
+	char *text = o->config_text;
+	if (strncmp(text, "\xEF\xBB\xBF", 3) == 0)
+		text += 3; /* a UTF-8 byte order mark, as Windows editors write */
+	if (cut_lines(text, o->config_path, &lines, &n, err, errlen) < 0 ||
 	    check_key_mode(o, lines, n, &st, err, errlen) < 0 ||
 	    choose_profile(o, lines, n, &profile, err, errlen) < 0 ||
 	    apply_lines(o, lines, n, profile, err, errlen) < 0)

@@ -631,11 +631,9 @@ static int set_junit(struct hp_options *o, const struct opt_def *d, const char *
 	return 0;
 }
 
-/* A repeatable option set again from a higher layer starts a new list. */
-static void drop_lower_list(struct hp_options *o, const struct opt_def *d, enum hp_source s)
+/* A repeatable option's list emptied. */
+static void clear_list(struct hp_options *o, const struct opt_def *d)
 {
-	if (o->origin[row_of(d)].source >= s || o->origin[row_of(d)].source == HP_SOURCE_DEFAULT)
-		return;
 	if (d->custom == set_expect) {
 		for (size_t i = 0; i < o->predict.n_expects; i++)
 			hp_expect_clear(&o->predict.expects[i]);
@@ -643,6 +641,14 @@ static void drop_lower_list(struct hp_options *o, const struct opt_def *d, enum 
 	} else if (d->custom == set_field) {
 		o->predict.n_fields = 0;
 	}
+}
+
+/* A repeatable option set again from a higher layer starts a new list. */
+static void drop_lower_list(struct hp_options *o, const struct opt_def *d, enum hp_source s)
+{
+	if (o->origin[row_of(d)].source >= s || o->origin[row_of(d)].source == HP_SOURCE_DEFAULT)
+		return;
+	clear_list(o, d);
 }
 
 /* "true" or "false" for a flag in a config file; NULL (the command line) is true. */
@@ -838,6 +844,56 @@ int hp_options_set(struct hp_options *o, const char *key, const char *value, con
 	return apply(o, d, value, from, err, errlen);
 }
 
+/* Row d's field back to its built-in default (the row's size by its type). */
+static void reset_row(struct hp_options *o, const struct opt_def *d)
+{
+	static const struct hp_options defaults = HP_OPTIONS_INIT;
+	size_t size = 0;
+	switch (d->type) {
+	case HP_OT_FLAG: size = sizeof(bool); break;
+	case HP_OT_COUNT: case HP_OT_SET: case HP_OT_INT: case HP_OT_ENUM: size = sizeof(int); break;
+	case HP_OT_DOUBLE: case HP_OT_SECONDS: case HP_OT_RATE: size = sizeof(double); break;
+	case HP_OT_SIZE: size = sizeof(long long); o->predict.max_upload_arg = NULL; break;
+	case HP_OT_STRING: case HP_OT_FILE: case HP_OT_DIR: size = sizeof(const char *); break;
+	case HP_OT_CUSTOM: case HP_OT_ACTION: break;
+	}
+	if (d->custom == set_key)
+		key_free(o);
+	else if (d->custom == set_junit)
+		o->predict.junit = NULL;
+	else if (d->custom == set_classes)
+		hp_class_list_clear(&o->predict.filter.classes);
+	else
+		clear_list(o, d); /* --field, --expect */
+	if (size && d->off >= 0)
+		memcpy((char *)o + d->off, (const char *)&defaults + d->off, size);
+	o->origin[row_of(d)] = (struct hp_origin){ 0 };
+}
+
+int hp_options_unset(struct hp_options *o, const char *key, char *err, size_t errlen)
+{
+	const struct opt_def *d = find_name(key);
+	if (!d || d->type == HP_OT_ACTION) {
+		snprintf(err, errlen, "unknown setting '%s'", key);
+		return -1;
+	}
+	if (d->no_config) {
+		snprintf(err, errlen, "'%s' makes no sense in a config file (give --%s on the command line)", key, key);
+		return -1;
+	}
+	reset_row(o, d);
+	return 0;
+}
+
+void hp_options_where(const struct hp_options *o, const char *name, char *buf, size_t len)
+{
+	const struct opt_def *d = find_name(name);
+	const struct hp_origin *from = d ? &o->origin[row_of(d)] : NULL;
+	buf[0] = '\0';
+	if (from && (from->source == HP_SOURCE_FILE || from->source == HP_SOURCE_PROFILE))
+		snprintf(buf, len, "%s:%d: ", from->file, from->line);
+}
+
 void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t len)
 {
 	const struct opt_def *d = &opt_table[i];
@@ -992,6 +1048,17 @@ static int apply_meta(struct hp_options *o, const struct given *given, size_t n,
 	return 0;
 }
 
+/* "FILE:LINE: " when option `name` came from a config file, else "" (a
+ * static buffer, two in turn: a message may hold two). */
+static const char *at(const struct hp_options *o, const char *name)
+{
+	static char buf[2][1100];
+	static int next;
+	char *b = buf[next++ % 2];
+	hp_options_where(o, name, b, sizeof buf[0]);
+	return b;
+}
+
 /* Every layer, lowest first: config file (top, then profile), environment, command line. */
 static enum hp_parse_result apply_layers(struct hp_options *o, const struct given *given, size_t n,
                                          char *err, size_t errlen)
@@ -1005,7 +1072,8 @@ static enum hp_parse_result apply_layers(struct hp_options *o, const struct give
 	/* the highest layer naming the model or the URL won as a whole; two of
 	 * them in one layer remain */
 	if (o->predict.deployment && (o->model || o->url))
-		BAD("--deployment and %s both name the endpoint: keep one", o->model ? "the model" : "the URL");
+		BAD("%s--deployment and %s both name the endpoint: keep one", at(o, "deployment"),
+		    o->model ? "the model" : "the URL");
 	if (o->model && o->url) {
 		enum hp_source s = o->origin[row_of(find_name("url"))].source;
 		if (s == HP_SOURCE_ARG)
@@ -1035,29 +1103,31 @@ static enum hp_parse_result check_combinations(struct hp_options *o, char *err, 
 	if (o->predict.baseline && !o->predict.filter_flag)
 		o->predict.filter_flag = "baseline";
 	if (o->predict.baseline_tol_flag && !o->predict.baseline)
-		BAD("--%s goes with --baseline", o->predict.baseline_tol_flag);
+		BAD("%s--%s goes with --baseline", at(o, o->predict.baseline_tol_flag), o->predict.baseline_tol_flag);
 	if (o->predict.filter_flag && o->format == HP_FORMAT_RAW)
-		BAD("--%s needs a parsed format, not -f raw (use -f json to keep the server's document)",
-		    o->predict.filter_flag);
+		BAD("%s--%s needs a parsed format, not -f raw (use -f json to keep the server's document)",
+		    at(o, "format"), o->predict.filter_flag);
 	if (o->predict.save_txt && o->format == HP_FORMAT_RAW)
-		BAD("--save-txt needs a parsed format, not -f raw (use -f json to keep the server's document)");
+		BAD("%s--save-txt needs a parsed format, not -f raw (use -f json to keep the server's document)",
+		    at(o, "format"));
 #ifndef HP_HAVE_IMAGES
 	if (o->predict.annotate || o->predict.resize)
 		BAD("%s: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)",
 		    o->predict.annotate ? "--annotate" : "--resize");
 #endif
 	if (o->predict.annotate && o->format == HP_FORMAT_RAW)
-		BAD("--annotate needs a parsed format, not -f raw (use -f json to keep the server's document)");
+		BAD("%s--annotate needs a parsed format, not -f raw (use -f json to keep the server's document)",
+		    at(o, "format"));
 	if (o->predict.save_conf && !o->predict.save_txt)
-		BAD("--save-conf goes with --save-txt DIR");
+		BAD("%s--save-conf goes with --save-txt DIR", at(o, "save-conf"));
 	if (o->predict.junit && o->predict.output && hp_output_same_file(o->predict.junit, o->predict.output))
-		BAD("--junit and --output name the same file '%s'", o->predict.junit);
+		BAD("%s--junit and --output name the same file '%s'", at(o, "junit"), o->predict.junit);
 	if (o->predict.resume && o->predict.output && hp_output_same_file(o->predict.resume, o->predict.output))
 		BAD("--resume and --output name the same file '%s'", o->predict.resume);
 	if (o->predict.resume && o->predict.junit && hp_output_same_file(o->predict.resume, o->predict.junit))
 		BAD("--resume and --junit name the same file '%s'", o->predict.resume);
 	if (o->predict.null_separated && !o->predict.files_from)
-		BAD("-0 goes with --files-from");
+		BAD("%s-0 goes with --files-from", at(o, "null"));
 	return HP_PARSE_RUN;
 }
 
@@ -1104,13 +1174,17 @@ static enum hp_parse_result resolve_key(struct hp_options *o, char *err, size_t 
 	} else if (hp_config_yolo_key(o, err, errlen) < 0) {
 		return HP_PARSE_ERROR;
 	}
+	const char *src = file_wins && o->api_key_file ? at(o, "api-key-file") : at(o, "api-key");
+	if (ko->source == HP_SOURCE_ENV || (ko->source == HP_SOURCE_DEFAULT && !file_wins))
+		src = "";
 	if (o->api_key && !*o->api_key)
-		BAD("the API key is empty (an unset variable or CI secret?); give --api-key-file FILE, set "
-		    "ULTRALYTICS_API_KEY, or -k KEY");
+		BAD("%sthe API key is empty (an unset variable or CI secret?); give --api-key-file FILE, set "
+		    "ULTRALYTICS_API_KEY, or -k KEY", src);
 	if (o->api_key && strlen(o->api_key) > 512)
-		BAD("the API key is %zu characters long, keys are at most 512; check what was pasted", strlen(o->api_key));
+		BAD("%sthe API key is %zu characters long, keys are at most 512; check what was pasted", src,
+		    strlen(o->api_key));
 	if (o->api_key && !key_ok(o->api_key))
-		BAD("the API key has spaces, control or non-ASCII characters; check how it was copied");
+		BAD("%sthe API key has spaces, control or non-ASCII characters; check how it was copied", src);
 	/* no key at all is fine here: Platform's public models need none; predict
 	 * refuses it for HUB once the flavour is known */
 	return HP_PARSE_RUN;
@@ -1187,6 +1261,11 @@ void hp_options_free(struct hp_options *o)
 	o->predict.n_fields = 0;
 	free(o->config_path);
 	o->config_path = NULL;
+	for (size_t i = 0; i < o->n_config_paths; i++)
+		free(o->config_paths[i]);
+	free(o->config_paths);
+	o->config_paths = NULL;
+	o->n_config_paths = 0;
 	free(o->config_text);
 	o->config_text = NULL;
 	free(o->key_from);

@@ -149,6 +149,86 @@ class TestConfigErrors(ConfigCase):
         self.assertEqual(self.server.log()[0]["headers"].get("x-api-key"), HUB_KEY)
 
 
+class TestValues(ConfigCase):
+    """Values of a file (man page FILES): ~ and $HOME in paths, paths relative to the file's
+    folder, FILE:LINE on every error about a value, a byte order mark, empty values."""
+
+    def test_home_expands_in_path_values(self):
+        home = self.path("home")
+        env = {"HOME": home}
+        for form in ("~/c", "$HOME/c", "${HOME}/c"):
+            with self.subTest(form=form):
+                self.cfg(f"cache = {form}\nsave-txt = {form}\nbaseline = {form}\n")
+                for name in ("cache", "save-txt", "baseline"):
+                    self.assertEqual(self.setting(name, env=env)[0], f"{home}/c")
+        # only at the start, and only in paths
+        self.cfg("cache = a~/$HOME\nowner = ~abc\n")
+        self.assertEqual(self.setting("owner", env=env)[0], "~abc")
+        self.assertTrue(self.setting("cache", env=env)[0].endswith("/a~/$HOME"))
+
+    def test_relative_key_file_cacert_and_cache_are_taken_from_the_files_folder(self):
+        p = self.cfg("api-key-file = key\ncache = answers\ncacert = ca.pem\noutput = out.json\n")
+        folder = os.path.dirname(p)
+        k = self.write(".config/hubpredict/key", (HUB_KEY + "\n").encode())
+        os.chmod(k, 0o600)
+        self.assertEqual(self.setting("cache")[0], f"{folder}/answers")
+        self.assertEqual(self.setting("cacert")[0], f"{folder}/ca.pem")
+        self.assertEqual(self.setting("api-key-file")[0], f"{folder}/key")
+        self.assertEqual(self.setting("output")[0], "out.json")  # what it writes: from the current folder
+        self.cfg("api-key-file = key\n")
+        cwd = self.path("elsewhere")
+        os.makedirs(cwd)
+        r = self.run_hp("-u", self.hub_url(), image("cat.png"), key=None, cwd=cwd)
+        self.assertExit(r, 0)
+        self.assertEqual(self.server.log()[0]["headers"].get("x-api-key"), HUB_KEY)
+
+    def test_errors_found_after_reading_name_file_and_line(self):
+        cases = [
+            ("imgsz = 320\napi-key-file = nope\n", 2, "api-key-file: cannot open the key file"),
+            ("api-key = a\tb\n", 1, "the API key has spaces"),
+            ("save-conf = true\n", 1, "--save-conf goes with --save-txt"),
+            ("# a comment\nmodel = bad id!\n", 2, "'bad id!' is not a model ID"),
+            ("url = ftp://x\n", 1, "not an http:// or https:// URL"),
+            ("cache = /dev/null/x\n", 1, "--cache: cannot create '/dev/null/x'"),
+            ("baseline = /nonexistent/golden.json\n", 1, "--baseline: cannot open"),
+        ]
+        for text, line, frag in cases:
+            with self.subTest(text=text):
+                p = self.cfg(text)
+                args = () if "model" in text or "url" in text else ("-u", self.hub_url())
+                r = self.run_hp(*args, image("cat.png"), key=None if "api-key" in text else HUB_KEY)
+                self.assertExit(r, 11 if "cache" in text else 2)  # a cache that cannot be made: output
+                self.assertOneLineError(r, f"{p}:{line}: ", frag)
+                self.assertEqual(self.server.log(), [])
+        p = self.cfg("cache = /nonexistent/cache\n")
+        r = self.run_hp("cache", "stats")
+        self.assertExit(r, 3)
+        self.assertOneLineError(r, f"{p}:1: ", "/nonexistent/cache")
+
+    def test_a_byte_order_mark_is_skipped(self):
+        p = self.write(".config/hubpredict/config", b"\xef\xbb\xbfimgsz = 320\n")
+        os.chmod(p, 0o600)
+        self.assertEqual(self.sent()["imgsz"], "320")
+
+    def test_an_empty_value_means_unset(self):
+        self.cfg("imgsz = 320\nfield = a=1\nurl = http://127.0.0.1:9/top\n"
+                 "[profile p]\nimgsz =\nfield =\nurl =\nconf =\n")
+        self.assertEqual(self.sent()["imgsz"], "320")
+        fields = self.sent("--profile", "p")
+        self.assertEqual((fields["imgsz"], fields["conf"]), ("640", "0.25"))
+        self.assertNotIn("a", fields)
+        self.assertEqual(self.setting("url", "--profile", "p"), ("", "default"))
+        self.assertEqual(self.setting("imgsz", "--profile", "p"), ("640", "default"))
+        # a file's empty api-key is no key, not an empty one
+        self.cfg("api-key =\n", mode=0o644)
+        self.assertEqual(self.setting("api-key", key=None), ("", "none"))
+        # an empty value is still checked for its name
+        p = self.cfg("imgsize =\n")
+        r = self.run_hp("-u", self.hub_url(), image("cat.png"))
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, f"{p}:1:", "unknown setting 'imgsize'")
+
+
 class TestTrustedFiles(ConfigCase):
     """Config files, key files and settings.json (man page FILES): a regular file the user owns
     (or root does) that group and others cannot write, as ssh's StrictModes; nothing blocks on
