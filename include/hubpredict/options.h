@@ -207,7 +207,8 @@ struct hp_opt_info {
 	char short_name;            /* '\0' = none */
 	enum hp_opt_type type;
 	const char *arg;            /* the value's name in --help, NULL = takes none */
-	const char *values;         /* HP_OT_ENUM: "table json jsonl csv raw" */
+	const char *values;         /* the values to complete: "table json jsonl csv raw", "hub platform"
+	                               (not --api's auto), deploy --status's states; NULL = any */
 	const char *env;            /* environment variable, or NULL */
 	const char *key;            /* config key, NULL = not allowed in a config file */
 	unsigned commands;          /* HP_CMD_* */

@@ -180,7 +180,8 @@ static const struct opt_def opt_table[] = {
 	  .help = "deploy wait: the state to wait for (default ready)" },
 	{ "wait-timeout", OPT_WAIT_TIMEOUT, HP_OT_SECONDS, "SEC", "1", "86400", .off = AT(deploy.wait_timeout), .cmds = D,
 	  .help = "deploy: give up waiting after SEC, exit 12 (default 600)" },
-	{ "status", OPT_STATUS, HP_OT_STRING, "STATE", .off = AT(deploy.status), .no_config = true, .cmds = D,
+	{ "status", OPT_STATUS, HP_OT_STRING, "STATE", .lo = "creating deploying ready stopping stopped failed",
+	  .off = AT(deploy.status), .no_config = true, .cmds = D,
 	  .help = "deploy list: only deployments in STATE (creating, deploying, ready, stopping, stopped, failed)" },
 	{ "model", OPT_D_MODEL, HP_OT_STRING, "PROJECT/MODEL", .off = AT(deploy.model), .no_config = true, .cmds = D,
 	  .help = "deploy create: the model to serve; deploy list: only its deployments" },
@@ -240,12 +241,21 @@ size_t hp_options_count(void)
 	return N_OPTS;
 }
 
+/* The values a row's completion offers: an enum's (not --api's "auto", the
+ * default rather than a value), or those a STRING row lists in lo. */
+static const char *values_of(const struct opt_def *d)
+{
+	if (d->type == HP_OT_ENUM)
+		return d->off == (ptrdiff_t)AT(api) ? strchr(d->lo, ' ') + 1 : d->lo;
+	return d->type == HP_OT_STRING ? d->lo : NULL;
+}
+
 void hp_options_info(size_t i, struct hp_opt_info *out)
 {
 	const struct opt_def *d = &opt_table[i];
 	*out = (struct hp_opt_info){
 		.name = d->name, .short_name = d->id < 256 ? (char)d->id : '\0', .type = d->type, .arg = d->arg,
-		.values = d->type == HP_OT_ENUM ? d->lo : NULL, .env = d->env, .key = d->no_config ? NULL : d->name,
+		.values = values_of(d), .env = d->env, .key = d->no_config ? NULL : d->name,
 		.commands = d->cmds, .off = d->off,
 	};
 }
