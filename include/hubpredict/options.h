@@ -220,7 +220,10 @@ size_t hp_options_count(void);
 void hp_options_info(size_t i, struct hp_opt_info *out);
 /* Row i's --help text, its range filled in, into buf. */
 void hp_options_help(size_t i, char *buf, size_t len);
-/* The effective value of row i in *o as text into buf ("" when unset). */
+/* The effective value of row i in *o as a config file's value into buf: ""
+ * when unset or a sentinel (iou -1, decimals -1, timeout 0, api auto), a
+ * repeatable option's values a line each (--field, --expect), the key as
+ * [redacted]. */
 void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t len);
 /* Parse for a command other than predict: only options whose commands
  * include `command` are taken; no INPUT is needed and none is allowed

@@ -751,6 +751,10 @@ static int check_and_store(struct hp_options *o, const struct opt_def *d, const 
 		*(bool *)field = on;
 		return 0;
 	case HP_OT_COUNT:
+		if (v && hp_parse_long(v, 0, 9, &l) == 0) { /* a file's `verbose = 2`, as `config` prints it */
+			*(int *)field = (int)l;
+			return 0;
+		}
 		if (flag_value(d, v, &on, err, errlen) < 0)
 			return -1;
 		*(int *)field = on ? *(int *)field + 1 : 0;
@@ -904,48 +908,101 @@ void hp_options_where(const struct hp_options *o, const char *name, char *buf, s
 		snprintf(buf, len, "%s:%d: ", from->file, from->line);
 }
 
+/* x as the shortest text that reads back as x ("2592000", not "2.592e+06"). */
+static void number_text(double x, char *buf, size_t len)
+{
+	if (x == floor(x) && fabs(x) < 1e15) {
+		snprintf(buf, len, "%.0f", x);
+		return;
+	}
+	for (int digits = 6; digits <= 17; digits++) {
+		snprintf(buf, len, "%.*g", digits, x);
+		if (strtod(buf, NULL) == x)
+			return;
+	}
+}
+
+/* A --rate interval as N/s, N/m or N/h, the first unit that says it in six
+ * digits ("7/m", not "0.116666666666667/s"). */
+static void rate_text(double interval, char *buf, size_t len)
+{
+	static const struct { double period; const char *unit; } units[] = { { 1, "s" }, { 60, "m" }, { 3600, "h" } };
+	char n[64];
+	for (size_t u = 0; u < 3; u++) {
+		snprintf(n, sizeof n, "%g", units[u].period / interval);
+		if (units[u].period / strtod(n, NULL) == interval) {
+			snprintf(buf, len, "%s/%s", n, units[u].unit);
+			return;
+		}
+	}
+	number_text(1.0 / interval, n, sizeof n);
+	snprintf(buf, len, "%s/s", n);
+}
+
+/* Is x inside the row's range lo..hi? Outside is a sentinel (-1: not set). */
+static bool in_range(const struct opt_def *d, double x)
+{
+	double lo, hi;
+	return hp_parse_double(d->lo, -HUGE_VAL, HUGE_VAL, &lo) == 0 && hp_parse_double(d->hi, -HUGE_VAL, HUGE_VAL, &hi) == 0 &&
+	       x >= lo && x <= hi;
+}
+
+/* A CUSTOM row's value: repeatable ones a line per value. */
+static void custom_value(const struct hp_options *o, const struct opt_def *d, char *buf, size_t len)
+{
+	size_t used = 0;
+	if (d->custom == set_key && o->api_key)
+		snprintf(buf, len, "[redacted]");
+	else if (d->custom == set_junit && o->predict.junit)
+		snprintf(buf, len, "%s", o->predict.junit);
+	else if (d->custom == set_shard && o->predict.shard_n)
+		snprintf(buf, len, "%lu/%lu", o->predict.shard_k, o->predict.shard_n);
+	for (size_t k = 0; d->custom == set_expect && k < o->predict.n_expects && used < len; k++) {
+		if (k)
+			buf[used++] = '\n';
+		hp_expect_format(buf + used, len - used, &o->predict.expects[k]);
+		used += strlen(buf + used);
+	}
+	for (size_t k = 0; d->custom == set_classes && k < o->predict.filter.classes.n && used < len; k++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", k ? "," : "", o->predict.filter.classes.items[k].name);
+	for (size_t k = 0; d->custom == set_field && k < o->predict.n_fields && used < len; k++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", k ? "\n" : "", o->predict.fields[k]);
+}
+
 void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t len)
 {
 	const struct opt_def *d = &opt_table[i];
 	const void *field = d->off >= 0 ? (const char *)o + d->off : NULL;
-	char shown[128];
 	buf[0] = '\0';
+	if (d->note && o->origin[i].source == HP_SOURCE_DEFAULT)
+		return; /* --baseline-iou's default: set, it would need --baseline */
 	switch (d->type) {
 	case HP_OT_FLAG: snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false"); break;
 	case HP_OT_COUNT: snprintf(buf, len, "%d", *(const int *)field); break;
-	case HP_OT_SET: snprintf(buf, len, "%s", *(const int *)field == d->set ? "true" : "false"); break;
-	case HP_OT_INT: snprintf(buf, len, "%d", *(const int *)field); break;
-	case HP_OT_DOUBLE: case HP_OT_SECONDS: snprintf(buf, len, "%g", *(const double *)field); break;
-	case HP_OT_RATE: if (*(const double *)field > 0) snprintf(buf, len, "%g/s", 1.0 / *(const double *)field); break;
+	case HP_OT_SET: if (*(const int *)field == d->set) snprintf(buf, len, "true"); break;
+	case HP_OT_INT:
+		if (in_range(d, *(const int *)field))
+			snprintf(buf, len, "%d", *(const int *)field);
+		break;
+	case HP_OT_DOUBLE: case HP_OT_SECONDS:
+		if (in_range(d, *(const double *)field))
+			number_text(*(const double *)field, buf, len);
+		break;
+	case HP_OT_RATE: if (*(const double *)field > 0) rate_text(*(const double *)field, buf, len); break;
 	case HP_OT_SIZE: snprintf(buf, len, "%s", o->predict.max_upload_arg ? o->predict.max_upload_arg : "100M"); break;
 	case HP_OT_STRING: case HP_OT_FILE: case HP_OT_DIR:
 		snprintf(buf, len, "%s", *(const char *const *)field ? *(const char *const *)field : ""); break;
 	case HP_OT_ENUM: {
 		int want = *(const int *)field, n = 0;
-		enum_index(d, "", shown, sizeof shown);
 		for (const char *w = d->lo; *w; n++) {
 			size_t wl = strcspn(w, " ");
-			if (n == want)
+			if (n == want && !(d->off == (ptrdiff_t)AT(api) && n == 0)) /* auto: not a value */
 				snprintf(buf, len, "%.*s", (int)wl, w);
 			w += wl + (w[wl] == ' ');
 		}
 		break;
 	}
-	case HP_OT_CUSTOM:
-		if (d->custom == set_key && o->api_key)
-			snprintf(buf, len, "[redacted]");
-		else if (d->custom == set_junit && o->predict.junit)
-			snprintf(buf, len, "%s", o->predict.junit);
-		else if (d->custom == set_expect && o->predict.n_expects)
-			snprintf(buf, len, "%zu given", o->predict.n_expects);
-		else if (d->custom == set_classes && o->predict.filter.classes.n)
-			snprintf(buf, len, "%zu given", o->predict.filter.classes.n);
-		else if (d->custom == set_shard && o->predict.shard_n)
-			snprintf(buf, len, "%lu/%lu", o->predict.shard_k, o->predict.shard_n);
-		else if (d->custom == set_field)
-			for (size_t k = 0; k < o->predict.n_fields; k++)
-				snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? " " : "", o->predict.fields[k]);
-		break;
+	case HP_OT_CUSTOM: custom_value(o, d, buf, len); break;
 	case HP_OT_ACTION: break;
 	}
 }

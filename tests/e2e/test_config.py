@@ -4,11 +4,11 @@ readable file holding api-key, `yolo login`'s settings.json, and `hubpredict con
 
 import json
 import os
-import stat
+import re
 import subprocess
 import unittest
 
-from harness import BIN, E2E, HUB_KEY, WRAPPER, image
+from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, WRAPPER, image
 
 NOBODY = 65534
 FIFO_TIMEOUT = 20  # a run that blocks on a FIFO fails the test instead of hanging it
@@ -31,13 +31,34 @@ class ConfigCase(E2E):
         return log[0]["fields"]
 
     def setting(self, name, *args, env=None, key=HUB_KEY):
+        """(value, source) of one setting in `hubpredict config`'s output."""
         r = self.run_hp("config", *args, env=env, key=key)
         self.assertExit(r, 0)
-        for line in r.out.splitlines():
-            if line.startswith(name + " = "):
-                value, _, src = line[len(name) + 3:].partition("  (")
-                return value, src[:-1] if src.endswith(")") else src
-        self.fail(f"no {name} in {r.out}")
+        return settings_of(r.out).get(name) or self.fail(f"no {name} in {r.out}")
+
+
+def settings_of(out: str) -> dict:
+    """`hubpredict config`'s output as {name: (value, source)}: each `name = value` line takes
+    the `# SOURCE` comment above it (`# name: note` lines are notes); the key is a comment of
+    the head, `# api-key: [redacted], from SOURCE` or `# api-key: none`."""
+    found, src = {}, None
+    for line in out.splitlines():
+        if line.startswith("# api-key: "):
+            v = line[len("# api-key: "):]
+            found["api-key"] = ("", "none") if v == "none" else tuple(v.split(", from ", 1))
+        elif line.startswith(("# hubpredict config:", "# config file:", "# profile:")):
+            continue
+        elif re.match(r"# [a-z-]+: ", line):
+            continue  # a note
+        elif line.startswith("# "):
+            src = line[2:]
+        elif " =" in line:
+            name, _, value = line.partition(" =")
+            value = value[1:] if value.startswith(" ") else value
+            if name in found:  # a repeatable option: a line each
+                value = found[name][0] + "\n" + value
+            found[name] = (value, src)
+    return found
 
 
 class TestPrecedence(ConfigCase):
@@ -76,10 +97,8 @@ class TestPrecedence(ConfigCase):
     def test_model_on_a_higher_layer_beats_url_as_a_whole(self):
         self.cfg(f"url = {self.hub_url()}\n")
         # -m on the command line: the file's url is dropped, not an error
-        r = self.run_hp("config", "-m", "abc")
-        self.assertExit(r, 0)
-        self.assertIn("model = abc  (command line)", r.out)
-        self.assertIn("url =   (default)", r.out)
+        self.assertEqual(self.setting("model", "-m", "abc"), ("abc", "command line"))
+        self.assertEqual(self.setting("url", "-m", "abc"), ("", "default"))
 
     def test_no_config_and_config_flag(self):
         self.cfg("imgsz = 320\n")
@@ -147,6 +166,64 @@ class TestConfigErrors(ConfigCase):
         r = self.run_hp("-u", self.hub_url(), image("cat.png"), key=None)
         self.assertExit(r, 0)
         self.assertEqual(self.server.log()[0]["headers"].get("x-api-key"), HUB_KEY)
+
+
+class TestConfigCommand(ConfigCase):
+    """`hubpredict config` prints what is in force, as a config file that gives it again."""
+
+    def test_values_in_force_not_sentinels(self):
+        r = self.run_hp("config", "--no-config", key=None)
+        self.assertExit(r, 0)
+        got = settings_of(r.out)
+        self.assertEqual(got["iou"], ("", "default"))
+        self.assertIn("# iou: not known yet: 0.45 with hub, 0.7 with platform\n", r.out)
+        self.assertEqual(got["api"], ("", "default"))
+        self.assertEqual(got["cache-ttl"], ("2592000", "default"))
+        self.assertEqual(got["decimals"], ("", "default"))
+        self.assertIn("# decimals: not sent\n", r.out)
+        self.assertEqual(got["timeout"][0], "")
+        self.assertEqual(got["min-conf"][0], "")
+        values = [v for v, _ in got.values()]
+        for bad in ("-1", "auto", "2.592e+06"):
+            self.assertNotIn(bad, values)
+        self.assertNotRegex(r.out, r"(?m)^[a-z-]+ = .*\(")
+        hub = settings_of(self.run_hp("config", "-u", self.hub_url()).out)
+        self.assertEqual((hub["iou"][0], hub["api"][0]), ("0.45", "hub"))
+        plat = settings_of(self.run_hp("config", "-u", self.platform_url(), key=PLATFORM_KEY).out)
+        self.assertEqual((plat["iou"][0], plat["api"][0]), ("0.7", "platform"))
+        p = self.cfg("iou = 0.3\n")
+        self.assertEqual(self.setting("iou", "-u", self.platform_url(), key=PLATFORM_KEY), ("0.3", f"{p}:1"))
+
+    def test_the_output_pasted_back_gives_the_same_settings(self):
+        k = self.write(".config/hubpredict/key", (HUB_KEY + "\n").encode())
+        os.chmod(k, 0o600)
+        self.cfg("imgsz = 320\nconf = 0.3\nfield = a=1\nfield = b=x y\nexpect = cat\nexpect = dog<2\n"
+                 "classes = cat,7\nrate = 7/m\nverbose = 2\ncache-ttl = 3600.5\nmax-upload = 5M\n"
+                 "min-conf = 0.2\ntimeout = 30\napi-key-file = key\noutput = ~/out.json\n"
+                 "[profile p]\nno-progress = true\nformat = json\nretries = 5\n")
+        env = {"HOME": self.path("home")}
+        os.makedirs(env["HOME"])
+        for args in (("-u", self.hub_url()), ("-u", self.hub_url(), "--profile", "p"), ("--no-config",)):
+            with self.subTest(args=args):
+                first = self.run_hp("config", *args, env=env, key=None)
+                self.assertExit(first, 0)
+                pasted = self.cfg(first.out, name="pasted.conf")
+                again = self.run_hp("config", "--config", pasted, env=env, key=None)
+                self.assertExit(again, 0)
+                a, b = settings_of(first.out), settings_of(again.out)
+                self.assertEqual({n: v for n, (v, _) in a.items()}, {n: v for n, (v, _) in b.items()})
+        # and a run sends the same with either file
+        pasted = self.cfg(self.run_hp("config", "-u", self.hub_url(), "--profile", "p", env=env, key=None).out,
+                          name="pasted.conf")
+        sent = []
+        for args in (("-u", self.hub_url(), "--profile", "p"), ("--config", pasted)):
+            self.server.reset()
+            r = self.run_hp(*args, image("cat.png"), env=env, key=None)
+            self.assertIn(r.rc, (0, 1), r)  # 1: an --expect of the file unmet, the same both times
+            sent.append((r.rc, [(e["fields"], e["headers"].get("x-api-key")) for e in self.server.log()]))
+        original, copy = sent[0][1][0][0], sent[1][1][0][0]
+        self.assertEqual(sent[0], sent[1])
+        self.assertEqual((copy["imgsz"], copy["b"], copy["iou"]), ("320", "x y", "0.45"))
 
 
 class TestValues(ConfigCase):
@@ -414,7 +491,7 @@ class TestKeyOrder(ConfigCase):
         r = self.run_hp("config", "-k", HUB_KEY)
         self.assertExit(r, 0)
         self.assertNotIn(HUB_KEY, r.out + r.err)
-        self.assertIn("api-key = [redacted]  (command line (api-key))", r.out)
+        self.assertIn("# api-key: [redacted], from command line (api-key)\n", r.out)
 
 
 if __name__ == "__main__":
