@@ -140,6 +140,9 @@ struct hp_options {
 	char *config_path;          /* the file read, NULL = none (owned) */
 	char *config_text;          /* its text: config values point into it (owned) */
 	char *key_from;             /* where the key came from, for -v and `config` (owned) */
+	char **config_paths;        /* the config's path values with ~ expanded or made
+	                               absolute: the strings the fields point to (owned) */
+	size_t n_config_paths;
 	struct hp_origin origin[HP_MAX_OPTIONS]; /* per table row, in table order */
 };
 
@@ -187,6 +190,15 @@ enum { HP_CMD_PREDICT = 1 << 0, HP_CMD_CONFIG = 1 << 1, HP_CMD_CACHE = 1 << 2, H
 int hp_options_set(struct hp_options *o, const char *key, const char *value, const struct hp_origin *from,
                    char *err, size_t errlen);
 
+/* A config file's empty value (`name =`): the option whose config key is
+ * `key` back to its built-in default, as if no line of the file had set it
+ * (a list emptied). 0, or -1 with err set (unknown, or not for a file). */
+int hp_options_unset(struct hp_options *o, const char *key, char *err, size_t errlen);
+
+/* "FILE:LINE: " when the option named `name` took its value from a config
+ * file, else "", into buf: the start of a message about that value. */
+void hp_options_where(const struct hp_options *o, const char *name, char *buf, size_t len);
+
 /* The table, read-only, for `hubpredict config` and the completions. */
 enum hp_opt_type { HP_OT_FLAG, HP_OT_COUNT, HP_OT_SET, HP_OT_INT, HP_OT_DOUBLE, HP_OT_SECONDS, HP_OT_STRING,
                    HP_OT_FILE, HP_OT_DIR, HP_OT_ENUM, HP_OT_RATE, HP_OT_SIZE, HP_OT_CUSTOM, HP_OT_ACTION };
@@ -195,7 +207,8 @@ struct hp_opt_info {
 	char short_name;            /* '\0' = none */
 	enum hp_opt_type type;
 	const char *arg;            /* the value's name in --help, NULL = takes none */
-	const char *values;         /* HP_OT_ENUM: "table json jsonl csv raw" */
+	const char *values;         /* the values to complete: "table json jsonl csv raw", "hub platform"
+	                               (not --api's auto), deploy --status's states; NULL = any */
 	const char *env;            /* environment variable, or NULL */
 	const char *key;            /* config key, NULL = not allowed in a config file */
 	unsigned commands;          /* HP_CMD_* */
@@ -207,7 +220,10 @@ size_t hp_options_count(void);
 void hp_options_info(size_t i, struct hp_opt_info *out);
 /* Row i's --help text, its range filled in, into buf. */
 void hp_options_help(size_t i, char *buf, size_t len);
-/* The effective value of row i in *o as text into buf ("" when unset). */
+/* The effective value of row i in *o as a config file's value into buf: ""
+ * when unset or a sentinel (iou -1, decimals -1, timeout 0, api auto), a
+ * repeatable option's values a line each (--field, --expect), the key as
+ * [redacted]. */
 void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t len);
 /* Parse for a command other than predict: only options whose commands
  * include `command` are taken; no INPUT is needed and none is allowed

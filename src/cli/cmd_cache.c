@@ -90,7 +90,9 @@ static int run(const struct hp_options *o, bool prune)
 		           .prune = prune };
 	int status = hp_cache_walk(o->cache, count, &t, err, sizeof err);
 	if (status != 0) {
-		hp_msg_error("%s", err);
+		char at[1100];
+		hp_options_where(o, "cache", at, sizeof at); /* a config's `cache =`: FILE:LINE */
+		hp_msg_error("%s%s", at, err);
 		return status;
 	}
 	stamp(a, sizeof a, t.oldest);

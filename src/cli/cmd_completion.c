@@ -21,7 +21,7 @@ static enum value_kind value_kind(const struct hp_opt_info *in)
 {
 	if (!in->arg)
 		return V_NONE;
-	if (in->type == HP_OT_ENUM)
+	if (in->values)
 		return V_ENUM;
 	if (in->type == HP_OT_DIR || strcmp(in->arg, "DIR") == 0)
 		return V_DIR;
@@ -30,9 +30,38 @@ static enum value_kind value_kind(const struct hp_opt_info *in)
 	return V_OTHER;
 }
 
-/* Does command c take option in? Every command takes --help. */
+/* Values a command takes of an option that others take more of (deploy
+ * prints table, json or jsonl: cmd_deploy.c's check_values). */
+static const struct narrower {
+	const char *option, *command, *values;
+} narrower[] = {
+	{ "format", "deploy", "table json jsonl" },
+};
+#define N_NARROWER (sizeof narrower / sizeof narrower[0])
+
+/* Is row i the first of its long name? deploy's --model is predict's
+ * --model to the shell: one case pattern for both. */
+static bool first_of_name(size_t i)
+{
+	struct hp_opt_info in, earlier;
+	hp_options_info(i, &in);
+	for (size_t j = 0; j < i; j++) {
+		hp_options_info(j, &earlier);
+		if (strcmp(earlier.name, in.name) == 0)
+			return false;
+	}
+	return true;
+}
+
+/* Does command c take option in? Every command takes --help; cache, which
+ * sends nothing, only its own and those that choose its config file. */
 static bool takes(const struct hp_command *c, const struct hp_opt_info *in)
 {
+	static const char cache_globals[] = " config no-config profile help ";
+	char word[40];
+	snprintf(word, sizeof word, " %s ", in->name);
+	if (c->opts == HP_CMD_CACHE && in->commands == (unsigned)HP_CMD_ALL)
+		return strstr(cache_globals, word) != NULL;
 	return strcmp(in->name, "help") == 0 || (c->opts & in->commands) != 0;
 }
 
@@ -89,7 +118,7 @@ static void print_value_options(const char *sep)
 	for (size_t i = 0; i < hp_options_count(); i++) {
 		struct hp_opt_info in;
 		hp_options_info(i, &in);
-		if (value_kind(&in) == V_NONE)
+		if (value_kind(&in) == V_NONE || !first_of_name(i))
 			continue;
 		printf("%s", first ? "" : sep);
 		print_names(&in, sep);
@@ -97,22 +126,43 @@ static void print_value_options(const char *sep)
 	}
 }
 
-/* One case branch per option that takes a value, in bash or zsh syntax:
- * the script's own text for files, directories, other values; an enum's
- * values stand between action[V_ENUM] and enum_end. */
+/* The values of row in as words to offer: action[V_ENUM], values, enum_end;
+ * per command where a command takes fewer (narrower[]). */
+static void print_enum_action(const struct hp_opt_info *in, const char *open, const char *const action[5],
+                              const char *enum_end)
+{
+	bool narrowed = false;
+	for (size_t k = 0; k < N_NARROWER; k++) {
+		if (strcmp(narrower[k].option, in->name) != 0)
+			continue;
+		if (!narrowed)
+			printf(" case $cmd in");
+		printf(" %s%s)%s%s%s ;;", open, narrower[k].command, action[V_ENUM], narrower[k].values, enum_end);
+		narrowed = true;
+	}
+	if (narrowed)
+		printf(" %s*)", open);
+	printf("%s%s%s", action[V_ENUM], in->values, enum_end);
+	if (narrowed)
+		printf(" ;; esac");
+}
+
+/* One case branch per option that takes a value (a name once), in bash or
+ * zsh syntax: the script's own text for files, directories, other values; an
+ * enum's values stand between action[V_ENUM] and enum_end. */
 static void print_value_cases(const char *open, const char *const action[5], const char *enum_end)
 {
 	for (size_t i = 0; i < hp_options_count(); i++) {
 		struct hp_opt_info in;
 		hp_options_info(i, &in);
 		enum value_kind k = value_kind(&in);
-		if (k == V_NONE)
+		if (k == V_NONE || !first_of_name(i))
 			continue;
 		printf("\t%s", open);
 		print_names(&in, "|");
 		printf(")");
 		if (k == V_ENUM)
-			printf("%s%s%s", action[V_ENUM], in.values, enum_end);
+			print_enum_action(&in, open, action, enum_end);
 		else
 			printf("%s", action[k]);
 		printf(" ;;\n");
@@ -246,34 +296,58 @@ static void print_fish_quoted(const char *s)
 	putchar('\'');
 }
 
-/* One `complete` line per option: the commands that take it as condition. */
+/* Does a narrower[] row give command c its own values of option in? */
+static const struct narrower *narrowed_for(const struct hp_command *c, const struct hp_opt_info *in)
+{
+	for (size_t k = 0; k < N_NARROWER; k++)
+		if (strcmp(narrower[k].option, in->name) == 0 && strcmp(narrower[k].command, c->name) == 0)
+			return &narrower[k];
+	return NULL;
+}
+
+/* One fish `complete` line of option in for the commands in `cmds` (names
+ * after "__hubpredict_in"), its values `values` when an enum. */
+static void print_fish_line(const struct hp_opt_info *in, const char *cmds, const char *values, const char *help)
+{
+	printf("complete -c hubpredict -n '__hubpredict_in%s'", cmds);
+	if (in->short_name)
+		printf(" -s %c", in->short_name);
+	printf(" -l %s", in->name);
+	switch (value_kind(in)) {
+	case V_ENUM: printf(" -x -a '%s'", values); break;
+	case V_FILE: printf(" -r -F"); break;
+	case V_DIR: printf(" -x -a '(__fish_complete_directories (commandline -ct))'"); break;
+	case V_OTHER: printf(" -x"); break;
+	case V_NONE: break;
+	}
+	printf(" -d ");
+	print_fish_quoted(help);
+	printf("\n");
+}
+
+/* One `complete` line per option: the commands that take it as condition;
+ * a command with values of its own (narrower[]) has a line of its own. */
 static void print_fish_options(void)
 {
 	size_t n;
 	const struct hp_command *all = hp_commands(&n);
 	for (size_t i = 0; i < hp_options_count(); i++) {
 		struct hp_opt_info in;
-		char help[256];
+		char help[256], cmds[256] = "", one[64];
+		size_t used = 0;
 		hp_options_info(i, &in);
 		hp_options_help(i, help, sizeof help);
-		printf("complete -c hubpredict -n '__hubpredict_in");
-		for (size_t c = 0; c < n; c++)
-			if (takes(&all[c], &in))
-				printf(" %s", all[c].name);
-		printf("'");
-		if (in.short_name)
-			printf(" -s %c", in.short_name);
-		printf(" -l %s", in.name);
-		switch (value_kind(&in)) {
-		case V_ENUM: printf(" -x -a '%s'", in.values); break;
-		case V_FILE: printf(" -r -F"); break;
-		case V_DIR: printf(" -x -a '(__fish_complete_directories (commandline -ct))'"); break;
-		case V_OTHER: printf(" -x"); break;
-		case V_NONE: break;
+		for (size_t c = 0; c < n && used < sizeof cmds; c++)
+			if (takes(&all[c], &in) && !narrowed_for(&all[c], &in))
+				used += (size_t)snprintf(cmds + used, sizeof cmds - used, " %s", all[c].name);
+		if (*cmds)
+			print_fish_line(&in, cmds, in.values, help);
+		for (size_t c = 0; c < n; c++) {
+			const struct narrower *nw = takes(&all[c], &in) ? narrowed_for(&all[c], &in) : NULL;
+			snprintf(one, sizeof one, " %s", all[c].name);
+			if (nw)
+				print_fish_line(&in, one, nw->values, help);
 		}
-		printf(" -d ");
-		print_fish_quoted(help);
-		printf("\n");
 	}
 }
 

@@ -180,8 +180,13 @@ static int resolve(struct run *r)
 	int status;
 	if (o->predict.deployment && (status = resolve_deployment(r)) != 0)
 		return status;
-	if (hp_endpoint_resolve(&r->ep, &r->o, r->err, sizeof r->err) < 0)
-		return usage_error(r->err);
+	char at[1100];
+	if (hp_endpoint_resolve(&r->ep, &r->o, r->err, sizeof r->err) < 0) {
+		hp_options_where(o, o->model ? "model" : "url", at, sizeof at); /* a config's value: FILE:LINE */
+		hp_msg_error("%s%s", at, r->err);
+		fputs("try 'hubpredict --help'\n", stderr);
+		return HP_EXIT_USAGE;
+	}
 	/* with Platform and no key the request goes without Authorization
 	 * (public models need none); HUB has no public models */
 	if (!o->api_key && !o->predict.dry_run && r->ep.flavour == HP_FLAVOUR_HUB)
@@ -200,7 +205,8 @@ static int resolve(struct run *r)
 	 * be used is a bad option value (exit 2), in one line */
 	if (o->predict.baseline &&
 	    hp_baseline_load(&r->baseline, o->predict.baseline, &o->predict.filter, r->err, sizeof r->err) < 0) {
-		hp_msg_error("--baseline: %s", r->err);
+		hp_options_where(o, "baseline", at, sizeof at);
+		hp_msg_error("%s--baseline: %s", at, r->err);
 		return HP_EXIT_USAGE;
 	}
 	return 0;
@@ -298,8 +304,10 @@ static int open_scale(struct run *r)
 {
 	const struct hp_options *o = &r->o;
 	int status;
+	char at[1100];
 	if (o->cache && (status = hp_cache_new(&r->cache, o->cache, o->cache_ttl, r->err, sizeof r->err)) != 0) {
-		hp_msg_error("%s", r->err);
+		hp_options_where(o, "cache", at, sizeof at); /* a config's `cache =`: FILE:LINE */
+		hp_msg_error("%s%s", at, r->err);
 		return status;
 	}
 	if (!o->predict.resume)

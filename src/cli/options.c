@@ -180,7 +180,8 @@ static const struct opt_def opt_table[] = {
 	  .help = "deploy wait: the state to wait for (default ready)" },
 	{ "wait-timeout", OPT_WAIT_TIMEOUT, HP_OT_SECONDS, "SEC", "1", "86400", .off = AT(deploy.wait_timeout), .cmds = D,
 	  .help = "deploy: give up waiting after SEC, exit 12 (default 600)" },
-	{ "status", OPT_STATUS, HP_OT_STRING, "STATE", .off = AT(deploy.status), .no_config = true, .cmds = D,
+	{ "status", OPT_STATUS, HP_OT_STRING, "STATE", .lo = "creating deploying ready stopping stopped failed",
+	  .off = AT(deploy.status), .no_config = true, .cmds = D,
 	  .help = "deploy list: only deployments in STATE (creating, deploying, ready, stopping, stopped, failed)" },
 	{ "model", OPT_D_MODEL, HP_OT_STRING, "PROJECT/MODEL", .off = AT(deploy.model), .no_config = true, .cmds = D,
 	  .help = "deploy create: the model to serve; deploy list: only its deployments" },
@@ -240,12 +241,21 @@ size_t hp_options_count(void)
 	return N_OPTS;
 }
 
+/* The values a row's completion offers: an enum's (not --api's "auto", the
+ * default rather than a value), or those a STRING row lists in lo. */
+static const char *values_of(const struct opt_def *d)
+{
+	if (d->type == HP_OT_ENUM)
+		return d->off == (ptrdiff_t)AT(api) ? strchr(d->lo, ' ') + 1 : d->lo;
+	return d->type == HP_OT_STRING ? d->lo : NULL;
+}
+
 void hp_options_info(size_t i, struct hp_opt_info *out)
 {
 	const struct opt_def *d = &opt_table[i];
 	*out = (struct hp_opt_info){
 		.name = d->name, .short_name = d->id < 256 ? (char)d->id : '\0', .type = d->type, .arg = d->arg,
-		.values = d->type == HP_OT_ENUM ? d->lo : NULL, .env = d->env, .key = d->no_config ? NULL : d->name,
+		.values = values_of(d), .env = d->env, .key = d->no_config ? NULL : d->name,
 		.commands = d->cmds, .off = d->off,
 	};
 }
@@ -441,34 +451,42 @@ static int key_ok(const char *k)
 	return 1;
 }
 
-/* Read the key from FILE ("-" = stdin): exactly one non-empty line. */
-static char *read_key_file(const char *path, char *err, size_t errlen)
+/* The key file's descriptor: stdin for "-", else a regular file or a pipe
+ * that is the user's own (hp_config_open), warned about when group or others
+ * may read it. -1 with err set ("LABEL: reason"). */
+static int open_key_file(const char *path, const char *label, char *err, size_t errlen)
+{
+	char why[600];
+	struct stat st;
+	if (strcmp(path, "-") == 0)
+		return STDIN_FILENO;
+	int fd = hp_config_open(path, "the key file", HP_CONFIG_STRICT | HP_CONFIG_PIPE_OK, &st, why, sizeof why);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", label, why);
+		return -1;
+	}
+	/* as ssh does for its keys; pipes such as <(pass show ...) are fine */
+	if (S_ISREG(st.st_mode) && (st.st_mode & 077))
+		hp_msg_warn("key file '%s' is accessible by group or others (mode %03o); run chmod 600 on it",
+		            path, (unsigned)(st.st_mode & 0777));
+	return fd;
+}
+
+/* Read the key from FILE ("-" = stdin): exactly one non-empty line. LABEL
+ * starts each message ("--api-key-file", or "FILE:LINE: api-key-file"). */
+static char *read_key_file(const char *path, const char *label, char *err, size_t errlen)
 {
 	char buf[1024];
 	size_t len = 0;
-	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_NOCTTY);
-	if (fd < 0) {
-		snprintf(err, errlen, "--api-key-file: cannot open '%s': %s", path, strerror(errno));
+	int fd = open_key_file(path, label, err, errlen);
+	if (fd < 0)
 		return NULL;
-	}
-	struct stat st;
-	if (fd != STDIN_FILENO && fstat(fd, &st) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "--api-key-file: '%s' is a directory", path);
-			close(fd);
-			return NULL;
-		}
-		/* as ssh does for its keys; pipes such as <(pass show ...) are fine */
-		if (S_ISREG(st.st_mode) && (st.st_mode & 077))
-			hp_msg_warn("key file '%s' is accessible by group or others (mode %03o); run chmod 600 on it",
-			            path, (unsigned)(st.st_mode & 0777));
-	}
 	for (;;) {
 		ssize_t got = read(fd, buf + len, sizeof buf - 1 - len);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			snprintf(err, errlen, "--api-key-file: cannot read '%s': %s", path, strerror(errno));
+			snprintf(err, errlen, "%s: cannot read '%s': %s", label, path, strerror(errno));
 			if (fd != STDIN_FILENO)
 				close(fd);
 			return NULL;
@@ -477,7 +495,7 @@ static char *read_key_file(const char *path, char *err, size_t errlen)
 			break;
 		len += (size_t)got;
 		if (len >= sizeof buf - 1) {
-			snprintf(err, errlen, "--api-key-file: '%s' is too large for a key", path);
+			snprintf(err, errlen, "%s: '%s' is too large for a key", label, path);
 			if (fd != STDIN_FILENO)
 				close(fd);
 			return NULL;
@@ -493,7 +511,7 @@ static char *read_key_file(const char *path, char *err, size_t errlen)
 		bool more = fd != STDIN_FILENO && nl[1] != '\0' && !(nl[1] == '\n' && nl[2] == '\0');
 		*nl = '\0';
 		if (more) {
-			snprintf(err, errlen, "--api-key-file: '%s' has more than one line", path);
+			snprintf(err, errlen, "%s: '%s' has more than one line", label, path);
 			memset(buf, 0, sizeof buf);
 			return NULL;
 		}
@@ -502,7 +520,7 @@ static char *read_key_file(const char *path, char *err, size_t errlen)
 	if (kl > 0 && buf[kl - 1] == '\r')
 		buf[--kl] = '\0';
 	if (kl == 0) {
-		snprintf(err, errlen, "--api-key-file: '%s' is empty", path);
+		snprintf(err, errlen, "%s: '%s' is empty", label, path);
 		return NULL;
 	}
 	char *key = strdup(buf);
@@ -623,11 +641,9 @@ static int set_junit(struct hp_options *o, const struct opt_def *d, const char *
 	return 0;
 }
 
-/* A repeatable option set again from a higher layer starts a new list. */
-static void drop_lower_list(struct hp_options *o, const struct opt_def *d, enum hp_source s)
+/* A repeatable option's list emptied. */
+static void clear_list(struct hp_options *o, const struct opt_def *d)
 {
-	if (o->origin[row_of(d)].source >= s || o->origin[row_of(d)].source == HP_SOURCE_DEFAULT)
-		return;
 	if (d->custom == set_expect) {
 		for (size_t i = 0; i < o->predict.n_expects; i++)
 			hp_expect_clear(&o->predict.expects[i]);
@@ -635,6 +651,14 @@ static void drop_lower_list(struct hp_options *o, const struct opt_def *d, enum 
 	} else if (d->custom == set_field) {
 		o->predict.n_fields = 0;
 	}
+}
+
+/* A repeatable option set again from a higher layer starts a new list. */
+static void drop_lower_list(struct hp_options *o, const struct opt_def *d, enum hp_source s)
+{
+	if (o->origin[row_of(d)].source >= s || o->origin[row_of(d)].source == HP_SOURCE_DEFAULT)
+		return;
+	clear_list(o, d);
 }
 
 /* "true" or "false" for a flag in a config file; NULL (the command line) is true. */
@@ -727,6 +751,10 @@ static int check_and_store(struct hp_options *o, const struct opt_def *d, const 
 		*(bool *)field = on;
 		return 0;
 	case HP_OT_COUNT:
+		if (v && hp_parse_long(v, 0, 9, &l) == 0) { /* a file's `verbose = 2`, as `config` prints it */
+			*(int *)field = (int)l;
+			return 0;
+		}
 		if (flag_value(d, v, &on, err, errlen) < 0)
 			return -1;
 		*(int *)field = on ? *(int *)field + 1 : 0;
@@ -830,48 +858,151 @@ int hp_options_set(struct hp_options *o, const char *key, const char *value, con
 	return apply(o, d, value, from, err, errlen);
 }
 
+/* Row d's field back to its built-in default (the row's size by its type). */
+static void reset_row(struct hp_options *o, const struct opt_def *d)
+{
+	static const struct hp_options defaults = HP_OPTIONS_INIT;
+	size_t size = 0;
+	switch (d->type) {
+	case HP_OT_FLAG: size = sizeof(bool); break;
+	case HP_OT_COUNT: case HP_OT_SET: case HP_OT_INT: case HP_OT_ENUM: size = sizeof(int); break;
+	case HP_OT_DOUBLE: case HP_OT_SECONDS: case HP_OT_RATE: size = sizeof(double); break;
+	case HP_OT_SIZE: size = sizeof(long long); o->predict.max_upload_arg = NULL; break;
+	case HP_OT_STRING: case HP_OT_FILE: case HP_OT_DIR: size = sizeof(const char *); break;
+	case HP_OT_CUSTOM: case HP_OT_ACTION: break;
+	}
+	if (d->custom == set_key)
+		key_free(o);
+	else if (d->custom == set_junit)
+		o->predict.junit = NULL;
+	else if (d->custom == set_classes)
+		hp_class_list_clear(&o->predict.filter.classes);
+	else
+		clear_list(o, d); /* --field, --expect */
+	if (size && d->off >= 0)
+		memcpy((char *)o + d->off, (const char *)&defaults + d->off, size);
+	o->origin[row_of(d)] = (struct hp_origin){ 0 };
+}
+
+int hp_options_unset(struct hp_options *o, const char *key, char *err, size_t errlen)
+{
+	const struct opt_def *d = find_name(key);
+	if (!d || d->type == HP_OT_ACTION) {
+		snprintf(err, errlen, "unknown setting '%s'", key);
+		return -1;
+	}
+	if (d->no_config) {
+		snprintf(err, errlen, "'%s' makes no sense in a config file (give --%s on the command line)", key, key);
+		return -1;
+	}
+	reset_row(o, d);
+	return 0;
+}
+
+void hp_options_where(const struct hp_options *o, const char *name, char *buf, size_t len)
+{
+	const struct opt_def *d = find_name(name);
+	const struct hp_origin *from = d ? &o->origin[row_of(d)] : NULL;
+	buf[0] = '\0';
+	if (from && (from->source == HP_SOURCE_FILE || from->source == HP_SOURCE_PROFILE))
+		snprintf(buf, len, "%s:%d: ", from->file, from->line);
+}
+
+/* x as the shortest text that reads back as x ("2592000", not "2.592e+06"). */
+static void number_text(double x, char *buf, size_t len)
+{
+	if (x == floor(x) && fabs(x) < 1e15) {
+		snprintf(buf, len, "%.0f", x);
+		return;
+	}
+	for (int digits = 6; digits <= 17; digits++) {
+		snprintf(buf, len, "%.*g", digits, x);
+		if (strtod(buf, NULL) == x)
+			return;
+	}
+}
+
+/* A --rate interval as N/s, N/m or N/h, the first unit that says it in six
+ * digits ("7/m", not "0.116666666666667/s"). */
+static void rate_text(double interval, char *buf, size_t len)
+{
+	static const struct { double period; const char *unit; } units[] = { { 1, "s" }, { 60, "m" }, { 3600, "h" } };
+	char n[64];
+	for (size_t u = 0; u < 3; u++) {
+		snprintf(n, sizeof n, "%g", units[u].period / interval);
+		if (units[u].period / strtod(n, NULL) == interval) {
+			snprintf(buf, len, "%s/%s", n, units[u].unit);
+			return;
+		}
+	}
+	number_text(1.0 / interval, n, sizeof n);
+	snprintf(buf, len, "%s/s", n);
+}
+
+/* Is x inside the row's range lo..hi? Outside is a sentinel (-1: not set). */
+static bool in_range(const struct opt_def *d, double x)
+{
+	double lo, hi;
+	return hp_parse_double(d->lo, -HUGE_VAL, HUGE_VAL, &lo) == 0 && hp_parse_double(d->hi, -HUGE_VAL, HUGE_VAL, &hi) == 0 &&
+	       x >= lo && x <= hi;
+}
+
+/* A CUSTOM row's value: repeatable ones a line per value. */
+static void custom_value(const struct hp_options *o, const struct opt_def *d, char *buf, size_t len)
+{
+	size_t used = 0;
+	if (d->custom == set_key && o->api_key)
+		snprintf(buf, len, "[redacted]");
+	else if (d->custom == set_junit && o->predict.junit)
+		snprintf(buf, len, "%s", o->predict.junit);
+	else if (d->custom == set_shard && o->predict.shard_n)
+		snprintf(buf, len, "%lu/%lu", o->predict.shard_k, o->predict.shard_n);
+	for (size_t k = 0; d->custom == set_expect && k < o->predict.n_expects && used < len; k++) {
+		if (k)
+			buf[used++] = '\n';
+		hp_expect_format(buf + used, len - used, &o->predict.expects[k]);
+		used += strlen(buf + used);
+	}
+	for (size_t k = 0; d->custom == set_classes && k < o->predict.filter.classes.n && used < len; k++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", k ? "," : "", o->predict.filter.classes.items[k].name);
+	for (size_t k = 0; d->custom == set_field && k < o->predict.n_fields && used < len; k++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", k ? "\n" : "", o->predict.fields[k]);
+}
+
 void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t len)
 {
 	const struct opt_def *d = &opt_table[i];
 	const void *field = d->off >= 0 ? (const char *)o + d->off : NULL;
-	char shown[128];
 	buf[0] = '\0';
+	if (d->note && o->origin[i].source == HP_SOURCE_DEFAULT)
+		return; /* --baseline-iou's default: set, it would need --baseline */
 	switch (d->type) {
 	case HP_OT_FLAG: snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false"); break;
 	case HP_OT_COUNT: snprintf(buf, len, "%d", *(const int *)field); break;
-	case HP_OT_SET: snprintf(buf, len, "%s", *(const int *)field == d->set ? "true" : "false"); break;
-	case HP_OT_INT: snprintf(buf, len, "%d", *(const int *)field); break;
-	case HP_OT_DOUBLE: case HP_OT_SECONDS: snprintf(buf, len, "%g", *(const double *)field); break;
-	case HP_OT_RATE: if (*(const double *)field > 0) snprintf(buf, len, "%g/s", 1.0 / *(const double *)field); break;
+	case HP_OT_SET: if (*(const int *)field == d->set) snprintf(buf, len, "true"); break;
+	case HP_OT_INT:
+		if (in_range(d, *(const int *)field))
+			snprintf(buf, len, "%d", *(const int *)field);
+		break;
+	case HP_OT_DOUBLE: case HP_OT_SECONDS:
+		if (in_range(d, *(const double *)field))
+			number_text(*(const double *)field, buf, len);
+		break;
+	case HP_OT_RATE: if (*(const double *)field > 0) rate_text(*(const double *)field, buf, len); break;
 	case HP_OT_SIZE: snprintf(buf, len, "%s", o->predict.max_upload_arg ? o->predict.max_upload_arg : "100M"); break;
 	case HP_OT_STRING: case HP_OT_FILE: case HP_OT_DIR:
 		snprintf(buf, len, "%s", *(const char *const *)field ? *(const char *const *)field : ""); break;
 	case HP_OT_ENUM: {
 		int want = *(const int *)field, n = 0;
-		enum_index(d, "", shown, sizeof shown);
 		for (const char *w = d->lo; *w; n++) {
 			size_t wl = strcspn(w, " ");
-			if (n == want)
+			if (n == want && !(d->off == (ptrdiff_t)AT(api) && n == 0)) /* auto: not a value */
 				snprintf(buf, len, "%.*s", (int)wl, w);
 			w += wl + (w[wl] == ' ');
 		}
 		break;
 	}
-	case HP_OT_CUSTOM:
-		if (d->custom == set_key && o->api_key)
-			snprintf(buf, len, "[redacted]");
-		else if (d->custom == set_junit && o->predict.junit)
-			snprintf(buf, len, "%s", o->predict.junit);
-		else if (d->custom == set_expect && o->predict.n_expects)
-			snprintf(buf, len, "%zu given", o->predict.n_expects);
-		else if (d->custom == set_classes && o->predict.filter.classes.n)
-			snprintf(buf, len, "%zu given", o->predict.filter.classes.n);
-		else if (d->custom == set_shard && o->predict.shard_n)
-			snprintf(buf, len, "%lu/%lu", o->predict.shard_k, o->predict.shard_n);
-		else if (d->custom == set_field)
-			for (size_t k = 0; k < o->predict.n_fields; k++)
-				snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? " " : "", o->predict.fields[k]);
-		break;
+	case HP_OT_CUSTOM: custom_value(o, d, buf, len); break;
 	case HP_OT_ACTION: break;
 	}
 }
@@ -984,6 +1115,17 @@ static int apply_meta(struct hp_options *o, const struct given *given, size_t n,
 	return 0;
 }
 
+/* "FILE:LINE: " when option `name` came from a config file, else "" (a
+ * static buffer, two in turn: a message may hold two). */
+static const char *at(const struct hp_options *o, const char *name)
+{
+	static char buf[2][1100];
+	static int next;
+	char *b = buf[next++ % 2];
+	hp_options_where(o, name, b, sizeof buf[0]);
+	return b;
+}
+
 /* Every layer, lowest first: config file (top, then profile), environment, command line. */
 static enum hp_parse_result apply_layers(struct hp_options *o, const struct given *given, size_t n,
                                          char *err, size_t errlen)
@@ -997,7 +1139,8 @@ static enum hp_parse_result apply_layers(struct hp_options *o, const struct give
 	/* the highest layer naming the model or the URL won as a whole; two of
 	 * them in one layer remain */
 	if (o->predict.deployment && (o->model || o->url))
-		BAD("--deployment and %s both name the endpoint: keep one", o->model ? "the model" : "the URL");
+		BAD("%s--deployment and %s both name the endpoint: keep one", at(o, "deployment"),
+		    o->model ? "the model" : "the URL");
 	if (o->model && o->url) {
 		enum hp_source s = o->origin[row_of(find_name("url"))].source;
 		if (s == HP_SOURCE_ARG)
@@ -1027,29 +1170,31 @@ static enum hp_parse_result check_combinations(struct hp_options *o, char *err, 
 	if (o->predict.baseline && !o->predict.filter_flag)
 		o->predict.filter_flag = "baseline";
 	if (o->predict.baseline_tol_flag && !o->predict.baseline)
-		BAD("--%s goes with --baseline", o->predict.baseline_tol_flag);
+		BAD("%s--%s goes with --baseline", at(o, o->predict.baseline_tol_flag), o->predict.baseline_tol_flag);
 	if (o->predict.filter_flag && o->format == HP_FORMAT_RAW)
-		BAD("--%s needs a parsed format, not -f raw (use -f json to keep the server's document)",
-		    o->predict.filter_flag);
+		BAD("%s--%s needs a parsed format, not -f raw (use -f json to keep the server's document)",
+		    at(o, "format"), o->predict.filter_flag);
 	if (o->predict.save_txt && o->format == HP_FORMAT_RAW)
-		BAD("--save-txt needs a parsed format, not -f raw (use -f json to keep the server's document)");
+		BAD("%s--save-txt needs a parsed format, not -f raw (use -f json to keep the server's document)",
+		    at(o, "format"));
 #ifndef HP_HAVE_IMAGES
 	if (o->predict.annotate || o->predict.resize)
 		BAD("%s: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)",
 		    o->predict.annotate ? "--annotate" : "--resize");
 #endif
 	if (o->predict.annotate && o->format == HP_FORMAT_RAW)
-		BAD("--annotate needs a parsed format, not -f raw (use -f json to keep the server's document)");
+		BAD("%s--annotate needs a parsed format, not -f raw (use -f json to keep the server's document)",
+		    at(o, "format"));
 	if (o->predict.save_conf && !o->predict.save_txt)
-		BAD("--save-conf goes with --save-txt DIR");
+		BAD("%s--save-conf goes with --save-txt DIR", at(o, "save-conf"));
 	if (o->predict.junit && o->predict.output && hp_output_same_file(o->predict.junit, o->predict.output))
-		BAD("--junit and --output name the same file '%s'", o->predict.junit);
+		BAD("%s--junit and --output name the same file '%s'", at(o, "junit"), o->predict.junit);
 	if (o->predict.resume && o->predict.output && hp_output_same_file(o->predict.resume, o->predict.output))
 		BAD("--resume and --output name the same file '%s'", o->predict.resume);
 	if (o->predict.resume && o->predict.junit && hp_output_same_file(o->predict.resume, o->predict.junit))
 		BAD("--resume and --junit name the same file '%s'", o->predict.resume);
 	if (o->predict.null_separated && !o->predict.files_from)
-		BAD("-0 goes with --files-from");
+		BAD("%s-0 goes with --files-from", at(o, "null"));
 	return HP_PARSE_RUN;
 }
 
@@ -1079,8 +1224,11 @@ static enum hp_parse_result resolve_key(struct hp_options *o, char *err, size_t 
 	if (ko->source == HP_SOURCE_ARG || (!file_wins && ko->source != HP_SOURCE_DEFAULT && !(env && *env))) {
 		note_key_source(o, ko, "api-key");
 	} else if (file_wins && (fo->source == HP_SOURCE_ARG || !(env && *env))) {
+		char label[1100] = "--api-key-file";
+		if (fo->source == HP_SOURCE_FILE || fo->source == HP_SOURCE_PROFILE)
+			snprintf(label, sizeof label, "%s:%d: api-key-file", fo->file, fo->line);
 		key_free(o);
-		o->api_key = read_key_file(o->api_key_file, err, errlen);
+		o->api_key = read_key_file(o->api_key_file, label, err, errlen);
 		if (!o->api_key)
 			return HP_PARSE_ERROR;
 		note_key_source(o, fo, "api-key-file");
@@ -1093,13 +1241,17 @@ static enum hp_parse_result resolve_key(struct hp_options *o, char *err, size_t 
 	} else if (hp_config_yolo_key(o, err, errlen) < 0) {
 		return HP_PARSE_ERROR;
 	}
+	const char *src = file_wins && o->api_key_file ? at(o, "api-key-file") : at(o, "api-key");
+	if (ko->source == HP_SOURCE_ENV || (ko->source == HP_SOURCE_DEFAULT && !file_wins))
+		src = "";
 	if (o->api_key && !*o->api_key)
-		BAD("the API key is empty (an unset variable or CI secret?); give --api-key-file FILE, set "
-		    "ULTRALYTICS_API_KEY, or -k KEY");
+		BAD("%sthe API key is empty (an unset variable or CI secret?); give --api-key-file FILE, set "
+		    "ULTRALYTICS_API_KEY, or -k KEY", src);
 	if (o->api_key && strlen(o->api_key) > 512)
-		BAD("the API key is %zu characters long, keys are at most 512; check what was pasted", strlen(o->api_key));
+		BAD("%sthe API key is %zu characters long, keys are at most 512; check what was pasted", src,
+		    strlen(o->api_key));
 	if (o->api_key && !key_ok(o->api_key))
-		BAD("the API key has spaces, control or non-ASCII characters; check how it was copied");
+		BAD("%sthe API key has spaces, control or non-ASCII characters; check how it was copied", src);
 	/* no key at all is fine here: Platform's public models need none; predict
 	 * refuses it for HUB once the flavour is known */
 	return HP_PARSE_RUN;
@@ -1176,6 +1328,11 @@ void hp_options_free(struct hp_options *o)
 	o->predict.n_fields = 0;
 	free(o->config_path);
 	o->config_path = NULL;
+	for (size_t i = 0; i < o->n_config_paths; i++)
+		free(o->config_paths[i]);
+	free(o->config_paths);
+	o->config_paths = NULL;
+	o->n_config_paths = 0;
 	free(o->config_text);
 	o->config_text = NULL;
 	free(o->key_from);

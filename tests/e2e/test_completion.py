@@ -21,7 +21,15 @@ CASES = [
     (["--format", "j"], {"json", "jsonl"}),
     (["--format=j"], {"json", "jsonl"}),
     (["-f", "c"], {"csv"}),
-    (["--api", ""], {"auto", "hub", "platform"}),
+    (["--api", ""], {"hub", "platform"}),  # auto is the default, not a value
+    (["--format", ""], {"table", "json", "jsonl", "csv", "raw"}),
+    (["deploy", "list", "--format", ""], {"table", "json", "jsonl"}),
+    (["deploy", "list", "-f", "j"], {"json", "jsonl"}),
+    (["deploy", "list", "--status", ""], {"creating", "deploying", "ready", "stopping", "stopped", "failed"}),
+    (["deploy", "list", "--status", "st"], {"stopping", "stopped"}),
+    (["deploy", "create", "x", "--model", ""], set()),
+    (["cache", "--"], {"--cache", "--cache-ttl", "--older-than", "--config", "--no-config", "--profile", "--help"}),
+    (["cache", "stats", "--c"], {"--cache", "--cache-ttl", "--config"}),
     (["co"], {"config", "completion", "conf.yaml"}),
     (["b"], {"bus.jpg"}),
     (["-m", "x", "c"], {"cat.png", "conf.yaml"}),
@@ -110,6 +118,31 @@ class TestCommand(E2E):
                     self.assertRegex(out, rf"-l {n[2:]}( |$)", (shell, n))
                 else:
                     self.assertRegex(out, rf"(^|[ |(\"]){re.escape(n)}([ |)\"]|$)", (shell, n))
+
+    def test_bash_and_zsh_case_patterns_are_each_given_once(self):
+        """No option in two arms of a case (deploy's --model and predict's were: the second arm
+        could never be taken), and bash -n / zsh -n find nothing."""
+        for shell in ("bash", "zsh"):
+            out = self.run_hp("completion", shell, key=None).out
+            p = self.path(f"c.{shell}")
+            with open(p, "w") as f:
+                f.write(out)
+            if shell == "bash" or shutil.which("zsh"):
+                n = subprocess.run([shell, "-n", p], capture_output=True, text=True, timeout=60)
+                self.assertEqual((n.returncode, n.stderr), (0, ""), shell)
+            lines = out.splitlines()
+            start = lines.index("\tcase $prev in")
+            arms = []
+            for line in lines[start + 1:]:
+                m = re.match(r"^\t\(?([^\s)]+)\)", line)
+                if not m or m.group(1) == "*":
+                    break
+                arms += m.group(1).split("|")
+            self.assertIn("--model", arms)
+            self.assertEqual(sorted(a for a in arms if arms.count(a) > 1), [], shell)
+            scan = next(line for line in lines if "i=$((i + 1)); i=$((i + 1))" in line or "= \"=\" ]" in line)
+            words = scan.strip().lstrip("(").split(")")[0].split("|")
+            self.assertEqual(sorted(w for w in words if words.count(w) > 1), [], shell)
 
     def test_full_stdout_is_exit_11(self):
         with open("/dev/full", "wb") as full:
