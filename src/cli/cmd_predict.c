@@ -132,6 +132,7 @@ struct run {
 	struct hp_preflight_file dests[2];  /* -o, --junit */
 	struct hp_preflight_tree trees[2];  /* --save-txt, --annotate */
 	struct hp_preflight pf;
+	struct hp_preflight_dir *annotate_dir;
 	bool several;
 	bool curl_ready;
 	char *deployment_url;  /* --deployment: its serviceUrl + /predict (owned) */
@@ -146,6 +147,7 @@ static void run_clear(struct run *r)
 	hp_progress_free(r->progress);
 	hp_labels_free(r->labels);
 	hp_annotate_free(r->annotate);
+	hp_preflight_dir_free(r->annotate_dir);
 	hp_baseline_free(r->baseline);
 	hp_renderer_free(r->renderer);
 	hp_inputs_free(r->inputs);
@@ -258,7 +260,17 @@ static int check_destinations(struct run *r)
 		}
 		r->observers[r->n_observers++] = (struct hp_observer){ hp_labels_item, r->labels };
 	}
-	/* --annotate: the same, and a font to draw with */
+	/* --annotate: DIR apart from the originals (before it is made), the
+	 * same checks as --save-txt, and a font to draw with */
+	if (o->predict.annotate) {
+		int rc = HP_EXIT_OUTPUT;
+		if (!(r->annotate_dir = hp_preflight_dir_new("--annotate", o->predict.annotate)))
+			hp_msg_error("out of memory");
+		else if ((rc = hp_preflight_dir_check(r->annotate_dir, &r->icfg, r->err, sizeof r->err)) != 0)
+			usage_error(r->err);
+		if (!r->annotate_dir || rc)
+			return rc;
+	}
 	if (o->predict.annotate && !o->predict.dry_run) {
 		int code = HP_EXIT_OUTPUT;
 		if (!(r->annotate = hp_annotate_new(o->predict.annotate, r->err, sizeof r->err, &code))) {
@@ -268,7 +280,8 @@ static int check_destinations(struct run *r)
 		r->observers[r->n_observers++] = (struct hp_observer){ hp_annotate_item, r->annotate };
 	}
 	struct hp_preflight *pf = &r->pf;
-	*pf = (struct hp_preflight){ .inputs = &r->icfg, .files = r->dests, .trees = r->trees };
+	*pf = (struct hp_preflight){ .inputs = &r->icfg, .files = r->dests, .trees = r->trees,
+	                             .annotate_dir = r->annotate_dir };
 	if (o->predict.output)
 		r->dests[pf->n_files++] = (struct hp_preflight_file){ "--output", o->predict.output };
 	if (o->predict.junit)
