@@ -5,11 +5,13 @@ run sends (19.17)."""
 
 from __future__ import annotations
 
+import json
 import os
-import re
+import subprocess
 
-from harness import E2E, PLATFORM_KEY
+from harness import HUB_KEY, PLATFORM_KEY, image
 from test_deploy import DeployCase
+from test_request import RequestCase
 
 OSC52 = "\x1b]52;c;ZXZpbA==\x07"      # writes the terminal's clipboard
 CLEAR = "\x1b[2J"                     # clears the screen
@@ -65,3 +67,92 @@ class TestDeployTablesAreSafe(DeployCase):
         r = self.hp("deploy", "start", "cam")
         self.assertExit(r, 0)
         self.assertEqual(r.out, "cam: deploying\\e]52;c;ZXZpbA==\\x07 ([redacted] \\e[2J)\n")
+
+
+class TestDryRunReplayed(RequestCase):
+    """19.11: the printed command, run as it is by the real curl, sends what the run sends: the same
+    headers (no Authorization for a public Platform model; Accept-Encoding as --compressed), fields,
+    file name and content type (curl guesses application/octet-stream for an mp4, a WebP, a BMP),
+    standard input's name, and a key from a file, a config file or `yolo login`."""
+
+    def sent_by(self, args, path, key, stdin=b"", env=None):
+        """(the run's request, its output) for args + path."""
+        self.server.reset()
+        r = self.run_hp(*args, "-f", "raw", path, key=key, stdin=stdin, env=env)
+        self.assertExit(r, 0)
+        return self.only_request(), r.out_bytes
+
+    def replay(self, printed, stdin=b"", key=None):
+        """Run the dry run's whole output with bash, the key in the environment only when the run had
+        it there: what curl sent."""
+        env = {k: v for k, v in os.environ.items() if k != "ULTRALYTICS_API_KEY"}
+        if key:
+            env["ULTRALYTICS_API_KEY"] = key
+        self.server.reset()
+        p = subprocess.run(["bash", "-c", printed], input=stdin, capture_output=True, env=env, timeout=30)
+        self.assertEqual(p.returncode, 0, p)
+        return self.only_request(), p.stdout
+
+    def assertSame(self, run, curl):
+        self.assertEqual(curl["status"], 200, curl)
+        for what in ("method", "path", "fields"):
+            self.assertEqual(run[what], curl[what], what)
+        for name in ("x-api-key", "authorization", "user-agent", "accept-encoding"):
+            self.assertEqual(run["headers"].get(name), curl["headers"].get(name), name)
+        for name in ("name", "filename", "content_type", "size", "sha256"):
+            self.assertEqual(run["file"][name], curl["file"][name], name)
+
+    def honest(self, args, path, key, stdin=b"", env=None):
+        run, out = self.sent_by(args, path, key, stdin, env)
+        d = self.run_hp("--dry-run", *args, path, key=key, stdin=stdin, env=env)
+        self.assertExit(d, 0)
+        curl, body = self.replay(d.out, stdin, key)
+        self.assertSame(run, curl)
+        self.assertEqual(body, out)
+        return run, d.out
+
+    def test_a_public_platform_model_gets_no_authorization(self):
+        run, printed = self.honest(["--api", "platform", "-u", self.platform_url("public")], image("cat.png"), None)
+        self.assertNotIn("authorization", run["headers"])
+        self.assertNotIn("Authorization", printed)
+
+    def test_content_type_and_compression(self):
+        with open(image("cat.png"), "rb") as f:
+            png = f.read()
+        for path, ctype in ((image("clip.mp4"), "video/mp4"), (self.write("x.webp", png), "image/webp"),
+                            (self.write("x.bmp", png), "image/bmp"), (image("street.jpg"), "image/jpeg")):
+            with self.subTest(path=path):
+                run, printed = self.honest(["-u", self.hub_url()], path, HUB_KEY)
+                self.assertEqual(run["file"]["content_type"], ctype)
+                self.assertIn("gzip", run["headers"]["accept-encoding"])
+                self.assertIn(" --compressed", printed)
+
+    def test_standard_input_named_as_the_run_names_it(self):
+        with open(image("street.jpg"), "rb") as f:
+            jpeg = f.read()
+        run, printed = self.honest(["-u", self.hub_url()], "-", HUB_KEY, stdin=jpeg)
+        self.assertEqual(run["file"]["filename"], "stdin.jpg")
+        self.assertIn(";filename=\"stdin.jpg\";type=image/jpeg", printed)
+
+    def test_a_key_from_a_file_or_a_config_or_yolo_login_is_read_first(self):
+        keyfile = self.write("key", PLATFORM_KEY.encode() + b"\r\n")
+        os.chmod(keyfile, 0o600)
+        run, printed = self.honest(["--api-key-file", keyfile, "-u", self.platform_url()], image("cat.png"), None)
+        self.assertPlatformAuth(run)
+        self.assertNotIn(PLATFORM_KEY, printed)
+        self.assertEqual(printed.splitlines()[0], f"ULTRALYTICS_API_KEY=$(head -n 1 '{keyfile}' | tr -d '\\r')")
+        config = self.write(".config/hubpredict/config",
+                            f"url = {self.hub_url()}\n[profile ci]\n  api-key =  {HUB_KEY}  \n".encode())
+        os.chmod(config, 0o600)
+        run, printed = self.honest(["--profile", "ci"], image("cat.png"), None)
+        self.assertHubAuth(run)
+        settings = self.write("yolo/Ultralytics/settings.json", json.dumps({"api_key": HUB_KEY}).encode())
+        os.chmod(settings, 0o600)
+        run, printed = self.honest(["-u", self.hub_url()], image("cat.png"), None,
+                                   env={"YOLO_CONFIG_DIR": self.path("yolo")})
+        self.assertHubAuth(run)
+
+    def test_a_key_that_cannot_be_read_again_is_asked_for(self):
+        d = self.run_hp("--dry-run", "-k", PLATFORM_KEY, "-u", self.platform_url(), image("cat.png"), key=None)
+        self.assertExit(d, 0)
+        self.assertTrue(d.out.startswith("# the key came from -k and is not printed"), d)
