@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import socket
 import subprocess
+import time
 
-from harness import HUB_KEY, PLATFORM_KEY, image
+from harness import E2E, HUB_KEY, PLATFORM_KEY, ROOT, image
+from standin import make_test_certificates
 from test_deploy import DeployCase
 from test_request import RequestCase
 
@@ -156,3 +161,104 @@ class TestDryRunReplayed(RequestCase):
         d = self.run_hp("--dry-run", "-k", PLATFORM_KEY, "-u", self.platform_url(), image("cat.png"), key=None)
         self.assertExit(d, 0)
         self.assertTrue(d.out.startswith("# the key came from -k and is not printed"), d)
+
+
+def nginx_binary() -> str | None:
+    found = shutil.which("nginx")
+    return found or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+
+
+class TestHttp2OneConnection(E2E):
+    """19.13: over TLS with HTTP/2, a batch multiplexes on one connection (as curl does) instead of
+    one handshake per job. The stand-in speaks HTTP/1.1 only, so a real nginx (ssl, http2, a throw-away
+    certificate) answers here, its access log naming each request's connection serial number. nginx
+    missing is a failure, not a skip: tests/run.sh installs it."""
+
+    def setUp(self):
+        super().setUp()
+        nginx = nginx_binary()
+        self.assertIsNotNone(nginx, "nginx is not installed (tests/run.sh installs it: apt-get install nginx)")
+        os.makedirs(self.path("certs"))
+        certs = make_test_certificates(self.path("certs"))
+        self.ca = certs["ca"]
+        with open(os.path.join(ROOT, "tests", "fixtures", "detect.json")) as f:
+            body = json.dumps(json.load(f), separators=(",", ":"))
+        self.assertNotRegex(body, r"[$'\\]", "the fixture cannot go into nginx.conf as it is")
+        version = subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr
+        new = tuple(map(int, re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", version).groups())) >= (1, 25, 1)
+        d = self.path("nginx")
+        os.makedirs(d)
+        port = free_port()
+        user = "user nobody nogroup;" if os.geteuid() == 0 else ""
+        conf = f"""{user}
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    log_format conns '$connection $server_protocol $status';
+    access_log {d}/access.log conns;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen 127.0.0.1:{port} ssl{"" if new else " http2"};
+        {"http2 on;" if new else ""}
+        ssl_certificate {certs["cert"]};
+        ssl_certificate_key {certs["key"]};
+        client_max_body_size 100m;
+        location / {{
+            default_type application/json;
+            return 200 '{body}';
+        }}
+    }}
+}}
+"""
+        with open(os.path.join(d, "nginx.conf"), "w") as f:
+            f.write(conf)
+        self.nginx = subprocess.Popen([nginx, "-e", f"{d}/error.log", "-p", d, "-c", f"{d}/nginx.conf",
+                                       "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.addCleanup(self.stop_nginx)
+        self.log = os.path.join(d, "access.log")
+        self.url = f"https://127.0.0.1:{port}/v1/predict/detect"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                self.assertIsNone(self.nginx.poll(), f"nginx did not start: {self.nginx.stderr.read()!r}")
+                time.sleep(0.05)
+
+    def stop_nginx(self):
+        self.nginx.terminate()
+        self.nginx.wait(10)
+        self.nginx.stderr.close()
+
+    def requests_logged(self, n):
+        for _ in range(100):       # nginx logs a request once it has answered it
+            with open(self.log) as f:
+                lines = [ln.split() for ln in f if ln.strip()]
+            if len(lines) >= n:
+                return lines
+            time.sleep(0.05)
+        return lines
+
+    def test_a_batch_shares_one_connection(self):
+        inputs = [self.write(f"in{i:02d}.png", open(image("cat.png"), "rb").read()) for i in range(16)]
+        r = self.run_hp("-u", self.url, "--cacert", self.ca, "-j", "8", "-q", "-f", "jsonl", *inputs)
+        self.assertExit(r, 0)
+        self.assertEqual(len(r.jsonl()), 16)
+        lines = self.requests_logged(16)
+        self.assertEqual(len(lines), 16, lines)
+        self.assertEqual({proto for _, proto, _ in lines}, {"HTTP/2.0"}, lines)
+        self.assertEqual({status for _, _, status in lines}, {"200"}, lines)
+        connections = {conn for conn, _, _ in lines}
+        self.assertEqual(len(connections), 1, f"{len(connections)} TLS connections for one batch: {lines}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
