@@ -399,6 +399,27 @@ class TestResize(Pictures):
         self.assertIn(f"# --resize: '{small}' 400x300 is not larger than --imgsz 640: sent as it is", r.out)
         self.assertEqual(self.server.log(), [])
 
+    def test_dry_run_says_what_the_run_does_with_a_broken_picture(self):
+        # the header promises a large picture the rest of the file does not hold: the run sends the
+        # file as it is, and the dry run must say so rather than "would be sent as 640x480"
+        jpeg = open(jpeg_file(Picture(1000, 750, GREY), self.path("whole.jpg")), "rb").read()
+        png = png_bytes(Picture(1000, 750, GREY))
+        for name, data in (("cut.jpg", jpeg[:len(jpeg) // 3]), ("short.png", png[:len(png) // 3])):
+            with self.subTest(name=name):
+                src = self.write(name, data)
+                self.server.reset()
+                self.server.push({"body": doc([], 750, 1000)})
+                r = self.run_hp("-u", self.hub_url(), "--resize", src)
+                self.assertExit(r, 0)
+                self.assertEqual(self.server.log()[0]["file"]["sha256"], sha256_of(src))   # unchanged
+                self.assertIn("sent as it is", r.err)
+                d = self.run_hp("-u", self.hub_url(), "--resize", "--dry-run", src)
+                self.assertExit(d, 0)
+                comment = d.out.splitlines()[0]
+                self.assertTrue(comment.startswith(f"# --resize: '{src}': "), d)
+                self.assertTrue(comment.endswith("; sent as it is"), d)
+                self.assertNotIn("would be sent as", d.out)
+
     def test_annotate_after_resize_draws_in_original_pixels(self):
         src = self.big_png(800, 600)
         pic = self.drawn(src, doc([det(0, 0.9, 100, 100, 300, 200)], 480, 640), "--resize")
