@@ -262,3 +262,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class TestDeployLimitRange(DeployCase):
+    """19.17: --limit out of range names deploy list's 1-100 (one option row serves list and logs)."""
+
+    def test_limit_zero_names_both_ranges(self):
+        for args in (("deploy", "list", "--limit", "0"), ("deploy", "list", "--limit", "x"),
+                     ("deploy", "logs", "cam", "--limit", "201")):
+            with self.subTest(args=args):
+                r = self.hp(*args)
+                self.assertExit(r, 2)
+                self.assertOneLineError(r, "--limit must be a whole number from 1 to 100 for deploy list, "
+                                           "1 to 200 for deploy logs, not")
+                self.assertNothingSent()
