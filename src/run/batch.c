@@ -100,8 +100,11 @@ int batch_attempt_start(struct batch *b, struct job *j)
 	hp_body_reset(&j->body);
 	j->body_configured = false;
 	/* HTTP/2: wait for a connection that can multiplex rather than open one
-	 * per transfer, so -j 8 over TLS is one connection, as curl's is */
-	curl_easy_setopt(j->easy, CURLOPT_PIPEWAIT, 1L);
+	 * per transfer, so -j 8 over TLS is one connection, as curl's is. Only
+	 * over TLS, where ALPN settles it at the handshake: over plain HTTP/1.1
+	 * the waiting transfers would queue behind the first answer */
+	if (strncasecmp(url, "https://", 8) == 0)
+		curl_easy_setopt(j->easy, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, batch_on_body);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);

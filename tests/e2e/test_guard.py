@@ -13,7 +13,7 @@ import socket
 import subprocess
 import time
 
-from harness import E2E, HUB_KEY, PLATFORM_KEY, ROOT, image
+from harness import E2E, HUB_KEY, PLATFORM_KEY, ROOT, StandIn, image
 from standin import make_test_certificates
 from test_deploy import DeployCase
 from test_request import RequestCase
@@ -276,3 +276,23 @@ class TestDeployLimitRange(DeployCase):
                 self.assertOneLineError(r, "--limit must be a whole number from 1 to 100 for deploy list, "
                                            "1 to 200 for deploy logs, not")
                 self.assertNothingSent()
+
+
+class TestHttp11StillParallel(E2E):
+    """19.13's other side: waiting for a connection that can multiplex must not queue an HTTP/1.1
+    batch behind its first answer (TLS settles it at the handshake; plain HTTP is not waited on)."""
+
+    def test_jobs_run_side_by_side_over_tls_and_plain_http(self):
+        os.makedirs(self.path("certs"))
+        certs = make_test_certificates(self.path("certs"))
+        tls = StandIn(tls=(certs["cert"], certs["key"])).start()
+        self.addCleanup(tls.stop)
+        for server in (self.server, tls):
+            with self.subTest(url=server.url):
+                server.set_latency(1.0)
+                t = time.monotonic()
+                r = self.run_hp("-u", f"{server.url}/v1/predict/detect", "--cacert", certs["ca"], "-j", "4", "-q",
+                                *[image("cat.png")] * 4)
+                self.assertExit(r, 0)
+                self.assertEqual(len({rec["conn_id"] for rec in server.log()}), 4, server.log())
+                self.assertLess(time.monotonic() - t, 3.5)      # side by side, not 4 s one after another
