@@ -39,6 +39,8 @@ hp_install_deps() {
 		python3-yaml) /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml) ;;
 		# cpack -G DEB's dependency list (CPACK_DEBIAN_PACKAGE_SHLIBDEPS)
 		dpkg-dev) command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev) ;;
+		# HTTP/2 over TLS for test_guard.py (the stand-in speaks HTTP/1.1 only); /usr/sbin may not be in PATH
+		nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx) ;;
 		*) command -v "$tool" >/dev/null 2>&1 || missing+=("$tool") ;;
 		esac
 	done

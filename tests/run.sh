@@ -27,14 +27,16 @@ valgrind_jobs=$((jobs + 1))
 
 # shellcheck source=tests/lib.sh
 . "$root/tests/lib.sh"
+# What the suite runs besides the build: zsh and fish for the completion tests, dpkg-dev and
+# lintian for the package test (cpack -G DEB), mandoc for the man page's lint (test_docs.py),
+# GNU parallel and PyYAML for the recipes of docs/scaling.md (test_scaling.py), nginx for
+# HTTP/2 (test_guard.py)
+suite_deps=(zsh fish dpkg-dev lintian mandoc parallel python3-yaml nginx)
 if [ $quick -eq 1 ]; then
-	hp_install_deps tests/run.sh zsh fish dpkg-dev lintian mandoc parallel python3-yaml
+	hp_install_deps tests/run.sh "${suite_deps[@]}"
 else
 	# valgrind for stage 3; the fuzz stage skips itself without clang's libFuzzer
-	# zsh and fish for the completion tests, dpkg-dev and lintian for the package test
-	# (cpack -G DEB), mandoc for the man page's lint (test_docs.py),
-	# GNU parallel and PyYAML for the recipes of docs/scaling.md (test_scaling.py)
-	hp_install_deps tests/run.sh valgrind clang zsh fish dpkg-dev lintian mandoc parallel python3-yaml
+	hp_install_deps tests/run.sh valgrind clang "${suite_deps[@]}"
 fi
 
 stage() { printf '\n== tests/run.sh: %s ==\n' "$*"; }

@@ -25,9 +25,10 @@ struct hp_resized {
  * other rounded, at least 1. False when it is not larger than imgsz. */
 bool hp_picture_target(int w, int h, int imgsz, int *tw, int *th);
 
-/* Look at an open upload's bytes: 1 when it would be resized (rz filled),
- * 0 when it is sent as it is (rz->from_* still filled), -1 when it is not a
- * readable image (the reason in err). */
+/* Look at an open upload's bytes as hp_picture_resize_upload() would (one
+ * that would be resized is decoded, as the run decodes it): 1 when it would
+ * be resized (rz filled), 0 when it is sent as it is (rz->from_* still
+ * filled), -1 when it is not a readable image (the reason in err). */
 int hp_picture_plan(int fd, int imgsz, struct hp_resized *rz, char *err, size_t errlen);
 
 /* Downsize an open upload: on 1, up->fd is an unlinked temporary file with

@@ -29,12 +29,15 @@ struct hp_preflight_tree {
 	void *state;
 };
 
+struct hp_preflight_dir;
+
 struct hp_preflight {
 	const struct hp_inputs_config *inputs;
 	const struct hp_preflight_file *files;
 	size_t n_files;
 	const struct hp_preflight_tree *trees;
 	size_t n_trees;
+	struct hp_preflight_dir *annotate_dir; /* --annotate DIR, or NULL: hp_preflight_input checks it too */
 };
 
 /* Check everything above. Inputs are listed once more (directories walked
@@ -51,5 +54,26 @@ bool hp_preflight_reads_list(const char *files_from);
  * --files-from list on a pipe, which hp_preflight_check() cannot read
  * ahead): state is the struct hp_preflight. 0, or HP_EXIT_USAGE with err. */
 int hp_preflight_input(void *state, const char *path, char *err, size_t errlen);
+
+/* --annotate DIR against the inputs (hubpredict(1), "Safety of what is
+ * written and read"): DIR may not be the folder of an input, nor contain an
+ * input, nor be, contain or lie inside a directory INPUT, so no picture
+ * lands among the originals. Compared by device and inode along each
+ * folder's ancestors; a DIR not made yet is placed by its nearest existing
+ * ancestor (as mkdir -p would make it). Checked before DIR is created.
+ *
+ * hp_preflight_dir_new: the state for DIR (flag names it in messages; both
+ * strings must outlive it), or NULL when out of memory. The caller frees it
+ * with hp_preflight_dir_free(). */
+struct hp_preflight_dir *hp_preflight_dir_new(const char *flag, const char *dir);
+void hp_preflight_dir_free(struct hp_preflight_dir *d);
+
+/* Every input of cfg (a --files-from list on a pipe excepted, as above)
+ * against DIR: 0, or HP_EXIT_USAGE with a one-line message in err. */
+int hp_preflight_dir_check(struct hp_preflight_dir *d, const struct hp_inputs_config *cfg, char *err,
+                           size_t errlen);
+
+/* One input (path as struct hp_input's, below likewise) against DIR. */
+int hp_preflight_dir_input(struct hp_preflight_dir *d, const char *path, size_t below, char *err, size_t errlen);
 
 #endif

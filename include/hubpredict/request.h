@@ -60,8 +60,10 @@ int hp_request_each_field(const struct hp_request_ctx *ctx, int (*fn)(void *stat
                           void *state);
 
 /* The equivalent curl command for path (--dry-run), key as
- * $ULTRALYTICS_API_KEY. Caller frees; NULL when out of memory. */
-char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path);
+ * $ULTRALYTICS_API_KEY (no Authorization for Platform without a key), the
+ * file part named and typed as up (the opened input; NULL for a URL input)
+ * says. Caller frees; NULL when out of memory. */
+char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path, const struct hp_upload *up);
 
 /* The version line(s) for -V. */
 void hp_print_version(void);

@@ -9,6 +9,7 @@
 #include "hubpredict/platform.h"
 #include "hubpredict/request.h"
 #include "hubpredict/signals.h"
+#include "hubpredict/text.h"
 #include "cmd.h"
 
 #include <cjson/cJSON.h>
@@ -205,6 +206,43 @@ static double num(const cJSON *obj, const char *name)
 	return cJSON_IsNumber(m) ? m->valuedouble : 0;
 }
 
+/* An API value as a table or a line shows it, as predict's table does: the
+ * key scrubbed (hp_msg_scrub), control characters escaped (hp_term_escape),
+ * NULL as absent. Returns a string the caller frees (NULL: out of memory),
+ * its display width in *width when not NULL. */
+static char *safe_value(const char *s, const char *absent, int *width)
+{
+	if (!s)
+		s = absent;
+	size_t n = strlen(s), cap = 10 * n + 16; /* "[redacted]" in place of each key run */
+	char *scrubbed = malloc(cap), *esc = NULL;
+	if (scrubbed) {
+		memcpy(scrubbed, s, n + 1);
+		hp_msg_scrub(scrubbed, cap);
+		n = strlen(scrubbed);
+		esc = malloc(4 * n + 1); /* \xNN for a byte at most */
+	}
+	if (esc) {
+		int w = hp_term_escape(esc, 4 * n + 1, scrubbed, n, NULL);
+		if (width)
+			*width = w;
+	}
+	free(scrubbed);
+	return esc;
+}
+
+/* safe_value() on standard output, padded with spaces to width columns. */
+static void put_value(const char *s, const char *absent, int width)
+{
+	int w = 0;
+	char *v = safe_value(s, absent, &w);
+	if (v)
+		fputs(v, stdout);
+	for (; w < width; w++)
+		putchar(' ');
+	free(v);
+}
+
 /* -f json: the API's document as it came (a key it quoted masked). */
 static void print_document(struct deploy *d)
 {
@@ -272,7 +310,10 @@ static void show_live(struct deploy *d, const char *state, const char *message, 
 		return;
 	long s = (long)elapsed;
 	char line[sizeof d->live_text];
-	snprintf(line, sizeof line, "%s  %s  %s  %ld:%02ld", d->name, state, message ? message : "", s / 60, s % 60);
+	char *st = safe_value(state, "", NULL), *why = safe_value(message, "", NULL);
+	snprintf(line, sizeof line, "%s  %s  %s  %ld:%02ld", d->name, st ? st : "", why ? why : "", s / 60, s % 60);
+	free(st);
+	free(why);
 	if (d->live_shown && strcmp(line, d->live_text) == 0)
 		return;
 	fprintf(stderr, "\r\033[K%s", line);
@@ -429,9 +470,13 @@ static int verb_list(struct deploy *d)
 		char model[300];
 		snprintf(model, sizeof model, "%s/%s", str(it, "project") ? str(it, "project") : "-",
 		         str(it, "model") ? str(it, "model") : "-");
-		printf("%-24s %-10s %-14s %-28s %s\n", str(it, "deployment") ? str(it, "deployment") : "-",
-		       str(it, "status") ? str(it, "status") : "-", str(it, "region") ? str(it, "region") : "-", model,
-		       str(it, "serviceUrl") ? str(it, "serviceUrl") : "-");
+		static const struct { const char *member; int width; } cells[] = {
+			{ "deployment", 24 }, { "status", 10 }, { "region", 14 }, { NULL, 28 }, { "serviceUrl", 0 },
+		};
+		for (size_t c = 0; c < sizeof cells / sizeof *cells; c++) {
+			put_value(cells[c].member ? str(it, cells[c].member) : model, "-", cells[c].width);
+			putchar(cells[c].width ? ' ' : '\n');
+		}
 	}
 	int shown = cJSON_GetArraySize(items);
 	if (num(d->reply.doc, "total") > shown)
@@ -439,21 +484,29 @@ static int verb_list(struct deploy *d)
 	return 0;
 }
 
+/* One member of show's document: "prefix.name: value", both sides made safe. */
 static void print_field(const char *prefix, const cJSON *m)
 {
-	if (cJSON_IsString(m))
-		printf("%s%s: %s\n", prefix, m->string, m->valuestring);
-	else if (cJSON_IsNumber(m))
-		printf("%s%s: %g\n", prefix, m->string, m->valuedouble);
-	else if (cJSON_IsBool(m))
-		printf("%s%s: %s\n", prefix, m->string, cJSON_IsTrue(m) ? "true" : "false");
-	else if (cJSON_IsObject(m)) {
-		char inner[128];
+	char inner[128];
+	snprintf(inner, sizeof inner, "%s%s", prefix, m->string);
+	if (cJSON_IsObject(m)) {
 		const cJSON *c;
 		snprintf(inner, sizeof inner, "%s%s.", prefix, m->string);
 		cJSON_ArrayForEach(c, m)
 			print_field(inner, c);
+		return;
 	}
+	if (!cJSON_IsString(m) && !cJSON_IsNumber(m) && !cJSON_IsBool(m))
+		return;
+	put_value(inner, "", 0);
+	fputs(": ", stdout);
+	if (cJSON_IsString(m))
+		put_value(m->valuestring, "", 0);
+	else if (cJSON_IsNumber(m))
+		printf("%g", m->valuedouble);
+	else
+		fputs(cJSON_IsTrue(m) ? "true" : "false", stdout);
+	putchar('\n');
 }
 
 static int verb_show(struct deploy *d)
@@ -483,10 +536,13 @@ static int after_change(struct deploy *d, const char *target)
 	const char *state = str(d->reply.doc, "status"), *message = str(d->reply.doc, "message");
 	if (d->o.format == HP_FORMAT_JSON)
 		print_document(d);
-	else if (d->reply.status == 200)
-		printf("%s: already %s (%s)\n", d->name, state ? state : target, message ? message : "nothing to do");
-	else
-		printf("%s: %s (%s)\n", d->name, state ? state : "?", message ? message : "");
+	else {
+		printf("%s: %s", d->name, d->reply.status == 200 ? "already " : "");
+		put_value(state, d->reply.status == 200 ? target : "?", 0);
+		fputs(" (", stdout);
+		put_value(message, d->reply.status == 200 ? "nothing to do" : "", 0);
+		fputs(")\n", stdout);
+	}
 	fflush(stdout);
 	return d->o.deploy.wait ? wait_for(d, target) : 0;
 }
@@ -560,9 +616,11 @@ static int verb_health(struct deploy *d)
 		print_document(d);
 	else if (cJSON_IsTrue(healthy))
 		printf("%s: healthy (%.1f ms)\n", d->name, num(d->reply.doc, "latencyMs"));
-	else
-		printf("%s: not healthy (%.0f): %s\n", d->name, num(d->reply.doc, "status"),
-		       str(d->reply.doc, "error") ? str(d->reply.doc, "error") : "no reason given");
+	else {
+		printf("%s: not healthy (%.0f): ", d->name, num(d->reply.doc, "status"));
+		put_value(str(d->reply.doc, "error"), "no reason given", 0);
+		putchar('\n');
+	}
 	if (!cJSON_IsTrue(healthy)) {
 		fflush(stdout);
 		hp_msg_error("%s is not healthy", d->name);
@@ -582,11 +640,18 @@ static int verb_logs(struct deploy *d)
 		return status;
 	cJSON_ArrayForEach(e, items) {
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(e, "httpRequest");
-		printf("%s  %-8s  %s", str(e, "timestamp") ? str(e, "timestamp") : "-",
-		       str(e, "severity") ? str(e, "severity") : "-", str(e, "message") ? str(e, "message") : "");
-		if (cJSON_IsObject(r))
-			printf("  [%s %s %.0f %.1f ms]", str(r, "method") ? str(r, "method") : "?",
-			       str(r, "url") ? str(r, "url") : "?", num(r, "status"), num(r, "latencyMs"));
+		put_value(str(e, "timestamp"), "-", 0);
+		fputs("  ", stdout);
+		put_value(str(e, "severity"), "-", 8);
+		fputs("  ", stdout);
+		put_value(str(e, "message"), "", 0);
+		if (cJSON_IsObject(r)) {
+			fputs("  [", stdout);
+			put_value(str(r, "method"), "?", 0);
+			putchar(' ');
+			put_value(str(r, "url"), "?", 0);
+			printf(" %.0f %.1f ms]", num(r, "status"), num(r, "latencyMs"));
+		}
 		putchar('\n');
 	}
 	if (str(d->reply.doc, "nextPageToken"))

@@ -5,6 +5,7 @@
 #include "hubpredict/baseline.h"
 #include "hubpredict/batch.h"
 #include "hubpredict/cache.h"
+#include "hubpredict/config.h"
 #include "hubpredict/endpoint.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/inputs.h"
@@ -20,6 +21,7 @@
 #include "hubpredict/request.h"
 #include "hubpredict/resume.h"
 #include "hubpredict/signals.h"
+#include "hubpredict/text.h"
 #include "hubpredict/upload.h"
 #include "cmd.h"
 
@@ -56,35 +58,80 @@ static void dry_run_resize(const struct hp_upload *up, const char *path, int img
 		printf("# --resize: %s: %s; sent as it is\n", q, err);
 }
 
-/* --dry-run: check each input as a real run would, print its curl command. */
+/* The row of the option table named name (hp_options_info), for its origin. */
+static const struct hp_origin *origin_of(const struct hp_options *o, const char *name)
+{
+	struct hp_opt_info info;
+	for (size_t i = 0; i < hp_options_count(); i++) {
+		hp_options_info(i, &info);
+		if (strcmp(info.name, name) == 0)
+			return &o->origin[i];
+	}
+	return NULL;
+}
+
+/* --dry-run: the line that puts the key into $ULTRALYTICS_API_KEY before the
+ * curl commands read it, when it came from elsewhere (the key itself is never
+ * printed): a key file's first line, a config file's api-key line, `yolo
+ * login`'s settings.json; -k's key and a key read from standard input cannot
+ * be read again, which a comment says. */
+static void dry_run_key_line(const struct hp_options *o)
+{
+	const struct hp_origin *ko = origin_of(o, "api-key"), *fo = origin_of(o, "api-key-file");
+	char path[4096], line[64];
+	char *q = NULL, *prog = NULL;
+	if (!o->api_key || !ko || !fo || ko->source == HP_SOURCE_ENV)
+		return; /* none, or the variable holds it */
+	if (o->api_key_file && fo->source > ko->source && strcmp(o->api_key_file, "-") != 0) {
+		if ((q = hp_shell_quote(o->api_key_file)))
+			printf("ULTRALYTICS_API_KEY=$(head -n 1 %s | tr -d '\\r')\n", q);
+	} else if (o->api_key_file && fo->source > ko->source) {
+		printf("# the key came from standard input (--api-key-file -): set ULTRALYTICS_API_KEY to it first\n");
+	} else if (ko->source == HP_SOURCE_ARG) {
+		printf("# the key came from -k and is not printed: set ULTRALYTICS_API_KEY to it first\n");
+	} else if (ko->source == HP_SOURCE_FILE || ko->source == HP_SOURCE_PROFILE) {
+		snprintf(line, sizeof line, "%ds/^[^=]*=//p", ko->line);
+		if ((q = hp_shell_quote(ko->file)) && (prog = hp_shell_quote(line)))
+			printf("ULTRALYTICS_API_KEY=$(sed -n %s %s | tr -d ' \\t\\r')\n", prog, q);
+	} else if (hp_config_yolo_path(path, sizeof path) == 0 && (q = hp_shell_quote(path))) {
+		printf("ULTRALYTICS_API_KEY=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[\"api_key\"])' "
+		       "%s)\n", q);
+	}
+	free(q);
+	free(prog);
+}
+
+/* --dry-run: check each input as a real run would (standard input spooled,
+ * for the name and type the run sends), print its curl command. */
 static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs, const struct hp_upload_limits *lim,
                    int resize_imgsz)
 {
 	int status = HP_EXIT_OK;
 	struct hp_input in;
 	char err[640], q[512];
+	dry_run_key_line(req->opts);
 	while (!hp_signal_caught() && hp_inputs_next(inputs, &in)) {
 		int rc = 0;
+		struct hp_upload up = HP_UPLOAD_INIT;
 		if (in.error) {
 			hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, in.path), in.error);
 			rc = HP_EXIT_INPUT;
-		} else if (strcmp(in.path, "-") != 0) {
-			struct hp_upload up;
+		} else {
 			rc = hp_upload_open(&up, in.path, req->ep->flavour == HP_FLAVOUR_PLATFORM, lim, err, sizeof err);
 			if (rc)
 				hp_msg_error("%s", err);
 			else if (resize_imgsz > 0)
 				dry_run_resize(&up, in.path, resize_imgsz);
-			hp_upload_close(&up);
 		}
 		if (!rc) {
-			char *cmd = hp_request_curl_command(req, in.path);
+			char *cmd = hp_request_curl_command(req, in.path, up.source ? NULL : &up);
 			if (cmd)
 				printf("%s\n", cmd);
 			free(cmd);
 		} else if (!status) {
 			status = rc;
 		}
+		hp_upload_close(&up);
 		hp_input_clear(&in);
 	}
 	if (fflush(stdout) != 0)
@@ -132,6 +179,7 @@ struct run {
 	struct hp_preflight_file dests[2];  /* -o, --junit */
 	struct hp_preflight_tree trees[2];  /* --save-txt, --annotate */
 	struct hp_preflight pf;
+	struct hp_preflight_dir *annotate_dir;
 	bool several;
 	bool curl_ready;
 	char *deployment_url;  /* --deployment: its serviceUrl + /predict (owned) */
@@ -146,6 +194,7 @@ static void run_clear(struct run *r)
 	hp_progress_free(r->progress);
 	hp_labels_free(r->labels);
 	hp_annotate_free(r->annotate);
+	hp_preflight_dir_free(r->annotate_dir);
 	hp_baseline_free(r->baseline);
 	hp_renderer_free(r->renderer);
 	hp_inputs_free(r->inputs);
@@ -264,7 +313,17 @@ static int check_destinations(struct run *r)
 		}
 		r->observers[r->n_observers++] = (struct hp_observer){ hp_labels_item, r->labels };
 	}
-	/* --annotate: the same, and a font to draw with */
+	/* --annotate: DIR apart from the originals (before it is made), the
+	 * same checks as --save-txt, and a font to draw with */
+	if (o->predict.annotate) {
+		int rc = HP_EXIT_OUTPUT;
+		if (!(r->annotate_dir = hp_preflight_dir_new("--annotate", o->predict.annotate)))
+			hp_msg_error("out of memory");
+		else if ((rc = hp_preflight_dir_check(r->annotate_dir, &r->icfg, r->err, sizeof r->err)) != 0)
+			usage_error(r->err);
+		if (!r->annotate_dir || rc)
+			return rc;
+	}
 	if (o->predict.annotate && !o->predict.dry_run) {
 		int code = HP_EXIT_OUTPUT;
 		if (!(r->annotate = hp_annotate_new(o->predict.annotate, r->err, sizeof r->err, &code))) {
@@ -274,7 +333,8 @@ static int check_destinations(struct run *r)
 		r->observers[r->n_observers++] = (struct hp_observer){ hp_annotate_item, r->annotate };
 	}
 	struct hp_preflight *pf = &r->pf;
-	*pf = (struct hp_preflight){ .inputs = &r->icfg, .files = r->dests, .trees = r->trees };
+	*pf = (struct hp_preflight){ .inputs = &r->icfg, .files = r->dests, .trees = r->trees,
+	                             .annotate_dir = r->annotate_dir };
 	if (o->predict.output)
 		r->dests[pf->n_files++] = (struct hp_preflight_file){ "--output", o->predict.output };
 	if (o->predict.junit)

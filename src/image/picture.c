@@ -41,11 +41,19 @@ int hp_picture_plan(int fd, int imgsz, struct hp_resized *rz, char *err, size_t 
 		return -1;
 	}
 	int w, h, rc = -1;
+	struct hp_pixmap full = { 0 };
+	enum hp_image_kind kind;
 	if (hp_image_probe(d, n, NULL, &w, &h, NULL, err, errlen) == 0) {
 		rz->from_w = rz->to_w = w;
 		rz->from_h = rz->to_h = h;
 		rc = hp_picture_target(w, h, imgsz, &rz->to_w, &rz->to_h) ? 1 : 0;
 	}
+	/* decoded as the run decodes it: a header that promises a picture the
+	 * rest of the file does not hold (a truncated JPEG, a short PNG) is sent
+	 * as it is by the run, so the plan says that too */
+	if (rc == 1 && hp_image_decode(d, n, rz->to_w > rz->to_h ? rz->to_w : rz->to_h, &full, &kind, err, errlen) < 0)
+		rc = -1;
+	hp_pixmap_free(&full);
 	free(d);
 	return rc;
 }

@@ -99,6 +99,12 @@ int batch_attempt_start(struct batch *b, struct job *j)
 	}
 	hp_body_reset(&j->body);
 	j->body_configured = false;
+	/* HTTP/2: wait for a connection that can multiplex rather than open one
+	 * per transfer, so -j 8 over TLS is one connection, as curl's is. Only
+	 * over TLS, where ALPN settles it at the handshake: over plain HTTP/1.1
+	 * the waiting transfers would queue behind the first answer */
+	if (strncasecmp(url, "https://", 8) == 0)
+		curl_easy_setopt(j->easy, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, batch_on_body);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
@@ -383,6 +389,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	size_t jobs = cfg->jobs > 0 ? (size_t)cfg->jobs : 1;
 	/* finished answers waiting for a slow earlier one: bounded, so memory is */
 	size_t window = jobs * 8 < 32 ? 32 : jobs * 8;
+	curl_multi_setopt(b.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(b.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)jobs);
 	/* keep every connection: libcurl's default cache is 4 per handle added,
 	 * which shrinks when one slow answer is the only transfer left */

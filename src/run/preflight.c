@@ -93,7 +93,8 @@ int hp_preflight_input(void *state, const char *path, char *err, size_t errlen)
 	struct stat fst[MAX_FILES];
 	bool exists[MAX_FILES] = { false };
 	size_t n = probe_files(p, fst, exists);
-	return check_input(p, path, 0, fst, exists, n, err, errlen);
+	int rc = hp_preflight_dir_input(p->annotate_dir, path, 0, err, errlen);
+	return rc ? rc : check_input(p, path, 0, fst, exists, n, err, errlen);
 }
 
 int hp_preflight_check(const struct hp_preflight *p, char *err, size_t errlen)
@@ -139,6 +140,227 @@ int hp_preflight_check(const struct hp_preflight *p, char *err, size_t errlen)
 	while (rc == 0 && !hp_signal_caught() && hp_inputs_next(src, &in)) {
 		if (!in.error)
 			rc = check_input(p, in.path, in.below, fst, exists, n_files, err, errlen);
+		hp_input_clear(&in);
+	}
+	hp_inputs_free(src);
+	return rc;
+}
+
+/* ---- --annotate DIR against the inputs ------------------------------------- */
+
+#define MAX_DEPTH 256
+
+struct dir_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct hp_preflight_dir {
+	const char *flag, *dir;
+	bool exists;                  /* DIR is (or, made, will be) an existing directory: ids[0] */
+	struct dir_id ids[MAX_DEPTH]; /* DIR, or the directory it will be made in, then its ancestors up to / */
+	size_t n_ids;                 /* 0: nothing to compare (DIR empty, or out of reach) */
+	char *last_folder;            /* the last input folder found apart from DIR */
+	char *last_tree;              /* the last directory INPUT found apart from DIR */
+};
+
+static bool same_id(const struct dir_id *a, const struct dir_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+/* The device and inode of the directory path and of each ancestor up to /,
+ * by appending "/.." (the kernel's own parent, links resolved); how many. */
+static size_t ancestors(const char *path, struct dir_id *ids, size_t max)
+{
+	size_t len = strlen(path), n = 0;
+	char *p = malloc(len + 3 * max + 1);
+	struct stat st;
+	if (!p)
+		return 0;
+	memcpy(p, path, len + 1);
+	while (n < max && stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+		struct dir_id id = { st.st_dev, st.st_ino };
+		if (n > 0 && same_id(&ids[n - 1], &id))
+			break; /* / is its own parent */
+		ids[n++] = id;
+		memcpy(p + len, "/..", 4);
+		len += 3;
+	}
+	free(p);
+	return n;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The directory DIR stands in: DIR when it exists, else its nearest existing
+ * ancestor with the rest of DIR applied as mkdir -p makes it (a ".." past
+ * what is still to be made climbs above that ancestor). Sets d->ids. */
+static void resolve_dir(struct hp_preflight_dir *d)
+{
+	size_t len = strlen(d->dir), cut = len;
+	char *base = malloc(len + 3 * len + 4);
+	if (!base || !*d->dir)
+		goto done;
+	/* the longest existing prefix, cut at a '/' */
+	memcpy(base, d->dir, len + 1);
+	while (!is_dir(base)) {
+		while (cut > 0 && d->dir[cut - 1] == '/')
+			cut--;
+		while (cut > 0 && d->dir[cut - 1] != '/')
+			cut--;
+		if (cut == 0) {
+			strcpy(base, ".");
+			break;
+		}
+		memcpy(base, d->dir, cut);
+		base[cut] = '\0';
+	}
+	size_t depth = 0, bl = strlen(base);
+	for (const char *c = d->dir + cut; *c;) {
+		size_t n = strcspn(c, "/");
+		if (n == 2 && c[0] == '.' && c[1] == '.') {
+			if (depth > 0)
+				depth--;
+			else
+				bl += (size_t)sprintf(base + bl, "/..");
+		} else if (n > 0 && !(n == 1 && c[0] == '.')) {
+			depth++;
+		}
+		c += n + (c[n] == '/');
+	}
+	d->exists = depth == 0;
+	d->n_ids = ancestors(base, d->ids, MAX_DEPTH);
+done:
+	free(base);
+}
+
+struct hp_preflight_dir *hp_preflight_dir_new(const char *flag, const char *dir)
+{
+	struct hp_preflight_dir *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	d->flag = flag;
+	d->dir = dir;
+	resolve_dir(d);
+	return d;
+}
+
+void hp_preflight_dir_free(struct hp_preflight_dir *d)
+{
+	if (!d)
+		return;
+	free(d->last_folder);
+	free(d->last_tree);
+	free(d);
+}
+
+/* 1 when DIR is folder, 2 when DIR holds it further down, else 0. */
+static int dir_holds(const struct hp_preflight_dir *d, const char *folder)
+{
+	struct dir_id ids[MAX_DEPTH];
+	if (!d->exists || d->n_ids == 0)
+		return 0;
+	size_t n = ancestors(folder, ids, MAX_DEPTH);
+	for (size_t i = 0; i < n; i++) {
+		if (same_id(&ids[i], &d->ids[0]))
+			return i == 0 ? 1 : 2;
+	}
+	return 0;
+}
+
+/* Remember name in *last (a repeat is not checked again). */
+static void remember(char **last, const char *name)
+{
+	free(*last);
+	*last = strdup(name);
+}
+
+/* The folder of input path (a copy of its part before the last '/'). */
+static int check_folder(struct hp_preflight_dir *d, const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 1;
+	char *folder = malloc(n + 2), q[512], q2[512];
+	if (!folder)
+		return 0;
+	if (!slash)
+		strcpy(folder, ".");
+	else
+		snprintf(folder, n + 2, "%.*s", (int)(n ? n : 1), n ? path : "/");
+	int rel = d->last_folder && strcmp(d->last_folder, folder) == 0 ? 0 : dir_holds(d, folder);
+	if (rel)
+		snprintf(err, errlen, "%s %s %s input %s: pictures would land among the originals", d->flag,
+		         hp_msg_quote(q, sizeof q, d->dir), rel == 1 ? "is the folder of" : "holds",
+		         hp_msg_quote(q2, sizeof q2, path));
+	else
+		remember(&d->last_folder, folder);
+	free(folder);
+	return rel ? HP_EXIT_USAGE : 0;
+}
+
+/* A directory INPUT: DIR may not be it, hold it or lie inside it. */
+static int check_tree(struct hp_preflight_dir *d, const char *tree, char *err, size_t errlen)
+{
+	struct stat st;
+	char q[512], q2[512];
+	if ((d->last_tree && strcmp(d->last_tree, tree) == 0) || stat(tree, &st) != 0)
+		return 0;
+	struct dir_id id = { st.st_dev, st.st_ino };
+	const char *how = NULL;
+	for (size_t i = 0; i < d->n_ids && !how; i++) {
+		if (same_id(&d->ids[i], &id))
+			how = i == 0 && d->exists ? "is" : "lies inside";
+	}
+	if (!how && dir_holds(d, tree))
+		how = "holds";
+	if (!how) {
+		remember(&d->last_tree, tree);
+		return 0;
+	}
+	snprintf(err, errlen, "%s %s %s directory input %s: pictures would land among the originals", d->flag,
+	         hp_msg_quote(q, sizeof q, d->dir), how, hp_msg_quote(q2, sizeof q2, tree));
+	return HP_EXIT_USAGE;
+}
+
+int hp_preflight_dir_input(struct hp_preflight_dir *d, const char *path, size_t below, char *err, size_t errlen)
+{
+	if (!d || d->n_ids == 0 || !path || strcmp(path, "-") == 0 || hp_is_url_input(path))
+		return 0;
+	int rc = 0;
+	if (below > 0) {
+		/* found inside a directory INPUT: the directory as it was named */
+		size_t n = below;
+		while (n > 1 && path[n - 1] == '/')
+			n--;
+		char *tree = strndup(path, n);
+		rc = tree ? check_tree(d, tree, err, errlen) : 0;
+		free(tree);
+	}
+	return rc ? rc : check_folder(d, path, err, errlen);
+}
+
+int hp_preflight_dir_check(struct hp_preflight_dir *d, const struct hp_inputs_config *cfg, char *err,
+                           size_t errlen)
+{
+	char why[600];
+	int rc = 0;
+	if (!d || d->n_ids == 0)
+		return 0;
+	struct hp_inputs_config c = *cfg;
+	if (c.files_from && !hp_preflight_reads_list(c.files_from))
+		c.files_from = NULL;
+	struct hp_inputs *src = hp_inputs_new(&c, why, sizeof why);
+	if (!src)
+		return 0; /* the run itself reports it */
+	struct hp_input in;
+	while (rc == 0 && !hp_signal_caught() && hp_inputs_next(src, &in)) {
+		if (!in.error)
+			rc = hp_preflight_dir_input(d, in.path, in.below, err, errlen);
 		hp_input_clear(&in);
 	}
 	hp_inputs_free(src);

@@ -259,7 +259,55 @@ static int append_quoted(char **buf, size_t *len, size_t *cap, const char *prefi
 	return rc;
 }
 
-char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path)
+/* s with '"' and '\\' escaped, as curl's -F reads a double-quoted value. */
+static char *form_quoted(const char *s)
+{
+	char *f = malloc(2 * strlen(s) + 3), *w = f;
+	if (!f)
+		return NULL;
+	*w++ = '"';
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			*w++ = '\\';
+		*w++ = *s;
+	}
+	strcpy(w, "\"");
+	return f;
+}
+
+/* The file part as the run sends it: the file (or standard input), its
+ * multipart filename and type (curl guesses application/octet-stream for an
+ * mp4, a WebP, a BMP...), or a URL input's source field. */
+static int append_file_part(char **buf, size_t *len, size_t *cap, const char *path, const struct hp_upload *up)
+{
+	if (hp_is_url_input(path)) {
+		if (append_quoted(buf, len, cap, " --form-string ", "source=") < 0)
+			return -1;
+		int rc = 0;
+		(*buf)[--*len] = '\0'; /* drop the closing quote: the URL joins the quoted word */
+		char *q = hp_shell_quote(path);
+		rc |= q ? append(buf, len, cap, q + 1) : -1; /* 'source=' + 'URL' -> 'source=URL' */
+		free(q);
+		return rc;
+	}
+	char *file = strcmp(path, "-") == 0 ? strdup("-") : form_quoted(path);
+	char *name = up && up->filename ? form_quoted(up->filename) : NULL;
+	const char *type = up && up->mime_type ? up->mime_type : NULL;
+	size_t n = (file ? strlen(file) : 0) + (name ? strlen(name) : 0) + (type ? strlen(type) : 0) + 32;
+	char *part = malloc(n);
+	int rc = -1;
+	if (part && file) {
+		snprintf(part, n, "file=@%s%s%s%s%s", file, name ? ";filename=" : "", name ? name : "",
+		         type ? ";type=" : "", type ? type : "");
+		rc = append_quoted(buf, len, cap, " -F ", part);
+	}
+	free(part);
+	free(file);
+	free(name);
+	return rc;
+}
+
+char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path, const struct hp_upload *up)
 {
 	const struct hp_options *o = ctx->opts;
 	char *buf = NULL;
@@ -268,38 +316,13 @@ char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path
 	char field[160];
 
 	rc |= append_quoted(&buf, &len, &cap, "curl -X POST ", ctx->ep->url);
-	if (ctx->ep->flavour == HP_FLAVOUR_PLATFORM)
+	/* a Platform request without a key goes without Authorization (public
+	 * models); HUB always needs one */
+	if (ctx->ep->flavour == HP_FLAVOUR_PLATFORM && ctx->headers)
 		rc |= append(&buf, &len, &cap, " -H \"Authorization: Bearer $ULTRALYTICS_API_KEY\"");
-	else
+	else if (ctx->ep->flavour != HP_FLAVOUR_PLATFORM)
 		rc |= append(&buf, &len, &cap, " -H \"x-api-key: $ULTRALYTICS_API_KEY\"");
-	/* curl's -F reads "file=@\"name\"" with \" and \\ escaped inside, which
-	 * keeps names with ; , or quotes intact. */
-	size_t pl = strlen(path);
-	char *f = malloc(2 * pl + 16);
-	if (!f) {
-		free(buf);
-		return NULL;
-	}
-	char *w = f + sprintf(f, "file=@\"");
-	for (const char *p = path; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			*w++ = '\\';
-		*w++ = *p;
-	}
-	strcpy(w, "\"");
-	if (strcmp(path, "-") == 0)
-		strcpy(f, "file=@-");
-	if (hp_is_url_input(path)) {
-		rc |= append_quoted(&buf, &len, &cap, " --form-string ", "source=");
-		buf[len - 1] = '\0'; /* drop the closing quote: the URL joins the quoted word */
-		len--;
-		char *q = hp_shell_quote(path);
-		rc |= q ? append(&buf, &len, &cap, q + 1) : -1; /* 'source=' + 'URL' -> 'source=URL' */
-		free(q);
-	} else {
-		rc |= append_quoted(&buf, &len, &cap, " -F ", f);
-	}
-	free(f);
+	rc |= append_file_part(&buf, &len, &cap, path, up);
 	snprintf(field, sizeof field, " -F imgsz=%s -F conf=%s -F iou=%s", ctx->imgsz, ctx->conf, ctx->iou);
 	rc |= append(&buf, &len, &cap, field);
 	if (o->predict.normalize)
@@ -310,7 +333,8 @@ char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path
 	}
 	for (size_t i = 0; i < o->predict.n_fields; i++) /* as it is: no @file or <file */
 		rc |= append_quoted(&buf, &len, &cap, " --form-string ", o->predict.fields[i]);
-	snprintf(field, sizeof field, " -A hubpredict/%s", HP_VERSION);
+	/* the run accepts every encoding libcurl decodes, as --compressed asks */
+	snprintf(field, sizeof field, " -A hubpredict/%s --compressed", HP_VERSION);
 	rc |= append(&buf, &len, &cap, field);
 	char num[32];
 	hp_fmt_double(num, sizeof num, o->connect_timeout);

@@ -420,6 +420,27 @@ class TestResize(Pictures):
         self.assertIn(f"# --resize: '{small}' 400x300 is not larger than --imgsz 640: sent as it is", r.out)
         self.assertEqual(self.server.log(), [])
 
+    def test_dry_run_says_what_the_run_does_with_a_broken_picture(self):
+        # the header promises a large picture the rest of the file does not hold: the run sends the
+        # file as it is, and the dry run must say so rather than "would be sent as 640x480"
+        jpeg = open(jpeg_file(Picture(1000, 750, GREY), self.path("whole.jpg")), "rb").read()
+        png = png_bytes(Picture(1000, 750, GREY))
+        for name, data in (("cut.jpg", jpeg[:len(jpeg) // 3]), ("short.png", png[:len(png) // 3])):
+            with self.subTest(name=name):
+                src = self.write(name, data)
+                self.server.reset()
+                self.server.push({"body": doc([], 750, 1000)})
+                r = self.run_hp("-u", self.hub_url(), "--resize", src)
+                self.assertExit(r, 0)
+                self.assertEqual(self.server.log()[0]["file"]["sha256"], sha256_of(src))   # unchanged
+                self.assertIn("sent as it is", r.err)
+                d = self.run_hp("-u", self.hub_url(), "--resize", "--dry-run", src)
+                self.assertExit(d, 0)
+                comment = d.out.splitlines()[0]
+                self.assertTrue(comment.startswith(f"# --resize: '{src}': "), d)
+                self.assertTrue(comment.endswith("; sent as it is"), d)
+                self.assertNotIn("would be sent as", d.out)
+
     def test_annotate_after_resize_draws_in_original_pixels(self):
         src = self.big_png(800, 600)
         pic = self.drawn(src, doc([det(0, 0.9, 100, 100, 300, 200)], 480, 640), "--resize")
@@ -551,3 +572,75 @@ class TestUsage(Pictures):
         r = self.run_hp("-u", self.hub_url(), "-r", "--annotate", out, self.path("photos"))
         self.assertExit(r, 11)
         self.assertIn("cannot write picture", r.err)
+
+
+class TestAnnotateDirApart(Pictures):
+    """Issue 19.3: --annotate DIR may not be the folder of an input, nor hold one, nor be, hold or lie
+    inside a directory INPUT (exit 2, nothing sent, nothing written): a picture lands at DIR/STEM.jpg
+    or .png, which among the originals is another photo. A folder of its own beside the inputs
+    (`--annotate out bus.jpg`, as Ultralytics' runs/detect/predict) is the common case and stays."""
+
+    def setUp(self):
+        super().setUp()
+        self.photos = self.path("photos")
+        self.src = self.png_input("photos/b.jpeg")            # a PNG under a JPEG name: picture b.png
+        self.other = self.write("photos/b.png", b"an original, not an input")
+        self.before = sha256_of(self.other)
+
+    def refused(self, *args, what, cwd=None, stdin=None):
+        r = self.run_hp("-u", self.hub_url(), *args, cwd=cwd or self.tmp.name, stdin=stdin)
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, "--annotate", what, "pictures would land among the originals")
+        self.assertEqual(self.server.log(), [])
+        self.assertEqual(sha256_of(self.other), self.before)
+        return r
+
+    def test_the_folder_of_an_input_is_refused(self):
+        self.refused("--annotate", "photos", "photos/b.jpeg", what="is the folder of input 'photos/b.jpeg'")
+        self.refused("--annotate", self.photos + "/", self.src, what="is the folder of input")
+        # the same folder by another name: compared by device and inode
+        os.symlink("photos", self.path("link"))
+        self.refused("--annotate", "link", "photos/b.jpeg", what="'link' is the folder of input")
+        self.refused("--annotate", "photos/sub/..", "photos/b.jpeg", what="is the folder of input")
+        # x.webp's picture would be x.png, another original
+        webp_file(Picture(8, 8), self.path("photos/x.webp"))
+        self.refused("--annotate", "photos", "photos/x.webp", what="is the folder of input")
+
+    def test_a_folder_holding_an_input_is_refused(self):
+        self.refused("--annotate", ".", "photos/b.jpeg", what="'.' holds input 'photos/b.jpeg'")
+        self.refused("--annotate", self.tmp.name, self.src, what="holds input")
+
+    def test_a_directory_input_is_refused_as_dir_inside_it_and_around_it(self):
+        self.refused("--annotate", "photos", "photos", what="is directory input 'photos'")
+        self.refused("-r", "--annotate", "photos/ann", "photos", what="lies inside directory input 'photos'")
+        self.assertFalse(os.path.exists(self.path("photos/ann")), "DIR made before it was refused")
+        self.refused("--annotate", "photos/new/sub/..", "photos", what="lies inside directory input")
+        self.refused("--annotate", ".", "photos", what="holds directory input 'photos'")
+
+    def test_inputs_from_a_list_are_compared_too(self):
+        lst = self.write("list.txt", b"photos/b.jpeg\n")
+        self.refused("--annotate", "photos", "--files-from", lst, what="is the folder of input 'photos/b.jpeg'")
+        # a list on a pipe is checked as each entry is read, before it is sent
+        self.refused("--annotate", "photos", "--files-from", "-", stdin=b"photos/b.jpeg\n",
+                     what="is the folder of input 'photos/b.jpeg'")
+
+    def test_a_folder_of_its_own_beside_the_inputs_is_fine(self):
+        for d in ("out", "photos/ann", "photos/new/../../pics"):
+            with self.subTest(d=d):
+                self.server.push({"body": doc([], 300, 400)})
+                r = self.run_hp("-u", self.hub_url(), "--annotate", d, "photos/b.jpeg", cwd=self.tmp.name)
+                self.assertExit(r, 0)
+                out = os.path.normpath(os.path.join(self.tmp.name, d))
+                self.assertEqual(read_png(os.path.join(out, "b.png")).w, 400)
+        self.assertEqual(sha256_of(self.other), self.before)
+        # standard input has no folder; a directory INPUT beside DIR is fine
+        self.server.push({"body": doc([], 300, 400)})
+        r = self.run_hp("-u", self.hub_url(), "--annotate", ".", "-", stdin=png_bytes(Picture(400, 300)),
+                        cwd=self.photos)
+        self.assertExit(r, 0)
+        self.assertEqual(read_png(self.path("photos/stdin.png")).w, 400)
+        self.png_input("shots/s.png")
+        self.server.push({"body": doc([], 300, 400)})
+        r = self.run_hp("-u", self.hub_url(), "-r", "--annotate", "shots-drawn", "shots", cwd=self.tmp.name)
+        self.assertExit(r, 0)
+        self.assertEqual(read_png(self.path("shots-drawn/s.png")).w, 400)

@@ -458,6 +458,10 @@ class TestDryRun(RequestCase):
         r = self.run_hp("--dry-run", "--api", "platform", "-u", self.platform_url(), "--normalize",
                         "--decimals", "3", image("cat.png"), key=None)
         self.assertExit(r, 0)
+        self.assertNotIn("Authorization", r.out)     # no key: none sent (public models), none printed
+        r = self.run_hp("--dry-run", "-u", self.platform_url(), "--normalize", "--decimals", "3",
+                        image("cat.png"), key=PLATFORM_KEY)
+        self.assertExit(r, 0)
         ln = r.out.strip()
         self.assertIn('"Authorization: Bearer $ULTRALYTICS_API_KEY"', ln)
         self.assertNotIn("x-api-key", ln)
@@ -561,9 +565,9 @@ class TestDryRun(RequestCase):
     def test_printed_command_stdin(self):
         with open(image("cat.png"), "rb") as f:
             data = f.read()
-        d = self.run_hp("--dry-run", "-u", self.hub_url(), "-", key=None)
+        d = self.run_hp("--dry-run", "-u", self.hub_url(), "-", key=None, stdin=data)
         self.assertExit(d, 0)
-        self.assertIn("file=@-", d.out)
+        self.assertIn("file=@-;filename=\"stdin.png\";type=image/png", d.out)   # read for its name, as the run
         self.server.reset()
         self.run_printed(d.out.strip(), HUB_KEY, stdin=data)
         rec = self.only_request()

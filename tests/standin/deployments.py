@@ -167,6 +167,17 @@ class DeploymentStore:
             self.deployments[(owner, name)] = d
             return copy.deepcopy(d.doc)
 
+    def plant(self, name, owner=None, log=(), **fields) -> None:
+        """Put what a container or a hostile API could say into deployment `name`: document
+        members (fields, e.g. region=..., statusMessage=...) and log lines (log: messages, or
+        (message, httpRequest) pairs)."""
+        with self._lock:
+            d = self.deployments[(owner or self.account["username"], name)]
+            d.doc.update(fields)
+            for entry in log:
+                message, request = entry if isinstance(entry, tuple) else (entry, None)
+                d.log("INFO", message, request)
+
     def get(self, name, owner=None) -> dict | None:
         with self._lock:
             d = self.deployments.get((owner or self.account["username"], name))
