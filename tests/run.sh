@@ -28,12 +28,12 @@ valgrind_jobs=$((jobs + 1))
 # shellcheck source=tests/lib.sh
 . "$root/tests/lib.sh"
 if [ $quick -eq 1 ]; then
-	hp_install_deps tests/run.sh zsh fish dpkg-dev parallel python3-yaml
+	hp_install_deps tests/run.sh zsh fish dpkg-dev parallel python3-yaml openssh-server
 else
 	# valgrind for stage 3; the fuzz stage skips itself without clang's libFuzzer
 	# zsh and fish for the completion tests, dpkg-dev for the package test (cpack -G DEB),
 	# GNU parallel and PyYAML for the recipes of docs/scaling.md (test_scaling.py)
-	hp_install_deps tests/run.sh valgrind clang zsh fish dpkg-dev parallel python3-yaml
+	hp_install_deps tests/run.sh valgrind clang zsh fish dpkg-dev parallel python3-yaml openssh-server
 fi
 
 stage() { printf '\n== tests/run.sh: %s ==\n' "$*"; }
