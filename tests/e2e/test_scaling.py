@@ -232,12 +232,14 @@ class TestParallel(ScalingCase):
                 lines = [json.loads(line) for line in f]
             self.assertEqual([e["file"] for e in lines], sorted(self.files), name)
 
-    def start(self, run, latency=1.0):
+    def start(self, run, latency=1.0, answered=True):
         self.server.set_latency(latency)             # each shard has a second of work left at the kill
         proc = subprocess.Popen(["/bin/bash", "-c", run], env=dict(self.env, **self.parallel_env), cwd=self.tmp.name,
                                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not any(r.get("status") == 200 for r in self.server.log()):
+            if not answered and len(hubpredict_processes(self.shared)) == 2:
+                break                                # both hosts' first shards hold their logs
             time.sleep(0.02)
         return proc
 
@@ -285,7 +287,7 @@ class TestParallel(ScalingCase):
         # the block started again while it runs (a second terminal, a retrying CI job): each
         # shard's log is locked by the run that has it, so the other run's shard exits 2 at once
         run = tested_blocks(DOC)[0]
-        proc = self.start(run, latency=3.0)          # the first two shards are still at work
+        proc = self.start(run, latency=3.0, answered=False)   # the first two shards are at work
         p = self.run_parallel(run)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn(b"in use by another run (pid ", p.stderr)
