@@ -41,6 +41,8 @@ hp_install_deps() {
 		dpkg-dev) command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev) ;;
 		# HTTP/2 over TLS for test_guard.py (the stand-in speaks HTTP/1.1 only); /usr/sbin may not be in PATH
 		nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx) ;;
+		# the real sshd that the GNU parallel recipe of docs/scaling.md runs over (test_scaling.py)
+		openssh-server) [ -x /usr/sbin/sshd ] || missing+=(openssh-server) ;;
 		*) command -v "$tool" >/dev/null 2>&1 || missing+=("$tool") ;;
 		esac
 	done

@@ -57,6 +57,8 @@ struct hp_render_opts {
 	bool color;          /* ANSI colour in the table */
 	bool normalized;     /* coordinates are 0-1: print more decimals */
 	bool several;        /* raw: a newline after each body */
+	const char *request; /* the request key (resume.h), written as each envelope's
+	                        "request" member; NULL: none (borrowed, outlives the renderer) */
 };
 
 struct hp_renderer;

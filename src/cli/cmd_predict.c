@@ -176,13 +176,14 @@ struct run {
 	size_t n_observers;
 	struct hp_upload_limits limits;
 	struct hp_inputs_config icfg;
-	struct hp_preflight_file dests[2];  /* -o, --junit */
+	struct hp_preflight_file dests[3];  /* -o, --junit, --resume */
 	struct hp_preflight_tree trees[2];  /* --save-txt, --annotate */
 	struct hp_preflight pf;
 	struct hp_preflight_dir *annotate_dir;
 	bool several;
 	bool curl_ready;
 	char *deployment_url;  /* --deployment: its serviceUrl + /predict (owned) */
+	char request_key[HP_RESUME_KEY_LEN]; /* jsonl's "request", --resume's match */
 	char err[640];
 };
 
@@ -339,6 +340,8 @@ static int check_destinations(struct run *r)
 		r->dests[pf->n_files++] = (struct hp_preflight_file){ "--output", o->predict.output };
 	if (o->predict.junit)
 		r->dests[pf->n_files++] = (struct hp_preflight_file){ "--junit", o->predict.junit };
+	if (o->predict.resume)
+		r->dests[pf->n_files++] = (struct hp_preflight_file){ "--resume", o->predict.resume };
 	if (r->labels)
 		r->trees[pf->n_trees++] = (struct hp_preflight_tree){ "--save-txt", hp_labels_path_for, r->labels };
 	if (r->annotate)
@@ -373,8 +376,8 @@ static int open_scale(struct run *r)
 	if (!o->predict.resume)
 		return 0;
 	const char *sync = getenv("HUBPREDICT_RESUME_FSYNC");
-	if ((status = hp_resume_new(&r->resume, o->predict.resume, !(sync && strcmp(sync, "0") == 0), r->err,
-	                            sizeof r->err)) != 0) {
+	if ((status = hp_resume_new(&r->resume, o->predict.resume, r->request_key, !(sync && strcmp(sync, "0") == 0),
+	                            r->err, sizeof r->err)) != 0) {
 		hp_msg_error("%s", r->err);
 		return status;
 	}
@@ -404,6 +407,11 @@ static int open_sinks(struct run *r)
 	}
 	if (r->junit)
 		r->observers[r->n_observers++] = (struct hp_observer){ .item = hp_junit_item, .state = r->junit };
+	if (hp_resume_request_key(&r->req, r->request_key) < 0) {
+		hp_msg_error("out of memory");
+		hp_output_abort(&r->out);
+		return HP_EXIT_NETWORK;
+	}
 	int status = open_scale(r);
 	if (status) {
 		hp_output_abort(&r->out);
@@ -419,6 +427,7 @@ static int open_sinks(struct run *r)
 		.color = o->format == HP_FORMAT_TABLE && r->out.is_tty && !(no_color && *no_color) && !dumb,
 		.normalized = o->predict.normalize,
 		.several = r->several,
+		.request = o->format == HP_FORMAT_JSONL ? r->request_key : NULL,
 	};
 	if (!(r->renderer = hp_renderer_new(&ro, &r->out))) {
 		hp_msg_error("out of memory");

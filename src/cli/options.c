@@ -124,7 +124,7 @@ static const struct opt_def opt_table[] = {
 	{ "cache-ttl", OPT_CACHE_TTL, HP_OT_SECONDS, "SEC", "0", "3153600000", .off = AT(cache_ttl), .cmds = PK,
 	  .help = "--cache: entries older than SEC are misses (default 2592000, 30 days)" },
 	{ "resume", OPT_RESUME, HP_OT_FILE, "LOG", .off = AT(predict.resume), .no_config = true, .cmds = P,
-	  .help = "skip inputs answered in LOG (-f jsonl), append each new envelope to LOG" },
+	  .help = "skip inputs answered in LOG (-f jsonl) to the same request, append each new envelope to LOG" },
 	{ "shard", OPT_SHARD, HP_OT_CUSTOM, "K/N", .off = -1, .no_config = true, .cmds = P, .custom = set_shard,
 	  .help = "keep only shard K of N of the inputs (FNV-1a 64 of the path as given, mod N)" },
 	{ "older-than", OPT_OLDER_THAN, HP_OT_SECONDS, "SEC", "0", "3153600000", .off = AT(older_than),

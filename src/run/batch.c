@@ -357,6 +357,10 @@ static void run_loop(struct batch *b, size_t jobs, size_t window)
 			batch_flush_done(b, true);
 			break;
 		}
+		/* what finished is written first: a failure to keep it (a full
+		 * --resume LOG, a broken -o) or --fail-fast stops the run before
+		 * the slot it freed starts another paid request */
+		batch_flush_done(b, false);
 		while (!b->stop_new && !b->inputs_done && b->running + b->pending < jobs && b->queued < window)
 			start_next(b);
 		if (b->stop_new)

@@ -12,6 +12,7 @@
 #include "hubpredict/progress.h"
 #include "hubpredict/render.h"
 #include "hubpredict/response.h"
+#include "hubpredict/resume.h"
 #include "hubpredict/retry.h"
 #include "hubpredict/signals.h"
 
@@ -126,7 +127,9 @@ static void render_job(struct batch *b, struct job *j)
 	if (b->cfg->out->broken_pipe) {
 		b->stats->broken_pipe = true;
 		b->stop_new = true;
-	} else if (!hp_output_ok(b->cfg->out)) {
+	} else if (!hp_output_ok(b->cfg->out) || hp_resume_failed(b->cfg->resume)) {
+		/* what is answered from here on could not be kept: no other
+		 * request is paid for (the ones in flight are already) */
 		b->stop_new = true;
 	}
 }

@@ -2,10 +2,13 @@
  * one (resume.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/resume.h"
+#include "hubpredict/endpoint.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
 #include "hubpredict/render.h"
+#include "hubpredict/request.h"
+#include "hubpredict/response.h"
 #include "hubpredict/sha256.h"
 #include "hubpredict/stamp.h"
 #include "hubpredict/text.h"
@@ -32,10 +35,11 @@ struct hp_resume {
 	struct hp_output out;      /* LOG, appended to */
 	struct hp_renderer *jsonl;
 	const char *path;
+	char request[HP_RESUME_KEY_LEN]; /* this run's request key */
 };
 
-/* 64 bits of SHA-256 over file NUL size NUL mtime (never 0). */
-static uint64_t triple(const char *file, size_t flen, const char *size, const char *mtime)
+/* 64 bits of SHA-256 over file NUL size NUL mtime NUL request (never 0). */
+static uint64_t triple(const char *file, size_t flen, const char *size, const char *mtime, const char *request)
 {
 	struct hp_sha256 s;
 	unsigned char d[HP_SHA256_LEN];
@@ -43,7 +47,8 @@ static uint64_t triple(const char *file, size_t flen, const char *size, const ch
 	hp_sha256_update(&s, file, flen);
 	hp_sha256_update(&s, "", 1);
 	hp_sha256_update(&s, size, strlen(size) + 1);
-	hp_sha256_update(&s, mtime, strlen(mtime));
+	hp_sha256_update(&s, mtime, strlen(mtime) + 1);
+	hp_sha256_update(&s, request, strlen(request));
 	hp_sha256_final(&s, d);
 	uint64_t h = 0;
 	for (int i = 0; i < 8; i++)
@@ -93,80 +98,305 @@ static bool set_has(const struct hp_resume *r, uint64_t h)
 	return false;
 }
 
-/* One line of LOG: a success adds its triple. Only the envelope's head is
- * parsed: a success is the envelope with "response", which comes last, and
- * `,"response":` cannot occur inside a JSON string (its quotes would be
- * escaped), so the head ends there. 0, or -1 when out of memory. */
-static int take_line(struct hp_resume *r, char *line, size_t len)
+/* ---- the request key --------------------------------------------------- */
+
+struct field { char *name, *value; };
+struct fields { struct field *v; size_t n, cap; };
+
+static int collect(void *state, const char *name, const char *value)
 {
+	struct fields *f = state;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		struct field *v = realloc(f->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		f->v = v;
+		f->cap = cap;
+	}
+	f->v[f->n].name = strdup(name);
+	f->v[f->n].value = strdup(value);
+	f->n++;
+	return f->v[f->n - 1].name && f->v[f->n - 1].value ? 0 : -1;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct field *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->value, y->value);
+}
+
+/* A tagged string, NUL-terminated, so no two key texts run together. */
+static void put_str(struct hp_sha256 *s, const char *tag, const char *value)
+{
+	hp_sha256_update(s, tag, strlen(tag) + 1);
+	hp_sha256_update(s, value, strlen(value) + 1);
+}
+
+int hp_resume_request_key(const struct hp_request_ctx *req, char hex[HP_RESUME_KEY_LEN])
+{
+	struct fields f = { 0 };
+	int rc = hp_request_each_field(req, collect, &f);
+	if (rc == 0) {
+		struct hp_sha256 s;
+		unsigned char d[HP_SHA256_LEN];
+		char full[2 * HP_SHA256_LEN + 1];
+		hp_sha256_init(&s);
+		put_str(&s, "hubpredict-request", "1");
+		put_str(&s, "url", req->ep->url);
+		put_str(&s, "flavour", hp_flavour_name(req->ep->flavour));
+		qsort(f.v, f.n, sizeof *f.v, by_name);
+		for (size_t i = 0; i < f.n; i++)
+			put_str(&s, f.v[i].name, f.v[i].value);
+		hp_sha256_final(&s, d);
+		hp_sha256_hex(d, full);
+		memcpy(hex, full, HP_RESUME_KEY_LEN - 1);
+		hex[HP_RESUME_KEY_LEN - 1] = '\0';
+	}
+	for (size_t i = 0; i < f.n; i++) {
+		free(f.v[i].name);
+		free(f.v[i].value);
+	}
+	free(f.v);
+	return rc;
+}
+
+/* ---- reading LOG ----------------------------------------------------------- */
+
+/* How every envelope begins (render_json.c). */
+#define ENVELOPE_START "{\"file\":"
+
+/* Does text begin as an envelope does? What makes a file a log: its first
+ * line must (whole or not: a line of two runs that wrote at once is still
+ * a log's, and does not count). */
+static bool envelope_start(const char *text, size_t len)
+{
+	return len >= sizeof ENVELOPE_START - 1 && memcmp(text, ENVELOPE_START, sizeof ENVELOPE_START - 1) == 0;
+}
+
+/* The envelope on one whole line (line[len] is writable: the newline was
+ * there): NULL unless the line is strict JSON as a whole and begins as an
+ * envelope. Only the head is handed to cJSON: "response" comes last, and
+ * `,"response":` cannot occur inside a JSON string (its quote would be
+ * escaped), so the head ends there; *success says it was found. */
+static cJSON *envelope_head(char *line, size_t len, bool *success)
+{
+	*success = false;
+	if (!envelope_start(line, len) || !hp_json_check(line, len, NULL))
+		return NULL;
+	line[len] = '\0';
 	char *resp = strstr(line, ",\"response\":");
-	if (!resp || (size_t)(resp - line) + 2 > len)
-		return 0;
-	resp[0] = '}';
-	cJSON *doc = cJSON_ParseWithLength(line, (size_t)(resp - line) + 1);
+	size_t head = len;
+	if (resp) {
+		resp[0] = '}';
+		head = (size_t)(resp - line) + 1;
+		*success = true;
+	}
+	cJSON *doc = cJSON_ParseWithLength(line, head);
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "file"))) {
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* A success's (file, size, mtime, request) into the set. 0, or -1 when out
+ * of memory. */
+static int take_envelope(struct hp_resume *r, const cJSON *doc)
+{
 	const cJSON *file = cJSON_GetObjectItemCaseSensitive(doc, "file");
 	const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(doc, "file_bytes");
 	const cJSON *size = cJSON_GetObjectItemCaseSensitive(doc, "size");
 	const cJSON *mtime = cJSON_GetObjectItemCaseSensitive(doc, "mtime");
-	int rc = 0;
-	if (cJSON_IsString(file)) {
-		char sz[32] = "", *name = file->valuestring;
-		long nl = (long)strlen(name);
-		char *raw = NULL;
-		if (cJSON_IsString(bytes) && (raw = malloc(strlen(bytes->valuestring) + 4)) != NULL &&
-		    (nl = hp_base64_decode(raw, bytes->valuestring, strlen(bytes->valuestring))) >= 0)
-			name = raw;
-		else
-			nl = (long)strlen(name);
-		if (cJSON_IsNumber(size))
-			snprintf(sz, sizeof sz, "%.0f", size->valuedouble);
-		rc = set_add(r, triple(name, (size_t)nl, sz, cJSON_IsString(mtime) ? mtime->valuestring : ""));
-		free(raw);
-	}
-	cJSON_Delete(doc);
+	const cJSON *request = cJSON_GetObjectItemCaseSensitive(doc, "request");
+	char sz[32] = "", *name = file->valuestring;
+	long nl = -1;
+	char *raw = NULL;
+	if (cJSON_IsString(bytes) && (raw = malloc(strlen(bytes->valuestring) + 4)) != NULL &&
+	    (nl = hp_base64_decode(raw, bytes->valuestring, strlen(bytes->valuestring))) >= 0)
+		name = raw;
+	else
+		nl = (long)strlen(name);
+	if (cJSON_IsNumber(size))
+		snprintf(sz, sizeof sz, "%.0f", size->valuedouble);
+	int rc = set_add(r, triple(name, (size_t)nl, sz, cJSON_IsString(mtime) ? mtime->valuestring : "",
+	                           cJSON_IsString(request) ? request->valuestring : ""));
+	free(raw);
 	return rc;
 }
 
-/* Read every line; cut a torn last one. 0, or -1 with errno set. */
-static int read_log(struct hp_resume *r)
+/* One whole line of LOG (its newline at line[len]). The first must begin
+ * as an envelope: 1 when it does not. 0, or -1 when out of memory. */
+static int take_line(struct hp_resume *r, char *line, size_t len)
 {
-	int dup_fd = dup(r->fd);
-	FILE *f = dup_fd >= 0 ? fdopen(dup_fd, "r") : NULL;
-	if (!f) {
-		if (dup_fd >= 0)
-			close(dup_fd);
-		return -1;
-	}
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	off_t good = 0;
+	if (r->lines == 0 && !envelope_start(line, len))
+		return 1;
+	bool success;
+	cJSON *doc = envelope_head(line, len, &success);
 	int rc = 0;
-	while ((len = getline(&line, &cap, f)) > 0) {
-		if (line[len - 1] != '\n')
-			break; /* torn: cut below */
-		good += len;
-		r->lines++;
-		if (take_line(r, line, (size_t)len) < 0) {
-			errno = ENOMEM;
-			rc = -1;
+	if (doc && success)
+		rc = take_envelope(r, doc);
+	cJSON_Delete(doc);
+	r->lines++;
+	return rc;
+}
+
+/* Every whole line in buf[0..len): taken, the rest moved to the front.
+ * *good grows by the bytes taken. 0, 1 (not a log) or -1 (no memory). */
+static int take_lines(struct hp_resume *r, char *buf, size_t *len, off_t *good)
+{
+	char *p = buf, *end = buf + *len, *nl;
+	int rc = 0;
+	while (rc == 0 && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		rc = take_line(r, p, (size_t)(nl - p));
+		*good += nl + 1 - p;
+		p = nl + 1;
+	}
+	*len = (size_t)(end - p);
+	memmove(buf, p, *len);
+	return rc;
+}
+
+#define READ_CHUNK ((size_t)1 << 20)
+
+/* Read LOG through r->fd (pread: no other descriptor may be opened or
+ * closed while the lock is held) and cut a torn last line. 0, or an exit
+ * status with the message in err. */
+static int read_log(struct hp_resume *r, char *err, size_t errlen)
+{
+	char *buf = NULL, q[512];
+	size_t len = 0, cap = 0;
+	off_t off = 0, good = 0;
+	int rc = 0;
+	for (;;) {
+		if (cap - len < READ_CHUNK) {
+			size_t ncap = cap * 2 > len + READ_CHUNK ? cap * 2 : len + READ_CHUNK;
+			char *nb = realloc(buf, ncap + 1);
+			if (!nb) {
+				rc = -1;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t n = pread(r->fd, buf + len, READ_CHUNK, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -2 : 0;
 			break;
 		}
+		/* not even the first byte of an envelope: nothing more to read */
+		if (off == 0 && buf[0] != '{') {
+			rc = 1;
+			break;
+		}
+		len += (size_t)n;
+		off += n;
+		if ((rc = take_lines(r, buf, &len, &good)) != 0)
+			break;
 	}
-	if (rc == 0 && ferror(f))
-		rc = -1;
-	free(line);
-	fclose(f);
-	struct stat st;
-	if (rc == 0 && fstat(r->fd, &st) == 0 && st.st_size > good) {
-		if (ftruncate(r->fd, good) != 0)
-			return -1;
+	/* a torn line alone is a log only when it begins as an envelope */
+	if (rc == 0 && len > 0 && r->lines == 0 && !envelope_start(buf, len))
+		rc = 1;
+	free(buf);
+	int status = 0;
+	if (rc == 1) {
+		snprintf(err, errlen, "--resume: %s is not a hubpredict log (its first line is no -f jsonl envelope): "
+		         "give a new file or an earlier run's log", hp_msg_quote(q, sizeof q, r->path));
+		status = HP_EXIT_USAGE;
+	} else if (rc < 0) {
+		snprintf(err, errlen, "--resume: cannot read %s: %s", hp_msg_quote(q, sizeof q, r->path),
+		         rc == -1 ? "out of memory" : strerror(errno));
+		status = HP_EXIT_OUTPUT;
+	} else if (len > 0) {
+		if (ftruncate(r->fd, good) != 0) {
+			snprintf(err, errlen, "--resume: cannot cut the torn last line of %s: %s",
+			         hp_msg_quote(q, sizeof q, r->path), strerror(errno));
+			status = HP_EXIT_OUTPUT;
+		}
 		r->repaired = true;
 	}
-	return rc;
+	return status;
 }
 
-int hp_resume_new(struct hp_resume **out, const char *path, bool sync, char *err, size_t errlen)
+/* ---- opening LOG ----------------------------------------------------------- */
+
+static const char *type_name(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
+	       : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" : "not a regular file";
+}
+
+/* What LOG must be, on the descriptor: a regular file of this user. */
+static int check_opened(const struct hp_resume *r, const struct stat *st, char *err, size_t errlen)
+{
+	char q[512];
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "--resume: %s is %s, not a log file", hp_msg_quote(q, sizeof q, r->path),
+		         type_name(st->st_mode));
+		return HP_EXIT_USAGE;
+	}
+	if (st->st_uid != geteuid()) {
+		snprintf(err, errlen, "--resume: %s belongs to another user (uid %u): give a log of your own",
+		         hp_msg_quote(q, sizeof q, r->path), (unsigned)st->st_uid);
+		return HP_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Open LOG into r->fd without blocking on what is no file, creating it when
+ * nothing is there (not through a dangling symlink). 0, or a status. */
+static int open_log(struct hp_resume *r, char *err, size_t errlen)
+{
+	char q[512];
+	struct stat st;
+	int flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	if (stat(r->path, &st) == 0 && !S_ISREG(st.st_mode))
+		return check_opened(r, &st, err, errlen); /* never opened */
+	r->fd = open(r->path, flags);
+	if (r->fd < 0 && errno == ENOENT) {
+		if (lstat(r->path, &st) == 0) {
+			snprintf(err, errlen, "--resume: %s is a symlink to a file that does not exist",
+			         hp_msg_quote(q, sizeof q, r->path));
+			return HP_EXIT_USAGE;
+		}
+		r->fd = open(r->path, flags | O_CREAT | O_EXCL, 0666);
+		if (r->fd < 0 && errno == EEXIST)
+			r->fd = open(r->path, flags); /* another run made it first */
+	}
+	if (r->fd < 0 || fstat(r->fd, &st) != 0) {
+		snprintf(err, errlen, "--resume: cannot open %s: %s", hp_msg_quote(q, sizeof q, r->path),
+		         strerror(errno));
+		return errno == EISDIR ? HP_EXIT_USAGE : HP_EXIT_OUTPUT;
+	}
+	return check_opened(r, &st, err, errlen);
+}
+
+/* An exclusive lock on the whole of LOG, or who holds it. 0, or a status. */
+static int lock_log(struct hp_resume *r, char *err, size_t errlen)
+{
+	char q[512];
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	if (fcntl(r->fd, F_SETLK, &fl) == 0)
+		return 0;
+	int e = errno;
+	if (e == EAGAIN || e == EACCES) {
+		struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		char pid[48] = "";
+		if (fcntl(r->fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK && who.l_pid > 0)
+			snprintf(pid, sizeof pid, " (pid %ld)", (long)who.l_pid);
+		snprintf(err, errlen, "--resume: %s is in use by another run%s: wait for it to end, or give each run "
+		         "a log of its own", hp_msg_quote(q, sizeof q, r->path), pid);
+		return HP_EXIT_USAGE;
+	}
+	snprintf(err, errlen, "--resume: cannot lock %s: %s", hp_msg_quote(q, sizeof q, r->path), strerror(e));
+	return HP_EXIT_OUTPUT;
+}
+
+int hp_resume_new(struct hp_resume **out, const char *path, const char *request, bool sync, char *err,
+                  size_t errlen)
 {
 	struct hp_resume *r = calloc(1, sizeof *r);
 	if (!r) {
@@ -175,31 +405,27 @@ int hp_resume_new(struct hp_resume **out, const char *path, bool sync, char *err
 	}
 	r->path = path;
 	r->sync = sync;
-	r->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-	struct stat st;
-	int status = 0;
-	if (r->fd < 0 || fstat(r->fd, &st) != 0) {
-		snprintf(err, errlen, "--resume: cannot open '%s': %s", path, strerror(errno));
-		status = errno == EISDIR ? HP_EXIT_USAGE : HP_EXIT_OUTPUT;
-	} else if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "--resume: '%s' is not a regular file", path);
-		status = HP_EXIT_USAGE;
-	} else if (read_log(r) < 0) {
-		snprintf(err, errlen, "--resume: cannot read '%s': %s", path, strerror(errno));
-		status = HP_EXIT_OUTPUT;
-	} else if (!(r->out.fp = fdopen(r->fd, "a"))) {
+	r->fd = -1;
+	snprintf(r->request, sizeof r->request, "%s", request);
+	int status;
+	if ((status = open_log(r, err, errlen)) != 0 || (status = lock_log(r, err, errlen)) != 0 ||
+	    (status = read_log(r, err, errlen)) != 0)
+		goto done;
+	int fl = fcntl(r->fd, F_GETFL);
+	if (fl < 0 || fcntl(r->fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || !(r->out.fp = fdopen(r->fd, "a"))) {
 		snprintf(err, errlen, "--resume: '%s': %s", path, strerror(errno));
 		status = HP_EXIT_OUTPUT;
-	} else {
-		r->fd = -1; /* the stream owns it */
-		r->out.path = path;
-		r->out.direct = true;
-		struct hp_render_opts ro = { .format = HP_FORMAT_JSONL };
-		if (!(r->jsonl = hp_renderer_new(&ro, &r->out))) {
-			snprintf(err, errlen, "out of memory");
-			status = HP_EXIT_NETWORK;
-		}
+		goto done;
 	}
+	r->fd = -1; /* the stream owns it */
+	r->out.path = path;
+	r->out.direct = true;
+	struct hp_render_opts ro = { .format = HP_FORMAT_JSONL, .request = r->request };
+	if (!(r->jsonl = hp_renderer_new(&ro, &r->out))) {
+		snprintf(err, errlen, "out of memory");
+		status = HP_EXIT_NETWORK;
+	}
+done:
 	if (status) {
 		hp_resume_free(r);
 		return status;
@@ -233,7 +459,7 @@ bool hp_resume_done(const struct hp_resume *r, const char *path, const struct st
 	if (strcmp(path, "-") == 0 || r->n == 0)
 		return false;
 	if (hp_is_url_input(path))
-		return set_has(r, triple(path, strlen(path), "", ""));
+		return set_has(r, triple(path, strlen(path), "", "", r->request));
 	struct stat st;
 	if (known)
 		st = *known;
@@ -242,7 +468,7 @@ bool hp_resume_done(const struct hp_resume *r, const char *path, const struct st
 	char sz[32], stamp[HP_STAMP_LEN];
 	snprintf(sz, sizeof sz, "%lld", (long long)st.st_size);
 	hp_stamp_format(&st.st_mtim, stamp);
-	return set_has(r, triple(path, strlen(path), sz, stamp));
+	return set_has(r, triple(path, strlen(path), sz, stamp, r->request));
 }
 
 void hp_resume_item(void *state, const struct hp_item *it)

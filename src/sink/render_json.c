@@ -46,6 +46,9 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 		hp_stamp_format(&it->mtime, stamp);
 		hp_out_printf(out, ",\"size\":%lld,\"mtime\":\"%s\"", it->size, stamp);
 	}
+	/* what was asked (--resume matches it): jsonl's, the log's format */
+	if (r->ro.request)
+		hp_out_printf(out, ",\"request\":\"%s\"", r->ro.request);
 	if (it->exit_code == 0)
 		hp_out_printf(out, ",\"task\":\"%s\"", hp_task_name(it->response ? it->response->task : HP_TASK_UNKNOWN));
 	if (it->exit_code == 0)

@@ -1,5 +1,5 @@
 """The recipes of docs/scaling.md, run as far as this machine allows: the GNU parallel block as it
-stands (with a stand-in for ssh that runs each "host" here), the Kubernetes Indexed Job's manifest
+stands (over two real OpenSSH servers on 127.0.0.1, each a "host"), the Kubernetes Indexed Job's manifest
 (parsed by a YAML parser, then its container command run once per index) and the Slurm array
 script (run once per task as Slurm would), each against the stand-in playing Platform, with one
 shared cache and a resume log per shard. What is checked is what the recipes promise: every input
@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import time
@@ -22,7 +23,7 @@ from harness import BIN, E2E, PLATFORM_KEY, ROOT
 DOC = os.path.join(ROOT, "docs", "scaling.md")
 MANIFEST = os.path.join(ROOT, "examples", "k8s", "hubpredict-shards.yaml")
 SBATCH = os.path.join(ROOT, "examples", "slurm", "hubpredict-array.sbatch")
-LOCALSSH = os.path.join(ROOT, "tests", "tools", "localssh")
+SSHD = "/usr/sbin/sshd"
 MODEL = "acme/cams/detect"
 # Debian's python3-yaml, for the interpreter Debian ships (tests/run.sh installs it)
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -104,13 +105,106 @@ class ScalingCase(E2E):
             self.assertTrue(os.path.exists(os.path.join(self.shared, "labels", rel[:-4] + ".txt")), rel)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Sshd:
+    """A private OpenSSH server on 127.0.0.1: its own host key, config, authorized key and log, the
+    session environment of a machine with hubpredict installed (SetEnv). Runs in the foreground
+    (-D) as a child of the test; stop() ends it and every session it started."""
+
+    def __init__(self, home: str, name: str, client_pub: str, env: dict):
+        self.dir = os.path.join(home, name)
+        os.makedirs(self.dir)
+        self.port = free_port()
+        self.log = os.path.join(self.dir, "sshd.log")
+        key = os.path.join(self.dir, "host_key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+        shutil.copy(client_pub, os.path.join(self.dir, "authorized_keys"))
+        setenv = " ".join(f"{k}={v}" for k, v in env.items())
+        self.config = os.path.join(self.dir, "sshd_config")
+        with open(self.config, "w") as f:
+            f.write(f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {key}\n"
+                    f"AuthorizedKeysFile {self.dir}/authorized_keys\nPidFile {self.dir}/sshd.pid\n"
+                    # the temporary tree is not root's alone; CI runs as root
+                    "StrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\n"
+                    "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+                    f"SetEnv {setenv}\nLogLevel VERBOSE\n")
+        if os.geteuid() == 0:
+            os.makedirs("/run/sshd", mode=0o755, exist_ok=True)   # its privilege separation directory
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", self.config], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + 20
+        while b"Server listening" not in self.read_log():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"sshd did not start: {self.read_log().decode()}")
+            time.sleep(0.05)
+
+    def read_log(self) -> bytes:
+        with open(self.log, "rb") as f:
+            return f.read()
+
+    def sessions(self) -> int:
+        return self.read_log().count(b"Accepted publickey")
+
+    def stop(self):
+        # the listener and its sessions are in their own group (start_new_session)
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(10)
+
+
+def hubpredict_processes(marker: str) -> list[int]:
+    """PIDs of live hubpredict processes whose command line holds marker."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != b"Z" and argv and argv[0].endswith(b"hubpredict") and marker.encode() in b" ".join(argv):
+            pids.append(int(pid))
+    return pids
+
+
 @unittest.skipUnless(shutil.which("parallel"), "GNU parallel is not installed (tests/run.sh installs it)")
+@unittest.skipUnless(os.access(SSHD, os.X_OK), "OpenSSH's server is not installed (tests/run.sh installs it)")
 class TestParallel(ScalingCase):
+    """The recipe over a real sshd: two servers on 127.0.0.1 play host A and host B."""
+
+    def setUp(self):
+        super().setUp()
+        home = self.path("ssh")
+        os.makedirs(home)
+        client = os.path.join(home, "client_key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", client], check=True)
+        session_env = {"PATH": self.env["PATH"].split(os.pathsep)[0] + ":/usr/bin:/bin",
+                       "ULTRALYTICS_PLATFORM_URL": self.server.url, "XDG_CONFIG_HOME": self.path(".config")}
+        self.sshd = {}
+        for host in ("hostA", "hostB"):
+            self.sshd[host] = Sshd(home, host, client + ".pub", session_env)
+            self.addCleanup(self.sshd[host].stop)
+        config = os.path.join(home, "ssh_config")
+        with open(config, "w") as f:
+            for host, d in self.sshd.items():
+                f.write(f"Host {host}\n  HostName 127.0.0.1\n  Port {d.port}\n")
+            f.write(f"Host *\n  IdentityFile {client}\n  IdentitiesOnly yes\n"
+                    f"  UserKnownHostsFile {home}/known_hosts\n  StrictHostKeyChecking no\n  BatchMode yes\n"
+                    "  LogLevel ERROR\n")
+        self.parallel_env = {"N": "4", "HOSTS": "1/hostA,1/hostB", "PARALLEL_SSH": f"ssh -F {config}",
+                             "PARALLEL_HOME": self.path(".parallel")}
 
     def run_parallel(self, block):
-        return self.sh(block, shell="/bin/bash", extra={
-            "N": "4", "HOSTS": "1/hostA,1/hostB", "PARALLEL_SSH": LOCALSSH,
-            "LOCALSSH_LOG": self.path("hosts.log"), "PARALLEL_HOME": self.path(".parallel")})
+        return self.sh(block, shell="/bin/bash", extra=self.parallel_env)
 
     def test_the_documented_blocks(self):
         blocks = tested_blocks(DOC)
@@ -119,10 +213,8 @@ class TestParallel(ScalingCase):
         self.assertIn("parallel", run)
         p = self.run_parallel(run)
         self.assertEqual(p.returncode, 0, p.stderr.decode())
-        with open(self.path("hosts.log")) as f:
-            hosts = collections.Counter(f.read().split())
-        self.assertEqual(set(hosts), {"hostA", "hostB"}, "both hosts ran shards")
-        self.assertEqual(sum(hosts.values()), 4)
+        hosts = {host: d.sessions() for host, d in self.sshd.items()}
+        self.assertTrue(all(hosts.values()), f"both hosts ran shards: {hosts}")
         self.assertEachOnce(4)
 
         # the same line again: every shard resumes, nothing is sent
@@ -139,32 +231,79 @@ class TestParallel(ScalingCase):
                 lines = [json.loads(line) for line in f]
             self.assertEqual([e["file"] for e in lines], sorted(self.files), name)
 
-    def test_a_killed_run_is_finished_by_the_same_line(self):
-        run = tested_blocks(DOC)[0]
-        self.server.set_latency(0.15)
-        env = dict(self.env, N="4", HOSTS="1/hostA,1/hostB", PARALLEL_SSH=LOCALSSH,
-                   PARALLEL_HOME=self.path(".parallel"))
-        proc = subprocess.Popen(["/bin/bash", "-c", run], env=env, cwd=self.tmp.name, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def start(self, run, latency=1.0, answered=True):
+        self.server.set_latency(latency)             # each shard has a second of work left at the kill
+        proc = subprocess.Popen(["/bin/bash", "-c", run], env=dict(self.env, **self.parallel_env), cwd=self.tmp.name,
+                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and sum(1 for r in self.server.log() if r.get("status") == 200) < 4:
+        while time.monotonic() < deadline and not any(r.get("status") == 200 for r in self.server.log()):
+            if not answered and len(hubpredict_processes(self.shared)) == 2:
+                break                                # both hosts' first shards hold their logs
             time.sleep(0.02)
-        os.killpg(proc.pid, signal.SIGKILL)
+        return proc
+
+    def killed_then_rerun(self, kill):
+        run = tested_blocks(DOC)[0]
+        proc = self.start(run)
+        self.assertTrue(hubpredict_processes(self.shared), "shards running")
+        kill(proc)
         proc.wait()
-        time.sleep(0.3)                              # the stand-in finishes what was in flight
-        first = collections.Counter(r["file"]["sha256"] for r in self.server.log() if r.get("file"))
-        self.assertLess(sum(first.values()), self.N_IMAGES, "killed before the end")
+        killed = time.monotonic()
+        while hubpredict_processes(self.shared) and time.monotonic() < killed + 3:
+            time.sleep(0.05)
+        self.assertEqual(hubpredict_processes(self.shared), [], "remote shards outlived the local side")
+        time.sleep(1.2)                              # the stand-in finishes what was in flight
+        first = sum(1 for r in self.server.log() if r.get("file"))
+        time.sleep(2.5)                              # what the shards would have sent by now
+        self.assertEqual(sum(1 for r in self.server.log() if r.get("file")), first, "requests after the kill")
+        self.assertLess(first, self.N_IMAGES, "killed before the end")
         self.server.set_latency(0)
-        p = self.sh(run, shell="/bin/bash", extra={"N": "4", "HOSTS": "1/hostA,1/hostB",
-                                                   "PARALLEL_SSH": LOCALSSH, "PARALLEL_HOME": self.path(".parallel")})
+        p = self.run_parallel(run)
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         self.assertEqual(self.answered(), collections.Counter({f: 1 for f in self.files}))
         sent = collections.Counter(r["file"]["sha256"] for r in self.server.log() if r.get("file"))
         self.assertEqual(len(sent), self.N_IMAGES)
         # Only requests in flight when the shards were killed can go out twice (answered by the
-        # server, never received): at most -j (4) per killed shard.
+        # server, never logged): at most -j (4) per running shard, two of them.
         twice = sum(n - 1 for n in sent.values())
-        self.assertLessEqual(twice, 4 * 4, sent)
+        self.assertLessEqual(twice, 2 * 4, sent)
+
+    def test_a_killed_run_is_finished_by_the_same_line(self):
+        # the local side (bash, parallel and its ssh clients) killed at once, as a lost laptop
+        # or a SIGKILL'd CI job: the sshd sessions end, parallel's remote wrapper sees its parent
+        # gone and ends each remote shard (--termseq's signals); none goes on paying for answers
+        self.killed_then_rerun(lambda proc: os.killpg(proc.pid, signal.SIGKILL))
+
+    def test_parallel_alone_killed(self):
+        # kill -9 of parallel alone: its ssh clients lose their input and end, and so do the
+        # remote shards, as above
+        def kill(proc):
+            (pid,) = [int(p) for p in os.listdir("/proc") if p.isdigit() and self.is_parallel(int(p), proc.pid)]
+            os.kill(pid, signal.SIGKILL)
+        self.killed_then_rerun(kill)
+
+    def test_the_same_line_twice_at_once_pays_nothing_twice(self):
+        # the block started again while it runs (a second terminal, a retrying CI job): each
+        # shard's log is locked by the run that has it, so the other run's shard exits 2 at once
+        run = tested_blocks(DOC)[0]
+        proc = self.start(run, latency=3.0, answered=False)   # the first two shards are at work
+        p = self.run_parallel(run)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"in use by another run (pid ", p.stderr)
+        proc.wait(120)
+        self.server.set_latency(0)
+        p = self.run_parallel(run)                   # what either of them left undone
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertEachOnce(4)                       # each image sent once, answered once
+
+    @staticmethod
+    def is_parallel(pid, pgid):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            return os.getpgid(pid) == pgid and b"/usr/bin/parallel" in argv[:2]
+        except OSError:
+            return False
 
 
 class TestKubernetes(ScalingCase):
