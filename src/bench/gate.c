@@ -38,7 +38,7 @@ static const char *skip_blanks(const char *p)
 static int find_metric(const char *name, size_t len)
 {
 	if (len == 5 && !strncmp(name, "p99.9", 5))
-		return 6;
+		name = "p99_9"; /* as the table writes it */
 	for (int i = 0; i < N_METRICS; i++)
 		if (strlen(METRICS[i].name) == len && !strncmp(METRICS[i].name, name, len))
 			return i;
