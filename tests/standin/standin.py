@@ -75,6 +75,17 @@ As the service does (issue 8), on top of the above:
                an axis-aligned box), "visflags" (pose visible as 0/1/2), "novis" (no visible);
                a `bits` field (8, 12, 16; Platform) is checked and echoed in depth answers
 
+A known latency for `hubpredict bench` (issue 23): a model word "bench" (/v1/predict/bench)
+answers its detect document after a service time known in advance, and its `speed` adds up
+to exactly that time (preprocess and postprocess 10 % each, inference the rest, in whole
+microseconds). Request k (0, 1, ... in order of arrival since set_bench() or reset()) takes
+bench_service_ms(seed, median_ms, sigma, cap_ms, k + 1)[k]: a seeded lognormal. A stall window
+[from, to) seconds after the first such request freezes the server: a request arriving in it
+is held until `to`, then served (the stall is queueing, not in `speed`). Each record gets
+bench_index, service_ms and stall_ms. set_bench(...) or POST /_standin/bench {"seed",
+"median_ms", "sigma", "cap_ms", "stall": [from, to] or null} sets them; the defaults are
+seed 23, median 20 ms, sigma 0.5, cap 250 ms, stall [2, 3].
+
 Per-test switches, all back to their defaults on reset():
 
     set_rate_limit(N, window=60)  Platform's sliding window per key on Platform routes (not
@@ -138,6 +149,7 @@ from deployments import DeploymentStore  # noqa: E402  (beside this file)
 __all__ = [
     "HUB_KEY", "PLATFORM_KEY", "FIXTURES", "FIXTURES_DIR", "StandIn", "ImageSniffer",
     "MultipartParser", "MultipartError", "build_prediction", "main", "make_test_certificates",
+    "bench_service_ms", "bench_speed", "BENCH_DEFAULTS",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -735,6 +747,25 @@ def with_real_speed(answer: Answer, seconds: float) -> Answer:
     return json_answer(200, doc, answer.headers)
 
 
+BENCH_DEFAULTS = {"seed": 23, "median_ms": 20.0, "sigma": 0.5, "cap_ms": 250.0, "stall": (2.0, 3.0)}
+
+
+def bench_service_ms(seed: int, median_ms: float, sigma: float, cap_ms: float, n: int) -> list[float]:
+    """The first n service times (ms, whole microseconds) of the "bench" model: a lognormal
+    of that median and sigma from random.Random(seed), within [0.1 ms, cap_ms]."""
+    rng = random.Random(seed)
+    return [round(min(max(rng.lognormvariate(math.log(median_ms), sigma), 0.1), cap_ms), 3)
+            for _ in range(n)]
+
+
+def bench_speed(service_ms: float) -> dict:
+    """A `speed` whose three parts add up to service_ms (to the microsecond)."""
+    micro = round(service_ms * 1000)
+    pre = post = micro // 10
+    return {"preprocess": pre / 1000, "inference": (micro - pre - post) / 1000,
+            "postprocess": post / 1000}
+
+
 def json_answer(status: int, doc, headers=()) -> Answer:
     return Answer(status, json.dumps(doc).encode(), headers=list(headers))
 
@@ -781,12 +812,13 @@ class Behaviour:
     visible: str = "scores"          # pose `visible`: "scores" (0-1), "flags" ("visflags":
                                      # COCO 0/1/2), "none" ("novis": omitted)
     bits: int | None = None          # the request's `bits` (depth), set per request
+    bench: bool = False              # "bench": a known service time and stall (set_bench)
 
     @classmethod
     def of(cls, model: str) -> Behaviour:
         name = model.lower()
         behaviour = cls(empty="empty" in name, not_found="notfound" in name,
-                        public="public" in name,
+                        public="public" in name, bench="bench" in name,
                         shape="old" if "oldshape" in name else "today",
                         visible="flags" if "visflags" in name else
                         "none" if "novis" in name else "scores")
@@ -1337,6 +1369,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _serve(self):
         self._head_sent = False
         self._route = None
+        self._bench = None
         path, _, query = self.path.partition("?")
         if path.startswith("/_standin/"):
             return self._serve_control(path[len("/_standin/"):])
@@ -1404,7 +1437,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise
         record.update(fields=form.fields, file=form.file_record(), t_read=time.time())
         self.standin._log.append(record)
-        self._send(answer or self._choose_answer(route, path, form), record)
+        self._bench = None
+        answer = answer or self._choose_answer(route, path, form)
+        if self._bench is not None:
+            self.standin._log.update(record, **self._bench)
+        self._send(answer, record)
 
     def _serve_deploy_api(self, path: str, record: dict):
         """Platform's deployments routes and GET /api/account/summary (JSON in and out)."""
@@ -1512,6 +1549,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         answer = predict_answer(route, form)
         if self.standin.real_speed:
             answer = with_real_speed(answer, time.time() - self.t_start)
+        if Behaviour.of(route.model).bench and answer.status == 200:
+            answer, self._bench = self.standin._bench_answer(answer)
         answer.headers += headers
         return answer
 
@@ -1537,7 +1576,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except _BadFraming as exc:
             self.close_connection = True
             return self._send(error_answer("hub", 400, str(exc)))
-        methods = {"log": "GET", "script": "POST", "reset": "POST", "latency": "POST"}
+        methods = {"log": "GET", "script": "POST", "reset": "POST", "latency": "POST",
+                   "bench": "POST"}
         if name not in methods:
             return self._send(error_answer("hub", 404, "Not found"))
         if self.command != methods[name]:
@@ -1553,6 +1593,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if name == "script":
                 entries = doc if isinstance(doc, list) else [doc]
                 return self._send(json_answer(200, {"queued": self.standin.push_many(entries)}))
+            if name == "bench":
+                if not isinstance(doc, dict) or set(doc) - set(BENCH_DEFAULTS):
+                    raise ValueError(f"expected an object of {', '.join(BENCH_DEFAULTS)}")
+                self.standin.set_bench(**doc)
+                return self._send(json_answer(200, {}))
             if not isinstance(doc, dict) or not isinstance(doc.get("lo", 0), (int, float)):
                 raise ValueError('expected {"lo": seconds, "hi": seconds}')
             self.standin.set_latency(doc.get("lo", 0), doc.get("hi"))
@@ -1839,6 +1884,7 @@ class StandIn:
             self._cold_start_from: float | None = None
             self._mutation_limit: tuple[int, float] | None = (10, 60.0)   # Platform's
             self._mutation_hits: dict[str, deque] = {}
+        self.set_bench()
         self.deployments.reset()
 
     # -- life ----------------------------------------------------------------------------------
@@ -1962,6 +2008,51 @@ class StandIn:
             raise ValueError(f"latency needs 0 <= lo <= hi, got {lo}, {hi}")
         with self._lock:
             self._latency = (float(lo), float(hi))
+
+    def set_bench(self, seed: int = BENCH_DEFAULTS["seed"], median_ms: float = BENCH_DEFAULTS["median_ms"],
+                  sigma: float = BENCH_DEFAULTS["sigma"], cap_ms: float = BENCH_DEFAULTS["cap_ms"],
+                  stall=BENCH_DEFAULTS["stall"]) -> None:
+        """The "bench" model's service times and stall window (see the module docstring);
+        counting starts again from request 0 and the next request starts the clock."""
+        if type(seed) is not int or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                            for v in (median_ms, sigma, cap_ms)):
+            raise ValueError("seed must be an integer, median_ms, sigma and cap_ms numbers")
+        if not (median_ms > 0 and sigma >= 0 and cap_ms >= 0.1):
+            raise ValueError("bench needs median_ms > 0, sigma >= 0, cap_ms >= 0.1")
+        if stall is not None:
+            if (not isinstance(stall, (list, tuple)) or len(stall) != 2
+                    or not all(isinstance(v, (int, float)) for v in stall)
+                    or not 0 <= stall[0] <= stall[1]):
+                raise ValueError("stall must be [from, to] seconds with 0 <= from <= to, or null")
+            stall = (float(stall[0]), float(stall[1]))
+        with self._lock:
+            self._bench_params = (seed, float(median_ms), float(sigma), float(cap_ms))
+            self._bench_stall = stall
+            self._bench_times: list[float] = []
+            self._bench_count = 0
+            self._bench_origin: float | None = None
+
+    def _bench_answer(self, answer: Answer) -> tuple[Answer, dict]:
+        """The "bench" model's answer: its delay (stall, then service) and its speed."""
+        with self._lock:
+            now = time.monotonic()
+            if self._bench_origin is None:
+                self._bench_origin = now
+            k = self._bench_count
+            self._bench_count += 1
+            if k >= len(self._bench_times):         # extend the known sequence as needed
+                self._bench_times = bench_service_ms(*self._bench_params,
+                                                     max(2 * len(self._bench_times), k + 1, 1024))
+            service = self._bench_times[k]
+            elapsed = now - self._bench_origin
+            stall = self._bench_stall
+            held = stall[1] - elapsed if stall and stall[0] <= elapsed < stall[1] else 0.0
+        doc = json.loads(answer.body)
+        for image in doc.get("images", []):
+            image["speed"] = bench_speed(service)
+        bench = json_answer(200, doc, answer.headers)
+        bench.delay = answer.delay + held + service / 1000.0
+        return bench, {"bench_index": k, "service_ms": service, "stall_ms": round(held * 1000.0, 3)}
 
     # -- for the handler -----------------------------------------------------------------------
 

@@ -413,6 +413,89 @@ class ScriptedFaults(StandInTest):
         self.assertEqual(self.post("/v1/predict/detect")[0], 200)
 
 
+# -- the "bench" model: a known latency (issue 23) --------------------------------------------
+
+class BenchLatency(StandInTest):
+    def speed_sum(self, doc):
+        speed = doc["images"][0]["speed"]
+        return speed["preprocess"] + speed["inference"] + speed["postprocess"]
+
+    def test_service_times_are_known_and_equal_the_speed(self):
+        self.server.set_bench(seed=7, median_ms=4, sigma=0.4, stall=None)
+        expected = standin.bench_service_ms(7, 4, 0.4, 250, 12)
+        self.assertEqual(expected, standin.bench_service_ms(7, 4, 0.4, 250, 12))   # seeded
+        self.assertEqual(len(set(expected)), 12)
+        conn = self.connect()
+        for k in range(12):
+            started = time.monotonic()
+            status, _, body = self.post("/v1/predict/bench", conn=conn)
+            took = (time.monotonic() - started) * 1000
+            doc = json.loads(body)
+            self.assertEqual(status, 200)
+            self.assertEqual(doc["images"][0]["results"][0]["name"], "person")     # a detect answer
+            self.assertAlmostEqual(self.speed_sum(doc), expected[k], places=6)
+            self.assertGreaterEqual(took, expected[k])
+        records = self.server.log()
+        self.assertEqual([r["bench_index"] for r in records], list(range(12)))
+        self.assertEqual([r["service_ms"] for r in records], expected)
+        self.assertEqual({r["stall_ms"] for r in records}, {0})
+
+    def test_distribution_median_and_cap(self):
+        times = standin.bench_service_ms(23, 20, 0.5, 250, 20001)
+        self.assertAlmostEqual(sorted(times)[10000], 20, delta=0.6)
+        self.assertLessEqual(max(standin.bench_service_ms(1, 100, 2, 150, 2000)), 150)
+        self.assertEqual(standin.bench_speed(12.345),
+                         {"preprocess": 1.234, "inference": 9.877, "postprocess": 1.234})
+
+    def test_stall_window_holds_requests_until_its_end(self):
+        self.server.set_bench(seed=1, median_ms=2, sigma=0, stall=(0.3, 0.6))
+        conn = self.connect()
+        self.post("/v1/predict/bench", conn=conn)           # starts the clock
+        time.sleep(0.35)
+        started = time.monotonic()
+        status, _, body = self.post("/v1/predict/bench", conn=conn)
+        took = time.monotonic() - started
+        self.assertEqual(status, 200)
+        self.assertGreaterEqual(took, 0.6 - 0.35 - 0.02)
+        self.assertAlmostEqual(self.speed_sum(json.loads(body)), 2, places=6)   # not the stall
+        after = self.server.log()
+        self.assertGreater(after[1]["stall_ms"], 150)
+        self.assertEqual(after[0]["stall_ms"], 0)
+        time.sleep(0.3)                                       # past the window: no stall
+        started = time.monotonic()
+        self.post("/v1/predict/bench", conn=conn)
+        self.assertLess(time.monotonic() - started, 0.2)
+        self.assertEqual(self.server.log()[2]["stall_ms"], 0)
+
+    def test_other_models_are_untouched_and_reset_restarts(self):
+        status, doc = self.post_json("/v1/predict/detect")
+        self.assertEqual(doc["images"][0]["speed"], {"preprocess": 1.2, "inference": 12.5, "postprocess": 2.3})
+        self.assertNotIn("service_ms", self.server.log()[0])
+        self.server.set_bench(stall=None)
+        self.post("/v1/predict/bench")
+        self.server.reset()
+        self.server.set_bench(stall=None)
+        self.post("/v1/predict/bench")
+        self.assertEqual(self.server.log()[0]["bench_index"], 0)
+
+    def test_control_route_and_its_errors(self):
+        conn = self.connect()
+
+        def call(doc):
+            conn.request("POST", "/_standin/bench", json.dumps(doc))
+            response = conn.getresponse()
+            return response.status, response.read()
+        self.assertEqual(call({"seed": 5, "median_ms": 3, "sigma": 0, "stall": None})[0], 200)
+        status, doc = self.post_json("/v1/predict/bench")
+        self.assertAlmostEqual(self.speed_sum(doc), 3, places=6)
+        for bad in ({"seed": "x"}, {"median_ms": 0}, {"sigma": -1}, {"stall": [3, 2]},
+                    {"stall": [1]}, {"cap_ms": 0}, {"speed": 1}, [1]):
+            status, body = call(bad)
+            self.assertEqual(status, 400, bad)
+        with self.assertRaises(ValueError):
+            self.server.set_bench(stall=(-1, 2))
+
+
 # -- the request log and HTTP behaviour -------------------------------------------------------
 
 class RequestLogAndHttp(StandInTest):
