@@ -28,13 +28,13 @@ valgrind_jobs=$((jobs + 1))
 # shellcheck source=tests/lib.sh
 . "$root/tests/lib.sh"
 if [ $quick -eq 1 ]; then
-	hp_install_deps tests/run.sh zsh fish dpkg-dev lintian mandoc parallel python3-yaml
+	hp_install_deps tests/run.sh zsh fish dpkg-dev lintian mandoc parallel python3-yaml python3-numpy
 else
 	# valgrind for stage 3; the fuzz stage skips itself without clang's libFuzzer
 	# zsh and fish for the completion tests, dpkg-dev and lintian for the package test
 	# (cpack -G DEB), mandoc for the man page's lint (test_docs.py),
 	# GNU parallel and PyYAML for the recipes of docs/scaling.md (test_scaling.py)
-	hp_install_deps tests/run.sh valgrind clang zsh fish dpkg-dev lintian mandoc parallel python3-yaml
+	hp_install_deps tests/run.sh valgrind clang zsh fish dpkg-dev lintian mandoc parallel python3-yaml python3-numpy
 fi
 
 stage() { printf '\n== tests/run.sh: %s ==\n' "$*"; }
