@@ -37,6 +37,8 @@ hp_install_deps() {
 		clang) command -v clang >/dev/null 2>&1 || missing+=(clang libclang-rt-dev) ;;
 		# a YAML parser for Debian's own python3 (the Kubernetes manifest's test)
 		python3-yaml) /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml) ;;
+		# numpy for Debian's python3 (val's reference metrics, tests/val)
+		python3-numpy) /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy) ;;
 		# cpack -G DEB's dependency list (CPACK_DEBIAN_PACKAGE_SHLIBDEPS)
 		dpkg-dev) command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev) ;;
 		# HTTP/2 over TLS for test_guard.py (the stand-in speaks HTTP/1.1 only); /usr/sbin may not be in PATH
