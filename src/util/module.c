@@ -6,7 +6,9 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +18,27 @@
 #ifndef HP_MODULE_RELDIR
 #define HP_MODULE_RELDIR "../lib/hubpredict"
 #endif
+
+/* The modules loaded, closed at exit (so that a leak checker finds nothing
+ * of the dynamic loader's bookkeeping still allocated). */
+#define MODULES_MAX 4
+static void *loaded[MODULES_MAX];
+static size_t n_loaded;
+
+static void close_modules(void)
+{
+	while (n_loaded > 0)
+		dlclose(loaded[--n_loaded]);
+}
+
+/* Keep handle open until exit; false when there is no room for it. */
+static bool keep(void *handle)
+{
+	if (n_loaded == MODULES_MAX || (n_loaded == 0 && atexit(close_modules) != 0))
+		return false;
+	loaded[n_loaded++] = handle;
+	return true;
+}
 
 /* Append REL's components to the absolute directory in dir (NUL-terminated,
  * room for cap bytes): ".." drops the last one (never "/"), "." and empty
@@ -100,8 +123,12 @@ int hp_module_load(const char *name, const char *entry, unsigned abi, const stru
 		         h->version ? h->version : "?", h->abi, HP_VERSION, abi);
 		goto done;
 	}
+	if (!keep(handle)) {
+		snprintf(err, errlen, "%s: too many modules loaded", q);
+		goto done;
+	}
 	*table = h;
-	handle = NULL; /* stays loaded */
+	handle = NULL; /* closed at exit */
 	rc = 0;
 done:
 	if (handle)
