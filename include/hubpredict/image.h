@@ -36,6 +36,14 @@ struct hp_pixmap {
 /* True when this build has image support (HUBPREDICT_IMAGES). */
 bool hp_image_supported(void);
 
+/* In the binary, everything here and in annotate.h and picture.h lives in
+ * the image module, hubpredict-image.so (module.h), loaded by the first call
+ * of annotate.h's or picture.h's functions; this loads it now, for a run
+ * with --annotate or --resize, before anything is sent. 0, or -1 with one
+ * line in err naming the file (in a build without image support: "no image
+ * support"). Tests that link the image code directly do not need it. */
+int hp_image_load(char *err, size_t errlen);
+
 /* The format from the first bytes. */
 enum hp_image_kind hp_image_sniff(const unsigned char *data, size_t n);
 

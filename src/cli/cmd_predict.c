@@ -8,6 +8,7 @@
 #include "hubpredict/config.h"
 #include "hubpredict/endpoint.h"
 #include "hubpredict/exitcode.h"
+#include "hubpredict/image.h"
 #include "hubpredict/inputs.h"
 #include "hubpredict/labels.h"
 #include "hubpredict/junit.h"
@@ -572,6 +573,11 @@ static int run_parsed(struct run *r)
 	hp_msg_set_secret(r->o.api_key);
 	hp_msg_set_quiet(r->o.quiet);
 	hp_msg_set_verbose(r->o.verbose);
+	/* image support is a module, loaded only by the runs that draw or resize */
+	if ((r->o.predict.annotate || r->o.predict.resize) && hp_image_load(r->err, sizeof r->err) != 0) {
+		hp_msg_error("%s needs image support, but %s", r->o.predict.annotate ? "--annotate" : "--resize", r->err);
+		return HP_EXIT_USAGE;
+	}
 	if ((status = resolve(r)) != 0 || (status = open_inputs(r)) != 0 || (status = check_destinations(r)) != 0)
 		return status;
 	if (r->o.insecure)

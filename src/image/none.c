@@ -13,6 +13,12 @@ bool hp_image_supported(void)
 	return false;
 }
 
+int hp_image_load(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "this build of hubpredict has no image support");
+	return -1;
+}
+
 struct hp_annotate *hp_annotate_new(const char *dir, char *err, size_t errlen, int *code)
 {
 	(void)dir;

@@ -1,9 +1,9 @@
 """The Debian package (README Install): `cpack -G DEB` over the build under test holds the binary,
 the man page, the three completion scripts and the docs where Debian puts them, depends on the
 libraries dpkg-shlibdeps found (libcurl, cJSON), lintian finds no error or warning in it, and its
-binary, extracted with `dpkg-deb -x` into a temporary root, runs and sends a request to the
-stand-in. `cmake --install` under /usr/local and /usr puts the zsh completion in a folder of zsh's
-own $fpath for that prefix."""
+binary, extracted with `dpkg-deb -x` into a temporary root, runs, sends a request to the stand-in,
+and finds its image module (--annotate) in the unpacked tree. `cmake --install` under /usr/local and
+/usr puts the zsh completion in a folder of zsh's own $fpath for that prefix."""
 
 import glob
 import gzip
@@ -85,6 +85,9 @@ class TestDebianPackage(E2E):
         for f in FILES:
             self.assertIn(f, paths, listing)
         self.assertFalse([p for p in paths if not p.startswith("./usr/")], listing)
+        # the image module, in LIBDIR/hubpredict (lib/ or lib/<multiarch>/)
+        self.assertTrue([p for p in paths if re.fullmatch(r"\./usr/lib/(\S+/)?hubpredict/hubpredict-image\.so", p)],
+                        listing)
         self.assertTrue(os.path.basename(self.deb).startswith("hubpredict_"), self.deb)
         # the licence is in the DEP-5 copyright, not a second time as LICENSE
         self.assertNotIn("./usr/share/doc/hubpredict/LICENSE", paths, listing)
@@ -188,6 +191,12 @@ class TestDebianPackage(E2E):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(self.server.log()), 1)
         self.assertIn('"file"', r.stdout)
+        # --annotate finds the image module in the unpacked tree
+        pictures = self.path("pictures")
+        r = subprocess.run([exe, "-u", self.hub_url(), "-q", "--annotate", pictures, image("cat.png")],
+                           capture_output=True, text=True, env=self.hp_env(HUB_KEY), timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(os.listdir(pictures), ["cat.png"])
         # the packaged scripts are what the binary generates
         for shell, rel in (("bash", "share/bash-completion/completions/hubpredict"),
                            ("zsh", "share/zsh/vendor-completions/_hubpredict"),

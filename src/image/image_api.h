@@ -1,0 +1,39 @@
+/* image_api.h - the image module's table (private to image/): the entry
+ * points the binary calls, through load.c's functions of the same names
+ * (annotate.h, picture.h), in the module hubpredict-image.so that
+ * module.c exports (hubpredict/module.h).
+ *
+ * Ownership: as in annotate.h and picture.h; the table itself is static.
+ */
+#ifndef HUBPREDICT_IMAGE_API_H
+#define HUBPREDICT_IMAGE_API_H
+
+#include "hubpredict/annotate.h"
+#include "hubpredict/module.h"
+#include "hubpredict/picture.h"
+
+/* The module's file and its one exported symbol (an hp_module_entry_fn). */
+#define HP_IMAGE_MODULE "hubpredict-image.so"
+#define HP_IMAGE_MODULE_ENTRY "hp_image_module"
+/* Bump when the table below or a struct it passes (hp_item, hp_upload,
+ * hp_response, hp_resized) changes. */
+#define HP_IMAGE_ABI 1u
+
+struct hp_image_api {
+	struct hp_module_header header; /* first: { HP_IMAGE_ABI, HP_VERSION } */
+	struct hp_annotate *(*annotate_new)(const char *dir, char *err, size_t errlen, int *code);
+	struct hp_annotate_source *(*annotate_source_new)(int fd);
+	void (*annotate_source_free)(struct hp_annotate_source *s);
+	void (*annotate_item)(void *state, const struct hp_item *it);
+	char *(*annotate_path_for)(void *state, const char *input, size_t below);
+	size_t (*annotate_written)(const struct hp_annotate *a);
+	bool (*annotate_failed)(const struct hp_annotate *a);
+	void (*annotate_free)(struct hp_annotate *a);
+	int (*picture_plan)(int fd, int imgsz, struct hp_resized *rz, char *err, size_t errlen);
+	int (*picture_resize_upload)(struct hp_upload *up, int imgsz, struct hp_resized *rz, int *orig_fd, char *err,
+	                             size_t errlen);
+	void (*picture_map_response)(struct hp_response *r, const struct hp_resized *rz, bool normalized);
+	int (*picture_map_body)(char **data, size_t *len, const struct hp_resized *rz, bool normalized);
+};
+
+#endif

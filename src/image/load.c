@@ -1,0 +1,110 @@
+/* load.c - image support in the binary: the functions of annotate.h and
+ * picture.h, each calling its namesake in the image module, which is loaded
+ * (module.h) by the first of them or by hp_image_load(). A run that uses
+ * neither --annotate nor --resize never loads it, nor maps TurboJPEG, libpng,
+ * libwebp, giflib, FreeType or fontconfig. */
+#include "hubpredict/exitcode.h"
+#include "hubpredict/image.h"
+#include "image_api.h"
+
+#include <stdio.h>
+
+static const struct hp_image_api *api;
+
+int hp_image_load(char *err, size_t errlen)
+{
+	const struct hp_module_header *h;
+	if (api)
+		return 0;
+	if (hp_module_load(HP_IMAGE_MODULE, HP_IMAGE_MODULE_ENTRY, HP_IMAGE_ABI, &h, err, errlen) < 0)
+		return -1;
+	api = (const struct hp_image_api *)h;
+	return 0;
+}
+
+/* Loaded, or a reason in err (a scratch buffer when the caller has none). */
+static bool loaded(char *err, size_t errlen)
+{
+	char scratch[256];
+	return hp_image_load(err ? err : scratch, err ? errlen : sizeof scratch) == 0;
+}
+
+struct hp_annotate *hp_annotate_new(const char *dir, char *err, size_t errlen, int *code)
+{
+	if (!loaded(err, errlen)) {
+		*code = HP_EXIT_USAGE;
+		return NULL;
+	}
+	return api->annotate_new(dir, err, errlen, code);
+}
+
+struct hp_annotate_source *hp_annotate_source_new(int fd)
+{
+	return loaded(NULL, 0) ? api->annotate_source_new(fd) : NULL;
+}
+
+/* What exists was made by the module, so it is loaded: the functions below
+ * need not load it for a NULL. */
+void hp_annotate_source_free(struct hp_annotate_source *s)
+{
+	if (s)
+		api->annotate_source_free(s);
+}
+
+void hp_annotate_item(void *state, const struct hp_item *it)
+{
+	if (state)
+		api->annotate_item(state, it);
+}
+
+char *hp_annotate_path_for(void *state, const char *input, size_t below)
+{
+	return state ? api->annotate_path_for(state, input, below) : NULL;
+}
+
+size_t hp_annotate_written(const struct hp_annotate *a)
+{
+	return a ? api->annotate_written(a) : 0;
+}
+
+bool hp_annotate_failed(const struct hp_annotate *a)
+{
+	return a ? api->annotate_failed(a) : false;
+}
+
+void hp_annotate_free(struct hp_annotate *a)
+{
+	if (a)
+		api->annotate_free(a);
+}
+
+int hp_picture_plan(int fd, int imgsz, struct hp_resized *rz, char *err, size_t errlen)
+{
+	if (!loaded(err, errlen)) {
+		*rz = (struct hp_resized){ 0 };
+		return -1;
+	}
+	return api->picture_plan(fd, imgsz, rz, err, errlen);
+}
+
+int hp_picture_resize_upload(struct hp_upload *up, int imgsz, struct hp_resized *rz, int *orig_fd, char *err,
+                             size_t errlen)
+{
+	if (!loaded(err, errlen)) {
+		*rz = (struct hp_resized){ 0 };
+		return -1;
+	}
+	return api->picture_resize_upload(up, imgsz, rz, orig_fd, err, errlen);
+}
+
+/* Only for an input that was resized, so by a loaded module. */
+void hp_picture_map_response(struct hp_response *r, const struct hp_resized *rz, bool normalized)
+{
+	if (api)
+		api->picture_map_response(r, rz, normalized);
+}
+
+int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, bool normalized)
+{
+	return api ? api->picture_map_body(data, len, rz, normalized) : -1;
+}
