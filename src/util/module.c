@@ -16,7 +16,7 @@
 /* Where an install keeps the modules, relative to the bindir (CMake sets it
  * from GNUInstallDirs). */
 #ifndef HP_MODULE_RELDIR
-#define HP_MODULE_RELDIR "../lib/hubpredict"
+#define HP_MODULE_RELDIR "../libexec/hubpredict"
 #endif
 
 /* The modules loaded, closed at exit (so that a leak checker finds nothing

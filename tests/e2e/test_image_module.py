@@ -1,7 +1,7 @@
 """Image support is a module (hubpredict(1), FILES): hubpredict-image.so, loaded when --annotate or
 --resize is first used, so a run without them never maps TurboJPEG, libpng, libwebp, giflib,
 FreeType or fontconfig (issue 20: their loading was most of a single call's start-up over curl's).
-The module is found beside the binary (the build tree) or in LIBDIR/hubpredict relative to it (an
+The module is found beside the binary (the build tree) or in LIBEXECDIR/hubpredict relative to it (an
 install, wherever it was unpacked); when it is missing, or broken, --annotate and --resize are
 exit 2 with one line naming the file, before anything is sent."""
 
