@@ -6,7 +6,7 @@ import subprocess
 import time
 import unittest
 
-from harness import E2E, HUB_KEY, PLATFORM_KEY, UNDER_TOOL, WRAPPER, image, sha256_of
+from harness import E2E, HUB_KEY, PLATFORM_KEY, UNDER_TOOL, image, sha256_of
 
 HUB_DEFAULTS = {"imgsz": "640", "conf": "0.25", "iou": "0.45"}
 PLATFORM_DEFAULTS = {"imgsz": "640", "conf": "0.25", "iou": "0.7"}

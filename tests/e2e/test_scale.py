@@ -15,7 +15,7 @@ import struct
 import subprocess
 import time
 
-from harness import E2E, HUB_KEY, PLATFORM_KEY, UNDER_TOOL, WRAPPER, image
+from harness import E2E, HUB_KEY, PLATFORM_KEY, WRAPPER, image
 from pixels import Picture, png_bytes
 
 with open(image("cat.png"), "rb") as _f:
