@@ -179,8 +179,12 @@ static int open_container(struct hp_video *v, char *err, size_t errlen)
 static int open_decoder(struct hp_video *v, char *err, size_t errlen)
 {
 	const AVCodecParameters *par = v->st->codecpar;
-	if (par->width > HP_VIDEO_MAX_SIDE || par->height > HP_VIDEO_MAX_SIDE ||
-	    (long)par->width * par->height > HP_VIDEO_MAX_PIXELS) {
+	if (par->width > HP_VIDEO_MAX_SIDE || par->height > HP_VIDEO_MAX_SIDE) {
+		snprintf(err, errlen, "declares %dx%d pixels, over the limit of %d a side", par->width, par->height,
+		         HP_VIDEO_MAX_SIDE);
+		return HP_EXIT_INPUT;
+	}
+	if ((long)par->width * par->height > HP_VIDEO_MAX_PIXELS) {
 		snprintf(err, errlen, "declares %dx%d pixels, over the 100 megapixel limit", par->width, par->height);
 		return HP_EXIT_INPUT;
 	}
@@ -379,7 +383,8 @@ static void feed(struct hp_video *v)
 		return;
 	}
 	if (v->pkt->stream_index == v->st->index) {
-		v->packets++;
+		/* whole packets: a cut one is marked corrupt */
+		v->packets += !(v->pkt->flags & AV_PKT_FLAG_CORRUPT);
 		/* a damaged packet is skipped, as ffmpeg does */
 		if (avcodec_send_packet(v->dec, v->pkt) < 0)
 			v->damaged++;
