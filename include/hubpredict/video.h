@@ -20,6 +20,8 @@
 #ifndef HUBPREDICT_VIDEO_H
 #define HUBPREDICT_VIDEO_H
 
+#include "hubpredict/image.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -40,6 +42,8 @@ struct hp_video_opts {
 	                 * earlier frame; a frame nearest to two targets is
 	                 * sent once */
 	int imgsz;      /* > 0: downsize so the long side is imgsz (--resize) */
+	bool pixels;    /* also hand out each frame's pixels at its source size
+	                 * (rotation applied): what --annotate draws on */
 };
 
 /* What the container and stream declare, known after opening. */
@@ -63,6 +67,8 @@ struct hp_video_frame {
 	double time;            /* seconds from the first frame's timestamp */
 	int w, h;               /* of the JPEG */
 	int src_w, src_h;       /* before --resize (rotation applied) */
+	struct hp_pixmap rgb;   /* with opts.pixels: src_w x src_h, owned
+	                         * (hp_video_frame_clear); else empty */
 };
 
 /* True when this build has the video module (HUBPREDICT_VIDEO). */
@@ -95,11 +101,42 @@ const struct hp_video_info *hp_video_info(const struct hp_video *v);
  * error are delivered first; the error comes in place of the end. */
 int hp_video_next(struct hp_video *v, struct hp_video_frame *f, char *err, size_t errlen);
 
+/* Where the video ends, in seconds from the first frame: the last frame's
+ * time plus its duration. Known once hp_video_next() has returned 0; the
+ * time of the last frame decoded before. */
+double hp_video_end(const struct hp_video *v);
+
 /* Frames decoded so far (the numbers handed out are below it). */
 long long hp_video_decoded(const struct hp_video *v);
 
 void hp_video_frame_clear(struct hp_video_frame *f);
 
 void hp_video_free(struct hp_video *v);
+
+/* --annotate on a video: an H.264 MP4 (libx264 through libavcodec) at a
+ * given size and frame rate, each frame put shown from its time until the
+ * next one's, written through output.h's rules (a temporary file beside
+ * path renamed over it on close; a FIFO or device written in place, as a
+ * fragmented MP4). */
+struct hp_video_writer;
+
+/* Open path (borrowed: kept by the caller until the writer is freed) for
+ * w x h pixels (an odd side loses its last row or column:
+ * 4:2:0 needs even sides) at fps_num/fps_den frames a second (0/0: 30).
+ * 0, or -1 with a reason in err (no H.264 encoder in this FFmpeg, the file
+ * cannot be made: exit 11). */
+int hp_video_writer_open(struct hp_video_writer **out, const char *path, int w, int h, int fps_num, int fps_den,
+                         char *err, size_t errlen);
+
+/* The picture p (w x h as opened; borrowed) from t seconds on: the previous
+ * one fills the frames before t. 0, or -1 with a reason in err. */
+int hp_video_writer_put(struct hp_video_writer *wr, const struct hp_pixmap *p, double t, char *err, size_t errlen);
+
+/* The last picture until end seconds, then the file finished and renamed
+ * into place. 0, or -1 with a reason in err (nothing left at path then). */
+int hp_video_writer_close(struct hp_video_writer *wr, double end, char *err, size_t errlen);
+
+/* Release; a writer not closed leaves nothing behind. NULL-safe. */
+void hp_video_writer_free(struct hp_video_writer *wr);
 
 #endif

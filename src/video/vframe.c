@@ -58,48 +58,73 @@ static struct SwsContext *scaler(struct SwsContext **sws, const AVFrame *f, int 
 	return *sws;
 }
 
-int hp_vframe_jpeg(struct SwsContext **sws, const AVFrame *f, int rotation, int imgsz,
+/* f at w x h (before rotation) into p->rgb, then turned. -1 or -2 as below. */
+static int to_rgb(struct SwsContext **sws, const AVFrame *f, int rotation, int w, int h, struct hp_pixmap *p,
+                  char *err, size_t errlen)
+{
+	p->w = w;
+	p->h = h;
+	if (!scaler(sws, f, w, h)) {
+		snprintf(err, errlen, "cannot convert frames of pixel format %d", f->format);
+		return -1;
+	}
+	if (!(p->rgb = malloc((size_t)w * (size_t)h * 3))) {
+		snprintf(err, errlen, "out of memory");
+		return -2;
+	}
+	uint8_t *dst[4] = { p->rgb, NULL, NULL, NULL };
+	int stride[4] = { w * 3, 0, 0, 0 };
+	if (sws_scale(*sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, stride) != h) {
+		snprintf(err, errlen, "cannot convert a frame");
+		return -1;
+	}
+	int orientation = rotation == 90 ? 6 : rotation == 180 ? 3 : rotation == 270 ? 8 : 1;
+	if (hp_pixmap_orient(p, orientation) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -2;
+	}
+	return 0;
+}
+
+int hp_vframe_jpeg(struct SwsContext **sws, const AVFrame *f, int rotation, int imgsz, bool pixels,
                    struct hp_video_frame *out, char *err, size_t errlen)
 {
-	struct hp_pixmap pm = { 0 };
+	struct hp_pixmap full = { 0 }, sent = { 0 };
 	int rc = -1, tw, th;
 	if (f->width <= 0 || f->height <= 0 || f->width > HP_VIDEO_MAX_SIDE || f->height > HP_VIDEO_MAX_SIDE ||
 	    (long)f->width * f->height > HP_VIDEO_MAX_PIXELS) {
-		snprintf(err, errlen, "a frame of %dx%d pixels, over the 100 megapixel limit", f->width, f->height);
+		snprintf(err, errlen, "a frame of %dx%d pixels, over the limits", f->width, f->height);
 		goto done;
 	}
 	hp_vframe_size(f->width, f->height, rotation, imgsz, &tw, &th);
 	bool swap = rotation == 90 || rotation == 270;
-	pm.w = swap ? th : tw;
-	pm.h = swap ? tw : th;
-	if (!scaler(sws, f, pm.w, pm.h)) {
-		snprintf(err, errlen, "cannot convert frames of pixel format %d", f->format);
+	if (pixels) {
+		/* the source size for drawing; the one sent downsized from it */
+		if ((rc = to_rgb(sws, f, rotation, f->width, f->height, &full, err, errlen)) < 0)
+			goto done;
+		rc = -2;
+		if ((tw != full.w || th != full.h) && hp_pixmap_resize(&full, tw, th, &sent) < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto done;
+		}
+	} else if ((rc = to_rgb(sws, f, rotation, swap ? th : tw, swap ? tw : th, &sent, err, errlen)) < 0) {
 		goto done;
 	}
 	rc = -2;
-	if (!(pm.rgb = malloc((size_t)pm.w * (size_t)pm.h * 3))) {
-		snprintf(err, errlen, "out of memory");
+	const struct hp_pixmap *enc = sent.rgb ? &sent : &full;
+	if (hp_image_encode(enc, HP_IMAGE_JPEG, &out->jpeg, &out->jpeg_len, err, errlen) < 0)
 		goto done;
-	}
-	uint8_t *dst[4] = { pm.rgb, NULL, NULL, NULL };
-	int stride[4] = { pm.w * 3, 0, 0, 0 };
-	if (sws_scale(*sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, stride) != pm.h) {
-		snprintf(err, errlen, "cannot convert a frame");
-		goto done;
-	}
-	int orientation = rotation == 90 ? 6 : rotation == 180 ? 3 : rotation == 270 ? 8 : 1;
-	if (hp_pixmap_orient(&pm, orientation) < 0) {
-		snprintf(err, errlen, "out of memory");
-		goto done;
-	}
-	if (hp_image_encode(&pm, HP_IMAGE_JPEG, &out->jpeg, &out->jpeg_len, err, errlen) < 0)
-		goto done;
-	out->w = pm.w;
-	out->h = pm.h;
+	out->w = enc->w;
+	out->h = enc->h;
 	out->src_w = swap ? f->height : f->width;
 	out->src_h = swap ? f->width : f->height;
+	if (pixels) {
+		out->rgb = full;
+		full = (struct hp_pixmap){ 0 };
+	}
 	rc = 0;
 done:
-	hp_pixmap_free(&pm);
+	hp_pixmap_free(&full);
+	hp_pixmap_free(&sent);
 	return rc;
 }

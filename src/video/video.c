@@ -43,7 +43,7 @@ struct hp_video {
 	long long decoded, packets, damaged;
 	int64_t first_ts;
 	bool have_first, flushing, read_failed, dead;
-	double last_t, last_dur;
+	double last_t, last_dur, end;
 	int state;                   /* 0 running, 1 ended, -1/-2 failed */
 	char msg[200];
 	struct SwsContext *sws;
@@ -257,6 +257,11 @@ const struct hp_video_info *hp_video_info(const struct hp_video *v)
 	return &v->info;
 }
 
+double hp_video_end(const struct hp_video *v)
+{
+	return v->state == 0 ? v->last_t : v->end;
+}
+
 long long hp_video_decoded(const struct hp_video *v)
 {
 	return v->decoded;
@@ -265,6 +270,7 @@ long long hp_video_decoded(const struct hp_video *v)
 void hp_video_frame_clear(struct hp_video_frame *f)
 {
 	free(f->jpeg);
+	hp_pixmap_free(&f->rgb);
 	*f = (struct hp_video_frame){ 0 };
 }
 
@@ -350,6 +356,7 @@ static int take_frame(struct hp_video *v)
 static int finish(struct hp_video *v)
 {
 	double end = v->last_t + (v->last_dur > 0 ? v->last_dur : v->info.fps > 0 ? 1 / v->info.fps : 0);
+	v->end = end;
 	if (hp_vsel_finish(&v->sel, end) && v->held.f) {
 		enqueue(v, v->held.f, v->held.n, v->held.t, true);
 		v->held.f = NULL;
@@ -437,7 +444,7 @@ int hp_video_next(struct hp_video *v, struct hp_video_frame *f, char *err, size_
 	struct queued q = v->q[0];
 	v->q[0] = v->q[1];
 	v->qn--;
-	int rc = hp_vframe_jpeg(&v->sws, q.f, v->info.rotation, v->opts.imgsz, f, err, errlen);
+	int rc = hp_vframe_jpeg(&v->sws, q.f, v->info.rotation, v->opts.imgsz, v->opts.pixels, f, err, errlen);
 	av_frame_free(&q.f);
 	if (rc < 0) {
 		snprintf(v->msg, sizeof v->msg, "%s", err);

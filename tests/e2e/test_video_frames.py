@@ -1,4 +1,4 @@
-"""The video module's frame source (src/video/, SPEC §13) on real videos.
+"""The video module's frame source and annotated-video writer (src/video/, SPEC §13) on real videos.
 
 The videos are made here by the ffmpeg program: a grey picture whose top 16 rows carry the
 frame's own number as ten black/white 16-pixel blocks (bit b at x = 16b), so which frame came
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import unittest
@@ -324,3 +325,89 @@ class TestMemory(VideoCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestAnnotatedVideo(VideoCase):
+    """The writer behind --annotate on a video: each sent frame (with a red square drawn by
+    vidframes) shown until the next one's time, at the source's size and rate."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.media["h264"] = os.path.join(cls.tmp, "cfr.mp4")
+        ffmpeg(*source(), "-vf", BITS, "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p", cls.media["h264"])
+        cls.media["vfr"] = os.path.join(cls.tmp, "vfr.mp4")
+        ffmpeg(*source(), "-vf", f"{BITS},{VFR}", "-fps_mode", "passthrough", "-c:v", "libx264", "-crf", "18",
+               "-pix_fmt", "yuv420p", cls.media["vfr"])
+
+    def decoded(self, mp4: str) -> list[str]:
+        """Every frame of mp4 as a PPM file, decoded by the ffmpeg program."""
+        folder = tempfile.mkdtemp(dir=self.tmp)
+        ffmpeg("-i", mp4, os.path.join(folder, "%04d.ppm"))
+        return [os.path.join(folder, n) for n in sorted(os.listdir(folder))]
+
+    def probe(self, mp4: str) -> str:
+        return subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                               "stream=codec_name,width,height,r_frame_rate", "-of", "csv=p=0", mp4],
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    def test_held_until_the_next_at_the_source_rate(self):
+        mp4 = self.path("held.mp4")
+        rc, lines = self.vidframes(self.media["h264"], "--fps", "2", "--annotate", mp4)
+        self.assertEqual((rc, lines[-1]), (0, {"end": True}))
+        self.assertEqual(self.probe(mp4), f"h264,{W},{H},30/1")
+        frames = self.decoded(mp4)
+        self.assertEqual(len(frames), 60)
+        for i, ppm in enumerate(frames):
+            self.assertEqual(number_in(ppm), 15 * (i // 15), ppm)
+        pic = read_ppm(frames[20])
+        r, g, b = pic[W - 8, H - 8]
+        self.assertTrue(r > 200 and g < 60 and b < 60, (r, g, b))
+        self.assertLess(abs(pic[W - 40, H - 8][0] - 128), 12)  # grey left of the square
+        self.assertEqual(sorted(os.listdir(self.tmp)).count("held.mp4"), 1)
+        self.assertEqual([n for n in os.listdir(self.tmp) if n.startswith(".")], [])
+
+    def test_variable_rate_source_by_time(self):
+        mp4 = self.path("vfr-held.mp4")
+        rc, lines = self.vidframes(self.media["vfr"], "--fps", "1", "--annotate", mp4)
+        self.assertEqual(rc, 0)
+        sent = [(ln["frame"], ln["time"]) for ln in lines if "frame" in ln]
+        fps = lines[0]["info"]["fps"]
+        frames = self.decoded(mp4)
+        for i, ppm in enumerate(frames):
+            shown = max(n for n, t in sent if t <= i / fps + 1e-6)
+            self.assertEqual(number_in(ppm), shown, (i, ppm))
+
+    def test_into_a_fifo_as_fragmented_mp4(self):
+        fifo = self.path("out.fifo")
+        os.mkfifo(fifo)
+        copy = self.path("from-fifo.mp4")
+        with open(copy, "wb") as sink:
+            reader = subprocess.Popen(["cat", fifo], stdout=sink)
+            rc, lines = self.vidframes(self.media["h264"], "--stride", "10", "--annotate", fifo)
+            reader.wait(timeout=60)
+        self.assertEqual(rc, 0, lines[-1])
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+        frames = self.decoded(copy)
+        self.assertEqual(len(frames), 60)
+        self.assertEqual([number_in(f) for f in frames[::10]], [0, 10, 20, 30, 40, 50])
+
+    def test_a_failed_video_leaves_nothing(self):
+        half = self.path("half.mp4")
+        fast = self.path("fast.mp4")
+        ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x96:r=30:d=2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+               "-movflags", "+faststart", fast)
+        with open(fast, "rb") as f:
+            data = f.read()
+        with open(half, "wb") as f:
+            f.write(data[:len(data) // 2])
+        folder = tempfile.mkdtemp(dir=self.tmp)
+        rc, lines = self.vidframes(half, "--stride", "1", "--annotate", os.path.join(folder, "half.mp4"))
+        self.assertEqual(rc, 3)
+        self.assertEqual(os.listdir(folder), [])
+
+    def test_unwritable_place_is_one_error(self):
+        rc, lines = self.vidframes(self.media["h264"], "--stride", "10", "--annotate",
+                                   self.path("missing/dir/x.mp4"))
+        self.assertEqual(rc, 11)
+        self.assertIn("missing/dir/x.mp4", lines[-1]["error"])

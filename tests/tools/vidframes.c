@@ -1,7 +1,7 @@
 /* vidframes.c - the video module's frame source on its own, for the video
  * tests (tests/e2e/test_video_frames.py):
  *
- *   vidframes [--stride N | --fps X] [--imgsz N] [--mem] [--out DIR] FILE
+ *   vidframes [--stride N | --fps X] [--imgsz N] [--mem] [--out DIR] [--annotate MP4] FILE
  *
  * prints one JSON line of what the file declares
  *   {"info": {"w", "h", "rotation", "fps", "duration", "frames", "codec", "container"}}
@@ -10,7 +10,11 @@
  * (with --out, the JPEG is written to DIR/N.jpg) and last
  *   {"end": true}  or  {"error": "...", "status": CODE}
  * --mem reads the whole file first and opens it from memory (the fuzz
- * target's path). Exit 0, 3 for a bad input (open or a frame), 1 otherwise. */
+ * target's path). --annotate writes the frames handed out, each with a red
+ * 16x16 square drawn at its bottom right, into an H.264 MP4 at the source's
+ * size and rate (the video writer), each shown until the next one's time
+ * and the last until the end. Exit 0, 3 for a bad input (open or a frame),
+ * 1 otherwise. */
 #include "hubpredict/sha256.h"
 #include "hubpredict/video.h"
 
@@ -58,7 +62,14 @@ static int write_jpeg(const char *dir, const struct hp_video_frame *f)
 	return fclose(o);
 }
 
-static int frames(struct hp_video *v, const char *out)
+static void draw_square(struct hp_pixmap *p)
+{
+	for (int y = p->h > 16 ? p->h - 16 : 0; y < p->h; y++)
+		for (int x = p->w > 16 ? p->w - 16 : 0; x < p->w; x++)
+			memcpy(p->rgb + ((size_t)y * (size_t)p->w + (size_t)x) * 3, "\xff\x00\x00", 3);
+}
+
+static int frames(struct hp_video *v, const char *out, struct hp_video_writer *wr)
 {
 	struct hp_video_frame f;
 	char err[256], hex[2 * HP_SHA256_LEN + 1];
@@ -70,12 +81,22 @@ static int frames(struct hp_video *v, const char *out)
 		printf("{\"frame\": %lld, \"time\": %.6f, \"w\": %d, \"h\": %d, \"src_w\": %d, \"src_h\": %d, "
 		       "\"bytes\": %zu, \"sha256\": \"%s\"}\n",
 		       f.number, f.time, f.w, f.h, f.src_w, f.src_h, f.jpeg_len, hex);
-		int wr = out ? write_jpeg(out, &f) : 0;
-		hp_video_frame_clear(&f);
-		if (wr < 0) {
+		int w = out ? write_jpeg(out, &f) : 0;
+		if (w < 0)
 			perror(out);
+		if (wr) {
+			draw_square(&f.rgb);
+			w = hp_video_writer_put(wr, &f.rgb, f.time, err, sizeof err);
+		}
+		hp_video_frame_clear(&f);
+		if (w < 0) {
+			printf("{\"error\": \"%s\", \"status\": 1}\n", err);
 			return 1;
 		}
+	}
+	if (r == 0 && wr && hp_video_writer_close(wr, hp_video_end(v), err, sizeof err) < 0) {
+		printf("{\"error\": \"%s\", \"status\": 11}\n", err);
+		return 11;
 	}
 	if (r == 0) {
 		printf("{\"end\": true}\n");
@@ -88,7 +109,7 @@ static int frames(struct hp_video *v, const char *out)
 int main(int argc, char **argv)
 {
 	struct hp_video_opts o = { 0 };
-	const char *out = NULL;
+	const char *out = NULL, *annotate = NULL;
 	int mem = 0, i;
 	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--stride"))
@@ -99,13 +120,16 @@ int main(int argc, char **argv)
 			o.imgsz = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--out"))
 			out = argv[++i];
-		else if (!strcmp(argv[i], "--mem"))
+		else if (!strcmp(argv[i], "--annotate")) {
+			annotate = argv[++i];
+			o.pixels = true;
+		} else if (!strcmp(argv[i], "--mem"))
 			mem = 1;
 		else
 			break;
 	}
 	if (i + 1 != argc) {
-		fprintf(stderr, "usage: vidframes [--stride N | --fps X] [--imgsz N] [--mem] [--out DIR] FILE\n");
+		fprintf(stderr, "usage: vidframes [--stride N | --fps X] [--imgsz N] [--mem] [--out DIR] [--annotate MP4] FILE\n");
 		return 2;
 	}
 	int fd = open(argv[i], O_RDONLY);
@@ -127,8 +151,17 @@ int main(int argc, char **argv)
 	if (rc) {
 		printf("{\"error\": \"%s\", \"status\": %d}\n", err, rc);
 	} else {
-		print_info(hp_video_info(v));
-		rc = frames(v, out);
+		const struct hp_video_info *in = hp_video_info(v);
+		print_info(in);
+		struct hp_video_writer *wr = NULL;
+		if (annotate && hp_video_writer_open(&wr, annotate, in->w, in->h, in->fps_num, in->fps_den, err,
+		                                     sizeof err) < 0) {
+			printf("{\"error\": \"%s\", \"status\": 11}\n", err);
+			rc = 11;
+		} else {
+			rc = frames(v, out, wr);
+		}
+		hp_video_writer_free(wr);
 	}
 	hp_video_free(v);
 	free(data);
