@@ -41,8 +41,8 @@ struct hp_video {
 	struct queued q[2];          /* chosen, not yet converted */
 	int qn;
 	long long decoded, packets, damaged;
-	int64_t first_ts;
-	bool have_first, flushing, read_failed, dead;
+	double first_ts;             /* in time base units */
+	bool have_ts, have_first, flushing, read_failed, dead;
 	double last_t, last_dur, end;
 	int state;                   /* 0 running, 1 ended, -1/-2 failed */
 	char msg[200];
@@ -312,14 +312,18 @@ static double frame_time(struct hp_video *v, const AVFrame *f)
 #else
 	int64_t d = f->pkt_duration;
 #endif
-	double t;
-	if (ts == AV_NOPTS_VALUE)
-		t = v->have_first ? v->last_t + (v->last_dur > 0 ? v->last_dur : v->info.fps > 0 ? 1 / v->info.fps : 0) : 0;
-	else if (!v->have_first) {
-		v->first_ts = ts;
-		t = 0;
-	} else
-		t = (double)(ts - v->first_ts) * tb;
+	/* without a timestamp: one frame after the last (hostile ones are
+	 * subtracted as doubles: no overflow) */
+	if (!(tb > 0))
+		ts = AV_NOPTS_VALUE;
+	double step = v->last_dur > 0 ? v->last_dur : v->info.fps > 0 ? 1 / v->info.fps : 0;
+	double t = v->have_first ? v->last_t + step : 0;
+	if (ts != AV_NOPTS_VALUE && !v->have_ts) {
+		v->first_ts = (double)ts - t / tb;
+		v->have_ts = true;
+	} else if (ts != AV_NOPTS_VALUE) {
+		t = ((double)ts - v->first_ts) * tb;
+	}
 	v->have_first = true;
 	v->last_t = t;
 	v->last_dur = d > 0 ? (double)d * tb : 0;

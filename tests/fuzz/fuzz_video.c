@@ -10,6 +10,7 @@
  *   frame         a frame handed out is a JPEG of 1-64 px a side, its
  *                 source within the limits, its numbers increasing
  */
+#define _POSIX_C_SOURCE 200809L
 #include "fuzz_util.h"
 
 #include "hubpredict/exitcode.h"
