@@ -25,10 +25,17 @@ hp_install_deps() {
 		pkg-config --exists libwebp 2>/dev/null || missing+=(libwebp-dev)
 		pkg-config --exists freetype2 2>/dev/null || missing+=(libfreetype-dev)
 		pkg-config --exists fontconfig 2>/dev/null || missing+=(libfontconfig-dev)
+		# video support (HUBPREDICT_VIDEO, on by default): frames cut locally
+		pkg-config --exists libavformat 2>/dev/null || missing+=(libavformat-dev)
+		pkg-config --exists libavcodec 2>/dev/null || missing+=(libavcodec-dev)
+		pkg-config --exists libswscale 2>/dev/null || missing+=(libswscale-dev)
+		pkg-config --exists libavutil 2>/dev/null || missing+=(libavutil-dev)
 	else
 		missing+=(pkg-config libcurl4-openssl-dev libcjson-dev libturbojpeg0-dev libpng-dev libwebp-dev
-			libfreetype-dev libfontconfig-dev)
+			libfreetype-dev libfontconfig-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev)
 	fi
+	# the video tests make their media with the ffmpeg program (libx264, libvpx)
+	command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 	[ -e /usr/include/gif_lib.h ] || missing+=(libgif-dev)
 	# the font --annotate draws with, found through fontconfig
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)

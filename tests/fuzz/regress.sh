@@ -1,13 +1,13 @@
 #!/bin/sh
-# tests/fuzz/regress.sh FUZZ_DECODE FUZZ_RETRY_HEADERS [FUZZ_IMAGE] - replay, without
+# tests/fuzz/regress.sh FUZZ_DECODE FUZZ_RETRY_HEADERS [FUZZ_IMAGE [FUZZ_VIDEO]] - replay, without
 # fuzzing, every seed in tests/fuzz/corpus/<target>/ and every saved crash in
 # tests/fuzz/crashes/<target>/ through its target (the fuzz.regress test).
 # A crash input that still crashes is a regression; each is reported by name.
 # HP_FUZZ_SKIP is honoured (see fuzz_decode.c).
 set -u
 
-if [ $# -ne 2 ] && [ $# -ne 3 ]; then
-	echo "usage: regress.sh FUZZ_DECODE FUZZ_RETRY_HEADERS [FUZZ_IMAGE]" >&2
+if [ $# -lt 2 ] || [ $# -gt 4 ]; then
+	echo "usage: regress.sh FUZZ_DECODE FUZZ_RETRY_HEADERS [FUZZ_IMAGE [FUZZ_VIDEO]]" >&2
 	exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,9 +32,13 @@ replay() { # replay TARGET BINARY FILE...
 replay decode "$1" "$here"/crashes/decode/*
 replay headers "$2" "$here"/crashes/headers/*
 targets="decode:$1 headers:$2"
-if [ $# -eq 3 ]; then # a build with image support
+if [ $# -ge 3 ]; then # a build with image support
 	replay image "$3" "$here"/crashes/image/*
 	targets="$targets image:$3"
+fi
+if [ $# -eq 4 ]; then # and video support
+	replay video "$4" "$here"/crashes/video/*
+	targets="$targets video:$4"
 fi
 # the seeds in one run each (they are many and must all pass)
 for t in $targets; do

@@ -55,7 +55,7 @@ if ! cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER="$cc" -DHUBPREDICT_FUZZ=ON 
 	echo "fuzz: configuring failed" >&2
 	exit 1
 fi
-if ! cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target fuzz_decode fuzz_retry_headers fuzz_image \
+if ! cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target fuzz_decode fuzz_retry_headers fuzz_image fuzz_video \
 	>"$build/build.log" 2>&1; then
 	cat "$build/build.log" >&2
 	echo "fuzz: building failed" >&2
@@ -69,7 +69,7 @@ mkdir -p "$artifacts" "$build/logs"
 # First the saved crashes and the seeds, once each (tests/fuzz/regress.sh).
 regressions=0
 if ! sh "$here/regress.sh" "$build/tests/fuzz/fuzz_decode" "$build/tests/fuzz/fuzz_retry_headers" \
-	"$build/tests/fuzz/fuzz_image" \
+	"$build/tests/fuzz/fuzz_image" "$build/tests/fuzz/fuzz_video" \
 	>"$build/logs/regress.log" 2>&1; then
 	regressions=$(sed -n 's/^fuzz-regress: .* passed, \([0-9]*\) failed$/\1/p' "$build/logs/regress.log")
 	regressions=${regressions:-1}
@@ -93,15 +93,16 @@ run_target() {
 	pids+=($!)
 }
 
-echo "fuzz: running fuzz_decode, fuzz_retry_headers and fuzz_image for ${secs} s each"
+echo "fuzz: running fuzz_decode, fuzz_retry_headers, fuzz_image and fuzz_video for ${secs} s each"
 run_target decode "$build/tests/fuzz/fuzz_decode" "$here/decode.dict" "$here/corpus/decode"
 run_target headers "$build/tests/fuzz/fuzz_retry_headers" "$here/headers.dict" "$here/corpus/headers"
 run_target image "$build/tests/fuzz/fuzz_image" "$here/image.dict" "$here/corpus/image"
+run_target video "$build/tests/fuzz/fuzz_video" "$here/video.dict" "$here/corpus/video"
 wait "${pids[@]}"
 
 failed=0
 summary=()
-for name in decode headers image; do
+for name in decode headers image video; do
 	log="$build/logs/$name.log"
 	rc=$(cat "$build/logs/$name.rc" 2>/dev/null || echo 1)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -115,5 +116,5 @@ for name in decode headers image; do
 		grep -E "^(SUMMARY|FUZZ CHECK|==[0-9]+==ERROR)|runtime error|artifact_prefix|Test unit written" "$log" >&2
 	fi
 done
-echo "fuzz: ${summary[0]}, ${summary[1]}, ${summary[2]}, $failed crashes, $regressions regressions"
+echo "fuzz: ${summary[0]}, ${summary[1]}, ${summary[2]}, ${summary[3]}, $failed crashes, $regressions regressions"
 [ "$failed" -eq 0 ] && [ "$regressions" -eq 0 ]
