@@ -130,15 +130,53 @@ int batch_attempt_start(struct batch *b, struct job *j)
 	return 0;
 }
 
+/* "x.webp" -> "x.png" for a picture re-encoded as PNG. Caller frees. */
+static char *png_name(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+	char *p = malloc(stem + 5);
+	if (p) {
+		memcpy(p, name, stem);
+		memcpy(p + stem, ".png", 5);
+	}
+	return p;
+}
+
+/* The upload sends the copy from now on; the original's descriptor is kept
+ * in j->orig_fd (for --annotate). 0, or -1 out of memory (copy closed). */
+static int send_copy(struct job *j, struct hp_picture_copy *copy)
+{
+	if (copy->as_png) {
+		char *name = png_name(j->up.filename);
+		if (!name) {
+			close(copy->fd);
+			return -1;
+		}
+		free(j->up.filename);
+		j->up.filename = name;
+	}
+	j->up.mime_type = copy->mime_type;
+	j->orig_fd = j->up.fd;
+	j->up.fd = copy->fd;
+	j->up.size = (off_t)copy->size;
+	return 0;
+}
+
 /* --resize: send a downsized copy of a large image (the copy is what every
  * retry resends). Not an image: one warning, sent as it is. 0, or an exit
  * status for a system error. */
 static int resize_upload(struct batch *b, struct job *j)
 {
 	char err[400], q[512];
+	struct hp_picture_copy copy;
 	if (j->up.fd < 0 || hp_is_video_name(j->up.filename))
 		return 0; /* URLs and videos are sent as they are */
-	int rc = hp_picture_resize_upload(&j->up, b->cfg->resize_imgsz, &j->rz, &j->orig_fd, err, sizeof err);
+	int rc = hp_picture_resize_upload(j->up.fd, b->cfg->resize_imgsz, &j->rz, &copy, err, sizeof err);
+	if (rc == 1 && send_copy(j, &copy) < 0) {
+		snprintf(err, sizeof err, "out of memory");
+		rc = -2;
+	}
 	if (rc == 1) {
 		j->resized = true;
 		if (!b->cfg->keep_source) {
