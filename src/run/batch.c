@@ -54,6 +54,71 @@ void batch_job_free(struct job *j)
 	free(j);
 }
 
+static const char *const state_names[] = {
+	[JOB_QUEUED] = "queued", [JOB_OPENING] = "opening", [JOB_WAITING] = "waiting",
+	[JOB_SENDING] = "sending", [JOB_BACKOFF] = "backoff", [JOB_PAUSED_429] = "paused (429)",
+	[JOB_COLD_START_WAIT] = "cold-start wait", [JOB_DONE] = "done", [JOB_FAILED] = "failed",
+	[JOB_WRITTEN] = "written", [JOB_SKIPPED] = "skipped", [JOB_ABORTED] = "aborted",
+};
+
+static bool is_waiting(enum job_state s)
+{
+	return s == JOB_WAITING || s == JOB_BACKOFF || s == JOB_PAUSED_429 || s == JOB_COLD_START_WAIT;
+}
+
+bool batch_job_finished(const struct job *j)
+{
+	return j->state == JOB_DONE || j->state == JOB_FAILED;
+}
+
+/* Into a retry's wait: the next attempt starts again from the original URL. */
+static void enter_wait(struct batch *b, struct job *j, enum job_state to)
+{
+	j->message[0] = '\0';
+	free(j->url);
+	j->url = NULL;
+	j->redirects = 0;
+	if (to == JOB_COLD_START_WAIT)
+		j->cold_waits++;
+	else if (to == JOB_BACKOFF)
+		j->retries_used++;
+	else if (j->not_before > b->paused_until)
+		b->paused_until = j->not_before; /* a 429: every job waits for the quota */
+}
+
+void batch_job_move(struct batch *b, struct job *j, enum job_state to)
+{
+	enum job_state from = j->state;
+	struct hp_batch_stats *st = b->stats;
+	if (is_waiting(from))
+		b->pending--;
+	if (from == JOB_SENDING && to != JOB_SENDING)
+		b->running--;
+	if (from == JOB_SENDING && is_waiting(to))
+		enter_wait(b, j, to);
+	if (is_waiting(to))
+		b->pending++;
+	switch (to) {
+	case JOB_OPENING: st->started++; break;
+	case JOB_SKIPPED: st->skipped++; break;
+	case JOB_SENDING:
+		if (from == JOB_SENDING) { /* a redirect is part of the same attempt */
+			j->redirects++;
+		} else {
+			b->running++;
+			j->attempts++;
+			st->requests++;
+		}
+		break;
+	case JOB_FAILED: st->failed++; /* fall through */
+	case JOB_DONE: st->cached += j->cached; break;
+	case JOB_WRITTEN: st->done++; break;
+	default: break;
+	}
+	j->state = to;
+	hp_msg_verbose(3, "%s: %s -> %s", j->file ? j->file : "-", state_names[from], state_names[to]);
+}
+
 /* --rate spaces requests as the server sees them: the next slot is counted
  * from the moment this request is sent (after any connection set-up), not
  * from when its transfer was added. */
@@ -114,15 +179,13 @@ int batch_attempt_start(struct batch *b, struct job *j)
 		curl_easy_setopt(j->easy, CURLOPT_PREREQFUNCTION, on_request_sent);
 		curl_easy_setopt(j->easy, CURLOPT_PREREQDATA, j);
 	}
-	j->attempts++;
-	b->stats->requests++;
+	batch_job_move(b, j, JOB_SENDING);
 	j->t_attempt = batch_now_ms();
 	hp_msg_verbose(1, "%s: attempt %d: POST %s", j->file, j->attempts, url);
 	if (curl_multi_add_handle(b->multi, j->easy) != CURLM_OK) {
 		snprintf(j->message, sizeof j->message, "cannot start the transfer");
 		return -1;
 	}
-	b->running++;
 	if (b->cfg->rate_interval > 0) {
 		j->sent = false;
 		b->unsent++;
@@ -199,31 +262,35 @@ static int resize_upload(struct batch *b, struct job *j)
 static void start_next(struct batch *b)
 {
 	struct hp_input in;
+	struct job *j = NULL;
 	for (;;) {
 		if (!hp_inputs_next(b->cfg->inputs, &in)) {
 			b->inputs_done = true;
 			return;
 		}
+		if (!(j = calloc(1, sizeof *j))) {
+			hp_input_clear(&in);
+			b->inputs_done = true;
+			return;
+		}
+		j->state = JOB_QUEUED;
+		j->batch = b;
+		j->up = (struct hp_upload)HP_UPLOAD_INIT;
+		j->orig_fd = -1;
 		if (!batch_input_skipped(b, &in))
 			break;
+		j->file = in.path;
+		batch_job_move(b, j, JOB_SKIPPED);
+		j->file = NULL;
+		batch_job_free(j);
 		hp_input_clear(&in);
 	}
-	struct job *j = calloc(1, sizeof *j);
-	if (!j) {
-		hp_input_clear(&in);
-		b->inputs_done = true;
-		return;
-	}
-	j->up = (struct hp_upload)HP_UPLOAD_INIT;
-	j->orig_fd = -1;
-	b->stats->started++;
-	j->batch = b;
 	j->sent = true; /* nothing outstanding until an attempt starts */
 	j->raw = b->cfg->raw;
 	j->file = in.path;
 	j->file_below = in.below;
 	in.path = NULL;
-	j->state = JOB_RUNNING;
+	batch_job_move(b, j, JOB_OPENING);
 	if (b->tail)
 		b->tail->next = j;
 	else
@@ -256,8 +323,7 @@ static void start_next(struct batch *b)
 		if (rc) {
 			batch_job_done(b, j, rc);
 		} else if (!batch_answer_without_request(b, j)) {
-			j->state = JOB_PENDING;
-			b->pending++;
+			batch_job_move(b, j, JOB_WAITING);
 		}
 	}
 	hp_input_clear(&in);
@@ -272,7 +338,7 @@ static double start_due(struct batch *b)
 	if (b->cfg->rate_interval > 0 && b->unsent > 0)
 		return 10; /* the last start has not gone out yet: its send sets the next slot */
 	for (struct job *j = b->head; j; j = j->next) {
-		if (j->state != JOB_PENDING)
+		if (!is_waiting(j->state))
 			continue;
 		double due = j->not_before > b->next_slot ? j->not_before : b->next_slot;
 		if (b->paused_until > due)
@@ -282,8 +348,6 @@ static double start_due(struct batch *b)
 				wait = due - now;
 			continue;
 		}
-		b->pending--;
-		j->state = JOB_RUNNING;
 		if (j->t_start == 0)
 			j->t_start = now;
 		if (b->cfg->rate_interval > 0)
@@ -308,7 +372,7 @@ static double start_due(struct batch *b)
 static void predecode(struct batch *b)
 {
 	for (struct job *j = b->head; j && b->predecoded < PREDECODE_MAX; j = j->next) {
-		if (j->state != JOB_RUNNING || !j->easy || j->pre || j->unreadable || j->up.fd < 0 ||
+		if (j->state != JOB_SENDING || !j->easy || j->pre || j->unreadable || j->up.fd < 0 ||
 		    hp_is_video_name(j->up.filename))
 			continue;
 		curl_off_t sent = 0;
@@ -327,25 +391,23 @@ static void predecode(struct batch *b)
 static void settle_pending(struct batch *b)
 {
 	for (struct job *j = b->head; j; j = j->next) {
-		if (j->state == JOB_PENDING && j->attempts > 0) {
-			b->pending--;
+		if (is_waiting(j->state) && j->attempts > 0)
 			batch_job_done(b, j, j->last_code);
-		}
 	}
 }
 
 static void abort_running(struct batch *b)
 {
 	for (struct job *j = b->head; j; j = j->next) {
-		if (j->state == JOB_RUNNING && j->easy) {
+		if (j->state == JOB_SENDING && j->easy) {
 			curl_multi_remove_handle(b->multi, j->easy);
-			b->running--;
 			if (!j->sent) {
 				j->sent = true;
 				b->unsent--;
 			}
 			curl_easy_cleanup(j->easy);
 			j->easy = NULL;
+			batch_job_move(b, j, JOB_ABORTED);
 		}
 	}
 }

@@ -118,23 +118,10 @@ static void conclude(struct batch *b, struct job *j, int code, bool retryable, b
 		batch_job_done(b, j, code);
 		return;
 	}
-	if (starting)
-		j->cold_waits++;
-	else if (!limited)
-		j->retries_used++;
 	hp_msg_verbose(1, "%s: attempt %d: %s; %s in %.1f s (%s)", j->file, j->attempts, j->message,
 	               starting ? "waiting for the endpoint to start, next attempt" : "retrying", wait, why);
-	j->cold_waiting = starting;
-	/* back to pending, from the original URL */
-	j->message[0] = '\0';
-	free(j->url);
-	j->url = NULL;
-	j->redirects = 0;
-	j->state = JOB_PENDING;
 	j->not_before = batch_now_ms() + wait * 1000.0;
-	b->pending++;
-	if (limited && j->not_before > b->paused_until)
-		b->paused_until = j->not_before; /* every job waits for the quota */
+	batch_job_move(b, j, starting ? JOB_COLD_START_WAIT : limited ? JOB_PAUSED_429 : JOB_BACKOFF);
 }
 
 /* A 3xx: follow it when it stays on the same scheme, host and port (the key
@@ -149,10 +136,7 @@ static bool follow_redirect(struct batch *b, struct job *j, long status, const c
 		if (next) {
 			free(j->url);
 			j->url = next;
-			j->redirects++;
-			j->attempts--; /* a redirect is part of the same attempt */
-			b->stats->requests--;
-			if (batch_attempt_start(b, j) == 0)
+			if (batch_attempt_start(b, j) == 0) /* SENDING again: the same attempt */
 				return true;
 			batch_job_done(b, j, HP_EXIT_NETWORK);
 			return true;
@@ -214,7 +198,6 @@ void batch_attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 	char *location = redirect ? strdup(redirect) : NULL; /* outlives the handle */
 	j->http_status = status;
 	curl_multi_remove_handle(b->multi, j->easy);
-	b->running--;
 	if (b->cfg->rate_interval > 0)
 		batch_rate_mark_sent(b, j); /* never sent (connection failed): free the slot */
 	double ms = batch_now_ms() - j->t_attempt;

@@ -26,8 +26,8 @@
 
 void batch_job_done(struct batch *b, struct job *j, int code)
 {
-	j->state = JOB_DONE;
 	j->exit_code = code;
+	batch_job_move(b, j, code != 0 ? JOB_FAILED : JOB_DONE);
 	if (code != 0) {
 		/* the answer's x-request-id, as the official SDK shows it: what the
 		 * vendor's support asks for (printable ASCII only) */
@@ -96,7 +96,6 @@ static void render_job(struct batch *b, struct job *j)
 			             "use Ultralytics Platform (platform.ultralytics.com), whose keys start with ul_");
 			b->hub_noted = true;
 		}
-		b->stats->failed++;
 		if (b->stats->exit_code == 0 || b->stats->exit_code == HP_EXIT_EXPECT)
 			b->stats->exit_code = j->exit_code;
 	} else if (j->n_unmet > 0) {
@@ -121,7 +120,7 @@ static void render_job(struct batch *b, struct job *j)
 		hp_out_flush(b->cfg->out);
 	for (size_t i = 0; i < b->cfg->n_observers; i++)
 		b->cfg->observers[i].item(b->cfg->observers[i].state, &it);
-	b->stats->done++;
+	batch_job_move(b, j, JOB_WRITTEN);
 	if (same_screen)
 		b->redraw = true;
 	if (b->cfg->out->broken_pipe) {
@@ -141,7 +140,7 @@ void batch_flush_done(struct batch *b, bool all)
 	struct job **pp = &b->head;
 	while (*pp) {
 		struct job *j = *pp;
-		if (j->state != JOB_DONE) {
+		if (!batch_job_finished(j)) {
 			if (!all)
 				break;
 			pp = &j->next;
@@ -176,9 +175,9 @@ void batch_update_progress(struct batch *b, bool force)
 		.elapsed_s = (batch_now_ms() - b->t0) / 1000.0,
 	};
 	for (struct job *j = b->head; j; j = j->next) {
-		if (j->state == JOB_PENDING && j->cold_waiting)
+		if (j->state == JOB_COLD_START_WAIT)
 			st.note = "waiting for the endpoint to start";
-		if (j->state == JOB_RUNNING && j->easy && j->up.size > BIG_UPLOAD) {
+		if (j->state == JOB_SENDING && j->easy && j->up.size > BIG_UPLOAD) {
 			curl_off_t sent = 0;
 			curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
 			st.up_sent += (uint64_t)sent;
