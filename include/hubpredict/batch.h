@@ -53,6 +53,8 @@ struct hp_batch_config {
 	struct hp_output *out;      /* to notice a closed or full stdout */
 	int jobs;                   /* requests in flight at once */
 	double rate_interval;       /* --rate: seconds between starts, 0 = none */
+	bool rate_schedule;         /* open loop (pacer.h): start i at t0 + i * rate_interval, whatever
+	                               the earlier ones did; false: --rate's spacing */
 	int retries;                /* --retries: of a failed attempt (429 waits aside) */
 	double retry_max_time;      /* --retry-max-time: seconds per input in all */
 	double cold_start_wait;     /* --cold-start-wait: 503s (and refused connections

@@ -127,10 +127,7 @@ void batch_rate_mark_sent(struct batch *b, struct job *j)
 	if (j->sent)
 		return;
 	j->sent = true;
-	b->unsent--;
-	double next = batch_now_ms() + b->cfg->rate_interval * 1000.0;
-	if (next > b->next_slot)
-		b->next_slot = next;
+	hp_pacer_sent(&b->pacer, batch_now_ms());
 }
 
 static int on_request_sent(void *arg, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
@@ -175,7 +172,7 @@ int batch_attempt_start(struct batch *b, struct job *j)
 	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, batch_on_header);
 	curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
-	if (b->cfg->rate_interval > 0) {
+	if (b->pacer.kind == HP_PACE_SPACING) {
 		curl_easy_setopt(j->easy, CURLOPT_PREREQFUNCTION, on_request_sent);
 		curl_easy_setopt(j->easy, CURLOPT_PREREQDATA, j);
 	}
@@ -186,9 +183,9 @@ int batch_attempt_start(struct batch *b, struct job *j)
 		snprintf(j->message, sizeof j->message, "cannot start the transfer");
 		return -1;
 	}
-	if (b->cfg->rate_interval > 0) {
+	if (b->pacer.kind == HP_PACE_SPACING) {
 		j->sent = false;
-		b->unsent++;
+		hp_pacer_unsent(&b->pacer);
 	}
 	return 0;
 }
@@ -275,6 +272,7 @@ static void start_next(struct batch *b)
 		}
 		j->state = JOB_QUEUED;
 		j->batch = b;
+		j->timings = (struct hp_timings)HP_TIMINGS_NONE;
 		j->up = (struct hp_upload)HP_UPLOAD_INIT;
 		j->orig_fd = -1;
 		if (!batch_input_skipped(b, &in))
@@ -335,12 +333,13 @@ static double start_due(struct batch *b)
 {
 	double now = batch_now_ms();
 	double wait = -1;
-	if (b->cfg->rate_interval > 0 && b->unsent > 0)
+	double pace = hp_pacer_due(&b->pacer);
+	if (pace < 0)
 		return 10; /* the last start has not gone out yet: its send sets the next slot */
 	for (struct job *j = b->head; j; j = j->next) {
 		if (!is_waiting(j->state))
 			continue;
-		double due = j->not_before > b->next_slot ? j->not_before : b->next_slot;
+		double due = j->not_before > pace ? j->not_before : pace;
 		if (b->paused_until > due)
 			due = b->paused_until;
 		if (due > now) {
@@ -348,17 +347,20 @@ static double start_due(struct batch *b)
 				wait = due - now;
 			continue;
 		}
-		if (j->t_start == 0)
+		double scheduled = hp_pacer_start(&b->pacer, now);
+		if (j->t_start == 0) {
 			j->t_start = now;
-		if (b->cfg->rate_interval > 0)
-			b->next_slot = now + b->cfg->rate_interval * 1000.0;
+			j->timings.scheduled_ms = scheduled;
+			j->timings.started_ms = now;
+		}
 		if (batch_attempt_start(b, j) < 0)
 			batch_job_done(b, j, HP_EXIT_NETWORK);
-		if (b->cfg->rate_interval > 0) {
+		if (b->pacer.kind == HP_PACE_SPACING) {
 			/* one start at a time: the next waits for this one to be sent */
 			wait = 10;
 			break;
 		}
+		pace = hp_pacer_due(&b->pacer);
 	}
 	return wait;
 }
@@ -401,10 +403,7 @@ static void abort_running(struct batch *b)
 	for (struct job *j = b->head; j; j = j->next) {
 		if (j->state == JOB_SENDING && j->easy) {
 			curl_multi_remove_handle(b->multi, j->easy);
-			if (!j->sent) {
-				j->sent = true;
-				b->unsent--;
-			}
+			batch_rate_mark_sent(b, j); /* never sent: free the pacer */
 			curl_easy_cleanup(j->easy);
 			j->easy = NULL;
 			batch_job_move(b, j, JOB_ABORTED);
@@ -483,6 +482,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	struct batch b = { .cfg = cfg, .stats = stats, .total = cfg->total };
 	memset(stats, 0, sizeof *stats);
 	b.t0 = batch_now_ms();
+	hp_pacer_init(&b.pacer, cfg->rate_schedule ? HP_PACE_SCHEDULE : HP_PACE_SPACING, cfg->rate_interval, b.t0);
 	srand48((long)time(NULL) ^ (long)getpid()); /* backoff jitter */
 	b.multi = curl_multi_init();
 	if (!b.multi) {

@@ -16,8 +16,10 @@
 
 #include "hubpredict/batch.h"
 #include "hubpredict/body.h"
+#include "hubpredict/pacer.h"
 #include "hubpredict/picture.h"
 #include "hubpredict/request.h"
+#include "hubpredict/timings.h"
 #include "hubpredict/upload.h"
 
 #include <curl/curl.h>
@@ -92,6 +94,7 @@ struct job {
 	double not_before;           /* waiting: do not start before this (ms) */
 	double t_start;              /* the first attempt's start (ms) */
 	double t_attempt;            /* this attempt's start (ms) */
+	struct hp_timings timings;   /* scheduled and started; the last attempt's phases */
 	/* outcome */
 	int exit_code;
 	long http_status;
@@ -124,8 +127,7 @@ struct batch {
 	size_t running;              /* transfers in flight */
 	size_t pending;              /* jobs waiting for their start time */
 	size_t queued;               /* jobs in the queue (any state) */
-	double next_slot;            /* --rate: the earliest next start (ms) */
-	size_t unsent;               /* --rate: started attempts not yet sent */
+	struct hp_pacer pacer;       /* --rate's spacing, or a fixed schedule */
 	double paused_until;         /* a 429 holds every start until then (ms) */
 	double t0;
 	size_t predecoded;           /* jobs holding a decoded picture (pre) */

@@ -188,6 +188,25 @@ static void http_failed(struct batch *b, struct job *j, long status)
 	conclude(b, j, code, hp_retryable_status(status), false);
 }
 
+/* The attempt's phases and sizes, read before its handle goes. */
+static void copy_timings(struct job *j)
+{
+	static const CURLINFO which[] = { CURLINFO_CONNECT_TIME_T, CURLINFO_APPCONNECT_TIME_T,
+		                          CURLINFO_PRETRANSFER_TIME_T, CURLINFO_STARTTRANSFER_TIME_T,
+		                          CURLINFO_TOTAL_TIME_T };
+	double *into[] = { &j->timings.connect_s, &j->timings.appconnect_s, &j->timings.pretransfer_s,
+		           &j->timings.starttransfer_s, &j->timings.total_s };
+	for (size_t i = 0; i < sizeof which / sizeof which[0]; i++) {
+		curl_off_t us = 0;
+		*into[i] = curl_easy_getinfo(j->easy, which[i], &us) == CURLE_OK ? (double)us / 1e6 : -1;
+	}
+	curl_off_t up = 0, down = 0;
+	curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+	curl_easy_getinfo(j->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+	j->timings.sent_bytes = (long long)up;
+	j->timings.received_bytes = (long long)down;
+}
+
 /* A transfer ended: decide what it means. */
 void batch_attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 {
@@ -198,9 +217,14 @@ void batch_attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 	char *location = redirect ? strdup(redirect) : NULL; /* outlives the handle */
 	j->http_status = status;
 	curl_multi_remove_handle(b->multi, j->easy);
-	if (b->cfg->rate_interval > 0)
-		batch_rate_mark_sent(b, j); /* never sent (connection failed): free the slot */
+	batch_rate_mark_sent(b, j); /* never sent (connection failed): free the slot */
 	double ms = batch_now_ms() - j->t_attempt;
+	copy_timings(j);
+	const struct hp_timings *t = &j->timings;
+	hp_msg_verbose(3, "%s: attempt %d: connect %.6f s, tls %.6f s, pretransfer %.6f s, first byte %.6f s, "
+	               "total %.6f s; %lld bytes sent, %lld received", j->file, j->attempts, t->connect_s,
+	               t->appconnect_s, t->pretransfer_s, t->starttransfer_s, t->total_s, t->sent_bytes,
+	               t->received_bytes);
 
 	/* the transfer is over: its handle goes, the open file stays for a retry */
 	curl_easy_cleanup(j->easy);

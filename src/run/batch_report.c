@@ -78,6 +78,7 @@ static void render_job(struct batch *b, struct job *j)
 		.has_stat = j->has_stat,
 		.size = j->in_size,
 		.mtime = j->in_mtime,
+		.timings = &j->timings,
 	};
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already

@@ -1,6 +1,7 @@
 """Batches: many inputs, parallel requests, input order, lists, recursion, --rate, progress."""
 
 import os
+import re
 import shutil
 import sys
 import unittest
@@ -185,6 +186,39 @@ class TestRate(E2E):
         self.assertExit(r, 0)
         starts = sorted(rec["t_start"] for rec in self.server.log())
         self.assertGreaterEqual(starts[2] - starts[0], 1.0 - 0.02)
+
+
+class TestStatesAndTimings(E2E):
+    """-vvv says each move of an input between the engine's states, and each attempt's phases as
+    libcurl measured them before its handle was freed."""
+
+    def test_a_retried_input_moves_through_its_states(self):
+        self.server.reset()
+        self.server.push_many([{"status": 500}])
+        r = self.run_hp("-u", self.hub_url(), "-vvv", "--retries", "1", "--cold-start-wait", "0", "-f", "jsonl",
+                        image("tiny.gif"))
+        self.assertExit(r, 0)
+        moves = re.findall(r": (\w[\w ()-]*) -> (\w[\w ()-]*)$", r.err, re.M)
+        self.assertEqual(moves, [("queued", "opening"), ("opening", "waiting"), ("waiting", "sending"),
+                                 ("sending", "backoff"), ("backoff", "sending"), ("sending", "done"),
+                                 ("done", "written")], r.err)
+
+    def test_phases_of_each_attempt(self):
+        self.server.reset()
+        r = self.run_hp("-u", self.hub_url(), "-vvv", "-f", "raw", image("tiny.gif"))
+        self.assertExit(r, 0)
+        m = re.search(r"attempt 1: connect ([\d.]+) s, tls ([\d.]+) s, pretransfer ([\d.]+) s, "
+                      r"first byte ([\d.]+) s, total ([\d.]+) s; (\d+) bytes sent, (\d+) received", r.err)
+        self.assertIsNotNone(m, r.err)
+        connect, tls, pre, first, total = (float(x) for x in m.groups()[:5])
+        sent, received = int(m.group(6)), int(m.group(7))
+        self.assertGreater(total, 0)
+        self.assertEqual(tls, 0)  # plain HTTP
+        self.assertLessEqual(connect, pre)
+        self.assertLessEqual(pre, first)
+        self.assertLessEqual(first, total)
+        self.assertGreater(sent, os.path.getsize(image("tiny.gif")))  # the file inside its form
+        self.assertEqual(received, len(r.out_bytes))  # -f raw: the body as received
 
 
 @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
