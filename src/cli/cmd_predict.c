@@ -456,7 +456,7 @@ static struct hp_batch_config batch_config(struct run *r)
 	const struct hp_options *o = &r->o;
 	return (struct hp_batch_config){
 		.req = &r->req,
-		.inputs = r->inputs,
+		.source = hp_inputs_source(r->inputs),
 		.limits = &r->limits,
 		/* a list on a pipe was not read ahead: its entries are checked as they come */
 		.check_input = (r->pf.n_files || r->pf.n_trees) && o->predict.files_from &&

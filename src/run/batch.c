@@ -9,7 +9,7 @@
 #include "hubpredict/clock.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/expect.h"
-#include "hubpredict/inputs.h"
+#include "hubpredict/source.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
 #include "hubpredict/progress.h"
@@ -255,33 +255,74 @@ static int resize_upload(struct batch *b, struct job *j)
 	return 0;
 }
 
-/* Take the next input and start it (or finish it at once when it is bad). */
-static void start_next(struct batch *b)
+/* Open the job's input: a path (a file, standard input, a URL input) or
+ * produced bytes (taken over from in); its size and mtime for envelopes and
+ * --resume. 0, or an exit status with j->message set. */
+static int open_input(struct batch *b, struct job *j, struct hp_input *in)
 {
-	struct hp_input in;
-	struct job *j = NULL;
+	if (in->produced) {
+		int fd = in->fd;
+		in->fd = -1;
+		in->produced = false;
+		j->has_stat = true;
+		j->in_size = in->size;
+		j->in_mtime = in->time;
+		return hp_upload_from_fd(&j->up, fd, in->size, j->file, b->cfg->limits, j->message, sizeof j->message);
+	}
+	bool urls_ok = b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM;
+	int rc = hp_upload_open(&j->up, j->file, urls_ok, b->cfg->limits, j->message, sizeof j->message);
+	struct stat st;
+	if (!rc && j->up.fd >= 0 && strcmp(j->file, "-") != 0 && fstat(j->up.fd, &st) == 0) {
+		j->has_stat = true;
+		j->in_size = (long long)st.st_size;
+		j->in_mtime = st.st_mtim;
+	}
+	return rc;
+}
+
+/* The next input from the source as a job, QUEUED; those --resume passes
+ * over are SKIPPED on the way. NULL at the end (or out of memory). */
+static struct job *next_job(struct batch *b, struct hp_input *in)
+{
 	for (;;) {
-		if (!hp_inputs_next(b->cfg->inputs, &in)) {
-			b->inputs_done = true;
-			return;
+		memset(in, 0, sizeof *in);
+		in->fd = -1;
+		if (!b->cfg->source.next(b->cfg->source.state, in))
+			return NULL;
+		if (in->produced && !in->error) {
+			/* --resume's key for produced bytes: their name, size and time */
+			in->have_st = true;
+			in->st.st_size = (off_t)in->size;
+			in->st.st_mtim = in->time;
 		}
-		if (!(j = calloc(1, sizeof *j))) {
-			hp_input_clear(&in);
-			b->inputs_done = true;
-			return;
+		struct job *j = calloc(1, sizeof *j);
+		if (!j) {
+			hp_input_clear(in);
+			return NULL;
 		}
 		j->state = JOB_QUEUED;
 		j->batch = b;
 		j->timings = (struct hp_timings)HP_TIMINGS_NONE;
 		j->up = (struct hp_upload)HP_UPLOAD_INIT;
 		j->orig_fd = -1;
-		if (!batch_input_skipped(b, &in))
-			break;
-		j->file = in.path;
+		if (!batch_input_skipped(b, in))
+			return j;
+		j->file = in->path;
 		batch_job_move(b, j, JOB_SKIPPED);
 		j->file = NULL;
 		batch_job_free(j);
-		hp_input_clear(&in);
+		hp_input_clear(in);
+	}
+}
+
+/* Take the next input and start it (or finish it at once when it is bad). */
+static void start_next(struct batch *b)
+{
+	struct hp_input in;
+	struct job *j = next_job(b, &in);
+	if (!j) {
+		b->inputs_done = true;
+		return;
 	}
 	j->sent = true; /* nothing outstanding until an attempt starts */
 	j->raw = b->cfg->raw;
@@ -302,20 +343,13 @@ static void start_next(struct batch *b)
 		char q[512];
 		snprintf(j->message, sizeof j->message, "%s: %s", hp_msg_quote(q, sizeof q, j->file), in.error);
 		batch_job_done(b, j, HP_EXIT_INPUT);
-	} else if (b->cfg->check_input && b->cfg->check_input(b->cfg->check_state, j->file, j->message,
-	                                                        sizeof j->message) != 0) {
+	} else if (!in.produced && b->cfg->check_input &&
+	           b->cfg->check_input(b->cfg->check_state, j->file, j->message, sizeof j->message) != 0) {
 		b->stats->refused = true;
 		b->stop_new = true;
 		batch_job_done(b, j, HP_EXIT_USAGE);
 	} else {
-		bool urls_ok = b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM;
-		int rc = hp_upload_open(&j->up, j->file, urls_ok, b->cfg->limits, j->message, sizeof j->message);
-		struct stat st;
-		if (!rc && j->up.fd >= 0 && strcmp(j->file, "-") != 0 && fstat(j->up.fd, &st) == 0) {
-			j->has_stat = true;
-			j->in_size = (long long)st.st_size;
-			j->in_mtime = st.st_mtim;
-		}
+		int rc = open_input(b, j, &in);
 		if (!rc && b->cfg->resize_imgsz > 0)
 			rc = resize_upload(b, j);
 		if (rc) {

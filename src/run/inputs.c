@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* One directory being walked: its entries, sorted, and where we are. */
 struct entry {
@@ -409,4 +410,18 @@ void hp_input_clear(struct hp_input *in)
 	free(in->path);
 	free(in->error);
 	in->path = in->error = NULL;
+	if (in->produced && in->fd >= 0)
+		close(in->fd);
+	in->produced = false;
+	in->fd = -1;
+}
+
+static int inputs_next(void *state, struct hp_input *in)
+{
+	return hp_inputs_next(state, in);
+}
+
+struct hp_input_source hp_inputs_source(struct hp_inputs *src)
+{
+	return (struct hp_input_source){ inputs_next, src };
 }
