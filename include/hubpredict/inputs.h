@@ -10,7 +10,7 @@
  * The list is one kind of source (source.h) for the engine.
  *
  * Ownership: strings in a struct hp_input belong to it; hp_input_clear()
- * frees them. The source belongs to the caller: hp_inputs_free().
+ * frees them. The list belongs to the caller: hp_inputs_free().
  */
 #ifndef HUBPREDICT_INPUTS_H
 #define HUBPREDICT_INPUTS_H
@@ -32,9 +32,10 @@ struct hp_inputs_config {
 
 struct hp_inputs;
 
-/* A source over cfg. NULL with a message in err when --files-from cannot be
- * opened (exit 3) or out of memory. */
-struct hp_inputs *hp_inputs_new(const struct hp_inputs_config *cfg, char *err, size_t errlen);
+/* A list over cfg into *out (set only on success; the caller frees it with
+ * hp_inputs_free). 0, or HP_EXIT_INPUT (3) with a message in err when
+ * --files-from cannot be opened or out of memory. */
+int hp_inputs_new(struct hp_inputs **out, const struct hp_inputs_config *cfg, char *err, size_t errlen);
 void hp_inputs_free(struct hp_inputs *src);
 
 /* Next input into *in. Returns 1, or 0 when there are no more. With

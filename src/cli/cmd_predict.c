@@ -296,7 +296,7 @@ static int open_inputs(struct run *r)
 		.shard_k = o->predict.shard_k,
 		.shard_n = o->predict.shard_n,
 	};
-	if (!(r->inputs = hp_inputs_new(&r->icfg, r->err, sizeof r->err))) {
+	if (hp_inputs_new(&r->inputs, &r->icfg, r->err, sizeof r->err) != 0) {
 		hp_msg_error("%s", r->err);
 		return HP_EXIT_INPUT;
 	}

@@ -1,31 +1,24 @@
 /* batch.c - the scheduling loop: start inputs up to --jobs at once (and
  * --rate apart), poll the transfers, hand finished ones on; answers are
  * rendered in input order (batch_report.c). */
-#define _DEFAULT_SOURCE /* drand48 */
+#define _POSIX_C_SOURCE 200809L /* st_mtim */
 #include "batch_impl.h"
 #include "hubpredict/annotate.h"
-#include "hubpredict/baseline.h"
-#include "hubpredict/body.h"
 #include "hubpredict/clock.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/expect.h"
-#include "hubpredict/source.h"
 #include "hubpredict/msg.h"
-#include "hubpredict/output.h"
 #include "hubpredict/progress.h"
-#include "hubpredict/render.h"
 #include "hubpredict/response.h"
-#include "hubpredict/retry.h"
 #include "hubpredict/signals.h"
+#include "hubpredict/source.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 double batch_now_ms(void)
 {
@@ -517,7 +510,6 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	memset(stats, 0, sizeof *stats);
 	b.t0 = batch_now_ms();
 	hp_pacer_init(&b.pacer, cfg->rate_schedule ? HP_PACE_SCHEDULE : HP_PACE_SPACING, cfg->rate_interval, b.t0);
-	srand48((long)time(NULL) ^ (long)getpid()); /* backoff jitter */
 	b.multi = curl_multi_init();
 	if (!b.multi) {
 		hp_msg_error("cannot start libcurl");
@@ -535,7 +527,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	run_loop(&b, jobs, window);
 	stats->stopped_early = !b.inputs_done;
 	batch_update_progress(&b, true);
-	hp_progress_clear(cfg->progress);
+	hp_progress_erase(cfg->progress);
 	abort_running(&b);
 	for (struct job *j = b.head, *next; j; j = next) {
 		next = j->next;

@@ -1,27 +1,17 @@
 /* batch_outcome.c - what a finished transfer means: the HTTP status into an
  * exit status and a message, the redirect policy, the retry decision. */
-#define _DEFAULT_SOURCE /* drand48 */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include "batch_impl.h"
-#include "hubpredict/annotate.h"
-#include "hubpredict/baseline.h"
 #include "hubpredict/exitcode.h"
-#include "hubpredict/expect.h"
-#include "hubpredict/inputs.h"
 #include "hubpredict/msg.h"
-#include "hubpredict/output.h"
-#include "hubpredict/progress.h"
-#include "hubpredict/render.h"
 #include "hubpredict/response.h"
 #include "hubpredict/retry.h"
-#include "hubpredict/signals.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 int hp_classify_http(long status, const char *body, size_t len, char *msg, size_t msglen)
 {
@@ -97,7 +87,7 @@ static void conclude(struct batch *b, struct job *j, int code, bool retryable, b
 		why = "X-RateLimit-Reset";
 	else
 		wait = hp_backoff_seconds(limited ? j->attempts : starting ? j->cold_waits + 1 : j->retries_used + 1,
-		                          drand48());
+		                          hp_retry_jitter());
 	if (starting && spent + wait > cfg->cold_start_wait) {
 		/* the window ends before this wait would: the usual retries from here */
 		starting = false;

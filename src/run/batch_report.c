@@ -115,7 +115,7 @@ static void render_job(struct batch *b, struct job *j)
 	 * before the results are written, and comes back after them */
 	bool same_screen = b->cfg->progress && b->cfg->out->is_tty;
 	if (same_screen)
-		hp_progress_clear(b->cfg->progress);
+		hp_progress_erase(b->cfg->progress);
 	hp_renderer_item(b->cfg->renderer, &it);
 	if (same_screen)
 		hp_out_flush(b->cfg->out);

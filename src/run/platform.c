@@ -11,7 +11,6 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,7 +322,7 @@ static double rate_wait(const struct transfer *t, int n)
 	double w = t->retry_after[0] ? hp_parse_retry_after(t->retry_after, now) : -1;
 	if (w < 0 && t->reset[0])
 		w = hp_parse_ratelimit_reset(t->reset, now);
-	return w >= 0 ? w : hp_backoff_seconds(n, (double)rand() / ((double)RAND_MAX + 1.0));
+	return w >= 0 ? w : hp_backoff_seconds(n, hp_retry_jitter());
 }
 
 /* The calls of one request until it has its answer: 429 waits, retries. */
@@ -340,13 +339,13 @@ static int perform(struct hp_platform *p, const char *method, const char *url, c
 		long http = reply->status;
 		double wait = -1;
 		if (status == HP_EXIT_NETWORK && retryable && tries < o->retries)
-			wait = hp_backoff_seconds(++tries, (double)rand() / ((double)RAND_MAX + 1.0));
+			wait = hp_backoff_seconds(++tries, hp_retry_jitter());
 		else if (status != 0)
 			return status;
 		else if (http == 429 && o->retries > 0)
 			wait = rate_wait(&t, ++waits);
 		else if (get && (http == 502 || http == 503 || http == 504 || http == 500) && tries < o->retries)
-			wait = hp_backoff_seconds(++tries, (double)rand() / ((double)RAND_MAX + 1.0));
+			wait = hp_backoff_seconds(++tries, hp_retry_jitter());
 		if (wait < 0)
 			return 0;
 		if (hp_clock_ms() / 1000.0 - start + wait > o->retry_max_time)

@@ -132,8 +132,8 @@ int hp_preflight_check(const struct hp_preflight *p, char *err, size_t errlen)
 	struct hp_inputs_config cfg = *p->inputs;
 	if (cfg.files_from && !hp_preflight_reads_list(cfg.files_from))
 		cfg.files_from = NULL;
-	struct hp_inputs *src = hp_inputs_new(&cfg, why, sizeof why);
-	if (!src)
+	struct hp_inputs *src = NULL;
+	if (hp_inputs_new(&src, &cfg, why, sizeof why) != 0)
 		return 0; /* the run itself reports it */
 	struct hp_input in;
 	/* a signal stops the walk; the run then ends before sending anything */
@@ -354,8 +354,8 @@ int hp_preflight_dir_check(struct hp_preflight_dir *d, const struct hp_inputs_co
 	struct hp_inputs_config c = *cfg;
 	if (c.files_from && !hp_preflight_reads_list(c.files_from))
 		c.files_from = NULL;
-	struct hp_inputs *src = hp_inputs_new(&c, why, sizeof why);
-	if (!src)
+	struct hp_inputs *src = NULL;
+	if (hp_inputs_new(&src, &c, why, sizeof why) != 0)
 		return 0; /* the run itself reports it */
 	struct hp_input in;
 	while (rc == 0 && !hp_signal_caught() && hp_inputs_next(src, &in)) {

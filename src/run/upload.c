@@ -1,19 +1,17 @@
 /* upload.c - open and check one input; spool standard input to a file. */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/upload.h"
-#include "hubpredict/media.h"
 #include "hubpredict/exitcode.h"
+#include "hubpredict/media.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
 #include "hubpredict/signals.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
