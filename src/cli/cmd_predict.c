@@ -325,7 +325,7 @@ static int check_destinations(struct run *r)
 	 * same checks as --save-txt, and a font to draw with */
 	if (o->predict.annotate) {
 		int rc = HP_EXIT_OUTPUT;
-		if (!(r->annotate_dir = hp_preflight_dir_new("--annotate", o->predict.annotate)))
+		if (hp_preflight_dir_new(&r->annotate_dir, "--annotate", o->predict.annotate) != 0)
 			hp_msg_error("out of memory");
 		else if ((rc = hp_preflight_dir_check(r->annotate_dir, &r->icfg, r->err, sizeof r->err)) != 0)
 			usage_error(r->err);

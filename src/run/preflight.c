@@ -239,15 +239,16 @@ done:
 	free(base);
 }
 
-struct hp_preflight_dir *hp_preflight_dir_new(const char *flag, const char *dir)
+int hp_preflight_dir_new(struct hp_preflight_dir **out, const char *flag, const char *dir)
 {
 	struct hp_preflight_dir *d = calloc(1, sizeof *d);
 	if (!d)
-		return NULL;
+		return HP_EXIT_OUTPUT;
 	d->flag = flag;
 	d->dir = dir;
 	resolve_dir(d);
-	return d;
+	*out = d;
+	return 0;
 }
 
 void hp_preflight_dir_free(struct hp_preflight_dir *d)
