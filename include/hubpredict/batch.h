@@ -1,7 +1,7 @@
 /* batch.h - the run: every input through libcurl's multi interface in one
  * thread, answers written in input order whatever order they finish in.
  *
- * Per input: open the file (upload.h), configure an attempt (request.h), run
+ * Per input (source.h: a path, or produced bytes): open it (upload.h), configure an attempt (request.h), run
  * it, classify the outcome (status, body, curl error) into an exit status and
  * a one-line message, decode the body (response.h), hand it to the renderer
  * (render.h) once every earlier input has been handed over.
@@ -18,9 +18,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "hubpredict/source.h"
 
 struct hp_request_ctx;
-struct hp_inputs;
 struct hp_renderer;
 struct hp_output;
 struct hp_progress;
@@ -42,17 +42,19 @@ struct hp_observer {
 
 struct hp_batch_config {
 	const struct hp_request_ctx *req;
-	struct hp_inputs *inputs;
+	struct hp_input_source source;    /* the inputs (source.h): the list of paths, or produced bytes */
 	const struct hp_upload_limits *limits; /* --max-upload, NULL = none */
 	/* Called for each input before it is opened, NULL = none: nonzero (with
 	 * a message) refuses it and ends the run, its outputs not written
 	 * (an input that is also an output, met in a list on a pipe). */
-	int (*check_input)(void *state, const char *path, char *err, size_t errlen);
+	int (*check_input)(void *state, const char *path, char *err, size_t errlen); /* paths only */
 	void *check_state;
 	struct hp_renderer *renderer;
 	struct hp_output *out;      /* to notice a closed or full stdout */
 	int jobs;                   /* requests in flight at once */
 	double rate_interval;       /* --rate: seconds between starts, 0 = none */
+	bool rate_schedule;         /* open loop (pacer.h): start i at t0 + i * rate_interval, whatever
+	                               the earlier ones did; false: --rate's spacing */
 	int retries;                /* --retries: of a failed attempt (429 waits aside) */
 	double retry_max_time;      /* --retry-max-time: seconds per input in all */
 	double cold_start_wait;     /* --cold-start-wait: 503s (and refused connections

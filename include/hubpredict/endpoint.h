@@ -12,8 +12,10 @@
 #ifndef HUBPREDICT_ENDPOINT_H
 #define HUBPREDICT_ENDPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
-#include "hubpredict/options.h"
+
+enum hp_flavour { HP_FLAVOUR_AUTO = 0, HP_FLAVOUR_HUB, HP_FLAVOUR_PLATFORM };
 
 #define HP_HUB_URL_FMT "https://api.ultralytics.com/v1/predict/%s"
 #define HP_PLATFORM_ORIGIN "https://platform.ultralytics.com" /* env ULTRALYTICS_PLATFORM_URL replaces it */
@@ -29,12 +31,26 @@ struct hp_endpoint {
 	                               (connection refused may be a cold start) */
 };
 
-/* Resolve o (and o->api_key, which may be NULL for --dry-run) into *ep.
- * Returns 0, or -1 with a usage message in err (exit 2). */
-int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o,
-                        char *err, size_t errlen);
+/* What the endpoint is resolved from; cli/ fills it from the options and the
+ * environment. Strings borrowed for the call. */
+struct hp_endpoint_spec {
+	const char *model;          /* -m / $HUBPREDICT_MODEL, or NULL */
+	const char *url;            /* -u / $HUBPREDICT_URL, or NULL */
+	bool has_key;               /* a key will be sent (NULL: --dry-run, public models) */
+	bool platform_key;          /* it starts with ul_ */
+	enum hp_flavour api;        /* --api; AUTO: from the model, URL and key */
+	bool normalize;             /* --normalize (Platform only) */
+	bool decimals;              /* --decimals given (Platform only) */
+	double iou;                 /* --iou, < 0 = the flavour's default */
+	const char *platform_url;   /* $ULTRALYTICS_PLATFORM_URL, NULL or "" = Platform's own */
+};
 
-void hp_endpoint_free(struct hp_endpoint *ep);
+/* Resolve spec into *ep. Returns 0, or -1 with a usage message in err
+ * (exit 2). */
+int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_endpoint_spec *spec, char *err, size_t errlen);
+
+/* What ep owns freed; safe on a zeroed endpoint and twice. */
+void hp_endpoint_clear(struct hp_endpoint *ep);
 
 /* Check a model ID: 1 or 3 slash-separated segments of [A-Za-z0-9._-]+, none
  * "." or "..". Returns the number of segments, or 0 when invalid. */

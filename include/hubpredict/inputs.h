@@ -7,8 +7,10 @@
  * lazily: a list of a million paths is never held in memory. A directory
  * holds one sorted listing per level being walked.
  *
+ * The list is one kind of source (source.h) for the engine.
+ *
  * Ownership: strings in a struct hp_input belong to it; hp_input_clear()
- * frees them. The source belongs to the caller: hp_inputs_free().
+ * frees them. The list belongs to the caller: hp_inputs_free().
  */
 #ifndef HUBPREDICT_INPUTS_H
 #define HUBPREDICT_INPUTS_H
@@ -16,19 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/stat.h>
-
-struct hp_input {
-	char *path;        /* what to open; "-" for standard input */
-	char *error;       /* set when the source itself failed for this entry
-	                      (e.g. a directory without images): exit 3 */
-	size_t below;      /* a file found inside a directory INPUT: where its part
-	                      below that directory starts in path; 0 for a file named
-	                      as an INPUT or in --files-from (label paths, hubpredict(1), "Label files") */
-	struct stat st;    /* the file's stat when have_st: taken while listing, so
-	                      --resume compares size and mtime without another call */
-	bool have_st;
-};
+#include "hubpredict/source.h" /* struct hp_input, hp_input_clear */
 
 struct hp_inputs_config {
 	char *const *args;          /* positional INPUTs (not copied: must outlive the source) */
@@ -42,9 +32,10 @@ struct hp_inputs_config {
 
 struct hp_inputs;
 
-/* A source over cfg. NULL with a message in err when --files-from cannot be
- * opened (exit 3) or out of memory. */
-struct hp_inputs *hp_inputs_new(const struct hp_inputs_config *cfg, char *err, size_t errlen);
+/* A list over cfg into *out (set only on success; the caller frees it with
+ * hp_inputs_free). 0, or HP_EXIT_INPUT (3) with a message in err when
+ * --files-from cannot be opened or out of memory. */
+int hp_inputs_new(struct hp_inputs **out, const struct hp_inputs_config *cfg, char *err, size_t errlen);
 void hp_inputs_free(struct hp_inputs *src);
 
 /* Next input into *in. Returns 1, or 0 when there are no more. With
@@ -60,7 +51,9 @@ bool hp_inputs_several(const struct hp_inputs *src);
  * display. Returns 0 when the count cannot be known (a list on a pipe). */
 size_t hp_inputs_count(const struct hp_inputs_config *cfg);
 
-void hp_input_clear(struct hp_input *in);
+/* The list as a source for the engine (source.h): borrowed, valid while
+ * src is. */
+struct hp_input_source hp_inputs_source(struct hp_inputs *src);
 
 /* --shard K/N (hubpredict(1), CACHE, RESUME AND SHARDS): the path as given,
  * its bytes hashed with FNV-1a 64; kept when the hash mod N is K-1. */

@@ -13,10 +13,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "hubpredict/endpoint.h" /* enum hp_flavour */
 #include "hubpredict/expect.h"
 #include "hubpredict/render.h" /* enum hp_format */
-
-enum hp_flavour { HP_FLAVOUR_AUTO = 0, HP_FLAVOUR_HUB, HP_FLAVOUR_PLATFORM };
 enum hp_tristate { HP_AUTO = -1, HP_OFF = 0, HP_ON = 1 };
 
 /* Where a setting came from, lowest precedence first (hubpredict(1), FILES). */
@@ -233,6 +232,20 @@ enum hp_parse_result hp_options_parse_for(struct hp_options *o, unsigned command
 
 /* Each long option name, NULL-terminated (for the docs check and tests). */
 const char *const *hp_options_long_names(void);
+
+/* The stages' own structs, filled from *o (the stages never see the
+ * options): what the endpoint is resolved from (with
+ * $ULTRALYTICS_PLATFORM_URL), the transport (with $HUBPREDICT_STALL_SECONDS,
+ * which lets the tests check the stall limit without waiting a minute), the
+ * form (iou: the resolved endpoint's) and the Platform client (-u only when
+ * given on the command line). Strings borrowed from *o and the environment. */
+struct hp_transport;
+struct hp_form;
+struct hp_platform_config;
+void hp_options_endpoint_spec(const struct hp_options *o, struct hp_endpoint_spec *spec);
+void hp_options_transport(const struct hp_options *o, struct hp_transport *t);
+void hp_options_form(const struct hp_options *o, double iou, struct hp_form *f);
+void hp_options_platform_config(const struct hp_options *o, struct hp_platform_config *c);
 
 /* Parse a number for a flag: whole string, in [min, max]. 0 on success. */
 int hp_parse_long(const char *s, long min, long max, long *out);

@@ -1,42 +1,55 @@
-/* pacer.h - bench's open loop: a fixed arrival schedule, whatever the server
- * does. Request i (from 0) is due at t0 + i * 1000 / rate milliseconds; the
- * engine asks how many are due now, takes them one by one as it starts them
- * (each with its scheduled time, from which its latency counts), and the
- * pacer records how late each start was: the client's own lateness, which
- * bench reports (behind_ms, its p99) rather than fake load it cannot make.
- * Pure: the engine passes the time in (hp_clock_ms()).
+/* pacer.h - when the next request may start, apart from how many may be in
+ * flight (--jobs caps those; the pacer only says "not before").
  *
- * Ownership: hp_pacer_new allocates, hp_pacer_free releases (NULL-safe).
+ * Two kinds:
+ * - spacing (--rate for predict, hubpredict(1)): starts at least `interval`
+ *   apart across all jobs, retries included, counted from the moment a
+ *   request goes out on the wire (after its connection is set up); while a
+ *   started request has not gone out, no other starts. Closed-loop: a slow
+ *   send pushes every later start back.
+ * - schedule (open loop, for a fixed arrival rate): start i is due at
+ *   t0 + i * interval whatever happened to the earlier ones; a start that
+ *   comes late (no free slot) keeps its scheduled time, so the lateness can
+ *   be measured (struct hp_timings.scheduled_ms).
+ *
+ * Times are hp_clock_ms()'s (clock.h). Ownership: plain data, embedded by
+ * its user; nothing to free.
  */
 #ifndef HUBPREDICT_PACER_H
 #define HUBPREDICT_PACER_H
 
-#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
 
-struct hp_pacer;
+enum hp_pace { HP_PACE_NONE = 0, HP_PACE_SPACING, HP_PACE_SCHEDULE };
 
-/* rate requests per second (> 0) from t0_ms; limit requests in all (0: no
- * limit, as with --duration). 0, or -1 when out of memory or rate <= 0. */
-int hp_pacer_new(struct hp_pacer **out, double rate, double t0_ms, uint64_t limit);
-void hp_pacer_free(struct hp_pacer *p);
+struct hp_pacer {
+	enum hp_pace kind;
+	double interval_ms;     /* between two starts */
+	double t0_ms;           /* schedule: start 0's time */
+	size_t issued;          /* starts handed out */
+	double next_ms;         /* spacing: the earliest next start */
+	size_t unsent;          /* spacing: started requests not yet on the wire */
+};
 
-/* When request i is due. */
-double hp_pacer_scheduled(const struct hp_pacer *p, uint64_t i);
-/* How many requests not yet taken are due at now_ms (scheduled <= now). */
-uint64_t hp_pacer_due(const struct hp_pacer *p, double now_ms);
-/* When the next request not yet taken is due; < 0 when the limit is reached. */
-double hp_pacer_next_ms(const struct hp_pacer *p);
-/* Take the next request, started at now_ms: returns its scheduled time and
- * records its lateness (now - scheduled, at least 0). The caller checks
- * hp_pacer_due first; taking one early records lateness 0. */
-double hp_pacer_take(struct hp_pacer *p, double now_ms);
-/* Requests taken so far. */
-uint64_t hp_pacer_taken(const struct hp_pacer *p);
-/* How late the client is at now_ms: how long the oldest due request not yet
- * taken has been due (0 when none is due). */
-double hp_pacer_behind_now(const struct hp_pacer *p, double now_ms);
-/* Lateness of the starts so far: nearest-rank p99 and the maximum, in ms. */
-double hp_pacer_behind_p99(const struct hp_pacer *p);
-double hp_pacer_behind_max(const struct hp_pacer *p);
+/* A pacer of `kind` with starts interval_s apart (0 or kind NONE: no pacing),
+ * the schedule beginning at t0_ms. */
+void hp_pacer_init(struct hp_pacer *p, enum hp_pace kind, double interval_s, double t0_ms);
+
+/* When the next start is due (ms; <= now means now), or -1 when it waits for
+ * a started request to go out (spacing: ask again shortly). */
+double hp_pacer_due(const struct hp_pacer *p);
+
+/* A start at `now`: returns the time it was scheduled for (now, for spacing
+ * or none). */
+double hp_pacer_start(struct hp_pacer *p, double now);
+
+/* Spacing: the started request is in flight and not yet sent / has gone out
+ * (or ended without being sent) at `now`. No-ops for the other kinds. */
+void hp_pacer_unsent(struct hp_pacer *p);
+void hp_pacer_sent(struct hp_pacer *p, double now);
+
+/* Whether starts are paced at all. */
+bool hp_pacer_active(const struct hp_pacer *p);
 
 #endif

@@ -5,7 +5,8 @@
  * server's JSON document alike.
  *
  * Ownership: nothing returned here needs freeing but the body buffer that
- * hp_picture_map_body() hands back (free()).
+ * hp_picture_map_body() hands back (free()) and the copy's descriptor
+ * (close()).
  */
 #ifndef HUBPREDICT_PICTURE_H
 #define HUBPREDICT_PICTURE_H
@@ -13,7 +14,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct hp_upload;
 struct hp_response;
 
 struct hp_resized {
@@ -31,12 +31,20 @@ bool hp_picture_target(int w, int h, int imgsz, int *tw, int *th);
  * filled), -1 when it is not a readable image (the reason in err). */
 int hp_picture_plan(int fd, int imgsz, struct hp_resized *rz, char *err, size_t errlen);
 
-/* Downsize an open upload: on 1, up->fd is an unlinked temporary file with
- * the new bytes (what every retry resends), up's size, file name and type
- * follow, and *orig_fd is the original's descriptor (the caller closes it).
- * 0: sent as it is. -1: not a readable image, reason in err (sent as it is
- * too). -2: a system error (out of memory, no temporary file), reason in err. */
-int hp_picture_resize_upload(struct hp_upload *up, int imgsz, struct hp_resized *rz, int *orig_fd, char *err,
+/* The downsized copy that --resize sends instead of the original. */
+struct hp_picture_copy {
+	int fd;                 /* an unlinked temporary file with the new bytes (caller closes) */
+	long long size;
+	const char *mime_type;  /* static: "image/jpeg" or "image/png" */
+	bool as_png;            /* re-encoded as PNG from another format: its name takes ".png" */
+};
+
+/* Downsize the picture read from fd (not changed, nor its offset): on 1, *copy
+ * holds the new bytes (what every retry resends) and rz the sizes. 0: sent as
+ * it is (copy untouched). -1: not a readable image, reason in err (sent as it
+ * is too). -2: a system error (out of memory, no temporary file), reason in
+ * err. */
+int hp_picture_resize_upload(int fd, int imgsz, struct hp_resized *rz, struct hp_picture_copy *copy, char *err,
                              size_t errlen);
 
 /* Map a decoded answer back to the original: boxes, corners, polygons and

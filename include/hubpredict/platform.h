@@ -15,7 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "hubpredict/options.h"
+#include "hubpredict/transport.h"
 
 struct cJSON;
 struct hp_platform;
@@ -28,11 +28,23 @@ struct hp_reply {
 	char message[512];      /* the one-line failure, when the status returned is not 0 */
 };
 
-/* The client for options o (borrowed: must outlive it). The origin is -u's
- * scheme://host[:port] when given on the command line, else
- * ULTRALYTICS_PLATFORM_URL, else https://platform.ultralytics.com.
- * 0, or an exit status with err set. */
-int hp_platform_new(struct hp_platform **out, const struct hp_options *o, char *err, size_t errlen);
+/* What the client is made from; cli/ fills it from the options. Strings are
+ * borrowed and must outlive the client. */
+struct hp_platform_config {
+	struct hp_transport transport; /* the total timeout, 0, means 120 s here */
+	const char *key;            /* the API key, or NULL (no Authorization) */
+	const char *url;            /* -u when given on the command line (not from the
+	                               environment or a config file), else NULL */
+	const char *platform_url;   /* $ULTRALYTICS_PLATFORM_URL, NULL or "" = none */
+	int retries;                /* --retries */
+	double retry_max_time;      /* --retry-max-time, seconds */
+	const char *owner;          /* --owner / the config's owner, NULL = ask the account */
+};
+
+/* The client for cfg (copied; its strings borrowed). The origin is the
+ * scheme://host[:port] of cfg->url, else of cfg->platform_url, else
+ * https://platform.ultralytics.com. 0, or an exit status with err set. */
+int hp_platform_new(struct hp_platform **out, const struct hp_platform_config *cfg, char *err, size_t errlen);
 void hp_platform_free(struct hp_platform *p);
 
 /* The owner: --owner / the config's owner, else the username of

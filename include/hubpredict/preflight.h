@@ -62,10 +62,10 @@ int hp_preflight_input(void *state, const char *path, char *err, size_t errlen);
  * folder's ancestors; a DIR not made yet is placed by its nearest existing
  * ancestor (as mkdir -p would make it). Checked before DIR is created.
  *
- * hp_preflight_dir_new: the state for DIR (flag names it in messages; both
- * strings must outlive it), or NULL when out of memory. The caller frees it
- * with hp_preflight_dir_free(). */
-struct hp_preflight_dir *hp_preflight_dir_new(const char *flag, const char *dir);
+ * hp_preflight_dir_new: the state for DIR into *out (flag names it in
+ * messages; both strings must outlive it): 0, or HP_EXIT_OUTPUT when out of
+ * memory (*out untouched). The caller frees it with hp_preflight_dir_free(). */
+int hp_preflight_dir_new(struct hp_preflight_dir **out, const char *flag, const char *dir);
 void hp_preflight_dir_free(struct hp_preflight_dir *d);
 
 /* Every input of cfg (a --files-from list on a pipe excepted, as above)

@@ -1,7 +1,7 @@
 /* progress.h - the progress line on stderr (hubpredict(1), "Progress and summary").
  *
  * On a terminal the line is redrawn in place at most ten times a second and
- * erased before any other message (msg.h calls hp_progress_clear through a
+ * erased before any other message (msg.h calls hp_progress_erase through a
  * hook), so it never mixes with errors; stdout is never touched. Forced on
  * a non-terminal (--progress), a plain line is written at most once a second.
  */
@@ -28,8 +28,9 @@ struct hp_progress;
 struct hp_progress *hp_progress_new(bool in_place);
 /* Redraw (rate-limited unless force). */
 void hp_progress_update(struct hp_progress *p, const struct hp_progress_state *st, bool force);
-/* Erase the line (before other stderr output, and at the end). NULL-safe. */
-void hp_progress_clear(struct hp_progress *p);
+/* Erase the line from the screen (before other stderr output, and at the
+ * end); the object stays. NULL-safe. */
+void hp_progress_erase(struct hp_progress *p);
 void hp_progress_free(struct hp_progress *p);
 
 /* Format the line into buf (exposed for tests). */

@@ -26,6 +26,7 @@ struct hp_response;
 struct hp_body;
 struct hp_resized;
 struct hp_annotate_source;
+struct hp_timings;
 
 struct hp_item {
 	const char *file;                   /* the input as the user named it */
@@ -50,6 +51,7 @@ struct hp_item {
 	bool has_stat;                      /* a file: size and mtime are known */
 	long long size;                     /* its size in bytes (before --resize) */
 	struct timespec mtime;              /* its modification time */
+	const struct hp_timings *timings;   /* scheduled, started, the last attempt's phases (timings.h) */
 };
 
 struct hp_render_opts {

@@ -1,8 +1,15 @@
-/* request.h - the one place where options become libcurl settings (hubpredict(1), "The request").
+/* request.h - the one place where a predict request becomes libcurl
+ * settings (hubpredict(1), "The request").
  *
- * A request context is built once per run (headers, field values); each
- * attempt of each input then gets its easy handle configured from it with a
- * fresh multipart form that streams the file from its descriptor.
+ * A request context is built once per run from the form (struct hp_form),
+ * the transport (transport.h) and the endpoint, which cli/ fills from the
+ * options; each attempt of each input then gets its easy handle configured
+ * from it with a fresh multipart form that streams the file from its
+ * descriptor.
+ *
+ * Ownership: the context copies the form and the transport by value; their
+ * strings, and the endpoint, are borrowed and must outlive it. Its headers
+ * (which hold the key) are its own: hp_request_ctx_clear wipes and frees them.
  */
 #ifndef HUBPREDICT_REQUEST_H
 #define HUBPREDICT_REQUEST_H
@@ -11,23 +18,35 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include "hubpredict/endpoint.h"
-#include "hubpredict/options.h"
+#include "hubpredict/transport.h"
 
 struct hp_upload;
 
-struct hp_request_ctx {
-	const struct hp_options *opts;
-	const struct hp_endpoint *ep;
-	struct curl_slist *headers;  /* owned: the auth header (holds the key) */
-	char user_agent[64];
-	char imgsz[16], conf[32], iou[32], decimals[16];
-	long stall_seconds;          /* no progress for this long fails an attempt */
+/* The form's fields besides the file (hubpredict(1), OPTIONS). */
+struct hp_form {
+	int imgsz;                  /* --imgsz */
+	double conf;                /* --conf */
+	double iou;                 /* --iou, or the flavour's default (hp_endpoint.iou) */
+	bool normalize;             /* --normalize: sent as normalize=true */
+	int decimals;               /* --decimals, -1 = not sent */
+	const char *const *fields;  /* --field NAME=VALUE, in order (borrowed) */
+	size_t n_fields;
 };
 
-/* Build the context. key may be NULL (dry run). Returns 0 or -1 (out of memory). */
-int hp_request_ctx_init(struct hp_request_ctx *ctx, const struct hp_options *o,
+struct hp_request_ctx {
+	struct hp_form form;
+	struct hp_transport transport;
+	const struct hp_endpoint *ep;
+	struct curl_slist *headers;  /* owned: the auth header (holds the key) */
+	char imgsz[16], conf[32], iou[32], decimals[16];
+};
+
+/* Build the context. key may be NULL (dry run, or Platform's public
+ * models). Returns 0 or -1 (out of memory). */
+int hp_request_ctx_init(struct hp_request_ctx *ctx, const struct hp_form *form, const struct hp_transport *t,
                         const struct hp_endpoint *ep, const char *key);
-void hp_request_ctx_free(struct hp_request_ctx *ctx);
+/* The headers wiped and freed; safe on a zeroed context and twice. */
+void hp_request_ctx_clear(struct hp_request_ctx *ctx);
 
 /* Where a mime read callback is in the file; one per attempt. */
 struct hp_upload_cursor {
@@ -64,13 +83,5 @@ int hp_request_each_field(const struct hp_request_ctx *ctx, int (*fn)(void *stat
  * file part named and typed as up (the opened input; NULL for a URL input)
  * says. Caller frees; NULL when out of memory. */
 char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path, const struct hp_upload *up);
-
-/* The version line(s) for -V. */
-void hp_print_version(void);
-
-/* --cacert, --insecure and -v on one easy handle, -v's lines through
- * trace_fn (which redacts the key): the predict requests and Platform's
- * deployment calls set them alike. */
-void hp_request_tls_and_trace(CURL *easy, const struct hp_options *o, curl_debug_callback trace_fn);
 
 #endif

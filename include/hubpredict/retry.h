@@ -25,6 +25,11 @@ bool hp_retryable_status(long status);
  * rand01 is a uniform number in [0, 1). */
 double hp_backoff_seconds(int n, double rand01);
 
+/* The one jitter source of every retry (the predict requests, Platform's
+ * calls): uniform in [0, 1), seeded once per process from the time and the
+ * process ID, so parallel runs do not retry in step. */
+double hp_retry_jitter(void);
+
 /* Retry-After: delta-seconds ("120") or an HTTP date ("Wed, 21 Oct 2015
  * 07:28:00 GMT", also the obsolete RFC 850 and asctime forms). Returns the
  * seconds to wait from now (0 for a date in the past), or -1 when the value

@@ -41,6 +41,14 @@ struct hp_upload_limits {
 int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, const struct hp_upload_limits *lim,
                    char *err, size_t errlen);
 
+/* Produced bytes (source.h): fd (taken over: closed on failure too), size
+ * bytes, under the display name `name` (the multipart filename is its last
+ * '/'-part; the type is its extension's). Checked as a file is: not empty,
+ * within lim's file_max. Returns 0, or HP_EXIT_INPUT with a message in err
+ * naming it. */
+int hp_upload_from_fd(struct hp_upload *up, int fd, long long size, const char *name,
+                      const struct hp_upload_limits *lim, char *err, size_t errlen);
+
 void hp_upload_close(struct hp_upload *up);
 
 /* hp_mime_type_for, hp_is_url_input: media.h */

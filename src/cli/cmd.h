@@ -25,6 +25,9 @@ struct hp_options;
 int hp_deploy_predict_url(const struct hp_options *o, char **url);
 int hp_cmd_help(int argc, char **argv);
 
+/* The version line(s) for -V (main.c). */
+void hp_print_version(void);
+
 /* One row of the command table in main.c. */
 struct hp_command {
 	const char *name;

@@ -36,17 +36,24 @@ static void source_text(const struct hp_origin *from, char *buf, size_t len)
 	}
 }
 
+static int resolve_spec(struct hp_endpoint *ep, const struct hp_options *o, char *err, size_t errlen)
+{
+	struct hp_endpoint_spec spec;
+	hp_options_endpoint_spec(o, &spec);
+	return hp_endpoint_resolve(ep, &spec, err, errlen);
+}
+
 /* The flavour in force, as predict would choose it; AUTO when nothing says. */
 static enum hp_flavour flavour_of(const struct hp_options *o)
 {
 	struct hp_endpoint ep = { 0 };
 	char err[640];
 	enum hp_flavour f = o->api;
-	if (f == HP_FLAVOUR_AUTO && (o->model || o->url) && hp_endpoint_resolve(&ep, o, err, sizeof err) == 0)
+	if (f == HP_FLAVOUR_AUTO && (o->model || o->url) && resolve_spec(&ep, o, err, sizeof err) == 0)
 		f = ep.flavour;
 	else if (f == HP_FLAVOUR_AUTO && o->api_key)
 		f = strncmp(o->api_key, "ul_", 3) == 0 ? HP_FLAVOUR_PLATFORM : HP_FLAVOUR_HUB;
-	hp_endpoint_free(&ep);
+	hp_endpoint_clear(&ep);
 	return f;
 }
 

@@ -749,7 +749,9 @@ static int start_run(struct deploy *d, const struct verb **v)
 	hp_msg_set_secret(o->api_key);
 	hp_msg_set_verbose(o->verbose);
 	hp_signals_install();
-	if ((status = hp_platform_new(&d->p, o, d->err, sizeof d->err)) != 0)
+	struct hp_platform_config pc;
+	hp_options_platform_config(o, &pc);
+	if ((status = hp_platform_new(&d->p, &pc, d->err, sizeof d->err)) != 0)
 		hp_msg_error("%s", d->err);
 	return status;
 }
@@ -787,7 +789,9 @@ int hp_deploy_predict_url(const struct hp_options *o, char **url)
 		return HP_EXIT_USAGE;
 	}
 	d.o.quiet = o->quiet;
-	if ((status = hp_platform_new(&d.p, o, err, sizeof err)) != 0) {
+	struct hp_platform_config pc;
+	hp_options_platform_config(o, &pc);
+	if ((status = hp_platform_new(&d.p, &pc, err, sizeof err)) != 0) {
 		hp_msg_error("%s", err);
 		return status;
 	}

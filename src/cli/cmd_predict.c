@@ -23,6 +23,7 @@
 #include "hubpredict/resume.h"
 #include "hubpredict/signals.h"
 #include "hubpredict/text.h"
+#include "hubpredict/transport.h"
 #include "hubpredict/upload.h"
 #include "cmd.h"
 
@@ -104,13 +105,13 @@ static void dry_run_key_line(const struct hp_options *o)
 
 /* --dry-run: check each input as a real run would (standard input spooled,
  * for the name and type the run sends), print its curl command. */
-static int dry_run(const struct hp_request_ctx *req, struct hp_inputs *inputs, const struct hp_upload_limits *lim,
-                   int resize_imgsz)
+static int dry_run(const struct hp_options *o, const struct hp_request_ctx *req, struct hp_inputs *inputs,
+                   const struct hp_upload_limits *lim, int resize_imgsz)
 {
 	int status = HP_EXIT_OK;
 	struct hp_input in;
 	char err[640], q[512];
-	dry_run_key_line(req->opts);
+	dry_run_key_line(o);
 	while (!hp_signal_caught() && hp_inputs_next(inputs, &in)) {
 		int rc = 0;
 		struct hp_upload up = HP_UPLOAD_INIT;
@@ -200,8 +201,8 @@ static void run_clear(struct run *r)
 	hp_baseline_free(r->baseline);
 	hp_renderer_free(r->renderer);
 	hp_inputs_free(r->inputs);
-	hp_request_ctx_free(&r->req);
-	hp_endpoint_free(&r->ep);
+	hp_request_ctx_clear(&r->req);
+	hp_endpoint_clear(&r->ep);
 	hp_options_free(&r->o);
 	if (r->curl_ready)
 		curl_global_cleanup();
@@ -232,7 +233,9 @@ static int resolve(struct run *r)
 	if (o->predict.deployment && (status = resolve_deployment(r)) != 0)
 		return status;
 	char at[1100];
-	if (hp_endpoint_resolve(&r->ep, &r->o, r->err, sizeof r->err) < 0) {
+	struct hp_endpoint_spec spec;
+	hp_options_endpoint_spec(o, &spec);
+	if (hp_endpoint_resolve(&r->ep, &spec, r->err, sizeof r->err) < 0) {
 		hp_options_where(o, o->model ? "model" : "url", at, sizeof at); /* a config's value: FILE:LINE */
 		hp_msg_error("%s%s", at, r->err);
 		fputs("try 'hubpredict --help'\n", stderr);
@@ -272,7 +275,11 @@ static int open_inputs(struct run *r)
 		return HP_EXIT_NETWORK;
 	}
 	r->curl_ready = true;
-	if (hp_request_ctx_init(&r->req, &r->o, &r->ep, o->api_key) < 0) {
+	struct hp_form form;
+	struct hp_transport transport;
+	hp_options_form(o, r->ep.iou, &form);
+	hp_options_transport(o, &transport);
+	if (hp_request_ctx_init(&r->req, &form, &transport, &r->ep, o->api_key) < 0) {
 		hp_msg_error("out of memory");
 		return HP_EXIT_NETWORK;
 	}
@@ -290,7 +297,7 @@ static int open_inputs(struct run *r)
 		.shard_k = o->predict.shard_k,
 		.shard_n = o->predict.shard_n,
 	};
-	if (!(r->inputs = hp_inputs_new(&r->icfg, r->err, sizeof r->err))) {
+	if (hp_inputs_new(&r->inputs, &r->icfg, r->err, sizeof r->err) != 0) {
 		hp_msg_error("%s", r->err);
 		return HP_EXIT_INPUT;
 	}
@@ -319,7 +326,7 @@ static int check_destinations(struct run *r)
 	 * same checks as --save-txt, and a font to draw with */
 	if (o->predict.annotate) {
 		int rc = HP_EXIT_OUTPUT;
-		if (!(r->annotate_dir = hp_preflight_dir_new("--annotate", o->predict.annotate)))
+		if (hp_preflight_dir_new(&r->annotate_dir, "--annotate", o->predict.annotate) != 0)
 			hp_msg_error("out of memory");
 		else if ((rc = hp_preflight_dir_check(r->annotate_dir, &r->icfg, r->err, sizeof r->err)) != 0)
 			usage_error(r->err);
@@ -450,7 +457,7 @@ static struct hp_batch_config batch_config(struct run *r)
 	const struct hp_options *o = &r->o;
 	return (struct hp_batch_config){
 		.req = &r->req,
-		.inputs = r->inputs,
+		.source = hp_inputs_source(r->inputs),
 		.limits = &r->limits,
 		/* a list on a pipe was not read ahead: its entries are checked as they come */
 		.check_input = (r->pf.n_files || r->pf.n_trees) && o->predict.files_from &&
@@ -583,7 +590,7 @@ static int run_parsed(struct run *r)
 	if (r->o.insecure)
 		hp_msg_warn("--insecure: TLS certificates are not verified");
 	if (r->o.predict.dry_run)
-		return dry_run(&r->req, r->inputs, &r->limits, r->o.predict.resize ? r->o.predict.imgsz : 0);
+		return dry_run(&r->o, &r->req, r->inputs, &r->limits, r->o.predict.resize ? r->o.predict.imgsz : 0);
 	hp_msg_verbose(1, "%s flavour, POST %s%s%s", hp_flavour_name(r->ep.flavour), r->ep.url,
 	               r->o.key_from ? "; key from " : "", r->o.key_from ? r->o.key_from : "");
 	if ((status = open_sinks(r)) != 0)

@@ -9,11 +9,28 @@
 #include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
-#include "hubpredict/request.h"
+#include "hubpredict/version.h"
 #include "cmd.h"
 
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
+
+void hp_print_version(void)
+{
+	curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	printf("hubpredict %s\n", HP_VERSION);
+	printf("libcurl %s%s%s\n", v->version, v->ssl_version ? " " : "", v->ssl_version ? v->ssl_version : "");
+	printf("cJSON %s\n", cJSON_Version());
+#ifdef HP_HAVE_IMAGES
+	const char *images = "yes";
+#else
+	const char *images = "no";
+#endif
+	printf("build: TLS %s, HTTP/2 %s, image support %s\n", v->ssl_version ? v->ssl_version : "none",
+	       (v->features & CURL_VERSION_HTTP2) ? "yes" : "no", images);
+}
 
 static const struct hp_command commands[] = {
 	{ "predict", hp_cmd_predict, "[predict] [OPTIONS] INPUT...", "send inputs to a model and print its answers (the default)",

@@ -6,6 +6,9 @@
 #include "hubpredict/config.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
+#include "hubpredict/platform.h"
+#include "hubpredict/request.h"
+#include "hubpredict/transport.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -915,6 +918,64 @@ int hp_options_unset(struct hp_options *o, const char *key, char *err, size_t er
 	}
 	reset_row(o, d);
 	return 0;
+}
+
+void hp_options_endpoint_spec(const struct hp_options *o, struct hp_endpoint_spec *spec)
+{
+	*spec = (struct hp_endpoint_spec){
+		.model = o->model,
+		.url = o->url,
+		.has_key = o->api_key != NULL,
+		.platform_key = o->api_key && strncmp(o->api_key, "ul_", 3) == 0,
+		.api = o->api,
+		.normalize = o->predict.normalize,
+		.decimals = o->predict.decimals >= 0,
+		.iou = o->predict.iou,
+		.platform_url = getenv("ULTRALYTICS_PLATFORM_URL"),
+	};
+}
+
+void hp_options_transport(const struct hp_options *o, struct hp_transport *t)
+{
+	*t = (struct hp_transport){
+		.connect_timeout = o->connect_timeout,
+		.timeout = o->timeout,
+		.cacert = o->cacert,
+		.insecure = o->insecure,
+		.verbose = o->verbose,
+		.stall_seconds = 60,
+	};
+	const char *stall = getenv("HUBPREDICT_STALL_SECONDS");
+	long s;
+	if (stall && hp_parse_long(stall, 1, 3600, &s) == 0)
+		t->stall_seconds = s;
+}
+
+void hp_options_form(const struct hp_options *o, double iou, struct hp_form *f)
+{
+	*f = (struct hp_form){
+		.imgsz = o->predict.imgsz,
+		.conf = o->predict.conf,
+		.iou = iou,
+		.normalize = o->predict.normalize,
+		.decimals = o->predict.decimals,
+		.fields = o->predict.fields,
+		.n_fields = o->predict.n_fields,
+	};
+}
+
+void hp_options_platform_config(const struct hp_options *o, struct hp_platform_config *c)
+{
+	const struct opt_def *url_row = find_name("url");
+	*c = (struct hp_platform_config){
+		.key = o->api_key,
+		.url = url_row && o->origin[row_of(url_row)].source == HP_SOURCE_ARG ? o->url : NULL,
+		.platform_url = getenv("ULTRALYTICS_PLATFORM_URL"),
+		.retries = o->retries,
+		.retry_max_time = o->retry_max_time,
+		.owner = o->deploy.owner,
+	};
+	hp_options_transport(o, &c->transport);
 }
 
 void hp_options_where(const struct hp_options *o, const char *name, char *buf, size_t len)

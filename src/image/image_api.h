@@ -15,9 +15,9 @@
 /* The module's file and its one exported symbol (an hp_module_entry_fn). */
 #define HP_IMAGE_MODULE "hubpredict-image.so"
 #define HP_IMAGE_MODULE_ENTRY "hp_image_module"
-/* Bump when the table below or a struct it passes (hp_item, hp_upload,
+/* Bump when the table below or a struct it passes (hp_item, hp_picture_copy,
  * hp_response, hp_resized) changes. */
-#define HP_IMAGE_ABI 1u
+#define HP_IMAGE_ABI 2u
 
 struct hp_image_api {
 	struct hp_module_header header; /* first: { HP_IMAGE_ABI, HP_VERSION } */
@@ -30,7 +30,7 @@ struct hp_image_api {
 	bool (*annotate_failed)(const struct hp_annotate *a);
 	void (*annotate_free)(struct hp_annotate *a);
 	int (*picture_plan)(int fd, int imgsz, struct hp_resized *rz, char *err, size_t errlen);
-	int (*picture_resize_upload)(struct hp_upload *up, int imgsz, struct hp_resized *rz, int *orig_fd, char *err,
+	int (*picture_resize_upload)(int fd, int imgsz, struct hp_resized *rz, struct hp_picture_copy *copy, char *err,
 	                             size_t errlen);
 	void (*picture_map_response)(struct hp_response *r, const struct hp_resized *rz, bool normalized);
 	int (*picture_map_body)(char **data, size_t *len, const struct hp_resized *rz, bool normalized);

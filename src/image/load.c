@@ -87,14 +87,14 @@ int hp_picture_plan(int fd, int imgsz, struct hp_resized *rz, char *err, size_t 
 	return api->picture_plan(fd, imgsz, rz, err, errlen);
 }
 
-int hp_picture_resize_upload(struct hp_upload *up, int imgsz, struct hp_resized *rz, int *orig_fd, char *err,
+int hp_picture_resize_upload(int fd, int imgsz, struct hp_resized *rz, struct hp_picture_copy *copy, char *err,
                              size_t errlen)
 {
 	if (!loaded(err, errlen)) {
 		*rz = (struct hp_resized){ 0 };
 		return -1;
 	}
-	return api->picture_resize_upload(up, imgsz, rz, orig_fd, err, errlen);
+	return api->picture_resize_upload(fd, imgsz, rz, copy, err, errlen);
 }
 
 /* Only for an input that was resized, so by a loaded module. */

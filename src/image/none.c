@@ -78,11 +78,11 @@ int hp_picture_plan(int fd, int imgsz, struct hp_resized *rz, char *err, size_t 
 	return -1;
 }
 
-int hp_picture_resize_upload(struct hp_upload *up, int imgsz, struct hp_resized *rz, int *orig_fd, char *err,
+int hp_picture_resize_upload(int fd, int imgsz, struct hp_resized *rz, struct hp_picture_copy *copy, char *err,
                              size_t errlen)
 {
-	(void)up;
-	(void)orig_fd;
+	(void)fd;
+	(void)copy;
 	return hp_picture_plan(-1, imgsz, rz, err, errlen);
 }
 

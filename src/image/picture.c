@@ -4,7 +4,6 @@
 #include "hubpredict/image.h"
 #include "hubpredict/output.h"
 #include "hubpredict/response.h"
-#include "hubpredict/upload.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -58,20 +57,7 @@ int hp_picture_plan(int fd, int imgsz, struct hp_resized *rz, char *err, size_t 
 	return rc;
 }
 
-/* "x.webp" -> "x.png" for a picture re-encoded as PNG. */
-static char *png_name(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
-	char *p = malloc(stem + 5);
-	if (p) {
-		memcpy(p, name, stem);
-		memcpy(p + stem, ".png", 5);
-	}
-	return p;
-}
-
-int hp_picture_resize_upload(struct hp_upload *up, int imgsz, struct hp_resized *rz, int *orig_fd, char *err,
+int hp_picture_resize_upload(int fd, int imgsz, struct hp_resized *rz, struct hp_picture_copy *copy, char *err,
                              size_t errlen)
 {
 	unsigned char *d = NULL, *enc = NULL;
@@ -81,7 +67,7 @@ int hp_picture_resize_upload(struct hp_upload *up, int imgsz, struct hp_resized 
 	enum hp_image_kind kind;
 	int w, h;
 	*rz = (struct hp_resized){ 0 };
-	if (hp_image_read_fd(up->fd, MAX_SOURCE, &d, &n) < 0) {
+	if (hp_image_read_fd(fd, MAX_SOURCE, &d, &n) < 0) {
 		if (errno == EFBIG) { /* no picture is that large: send it as it is */
 			snprintf(err, errlen, "larger than %zu MiB, not read as a picture", MAX_SOURCE >> 20);
 			return -1;
@@ -125,19 +111,12 @@ int hp_picture_resize_upload(struct hp_upload *up, int imgsz, struct hp_resized 
 		}
 		off += (size_t)wr;
 	}
-	if (out_kind == HP_IMAGE_PNG && kind != HP_IMAGE_PNG) {
-		char *name = png_name(up->filename);
-		if (!name) {
-			snprintf(err, errlen, "out of memory");
-			goto done;
-		}
-		free(up->filename);
-		up->filename = name;
-	}
-	up->mime_type = out_kind == HP_IMAGE_JPEG ? "image/jpeg" : "image/png";
-	*orig_fd = up->fd;
-	up->fd = tmp;
-	up->size = (off_t)enc_n;
+	*copy = (struct hp_picture_copy){
+		.fd = tmp,
+		.size = (long long)enc_n,
+		.mime_type = out_kind == HP_IMAGE_JPEG ? "image/jpeg" : "image/png",
+		.as_png = out_kind == HP_IMAGE_PNG && kind != HP_IMAGE_PNG,
+	};
 	tmp = -1;
 	rc = 1;
 done:

@@ -1,31 +1,24 @@
 /* batch.c - the scheduling loop: start inputs up to --jobs at once (and
  * --rate apart), poll the transfers, hand finished ones on; answers are
  * rendered in input order (batch_report.c). */
-#define _DEFAULT_SOURCE /* drand48 */
+#define _POSIX_C_SOURCE 200809L /* st_mtim */
 #include "batch_impl.h"
 #include "hubpredict/annotate.h"
-#include "hubpredict/baseline.h"
-#include "hubpredict/body.h"
 #include "hubpredict/clock.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/expect.h"
-#include "hubpredict/inputs.h"
 #include "hubpredict/msg.h"
-#include "hubpredict/output.h"
 #include "hubpredict/progress.h"
-#include "hubpredict/render.h"
 #include "hubpredict/response.h"
-#include "hubpredict/retry.h"
 #include "hubpredict/signals.h"
+#include "hubpredict/source.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 double batch_now_ms(void)
 {
@@ -54,6 +47,71 @@ void batch_job_free(struct job *j)
 	free(j);
 }
 
+static const char *const state_names[] = {
+	[JOB_QUEUED] = "queued", [JOB_OPENING] = "opening", [JOB_WAITING] = "waiting",
+	[JOB_SENDING] = "sending", [JOB_BACKOFF] = "backoff", [JOB_PAUSED_429] = "paused (429)",
+	[JOB_COLD_START_WAIT] = "cold-start wait", [JOB_DONE] = "done", [JOB_FAILED] = "failed",
+	[JOB_WRITTEN] = "written", [JOB_SKIPPED] = "skipped", [JOB_ABORTED] = "aborted",
+};
+
+static bool is_waiting(enum job_state s)
+{
+	return s == JOB_WAITING || s == JOB_BACKOFF || s == JOB_PAUSED_429 || s == JOB_COLD_START_WAIT;
+}
+
+bool batch_job_finished(const struct job *j)
+{
+	return j->state == JOB_DONE || j->state == JOB_FAILED;
+}
+
+/* Into a retry's wait: the next attempt starts again from the original URL. */
+static void enter_wait(struct batch *b, struct job *j, enum job_state to)
+{
+	j->message[0] = '\0';
+	free(j->url);
+	j->url = NULL;
+	j->redirects = 0;
+	if (to == JOB_COLD_START_WAIT)
+		j->cold_waits++;
+	else if (to == JOB_BACKOFF)
+		j->retries_used++;
+	else if (j->not_before > b->paused_until)
+		b->paused_until = j->not_before; /* a 429: every job waits for the quota */
+}
+
+void batch_job_move(struct batch *b, struct job *j, enum job_state to)
+{
+	enum job_state from = j->state;
+	struct hp_batch_stats *st = b->stats;
+	if (is_waiting(from))
+		b->pending--;
+	if (from == JOB_SENDING && to != JOB_SENDING)
+		b->running--;
+	if (from == JOB_SENDING && is_waiting(to))
+		enter_wait(b, j, to);
+	if (is_waiting(to))
+		b->pending++;
+	switch (to) {
+	case JOB_OPENING: st->started++; break;
+	case JOB_SKIPPED: st->skipped++; break;
+	case JOB_SENDING:
+		if (from == JOB_SENDING) { /* a redirect is part of the same attempt */
+			j->redirects++;
+		} else {
+			b->running++;
+			j->attempts++;
+			st->requests++;
+		}
+		break;
+	case JOB_FAILED: st->failed++; /* fall through */
+	case JOB_DONE: st->cached += j->cached; break;
+	case JOB_WRITTEN: st->done++; break;
+	default: break;
+	}
+	j->state = to;
+	hp_msg_verbose(3, "%s: %s -> %s", j->file ? j->file : "-", state_names[from], state_names[to]);
+}
+
 /* --rate spaces requests as the server sees them: the next slot is counted
  * from the moment this request is sent (after any connection set-up), not
  * from when its transfer was added. */
@@ -62,10 +120,7 @@ void batch_rate_mark_sent(struct batch *b, struct job *j)
 	if (j->sent)
 		return;
 	j->sent = true;
-	b->unsent--;
-	double next = batch_now_ms() + b->cfg->rate_interval * 1000.0;
-	if (next > b->next_slot)
-		b->next_slot = next;
+	hp_pacer_sent(&b->pacer, batch_now_ms());
 }
 
 static int on_request_sent(void *arg, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
@@ -110,23 +165,54 @@ int batch_attempt_start(struct batch *b, struct job *j)
 	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, batch_on_header);
 	curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
-	if (b->cfg->rate_interval > 0) {
+	if (b->pacer.kind == HP_PACE_SPACING) {
 		curl_easy_setopt(j->easy, CURLOPT_PREREQFUNCTION, on_request_sent);
 		curl_easy_setopt(j->easy, CURLOPT_PREREQDATA, j);
 	}
-	j->attempts++;
-	b->stats->requests++;
+	batch_job_move(b, j, JOB_SENDING);
 	j->t_attempt = batch_now_ms();
 	hp_msg_verbose(1, "%s: attempt %d: POST %s", j->file, j->attempts, url);
 	if (curl_multi_add_handle(b->multi, j->easy) != CURLM_OK) {
 		snprintf(j->message, sizeof j->message, "cannot start the transfer");
 		return -1;
 	}
-	b->running++;
-	if (b->cfg->rate_interval > 0) {
+	if (b->pacer.kind == HP_PACE_SPACING) {
 		j->sent = false;
-		b->unsent++;
+		hp_pacer_unsent(&b->pacer);
 	}
+	return 0;
+}
+
+/* "x.webp" -> "x.png" for a picture re-encoded as PNG. Caller frees. */
+static char *png_name(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+	char *p = malloc(stem + 5);
+	if (p) {
+		memcpy(p, name, stem);
+		memcpy(p + stem, ".png", 5);
+	}
+	return p;
+}
+
+/* The upload sends the copy from now on; the original's descriptor is kept
+ * in j->orig_fd (for --annotate). 0, or -1 out of memory (copy closed). */
+static int send_copy(struct job *j, struct hp_picture_copy *copy)
+{
+	if (copy->as_png) {
+		char *name = png_name(j->up.filename);
+		if (!name) {
+			close(copy->fd);
+			return -1;
+		}
+		free(j->up.filename);
+		j->up.filename = name;
+	}
+	j->up.mime_type = copy->mime_type;
+	j->orig_fd = j->up.fd;
+	j->up.fd = copy->fd;
+	j->up.size = (off_t)copy->size;
 	return 0;
 }
 
@@ -136,9 +222,14 @@ int batch_attempt_start(struct batch *b, struct job *j)
 static int resize_upload(struct batch *b, struct job *j)
 {
 	char err[400], q[512];
+	struct hp_picture_copy copy;
 	if (j->up.fd < 0 || hp_is_video_name(j->up.filename))
 		return 0; /* URLs and videos are sent as they are */
-	int rc = hp_picture_resize_upload(&j->up, b->cfg->resize_imgsz, &j->rz, &j->orig_fd, err, sizeof err);
+	int rc = hp_picture_resize_upload(j->up.fd, b->cfg->resize_imgsz, &j->rz, &copy, err, sizeof err);
+	if (rc == 1 && send_copy(j, &copy) < 0) {
+		snprintf(err, sizeof err, "out of memory");
+		rc = -2;
+	}
 	if (rc == 1) {
 		j->resized = true;
 		if (!b->cfg->keep_source) {
@@ -157,35 +248,81 @@ static int resize_upload(struct batch *b, struct job *j)
 	return 0;
 }
 
+/* Open the job's input: a path (a file, standard input, a URL input) or
+ * produced bytes (taken over from in); its size and mtime for envelopes and
+ * --resume. 0, or an exit status with j->message set. */
+static int open_input(struct batch *b, struct job *j, struct hp_input *in)
+{
+	if (in->produced) {
+		int fd = in->fd;
+		in->fd = -1;
+		in->produced = false;
+		j->has_stat = true;
+		j->in_size = in->size;
+		j->in_mtime = in->time;
+		return hp_upload_from_fd(&j->up, fd, in->size, j->file, b->cfg->limits, j->message, sizeof j->message);
+	}
+	bool urls_ok = b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM;
+	int rc = hp_upload_open(&j->up, j->file, urls_ok, b->cfg->limits, j->message, sizeof j->message);
+	struct stat st;
+	if (!rc && j->up.fd >= 0 && strcmp(j->file, "-") != 0 && fstat(j->up.fd, &st) == 0) {
+		j->has_stat = true;
+		j->in_size = (long long)st.st_size;
+		j->in_mtime = st.st_mtim;
+	}
+	return rc;
+}
+
+/* The next input from the source as a job, QUEUED; those --resume passes
+ * over are SKIPPED on the way. NULL at the end (or out of memory). */
+static struct job *next_job(struct batch *b, struct hp_input *in)
+{
+	for (;;) {
+		memset(in, 0, sizeof *in);
+		in->fd = -1;
+		if (!b->cfg->source.next(b->cfg->source.state, in))
+			return NULL;
+		if (in->produced && !in->error) {
+			/* --resume's key for produced bytes: their name, size and time */
+			in->have_st = true;
+			in->st.st_size = (off_t)in->size;
+			in->st.st_mtim = in->time;
+		}
+		struct job *j = calloc(1, sizeof *j);
+		if (!j) {
+			hp_input_clear(in);
+			return NULL;
+		}
+		j->state = JOB_QUEUED;
+		j->batch = b;
+		j->timings = (struct hp_timings)HP_TIMINGS_NONE;
+		j->up = (struct hp_upload)HP_UPLOAD_INIT;
+		j->orig_fd = -1;
+		if (!batch_input_skipped(b, in))
+			return j;
+		j->file = in->path;
+		batch_job_move(b, j, JOB_SKIPPED);
+		j->file = NULL;
+		batch_job_free(j);
+		hp_input_clear(in);
+	}
+}
+
 /* Take the next input and start it (or finish it at once when it is bad). */
 static void start_next(struct batch *b)
 {
 	struct hp_input in;
-	for (;;) {
-		if (!hp_inputs_next(b->cfg->inputs, &in)) {
-			b->inputs_done = true;
-			return;
-		}
-		if (!batch_input_skipped(b, &in))
-			break;
-		hp_input_clear(&in);
-	}
-	struct job *j = calloc(1, sizeof *j);
+	struct job *j = next_job(b, &in);
 	if (!j) {
-		hp_input_clear(&in);
 		b->inputs_done = true;
 		return;
 	}
-	j->up = (struct hp_upload)HP_UPLOAD_INIT;
-	j->orig_fd = -1;
-	b->stats->started++;
-	j->batch = b;
 	j->sent = true; /* nothing outstanding until an attempt starts */
 	j->raw = b->cfg->raw;
 	j->file = in.path;
 	j->file_below = in.below;
 	in.path = NULL;
-	j->state = JOB_RUNNING;
+	batch_job_move(b, j, JOB_OPENING);
 	if (b->tail)
 		b->tail->next = j;
 	else
@@ -199,27 +336,19 @@ static void start_next(struct batch *b)
 		char q[512];
 		snprintf(j->message, sizeof j->message, "%s: %s", hp_msg_quote(q, sizeof q, j->file), in.error);
 		batch_job_done(b, j, HP_EXIT_INPUT);
-	} else if (b->cfg->check_input && b->cfg->check_input(b->cfg->check_state, j->file, j->message,
-	                                                        sizeof j->message) != 0) {
+	} else if (!in.produced && b->cfg->check_input &&
+	           b->cfg->check_input(b->cfg->check_state, j->file, j->message, sizeof j->message) != 0) {
 		b->stats->refused = true;
 		b->stop_new = true;
 		batch_job_done(b, j, HP_EXIT_USAGE);
 	} else {
-		bool urls_ok = b->cfg->req->ep->flavour == HP_FLAVOUR_PLATFORM;
-		int rc = hp_upload_open(&j->up, j->file, urls_ok, b->cfg->limits, j->message, sizeof j->message);
-		struct stat st;
-		if (!rc && j->up.fd >= 0 && strcmp(j->file, "-") != 0 && fstat(j->up.fd, &st) == 0) {
-			j->has_stat = true;
-			j->in_size = (long long)st.st_size;
-			j->in_mtime = st.st_mtim;
-		}
+		int rc = open_input(b, j, &in);
 		if (!rc && b->cfg->resize_imgsz > 0)
 			rc = resize_upload(b, j);
 		if (rc) {
 			batch_job_done(b, j, rc);
 		} else if (!batch_answer_without_request(b, j)) {
-			j->state = JOB_PENDING;
-			b->pending++;
+			batch_job_move(b, j, JOB_WAITING);
 		}
 	}
 	hp_input_clear(&in);
@@ -231,12 +360,13 @@ static double start_due(struct batch *b)
 {
 	double now = batch_now_ms();
 	double wait = -1;
-	if (b->cfg->rate_interval > 0 && b->unsent > 0)
+	double pace = hp_pacer_due(&b->pacer);
+	if (pace < 0)
 		return 10; /* the last start has not gone out yet: its send sets the next slot */
 	for (struct job *j = b->head; j; j = j->next) {
-		if (j->state != JOB_PENDING)
+		if (!is_waiting(j->state))
 			continue;
-		double due = j->not_before > b->next_slot ? j->not_before : b->next_slot;
+		double due = j->not_before > pace ? j->not_before : pace;
 		if (b->paused_until > due)
 			due = b->paused_until;
 		if (due > now) {
@@ -244,19 +374,20 @@ static double start_due(struct batch *b)
 				wait = due - now;
 			continue;
 		}
-		b->pending--;
-		j->state = JOB_RUNNING;
-		if (j->t_start == 0)
+		double scheduled = hp_pacer_start(&b->pacer, now);
+		if (j->t_start == 0) {
 			j->t_start = now;
-		if (b->cfg->rate_interval > 0)
-			b->next_slot = now + b->cfg->rate_interval * 1000.0;
+			j->timings.scheduled_ms = scheduled;
+			j->timings.started_ms = now;
+		}
 		if (batch_attempt_start(b, j) < 0)
 			batch_job_done(b, j, HP_EXIT_NETWORK);
-		if (b->cfg->rate_interval > 0) {
+		if (b->pacer.kind == HP_PACE_SPACING) {
 			/* one start at a time: the next waits for this one to be sent */
 			wait = 10;
 			break;
 		}
+		pace = hp_pacer_due(&b->pacer);
 	}
 	return wait;
 }
@@ -270,7 +401,7 @@ static double start_due(struct batch *b)
 static void predecode(struct batch *b)
 {
 	for (struct job *j = b->head; j && b->predecoded < PREDECODE_MAX; j = j->next) {
-		if (j->state != JOB_RUNNING || !j->easy || j->pre || j->unreadable || j->up.fd < 0 ||
+		if (j->state != JOB_SENDING || !j->easy || j->pre || j->unreadable || j->up.fd < 0 ||
 		    hp_is_video_name(j->up.filename))
 			continue;
 		curl_off_t sent = 0;
@@ -289,25 +420,20 @@ static void predecode(struct batch *b)
 static void settle_pending(struct batch *b)
 {
 	for (struct job *j = b->head; j; j = j->next) {
-		if (j->state == JOB_PENDING && j->attempts > 0) {
-			b->pending--;
+		if (is_waiting(j->state) && j->attempts > 0)
 			batch_job_done(b, j, j->last_code);
-		}
 	}
 }
 
 static void abort_running(struct batch *b)
 {
 	for (struct job *j = b->head; j; j = j->next) {
-		if (j->state == JOB_RUNNING && j->easy) {
+		if (j->state == JOB_SENDING && j->easy) {
 			curl_multi_remove_handle(b->multi, j->easy);
-			b->running--;
-			if (!j->sent) {
-				j->sent = true;
-				b->unsent--;
-			}
+			batch_rate_mark_sent(b, j); /* never sent: free the pacer */
 			curl_easy_cleanup(j->easy);
 			j->easy = NULL;
+			batch_job_move(b, j, JOB_ABORTED);
 		}
 	}
 }
@@ -383,7 +509,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	struct batch b = { .cfg = cfg, .stats = stats, .total = cfg->total };
 	memset(stats, 0, sizeof *stats);
 	b.t0 = batch_now_ms();
-	srand48((long)time(NULL) ^ (long)getpid()); /* backoff jitter */
+	hp_pacer_init(&b.pacer, cfg->rate_schedule ? HP_PACE_SCHEDULE : HP_PACE_SPACING, cfg->rate_interval, b.t0);
 	b.multi = curl_multi_init();
 	if (!b.multi) {
 		hp_msg_error("cannot start libcurl");
@@ -401,7 +527,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	run_loop(&b, jobs, window);
 	stats->stopped_early = !b.inputs_done;
 	batch_update_progress(&b, true);
-	hp_progress_clear(cfg->progress);
+	hp_progress_erase(cfg->progress);
 	abort_running(&b);
 	for (struct job *j = b.head, *next; j; j = next) {
 		next = j->next;

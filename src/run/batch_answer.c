@@ -131,7 +131,6 @@ bool batch_answer_without_request(struct batch *b, struct job *j)
 	hp_msg_verbose(1, "%s: --cache: answered from the cache, nothing sent", j->file);
 	j->cached = true;
 	j->http_status = 200;
-	b->stats->cached++;
 	batch_answer_accept(b, j, false);
 	return true;
 }
@@ -141,6 +140,5 @@ bool batch_input_skipped(struct batch *b, const struct hp_input *in)
 	if (!b->cfg->resume || !in->path || in->error || !hp_resume_done(b->cfg->resume, in->path, in->have_st ? &in->st : NULL))
 		return false;
 	hp_msg_verbose(1, "%s: --resume: answered in the log with this size and mtime; skipped", in->path);
-	b->stats->skipped++;
 	return true;
 }

@@ -16,8 +16,10 @@
 
 #include "hubpredict/batch.h"
 #include "hubpredict/body.h"
+#include "hubpredict/pacer.h"
 #include "hubpredict/picture.h"
 #include "hubpredict/request.h"
+#include "hubpredict/timings.h"
 #include "hubpredict/upload.h"
 
 #include <curl/curl.h>
@@ -29,10 +31,36 @@
 #define ERROR_BODY_KEEP ((size_t)64 * 1024)  /* of an error body, for its message */
 #define RAW_MEM_KEEP ((size_t)1024 * 1024)   /* raw bodies beyond this spill to a file */
 
-/* A job is PENDING (file open, waiting for its start time: --rate, or a
- * retry's backoff), RUNNING (its transfer is in the multi handle) or DONE
- * (waiting for every earlier input to be written). */
-enum job_state { JOB_PENDING, JOB_RUNNING, JOB_DONE };
+/* A job's life, as curl's lib/multi.c moves a transfer through CURLMstate.
+ * batch_job_move() is the one place that changes a job's state; it keeps the
+ * counts that follow from it and says each change under -vvv:
+ *
+ *   QUEUED ─► OPENING ─► WAITING ─► SENDING ─► DONE or FAILED ─► WRITTEN
+ *     │          │          ▲        │  ▲ │
+ *     ▼          │          │        │  └─┘ a same-origin redirect: the same attempt
+ *   SKIPPED      │          └─ BACKOFF, PAUSED_429, COLD_START_WAIT ◄─┘ a retry's wait
+ *   (--resume)   └─► DONE or FAILED (a bad input; an answer from --cache)
+ *
+ * SENDING, interrupted, becomes ABORTED (never written). Counts kept by the
+ * move: the batch's running (SENDING) and pending (the four waiting states);
+ * the stats' started (leaving QUEUED for OPENING), skipped, requests (into
+ * SENDING, not by a redirect), failed (into FAILED), cached (finished with
+ * an answer from --cache) and done (WRITTEN); the job's attempts, redirects,
+ * retries_used (into BACKOFF) and cold_waits (into COLD_START_WAIT). */
+enum job_state {
+	JOB_QUEUED,           /* taken from the list */
+	JOB_OPENING,          /* being opened, checked, resized, looked up in --cache */
+	JOB_WAITING,          /* open: waiting for a slot and its start (--rate, a 429's pause) */
+	JOB_SENDING,          /* its transfer is in the multi handle */
+	JOB_BACKOFF,          /* a failed attempt: waiting to retry (not_before) */
+	JOB_PAUSED_429,       /* rate-limited: waiting out the quota (every start waits) */
+	JOB_COLD_START_WAIT,  /* the endpoint is starting: waiting, not using up --retries */
+	JOB_DONE,             /* answered: waiting for every earlier input to be written */
+	JOB_FAILED,           /* failed (exit_code): waiting likewise */
+	JOB_WRITTEN,          /* handed to the renderer and the observers */
+	JOB_SKIPPED,          /* --resume: passed over, never opened */
+	JOB_ABORTED           /* interrupted while sending: dropped */
+};
 
 struct batch;
 struct hp_response;
@@ -63,10 +91,10 @@ struct job {
 	char ratelimit_reset[64];
 	char request_id[80];         /* x-request-id of the last response ("" = none) */
 	int cold_waits;              /* waits for a starting endpoint (not retries) */
-	bool cold_waiting;           /* PENDING: the endpoint is starting */
-	double not_before;           /* PENDING: do not start before this (ms) */
+	double not_before;           /* waiting: do not start before this (ms) */
 	double t_start;              /* the first attempt's start (ms) */
 	double t_attempt;            /* this attempt's start (ms) */
+	struct hp_timings timings;   /* scheduled and started; the last attempt's phases */
 	/* outcome */
 	int exit_code;
 	long http_status;
@@ -99,8 +127,7 @@ struct batch {
 	size_t running;              /* transfers in flight */
 	size_t pending;              /* jobs waiting for their start time */
 	size_t queued;               /* jobs in the queue (any state) */
-	double next_slot;            /* --rate: the earliest next start (ms) */
-	size_t unsent;               /* --rate: started attempts not yet sent */
+	struct hp_pacer pacer;       /* --rate's spacing, or a fixed schedule */
 	double paused_until;         /* a 429 holds every start until then (ms) */
 	double t0;
 	size_t predecoded;           /* jobs holding a decoded picture (pre) */
@@ -116,12 +143,16 @@ struct batch {
 /* batch.c */
 double batch_now_ms(void);
 void batch_job_free(struct job *j);
+/* Move j to state `to` (the diagram above), keeping the counts. */
+void batch_job_move(struct batch *b, struct job *j, enum job_state to);
+/* DONE or FAILED: ready to be written in its turn. */
+bool batch_job_finished(const struct job *j);
 /* Configure and add one attempt to the multi handle: 0, or -1 with j->message set. */
 int batch_attempt_start(struct batch *b, struct job *j);
 void batch_rate_mark_sent(struct batch *b, struct job *j);
 
-/* batch_outcome.c: a transfer ended with rc; the job goes back to pending
- * (retry, redirect) or is done. */
+/* batch_outcome.c: a transfer ended with rc; the job waits to retry, follows
+ * a redirect, or is done. */
 void batch_attempt_finished(struct batch *b, struct job *j, CURLcode rc);
 
 /* batch_body.c: libcurl's header and write callbacks (arg: the job). */

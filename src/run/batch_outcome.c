@@ -1,27 +1,17 @@
 /* batch_outcome.c - what a finished transfer means: the HTTP status into an
  * exit status and a message, the redirect policy, the retry decision. */
-#define _DEFAULT_SOURCE /* drand48 */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include "batch_impl.h"
-#include "hubpredict/annotate.h"
-#include "hubpredict/baseline.h"
 #include "hubpredict/exitcode.h"
-#include "hubpredict/expect.h"
-#include "hubpredict/inputs.h"
 #include "hubpredict/msg.h"
-#include "hubpredict/output.h"
-#include "hubpredict/progress.h"
-#include "hubpredict/render.h"
 #include "hubpredict/response.h"
 #include "hubpredict/retry.h"
-#include "hubpredict/signals.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 int hp_classify_http(long status, const char *body, size_t len, char *msg, size_t msglen)
 {
@@ -97,7 +87,7 @@ static void conclude(struct batch *b, struct job *j, int code, bool retryable, b
 		why = "X-RateLimit-Reset";
 	else
 		wait = hp_backoff_seconds(limited ? j->attempts : starting ? j->cold_waits + 1 : j->retries_used + 1,
-		                          drand48());
+		                          hp_retry_jitter());
 	if (starting && spent + wait > cfg->cold_start_wait) {
 		/* the window ends before this wait would: the usual retries from here */
 		starting = false;
@@ -118,23 +108,10 @@ static void conclude(struct batch *b, struct job *j, int code, bool retryable, b
 		batch_job_done(b, j, code);
 		return;
 	}
-	if (starting)
-		j->cold_waits++;
-	else if (!limited)
-		j->retries_used++;
 	hp_msg_verbose(1, "%s: attempt %d: %s; %s in %.1f s (%s)", j->file, j->attempts, j->message,
 	               starting ? "waiting for the endpoint to start, next attempt" : "retrying", wait, why);
-	j->cold_waiting = starting;
-	/* back to pending, from the original URL */
-	j->message[0] = '\0';
-	free(j->url);
-	j->url = NULL;
-	j->redirects = 0;
-	j->state = JOB_PENDING;
 	j->not_before = batch_now_ms() + wait * 1000.0;
-	b->pending++;
-	if (limited && j->not_before > b->paused_until)
-		b->paused_until = j->not_before; /* every job waits for the quota */
+	batch_job_move(b, j, starting ? JOB_COLD_START_WAIT : limited ? JOB_PAUSED_429 : JOB_BACKOFF);
 }
 
 /* A 3xx: follow it when it stays on the same scheme, host and port (the key
@@ -149,10 +126,7 @@ static bool follow_redirect(struct batch *b, struct job *j, long status, const c
 		if (next) {
 			free(j->url);
 			j->url = next;
-			j->redirects++;
-			j->attempts--; /* a redirect is part of the same attempt */
-			b->stats->requests--;
-			if (batch_attempt_start(b, j) == 0)
+			if (batch_attempt_start(b, j) == 0) /* SENDING again: the same attempt */
 				return true;
 			batch_job_done(b, j, HP_EXIT_NETWORK);
 			return true;
@@ -204,6 +178,25 @@ static void http_failed(struct batch *b, struct job *j, long status)
 	conclude(b, j, code, hp_retryable_status(status), false);
 }
 
+/* The attempt's phases and sizes, read before its handle goes. */
+static void copy_timings(struct job *j)
+{
+	static const CURLINFO which[] = { CURLINFO_CONNECT_TIME_T, CURLINFO_APPCONNECT_TIME_T,
+		                          CURLINFO_PRETRANSFER_TIME_T, CURLINFO_STARTTRANSFER_TIME_T,
+		                          CURLINFO_TOTAL_TIME_T };
+	double *into[] = { &j->timings.connect_s, &j->timings.appconnect_s, &j->timings.pretransfer_s,
+		           &j->timings.starttransfer_s, &j->timings.total_s };
+	for (size_t i = 0; i < sizeof which / sizeof which[0]; i++) {
+		curl_off_t us = 0;
+		*into[i] = curl_easy_getinfo(j->easy, which[i], &us) == CURLE_OK ? (double)us / 1e6 : -1;
+	}
+	curl_off_t up = 0, down = 0;
+	curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+	curl_easy_getinfo(j->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+	j->timings.sent_bytes = (long long)up;
+	j->timings.received_bytes = (long long)down;
+}
+
 /* A transfer ended: decide what it means. */
 void batch_attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 {
@@ -214,10 +207,14 @@ void batch_attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 	char *location = redirect ? strdup(redirect) : NULL; /* outlives the handle */
 	j->http_status = status;
 	curl_multi_remove_handle(b->multi, j->easy);
-	b->running--;
-	if (b->cfg->rate_interval > 0)
-		batch_rate_mark_sent(b, j); /* never sent (connection failed): free the slot */
+	batch_rate_mark_sent(b, j); /* never sent (connection failed): free the slot */
 	double ms = batch_now_ms() - j->t_attempt;
+	copy_timings(j);
+	const struct hp_timings *t = &j->timings;
+	hp_msg_verbose(3, "%s: attempt %d: connect %.6f s, tls %.6f s, pretransfer %.6f s, first byte %.6f s, "
+	               "total %.6f s; %lld bytes sent, %lld received", j->file, j->attempts, t->connect_s,
+	               t->appconnect_s, t->pretransfer_s, t->starttransfer_s, t->total_s, t->sent_bytes,
+	               t->received_bytes);
 
 	/* the transfer is over: its handle goes, the open file stays for a retry */
 	curl_easy_cleanup(j->easy);

@@ -26,8 +26,8 @@
 
 void batch_job_done(struct batch *b, struct job *j, int code)
 {
-	j->state = JOB_DONE;
 	j->exit_code = code;
+	batch_job_move(b, j, code != 0 ? JOB_FAILED : JOB_DONE);
 	if (code != 0) {
 		/* the answer's x-request-id, as the official SDK shows it: what the
 		 * vendor's support asks for (printable ASCII only) */
@@ -78,6 +78,7 @@ static void render_job(struct batch *b, struct job *j)
 		.has_stat = j->has_stat,
 		.size = j->in_size,
 		.mtime = j->in_mtime,
+		.timings = &j->timings,
 	};
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already
@@ -96,7 +97,6 @@ static void render_job(struct batch *b, struct job *j)
 			             "use Ultralytics Platform (platform.ultralytics.com), whose keys start with ul_");
 			b->hub_noted = true;
 		}
-		b->stats->failed++;
 		if (b->stats->exit_code == 0 || b->stats->exit_code == HP_EXIT_EXPECT)
 			b->stats->exit_code = j->exit_code;
 	} else if (j->n_unmet > 0) {
@@ -115,13 +115,13 @@ static void render_job(struct batch *b, struct job *j)
 	 * before the results are written, and comes back after them */
 	bool same_screen = b->cfg->progress && b->cfg->out->is_tty;
 	if (same_screen)
-		hp_progress_clear(b->cfg->progress);
+		hp_progress_erase(b->cfg->progress);
 	hp_renderer_item(b->cfg->renderer, &it);
 	if (same_screen)
 		hp_out_flush(b->cfg->out);
 	for (size_t i = 0; i < b->cfg->n_observers; i++)
 		b->cfg->observers[i].item(b->cfg->observers[i].state, &it);
-	b->stats->done++;
+	batch_job_move(b, j, JOB_WRITTEN);
 	if (same_screen)
 		b->redraw = true;
 	if (b->cfg->out->broken_pipe) {
@@ -141,7 +141,7 @@ void batch_flush_done(struct batch *b, bool all)
 	struct job **pp = &b->head;
 	while (*pp) {
 		struct job *j = *pp;
-		if (j->state != JOB_DONE) {
+		if (!batch_job_finished(j)) {
 			if (!all)
 				break;
 			pp = &j->next;
@@ -176,9 +176,9 @@ void batch_update_progress(struct batch *b, bool force)
 		.elapsed_s = (batch_now_ms() - b->t0) / 1000.0,
 	};
 	for (struct job *j = b->head; j; j = j->next) {
-		if (j->state == JOB_PENDING && j->cold_waiting)
+		if (j->state == JOB_COLD_START_WAIT)
 			st.note = "waiting for the endpoint to start";
-		if (j->state == JOB_RUNNING && j->easy && j->up.size > BIG_UPLOAD) {
+		if (j->state == JOB_SENDING && j->easy && j->up.size > BIG_UPLOAD) {
 			curl_off_t sent = 0;
 			curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
 			st.up_sent += (uint64_t)sent;

@@ -207,9 +207,8 @@ done:
 /* ULTRALYTICS_PLATFORM_URL (the official SDK's variable) or the default
  * origin, without a trailing '/'; its host into *host (caller frees, NULL
  * for the default). NULL with err set when the variable is not a URL. */
-static char *platform_origin(char **host, char *err, size_t errlen)
+static char *platform_origin(const char *env, char **host, char *err, size_t errlen)
 {
-	const char *env = getenv("ULTRALYTICS_PLATFORM_URL");
 	*host = NULL;
 	if (!env || !*env)
 		return strdup(HP_PLATFORM_ORIGIN);
@@ -236,7 +235,7 @@ struct hints {
 };
 
 /* -m: a pasted URL taken apart, or an ID checked. 0, or -1 with err set. */
-static int resolve_model(struct hp_endpoint *ep, const struct hp_options *o, const char *origin_host,
+static int resolve_model(struct hp_endpoint *ep, const struct hp_endpoint_spec *o, const char *origin_host,
                          struct hints *h, char *err, size_t errlen)
 {
 	if (strncasecmp(o->model, "https://", 8) == 0 || strncasecmp(o->model, "http://", 7) == 0) {
@@ -265,7 +264,7 @@ static int resolve_model(struct hp_endpoint *ep, const struct hp_options *o, con
 }
 
 /* -u: its host says the flavour. 0, or -1 with err set. */
-static int resolve_url_host(struct hp_endpoint *ep, const struct hp_options *o, const char *origin_host,
+static int resolve_url_host(struct hp_endpoint *ep, const struct hp_endpoint_spec *o, const char *origin_host,
                             struct hints *h, char *err, size_t errlen)
 {
 	char *path = NULL;
@@ -286,19 +285,19 @@ static int resolve_url_host(struct hp_endpoint *ep, const struct hp_options *o, 
 }
 
 /* The flavour, and what does not go with it. 0, or -1 with err set. */
-static int choose_flavour(struct hp_endpoint *ep, const struct hp_options *o, const struct hints *h,
+static int choose_flavour(struct hp_endpoint *ep, const struct hp_endpoint_spec *o, const struct hints *h,
                           char *err, size_t errlen)
 {
 	/* a key of one flavour with a vendor URL of the other goes
 	 * out without a word and gets a 404 */
-	bool ul_key = o->api_key && strncmp(o->api_key, "ul_", 3) == 0;
+	bool ul_key = o->has_key && o->platform_key;
 	const char *pasted = o->url ? o->url : o->model;
-	if (o->api_key && (h->model_says_hub || h->url_says_hub) && ul_key) {
+	if (o->has_key && (h->model_says_hub || h->url_says_hub) && ul_key) {
 		snprintf(err, errlen, "a Platform key (ul_...) does not work with the HUB URL '%s': HUB shut down "
 		         "on 2026-07-31; use the model's Platform URL or OWNER/PROJECT/MODEL", pasted);
 		return -1;
 	}
-	if (o->api_key && (h->model_says_platform || h->url_says_platform) && !ul_key && o->api == HP_FLAVOUR_AUTO &&
+	if (o->has_key && (h->model_says_platform || h->url_says_platform) && !ul_key && o->api == HP_FLAVOUR_AUTO &&
 	    strchr(pasted ? pasted : "", ':')) {
 		snprintf(err, errlen, "a HUB key (not ul_...) does not work with the Platform URL '%s': Platform keys "
 		         "start with ul_ (or give --api platform to send this key anyway)", pasted);
@@ -314,9 +313,9 @@ static int choose_flavour(struct hp_endpoint *ep, const struct hp_options *o, co
 	const char *bad = NULL;
 	if (hub && ep->model && !h->model_url_as_is && strchr(ep->model, '/'))
 		bad = "--model: owner/project/model IDs need --api platform";
-	else if (hub && o->predict.normalize)
+	else if (hub && o->normalize)
 		bad = "--normalize is Platform only (use --api platform)";
-	else if (hub && o->predict.decimals >= 0)
+	else if (hub && o->decimals)
 		bad = "--decimals is Platform only (use --api platform)";
 	if (bad) {
 		snprintf(err, errlen, "%s", bad);
@@ -326,7 +325,7 @@ static int choose_flavour(struct hp_endpoint *ep, const struct hp_options *o, co
 }
 
 /* -u as given (Platform: /predict added to a bare origin), or the model's URL. */
-static int build_url(struct hp_endpoint *ep, const struct hp_options *o, const char *origin, const struct hints *h,
+static int build_url(struct hp_endpoint *ep, const struct hp_endpoint_spec *o, const char *origin, const struct hints *h,
                      char *err, size_t errlen)
 {
 	bool hub = ep->flavour == HP_FLAVOUR_HUB;
@@ -367,7 +366,7 @@ static int build_url(struct hp_endpoint *ep, const struct hp_options *o, const c
 	return 0;
 }
 
-int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char *err, size_t errlen)
+int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_endpoint_spec *o, char *err, size_t errlen)
 {
 	struct hints h = { 0 };
 	char *origin_host = NULL;
@@ -375,7 +374,7 @@ int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char
 	int rc = -1;
 	memset(ep, 0, sizeof *ep);
 
-	if (!(origin = platform_origin(&origin_host, err, errlen))) {
+	if (!(origin = platform_origin(o->platform_url, &origin_host, err, errlen))) {
 		if (!err[0])
 			snprintf(err, errlen, "out of memory");
 		return -1;
@@ -384,7 +383,7 @@ int hp_endpoint_resolve(struct hp_endpoint *ep, const struct hp_options *o, char
 	    (o->url && resolve_url_host(ep, o, origin_host, &h, err, errlen) < 0) ||
 	    choose_flavour(ep, o, &h, err, errlen) < 0 || build_url(ep, o, origin, &h, err, errlen) < 0)
 		goto done;
-	ep->iou = o->predict.iou >= 0 ? o->predict.iou : (ep->flavour == HP_FLAVOUR_HUB ? 0.45 : 0.7);
+	ep->iou = o->iou >= 0 ? o->iou : (ep->flavour == HP_FLAVOUR_HUB ? 0.45 : 0.7);
 	rc = 0;
 done:
 	free(origin);
@@ -396,7 +395,7 @@ done:
 	return rc;
 }
 
-void hp_endpoint_free(struct hp_endpoint *ep)
+void hp_endpoint_clear(struct hp_endpoint *ep)
 {
 	if (!ep)
 		return;

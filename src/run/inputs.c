@@ -3,6 +3,7 @@
  * (and, with -r, their subdirectories, depth first). */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/inputs.h"
+#include "hubpredict/exitcode.h"
 #include "hubpredict/media.h"
 
 #include <dirent.h>
@@ -11,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* One directory being walked: its entries, sorted, and where we are. */
 struct entry {
@@ -49,12 +50,12 @@ static void level_free(struct level *l)
 	memset(l, 0, sizeof *l);
 }
 
-struct hp_inputs *hp_inputs_new(const struct hp_inputs_config *cfg, char *err, size_t errlen)
+int hp_inputs_new(struct hp_inputs **out, const struct hp_inputs_config *cfg, char *err, size_t errlen)
 {
 	struct hp_inputs *src = calloc(1, sizeof *src);
 	if (!src) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return HP_EXIT_INPUT;
 	}
 	src->cfg = *cfg;
 	if (cfg->files_from) {
@@ -63,7 +64,7 @@ struct hp_inputs *hp_inputs_new(const struct hp_inputs_config *cfg, char *err, s
 		if (!src->list) {
 			snprintf(err, errlen, "--files-from: cannot open '%s': %s", cfg->files_from, strerror(errno));
 			free(src);
-			return NULL;
+			return HP_EXIT_INPUT;
 		}
 		struct stat st;
 		if (!src->list_is_stdin && fstat(fileno(src->list), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -71,10 +72,11 @@ struct hp_inputs *hp_inputs_new(const struct hp_inputs_config *cfg, char *err, s
 			         "give it as an INPUT)", cfg->files_from);
 			fclose(src->list);
 			free(src);
-			return NULL;
+			return HP_EXIT_INPUT;
 		}
 	}
-	return src;
+	*out = src;
+	return 0;
 }
 
 void hp_inputs_free(struct hp_inputs *src)
@@ -362,7 +364,8 @@ int hp_inputs_next(struct hp_inputs *src, struct hp_input *in)
 static size_t count_shard(const struct hp_inputs_config *cfg)
 {
 	char err[64];
-	struct hp_inputs *src = hp_inputs_new(cfg, err, sizeof err);
+	struct hp_inputs *src = NULL;
+	hp_inputs_new(&src, cfg, err, sizeof err);
 	size_t n = 0;
 	struct hp_input in;
 	while (src && hp_inputs_next(src, &in)) {
@@ -409,4 +412,18 @@ void hp_input_clear(struct hp_input *in)
 	free(in->path);
 	free(in->error);
 	in->path = in->error = NULL;
+	if (in->produced && in->fd >= 0)
+		close(in->fd);
+	in->produced = false;
+	in->fd = -1;
+}
+
+static int inputs_next(void *state, struct hp_input *in)
+{
+	return hp_inputs_next(state, in);
+}
+
+struct hp_input_source hp_inputs_source(struct hp_inputs *src)
+{
+	return (struct hp_input_source){ inputs_next, src };
 }

@@ -5,15 +5,12 @@
 #include "hubpredict/clock.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
-#include "hubpredict/request.h"
 #include "hubpredict/response.h"
 #include "hubpredict/retry.h"
 #include "hubpredict/signals.h"
-#include "hubpredict/version.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +20,12 @@
 #define BODY_LIMIT (16u << 20) /* no deployments document comes near this */
 
 struct hp_platform {
-	const struct hp_options *o;
+	struct hp_platform_config cfg;
 	CURL *easy;
 	struct curl_slist *headers;   /* holds the key */
 	char *origin;
 	char *owner;                  /* from the summary (owned), or NULL */
 	int calls;
-	char user_agent[64];
 };
 
 struct transfer {
@@ -82,18 +78,10 @@ static char *origin_of(const char *url)
 
 static int pick_origin(struct hp_platform *p, char *err, size_t errlen)
 {
-	const struct hp_options *o = p->o;
-	const char *env = getenv("ULTRALYTICS_PLATFORM_URL");
-	size_t url_row = 3; /* the option table's "url" row: found by name below */
-	for (size_t i = 0; i < hp_options_count(); i++) {
-		struct hp_opt_info info;
-		hp_options_info(i, &info);
-		if (strcmp(info.name, "url") == 0)
-			url_row = i;
-	}
+	const char *env = p->cfg.platform_url;
 	const char *from = "--url", *url = NULL;
-	if (o->url && o->origin[url_row].source == HP_SOURCE_ARG)
-		url = o->url;
+	if (p->cfg.url)
+		url = p->cfg.url;
 	else if (env && *env)
 		url = env, from = "ULTRALYTICS_PLATFORM_URL";
 	else
@@ -106,34 +94,15 @@ static int pick_origin(struct hp_platform *p, char *err, size_t errlen)
 	return 0;
 }
 
-static int trace(CURL *easy, curl_infotype type, char *data, size_t size, void *user)
-{
-	(void)easy;
-	(void)user;
-	if (type == CURLINFO_TEXT && hp_msg_verbose_level() >= 2)
-		hp_msg_trace("* ", data, size);
-	else if (type == CURLINFO_HEADER_OUT)
-		hp_msg_trace("> ", data, size);
-	else if (type == CURLINFO_HEADER_IN)
-		hp_msg_trace("< ", data, size);
-	return 0;
-}
-
 static void setup_easy(struct hp_platform *p)
 {
-	const struct hp_options *o = p->o;
+	const struct hp_transport *t = &p->cfg.transport;
 	CURL *e = p->easy;
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, p->user_agent);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->connect_timeout * 1000));
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)((o->timeout > 0 ? o->timeout : 120.0) * 1000));
-	hp_request_tls_and_trace(e, o, trace);
+	hp_transport_apply(e, t);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)((t->timeout > 0 ? t->timeout : 120.0) * 1000));
 }
 
-int hp_platform_new(struct hp_platform **out, const struct hp_options *o, char *err, size_t errlen)
+int hp_platform_new(struct hp_platform **out, const struct hp_platform_config *cfg, char *err, size_t errlen)
 {
 	struct hp_platform *p = calloc(1, sizeof *p);
 	int status = HP_EXIT_OK;
@@ -141,17 +110,16 @@ int hp_platform_new(struct hp_platform **out, const struct hp_options *o, char *
 		snprintf(err, errlen, "out of memory");
 		return HP_EXIT_USAGE;
 	}
-	p->o = o;
-	snprintf(p->user_agent, sizeof p->user_agent, "hubpredict/%s", HP_VERSION);
+	p->cfg = *cfg;
 	if ((status = pick_origin(p, err, errlen)) != 0)
 		goto done;
 	p->headers = curl_slist_append(NULL, "Accept: application/json");
-	if (p->headers && o->api_key) {
-		size_t n = strlen(o->api_key) + sizeof "Authorization: Bearer ";
+	if (p->headers && cfg->key) {
+		size_t n = strlen(cfg->key) + sizeof "Authorization: Bearer ";
 		char *h = malloc(n);
 		struct curl_slist *grown = NULL;
 		if (h) {
-			snprintf(h, n, "Authorization: Bearer %s", o->api_key);
+			snprintf(h, n, "Authorization: Bearer %s", cfg->key);
 			grown = curl_slist_append(p->headers, h);
 			memset(h, 0, n);
 			free(h);
@@ -354,14 +322,14 @@ static double rate_wait(const struct transfer *t, int n)
 	double w = t->retry_after[0] ? hp_parse_retry_after(t->retry_after, now) : -1;
 	if (w < 0 && t->reset[0])
 		w = hp_parse_ratelimit_reset(t->reset, now);
-	return w >= 0 ? w : hp_backoff_seconds(n, (double)rand() / ((double)RAND_MAX + 1.0));
+	return w >= 0 ? w : hp_backoff_seconds(n, hp_retry_jitter());
 }
 
 /* The calls of one request until it has its answer: 429 waits, retries. */
 static int perform(struct hp_platform *p, const char *method, const char *url, const char *body,
                    struct hp_reply *reply)
 {
-	const struct hp_options *o = p->o;
+	const struct hp_platform_config *o = &p->cfg;
 	struct transfer t = { .reply = reply };
 	double start = hp_clock_ms() / 1000.0;
 	bool get = strcmp(method, "GET") == 0;
@@ -371,13 +339,13 @@ static int perform(struct hp_platform *p, const char *method, const char *url, c
 		long http = reply->status;
 		double wait = -1;
 		if (status == HP_EXIT_NETWORK && retryable && tries < o->retries)
-			wait = hp_backoff_seconds(++tries, (double)rand() / ((double)RAND_MAX + 1.0));
+			wait = hp_backoff_seconds(++tries, hp_retry_jitter());
 		else if (status != 0)
 			return status;
 		else if (http == 429 && o->retries > 0)
 			wait = rate_wait(&t, ++waits);
 		else if (get && (http == 502 || http == 503 || http == 504 || http == 500) && tries < o->retries)
-			wait = hp_backoff_seconds(++tries, (double)rand() / ((double)RAND_MAX + 1.0));
+			wait = hp_backoff_seconds(++tries, hp_retry_jitter());
 		if (wait < 0)
 			return 0;
 		if (hp_clock_ms() / 1000.0 - start + wait > o->retry_max_time)
@@ -409,8 +377,8 @@ static int call_url(struct hp_platform *p, const char *method, const char *url, 
 int hp_platform_owner(struct hp_platform *p, const char **owner, struct hp_reply *reply)
 {
 	hp_reply_clear(reply);
-	if (p->o->deploy.owner) {
-		*owner = p->o->deploy.owner;
+	if (p->cfg.owner) {
+		*owner = p->cfg.owner;
 		return 0;
 	}
 	if (!p->owner) {

@@ -132,8 +132,8 @@ int hp_preflight_check(const struct hp_preflight *p, char *err, size_t errlen)
 	struct hp_inputs_config cfg = *p->inputs;
 	if (cfg.files_from && !hp_preflight_reads_list(cfg.files_from))
 		cfg.files_from = NULL;
-	struct hp_inputs *src = hp_inputs_new(&cfg, why, sizeof why);
-	if (!src)
+	struct hp_inputs *src = NULL;
+	if (hp_inputs_new(&src, &cfg, why, sizeof why) != 0)
 		return 0; /* the run itself reports it */
 	struct hp_input in;
 	/* a signal stops the walk; the run then ends before sending anything */
@@ -239,15 +239,16 @@ done:
 	free(base);
 }
 
-struct hp_preflight_dir *hp_preflight_dir_new(const char *flag, const char *dir)
+int hp_preflight_dir_new(struct hp_preflight_dir **out, const char *flag, const char *dir)
 {
 	struct hp_preflight_dir *d = calloc(1, sizeof *d);
 	if (!d)
-		return NULL;
+		return HP_EXIT_OUTPUT;
 	d->flag = flag;
 	d->dir = dir;
 	resolve_dir(d);
-	return d;
+	*out = d;
+	return 0;
 }
 
 void hp_preflight_dir_free(struct hp_preflight_dir *d)
@@ -354,8 +355,8 @@ int hp_preflight_dir_check(struct hp_preflight_dir *d, const struct hp_inputs_co
 	struct hp_inputs_config c = *cfg;
 	if (c.files_from && !hp_preflight_reads_list(c.files_from))
 		c.files_from = NULL;
-	struct hp_inputs *src = hp_inputs_new(&c, why, sizeof why);
-	if (!src)
+	struct hp_inputs *src = NULL;
+	if (hp_inputs_new(&src, &c, why, sizeof why) != 0)
 		return 0; /* the run itself reports it */
 	struct hp_input in;
 	while (rc == 0 && !hp_signal_caught() && hp_inputs_next(src, &in)) {

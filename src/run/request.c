@@ -4,38 +4,28 @@
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/request.h"
 #include "hubpredict/clock.h"
-#include "hubpredict/msg.h"
+#include "hubpredict/media.h"
 #include "hubpredict/text.h"
 #include "hubpredict/upload.h"
-#include "hubpredict/version.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-int hp_request_ctx_init(struct hp_request_ctx *ctx, const struct hp_options *o,
+int hp_request_ctx_init(struct hp_request_ctx *ctx, const struct hp_form *form, const struct hp_transport *t,
                         const struct hp_endpoint *ep, const char *key)
 {
 	memset(ctx, 0, sizeof *ctx);
-	ctx->opts = o;
+	ctx->form = *form;
+	ctx->transport = *t;
 	ctx->ep = ep;
-	snprintf(ctx->user_agent, sizeof ctx->user_agent, "hubpredict/%s", HP_VERSION);
-	snprintf(ctx->imgsz, sizeof ctx->imgsz, "%d", o->predict.imgsz);
-	hp_fmt_double(ctx->conf, sizeof ctx->conf, o->predict.conf);
-	hp_fmt_double(ctx->iou, sizeof ctx->iou, ep->iou);
-	if (o->predict.decimals >= 0)
-		snprintf(ctx->decimals, sizeof ctx->decimals, "%d", o->predict.decimals);
-	/* The stall limit is 60 s (hubpredict(1), "Timeouts"); the variable exists so
-	 * the test suite can check the mechanism without waiting a minute. */
-	ctx->stall_seconds = 60;
-	const char *stall = getenv("HUBPREDICT_STALL_SECONDS");
-	long s;
-	if (stall && hp_parse_long(stall, 1, 3600, &s) == 0)
-		ctx->stall_seconds = s;
+	snprintf(ctx->imgsz, sizeof ctx->imgsz, "%d", form->imgsz);
+	hp_fmt_double(ctx->conf, sizeof ctx->conf, form->conf);
+	hp_fmt_double(ctx->iou, sizeof ctx->iou, form->iou);
+	if (form->decimals >= 0)
+		snprintf(ctx->decimals, sizeof ctx->decimals, "%d", form->decimals);
 	if (key) {
 		size_t n = strlen(key) + 32;
 		char *h = malloc(n);
@@ -54,7 +44,7 @@ int hp_request_ctx_init(struct hp_request_ctx *ctx, const struct hp_options *o,
 	return 0;
 }
 
-void hp_request_ctx_free(struct hp_request_ctx *ctx)
+void hp_request_ctx_clear(struct hp_request_ctx *ctx)
 {
 	if (!ctx)
 		return;
@@ -128,64 +118,29 @@ static int add_field_cb(void *state, const char *name, const char *value)
 int hp_request_each_field(const struct hp_request_ctx *ctx, int (*fn)(void *state, const char *name, const char *value),
                           void *state)
 {
-	const struct hp_options *o = ctx->opts;
+	const struct hp_form *f = &ctx->form;
 	if (fn(state, "imgsz", ctx->imgsz) < 0 || fn(state, "conf", ctx->conf) < 0 || fn(state, "iou", ctx->iou) < 0)
 		return -1;
-	if (o->predict.normalize && fn(state, "normalize", "true") < 0)
+	if (f->normalize && fn(state, "normalize", "true") < 0)
 		return -1;
-	if (o->predict.decimals >= 0 && fn(state, "decimals", ctx->decimals) < 0)
+	if (f->decimals >= 0 && fn(state, "decimals", ctx->decimals) < 0)
 		return -1;
 	/* --field NAME=VALUE: sent as it is, after hubpredict's own fields */
-	for (size_t i = 0; i < o->predict.n_fields; i++) {
-		const char *eq = strchr(o->predict.fields[i], '=');
+	for (size_t i = 0; i < f->n_fields; i++) {
+		const char *eq = strchr(f->fields[i], '=');
 		char name[256];
-		snprintf(name, sizeof name, "%.*s", (int)(eq - o->predict.fields[i]), o->predict.fields[i]);
+		snprintf(name, sizeof name, "%.*s", (int)(eq - f->fields[i]), f->fields[i]);
 		if (fn(state, name, eq + 1) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int trace(CURL *easy, curl_infotype type, char *data, size_t size, void *user)
-{
-	(void)easy;
-	(void)user;
-	switch (type) {
-	case CURLINFO_TEXT:
-		if (hp_msg_verbose_level() >= 2)
-			hp_msg_trace("* ", data, size);
-		break;
-	case CURLINFO_HEADER_OUT:
-		hp_msg_trace("> ", data, size);
-		break;
-	case CURLINFO_HEADER_IN:
-		hp_msg_trace("< ", data, size);
-		break;
-	default:
-		break;
-	}
-	return 0;
-}
-
-void hp_request_tls_and_trace(CURL *easy, const struct hp_options *o, curl_debug_callback trace_fn)
-{
-	if (o->cacert)
-		curl_easy_setopt(easy, CURLOPT_CAINFO, o->cacert);
-	if (o->insecure) {
-		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (o->verbose > 0) {
-		curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, trace_fn);
-		curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
-	}
-}
-
 curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
                             const struct hp_upload *up, struct hp_upload_cursor *cursor,
                             struct hp_stall *stall, const char *url, char *errbuf)
 {
-	const struct hp_options *o = ctx->opts;
+	const struct hp_transport *t = &ctx->transport;
 	curl_mime *mime = curl_mime_init(easy);
 	if (!mime)
 		return NULL;
@@ -209,22 +164,16 @@ curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
 	curl_easy_setopt(easy, CURLOPT_URL, url);
 	curl_easy_setopt(easy, CURLOPT_MIMEPOST, mime);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, ctx->headers);
-	curl_easy_setopt(easy, CURLOPT_USERAGENT, ctx->user_agent);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	/* Redirects are judged by the batch: only the same origin is followed,
-	 * since the key travels with the request. */
-	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->connect_timeout * 1000));
-	if (o->timeout > 0)
-		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
-	*stall = (struct hp_stall){ .limit_ms = ctx->stall_seconds * 1000 };
+	/* Redirects are judged by the batch (transport.h): only the same origin
+	 * is followed, since the key travels with the request. */
+	hp_transport_apply(easy, t);
+	if (t->timeout > 0)
+		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(t->timeout * 1000));
+	*stall = (struct hp_stall){ .limit_ms = t->stall_seconds * 1000 };
 	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, watch_stall);
 	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, stall);
 	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-	hp_request_tls_and_trace(easy, o, trace);
 	return mime;
 fail:
 	curl_mime_free(mime);
@@ -309,7 +258,8 @@ static int append_file_part(char **buf, size_t *len, size_t *cap, const char *pa
 
 char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path, const struct hp_upload *up)
 {
-	const struct hp_options *o = ctx->opts;
+	const struct hp_form *f = &ctx->form;
+	const struct hp_transport *t = &ctx->transport;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int rc = 0;
@@ -325,50 +275,35 @@ char *hp_request_curl_command(const struct hp_request_ctx *ctx, const char *path
 	rc |= append_file_part(&buf, &len, &cap, path, up);
 	snprintf(field, sizeof field, " -F imgsz=%s -F conf=%s -F iou=%s", ctx->imgsz, ctx->conf, ctx->iou);
 	rc |= append(&buf, &len, &cap, field);
-	if (o->predict.normalize)
+	if (f->normalize)
 		rc |= append(&buf, &len, &cap, " -F normalize=true");
-	if (o->predict.decimals >= 0) {
+	if (f->decimals >= 0) {
 		snprintf(field, sizeof field, " -F decimals=%s", ctx->decimals);
 		rc |= append(&buf, &len, &cap, field);
 	}
-	for (size_t i = 0; i < o->predict.n_fields; i++) /* as it is: no @file or <file */
-		rc |= append_quoted(&buf, &len, &cap, " --form-string ", o->predict.fields[i]);
+	for (size_t i = 0; i < f->n_fields; i++) /* as it is: no @file or <file */
+		rc |= append_quoted(&buf, &len, &cap, " --form-string ", f->fields[i]);
 	/* the run accepts every encoding libcurl decodes, as --compressed asks */
-	snprintf(field, sizeof field, " -A hubpredict/%s --compressed", HP_VERSION);
+	snprintf(field, sizeof field, " -A %s --compressed", HP_USER_AGENT);
 	rc |= append(&buf, &len, &cap, field);
 	char num[32];
-	hp_fmt_double(num, sizeof num, o->connect_timeout);
+	hp_fmt_double(num, sizeof num, t->connect_timeout);
 	snprintf(field, sizeof field, " --connect-timeout %s", num);
 	rc |= append(&buf, &len, &cap, field);
-	if (o->timeout > 0) {
-		hp_fmt_double(num, sizeof num, o->timeout);
+	if (t->timeout > 0) {
+		hp_fmt_double(num, sizeof num, t->timeout);
 		snprintf(field, sizeof field, " --max-time %s", num);
 		rc |= append(&buf, &len, &cap, field);
 	}
-	snprintf(field, sizeof field, " --speed-limit 1 --speed-time %ld", ctx->stall_seconds);
+	snprintf(field, sizeof field, " --speed-limit 1 --speed-time %ld", t->stall_seconds);
 	rc |= append(&buf, &len, &cap, field);
-	if (o->cacert)
-		rc |= append_quoted(&buf, &len, &cap, " --cacert ", o->cacert);
-	if (o->insecure)
+	if (t->cacert)
+		rc |= append_quoted(&buf, &len, &cap, " --cacert ", t->cacert);
+	if (t->insecure)
 		rc |= append(&buf, &len, &cap, " --insecure");
 	if (rc) {
 		free(buf);
 		return NULL;
 	}
 	return buf;
-}
-
-void hp_print_version(void)
-{
-	curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-	printf("hubpredict %s\n", HP_VERSION);
-	printf("libcurl %s%s%s\n", v->version, v->ssl_version ? " " : "", v->ssl_version ? v->ssl_version : "");
-	printf("cJSON %s\n", cJSON_Version());
-#ifdef HP_HAVE_IMAGES
-	const char *images = "yes";
-#else
-	const char *images = "no";
-#endif
-	printf("build: TLS %s, HTTP/2 %s, image support %s\n", v->ssl_version ? v->ssl_version : "none",
-	       (v->features & CURL_VERSION_HTTP2) ? "yes" : "no", images);
 }

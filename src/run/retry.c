@@ -6,8 +6,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 bool hp_retryable_curl(CURLcode rc)
 {
@@ -164,4 +167,14 @@ double hp_parse_ratelimit_reset(const char *value, time_t now)
 		return -1;
 	when -= (time_t)sign * (oh * 3600 + om * 60);
 	return until(when, now);
+}
+
+double hp_retry_jitter(void)
+{
+	static bool seeded;
+	if (!seeded) {
+		srand48((long)time(NULL) ^ (long)getpid());
+		seeded = true;
+	}
+	return drand48();
 }

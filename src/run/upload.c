@@ -1,19 +1,17 @@
 /* upload.c - open and check one input; spool standard input to a file. */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/upload.h"
-#include "hubpredict/media.h"
 #include "hubpredict/exitcode.h"
+#include "hubpredict/media.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
 #include "hubpredict/signals.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -199,6 +197,29 @@ int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, const s
 		hp_upload_close(up);
 		return HP_EXIT_INPUT;
 	}
+	return 0;
+}
+
+int hp_upload_from_fd(struct hp_upload *up, int fd, long long size, const char *name,
+                      const struct hp_upload_limits *lim, char *err, size_t errlen)
+{
+	char q[512];
+	*up = (struct hp_upload)HP_UPLOAD_INIT;
+	const char *slash = strrchr(name, '/');
+	if (size <= 0)
+		snprintf(err, errlen, "%s is empty", hp_msg_quote(q, sizeof q, name));
+	else if (lim && lim->file_max > 0 && size > lim->file_max)
+		snprintf(err, errlen, "%s is larger than --max-upload %s (%lld bytes)", hp_msg_quote(q, sizeof q, name),
+		         lim->shown ? lim->shown : "", lim->file_max);
+	else if (!(up->filename = strdup(slash ? slash + 1 : name)))
+		snprintf(err, errlen, "out of memory");
+	if (!up->filename) {
+		close(fd);
+		return HP_EXIT_INPUT;
+	}
+	up->fd = fd;
+	up->size = (off_t)size;
+	up->mime_type = hp_mime_type_for(up->filename);
 	return 0;
 }
 

@@ -17,7 +17,7 @@ struct hp_progress {
 
 static void clear_hook(void *arg)
 {
-	hp_progress_clear(arg);
+	hp_progress_erase(arg);
 }
 
 struct hp_progress *hp_progress_new(bool in_place)
@@ -87,7 +87,7 @@ void hp_progress_update(struct hp_progress *p, const struct hp_progress_state *s
 	fflush(stderr);
 }
 
-void hp_progress_clear(struct hp_progress *p)
+void hp_progress_erase(struct hp_progress *p)
 {
 	if (!p || !p->shown)
 		return;
@@ -100,7 +100,7 @@ void hp_progress_free(struct hp_progress *p)
 {
 	if (!p)
 		return;
-	hp_progress_clear(p);
+	hp_progress_erase(p);
 	hp_msg_set_before_hook(NULL, NULL);
 	free(p);
 }

@@ -1,11 +1,15 @@
 """Batches: many inputs, parallel requests, input order, lists, recursion, --rate, progress."""
 
+import hashlib
+import json
 import os
+import re
+import subprocess
 import shutil
 import sys
 import unittest
 
-from harness import E2E, HUB_KEY, UNDER_TOOL, image
+from harness import E2E, HUB_KEY, PEAKRSS, UNDER_TOOL, image
 
 
 def max_concurrency(log):
@@ -185,6 +189,87 @@ class TestRate(E2E):
         self.assertExit(r, 0)
         starts = sorted(rec["t_start"] for rec in self.server.log())
         self.assertGreaterEqual(starts[2] - starts[0], 1.0 - 0.02)
+
+
+class TestStatesAndTimings(E2E):
+    """-vvv says each move of an input between the engine's states, and each attempt's phases as
+    libcurl measured them before its handle was freed."""
+
+    def test_a_retried_input_moves_through_its_states(self):
+        self.server.reset()
+        self.server.push_many([{"status": 500}])
+        r = self.run_hp("-u", self.hub_url(), "-vvv", "--retries", "1", "--cold-start-wait", "0", "-f", "jsonl",
+                        image("tiny.gif"))
+        self.assertExit(r, 0)
+        moves = re.findall(r": (\w[\w ()-]*) -> (\w[\w ()-]*)$", r.err, re.M)
+        self.assertEqual(moves, [("queued", "opening"), ("opening", "waiting"), ("waiting", "sending"),
+                                 ("sending", "backoff"), ("backoff", "sending"), ("sending", "done"),
+                                 ("done", "written")], r.err)
+
+    def test_phases_of_each_attempt(self):
+        self.server.reset()
+        r = self.run_hp("-u", self.hub_url(), "-vvv", "-f", "raw", image("tiny.gif"))
+        self.assertExit(r, 0)
+        m = re.search(r"attempt 1: connect ([\d.]+) s, tls ([\d.]+) s, pretransfer ([\d.]+) s, "
+                      r"first byte ([\d.]+) s, total ([\d.]+) s; (\d+) bytes sent, (\d+) received", r.err)
+        self.assertIsNotNone(m, r.err)
+        connect, tls, pre, first, total = (float(x) for x in m.groups()[:5])
+        sent, received = int(m.group(6)), int(m.group(7))
+        self.assertGreater(total, 0)
+        self.assertEqual(tls, 0)  # plain HTTP
+        self.assertLessEqual(connect, pre)
+        self.assertLessEqual(pre, first)
+        self.assertLessEqual(first, total)
+        self.assertGreater(sent, os.path.getsize(image("tiny.gif")))  # the file inside its form
+        self.assertEqual(received, len(r.out_bytes))  # -f raw: the body as received
+
+
+SOURCETOOL = os.environ.get("HUBPREDICT_SOURCETOOL",
+                            os.path.join(os.path.dirname(os.path.abspath(PEAKRSS)), "sourcetool"))
+
+
+class TestProducedBytes(E2E):
+    """Inputs that are not paths (source.h: a video's frames, a stream) go through the same engine:
+    sent, answered, enveloped, cached by their bytes and skipped by --resume under their name,
+    size and time. tests/tools/sourcetool.c is the driver: each file's bytes in a memfd, named
+    stream#N.EXT, frame N at N seconds."""
+
+    def tool(self, *args):
+        self.server.reset()
+        r = subprocess.run([SOURCETOOL, self.hub_url(), HUB_KEY, *args], capture_output=True, timeout=60)
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+    def test_frames_are_sent_and_enveloped(self):
+        files = [image("tiny.gif"), image("street.jpg")]
+        rc, out, err = self.tool(*files)
+        self.assertEqual(rc, 0, err)
+        envs = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual([e["file"] for e in envs], ["stream#000000.gif", "stream#000001.jpg"])
+        self.assertEqual([e["size"] for e in envs], [os.path.getsize(f) for f in files])
+        self.assertEqual(envs[1]["mtime"], "1970-01-01T00:00:01.000000000Z")  # the frame's time
+        log = self.server.log()
+        digests = []
+        for f in files:
+            with open(f, "rb") as fh:
+                digests.append(hashlib.sha256(fh.read()).hexdigest())
+        self.assertEqual(sorted(rec["file"]["sha256"] for rec in log), sorted(digests))
+        self.assertIn("requests 2, cached 0, skipped 0", err)
+
+    def test_cache_and_resume_work_for_frames(self):
+        files = [image("tiny.gif"), image("street.jpg")]
+        cache, log = self.path("cache"), self.path("run.jsonl")
+        rc, _, err = self.tool("--cache", cache, *files)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.tool("--cache", cache, *files)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("requests 0, cached 2, skipped 0", err)  # keyed by the bytes
+        self.assertEqual(len(self.server.log()), 0)
+        rc, _, err = self.tool("--resume", log, *files)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.tool("--resume", log, *files)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("requests 0, cached 0, skipped 2", err)  # keyed by name, size and time
+        self.assertEqual(out, "")
 
 
 @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")

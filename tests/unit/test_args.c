@@ -265,6 +265,14 @@ static const struct ep_case ep_cases[] = {
 	{ NULL, "not a url", "k", HP_FLAVOUR_AUTO, false, NULL, 0, "--url" },
 };
 
+/* The endpoint as predict resolves it: cli's spec from the options. */
+static int resolve_opts(struct hp_endpoint *ep, const struct hp_options *o, char *err, size_t errlen)
+{
+	struct hp_endpoint_spec spec;
+	hp_options_endpoint_spec(o, &spec);
+	return hp_endpoint_resolve(ep, &spec, err, errlen);
+}
+
 static void test_endpoints(void)
 {
 	for (size_t i = 0; i < sizeof ep_cases / sizeof ep_cases[0]; i++) {
@@ -277,7 +285,7 @@ static void test_endpoints(void)
 		o.api_key = (char *)c->key;
 		o.api = c->api;
 		o.predict.normalize = c->normalize;
-		int rc = hp_endpoint_resolve(&ep, &o, err, sizeof err);
+		int rc = resolve_opts(&ep, &o, err, sizeof err);
 		if (c->want_url) {
 			if (rc != 0)
 				fprintf(stderr, "endpoint case %zu: %s\n", i, err);
@@ -291,7 +299,7 @@ static void test_endpoints(void)
 			CHECK(rc != 0);
 			CHECK_CONTAINS(err, c->want_err);
 		}
-		hp_endpoint_free(&ep);
+		hp_endpoint_clear(&ep);
 	}
 	/* ULTRALYTICS_PLATFORM_URL: the origin of built Platform URLs, and its host means Platform */
 	setenv("ULTRALYTICS_PLATFORM_URL", "http://127.0.0.1:9/", 1);
@@ -299,21 +307,21 @@ static void test_endpoints(void)
 	struct hp_endpoint ep;
 	char err[512] = "";
 	o.model = "acme/p/m";
-	CHECK(hp_endpoint_resolve(&ep, &o, err, sizeof err) == 0);
+	CHECK(resolve_opts(&ep, &o, err, sizeof err) == 0);
 	CHECK_STR(ep.url, "http://127.0.0.1:9/api/models/acme/p/m/predict");
-	hp_endpoint_free(&ep);
+	hp_endpoint_clear(&ep);
 	o.model = NULL;
 	o.url = "http://127.0.0.1:7/predict";
-	CHECK(hp_endpoint_resolve(&ep, &o, err, sizeof err) == 0 && ep.flavour == HP_FLAVOUR_PLATFORM);
-	hp_endpoint_free(&ep);
+	CHECK(resolve_opts(&ep, &o, err, sizeof err) == 0 && ep.flavour == HP_FLAVOUR_PLATFORM);
+	hp_endpoint_clear(&ep);
 	o.url = NULL;
 	o.model = "http://127.0.0.1:9/api/deployments/acme/cam/predict";
-	CHECK(hp_endpoint_resolve(&ep, &o, err, sizeof err) == 0);
+	CHECK(resolve_opts(&ep, &o, err, sizeof err) == 0);
 	CHECK_STR(ep.url, "http://127.0.0.1:9/api/deployments/acme/cam/predict");
-	hp_endpoint_free(&ep);
+	hp_endpoint_clear(&ep);
 	setenv("ULTRALYTICS_PLATFORM_URL", "ftp://x", 1);
 	o.model = "acme/p/m";
-	CHECK(hp_endpoint_resolve(&ep, &o, err, sizeof err) < 0);
+	CHECK(resolve_opts(&ep, &o, err, sizeof err) < 0);
 	CHECK_CONTAINS(err, "ULTRALYTICS_PLATFORM_URL: 'ftp://x' is not an http:// or https:// URL");
 	unsetenv("ULTRALYTICS_PLATFORM_URL");
 }

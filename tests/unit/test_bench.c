@@ -12,7 +12,7 @@
 #include "hubpredict/exitcode.h"
 #include "hubpredict/gate.h"
 #include "hubpredict/histogram.h"
-#include "hubpredict/pacer.h"
+#include "hubpredict/openloop.h"
 #include "hubpredict/phases.h"
 
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
@@ -52,43 +52,43 @@ static void test_phases(void)
 
 static void test_pacer(void)
 {
-	struct hp_pacer *p = NULL;
-	CHECK(hp_pacer_new(&p, 0, 0, 0) == -1 && p == NULL);
-	CHECK(hp_pacer_new(&p, -3, 0, 0) == -1 && p == NULL);
-	CHECK(hp_pacer_new(&p, NAN, 0, 0) == -1 && p == NULL);
+	struct hp_openloop *p = NULL;
+	CHECK(hp_openloop_new(&p, 0, 0, 0) == -1 && p == NULL);
+	CHECK(hp_openloop_new(&p, -3, 0, 0) == -1 && p == NULL);
+	CHECK(hp_openloop_new(&p, NAN, 0, 0) == -1 && p == NULL);
 	/* 20/s from t0 1000: every 50 ms, at most 5 */
-	CHECK(hp_pacer_new(&p, 20, 1000, 5) == 0);
-	CHECK(hp_pacer_due(p, 999.9) == 0);
-	CHECK(hp_pacer_due(p, 1000) == 1);
-	CHECK(hp_pacer_due(p, 1049.9) == 1 && hp_pacer_due(p, 1050) == 2);
-	CHECK(NEAR(hp_pacer_next_ms(p), 1000));
-	CHECK(NEAR(hp_pacer_take(p, 1000.5), 1000) && hp_pacer_taken(p) == 1);
-	CHECK(hp_pacer_due(p, 1049) == 0 && NEAR(hp_pacer_behind_now(p, 1049), 0));
+	CHECK(hp_openloop_new(&p, 20, 1000, 5) == 0);
+	CHECK(hp_openloop_due(p, 999.9) == 0);
+	CHECK(hp_openloop_due(p, 1000) == 1);
+	CHECK(hp_openloop_due(p, 1049.9) == 1 && hp_openloop_due(p, 1050) == 2);
+	CHECK(NEAR(hp_openloop_next_ms(p), 1000));
+	CHECK(NEAR(hp_openloop_take(p, 1000.5), 1000) && hp_openloop_taken(p) == 1);
+	CHECK(hp_openloop_due(p, 1049) == 0 && NEAR(hp_openloop_behind_now(p, 1049), 0));
 	/* the client stalls to 1160: three are due, the oldest 110 ms late */
-	CHECK(hp_pacer_due(p, 1160) == 3 && NEAR(hp_pacer_behind_now(p, 1160), 110));
-	CHECK(NEAR(hp_pacer_take(p, 1160), 1050));
-	CHECK(NEAR(hp_pacer_take(p, 1160), 1100));
-	CHECK(NEAR(hp_pacer_take(p, 1160), 1150));
-	CHECK(hp_pacer_due(p, 5000) == 1);               /* the limit */
-	CHECK(NEAR(hp_pacer_take(p, 1200), 1200));
-	CHECK(hp_pacer_due(p, 5000) == 0 && hp_pacer_next_ms(p) < 0 && NEAR(hp_pacer_behind_now(p, 9e9), 0));
+	CHECK(hp_openloop_due(p, 1160) == 3 && NEAR(hp_openloop_behind_now(p, 1160), 110));
+	CHECK(NEAR(hp_openloop_take(p, 1160), 1050));
+	CHECK(NEAR(hp_openloop_take(p, 1160), 1100));
+	CHECK(NEAR(hp_openloop_take(p, 1160), 1150));
+	CHECK(hp_openloop_due(p, 5000) == 1);               /* the limit */
+	CHECK(NEAR(hp_openloop_take(p, 1200), 1200));
+	CHECK(hp_openloop_due(p, 5000) == 0 && hp_openloop_next_ms(p) < 0 && NEAR(hp_openloop_behind_now(p, 9e9), 0));
 	/* lateness: 0.5, 110, 60, 10, 0 ms: p99 (rank 5 of 5) is the max */
-	CHECK(fabs(hp_pacer_behind_max(p) - 110) < 0.001 && fabs(hp_pacer_behind_p99(p) - 110) < 0.2);
-	hp_pacer_free(p);
+	CHECK(fabs(hp_openloop_behind_max(p) - 110) < 0.001 && fabs(hp_openloop_behind_p99(p) - 110) < 0.2);
+	hp_openloop_free(p);
 	/* a rate that is not a whole number of ms per request: due agrees with
 	 * scheduled to the last bit, over a long run */
-	CHECK(hp_pacer_new(&p, 3, 0.25, 0) == 0);
+	CHECK(hp_openloop_new(&p, 3, 0.25, 0) == 0);
 	int bad = 0;
 	for (uint64_t i = 0; i < 100000; i++) {
-		double at = hp_pacer_scheduled(p, i);
-		bad += hp_pacer_due(p, at) != i + 1 - hp_pacer_taken(p);
-		bad += hp_pacer_due(p, nextafter(at, 0)) != i - hp_pacer_taken(p);
+		double at = hp_openloop_scheduled(p, i);
+		bad += hp_openloop_due(p, at) != i + 1 - hp_openloop_taken(p);
+		bad += hp_openloop_due(p, nextafter(at, 0)) != i - hp_openloop_taken(p);
 		if (i % 2 == 0)
-			hp_pacer_take(p, at);
+			hp_openloop_take(p, at);
 	}
 	CHECK(bad == 0);
-	hp_pacer_free(p);
-	hp_pacer_free(NULL);
+	hp_openloop_free(p);
+	hp_openloop_free(NULL);
 }
 
 /* A stats object with latencies 0.01..1 ms (ok; exact in the histogram),
