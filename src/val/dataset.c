@@ -75,6 +75,8 @@ static char *join(const char *dir, const char *name)
 		return strdup(name);
 	while (name[0] == '.' && name[1] == '/')
 		name += 2;
+	if (strcmp(name, ".") == 0 || !name[0])
+		return strdup(dir);     /* `path: .`: the folder itself, no "/." in every path */
 	size_t n = strlen(dir) + strlen(name) + 2;
 	char *p = malloc(n);
 	if (p)

@@ -89,7 +89,7 @@ class Errors(unittest.TestCase):
 
     def test_split_path_missing(self):
         write(self.yaml, "path: .\nval: images/nothere\nnames: [a]\n")
-        self.refused("data.yaml", 2, "'" + self.dir + "/./images/nothere' does not exist")
+        self.refused("data.yaml", 2, "'" + self.dir + "/images/nothere' does not exist")
 
     def test_split_empty(self):
         os.remove(self.img)
