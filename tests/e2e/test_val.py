@@ -13,7 +13,7 @@ import unittest
 import xml.etree.ElementTree as ET
 import zlib
 
-from harness import E2E, PLATFORM_KEY, ROOT, sha256_of
+from harness import BIN, E2E, PLATFORM_KEY, ROOT, sha256_of
 
 VALDIR = os.path.join(ROOT, "tests", "val")
 REFERENCE_PY = "/usr/bin/python3"
@@ -218,6 +218,20 @@ class TestGates(ValE2E):
         self.assertIsNotNone(cases[0].find("failure"))
         self.assertIsNone(cases[1].find("failure"))
         self.assertTrue(cases[2].get("name").startswith("class "))
+
+
+    def test_example_ci_val(self):
+        m = self.val("-f", "json", self.data).json()["metrics"]["box"]["map50"]
+        env = self.hp_env(PLATFORM_KEY, {"HUBPREDICT": BIN, "HUBPREDICT_URL": self.platform_url(),
+                                         "EXPECT": f"map50>={m} recall>1"})
+        p = subprocess.run([os.path.join(ROOT, "examples", "ci-val.sh"), self.data], cwd=self.tmp.name,
+                           env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 1, p)
+        self.assertIn("expected recall>1, found", p.stderr)
+        with open(self.path("val.json")) as f:
+            self.assertEqual(json.load(f)["metrics"]["box"]["map50"], m)
+        cases = ET.parse(self.path("val-junit.xml")).getroot().find("testsuite").findall("testcase")
+        self.assertEqual([c.find("failure") is None for c in cases[:2]], [True, False])
 
 
 class TestFailures(ValE2E):
