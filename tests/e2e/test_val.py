@@ -47,7 +47,8 @@ class Dataset:
         self.root, self.task, self.nc, self.rng = root, task, nc, random.Random(seed)
         self.preds, self.answers, self.images = {}, {}, []
         names = "".join(f"  {i}: class {i}\n" for i in range(nc))
-        self.write("data.yaml", f"path: .\nval: images/val\nnames:\n{names}")
+        kpt = "kpt_shape: [4, 3]\n" if task == "pose" else ""
+        self.write("data.yaml", f"path: .\nval: images/val\n{kpt}names:\n{names}")
         for i in range(n):
             self.add(i, seed)
         self.write("preds.json", json.dumps(self.preds))
@@ -64,25 +65,59 @@ class Dataset:
         xc, yc, w, h = r.uniform(0.25, 0.75), r.uniform(0.25, 0.75), r.uniform(0.1, 0.3), r.uniform(0.1, 0.3)
         return [r.randrange(self.nc), xc, yc, w, h]
 
+    def label_line(self, lab):
+        """The label file's line of an object (class, xc, yc, w, h) for the task."""
+        c, xc, yc, w, h = lab
+        if self.task == "obb":
+            return [c, xc - w / 2, yc - h / 2, xc + w / 2, yc - h / 2, xc + w / 2, yc + h / 2, xc - w / 2, yc + h / 2]
+        if self.task == "segment":
+            return [c] + [v for k in range(6) for v in (xc + w / 2 * math.cos(k * math.pi / 3),
+                                                        yc + h / 2 * math.sin(k * math.pi / 3))]
+        if self.task == "pose":
+            return lab + [v for k in range(4) for v in (xc - w / 4 + w / 6 * k, yc, 2)]
+        return lab
+
+    def answer(self, lab, W, H, cls, conf):
+        """The stand-in's result and the reference's prediction for an object."""
+        _, xc, yc, w, h = lab
+        d = self.rng.uniform(-0.02, 0.02)
+        box = [(xc - w / 2 + d) * W, (yc - h / 2) * H, (xc + w / 2) * W, (yc + h / 2 + d) * H]
+        res = {"class": cls, "name": f"class {cls}", "confidence": conf,
+               "box": dict(zip(("x1", "y1", "x2", "y2"), box))}
+        pred = {"cls": cls, "conf": conf, "box": box}
+        line = self.label_line(lab)
+        if self.task == "obb":
+            corners = [(v + d) * (W if k % 2 == 0 else H) for k, v in enumerate(line[1:])]
+            res["box"] = {f"{a}{k + 1}": corners[2 * k + (a == "y")] for k in range(4) for a in "xy"}
+            pred = {"cls": cls, "conf": conf, "obb": corners}
+        elif self.task == "segment":
+            xs = [(v + d) * W for v in line[1::2]]
+            ys = [v * H for v in line[2::2]]
+            res["segments"] = {"x": xs, "y": ys}
+            pred["poly"] = [[x, y] for x, y in zip(xs, ys)]
+        elif self.task == "pose":
+            xs = [(v + d) * W for v in line[5::3]]
+            ys = [v * H for v in line[6::3]]
+            res["keypoints"] = {"x": xs, "y": ys, "visible": [0.9] * len(xs)}
+            pred["kpts"] = [[x, y] for x, y in zip(xs, ys)]
+        return res, pred
+
     def add(self, i, seed):
         r, W, H = self.rng, 64, 48
         name = f"im{i:03d}.png"
         img = self.write(f"images/val/{name}", png(seed * 1000 + i))
         self.images.append(img)
         labs = [self.obj() for _ in range(r.choice([0, 1, 2, 3]))]
-        self.write(f"labels/val/im{i:03d}.txt", "".join(" ".join(repr(v) for v in ln) + "\n" for ln in labs))
+        self.write(f"labels/val/im{i:03d}.txt",
+                   "".join(" ".join(repr(v) for v in self.label_line(ln)) + "\n" for ln in labs))
         preds, results = [], []
         for lab in labs + ([self.obj()] if r.random() < 0.3 else []):
             if r.random() < 0.15:
                 continue
-            c, xc, yc, w, h = lab
-            d = r.uniform(-0.02, 0.02)
-            box = [(xc - w / 2 + d) * W, (yc - h / 2) * H, (xc + w / 2) * W, (yc + h / 2 + d) * H]
-            conf = round(r.uniform(0.05, 1), 4)
-            cls = c if r.random() < 0.85 else (c + 1) % self.nc
-            preds.append({"cls": cls, "conf": conf, "box": box})
-            results.append({"class": cls, "name": f"class {cls}", "confidence": conf,
-                            "box": dict(zip(("x1", "y1", "x2", "y2"), box))})
+            cls = lab[0] if r.random() < 0.85 else (lab[0] + 1) % self.nc
+            res, pred = self.answer(lab, W, H, cls, round(r.uniform(0.05, 1), 4))
+            preds.append(pred)
+            results.append(res)
         self.preds[name] = {"shape": [H, W], "preds": preds}
         self.answers[sha256_of(img)] = {"images": [{"results": results, "shape": [H, W]}]}
 
@@ -125,6 +160,22 @@ class TestMetrics(ValE2E):
         # conf 0.01 was sent with every image, none other
         confs = {rec["fields"].get("conf") for rec in self.server.log() if rec["path"].endswith("/predict")}
         self.assertEqual(confs, {"0.01"})
+
+    def test_segment_pose_obb_equal_reference(self):
+        for task, other in (("segment", "mask"), ("pose", "pose"), ("obb", None)):
+            with self.subTest(task=task):
+                ds = Dataset(self.path(task), task=task, n=16, seed=21)
+                self.server.set_answers(ds.answers)
+                data = os.path.join(ds.root, "data.yaml")
+                r = self.val("-f", "json", data)
+                self.assertEqual(r.rc, 0, r)
+                doc = r.json()
+                self.assertEqual(doc["task"], task)
+                ref = reference(data, "val", task, os.path.join(ds.root, "preds.json"))
+                self.compare_detect(doc, ref, other)
+                if other:
+                    t = self.val(data).out.splitlines()[0]
+                    self.assertTrue(t.endswith(f"{other.capitalize()}(P          R      mAP50  mAP50-95)"), t)
 
     def test_conf_given_is_sent_and_stated(self):
         ds = Dataset(self.path("ds"), n=4, seed=4)
