@@ -67,6 +67,9 @@ static void usage(void)
 	       "DATA: a data.yaml, a folder holding images/ and labels/, or a classify folder.\n\n"
 	       "Options:\n");
 	hp_options_usage_for(HP_CMD_VAL);
+	printf("\nIn val, -c is sent as 0.01 unless a conf is set (command line, environment,\n"
+	       "config file); --expect takes metric checks; --junit writes one testcase per\n"
+	       "check and per class; -f is table, json or csv.\n");
 	printf("\nExamples:\n"
 	       "  hubpredict val -m owner/project/model coco8.yaml\n"
 	       "  hubpredict val -m MODEL data.yaml --expect 'map50>=0.6' --junit val.xml\n\n"
@@ -580,9 +583,12 @@ static int report(struct val *v, struct hp_output *out, int status)
 static int val_finish(void *state, const struct hp_batch_stats *stats, struct hp_output *out, int status)
 {
 	struct val *v = state;
-	(void)stats;
 	if (hp_exit_interrupted(status))
 		return status;
+	if (stats->skipped > 0)
+		hp_msg_warn("val: --resume: %zu image%s answered in the log %s not in the metrics (answers are "
+		            "not read back from the log)", stats->skipped, stats->skipped == 1 ? "" : "s",
+		            stats->skipped == 1 ? "is" : "are");
 	if (v->err_code) {
 		hp_msg_error("%s", v->err);
 		return v->err_code;

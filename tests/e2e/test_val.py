@@ -285,6 +285,17 @@ class TestGates(ValE2E):
         self.assertEqual([c.find("failure") is None for c in cases[:2]], [True, False])
 
 
+    def test_resume_skipped_images_are_named(self):
+        log = self.path("val.jsonl")
+        first = self.val("-f", "json", "--resume", log, self.data)
+        self.assertEqual(first.rc, 0, first)
+        self.assertEqual(first.json()["images"], 12)
+        again = self.val("-f", "json", "--resume", log, self.data)
+        self.assertEqual(again.rc, 0, again)
+        self.assertEqual(again.json()["images"], 0)
+        self.assertIn("val: --resume: 12 images answered in the log are not in the metrics", again.err)
+
+
 class TestFailures(ValE2E):
     def setUp(self):
         super().setUp()
