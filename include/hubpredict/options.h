@@ -101,6 +101,16 @@ struct hp_predict_options {
 	const char *deployment;     /* --deployment NAME: predict on a deployment's serviceUrl */
 };
 
+struct hp_val_gate;
+/* `hubpredict val`'s own options (hubpredict(1), VAL). */
+struct hp_val_options {
+	int split;                  /* --split: 0 val (the default), 1 test, 2 train */
+	bool skip_bad_labels;       /* --skip-bad-labels: warn and leave the image out */
+	int allow_failed;           /* --allow-failed N: failed images left out, up to N */
+	struct hp_val_gate *gates;  /* --expect metric checks, in order (owned) */
+	size_t n_gates;
+};
+
 /* The options of one run: what several commands take here, each command's own
  * in its block (predict, deploy). */
 struct hp_options {
@@ -128,6 +138,7 @@ struct hp_options {
 
 	struct hp_predict_options predict;
 	struct hp_deploy_options deploy;
+	struct hp_val_options val;
 
 	char **inputs;              /* positional INPUTs (argv slice, not owned) */
 	size_t n_inputs;
@@ -180,7 +191,7 @@ void hp_options_usage_for(unsigned command);
 /* Which commands take an option (the table's column): global options work
  * with every command. */
 enum { HP_CMD_PREDICT = 1 << 0, HP_CMD_CONFIG = 1 << 1, HP_CMD_CACHE = 1 << 2, HP_CMD_DEPLOY = 1 << 3,
-       HP_CMD_ALL = ~0 };
+       HP_CMD_VAL = 1 << 4, HP_CMD_ALL = ~0 };
 
 /* Set the option whose config key is `key` (a long name) from `value`, as
  * coming from `from`, with the command line's checks. "true"/"false" for

@@ -61,6 +61,7 @@ struct hp_render_opts {
 	bool several;        /* raw: a newline after each body */
 	const char *request; /* the request key (resume.h), written as each envelope's
 	                        "request" member; NULL: none (borrowed, outlives the renderer) */
+	bool silent;         /* write nothing per input (a command that reports at the end: val) */
 };
 
 struct hp_renderer;

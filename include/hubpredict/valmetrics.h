@@ -16,8 +16,8 @@
  *   - thresholds are torch.linspace(0.5, 0.95, 10)'s float32 values, and a
  *     confidence is kept as a float32, as Ultralytics holds both; IoUs are
  *     computed in double.
- * Only what the metrics need is kept per prediction: its class, confidence
- * and ten match bits per metric (12 bytes).
+ * Only what the metrics need is kept per prediction, in its class's bucket:
+ * its confidence and ten match bits per metric (8 bytes).
  *
  * Ownership: hp_valstats_new makes an accumulator the caller frees with
  * hp_valstats_free; hp_valstats_compute fills a result the caller embeds and

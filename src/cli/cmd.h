@@ -16,6 +16,7 @@ int hp_cmd_config(int argc, char **argv);
 int hp_cmd_cache(int argc, char **argv);
 int hp_cmd_completion(int argc, char **argv);
 int hp_cmd_deploy(int argc, char **argv);
+int hp_cmd_val(int argc, char **argv);
 
 struct hp_options;
 /* predict --deployment: read the deployment o->predict.deployment once; when it is
@@ -27,6 +28,27 @@ int hp_cmd_help(int argc, char **argv);
 
 /* The version line(s) for -V (main.c). */
 void hp_print_version(void);
+
+struct hp_batch_stats;
+struct hp_output;
+struct hp_item;
+/* A command that runs predict's batch over inputs of its own (val): predict's
+ * whole setup (endpoint, key, --deployment, preflight of -o/--junit/--resume
+ * against the inputs, --cache, --resume, progress, the summary), with the
+ * per-input output silenced, one more observer, and a report written at the
+ * end into -o (or stdout) before it is committed. Borrowed by the run. */
+struct hp_predict_embed {
+	char *const *inputs;        /* the files to send, in order */
+	size_t n_inputs;
+	void (*item)(void *state, const struct hp_item *it); /* each finished input */
+	/* After the batch (also after an interruption): write the report into
+	 * out and return the exit status, given the batch's. */
+	int (*finish)(void *state, const struct hp_batch_stats *stats, struct hp_output *out, int status);
+	void *state;
+};
+/* Run o (parsed for the embedding command; taken over: freed here) as above.
+ * Returns the exit status; the run's messages are on stderr. */
+int hp_predict_embedded(struct hp_options *o, const struct hp_predict_embed *e);
 
 /* One row of the command table in main.c. */
 struct hp_command {

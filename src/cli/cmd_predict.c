@@ -174,7 +174,7 @@ struct run {
 	struct hp_baseline *baseline;
 	struct hp_cache *cache;
 	struct hp_resume *resume;
-	struct hp_observer observers[4]; /* labels, pictures, junit, the resume log */
+	struct hp_observer observers[5]; /* labels, pictures, junit, the resume log, an embedder's */
 	size_t n_observers;
 	struct hp_upload_limits limits;
 	struct hp_inputs_config icfg;
@@ -185,6 +185,7 @@ struct run {
 	bool several;
 	bool curl_ready;
 	char *deployment_url;  /* --deployment: its serviceUrl + /predict (owned) */
+	const struct hp_predict_embed *embed; /* a command built on this run (val), or NULL */
 	char request_key[HP_RESUME_KEY_LEN]; /* jsonl's "request", --resume's match */
 	char err[640];
 };
@@ -289,8 +290,8 @@ static int open_inputs(struct run *r)
 		.shown = o->predict.max_upload_arg ? o->predict.max_upload_arg : "100M",
 	};
 	r->icfg = (struct hp_inputs_config){
-		.args = o->inputs,
-		.n_args = o->n_inputs,
+		.args = r->embed ? r->embed->inputs : o->inputs,
+		.n_args = r->embed ? r->embed->n_inputs : o->n_inputs,
 		.recursive = o->predict.recursive,
 		.files_from = o->predict.files_from,
 		.null_separated = o->predict.null_separated,
@@ -409,7 +410,7 @@ static int open_sinks(struct run *r)
 		return open_failed(r);
 	/* --junit: its temporary file now, so an unwritable FILE fails before
 	 * anything is sent */
-	if (o->predict.junit && !(r->junit = hp_junit_open(o->predict.junit, time(NULL), r->err, sizeof r->err))) {
+	if (o->predict.junit && !r->embed && !(r->junit = hp_junit_open(o->predict.junit, time(NULL), r->err, sizeof r->err))) {
 		hp_output_abort(&r->out);
 		return open_failed(r);
 	}
@@ -436,6 +437,7 @@ static int open_sinks(struct run *r)
 		.normalized = o->predict.normalize,
 		.several = r->several,
 		.request = o->format == HP_FORMAT_JSONL ? r->request_key : NULL,
+		.silent = r->embed != NULL,
 	};
 	if (!(r->renderer = hp_renderer_new(&ro, &r->out))) {
 		hp_msg_error("out of memory");
@@ -446,6 +448,8 @@ static int open_sinks(struct run *r)
 	 * --no-progress; --progress forces it on (also to a file). */
 	bool stderr_tty = isatty(STDERR_FILENO) == 1;
 	enum hp_tristate progress = o->predict.progress;
+	if (r->embed)
+		r->observers[r->n_observers++] = (struct hp_observer){ r->embed->item, r->embed->state };
 	bool want_progress = progress == HP_ON || (progress == HP_AUTO && stderr_tty && !o->quiet);
 	r->progress = want_progress ? hp_progress_new(stderr_tty) : NULL;
 	return 0;
@@ -556,6 +560,8 @@ static int run_batch(struct run *r)
 	hp_renderer_end(r->renderer);
 	if ((r->several || interrupted) && !r->o.quiet)
 		print_summary(r, &stats, interrupted);
+	if (r->embed)
+		status = r->embed->finish(r->embed->state, &stats, &r->out, status);
 	if (hp_output_commit(&r->out, r->err, sizeof r->err) < 0) {
 		if (!r->out.broken_pipe) {
 			hp_msg_error("%s", r->err);
@@ -620,6 +626,15 @@ int hp_cmd_predict(int argc, char **argv)
 		status = run_parsed(&r);
 		break;
 	}
+	run_clear(&r);
+	return status;
+}
+
+int hp_predict_embedded(struct hp_options *o, const struct hp_predict_embed *e)
+{
+	struct run r = { .o = *o, .embed = e };
+	*o = (struct hp_options)HP_OPTIONS_INIT;
+	int status = run_parsed(&r);
 	run_clear(&r);
 	return status;
 }

@@ -9,6 +9,7 @@
 #include "hubpredict/platform.h"
 #include "hubpredict/request.h"
 #include "hubpredict/transport.h"
+#include "hubpredict/valgate.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,7 +34,8 @@ enum {
 	OPT_CACHE, OPT_CACHE_TTL, OPT_RESUME, OPT_SHARD, OPT_OLDER_THAN,
 	OPT_DEPLOYMENT,
 	OPT_WAIT, OPT_FOR, OPT_WAIT_TIMEOUT, OPT_STATUS, OPT_D_MODEL, OPT_REGION, OPT_DISPLAY_NAME, OPT_SEVERITY,
-	OPT_LIMIT, OPT_RANGE, OPT_YES, OPT_OWNER
+	OPT_LIMIT, OPT_RANGE, OPT_YES, OPT_OWNER,
+	OPT_SPLIT, OPT_SKIP_BAD_LABELS, OPT_ALLOW_FAILED, OPT_VAL_EXPECT
 };
 
 struct opt_def;
@@ -57,7 +59,7 @@ struct opt_def {
 	const char *help;     /* "%R" stands for the range "lo-hi" */
 };
 
-static opt_setter set_key, set_field, set_expect, set_classes, set_junit, set_shard, set_limit;
+static opt_setter set_key, set_field, set_expect, set_classes, set_junit, set_shard, set_limit, set_val_expect;
 
 #define AT(field) offsetof(struct hp_options, field)
 #define P HP_CMD_PREDICT
@@ -66,13 +68,15 @@ static opt_setter set_key, set_field, set_expect, set_classes, set_junit, set_sh
 #define PK (HP_CMD_PREDICT | HP_CMD_CACHE)
 #define D HP_CMD_DEPLOY
 #define PD (HP_CMD_PREDICT | HP_CMD_DEPLOY)
+#define V HP_CMD_VAL
+#define PV (HP_CMD_PREDICT | HP_CMD_VAL)
 #define FILTER_NOTE ((const char **)(void *)1)   /* o->predict.filter_flag */
 #define TOL_NOTE ((const char **)(void *)2)      /* o->predict.baseline_tol_flag */
 
 /* The single source of truth for the command line. Keep in the order of
  * --help (and of the man page's OPTIONS section). */
 static const struct opt_def opt_table[] = {
-	{ "model", 'm', HP_OT_STRING, "ID", .off = AT(model), .env = "HUBPREDICT_MODEL", .cmds = PC,
+	{ "model", 'm', HP_OT_STRING, "ID", .off = AT(model), .env = "HUBPREDICT_MODEL", .cmds = PC | V,
 	  .help = "model ID, pasted model URL, or owner/project/model (env HUBPREDICT_MODEL)" },
 	{ "api-key", 'k', HP_OT_CUSTOM, "KEY", .off = -1, .env = "ULTRALYTICS_API_KEY", .cmds = G, .custom = set_key,
 	  .help = "API key (safer: --api-key-file or env ULTRALYTICS_API_KEY)" },
@@ -82,11 +86,11 @@ static const struct opt_def opt_table[] = {
 	  .help = "full endpoint URL, e.g. a dedicated endpoint (env HUBPREDICT_URL)" },
 	{ "api", OPT_API, HP_OT_ENUM, "hub|platform", .lo = "auto hub platform", .off = AT(api), .cmds = G,
 	  .help = "protocol flavour (default: from the key prefix, the URL host, or owner/project/model)" },
-	{ "imgsz", 's', HP_OT_INT, "N", "32", "1280", .off = AT(predict.imgsz), .cmds = P,
+	{ "imgsz", 's', HP_OT_INT, "N", "32", "1280", .off = AT(predict.imgsz), .cmds = PV,
 	  .help = "inference image size, %R (default 640)" },
-	{ "conf", 'c', HP_OT_DOUBLE, "X", "0.01", "1.0", .off = AT(predict.conf), .cmds = P,
+	{ "conf", 'c', HP_OT_DOUBLE, "X", "0.01", "1.0", .off = AT(predict.conf), .cmds = PV,
 	  .help = "confidence threshold, %R (default 0.25)" },
-	{ "iou", 'i', HP_OT_DOUBLE, "X", "0.0", "0.95", .off = AT(predict.iou), .cmds = P,
+	{ "iou", 'i', HP_OT_DOUBLE, "X", "0.0", "0.95", .off = AT(predict.iou), .cmds = PV,
 	  .help = "NMS IoU threshold, %R (default 0.45 hub, 0.7 platform)" },
 	{ "normalize", OPT_NORMALIZE, HP_OT_FLAG, .off = AT(predict.normalize), .cmds = P,
 	  .help = "Platform: coordinates as 0-1" },
@@ -94,9 +98,9 @@ static const struct opt_def opt_table[] = {
 	  .help = "Platform: decimals in coordinates, %R" },
 	{ "field", OPT_FIELD, HP_OT_CUSTOM, "NAME=VALUE", .off = -1, .cmds = P, .custom = set_field,
 	  .help = "send an extra form field as it is, repeatable (not one hubpredict sets)" },
-	{ "format", 'f', HP_OT_ENUM, "F", .lo = "table json jsonl csv raw", .off = AT(format), .cmds = PD,
+	{ "format", 'f', HP_OT_ENUM, "F", .lo = "table json jsonl csv raw", .off = AT(format), .cmds = PD | V,
 	  .help = "table (default), json, jsonl, csv or raw" },
-	{ "output", 'o', HP_OT_FILE, "FILE", .off = AT(predict.output), .cmds = P,
+	{ "output", 'o', HP_OT_FILE, "FILE", .off = AT(predict.output), .cmds = PV,
 	  .help = "write results to FILE atomically instead of stdout" },
 	{ "expect", OPT_EXPECT, HP_OT_CUSTOM, "EXPR", .off = -1, .cmds = P, .custom = set_expect, .note = FILTER_NOTE,
 	  .help = "check each input, repeatable: NAME (>=1), NAME>=N, >N, ==N, <=N, <N; unmet: exit 1" },
@@ -110,9 +114,9 @@ static const struct opt_def opt_table[] = {
 	  .help = "--save-txt: end each detection line with its confidence" },
 	{ "annotate", OPT_ANNOTATE, HP_OT_DIR, "DIR", .off = AT(predict.annotate), .cmds = P,
 	  .help = "also write each image with its answer drawn on it into DIR (JPEG in: JPEG, else PNG)" },
-	{ "resize", OPT_RESIZE, HP_OT_FLAG, .off = AT(predict.resize), .cmds = P,
+	{ "resize", OPT_RESIZE, HP_OT_FLAG, .off = AT(predict.resize), .cmds = PV,
 	  .help = "downsize images whose long side exceeds --imgsz before upload; coordinates mapped back" },
-	{ "junit", OPT_JUNIT, HP_OT_CUSTOM, "FILE", .off = AT(predict.junit), .cmds = P, .custom = set_junit,
+	{ "junit", OPT_JUNIT, HP_OT_CUSTOM, "FILE", .off = AT(predict.junit), .cmds = PV, .custom = set_junit,
 	  .help = "also write a JUnit XML report to FILE, one testcase per input (for CI)" },
 	{ "baseline", OPT_BASELINE, HP_OT_FILE, "FILE", .off = AT(predict.baseline), .cmds = P,
 	  .help = "compare with an earlier -f json (or jsonl) output of the same inputs; differences: exit 1" },
@@ -120,28 +124,28 @@ static const struct opt_def opt_table[] = {
 	  .note = TOL_NOTE, .help = "--baseline: a box's partner needs IoU >= X, %R (default 0.5)" },
 	{ "baseline-conf", OPT_BASELINE_CONF, HP_OT_DOUBLE, "X", "0", "1", .off = AT(predict.baseline_conf), .cmds = P,
 	  .note = TOL_NOTE, .help = "--baseline: confidences may differ by at most X, %R (default 0.10)" },
-	{ "max-upload", OPT_MAX_UPLOAD, HP_OT_SIZE, "SIZE", .off = AT(predict.max_upload), .cmds = P,
+	{ "max-upload", OPT_MAX_UPLOAD, HP_OT_SIZE, "SIZE", .off = AT(predict.max_upload), .cmds = PV,
 	  .help = "largest stdin upload: bytes, K, M or G (default 100M, 0 = none); given, files too" },
-	{ "cache", OPT_CACHE, HP_OT_DIR, "DIR", .off = AT(cache), .cmds = PK,
+	{ "cache", OPT_CACHE, HP_OT_DIR, "DIR", .off = AT(cache), .cmds = PK | V,
 	  .help = "keep 200 answers in DIR by content; an input already there sends nothing" },
-	{ "cache-ttl", OPT_CACHE_TTL, HP_OT_SECONDS, "SEC", "0", "3153600000", .off = AT(cache_ttl), .cmds = PK,
+	{ "cache-ttl", OPT_CACHE_TTL, HP_OT_SECONDS, "SEC", "0", "3153600000", .off = AT(cache_ttl), .cmds = PK | V,
 	  .help = "--cache: entries older than SEC are misses (default 2592000, 30 days)" },
-	{ "resume", OPT_RESUME, HP_OT_FILE, "LOG", .off = AT(predict.resume), .no_config = true, .cmds = P,
+	{ "resume", OPT_RESUME, HP_OT_FILE, "LOG", .off = AT(predict.resume), .no_config = true, .cmds = PV,
 	  .help = "skip inputs answered in LOG (-f jsonl) to the same request, append each new envelope to LOG" },
 	{ "shard", OPT_SHARD, HP_OT_CUSTOM, "K/N", .off = -1, .no_config = true, .cmds = P, .custom = set_shard,
 	  .help = "keep only shard K of N of the inputs (FNV-1a 64 of the path as given, mod N)" },
 	{ "older-than", OPT_OLDER_THAN, HP_OT_SECONDS, "SEC", "0", "3153600000", .off = AT(older_than),
 	  .no_config = true, .cmds = HP_CMD_CACHE, .help = "cache prune: remove entries older than SEC (default --cache-ttl)" },
-	{ "jobs", 'j', HP_OT_INT, "N", "1", "64", .off = AT(predict.jobs), .cmds = P,
+	{ "jobs", 'j', HP_OT_INT, "N", "1", "64", .off = AT(predict.jobs), .cmds = PV,
 	  .help = "requests in flight at once, %R (default 4)" },
-	{ "rate", OPT_RATE, HP_OT_RATE, "N/s|N/m|N/h", .off = AT(predict.rate_interval), .cmds = P,
+	{ "rate", OPT_RATE, HP_OT_RATE, "N/s|N/m|N/h", .off = AT(predict.rate_interval), .cmds = PV,
 	  .help = "start requests at least 1/N of the period apart (all jobs, retries too)" },
-	{ "retries", OPT_RETRIES, HP_OT_INT, "N", "0", "100", .off = AT(retries), .cmds = PD,
+	{ "retries", OPT_RETRIES, HP_OT_INT, "N", "0", "100", .off = AT(retries), .cmds = PD | V,
 	  .help = "retries of a failed attempt, %R (default 3)" },
-	{ "retry-max-time", OPT_RETRY_MAX_TIME, HP_OT_SECONDS, "SEC", "0", "86400", .off = AT(retry_max_time), .cmds = PD,
+	{ "retry-max-time", OPT_RETRY_MAX_TIME, HP_OT_SECONDS, "SEC", "0", "86400", .off = AT(retry_max_time), .cmds = PD | V,
 	  .help = "give up retrying an input after SEC seconds (default 600)" },
 	{ "cold-start-wait", OPT_COLD_START_WAIT, HP_OT_SECONDS, "SEC", "0", "86400", .off = AT(predict.cold_start_wait),
-	  .cmds = P, .help = "wait up to SEC for an endpoint that answers 503 while it starts, without using up "
+	  .cmds = PV, .help = "wait up to SEC for an endpoint that answers 503 while it starts, without using up "
 	                     "--retries (default 90; 0 off)" },
 	{ "connect-timeout", OPT_CONNECT_TIMEOUT, HP_OT_SECONDS, "SEC", "0.001", "3600", .off = AT(connect_timeout),
 	  .cmds = G, .help = "connection timeout (default 10)" },
@@ -163,9 +167,9 @@ static const struct opt_def opt_table[] = {
 	  .help = "request and response details on stderr (key redacted)" },
 	{ "quiet", 'q', HP_OT_FLAG, .off = AT(quiet), .cmds = G,
 	  .help = "no progress, summary or warnings; errors still go to stderr" },
-	{ "progress", OPT_PROGRESS, HP_OT_SET, .set = HP_ON, .off = AT(predict.progress), .cmds = P,
+	{ "progress", OPT_PROGRESS, HP_OT_SET, .set = HP_ON, .off = AT(predict.progress), .cmds = PV,
 	  .help = "show progress on stderr even when it is not a terminal" },
-	{ "no-progress", OPT_NO_PROGRESS, HP_OT_SET, .set = HP_OFF, .off = AT(predict.progress), .cmds = P,
+	{ "no-progress", OPT_NO_PROGRESS, HP_OT_SET, .set = HP_OFF, .off = AT(predict.progress), .cmds = PV,
 	  .help = "never show progress" },
 	{ "dry-run", OPT_DRY_RUN, HP_OT_FLAG, .off = AT(predict.dry_run), .no_config = true, .cmds = P,
 	  .help = "check everything, print the equivalent curl command, send nothing" },
@@ -175,8 +179,17 @@ static const struct opt_def opt_table[] = {
 	  .help = "read no config file" },
 	{ "profile", OPT_PROFILE, HP_OT_STRING, "NAME", .off = AT(profile), .env = "HUBPREDICT_PROFILE",
 	  .no_config = true, .cmds = G, .help = "use the config file's [profile NAME] (env HUBPREDICT_PROFILE)" },
-	{ "deployment", OPT_DEPLOYMENT, HP_OT_STRING, "NAME", .off = AT(predict.deployment), .cmds = P,
+	{ "deployment", OPT_DEPLOYMENT, HP_OT_STRING, "NAME", .off = AT(predict.deployment), .cmds = PV,
 	  .help = "send every input to the dedicated deployment NAME's own endpoint (read once, must be ready)" },
+	{ "split", OPT_SPLIT, HP_OT_ENUM, "val|test|train", .lo = "val test train", .off = AT(val.split),
+	  .no_config = true, .cmds = V, .help = "val: the dataset's split to send (default val)" },
+	{ "skip-bad-labels", OPT_SKIP_BAD_LABELS, HP_OT_FLAG, .off = AT(val.skip_bad_labels), .cmds = V,
+	  .help = "val: warn about a bad label file and leave its image out (default: exit 3)" },
+	{ "allow-failed", OPT_ALLOW_FAILED, HP_OT_INT, "N", "0", "1000000000", .off = AT(val.allow_failed), .cmds = V,
+	  .help = "val: up to N images whose request failed are left out of the metrics (default 0)" },
+	{ "expect", OPT_VAL_EXPECT, HP_OT_CUSTOM, "CHECK", .off = -1, .no_config = true, .cmds = V,
+	  .custom = set_val_expect,
+	  .help = "val: a metric check, repeatable: map50>=0.6, mask.map50_95>0.4, person:recall>=0.5; unmet: exit 1" },
 	{ "wait", OPT_WAIT, HP_OT_FLAG, .off = AT(deploy.wait), .cmds = D,
 	  .help = "deploy create/start/stop: wait until it is ready (stopped), as deploy wait" },
 	{ "for", OPT_FOR, HP_OT_ENUM, "ready|stopped", .lo = "ready stopped", .off = AT(deploy.wait_for), .cmds = D,
@@ -291,6 +304,8 @@ void hp_options_usage(void)
 	print_rows(HP_CMD_DEPLOY, true);
 	printf("\nOptions of hubpredict cache (hubpredict cache --help):\n");
 	print_rows(HP_CMD_CACHE, true);
+	printf("\nOptions of hubpredict val (hubpredict val --help):\n");
+	print_rows(HP_CMD_VAL, true);
 	printf("\nExamples:\n"
 	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
 	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
@@ -592,6 +607,23 @@ static int set_expect(struct hp_options *o, const struct opt_def *d, const char 
 	(void)d;
 	(void)from;
 	return add_expect(o, value, err, errlen);
+}
+
+static int set_val_expect(struct hp_options *o, const struct opt_def *d, const char *value,
+                          const struct hp_origin *from, char *err, size_t errlen)
+{
+	(void)d;
+	(void)from;
+	struct hp_val_gate *g = realloc(o->val.gates, (o->val.n_gates + 1) * sizeof *g);
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->val.gates = g;
+	if (hp_val_gate_parse(&g[o->val.n_gates], value, err, errlen) < 0)
+		return -1;
+	o->val.n_gates++;
+	return 0;
 }
 
 static int set_classes(struct hp_options *o, const struct opt_def *d, const char *value,
@@ -1365,7 +1397,7 @@ enum hp_parse_result hp_options_parse_for(struct hp_options *o, unsigned command
 		r = HP_PARSE_ERROR;
 		goto done;
 	}
-	if (command != HP_CMD_PREDICT && command != HP_CMD_DEPLOY && o->n_inputs > 0) {
+	if (command != HP_CMD_PREDICT && command != HP_CMD_DEPLOY && command != HP_CMD_VAL && o->n_inputs > 0) {
 		snprintf(err, errlen, "unexpected argument '%s'", o->inputs[0]);
 		r = HP_PARSE_ERROR;
 		goto done;
@@ -1402,6 +1434,11 @@ void hp_options_free(struct hp_options *o)
 	o->predict.expects = NULL;
 	o->predict.n_expects = 0;
 	hp_class_list_clear(&o->predict.filter.classes);
+	for (size_t i = 0; i < o->val.n_gates; i++)
+		hp_val_gate_clear(&o->val.gates[i]);
+	free(o->val.gates);
+	o->val.gates = NULL;
+	o->val.n_gates = 0;
 	free(o->predict.fields);
 	o->predict.fields = NULL;
 	o->predict.n_fields = 0;

@@ -5,6 +5,12 @@
 
 #include <stdlib.h>
 
+static void silent_item(struct hp_renderer *r, const struct hp_item *it)
+{
+	(void)r;
+	(void)it;
+}
+
 struct hp_renderer *hp_renderer_new(const struct hp_render_opts *ro, struct hp_output *out)
 {
 	static const struct hp_render_ops *const by_format[] = {
@@ -15,7 +21,8 @@ struct hp_renderer *hp_renderer_new(const struct hp_render_opts *ro, struct hp_o
 	struct hp_renderer *r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
-	r->ops = by_format[ro->format];
+	static const struct hp_render_ops silent = { .item = silent_item };
+	r->ops = ro->silent ? &silent : by_format[ro->format];
 	r->out = out;
 	r->ro = *ro;
 	return r;

@@ -75,6 +75,8 @@ static char *join(const char *dir, const char *name)
 		return strdup(name);
 	while (name[0] == '.' && name[1] == '/')
 		name += 2;
+	if (strcmp(name, ".") == 0 || !name[0])
+		return strdup(dir);     /* `path: .`: the folder itself, no "/." in every path */
 	size_t n = strlen(dir) + strlen(name) + 2;
 	char *p = malloc(n);
 	if (p)
@@ -399,12 +401,12 @@ int hp_valdata_open(struct hp_valdata *d, const char *data, const char *split, c
 		rc = bad(err, errlen, data, 0, "no images/ folder and no '%s' split", split);
 		goto done;
 	}
-	if (!d->classify)
-		qsort(imgs.v, imgs.n, sizeof *imgs.v, cmp_str);
 	if (imgs.n == 0) {
 		rc = bad(err, errlen, data, 0, "the '%s' split holds no images", split);
 		goto done;
 	}
+	if (!d->classify)
+		qsort(imgs.v, imgs.n, sizeof *imgs.v, cmp_str);   /* (never on an empty list: NULL) */
 	d->images = imgs.v;
 	d->n_images = imgs.n;
 	memset(&imgs, 0, sizeof imgs);

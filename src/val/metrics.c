@@ -14,18 +14,26 @@
 #define MAX_CLASS (1L << 24)    /* a label class beyond this is not counted */
 #define NCURVE 1000
 
-struct rec {                    /* one prediction: 12 bytes */
+struct rec {                    /* one prediction: 8 bytes, kept in its class's bucket */
 	float conf;
-	uint32_t cls;
 	uint16_t tp[2];         /* match bits per threshold: box, mask/pose */
+};
+_Static_assert(sizeof(struct rec) == 8, "a prediction is kept in 8 bytes");
+
+struct bucket {                 /* one predicted class's records, in order of arrival */
+	uint32_t cls;
+	struct rec *r;
+	size_t n, cap;
 };
 
 struct hp_valstats {
 	enum hp_val_task task;
 	size_t n_names;
 	float thr[10];
-	struct rec *recs;
-	size_t n, cap;
+	struct bucket *b;       /* per predicted class */
+	size_t nb, bcap;
+	uint32_t *slot;         /* open addressing: class -> bucket index + 1 */
+	size_t nslot;
 	size_t *nt, *nimg;      /* per label class: instances, images */
 	size_t ncls;            /* classes 0..ncls-1 have counters */
 	size_t images, instances;
@@ -60,7 +68,10 @@ void hp_valstats_free(struct hp_valstats *s)
 {
 	if (!s)
 		return;
-	free(s->recs);
+	for (size_t k = 0; k < s->nb; k++)
+		free(s->b[k].r);
+	free(s->b);
+	free(s->slot);
 	free(s->nt);
 	free(s->nimg);
 	free(s->cm);
@@ -260,19 +271,67 @@ static int count_labels(struct hp_valstats *s, const struct hp_val_obj *labels, 
 	return s->cm ? 0 : grow_classes(s, 0);
 }
 
+static size_t slot_of(const struct hp_valstats *s, uint32_t cls)
+{
+	size_t h = (size_t)(cls * 2654435761u) & (s->nslot - 1);
+	while (s->slot[h] && s->b[s->slot[h] - 1].cls != cls)
+		h = (h + 1) & (s->nslot - 1);
+	return h;
+}
+
+/* The bucket of a class (NULL when there is none and !create, or out of
+ * memory). */
+static struct bucket *bucket_of(struct hp_valstats *s, uint32_t cls, bool create)
+{
+	if (s->nslot) {
+		size_t h = slot_of(s, cls);
+		if (s->slot[h])
+			return &s->b[s->slot[h] - 1];
+	}
+	if (!create)
+		return NULL;
+	if (2 * (s->nb + 1) > s->nslot) {
+		size_t ns = s->nslot ? 2 * s->nslot : 64;
+		uint32_t *sl = calloc(ns, sizeof *sl);
+		if (!sl)
+			return NULL;
+		free(s->slot);
+		s->slot = sl;
+		s->nslot = ns;
+		for (size_t k = 0; k < s->nb; k++)
+			s->slot[slot_of(s, s->b[k].cls)] = (uint32_t)k + 1;
+	}
+	if (s->nb == s->bcap) {
+		size_t cap = s->bcap ? 2 * s->bcap : 16;
+		struct bucket *nb = realloc(s->b, cap * sizeof *nb);
+		if (!nb)
+			return NULL;
+		s->b = nb;
+		s->bcap = cap;
+	}
+	s->b[s->nb] = (struct bucket){ cls, NULL, 0, 0 };
+	s->slot[slot_of(s, cls)] = (uint32_t)++s->nb;
+	return &s->b[s->nb - 1];
+}
+
 static int append(struct hp_valstats *s, const struct hp_val_obj *p, uint16_t tp0, uint16_t tp1)
 {
 	if (p->cls < 0 || (unsigned long)p->cls > UINT32_MAX)
 		return 0;       /* no label has such a class */
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 1024;
-		struct rec *r = realloc(s->recs, cap * sizeof *r);
+	struct bucket *b = bucket_of(s, (uint32_t)p->cls, true);
+	if (!b)
+		return -1;
+	if (b->n == UINT32_MAX)
+		return -1;      /* sort_key holds the order of arrival in 32 bits */
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 256;
+		struct rec *r = realloc(b->r, cap * sizeof *r);
 		if (!r)
 			return -1;
-		s->recs = r;
-		s->cap = cap;
+		b->r = r;
+		b->cap = cap;
 	}
-	s->recs[s->n++] = (struct rec){ (float)p->conf, (uint32_t)p->cls, { tp0, tp1 } };
+	b->r[b->n++] = (struct rec){ (float)p->conf, { tp0, tp1 } };
 	return 0;
 }
 
@@ -344,56 +403,71 @@ int hp_valstats_add_classify(struct hp_valstats *s, long label, const long *top,
 	return 0;
 }
 
-/* Sort order for ap_per_class: class, then descending confidence, then the
- * order of arrival (a total order: an unstable sort is enough). */
-static int rec_before(const struct rec *r, uint32_t a, uint32_t b)
+/* A class's sort key: descending confidence, then the order of arrival (the
+ * low 32 bits). Keys are unique, so any sort gives the one order. */
+static uint64_t sort_key(float conf, size_t pos)
 {
-	if (r[a].cls != r[b].cls)
-		return r[a].cls < r[b].cls;
-	if (r[a].conf != r[b].conf)
-		return r[a].conf > r[b].conf;
-	return a < b;
+	uint32_t u;
+	memcpy(&u, &conf, sizeof u);
+	u = (u & 0x80000000u) ? ~u : u | 0x80000000u;   /* ascending as floats */
+	return (uint64_t)~u << 32 | (uint64_t)pos;
 }
 
-static void sort_index(const struct rec *r, uint32_t *ix, size_t n)
+static void sort_keys(uint64_t *k, size_t n)
 {
 	while (n > 16) {
-		uint32_t a = ix[0], b = ix[n / 2], c = ix[n - 1], pivot;
-		if (rec_before(r, a, b))
-			pivot = rec_before(r, b, c) ? b : rec_before(r, a, c) ? c : a;
-		else
-			pivot = rec_before(r, a, c) ? a : rec_before(r, b, c) ? c : b;
+		uint64_t a = k[0], b = k[n / 2], c = k[n - 1];
+		uint64_t pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
 		size_t i = 0, j = n - 1;
 		for (;;) {
-			while (rec_before(r, ix[i], pivot))
+			while (k[i] < pivot)
 				i++;
-			while (rec_before(r, pivot, ix[j]))
+			while (pivot < k[j])
 				j--;
 			if (i >= j)
 				break;
-			uint32_t t = ix[i];
-			ix[i++] = ix[j];
-			ix[j--] = t;
+			uint64_t t = k[i];
+			k[i++] = k[j];
+			k[j--] = t;
 		}
-		/* [0, j] and [j+1, n): recurse into the smaller */
-		if (j + 1 < n - j - 1) {
-			sort_index(r, ix, j + 1);
-			ix += j + 1;
+		if (j + 1 < n - j - 1) {        /* recurse into the smaller part */
+			sort_keys(k, j + 1);
+			k += j + 1;
 			n -= j + 1;
 		} else {
-			sort_index(r, ix + j + 1, n - j - 1);
+			sort_keys(k + j + 1, n - j - 1);
 			n = j + 1;
 		}
 	}
 	for (size_t i = 1; i < n; i++) {
-		uint32_t v = ix[i];
-		size_t k = i;
-		for (; k > 0 && rec_before(r, v, ix[k - 1]); k--)
-			ix[k] = ix[k - 1];
-		ix[k] = v;
+		uint64_t v = k[i];
+		size_t j = i;
+		for (; j > 0 && v < k[j - 1]; j--)
+			k[j] = k[j - 1];
+		k[j] = v;
 	}
 }
 
+/* A bucket's records best first, in one contiguous array (caller frees):
+ * the keys are sorted in place, then each is replaced by its record. The
+ * passes over thresholds then read memory in order. NULL when out of
+ * memory. */
+static struct rec *sorted_records(const struct bucket *b)
+{
+	void *mem = malloc((b->n + 1) * sizeof(uint64_t));
+	if (!mem)
+		return NULL;
+	uint64_t *key = mem;
+	for (size_t i = 0; i < b->n; i++)
+		key[i] = sort_key(b->r[i].conf, i);
+	sort_keys(key, b->n);
+	struct rec *out = mem;
+	for (size_t i = 0; i < b->n; i++) {
+		struct rec r = b->r[key[i] & 0xffffffffu];
+		memcpy(&out[i], &r, sizeof r);  /* out[i] overlays key[i] alone */
+	}
+	return out;
+}
 
 /* numpy's interp at x of (xp, fp) when the search gave j, the last index with
  * xp[j] <= x (xp[j] < x < xp[j + 1] unless x == xp[j]). */
@@ -407,14 +481,13 @@ static double interp_at(double x, double xj, double fj, double xj1, double fj1)
 
 struct seq {                    /* one class's predictions, best first */
 	const struct rec *r;
-	const uint32_t *ix;
 	size_t n, nl;           /* predictions, labels */
 	int which;              /* 0 box, 1 mask/pose */
 };
 
 static bool bit(const struct seq *q, size_t k, int t)
 {
-	return (q->r[q->ix[k]].tp[q->which] >> t) & 1u;
+	return (q->r[k].tp[q->which] >> t) & 1u;
 }
 
 /* compute_ap of threshold t: the 101-point interpolation of the precision
@@ -464,9 +537,9 @@ static void class_curves(const struct seq *q, double *pc, double *rc)
 	size_t n = q->n;
 	for (int k = NCURVE - 1; k >= 0; k--) {
 		double x = k == NCURVE - 1 ? 1.0 : k * step, nx = -x;
-		while (j + 1 < n && -(double)q->r[q->ix[j + 1]].conf <= nx)
+		while (j + 1 < n && -(double)q->r[j + 1].conf <= nx)
 			tpc += bit(q, ++j, 0);
-		double xj = -(double)q->r[q->ix[j]].conf;
+		double xj = -(double)q->r[j].conf;
 		double rj = (double)tpc / ((double)q->nl + eps), pj = (double)tpc / (double)(j + 1);
 		if (nx < xj) {
 			rc[k] = 0.0;
@@ -476,7 +549,7 @@ static void class_curves(const struct seq *q, double *pc, double *rc)
 			pc[k] = pj;
 		} else {
 			size_t t1 = tpc + bit(q, j + 1, 0);
-			double xj1 = -(double)q->r[q->ix[j + 1]].conf;
+			double xj1 = -(double)q->r[j + 1].conf;
 			rc[k] = interp_at(nx, xj, rj, xj1, (double)t1 / ((double)q->nl + eps));
 			pc[k] = interp_at(nx, xj, pj, xj1, (double)t1 / (double)(j + 2));
 		}
@@ -504,25 +577,43 @@ static size_t smoothed_argmax(const double *y)
 	return best;
 }
 
-/* ap_per_class for one metric over the labelled classes (the segments of ix
- * per class in cls[]), into r's classes and block. */
-static int per_class(const struct hp_valstats *s, const uint32_t *ix, const size_t *start,
-                     const long *cls, size_t nc, int which, struct hp_val_result *r,
+struct curves {                 /* per class and metric: P and R at 1000 confidences, AP x 10 */
+	double *pc[2], *rc[2], *ap[2];
+};
+
+/* The curves and APs of every labelled class (cls[0..nc)), one class at a
+ * time: its records sorted into one array, read in order by each pass. */
+static int class_passes(const struct hp_valstats *s, const long *cls, size_t nc, int nwhich,
+                        struct curves *cv)
+{
+	for (size_t c = 0; c < nc; c++) {
+		const struct bucket *b = bucket_of((struct hp_valstats *)s, (uint32_t)cls[c], false);
+		if (!b || b->n == 0)
+			continue;
+		struct rec *sorted = sorted_records(b);
+		if (!sorted)
+			return -1;
+		for (int w = 0; w < nwhich; w++) {
+			struct seq q = { sorted, b->n, s->nt[cls[c]], w };
+			class_curves(&q, cv->pc[w] + c * NCURVE, cv->rc[w] + c * NCURVE);
+			for (int t = 0; t < 10; t++)
+				cv->ap[w][c * 10 + (size_t)t] = class_ap(&q, t);
+		}
+		free(sorted);
+	}
+	return 0;
+}
+
+/* ap_per_class's summary for one metric: the confidence of the best mean F1
+ * (smoothed), each class's P and R there, and the means, into r's classes
+ * and out. */
+static int summarize(const struct curves *cv, size_t nc, int which, struct hp_val_result *r,
                      struct hp_val_metric *out)
 {
-	double *pc = calloc(nc * NCURVE, sizeof *pc), *rcv = calloc(nc * NCURVE, sizeof *rcv);
-	double *f1 = calloc(NCURVE, sizeof *f1), *ap = calloc(nc * 10 + 1, sizeof *ap);
-	int rc = -1;
-	if (!pc || !rcv || !f1 || !ap)
-		goto done;
-	for (size_t c = 0; c < nc; c++) {
-		struct seq q = { s->recs, ix + start[c], start[c + 1] - start[c], s->nt[cls[c]], which };
-		if (q.n == 0)
-			continue;
-		class_curves(&q, pc + c * NCURVE, rcv + c * NCURVE);
-		for (int t = 0; t < 10; t++)
-			ap[c * 10 + (size_t)t] = class_ap(&q, t);
-	}
+	const double *pc = cv->pc[which], *rcv = cv->rc[which], *ap = cv->ap[which];
+	double *f1 = calloc(NCURVE, sizeof *f1);
+	if (!f1)
+		return -1;
 	for (size_t c = 0; c < nc; c++)
 		for (size_t k = 0; k < NCURVE; k++) {
 			double p = pc[c * NCURVE + k], rr = rcv[c * NCURVE + k];
@@ -531,6 +622,7 @@ static int per_class(const struct hp_valstats *s, const uint32_t *ix, const size
 	for (size_t k = 0; k < NCURVE && nc > 0; k++)
 		f1[k] /= (double)nc;
 	size_t at = nc > 0 ? smoothed_argmax(f1) : 0;
+	free(f1);
 	double all = 0;
 	memset(out, 0, sizeof *out);
 	for (size_t c = 0; c < nc; c++) {
@@ -556,13 +648,7 @@ static int per_class(const struct hp_valstats *s, const uint32_t *ix, const size
 		out->map50_95 = all / (double)(nc * 10);
 	}
 	out->fitness = 0.1 * out->map50 + 0.9 * out->map50_95;
-	rc = 0;
-done:
-	free(pc);
-	free(rcv);
-	free(f1);
-	free(ap);
-	return rc;
+	return 0;
 }
 
 static int fill_classes(const struct hp_valstats *s, struct hp_val_result *r, long **cls_out)
@@ -591,35 +677,33 @@ static int fill_classes(const struct hp_valstats *s, struct hp_val_result *r, lo
 static int detection_metrics(const struct hp_valstats *s, struct hp_val_result *r)
 {
 	long *cls = NULL;
-	uint32_t *ix = NULL;
-	size_t *start = NULL, m = 0;
+	struct curves cv = { { NULL, NULL }, { NULL, NULL }, { NULL, NULL } };
 	int rc = -1;
 	if (fill_classes(s, r, &cls) != 0)
 		goto done;
-	ix = malloc((s->n + 1) * sizeof *ix);
-	start = calloc(r->n_classes + 2, sizeof *start);
-	if (!ix || !start)
-		goto done;
-	for (size_t k = 0; k < s->n; k++)       /* only classes with labels count */
-		if (s->recs[k].cls < s->ncls && s->nt[s->recs[k].cls] > 0)
-			ix[m++] = (uint32_t)k;
-	sort_index(s->recs, ix, m);
-	for (size_t c = 0, k = 0; c < r->n_classes; c++) {
-		start[c] = k;
-		while (k < m && s->recs[ix[k]].cls == (uint32_t)cls[c])
-			k++;
-		start[c + 1] = k;
-	}
-	if (per_class(s, ix, start, cls, r->n_classes, 0, r, &r->box) != 0)
-		goto done;
+	size_t nc = r->n_classes;
 	r->has_other = s->task == HP_VAL_SEGMENT || s->task == HP_VAL_POSE;
-	if (r->has_other && per_class(s, ix, start, cls, r->n_classes, 1, r, &r->other) != 0)
+	int nwhich = r->has_other ? 2 : 1;
+	for (int w = 0; w < nwhich; w++) {
+		cv.pc[w] = calloc(nc * NCURVE + 1, sizeof *cv.pc[w]);
+		cv.rc[w] = calloc(nc * NCURVE + 1, sizeof *cv.rc[w]);
+		cv.ap[w] = calloc(nc * 10 + 1, sizeof *cv.ap[w]);
+		if (!cv.pc[w] || !cv.rc[w] || !cv.ap[w])
+			goto done;
+	}
+	if (class_passes(s, cls, nc, nwhich, &cv) != 0)
 		goto done;
+	for (int w = 0; w < nwhich; w++)
+		if (summarize(&cv, nc, w, r, w == 0 ? &r->box : &r->other) != 0)
+			goto done;
 	rc = 0;
 done:
+	for (int w = 0; w < 2; w++) {
+		free(cv.pc[w]);
+		free(cv.rc[w]);
+		free(cv.ap[w]);
+	}
 	free(cls);
-	free(ix);
-	free(start);
 	return rc;
 }
 

@@ -1546,6 +1546,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         starting = standin._cold_start_answer()
         if starting is not None:
             return starting
+        stored = standin._stored_answer(route, form)
+        if stored is not None:
+            return stored
         answer = predict_answer(route, form)
         if self.standin.real_speed:
             answer = with_real_speed(answer, time.time() - self.t_start)
@@ -1577,7 +1580,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return self._send(error_answer("hub", 400, str(exc)))
         methods = {"log": "GET", "script": "POST", "reset": "POST", "latency": "POST",
-                   "bench": "POST"}
+                   "bench": "POST", "answers": "POST"}
         if name not in methods:
             return self._send(error_answer("hub", 404, "Not found"))
         if self.command != methods[name]:
@@ -1593,6 +1596,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if name == "script":
                 entries = doc if isinstance(doc, list) else [doc]
                 return self._send(json_answer(200, {"queued": self.standin.push_many(entries)}))
+            if name == "answers":
+                if not isinstance(doc, dict):
+                    raise ValueError("expected an object of sha256: answer")
+                self.standin.set_answers(doc)
+                return self._send(json_answer(200, {"stored": len(doc)}))
             if name == "bench":
                 if not isinstance(doc, dict) or set(doc) - set(BENCH_DEFAULTS):
                     raise ValueError(f"expected an object of {', '.join(BENCH_DEFAULTS)}")
@@ -1878,6 +1886,7 @@ class StandIn:
             self.chunked = False                    # every plain answer chunked
             self.gzip_all = False                   # gzip on every route, not only /predict
             self.upload_limits = dict(UPLOAD_LIMITS)
+            self._answers = {}                      # set_answers: sha256 -> stored answer
             self._rate_limit: tuple[int, float] | None = None
             self._rate_hits: dict[str, deque] = {}
             self._cold_start: float | None = None
@@ -2008,6 +2017,24 @@ class StandIn:
             raise ValueError(f"latency needs 0 <= lo <= hi, got {lo}, {hi}")
         with self._lock:
             self._latency = (float(lo), float(hi))
+
+    def set_answers(self, answers: dict) -> None:
+        """Stored answers keyed by the upload's SHA-256 (hex), for hubpredict val's tests:
+        a document is the 200 answer's body as it is; {"_status": N} answers N with an
+        error in the route's flavour. POST /_standin/answers takes the same object; they
+        add to those stored, and reset() forgets them."""
+        with self._lock:
+            self._answers.update({str(k).lower(): v for k, v in answers.items()})
+
+    def _stored_answer(self, route, form) -> "Answer | None":
+        digest = form.files[0].sha256 if form.files else None
+        with self._lock:
+            doc = self._answers.get(digest) if digest else None
+        if doc is None:
+            return None
+        if isinstance(doc, dict) and "_status" in doc:
+            return error_answer(route.flavour, int(doc["_status"]), "stored failure")
+        return json_answer(200, doc)
 
     def set_bench(self, seed: int = BENCH_DEFAULTS["seed"], median_ms: float = BENCH_DEFAULTS["median_ms"],
                   sigma: float = BENCH_DEFAULTS["sigma"], cap_ms: float = BENCH_DEFAULTS["cap_ms"],
