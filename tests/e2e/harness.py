@@ -24,6 +24,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,6 +58,20 @@ def sha256_of(path: str) -> str:
 def hp_cmd(*args, wrapper: bool = True) -> list[str]:
     """The command line that runs hubpredict with args (under $HUBPREDICT_WRAPPER unless not)."""
     return (WRAPPER if wrapper else []) + [BIN] + [str(a) for a in args]
+
+
+def wait_for_handler(pid, sig, limit):
+    """Wait until process PID catches SIG (its SigCgt mask in /proc), at most LIMIT seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                caught = next(int(line.split()[1], 16) for line in f if line.startswith("SigCgt:"))
+        except (OSError, StopIteration):
+            return
+        if caught >> (int(sig) - 1) & 1:
+            return
+        time.sleep(0.01)
 
 
 class Result:

@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 
-from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, WRAPPER, Result, image
+from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, WRAPPER, Result, image, wait_for_handler
 
 CAT = image("cat.png")
 STREET = image("street.jpg")
@@ -53,20 +53,6 @@ def run_on_pty(test, args, env):
     test.check_run(Result(rc, data, b""), HUB_KEY)
     return rc, data
 
-
-
-def wait_for_handler(pid, sig, limit):
-    """Wait until process PID catches SIG (its SigCgt mask in /proc), at most LIMIT seconds."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                caught = next(int(line.split()[1], 16) for line in f if line.startswith("SigCgt:"))
-        except (OSError, StopIteration):
-            return
-        if caught >> (int(sig) - 1) & 1:
-            return
-        time.sleep(0.01)
 
 class SafetyE2E(E2E):
 
@@ -129,6 +115,7 @@ class TestSpecialOutputs(SafetyE2E):
         fifo = self.path("nobody.fifo")
         os.mkfifo(fifo)
         p = self.popen_hp("-u", self.hub_url(), "-o", fifo, CAT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for_handler(p.pid, signal.SIGINT, 10 * SLOW)   # a loaded machine: the handler first
         time.sleep(0.5 * SLOW)
         self.assertIsNone(p.poll(), "did not wait for the FIFO's reader (as curl -o does)")
         p.send_signal(signal.SIGINT)
