@@ -78,6 +78,14 @@ curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
 int hp_request_each_field(const struct hp_request_ctx *ctx, int (*fn)(void *state, const char *name, const char *value),
                           void *state);
 
+/* What the question is, for the keys of --cache and --resume: s (started
+ * by the caller) takes the tag, then the URL, the flavour and every form
+ * field sorted by name then value, each as NUL-terminated text so no two run
+ * together. Two requests that differ only in the order of their --field
+ * options get the same digest. 0, or -1 when out of memory (s unusable). */
+struct hp_sha256;
+int hp_request_digest(const struct hp_request_ctx *ctx, const char *tag, struct hp_sha256 *s);
+
 /* The equivalent curl command for path (--dry-run), key as
  * $ULTRALYTICS_API_KEY (no Authorization for Platform without a key), the
  * file part named and typed as up (the opened input; NULL for a URL input)

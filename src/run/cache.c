@@ -436,33 +436,6 @@ void hp_cache_free(struct hp_cache *c)
 
 /* ---- the key --------------------------------------------------------------- */
 
-struct field { char *name, *value; };
-struct fields { struct field *v; size_t n, cap; };
-
-static int collect(void *state, const char *name, const char *value)
-{
-	struct fields *f = state;
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		struct field *v = realloc(f->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		f->v = v;
-		f->cap = cap;
-	}
-	f->v[f->n].name = strdup(name);
-	f->v[f->n].value = strdup(value);
-	f->n++;
-	return f->v[f->n - 1].name && f->v[f->n - 1].value ? 0 : -1;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	const struct field *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-	return c ? c : strcmp(x->value, y->value);
-}
-
 /* A tagged string, NUL-terminated, so no two key texts run together. */
 static void put_str(struct hp_sha256 *s, const char *tag, const char *value)
 {
@@ -499,35 +472,22 @@ static int digest_file(int fd, off_t size, unsigned char d[HP_SHA256_LEN])
 
 int hp_cache_key(const struct hp_request_ctx *req, const struct hp_upload *up, unsigned char key[HP_SHA256_LEN])
 {
-	struct fields f = { 0 };
-	int rc = hp_request_each_field(req, collect, &f);
 	unsigned char content[HP_SHA256_LEN];
-	if (rc == 0 && !up->source && digest_file(up->fd, up->size, content) < 0)
-		rc = -1;
-	if (rc == 0) {
-		struct hp_sha256 s;
-		hp_sha256_init(&s);
-		put_str(&s, "hubpredict-cache", "1");
-		put_str(&s, "url", req->ep->url);
-		put_str(&s, "flavour", hp_flavour_name(req->ep->flavour));
-		qsort(f.v, f.n, sizeof *f.v, by_name);
-		for (size_t i = 0; i < f.n; i++)
-			put_str(&s, f.v[i].name, f.v[i].value);
-		if (up->source) {
-			put_str(&s, "source", up->source);
-		} else {
-			put_str(&s, "type", up->mime_type ? up->mime_type : "");
-			hp_sha256_update(&s, "bytes", 6);
-			hp_sha256_update(&s, content, sizeof content);
-		}
-		hp_sha256_final(&s, key);
+	if (!up->source && digest_file(up->fd, up->size, content) < 0)
+		return -1;
+	struct hp_sha256 s;
+	hp_sha256_init(&s);
+	if (hp_request_digest(req, "hubpredict-cache", &s) < 0)
+		return -1;
+	if (up->source) {
+		put_str(&s, "source", up->source);
+	} else {
+		put_str(&s, "type", up->mime_type ? up->mime_type : "");
+		hp_sha256_update(&s, "bytes", 6);
+		hp_sha256_update(&s, content, sizeof content);
 	}
-	for (size_t i = 0; i < f.n; i++) {
-		free(f.v[i].name);
-		free(f.v[i].value);
-	}
-	free(f.v);
-	return rc;
+	hp_sha256_final(&s, key);
+	return 0;
 }
 
 /* ---- entries --------------------------------------------------------------- */

@@ -5,6 +5,7 @@
 #include "hubpredict/request.h"
 #include "hubpredict/clock.h"
 #include "hubpredict/media.h"
+#include "hubpredict/sha256.h"
 #include "hubpredict/text.h"
 #include "hubpredict/upload.h"
 
@@ -134,6 +135,60 @@ int hp_request_each_field(const struct hp_request_ctx *ctx, int (*fn)(void *stat
 			return -1;
 	}
 	return 0;
+}
+
+struct field { char *name, *value; };
+struct fields { struct field *v; size_t n, cap; };
+
+static int collect(void *state, const char *name, const char *value)
+{
+	struct fields *f = state;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		struct field *v = realloc(f->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		f->v = v;
+		f->cap = cap;
+	}
+	f->v[f->n].name = strdup(name);
+	f->v[f->n].value = strdup(value);
+	f->n++;
+	return f->v[f->n - 1].name && f->v[f->n - 1].value ? 0 : -1;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct field *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->value, y->value);
+}
+
+/* A tagged string, NUL-terminated, so no two key texts run together. */
+static void put_str(struct hp_sha256 *s, const char *tag, const char *value)
+{
+	hp_sha256_update(s, tag, strlen(tag) + 1);
+	hp_sha256_update(s, value, strlen(value) + 1);
+}
+
+int hp_request_digest(const struct hp_request_ctx *ctx, const char *tag, struct hp_sha256 *s)
+{
+	struct fields f = { 0 };
+	int rc = hp_request_each_field(ctx, collect, &f);
+	if (rc == 0) {
+		put_str(s, tag, "1");
+		put_str(s, "url", ctx->ep->url);
+		put_str(s, "flavour", hp_flavour_name(ctx->ep->flavour));
+		qsort(f.v, f.n, sizeof *f.v, by_name);
+		for (size_t i = 0; i < f.n; i++)
+			put_str(s, f.v[i].name, f.v[i].value);
+	}
+	for (size_t i = 0; i < f.n; i++) {
+		free(f.v[i].name);
+		free(f.v[i].value);
+	}
+	free(f.v);
+	return rc;
 }
 
 curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,

@@ -100,66 +100,19 @@ static bool set_has(const struct hp_resume *r, uint64_t h)
 
 /* ---- the request key --------------------------------------------------- */
 
-struct field { char *name, *value; };
-struct fields { struct field *v; size_t n, cap; };
-
-static int collect(void *state, const char *name, const char *value)
-{
-	struct fields *f = state;
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		struct field *v = realloc(f->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		f->v = v;
-		f->cap = cap;
-	}
-	f->v[f->n].name = strdup(name);
-	f->v[f->n].value = strdup(value);
-	f->n++;
-	return f->v[f->n - 1].name && f->v[f->n - 1].value ? 0 : -1;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	const struct field *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-	return c ? c : strcmp(x->value, y->value);
-}
-
-/* A tagged string, NUL-terminated, so no two key texts run together. */
-static void put_str(struct hp_sha256 *s, const char *tag, const char *value)
-{
-	hp_sha256_update(s, tag, strlen(tag) + 1);
-	hp_sha256_update(s, value, strlen(value) + 1);
-}
-
 int hp_resume_request_key(const struct hp_request_ctx *req, char hex[HP_RESUME_KEY_LEN])
 {
-	struct fields f = { 0 };
-	int rc = hp_request_each_field(req, collect, &f);
-	if (rc == 0) {
-		struct hp_sha256 s;
-		unsigned char d[HP_SHA256_LEN];
-		char full[2 * HP_SHA256_LEN + 1];
-		hp_sha256_init(&s);
-		put_str(&s, "hubpredict-request", "1");
-		put_str(&s, "url", req->ep->url);
-		put_str(&s, "flavour", hp_flavour_name(req->ep->flavour));
-		qsort(f.v, f.n, sizeof *f.v, by_name);
-		for (size_t i = 0; i < f.n; i++)
-			put_str(&s, f.v[i].name, f.v[i].value);
-		hp_sha256_final(&s, d);
-		hp_sha256_hex(d, full);
-		memcpy(hex, full, HP_RESUME_KEY_LEN - 1);
-		hex[HP_RESUME_KEY_LEN - 1] = '\0';
-	}
-	for (size_t i = 0; i < f.n; i++) {
-		free(f.v[i].name);
-		free(f.v[i].value);
-	}
-	free(f.v);
-	return rc;
+	struct hp_sha256 s;
+	unsigned char d[HP_SHA256_LEN];
+	char full[2 * HP_SHA256_LEN + 1];
+	hp_sha256_init(&s);
+	if (hp_request_digest(req, "hubpredict-request", &s) < 0)
+		return -1;
+	hp_sha256_final(&s, d);
+	hp_sha256_hex(d, full);
+	memcpy(hex, full, HP_RESUME_KEY_LEN - 1);
+	hex[HP_RESUME_KEY_LEN - 1] = '\0';
+	return 0;
 }
 
 /* ---- reading LOG ----------------------------------------------------------- */
