@@ -896,19 +896,26 @@ static int apply(struct hp_options *o, const struct opt_def *d, const char *v, c
 	return 0;
 }
 
-int hp_options_set(struct hp_options *o, const char *key, const char *value, const struct hp_origin *from,
-                   char *err, size_t errlen)
+/* The row a config file's `key` names, or NULL with the reason in err. */
+static const struct opt_def *config_row(const char *key, char *err, size_t errlen)
 {
 	const struct opt_def *d = find_name(key);
 	if (!d || d->type == HP_OT_ACTION) {
 		snprintf(err, errlen, "unknown setting '%s'", key);
-		return -1;
+		return NULL;
 	}
 	if (d->no_config) {
 		snprintf(err, errlen, "'%s' makes no sense in a config file (give --%s on the command line)", key, key);
-		return -1;
+		return NULL;
 	}
-	return apply(o, d, value, from, err, errlen);
+	return d;
+}
+
+int hp_options_set(struct hp_options *o, const char *key, const char *value, const struct hp_origin *from,
+                   char *err, size_t errlen)
+{
+	const struct opt_def *d = config_row(key, err, errlen);
+	return d ? apply(o, d, value, from, err, errlen) : -1;
 }
 
 /* Row d's field back to its built-in default (the row's size by its type). */
@@ -939,15 +946,9 @@ static void reset_row(struct hp_options *o, const struct opt_def *d)
 
 int hp_options_unset(struct hp_options *o, const char *key, char *err, size_t errlen)
 {
-	const struct opt_def *d = find_name(key);
-	if (!d || d->type == HP_OT_ACTION) {
-		snprintf(err, errlen, "unknown setting '%s'", key);
+	const struct opt_def *d = config_row(key, err, errlen);
+	if (!d)
 		return -1;
-	}
-	if (d->no_config) {
-		snprintf(err, errlen, "'%s' makes no sense in a config file (give --%s on the command line)", key, key);
-		return -1;
-	}
 	reset_row(o, d);
 	return 0;
 }
