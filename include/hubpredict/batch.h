@@ -10,11 +10,13 @@
  * made each (request context, inputs, renderer, output, filter, expects,
  * baseline, observers, progress) and frees it after hp_batch_run returns; the
  * batch frees none of them. What the batch hands to an observer (struct
- * hp_item, render.h) is the batch's, valid during that call only.
+ * hp_item, item.h) is the batch's, valid during that call only.
  * struct hp_batch_stats is filled in by value.
  */
 #ifndef HUBPREDICT_BATCH_H
 #define HUBPREDICT_BATCH_H
+
+#include "hubpredict/item.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,21 +26,12 @@ struct hp_inputs;
 struct hp_renderer;
 struct hp_output;
 struct hp_progress;
-struct hp_item;
 struct hp_filter;
 struct hp_expect;
 struct hp_baseline;
 struct hp_cache;
 struct hp_resume;
 
-/* Something besides the output that receives every finished input, in
- * input order, right after the renderer: the JUnit report, the label files.
- * Its owner opens it before the run and finishes it after (also after an
- * interruption). */
-struct hp_observer {
-	void (*item)(void *state, const struct hp_item *it);
-	void *state;
-};
 
 struct hp_batch_config {
 	const struct hp_request_ctx *req;
