@@ -34,6 +34,11 @@ struct hp_item {
 	int attempts;
 	double elapsed_ms;
 	const struct hp_response *response; /* decoded answer (NULL in raw, or on error) */
+	struct hp_response **owner;         /* the slot holding response, the batch's: an
+	                                       observer may take the answer (*owner = NULL;
+	                                       it frees it with hp_response_free, not before
+	                                       its item() returns: later observers read it);
+	                                       NULL when it cannot be taken */
 	struct hp_body *body;               /* the body as received (success only) */
 	const char *message;                /* the one-line error, when exit_code != 0 */
 	const char *request_id;             /* the answer's x-request-id, or NULL */
@@ -58,5 +63,17 @@ struct hp_observer {
 	void (*item)(void *state, const struct hp_item *it);
 	void *state;
 };
+
+/* Any number of observers, in the order they were added (the batch calls
+ * them in that order). The list owns its array; hp_observers_clear frees it
+ * (safe twice and on a zeroed struct); the states stay their owners'. */
+struct hp_observers {
+	struct hp_observer *v;
+	size_t n, cap;
+};
+
+/* Append one: 0, or -1 when out of memory (the list unchanged). */
+int hp_observers_add(struct hp_observers *l, void (*item)(void *state, const struct hp_item *it), void *state);
+void hp_observers_clear(struct hp_observers *l);
 
 #endif

@@ -66,6 +66,7 @@ static void render_job(struct batch *b, struct job *j)
 		.attempts = j->attempts,
 		.elapsed_ms = j->elapsed_ms,
 		.response = j->resp,
+		.owner = j->resp ? &j->resp : NULL,
 		.body = j->exit_code == 0 ? &j->body : NULL,
 		.message = j->message,
 		.request_id = j->exit_code != 0 && j->request_id[0] ? j->request_id : NULL,
