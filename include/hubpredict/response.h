@@ -70,7 +70,8 @@ struct hp_response {
 };
 
 /* Decode a complete body. Returns 0, or -1 with a one-line reason in err
- * ("not JSON: ...", "images[0].results[1].box has no x2", ...): exit 10. */
+ * ("not JSON: ...", "images[0].results[1].box has no x2", ...): exit 10, or
+ * -2 with "out of memory" when an allocation failed (cJSON's included): exit 13. */
 int hp_response_decode(struct hp_response **out, const char *body, size_t len,
                        char *err, size_t errlen);
 

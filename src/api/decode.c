@@ -18,7 +18,30 @@ struct ctx {
 	char *err;
 	size_t errlen;
 	char path[96]; /* "images[0].results[1]" */
+	bool oom;      /* an allocation failed: out of memory, not a bad answer */
 };
+
+/* cJSON's allocations go through this, so a parse that failed because memory
+ * ran out is told from one that met bad JSON. */
+static bool json_oom;
+
+static void *json_malloc(size_t n)
+{
+	void *p = malloc(n);
+	if (!p)
+		json_oom = true;
+	return p;
+}
+
+static void json_hooks(void)
+{
+	static bool installed;
+	if (installed)
+		return;
+	cJSON_Hooks h = { .malloc_fn = json_malloc, .free_fn = free };
+	cJSON_InitHooks(&h);
+	installed = true;
+}
 
 static int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct ctx *c, const char *fmt, ...)
@@ -32,6 +55,12 @@ static int fail(struct ctx *c, const char *fmt, ...)
 		snprintf(c->err, c->errlen, "%s %s", c->path, what);
 	else
 		snprintf(c->err, c->errlen, "%s", what);
+	return -1;
+}
+
+static int nomem(struct ctx *c)
+{
+	c->oom = true;
 	return -1;
 }
 
@@ -91,7 +120,7 @@ static int get_numbers(struct ctx *c, const cJSON *arr, const char *what, double
 	size_t len = (size_t)cJSON_GetArraySize(arr);
 	double *v = len ? calloc(len, sizeof *v) : NULL;
 	if (len && !v)
-		return fail(c, "is too large (out of memory)");
+		return nomem(c);
 	size_t i = 0;
 	const cJSON *e;
 	cJSON_ArrayForEach(e, arr) {
@@ -149,7 +178,7 @@ static int get_point_list(struct ctx *c, const cJSON *arr, struct hp_points *p)
 	p->y = calloc(n, sizeof *p->y);
 	p->visible = calloc(n, sizeof *p->visible);
 	if (!p->x || !p->y || !p->visible)
-		return fail(c, "is too large (out of memory)");
+		return nomem(c);
 	const cJSON *e;
 	cJSON_ArrayForEach(e, arr) {
 		if (!cJSON_IsObject(e))
@@ -216,7 +245,7 @@ static int decode_identity(struct ctx *c, const cJSON *o, struct hp_result *r)
 	r->name_len = strlen(nm);
 	r->name = malloc(r->name_len + 1);
 	if (!r->name)
-		return fail(c, "is too large (out of memory)");
+		return nomem(c);
 	memcpy(r->name, nm, r->name_len + 1);
 	return 0;
 }
@@ -373,7 +402,7 @@ static int decode_image(struct ctx *c, const cJSON *o, struct hp_image *im, enum
 	if (n) {
 		im->results = calloc(n, sizeof *im->results);
 		if (!im->results)
-			return fail(c, "is too large (out of memory)");
+			return nomem(c);
 	}
 	size_t plen = strlen(c->path);
 	const cJSON *r;
@@ -396,6 +425,8 @@ int hp_response_decode(struct hp_response **out, const char *body, size_t len, c
 	*out = NULL;
 	err[0] = '\0';
 
+	json_hooks();
+	json_oom = false;
 	size_t bad_at = 0;
 	if (!hp_json_check(body, len, &bad_at)) {
 		snprintf(err, errlen, "not JSON (at byte %zu of %zu)", bad_at, len);
@@ -430,7 +461,7 @@ int hp_response_decode(struct hp_response **out, const char *body, size_t len, c
 	resp = calloc(1, sizeof *resp);
 	size_t n = (size_t)cJSON_GetArraySize(images);
 	if (!resp || (n && !(resp->images = calloc(n, sizeof *resp->images)))) {
-		fail(&c, "response too large (out of memory)");
+		nomem(&c);
 		goto done;
 	}
 	enum hp_task task = HP_TASK_UNKNOWN;
@@ -459,6 +490,10 @@ int hp_response_decode(struct hp_response **out, const char *body, size_t len, c
 done:
 	cJSON_Delete(doc);
 	hp_response_free(resp);
+	if (rc < 0 && (c.oom || json_oom)) {
+		snprintf(err, errlen, "out of memory");
+		rc = -2;
+	}
 	return rc;
 }
 

@@ -478,6 +478,7 @@ static struct hp_batch_config batch_config(struct run *r)
 		.filter = &o->predict.filter,
 		.expects = o->predict.expects,
 		.n_expects = o->predict.n_expects,
+		.max_answer = (unsigned long long)o->predict.max_answer,
 		.observers = r->observers.v,
 		.n_observers = r->observers.n,
 		.baseline = r->baseline,

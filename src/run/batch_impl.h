@@ -127,6 +127,10 @@ void batch_attempt_finished(struct batch *b, struct job *j, CURLcode rc);
 /* batch_body.c: libcurl's header and write callbacks (arg: the job). */
 size_t batch_on_header(char *p, size_t size, size_t n, void *arg);
 size_t batch_on_body(char *p, size_t size, size_t n, void *arg);
+/* The body of a 2xx answer, empty, with the run's limits (--max-answer). */
+void batch_body_init_answer(const struct batch *b, struct job *j);
+/* "larger than 4 GiB": the --max-answer limit in words, for its message. */
+void batch_limit_text(unsigned long long limit, char *dst, size_t dstlen);
 
 /* batch_answer.c */
 /* A 200's body in j->body (fresh: from the server, not a cache): masked, decoded, checked, mapped back, checked
