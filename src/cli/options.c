@@ -300,7 +300,7 @@ void hp_options_usage(void)
 	       "Exit status: 0 ok, 1 a check failed (--expect, --baseline), 2 usage, 3 input,\n"
 	       "4 auth (401/403), 5 not found, 6 rate limited, 7 rejected (other 4xx),\n"
 	       "8 server error (5xx), 9 network, 10 bad response, 11 output, 12 waited out (deploy),\n"
-	       "129/130/143 hung up/interrupted/terminated, 141 stdout closed by its reader.\n"
+	       "13 out of memory, 129/130/143 hung up/interrupted/terminated, 141 stdout closed by its reader.\n"
 	       "See hubpredict(1) for more.\n");
 }
 

@@ -1,0 +1,82 @@
+"""Answers of any size (hubpredict(1), --max-answer; SPEC 11): a big answer in little memory,
+the same rows as a small one, the limit, and out of memory told as such (exit 13)."""
+
+import json
+import os
+import resource
+import unittest
+
+from harness import E2E, UNDER_TOOL, image
+
+CAT = image("cat.png")
+BUS = image("street.jpg")
+
+
+def seg_url(e2e):
+    return f"{e2e.server.url}/v1/predict/segment"
+
+
+class TestBigAnswers(E2E):
+
+    def test_spilled_answer_reads_as_one_in_memory(self):
+        # past 8 MiB an answer goes to a file and is mapped: every format reads the same
+        # document as from memory (3 frames of 60 polygons of 10,000 points: ~17 MB)
+        shape = {"images": 3, "polygons": 60, "points": 10000}
+        for fmt in ("csv", "jsonl", "table"):
+            with self.subTest(fmt=fmt):
+                self.server.reset()
+                self.server.push({"segments": shape})
+                r = self.run_hp("-u", seg_url(self), "-f", fmt, CAT)
+                self.assertExit(r, 0)
+                self.assertEqual(r.err, "")
+                if fmt == "csv":
+                    rows = r.out.splitlines()
+                    self.assertEqual(len(rows), 1 + 3 * 60)
+                    self.assertEqual(rows[1].split(",")[1:], ["0", "segment", "1", "0", "person", "0.875",
+                                                               "100", "50", "500", "350", "", "", "", "",
+                                                               "10000", "", ""])
+                    self.assertEqual(rows[-1].split(",")[1:4], ["2", "segment", "60"])
+                elif fmt == "jsonl":
+                    doc = json.loads(r.out)["response"]
+                    self.assertEqual([len(im["results"]) for im in doc["images"]], [60, 60, 60])
+                    self.assertEqual(len(doc["images"][2]["results"][59]["segments"]["x"]), 10000)
+                    self.assertEqual(doc["metadata"], {"model": "big-seg.pt"})
+                    self.assertNotIn(b" ", r.out_bytes, "minified as today")
+                else:
+                    self.assertIn("180 results", r.out.splitlines()[0])
+
+    def test_max_answer_over_a_big_answer(self):
+        # the declared length is over the limit: exit 10, the body is not read
+        self.server.push({"segments": {"images": 1, "polygons": 2000, "points": 7000}})
+        r = self.run_hp("-u", seg_url(self), "--max-answer", "100M", "-f", "csv", CAT)
+        self.assertExit(r, 10)
+        self.assertIn(f"{CAT}: bad response: larger than 100 MiB", r.err)
+        self.assertEqual(r.out, "file,frame,task,index,class,name,confidence,x1,y1,x2,y2,x3,y3,x4,y4,"
+                                "points,keypoints,pixel_ratio\n")
+        self.assertIsNone(self.server.log()[0]["t_end"], "the whole body was sent: it was read")
+
+
+@unittest.skipIf(UNDER_TOOL, "an address-space limit cannot be set under valgrind or ASan")
+class TestOutOfMemory(E2E):
+
+    def test_out_of_memory_is_not_bad_json(self):
+        # one polygon of 1,000,000 points (~18 MB) cannot be parsed in 100 MiB of address
+        # space: "out of memory", exit 13, never "not JSON"; the input before it is written
+        self.server.push_many([{"status": 200},
+                               {"segments": {"images": 1, "polygons": 1, "points": 1000000}}])
+
+        def limit():
+            resource.setrlimit(resource.RLIMIT_AS, (100 << 20, 100 << 20))
+        p = self.popen_hp("-u", seg_url(self), "-j", "1", "-f", "csv", BUS, CAT, wrapper=False,
+                          stdout=-1, stderr=-1, preexec_fn=limit)
+        r = self.wait_hp(p)
+        self.assertExit(r, 13)
+        self.assertRegex(r.err, rf"^hubpredict: {CAT}: out of memory( \(x-request-id: \w+\))?\n"
+                                r"hubpredict: summary: 2 inputs: 1 succeeded, 1 failed in .*\n\Z")
+        rows = r.out.splitlines()
+        self.assertGreater(len(rows), 1)
+        self.assertTrue(all(row.startswith(BUS + ",") for row in rows[1:]), rows)
+
+
+if __name__ == "__main__":
+    unittest.main()
