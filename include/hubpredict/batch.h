@@ -1,5 +1,6 @@
 /* batch.h - the run: every input through libcurl's multi interface in one
- * thread, answers written in input order whatever order they finish in.
+ * thread, answers written in input order whatever order they finish in (or,
+ * asked, in the order they finish).
  *
  * Per input: open the file (upload.h), configure an attempt (request.h), run
  * it, classify the outcome (status, body, curl error) into an exit status and
@@ -45,6 +46,12 @@ struct hp_batch_config {
 	struct hp_renderer *renderer;
 	struct hp_output *out;      /* to notice a closed or full stdout */
 	int jobs;                   /* requests in flight at once */
+	bool completion_order;      /* hand each input on as it finishes, not in input order
+	                               (streams, bench) */
+	size_t window_bytes;        /* input order: finished answers held for an earlier one
+	                               stay under this many bytes (0 = the larger of
+	                               HP_WINDOW_BYTES and 64 KiB a job; an answer past 8 MiB
+	                               is in a file and counts little) */
 	double rate_interval;       /* --rate: seconds between starts, 0 = none */
 	int retries;                /* --retries: of a failed attempt (429 waits aside) */
 	double retry_max_time;      /* --retry-max-time: seconds per input in all */
@@ -74,6 +81,8 @@ struct hp_batch_config {
 	const struct hp_resume *resume; /* --resume: inputs done in LOG are skipped (not owned;
 	                               the log itself is an observer) */
 };
+
+#define HP_WINDOW_BYTES ((size_t)1024 * 1024)
 
 struct hp_batch_stats {
 	size_t done;                /* inputs handed to the renderer */

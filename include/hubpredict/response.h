@@ -90,6 +90,10 @@ bool hp_json_check(const char *text, size_t n, size_t *bad_at);
  * images (a video may have none). 0, or -1 with the reason in err (exit 10). */
 int hp_response_check_upload(const struct hp_response *r, bool video, char *err, size_t errlen);
 
+/* About how many bytes of memory a decoded response holds (the window of
+ * answers waiting to be written counts it). 0 for NULL. */
+size_t hp_response_bytes(const struct hp_response *r);
+
 /* Total results over all images. */
 size_t hp_response_count(const struct hp_response *r);
 

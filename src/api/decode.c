@@ -526,6 +526,22 @@ void hp_response_free(struct hp_response *r)
 	free(r);
 }
 
+size_t hp_response_bytes(const struct hp_response *r)
+{
+	if (!r)
+		return 0;
+	size_t n = sizeof *r + r->n_images * sizeof *r->images;
+	for (size_t i = 0; i < r->n_images; i++) {
+		const struct hp_image *im = &r->images[i];
+		n += im->n_results * sizeof *im->results;
+		for (size_t j = 0; j < im->n_results; j++) {
+			const struct hp_result *res = &im->results[j];
+			n += res->name_len + 1 + (res->segment.n + res->keypoints.n) * 3 * sizeof(double);
+		}
+	}
+	return n;
+}
+
 int hp_response_check_upload(const struct hp_response *r, bool video, char *err, size_t errlen)
 {
 	if (!video && r->n_images == 0) {

@@ -86,6 +86,7 @@ struct job {
 	bool has_stat;
 	long long in_size;
 	struct timespec in_mtime;
+	size_t held_bytes;           /* DONE: what it holds in memory (the window) */
 	/* --cache */
 	bool has_key;                /* key holds this upload's cache key */
 	unsigned char key[32];
@@ -99,6 +100,7 @@ struct batch {
 	size_t running;              /* transfers in flight */
 	size_t pending;              /* jobs waiting for their start time */
 	size_t queued;               /* jobs in the queue (any state) */
+	size_t held;                 /* bytes held by DONE jobs not yet written */
 	double next_slot;            /* --rate: the earliest next start (ms) */
 	size_t unsent;               /* --rate: started attempts not yet sent */
 	double paused_until;         /* a 429 holds every start until then (ms) */
@@ -151,5 +153,9 @@ void batch_job_done(struct batch *b, struct job *j, int code);
  * behind unfinished ones (after an interruption), dropping the unfinished. */
 void batch_flush_done(struct batch *b, bool all);
 void batch_update_progress(struct batch *b, bool force);
+/* May another input start? In input order, the finished answers held for an
+ * earlier one stay under cfg->window_bytes; with --annotate (an open picture
+ * each) also fewer than `entries` of them. */
+bool batch_window_open(const struct batch *b, size_t entries);
 
 #endif

@@ -56,6 +56,32 @@ class TestBigAnswers(E2E):
         self.assertIsNone(self.server.log()[0]["t_end"], "the whole body was sent: it was read")
 
 
+class TestWindow(E2E):
+
+    def test_window_counts_bytes_not_entries(self):
+        # one slow answer holds the head of the input order: the small answers behind it are
+        # held in a window of bytes (1 MiB here), no longer of max(32, 8 x jobs) entries, so the
+        # other slot keeps sending while the slow one is answered
+        d = self.path("many")
+        os.makedirs(d)
+        paths = []
+        for i in range(100):
+            p = os.path.join(d, f"{i:03d}.gif")
+            os.link(image("tiny.gif"), p)
+            paths.append(p)
+        self.server.push({"delay": 5})
+        r = self.run_hp("-u", self.hub_url(), "-j", "2", "-q", "-f", "csv", *paths)
+        self.assertExit(r, 0)
+        log = self.server.log()
+        self.assertEqual(len(log), 100)
+        slow = max(log, key=lambda rec: rec["t_end"] - rec["t_start"])
+        during = sum(1 for rec in log if rec is not slow and rec["t_start"] < slow["t_end"])
+        self.assertGreater(during, 90, f"only {during} of 99 sent while the slow one was answered")
+        files = [row.split(",")[0] for row in r.out.splitlines()[1:]]
+        self.assertEqual(sorted(set(files)), paths)
+        self.assertEqual(list(dict.fromkeys(files)), paths, "written in input order")
+
+
 @unittest.skipIf(UNDER_TOOL, "an address-space limit cannot be set under valgrind or ASan")
 class TestOutOfMemory(E2E):
 
