@@ -28,7 +28,11 @@ struct hp_body {
 	size_t max_total;    /* beyond this, refuse (0 = no limit) */
 	bool spill_ok;
 	bool whole;          /* on spilling, move data into the file too (parsed bodies) */
-	bool mapped;         /* data is a private mapping of the spill file (hp_body_map) */
+	bool mapped;         /* data is a mapping of the spill file (hp_body_map) */
+	size_t released;     /* of a mapping: bytes before this were let go (hp_body_release) */
+	size_t *cuts;        /* of a mapping: offsets outside any string, ascending, where the
+	                        document may be written in pieces (owned; NULL = none) */
+	size_t n_cuts;
 	FILE *spill;         /* unlinked temporary file holding bytes after data */
 	bool too_big;        /* max_total was exceeded */
 	int error;           /* errno of a failed spill write */
@@ -37,10 +41,16 @@ struct hp_body {
 void hp_body_init(struct hp_body *b, size_t mem_limit, size_t max_total, bool spill_ok);
 /* A body that is parsed: in memory up to mem_limit, then wholly in the file. */
 void hp_body_init_whole(struct hp_body *b, size_t mem_limit, size_t max_total);
-/* A whole spilled body mapped (private, writable: masking a key writes a
- * copy of the page) as data, len = total, NUL-terminated; a body in memory is
- * left as it is. 0, or -1 with error set (nothing changed). */
+/* A whole spilled body mapped (shared with its unlinked file, writable:
+ * masking a key writes the file) as data, len = total, NUL-terminated; a body
+ * in memory is left as it is. 0, or -1 with error set (nothing changed). */
 int hp_body_map(struct hp_body *b);
+/* A mapping's bytes before upto will not be needed soon: their pages leave
+ * this process's memory (read again from the file if they are). */
+void hp_body_release(struct hp_body *b, size_t upto);
+/* The body as minified JSON (hp_json_write_minified; it must be JSON), a
+ * mapping piece by piece at its cuts, each piece's pages let go after it. */
+void hp_body_write_json(struct hp_body *b, struct hp_output *out);
 /* Replace the body's bytes with data (malloc'ed, NUL-terminated, len bytes;
  * the body takes it), unmapping or freeing what it held: --resize's mapped
  * document. */

@@ -416,6 +416,20 @@ static int decode_image(struct ctx *c, const cJSON *o, struct hp_image *im, enum
 	return 0;
 }
 
+/* The task from the members present, else depth maps, else metadata.task. */
+static enum hp_task final_task(const cJSON *doc, enum hp_task task, bool any_depth)
+{
+	if (any_depth && task == HP_TASK_UNKNOWN)
+		task = HP_TASK_DEPTH;
+	if (task == HP_TASK_UNKNOWN) {
+		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "metadata");
+		const cJSON *mt = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "task") : NULL;
+		if (cJSON_IsString(mt))
+			task = task_from_name(mt->valuestring);
+	}
+	return task;
+}
+
 int hp_response_decode(struct hp_response **out, const char *body, size_t len, char *err, size_t errlen)
 {
 	struct ctx c = { .err = err, .errlen = errlen };
@@ -475,15 +489,7 @@ int hp_response_decode(struct hp_response **out, const char *body, size_t len, c
 		any_depth |= img->depth.present;
 	}
 	c.path[0] = '\0';
-	if (any_depth && task == HP_TASK_UNKNOWN)
-		task = HP_TASK_DEPTH;
-	if (task == HP_TASK_UNKNOWN) {
-		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "metadata");
-		const cJSON *mt = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "task") : NULL;
-		if (cJSON_IsString(mt))
-			task = task_from_name(mt->valuestring);
-	}
-	resp->task = task;
+	resp->task = final_task(doc, task, any_depth);
 	*out = resp;
 	resp = NULL;
 	rc = 0;
@@ -526,6 +532,122 @@ void hp_response_free(struct hp_response *r)
 	free(r);
 }
 
+/* Light decoding: a result keeps the counts of its points, not the points. */
+static void lighten(struct hp_points *p)
+{
+	if (p->counted)
+		return;
+	p->n_visible = hp_visible_keypoints(p);
+	free(p->x);
+	free(p->y);
+	free(p->visible);
+	p->x = p->y = p->visible = NULL;
+	p->counted = true;
+}
+
+/* The bytes [start, end) but [cut_start, cut_end), parsed (the body was
+ * checked: NULL means out of memory, or a parse cJSON refused). */
+static cJSON *parse_cut(const char *body, size_t start, size_t end, size_t cut_start, size_t cut_end)
+{
+	if (!cut_end)
+		return cJSON_ParseWithLength(body + start, end - start);
+	size_t a = cut_start - start, b = end - cut_end;
+	char *t = malloc(a + b + 1);
+	if (!t) {
+		json_oom = true;
+		return NULL;
+	}
+	memcpy(t, body + start, a);
+	memcpy(t + a, body + cut_end, b);
+	cJSON *doc = cJSON_ParseWithLength(t, a + b);
+	free(t);
+	return doc;
+}
+
+/* One part into resp: an entry, or one result of an entry decoded before it. */
+static int decode_part(struct ctx *c, const cJSON *doc, const struct hp_json_part *p, struct hp_response *resp,
+                       enum hp_task *task, bool light)
+{
+	struct hp_image *img = &resp->images[p->image];
+	if (p->is_result) {
+		snprintf(c->path, sizeof c->path, "images[%zu].results[%zu]", p->image, p->result);
+		if (!img->results || img->n_results != p->result)
+			return fail(c, "is not where it was found");
+		struct hp_result *res = &img->results[img->n_results++];
+		if (decode_result(c, doc, res, task) < 0)
+			return -1;
+		if (light) {
+			lighten(&res->segment);
+			lighten(&res->keypoints);
+		}
+		return 0;
+	}
+	snprintf(c->path, sizeof c->path, "images[%zu]", p->image);
+	resp->n_images = p->image + 1;
+	if (decode_image(c, doc, img, task) < 0)
+		return -1;
+	if (p->cut_end && p->n_results && !(img->results = calloc(p->n_results, sizeof *img->results)))
+		return nomem(c);
+	for (size_t j = 0; light && j < img->n_results; j++) {
+		lighten(&img->results[j].segment);
+		lighten(&img->results[j].keypoints);
+	}
+	return 0;
+}
+
+int hp_response_decode_parts(struct hp_response **out, const char *body, size_t len,
+                             const struct hp_json_parts *parts, bool light, char *err, size_t errlen,
+                             void (*release)(void *arg, size_t upto), void *arg)
+{
+	if (!parts->images_at)
+		return hp_response_decode(out, body, len, err, errlen); /* a message about images */
+	struct ctx c = { .err = err, .errlen = errlen };
+	struct hp_response *resp = NULL;
+	enum hp_task task = HP_TASK_UNKNOWN;
+	bool any_depth = false;
+	int rc = -1;
+	*out = NULL;
+	err[0] = '\0';
+	json_hooks();
+	json_oom = false;
+	/* the document with its images left out: the members beside them */
+	cJSON *skel = parse_cut(body, 0, len, parts->images_at, parts->images_end), *doc = NULL;
+	resp = calloc(1, sizeof *resp);
+	if (!skel || !resp || (parts->n_images && !(resp->images = calloc(parts->n_images, sizeof *resp->images)))) {
+		nomem(&c);
+		goto done;
+	}
+	for (size_t i = 0; i < parts->n; i++) {
+		const struct hp_json_part *p = &parts->v[i];
+		if (!(doc = parse_cut(body, p->start, p->end, p->cut_start, p->cut_end))) {
+			nomem(&c);
+			goto done;
+		}
+		if (decode_part(&c, doc, p, resp, &task, light) < 0)
+			goto done;
+		any_depth |= resp->images[p->image].depth.present;
+		cJSON_Delete(doc);
+		doc = NULL;
+		if (release)
+			release(arg, p->cut_end ? p->cut_start : p->end); /* an entry's results come next */
+	}
+	c.path[0] = '\0';
+	resp->n_images = parts->n_images;
+	resp->task = final_task(skel, task, any_depth);
+	*out = resp;
+	resp = NULL;
+	rc = 0;
+done:
+	cJSON_Delete(doc);
+	cJSON_Delete(skel);
+	hp_response_free(resp);
+	if (rc < 0 && (c.oom || json_oom)) {
+		snprintf(err, errlen, "out of memory");
+		rc = -2;
+	}
+	return rc;
+}
+
 size_t hp_response_bytes(const struct hp_response *r)
 {
 	if (!r)
@@ -536,7 +658,9 @@ size_t hp_response_bytes(const struct hp_response *r)
 		n += im->n_results * sizeof *im->results;
 		for (size_t j = 0; j < im->n_results; j++) {
 			const struct hp_result *res = &im->results[j];
-			n += res->name_len + 1 + (res->segment.n + res->keypoints.n) * 3 * sizeof(double);
+			n += res->name_len + 1;
+			n += (res->segment.counted ? 0 : res->segment.n) * 3 * sizeof(double);
+			n += (res->keypoints.counted ? 0 : res->keypoints.n) * 3 * sizeof(double);
 		}
 	}
 	return n;
@@ -561,6 +685,8 @@ size_t hp_response_count(const struct hp_response *r)
 
 size_t hp_visible_keypoints(const struct hp_points *k)
 {
+	if (k->counted)
+		return k->n_visible;
 	if (!k->visible)
 		return k->n;
 	size_t n = 0;

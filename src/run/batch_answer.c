@@ -73,6 +73,76 @@ static int map_back(struct batch *b, struct job *j)
 	return 0;
 }
 
+static void release(void *arg, size_t upto)
+{
+	hp_body_release(arg, upto);
+}
+
+/* Where a part's bytes may be cut without splitting a string: ascending. */
+static size_t part_cut(const struct hp_json_part *p)
+{
+	return p->cut_end ? p->cut_start : p->end;
+}
+
+/* A key echoed in a big answer masked window by window (masking needs whole
+ * strings: the windows end between values), and the cuts json writes at. */
+static int mask_and_cut(struct hp_body *body, const struct hp_json_parts *parts)
+{
+	size_t from = 0, n = 0;
+	for (size_t i = 0; i < parts->n; i++) {
+		size_t upto = part_cut(&parts->v[i]);
+		if (upto < from + HP_JSON_RELEASE_STEP)
+			continue;
+		hp_msg_mask(body->data + from, upto - from);
+		from = upto;
+		hp_body_release(body, from);
+		n++;
+	}
+	hp_msg_mask(body->data + from, body->len - from);
+	hp_body_release(body, body->len);
+	if (n && !(body->cuts = malloc(n * sizeof *body->cuts)))
+		return -1;
+	from = 0;
+	for (size_t i = 0; i < parts->n; i++) {
+		size_t upto = part_cut(&parts->v[i]);
+		if (upto >= from + HP_JSON_RELEASE_STEP && body->n_cuts < n)
+			body->cuts[body->n_cuts++] = from = upto;
+	}
+	return 0;
+}
+
+/* A big answer (mapped): checked, masked and decoded part by part, its pages
+ * let go behind; without an observer that draws or labels, polygons keep
+ * only their counts. 0, -1 (j->message), -2 out of memory. */
+static int decode_big(struct batch *b, struct job *j)
+{
+	struct hp_json_parts parts;
+	size_t bad_at = 0;
+	int rc = hp_json_parts(j->body.data, j->body.len, HP_PART_BIG, &parts, &bad_at, release, &j->body);
+	if (rc == -1)
+		snprintf(j->message, sizeof j->message, "not JSON (at byte %zu of %zu)", bad_at, j->body.len);
+	if (rc == 0 && mask_and_cut(&j->body, &parts) < 0)
+		rc = -2;
+	bool light = !b->cfg->need_points && !b->cfg->baseline && !j->resized;
+	if (rc == 0)
+		rc = hp_response_decode_parts(&j->resp, j->body.data, j->body.len, &parts, light, j->message,
+		                              sizeof j->message, release, &j->body);
+	hp_json_parts_free(&parts);
+	if (rc == -2)
+		snprintf(j->message, sizeof j->message, "out of memory");
+	return rc;
+}
+
+/* A 200's document, masked and decoded: 0, -1 (j->message), -2 out of memory. */
+static int decode_answer(struct batch *b, struct job *j)
+{
+	if (j->body.mapped)
+		return decode_big(b, j);
+	if (j->body.data)
+		hp_msg_mask(j->body.data, j->body.len);
+	return hp_response_decode(&j->resp, j->body.data, j->body.len, j->message, sizeof j->message);
+}
+
 /* A video may come back without frames; an image never without its entry. */
 static bool upload_is_video(const struct hp_upload *up)
 {
@@ -105,9 +175,7 @@ void batch_answer_accept(struct batch *b, struct job *j, bool fresh)
 		batch_job_done(b, j, j->body.error == ENOMEM ? HP_EXIT_NOMEM : HP_EXIT_NETWORK);
 		return;
 	}
-	if (!b->cfg->raw && j->body.data)
-		hp_msg_mask(j->body.data, j->body.len);
-	int rc = b->cfg->raw ? 0 : hp_response_decode(&j->resp, j->body.data, j->body.len, j->message, sizeof j->message);
+	int rc = b->cfg->raw ? 0 : decode_answer(b, j);
 	if (rc == -2) {
 		batch_job_done(b, j, HP_EXIT_NOMEM); /* "out of memory", never "not JSON" */
 		return;

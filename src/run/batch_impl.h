@@ -27,6 +27,7 @@
 
 #define MAX_REDIRECTS 3
 #define ERROR_BODY_KEEP ((size_t)64 * 1024)  /* of an error body, for its message */
+#define HP_PART_BIG ((size_t)1024 * 1024)   /* a big answer's images[i] past this: parsed result by result */
 #define RAW_MEM_KEEP ((size_t)1024 * 1024)   /* raw bodies beyond this spill to a file */
 
 /* A job is PENDING (file open, waiting for its start time: --rate, or a

@@ -4,6 +4,7 @@
 #include "hubpredict/body.h"
 #include "hubpredict/buf.h"
 #include "hubpredict/output.h"
+#include "hubpredict/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -90,6 +91,10 @@ static void drop_data(struct hp_body *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	b->mapped = false;
+	b->released = 0;
+	free(b->cuts);
+	b->cuts = NULL;
+	b->n_cuts = 0;
 }
 
 void hp_body_reset(struct hp_body *b)
@@ -120,7 +125,7 @@ int hp_body_map(struct hp_body *b)
 		b->error = errno ? errno : EIO;
 		return -1;
 	}
-	void *m = mmap(NULL, b->total + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE, fileno(b->spill), 0);
+	void *m = mmap(NULL, b->total + 1, PROT_READ | PROT_WRITE, MAP_SHARED, fileno(b->spill), 0);
 	if (m == MAP_FAILED) {
 		b->error = errno;
 		return -1;
@@ -130,6 +135,36 @@ int hp_body_map(struct hp_body *b)
 	b->len = b->total;
 	b->mapped = true;
 	return 0;
+}
+
+#define RELEASE_STEP ((size_t)1024 * 1024)
+
+void hp_body_release(struct hp_body *b, size_t upto)
+{
+	if (!b->mapped || upto > b->total)
+		return;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), end = upto / page * page;
+	if (end + RELEASE_STEP < b->released)
+		b->released = 0; /* another pass from the start: it reads them again */
+	if (end < b->released + RELEASE_STEP && upto < b->total)
+		return;
+	if (end > b->released)
+		madvise(b->data + b->released, end - b->released, MADV_DONTNEED);
+	b->released = end;
+}
+
+void hp_body_write_json(struct hp_body *b, struct hp_output *out)
+{
+	size_t from = 0;
+	for (size_t i = 0; b->mapped && i < b->n_cuts; i++) {
+		if (b->cuts[i] <= from || b->cuts[i] > b->len)
+			continue;
+		hp_json_write_minified(out, b->data + from, b->cuts[i] - from);
+		from = b->cuts[i];
+		hp_body_release(b, from);
+	}
+	hp_json_write_minified(out, b->data + from, b->len - from);
+	hp_body_release(b, b->len);
 }
 
 void hp_body_adopt(struct hp_body *b, char *data, size_t len)

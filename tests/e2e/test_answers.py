@@ -45,6 +45,18 @@ class TestBigAnswers(E2E):
                 else:
                     self.assertIn("180 results", r.out.splitlines()[0])
 
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_answer_in_little_memory(self):
+        # a ~200 MB answer (one image, 1,600 polygons of 7,000 points) under 100 MiB of RSS
+        shape = {"images": 1, "polygons": 1600, "points": 7000}
+        for fmt in ("csv", "jsonl"):
+            with self.subTest(fmt=fmt):
+                self.server.reset()
+                self.server.push({"segments": shape})
+                rc, rss = self.peak_rss("-u", seg_url(self), "-q", "-f", fmt, CAT)
+                self.assertEqual(rc, 0)
+                self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer to {fmt}")
+
     def test_max_answer_over_a_big_answer(self):
         # the declared length is over the limit: exit 10, the body is not read
         self.server.push({"segments": {"images": 1, "polygons": 2000, "points": 7000}})
