@@ -91,13 +91,15 @@ bool hp_json_check(const char *text, size_t n, size_t *bad_at);
 /* An answer too big to parse whole is parsed part by part (SPEC 11): each
  * images[i] entry, or, for an entry longer than `big`, the entry without its
  * results (the bytes [cut_start, cut_end) left out: "results":[]) and then
- * each results[j]. Offsets are into the document; parts are in its order. */
+ * its results, as many side by side in a part as fit in `big` bytes (one at
+ * least). Offsets are into the document; parts are in its order. */
 struct hp_json_part {
 	size_t start, end;      /* the value's bytes */
 	size_t cut_start, cut_end; /* an entry's results left out (0, 0: none) */
 	size_t image;           /* images[image] */
-	size_t result;          /* results[result], when is_result */
-	size_t n_results;       /* an entry: how many results it has */
+	size_t result;          /* is_result: results[result] to [result + n_results - 1],
+	                           the bytes between them with their commas */
+	size_t n_results;       /* an entry: how many results it has; else how many here */
 	bool is_result;
 };
 

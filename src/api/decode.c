@@ -564,21 +564,41 @@ static cJSON *parse_cut(const char *body, size_t start, size_t end, size_t cut_s
 	return doc;
 }
 
+/* Results side by side, [start, end), as one array. */
+static cJSON *parse_list(const char *body, size_t start, size_t end)
+{
+	char *t = malloc(end - start + 2);
+	if (!t) {
+		json_oom = true;
+		return NULL;
+	}
+	t[0] = '[';
+	memcpy(t + 1, body + start, end - start);
+	t[end - start + 1] = ']';
+	cJSON *doc = cJSON_ParseWithLength(t, end - start + 2);
+	free(t);
+	return doc;
+}
+
 /* One part into resp: an entry, or one result of an entry decoded before it. */
 static int decode_part(struct ctx *c, const cJSON *doc, const struct hp_json_part *p, struct hp_response *resp,
                        enum hp_task *task, bool light)
 {
 	struct hp_image *img = &resp->images[p->image];
 	if (p->is_result) {
-		snprintf(c->path, sizeof c->path, "images[%zu].results[%zu]", p->image, p->result);
-		if (!img->results || img->n_results != p->result)
+		const cJSON *r;
+		size_t k = 0;
+		if (!img->results || img->n_results != p->result || cJSON_GetArraySize(doc) != (int)p->n_results)
 			return fail(c, "is not where it was found");
-		struct hp_result *res = &img->results[img->n_results++];
-		if (decode_result(c, doc, res, task) < 0)
-			return -1;
-		if (light) {
-			lighten(&res->segment);
-			lighten(&res->keypoints);
+		cJSON_ArrayForEach(r, doc) {
+			snprintf(c->path, sizeof c->path, "images[%zu].results[%zu]", p->image, p->result + k++);
+			struct hp_result *res = &img->results[img->n_results++];
+			if (decode_result(c, r, res, task) < 0)
+				return -1;
+			if (light) {
+				lighten(&res->segment);
+				lighten(&res->keypoints);
+			}
 		}
 		return 0;
 	}
@@ -619,7 +639,8 @@ int hp_response_decode_parts(struct hp_response **out, const char *body, size_t 
 	}
 	for (size_t i = 0; i < parts->n; i++) {
 		const struct hp_json_part *p = &parts->v[i];
-		if (!(doc = parse_cut(body, p->start, p->end, p->cut_start, p->cut_end))) {
+		doc = p->is_result ? parse_list(body, p->start, p->end) : parse_cut(body, p->start, p->end, p->cut_start, p->cut_end);
+		if (!doc) {
 			nomem(&c);
 			goto done;
 		}

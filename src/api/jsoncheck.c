@@ -255,8 +255,15 @@ static void value_ends(struct scan *s)
 	struct rec *r = s->rec;
 	size_t at = (size_t)(s->p - r->start);
 	if (s->depth == 4 && r->results_open) {
-		add_part(r, (struct hp_json_part){ .start = r->result_start, .end = at, .image = r->out->n_images,
-		                                   .result = r->n_results++, .is_result = true });
+		/* results side by side go in one part up to `big` bytes */
+		struct hp_json_parts *o = r->out;
+		struct hp_json_part *last = o->n > r->first_result ? &o->v[o->n - 1] : NULL;
+		if (last && at - last->start <= r->big)
+			last->end = at, last->n_results++;
+		else
+			add_part(r, (struct hp_json_part){ .start = r->result_start, .end = at, .image = o->n_images,
+			                                   .result = r->n_results, .n_results = 1, .is_result = true });
+		r->n_results++;
 	} else if (s->depth == 3 && r->results_open) {
 		r->results_open = false;
 		r->results_close = at - 1; /* the ']' */

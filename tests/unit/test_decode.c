@@ -366,7 +366,7 @@ static bool same_response(const struct hp_response *a, const struct hp_response 
 static void parts_like_whole(const char *doc)
 {
 	size_t len = strlen(doc);
-	static const size_t bigs[] = { 0, 40, 1 << 20 };
+	static const size_t bigs[] = { 0, 40, 120, 1 << 20 };
 	for (size_t k = 0; k < sizeof bigs / sizeof *bigs; k++) {
 		char e1[600], e2[600];
 		struct hp_response *whole = NULL, *parted = NULL;
@@ -433,6 +433,10 @@ static void test_parts(void)
 	CHECK(hp_json_parts(doc, strlen(doc), 10, &p, NULL, NULL, NULL) == 0);
 	CHECK(p.n_images == 2 && p.n == 4 && !p.v[0].is_result && p.v[0].cut_end > p.v[0].cut_start &&
 	      p.v[1].is_result && p.v[1].result == 0 && p.v[2].result == 1 && !p.v[3].is_result && p.v[3].image == 1);
+	hp_json_parts_free(&p);
+	/* results side by side share a part up to the size */
+	CHECK(hp_json_parts(doc, strlen(doc), 30, &p, NULL, NULL, NULL) == 0);
+	CHECK(p.n == 3 && p.v[1].is_result && p.v[1].result == 0 && p.v[1].n_results == 2);
 	CHECK(p.v[0].n_results == 2 && doc[p.images_at - 1] == '[' && doc[p.images_end] == ']');
 	hp_json_parts_free(&p);
 }
