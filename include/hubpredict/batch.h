@@ -1,5 +1,6 @@
 /* batch.h - the run: every input through libcurl's multi interface in one
- * thread, answers written in input order whatever order they finish in.
+ * thread, answers written in input order whatever order they finish in (or,
+ * asked, in the order they finish).
  *
  * Per input (source.h: a path, or produced bytes): open it (upload.h), configure an attempt (request.h), run
  * it, classify the outcome (status, body, curl error) into an exit status and
@@ -10,11 +11,13 @@
  * made each (request context, inputs, renderer, output, filter, expects,
  * baseline, observers, progress) and frees it after hp_batch_run returns; the
  * batch frees none of them. What the batch hands to an observer (struct
- * hp_item, render.h) is the batch's, valid during that call only.
+ * hp_item, item.h) is the batch's, valid during that call only.
  * struct hp_batch_stats is filled in by value.
  */
 #ifndef HUBPREDICT_BATCH_H
 #define HUBPREDICT_BATCH_H
+
+#include "hubpredict/item.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,21 +27,12 @@ struct hp_request_ctx;
 struct hp_renderer;
 struct hp_output;
 struct hp_progress;
-struct hp_item;
 struct hp_filter;
 struct hp_expect;
 struct hp_baseline;
 struct hp_cache;
 struct hp_resume;
 
-/* Something besides the output that receives every finished input, in
- * input order, right after the renderer: the JUnit report, the label files.
- * Its owner opens it before the run and finishes it after (also after an
- * interruption). */
-struct hp_observer {
-	void (*item)(void *state, const struct hp_item *it);
-	void *state;
-};
 
 struct hp_batch_config {
 	const struct hp_request_ctx *req;
@@ -52,6 +46,12 @@ struct hp_batch_config {
 	struct hp_renderer *renderer;
 	struct hp_output *out;      /* to notice a closed or full stdout */
 	int jobs;                   /* requests in flight at once */
+	bool completion_order;      /* hand each input on as it finishes, not in input order
+	                               (streams, bench) */
+	size_t window_bytes;        /* input order: finished answers held for an earlier one
+	                               stay under this many bytes (0 = the larger of
+	                               HP_WINDOW_BYTES and 64 KiB a job; an answer past 8 MiB
+	                               is in a file and counts little) */
 	double rate_interval;       /* --rate: seconds between starts, 0 = none */
 	bool rate_schedule;         /* open loop (pacer.h): start i at t0 + i * rate_interval, whatever
 	                               the earlier ones did; false: --rate's spacing */
@@ -62,6 +62,10 @@ struct hp_batch_config {
 	                               input's first attempt do not use up retries */
 	bool fail_fast;
 	bool raw;                   /* keep bodies unparsed (raw output) */
+	bool need_points;           /* an observer reads polygons and keypoints (labels,
+	                               pictures): a big answer keeps them, not only their counts */
+	unsigned long long max_answer; /* --max-answer: a longer answer fails (exit 10)
+	                               before the rest is read; 0 = no limit */
 	const struct hp_filter *filter; /* --min-conf/--classes, NULL = none (not raw) */
 	const struct hp_expect *expects; /* --expect checks, not owned (not raw) */
 	size_t n_expects;
@@ -81,6 +85,8 @@ struct hp_batch_config {
 	const struct hp_resume *resume; /* --resume: inputs done in LOG are skipped (not owned;
 	                               the log itself is an observer) */
 };
+
+#define HP_WINDOW_BYTES ((size_t)1024 * 1024)
 
 struct hp_batch_stats {
 	size_t done;                /* inputs handed to the renderer */

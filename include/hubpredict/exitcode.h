@@ -20,6 +20,7 @@ enum hp_exit {
 	HP_EXIT_BAD_RESPONSE = 10, /* not JSON, not the documented shape, too big, redirect */
 	HP_EXIT_OUTPUT = 11,       /* results could not be written */
 	HP_EXIT_WAITED_OUT = 12,   /* deploy --wait / deploy wait reached --wait-timeout first */
+	HP_EXIT_NOMEM = 13,        /* out of memory (an answer too large to decode, ...) */
 	HP_EXIT_SIGHUP = 129,
 	HP_EXIT_SIGINT = 130,
 	HP_EXIT_SIGTERM = 143

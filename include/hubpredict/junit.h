@@ -1,6 +1,6 @@
 /* junit.h - the --junit report: one JUnit XML testcase per input.
  *
- * A struct hp_observer (batch.h) hands every finished input to
+ * A struct hp_observer (item.h) hands every finished input to
  * hp_junit_item() in input order. The testcases are spooled to an unlinked
  * temporary file (constant memory, whatever the batch's size); finishing
  * writes the counts, the spooled testcases and the closing tags to a

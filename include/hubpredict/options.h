@@ -85,6 +85,8 @@ struct hp_predict_options {
 	bool resize;                /* --resize: downsize to --imgsz before upload */
 	long long max_upload;       /* --max-upload in bytes, 0 = no limit (default 100 MiB) */
 	const char *max_upload_arg; /* --max-upload as given, NULL = the default */
+	long long max_answer;       /* --max-answer in bytes, 0 = no limit (default 4 GiB) */
+	const char *max_answer_arg; /* --max-answer as given, NULL = the default */
 
 	const char *resume;         /* --resume LOG */
 	unsigned long shard_k;      /* --shard K/N; shard_n 0 = every input */
@@ -160,7 +162,8 @@ struct hp_options {
 	.cache_ttl = 2592000.0, .older_than = -1.0, \
 	.predict = { .imgsz = 640, .conf = 0.25, .iou = -1.0, .decimals = -1, .jobs = 4, .cold_start_wait = 90.0, \
 	             .progress = HP_AUTO, .filter = { .min_conf = -1.0 }, .baseline_iou = 0.5, .baseline_conf = 0.10, \
-	             .max_upload = 100LL * 1024 * 1024 }, \
+	             .max_upload = 100LL * 1024 * 1024, \
+	             .max_answer = 4LL * 1024 * 1024 * 1024 }, \
 	.deploy = { .wait_timeout = 600.0 } }
 
 enum hp_parse_result {

@@ -11,15 +11,13 @@
 #ifndef HUBPREDICT_PICTURE_H
 #define HUBPREDICT_PICTURE_H
 
+#include "hubpredict/item.h" /* struct hp_resized */
+
 #include <stdbool.h>
 #include <stddef.h>
 
 struct hp_response;
 
-struct hp_resized {
-	int from_w, from_h;     /* the original, EXIF orientation applied */
-	int to_w, to_h;         /* what was sent */
-};
 
 /* The size an image of w x h is sent at for imgsz: the long side imgsz, the
  * other rounded, at least 1. False when it is not larger than imgsz. */

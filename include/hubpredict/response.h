@@ -28,6 +28,8 @@ struct hp_points {          /* a polygon (segment) or keypoints (pose) */
 	size_t n;
 	double *x, *y;
 	double *visible;        /* per-point confidence 0-1, or NULL when not sent */
+	bool counted;           /* light decoding: x, y and visible are NULL, only n and */
+	size_t n_visible;       /* the visible keypoints' count are kept */
 };
 
 struct hp_result {
@@ -70,7 +72,8 @@ struct hp_response {
 };
 
 /* Decode a complete body. Returns 0, or -1 with a one-line reason in err
- * ("not JSON: ...", "images[0].results[1].box has no x2", ...): exit 10. */
+ * ("not JSON: ...", "images[0].results[1].box has no x2", ...): exit 10, or
+ * -2 with "out of memory" when an allocation failed (cJSON's included): exit 13. */
 int hp_response_decode(struct hp_response **out, const char *body, size_t len,
                        char *err, size_t errlen);
 
@@ -85,9 +88,55 @@ void hp_result_clear(struct hp_result *res);
  * false, *bad_at (may be NULL) is the offset where it went wrong. */
 bool hp_json_check(const char *text, size_t n, size_t *bad_at);
 
+/* An answer too big to parse whole is parsed part by part (SPEC 11): each
+ * images[i] entry, or, for an entry longer than `big`, the entry without its
+ * results (the bytes [cut_start, cut_end) left out: "results":[]) and then
+ * its results, as many side by side in a part as fit in `big` bytes (one at
+ * least). Offsets are into the document; parts are in its order. */
+struct hp_json_part {
+	size_t start, end;      /* the value's bytes */
+	size_t cut_start, cut_end; /* an entry's results left out (0, 0: none) */
+	size_t image;           /* images[image] */
+	size_t result;          /* is_result: results[result] to [result + n_results - 1],
+	                           the bytes between them with their commas */
+	size_t n_results;       /* an entry: how many results it has; else how many here */
+	bool is_result;
+};
+
+struct hp_json_parts {
+	struct hp_json_part *v; /* owned: hp_json_parts_free */
+	size_t n, cap;
+	size_t n_images;
+	size_t images_at, images_end; /* images' contents: after its '[' up to its ']' */
+};
+
+#define HP_JSON_RELEASE_STEP ((size_t)8 * 1024 * 1024)
+
+/* hp_json_check that also finds the parts of the top-level object's first
+ * "images" array (none when there is no such array). release (may be NULL)
+ * is told every HP_JSON_RELEASE_STEP bytes walked that text before `upto` is
+ * not read again (a mapping's pages can go). 0; -1 not strict JSON (*bad_at
+ * set, parts freed); -2 out of memory. */
+int hp_json_parts(const char *text, size_t n, size_t big, struct hp_json_parts *out, size_t *bad_at,
+                  void (*release)(void *arg, size_t upto), void *arg);
+void hp_json_parts_free(struct hp_json_parts *p);
+
+/* Decode a body part by part (its parts from hp_json_parts, the body strict
+ * JSON): what hp_response_decode gives for it, with the same messages, never
+ * holding more than one part's cJSON tree. With `light`, polygons and
+ * keypoints keep only their counts (struct hp_points.counted): what table and
+ * csv print. release as above, after each part. 0, -1 (err), -2 out of memory. */
+int hp_response_decode_parts(struct hp_response **out, const char *body, size_t len,
+                             const struct hp_json_parts *parts, bool light, char *err, size_t errlen,
+                             void (*release)(void *arg, size_t upto), void *arg);
+
 /* What the upload says the answer must hold: an image gets one entry in
  * images (a video may have none). 0, or -1 with the reason in err (exit 10). */
 int hp_response_check_upload(const struct hp_response *r, bool video, char *err, size_t errlen);
+
+/* About how many bytes of memory a decoded response holds (the window of
+ * answers waiting to be written counts it). 0 for NULL. */
+size_t hp_response_bytes(const struct hp_response *r);
 
 /* Total results over all images. */
 size_t hp_response_count(const struct hp_response *r);

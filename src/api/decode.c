@@ -18,7 +18,30 @@ struct ctx {
 	char *err;
 	size_t errlen;
 	char path[96]; /* "images[0].results[1]" */
+	bool oom;      /* an allocation failed: out of memory, not a bad answer */
 };
+
+/* cJSON's allocations go through this, so a parse that failed because memory
+ * ran out is told from one that met bad JSON. */
+static bool json_oom;
+
+static void *json_malloc(size_t n)
+{
+	void *p = malloc(n);
+	if (!p)
+		json_oom = true;
+	return p;
+}
+
+static void json_hooks(void)
+{
+	static bool installed;
+	if (installed)
+		return;
+	cJSON_Hooks h = { .malloc_fn = json_malloc, .free_fn = free };
+	cJSON_InitHooks(&h);
+	installed = true;
+}
 
 static int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct ctx *c, const char *fmt, ...)
@@ -32,6 +55,12 @@ static int fail(struct ctx *c, const char *fmt, ...)
 		snprintf(c->err, c->errlen, "%s %s", c->path, what);
 	else
 		snprintf(c->err, c->errlen, "%s", what);
+	return -1;
+}
+
+static int nomem(struct ctx *c)
+{
+	c->oom = true;
 	return -1;
 }
 
@@ -91,7 +120,7 @@ static int get_numbers(struct ctx *c, const cJSON *arr, const char *what, double
 	size_t len = (size_t)cJSON_GetArraySize(arr);
 	double *v = len ? calloc(len, sizeof *v) : NULL;
 	if (len && !v)
-		return fail(c, "is too large (out of memory)");
+		return nomem(c);
 	size_t i = 0;
 	const cJSON *e;
 	cJSON_ArrayForEach(e, arr) {
@@ -149,7 +178,7 @@ static int get_point_list(struct ctx *c, const cJSON *arr, struct hp_points *p)
 	p->y = calloc(n, sizeof *p->y);
 	p->visible = calloc(n, sizeof *p->visible);
 	if (!p->x || !p->y || !p->visible)
-		return fail(c, "is too large (out of memory)");
+		return nomem(c);
 	const cJSON *e;
 	cJSON_ArrayForEach(e, arr) {
 		if (!cJSON_IsObject(e))
@@ -216,7 +245,7 @@ static int decode_identity(struct ctx *c, const cJSON *o, struct hp_result *r)
 	r->name_len = strlen(nm);
 	r->name = malloc(r->name_len + 1);
 	if (!r->name)
-		return fail(c, "is too large (out of memory)");
+		return nomem(c);
 	memcpy(r->name, nm, r->name_len + 1);
 	return 0;
 }
@@ -373,7 +402,7 @@ static int decode_image(struct ctx *c, const cJSON *o, struct hp_image *im, enum
 	if (n) {
 		im->results = calloc(n, sizeof *im->results);
 		if (!im->results)
-			return fail(c, "is too large (out of memory)");
+			return nomem(c);
 	}
 	size_t plen = strlen(c->path);
 	const cJSON *r;
@@ -387,6 +416,20 @@ static int decode_image(struct ctx *c, const cJSON *o, struct hp_image *im, enum
 	return 0;
 }
 
+/* The task from the members present, else depth maps, else metadata.task. */
+static enum hp_task final_task(const cJSON *doc, enum hp_task task, bool any_depth)
+{
+	if (any_depth && task == HP_TASK_UNKNOWN)
+		task = HP_TASK_DEPTH;
+	if (task == HP_TASK_UNKNOWN) {
+		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "metadata");
+		const cJSON *mt = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "task") : NULL;
+		if (cJSON_IsString(mt))
+			task = task_from_name(mt->valuestring);
+	}
+	return task;
+}
+
 int hp_response_decode(struct hp_response **out, const char *body, size_t len, char *err, size_t errlen)
 {
 	struct ctx c = { .err = err, .errlen = errlen };
@@ -396,6 +439,8 @@ int hp_response_decode(struct hp_response **out, const char *body, size_t len, c
 	*out = NULL;
 	err[0] = '\0';
 
+	json_hooks();
+	json_oom = false;
 	size_t bad_at = 0;
 	if (!hp_json_check(body, len, &bad_at)) {
 		snprintf(err, errlen, "not JSON (at byte %zu of %zu)", bad_at, len);
@@ -430,7 +475,7 @@ int hp_response_decode(struct hp_response **out, const char *body, size_t len, c
 	resp = calloc(1, sizeof *resp);
 	size_t n = (size_t)cJSON_GetArraySize(images);
 	if (!resp || (n && !(resp->images = calloc(n, sizeof *resp->images)))) {
-		fail(&c, "response too large (out of memory)");
+		nomem(&c);
 		goto done;
 	}
 	enum hp_task task = HP_TASK_UNKNOWN;
@@ -444,21 +489,17 @@ int hp_response_decode(struct hp_response **out, const char *body, size_t len, c
 		any_depth |= img->depth.present;
 	}
 	c.path[0] = '\0';
-	if (any_depth && task == HP_TASK_UNKNOWN)
-		task = HP_TASK_DEPTH;
-	if (task == HP_TASK_UNKNOWN) {
-		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "metadata");
-		const cJSON *mt = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "task") : NULL;
-		if (cJSON_IsString(mt))
-			task = task_from_name(mt->valuestring);
-	}
-	resp->task = task;
+	resp->task = final_task(doc, task, any_depth);
 	*out = resp;
 	resp = NULL;
 	rc = 0;
 done:
 	cJSON_Delete(doc);
 	hp_response_free(resp);
+	if (rc < 0 && (c.oom || json_oom)) {
+		snprintf(err, errlen, "out of memory");
+		rc = -2;
+	}
 	return rc;
 }
 
@@ -491,6 +532,161 @@ void hp_response_free(struct hp_response *r)
 	free(r);
 }
 
+/* Light decoding: a result keeps the counts of its points, not the points. */
+static void lighten(struct hp_points *p)
+{
+	if (p->counted)
+		return;
+	p->n_visible = hp_visible_keypoints(p);
+	free(p->x);
+	free(p->y);
+	free(p->visible);
+	p->x = p->y = p->visible = NULL;
+	p->counted = true;
+}
+
+/* The bytes [start, end) but [cut_start, cut_end), parsed (the body was
+ * checked: NULL means out of memory, or a parse cJSON refused). */
+static cJSON *parse_cut(const char *body, size_t start, size_t end, size_t cut_start, size_t cut_end)
+{
+	if (!cut_end)
+		return cJSON_ParseWithLength(body + start, end - start);
+	size_t a = cut_start - start, b = end - cut_end;
+	char *t = malloc(a + b + 1);
+	if (!t) {
+		json_oom = true;
+		return NULL;
+	}
+	memcpy(t, body + start, a);
+	memcpy(t + a, body + cut_end, b);
+	cJSON *doc = cJSON_ParseWithLength(t, a + b);
+	free(t);
+	return doc;
+}
+
+/* Results side by side, [start, end), as one array. */
+static cJSON *parse_list(const char *body, size_t start, size_t end)
+{
+	char *t = malloc(end - start + 2);
+	if (!t) {
+		json_oom = true;
+		return NULL;
+	}
+	t[0] = '[';
+	memcpy(t + 1, body + start, end - start);
+	t[end - start + 1] = ']';
+	cJSON *doc = cJSON_ParseWithLength(t, end - start + 2);
+	free(t);
+	return doc;
+}
+
+/* One part into resp: an entry, or one result of an entry decoded before it. */
+static int decode_part(struct ctx *c, const cJSON *doc, const struct hp_json_part *p, struct hp_response *resp,
+                       enum hp_task *task, bool light)
+{
+	struct hp_image *img = &resp->images[p->image];
+	if (p->is_result) {
+		const cJSON *r;
+		size_t k = 0;
+		if (!img->results || img->n_results != p->result || cJSON_GetArraySize(doc) != (int)p->n_results)
+			return fail(c, "is not where it was found");
+		cJSON_ArrayForEach(r, doc) {
+			snprintf(c->path, sizeof c->path, "images[%zu].results[%zu]", p->image, p->result + k++);
+			struct hp_result *res = &img->results[img->n_results++];
+			if (decode_result(c, r, res, task) < 0)
+				return -1;
+			if (light) {
+				lighten(&res->segment);
+				lighten(&res->keypoints);
+			}
+		}
+		return 0;
+	}
+	snprintf(c->path, sizeof c->path, "images[%zu]", p->image);
+	resp->n_images = p->image + 1;
+	if (decode_image(c, doc, img, task) < 0)
+		return -1;
+	if (p->cut_end && p->n_results && !(img->results = calloc(p->n_results, sizeof *img->results)))
+		return nomem(c);
+	for (size_t j = 0; light && j < img->n_results; j++) {
+		lighten(&img->results[j].segment);
+		lighten(&img->results[j].keypoints);
+	}
+	return 0;
+}
+
+int hp_response_decode_parts(struct hp_response **out, const char *body, size_t len,
+                             const struct hp_json_parts *parts, bool light, char *err, size_t errlen,
+                             void (*release)(void *arg, size_t upto), void *arg)
+{
+	if (!parts->images_at)
+		return hp_response_decode(out, body, len, err, errlen); /* a message about images */
+	struct ctx c = { .err = err, .errlen = errlen };
+	struct hp_response *resp = NULL;
+	enum hp_task task = HP_TASK_UNKNOWN;
+	bool any_depth = false;
+	int rc = -1;
+	*out = NULL;
+	err[0] = '\0';
+	json_hooks();
+	json_oom = false;
+	/* the document with its images left out: the members beside them */
+	cJSON *skel = parse_cut(body, 0, len, parts->images_at, parts->images_end), *doc = NULL;
+	resp = calloc(1, sizeof *resp);
+	if (!skel || !resp || (parts->n_images && !(resp->images = calloc(parts->n_images, sizeof *resp->images)))) {
+		nomem(&c);
+		goto done;
+	}
+	for (size_t i = 0; i < parts->n; i++) {
+		const struct hp_json_part *p = &parts->v[i];
+		doc = p->is_result ? parse_list(body, p->start, p->end) : parse_cut(body, p->start, p->end, p->cut_start, p->cut_end);
+		if (!doc) {
+			nomem(&c);
+			goto done;
+		}
+		if (decode_part(&c, doc, p, resp, &task, light) < 0)
+			goto done;
+		any_depth |= resp->images[p->image].depth.present;
+		cJSON_Delete(doc);
+		doc = NULL;
+		if (release)
+			release(arg, p->cut_end ? p->cut_start : p->end); /* an entry's results come next */
+	}
+	c.path[0] = '\0';
+	resp->n_images = parts->n_images;
+	resp->task = final_task(skel, task, any_depth);
+	*out = resp;
+	resp = NULL;
+	rc = 0;
+done:
+	cJSON_Delete(doc);
+	cJSON_Delete(skel);
+	hp_response_free(resp);
+	if (rc < 0 && (c.oom || json_oom)) {
+		snprintf(err, errlen, "out of memory");
+		rc = -2;
+	}
+	return rc;
+}
+
+size_t hp_response_bytes(const struct hp_response *r)
+{
+	if (!r)
+		return 0;
+	size_t n = sizeof *r + r->n_images * sizeof *r->images;
+	for (size_t i = 0; i < r->n_images; i++) {
+		const struct hp_image *im = &r->images[i];
+		n += im->n_results * sizeof *im->results;
+		for (size_t j = 0; j < im->n_results; j++) {
+			const struct hp_result *res = &im->results[j];
+			n += res->name_len + 1;
+			n += (res->segment.counted ? 0 : res->segment.n) * 3 * sizeof(double);
+			n += (res->keypoints.counted ? 0 : res->keypoints.n) * 3 * sizeof(double);
+		}
+	}
+	return n;
+}
+
 int hp_response_check_upload(const struct hp_response *r, bool video, char *err, size_t errlen)
 {
 	if (!video && r->n_images == 0) {
@@ -510,6 +706,8 @@ size_t hp_response_count(const struct hp_response *r)
 
 size_t hp_visible_keypoints(const struct hp_points *k)
 {
+	if (k->counted)
+		return k->n_visible;
 	if (!k->visible)
 		return k->n;
 	size_t n = 0;

@@ -7,6 +7,8 @@
 #include "hubpredict/response.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_DEPTH 1000
@@ -80,12 +82,26 @@ static const unsigned char *literal_end(const unsigned char *p, const unsigned c
 	return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
 }
 
+/* What hp_json_parts records while it checks (NULL for hp_json_check). */
+struct rec {
+	struct hp_json_parts *out;
+	size_t big;                /* an images[i] longer than this is cut into its results */
+	const unsigned char *start;
+	bool key_images, key_results; /* the last member name read, at depth 1 / 3 */
+	bool images_open, results_open, seen_images, seen_results, failed;
+	size_t image_start, results_at, results_close, result_start;
+	size_t first_result;       /* this image's result parts begin here in out->v */
+	size_t n_results;          /* in this image */
+	size_t released;           /* bytes handed to release() */
+};
+
 /* The checker's state between tokens. */
 struct scan {
 	const unsigned char *p, *end;
 	char stack[MAX_DEPTH];     /* the open '{' and '[' */
 	int depth;
 	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, AFTER } state;
+	struct rec *rec;
 };
 
 /* After a value: ',' or the close of the container (p at a non-blank, or
@@ -121,6 +137,12 @@ static int key(struct scan *s)
 	const unsigned char *q = *s->p == '"' ? string_end(s->p + 1, s->end) : NULL;
 	if (!q)
 		return -1; /* bad_at: the name's start */
+	if (s->rec) {
+		bool images = q - s->p == 8 && memcmp(s->p, "\"images\"", 8) == 0;
+		bool results = q - s->p == 9 && memcmp(s->p, "\"results\"", 9) == 0;
+		s->rec->key_images = s->depth == 1 && images;
+		s->rec->key_results = s->depth == 3 && s->rec->images_open && results;
+	}
 	s->p = q;
 	while (s->p < s->end && is_ws(*s->p))
 		s->p++;
@@ -163,26 +185,159 @@ static int value(struct scan *s)
 	return 0;
 }
 
-bool hp_json_check(const char *text, size_t n, size_t *bad_at)
+static void add_part(struct rec *r, struct hp_json_part part)
 {
-	const unsigned char *start = (const unsigned char *)text;
-	struct scan s = { .p = start, .end = start + n, .depth = 0, .state = VALUE };
+	struct hp_json_parts *o = r->out;
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 64;
+		struct hp_json_part *v = cap < SIZE_MAX / sizeof *v ? realloc(o->v, cap * sizeof *v) : NULL;
+		if (!v) {
+			r->failed = true;
+			return;
+		}
+		o->v = v;
+		o->cap = cap;
+	}
+	o->v[o->n++] = part;
+}
+
+/* A value starts at s->p, at depth s->depth. */
+static void value_starts(struct scan *s)
+{
+	struct rec *r = s->rec;
+	size_t at = (size_t)(s->p - r->start);
+	if (s->depth == 1 && r->key_images && !r->seen_images) {
+		/* the first member named images is the one cJSON finds */
+		r->seen_images = true;
+		r->images_open = *s->p == '[';
+		r->out->images_at = r->images_open ? at + 1 : 0;
+	} else if (s->depth == 2 && r->images_open) {
+		r->image_start = at;
+		r->first_result = r->out->n;
+		r->n_results = 0;
+		r->results_at = r->results_close = 0;
+		r->seen_results = false;
+	} else if (s->depth == 3 && r->key_results && !r->seen_results) {
+		r->seen_results = true;
+		r->results_open = *s->p == '[';
+		r->results_at = r->results_open ? at + 1 : 0;
+	} else if (s->depth == 4 && r->results_open) {
+		r->result_start = at;
+	}
+	r->key_images = r->key_results = false;
+}
+
+/* An images[i] ends at `at`: one part, or its members and a part per result. */
+static void image_ends(struct rec *r, size_t at)
+{
+	struct hp_json_parts *o = r->out;
+	size_t image = o->n_images++;
+	if (at - r->image_start <= r->big || !r->results_close) {
+		o->n = r->first_result; /* its results go with it */
+		add_part(r, (struct hp_json_part){ .start = r->image_start, .end = at, .image = image,
+		                                   .n_results = r->n_results });
+		return;
+	}
+	/* the entry without its results first (shape, speed), then the results */
+	size_t n = o->n - r->first_result;
+	add_part(r, (struct hp_json_part){ 0 });
+	if (r->failed)
+		return;
+	memmove(o->v + r->first_result + 1, o->v + r->first_result, n * sizeof *o->v);
+	o->v[r->first_result] = (struct hp_json_part){ .start = r->image_start, .end = at, .cut_start = r->results_at,
+	                                              .cut_end = r->results_close, .image = image,
+	                                              .n_results = r->n_results };
+}
+
+/* A value ended at s->p, at depth s->depth. */
+static void value_ends(struct scan *s)
+{
+	struct rec *r = s->rec;
+	size_t at = (size_t)(s->p - r->start);
+	if (s->depth == 4 && r->results_open) {
+		/* results side by side go in one part up to `big` bytes */
+		struct hp_json_parts *o = r->out;
+		struct hp_json_part *last = o->n > r->first_result ? &o->v[o->n - 1] : NULL;
+		if (last && at - last->start <= r->big)
+			last->end = at, last->n_results++;
+		else
+			add_part(r, (struct hp_json_part){ .start = r->result_start, .end = at, .image = o->n_images,
+			                                   .result = r->n_results, .n_results = 1, .is_result = true });
+		r->n_results++;
+	} else if (s->depth == 3 && r->results_open) {
+		r->results_open = false;
+		r->results_close = at - 1; /* the ']' */
+	} else if (s->depth == 2 && r->images_open) {
+		image_ends(r, at);
+	} else if (s->depth == 1 && r->images_open) {
+		r->images_open = false;
+		r->out->images_end = at - 1;
+	}
+}
+
+static bool walk(struct scan *s, size_t *bad_at, void (*release)(void *arg, size_t upto), void *arg)
+{
+	const unsigned char *start = s->p;
 	int rc = 0;
 	while (rc == 0) {
-		while (s.p < s.end && is_ws(*s.p))
-			s.p++;
-		if (s.state == AFTER)
-			rc = after_value(&s);
-		else if (s.p == s.end)
+		while (s->p < s->end && is_ws(*s->p))
+			s->p++;
+		if (s->state == AFTER) {
+			rc = after_value(s);
+			if (s->rec && rc == 0 && s->state == AFTER)
+				value_ends(s); /* a container closed */
+		} else if (s->p == s->end) {
 			rc = -1;
-		else if (s.state == KEY || s.state == KEY_OR_CLOSE)
-			rc = key(&s);
-		else
-			rc = value(&s);
+		} else if (s->state == KEY || s->state == KEY_OR_CLOSE) {
+			rc = key(s);
+			if (s->rec && rc == 0 && s->state == AFTER)
+				value_ends(s); /* an empty object closed */
+		} else {
+			bool close = s->state == VALUE_OR_CLOSE && *s->p == ']';
+			if (s->rec && !close)
+				value_starts(s);
+			rc = value(s);
+			if (s->rec && rc == 0 && s->state == AFTER)
+				value_ends(s); /* a scalar, or an empty array closed */
+		}
+		if (release && (size_t)(s->p - start) - s->rec->released >= HP_JSON_RELEASE_STEP) {
+			s->rec->released = (size_t)(s->p - start) & ~(HP_JSON_RELEASE_STEP - 1);
+			release(arg, s->rec->released);
+		}
 	}
 	if (rc > 0)
 		return true;
 	if (bad_at)
-		*bad_at = (size_t)(s.p - start);
+		*bad_at = (size_t)(s->p - start);
 	return false;
+}
+
+bool hp_json_check(const char *text, size_t n, size_t *bad_at)
+{
+	const unsigned char *start = (const unsigned char *)text;
+	struct scan s = { .p = start, .end = start + n, .depth = 0, .state = VALUE };
+	return walk(&s, bad_at, NULL, NULL);
+}
+
+int hp_json_parts(const char *text, size_t n, size_t big, struct hp_json_parts *out, size_t *bad_at,
+                  void (*release)(void *arg, size_t upto), void *arg)
+{
+	const unsigned char *start = (const unsigned char *)text;
+	struct rec r = { .out = out, .big = big, .start = start };
+	struct scan s = { .p = start, .end = start + n, .depth = 0, .state = VALUE, .rec = &r };
+	memset(out, 0, sizeof *out);
+	bool ok = walk(&s, bad_at, release, arg);
+	if (r.failed) {
+		hp_json_parts_free(out);
+		return -2;
+	}
+	if (!ok)
+		hp_json_parts_free(out);
+	return ok ? 0 : -1;
+}
+
+void hp_json_parts_free(struct hp_json_parts *p)
+{
+	free(p->v);
+	memset(p, 0, sizeof *p);
 }

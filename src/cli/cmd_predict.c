@@ -174,8 +174,7 @@ struct run {
 	struct hp_baseline *baseline;
 	struct hp_cache *cache;
 	struct hp_resume *resume;
-	struct hp_observer observers[5]; /* labels, pictures, junit, the resume log, an embedder's */
-	size_t n_observers;
+	struct hp_observers observers; /* labels, pictures, junit, the resume log, an embedder's */
 	struct hp_upload_limits limits;
 	struct hp_inputs_config icfg;
 	struct hp_preflight_file dests[3];  /* -o, --junit, --resume */
@@ -201,6 +200,7 @@ static void run_clear(struct run *r)
 	hp_preflight_dir_free(r->annotate_dir);
 	hp_baseline_free(r->baseline);
 	hp_renderer_free(r->renderer);
+	hp_observers_clear(&r->observers);
 	hp_inputs_free(r->inputs);
 	hp_request_ctx_clear(&r->req);
 	hp_endpoint_clear(&r->ep);
@@ -309,6 +309,13 @@ static int open_inputs(struct run *r)
 	return 0;
 }
 
+/* A failed allocation while the run is set up: said, and its exit status. */
+static int out_of_memory(void)
+{
+	hp_msg_error("out of memory");
+	return HP_EXIT_NETWORK;
+}
+
 /* --save-txt and --annotate trees, then every destination against every
  * input, before anything is sent. */
 static int check_destinations(struct run *r)
@@ -321,7 +328,8 @@ static int check_destinations(struct run *r)
 			hp_msg_error("%s", r->err);
 			return HP_EXIT_OUTPUT;
 		}
-		r->observers[r->n_observers++] = (struct hp_observer){ hp_labels_item, r->labels };
+		if (hp_observers_add(&r->observers, hp_labels_item, r->labels) < 0)
+			return out_of_memory();
 	}
 	/* --annotate: DIR apart from the originals (before it is made), the
 	 * same checks as --save-txt, and a font to draw with */
@@ -340,7 +348,8 @@ static int check_destinations(struct run *r)
 			hp_msg_error("%s", r->err);
 			return code;
 		}
-		r->observers[r->n_observers++] = (struct hp_observer){ hp_annotate_item, r->annotate };
+		if (hp_observers_add(&r->observers, hp_annotate_item, r->annotate) < 0)
+			return out_of_memory();
 	}
 	struct hp_preflight *pf = &r->pf;
 	*pf = (struct hp_preflight){ .inputs = &r->icfg, .files = r->dests, .trees = r->trees,
@@ -397,8 +406,7 @@ static int open_scale(struct run *r)
 		hp_msg_warn("--resume: '%s' ended in a torn line (a run killed while writing it): cut off",
 		            o->predict.resume);
 	hp_msg_verbose(1, "--resume: %zu lines in '%s', %zu inputs answered", lines, o->predict.resume, done);
-	r->observers[r->n_observers++] = (struct hp_observer){ .item = hp_resume_item, .state = r->resume };
-	return 0;
+	return hp_observers_add(&r->observers, hp_resume_item, r->resume) < 0 ? out_of_memory() : 0;
 }
 
 /* -o (or stdout), the --junit spool and the renderer. */
@@ -414,8 +422,10 @@ static int open_sinks(struct run *r)
 		hp_output_abort(&r->out);
 		return open_failed(r);
 	}
-	if (r->junit)
-		r->observers[r->n_observers++] = (struct hp_observer){ .item = hp_junit_item, .state = r->junit };
+	if (r->junit && hp_observers_add(&r->observers, hp_junit_item, r->junit) < 0) {
+		hp_output_abort(&r->out);
+		return out_of_memory();
+	}
 	if (hp_resume_request_key(&r->req, r->request_key) < 0) {
 		hp_msg_error("out of memory");
 		hp_output_abort(&r->out);
@@ -448,8 +458,8 @@ static int open_sinks(struct run *r)
 	 * --no-progress; --progress forces it on (also to a file). */
 	bool stderr_tty = isatty(STDERR_FILENO) == 1;
 	enum hp_tristate progress = o->predict.progress;
-	if (r->embed)
-		r->observers[r->n_observers++] = (struct hp_observer){ r->embed->item, r->embed->state };
+	if (r->embed && hp_observers_add(&r->observers, r->embed->item, r->embed->state) < 0)
+		return out_of_memory();
 	bool want_progress = progress == HP_ON || (progress == HP_AUTO && stderr_tty && !o->quiet);
 	r->progress = want_progress ? hp_progress_new(stderr_tty) : NULL;
 	return 0;
@@ -480,8 +490,10 @@ static struct hp_batch_config batch_config(struct run *r)
 		.filter = &o->predict.filter,
 		.expects = o->predict.expects,
 		.n_expects = o->predict.n_expects,
-		.observers = r->n_observers ? r->observers : NULL,
-		.n_observers = r->n_observers,
+		.max_answer = (unsigned long long)o->predict.max_answer,
+		.need_points = r->labels || r->annotate,
+		.observers = r->observers.v,
+		.n_observers = r->observers.n,
 		.baseline = r->baseline,
 		.baseline_iou = o->predict.baseline_iou,
 		.baseline_conf = o->predict.baseline_conf,

@@ -30,7 +30,7 @@ enum {
 	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_RATE, OPT_FILES_FROM, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_EXPECT, OPT_MIN_CONF, OPT_CLASSES, OPT_SAVE_TXT, OPT_SAVE_CONF, OPT_JUNIT,
 	OPT_BASELINE, OPT_BASELINE_IOU, OPT_BASELINE_CONF, OPT_COLD_START_WAIT, OPT_ANNOTATE,
-	OPT_RESIZE, OPT_MAX_UPLOAD, OPT_FIELD, OPT_CONFIG, OPT_NO_CONFIG, OPT_PROFILE,
+	OPT_RESIZE, OPT_MAX_UPLOAD, OPT_MAX_ANSWER, OPT_FIELD, OPT_CONFIG, OPT_NO_CONFIG, OPT_PROFILE,
 	OPT_CACHE, OPT_CACHE_TTL, OPT_RESUME, OPT_SHARD, OPT_OLDER_THAN,
 	OPT_DEPLOYMENT,
 	OPT_WAIT, OPT_FOR, OPT_WAIT_TIMEOUT, OPT_STATUS, OPT_D_MODEL, OPT_REGION, OPT_DISPLAY_NAME, OPT_SEVERITY,
@@ -126,6 +126,8 @@ static const struct opt_def opt_table[] = {
 	  .note = TOL_NOTE, .help = "--baseline: confidences may differ by at most X, %R (default 0.10)" },
 	{ "max-upload", OPT_MAX_UPLOAD, HP_OT_SIZE, "SIZE", .off = AT(predict.max_upload), .cmds = PV,
 	  .help = "largest stdin upload: bytes, K, M or G (default 100M, 0 = none); given, files too" },
+	{ "max-answer", OPT_MAX_ANSWER, HP_OT_SIZE, "SIZE", .off = AT(predict.max_answer), .cmds = PV,
+	  .help = "largest answer read: bytes, K, M or G (default 4G, 0 = none); over it, exit 10" },
 	{ "cache", OPT_CACHE, HP_OT_DIR, "DIR", .off = AT(cache), .cmds = PK | V,
 	  .help = "keep 200 answers in DIR by content; an input already there sends nothing" },
 	{ "cache-ttl", OPT_CACHE_TTL, HP_OT_SECONDS, "SEC", "0", "3153600000", .off = AT(cache_ttl), .cmds = PK | V,
@@ -316,7 +318,7 @@ void hp_options_usage(void)
 	       "Exit status: 0 ok, 1 a check failed (--expect, --baseline), 2 usage, 3 input,\n"
 	       "4 auth (401/403), 5 not found, 6 rate limited, 7 rejected (other 4xx),\n"
 	       "8 server error (5xx), 9 network, 10 bad response, 11 output, 12 waited out (deploy),\n"
-	       "129/130/143 hung up/interrupted/terminated, 141 stdout closed by its reader.\n"
+	       "13 out of memory, 129/130/143 hung up/interrupted/terminated, 141 stdout closed by its reader.\n"
 	       "See hubpredict(1) for more.\n");
 }
 
@@ -788,6 +790,12 @@ static void bad_value(const struct opt_def *d, const char *v, const char *shown,
 	}
 }
 
+/* A size row's value as given (NULL = the default), shown by `config`. */
+static const char **size_arg(struct hp_options *o, const struct opt_def *d)
+{
+	return d->off == (ptrdiff_t)AT(predict.max_answer) ? &o->predict.max_answer_arg : &o->predict.max_upload_arg;
+}
+
 /* One value for one row, checked by the row's type: the one message per type. */
 static int check_and_store(struct hp_options *o, const struct opt_def *d, const char *v,
                            const struct hp_origin *from, char *err, size_t errlen)
@@ -857,7 +865,7 @@ static int check_and_store(struct hp_options *o, const struct opt_def *d, const 
 	case HP_OT_SIZE:
 		if (hp_parse_size(v, (long long *)field) < 0)
 			break;
-		o->predict.max_upload_arg = v;
+		*size_arg(o, d) = v;
 		return 0;
 	case HP_OT_CUSTOM:
 		drop_lower_list(o, d, from->source);
@@ -927,7 +935,7 @@ static void reset_row(struct hp_options *o, const struct opt_def *d)
 	case HP_OT_FLAG: size = sizeof(bool); break;
 	case HP_OT_COUNT: case HP_OT_SET: case HP_OT_INT: case HP_OT_ENUM: size = sizeof(int); break;
 	case HP_OT_DOUBLE: case HP_OT_SECONDS: case HP_OT_RATE: size = sizeof(double); break;
-	case HP_OT_SIZE: size = sizeof(long long); o->predict.max_upload_arg = NULL; break;
+	case HP_OT_SIZE: size = sizeof(long long); *size_arg(o, d) = NULL; break;
 	case HP_OT_STRING: case HP_OT_FILE: case HP_OT_DIR: size = sizeof(const char *); break;
 	case HP_OT_CUSTOM: case HP_OT_ACTION: break;
 	}
@@ -1101,7 +1109,12 @@ void hp_options_value(const struct hp_options *o, size_t i, char *buf, size_t le
 			number_text(*(const double *)field, buf, len);
 		break;
 	case HP_OT_RATE: if (*(const double *)field > 0) rate_text(*(const double *)field, buf, len); break;
-	case HP_OT_SIZE: snprintf(buf, len, "%s", o->predict.max_upload_arg ? o->predict.max_upload_arg : "100M"); break;
+	case HP_OT_SIZE: {
+		bool answer = d->off == (ptrdiff_t)AT(predict.max_answer);
+		const char *arg = answer ? o->predict.max_answer_arg : o->predict.max_upload_arg;
+		snprintf(buf, len, "%s", arg ? arg : answer ? "4G" : "100M");
+		break;
+	}
 	case HP_OT_STRING: case HP_OT_FILE: case HP_OT_DIR:
 		snprintf(buf, len, "%s", *(const char *const *)field ? *(const char *const *)field : ""); break;
 	case HP_OT_ENUM: {

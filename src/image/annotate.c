@@ -24,7 +24,7 @@
 #include "hubpredict/media.h"
 #include "hubpredict/labels.h"
 #include "hubpredict/msg.h"
-#include "hubpredict/render.h"
+#include "hubpredict/item.h"
 #include "hubpredict/response.h"
 
 #include <cjson/cJSON.h>

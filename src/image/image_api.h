@@ -17,7 +17,7 @@
 #define HP_IMAGE_MODULE_ENTRY "hp_image_module"
 /* Bump when the table below or a struct it passes (hp_item, hp_picture_copy,
  * hp_response, hp_resized) changes. */
-#define HP_IMAGE_ABI 2u
+#define HP_IMAGE_ABI 3u
 
 struct hp_image_api {
 	struct hp_module_header header; /* first: { HP_IMAGE_ABI, HP_VERSION } */

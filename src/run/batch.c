@@ -487,7 +487,8 @@ static void run_loop(struct batch *b, size_t jobs, size_t window)
 		 * --resume LOG, a broken -o) or --fail-fast stops the run before
 		 * the slot it freed starts another paid request */
 		batch_flush_done(b, false);
-		while (!b->stop_new && !b->inputs_done && b->running + b->pending < jobs && b->queued < window)
+		while (!b->stop_new && !b->inputs_done && b->running + b->pending < jobs &&
+		       batch_window_open(b, window))
 			start_next(b);
 		if (b->stop_new)
 			settle_pending(b);
@@ -517,7 +518,8 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 		return stats->exit_code;
 	}
 	size_t jobs = cfg->jobs > 0 ? (size_t)cfg->jobs : 1;
-	/* finished answers waiting for a slow earlier one: bounded, so memory is */
+	/* finished answers waiting for a slow earlier one: bounded in bytes
+	 * (batch_window_open), and in number when each holds an open picture */
 	size_t window = jobs * 8 < 32 ? 32 : jobs * 8;
 	curl_multi_setopt(b.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(b.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)jobs);

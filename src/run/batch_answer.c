@@ -57,11 +57,90 @@ static int map_back(struct batch *b, struct job *j)
 	if (!j->resized || b->cfg->raw)
 		return 0;
 	hp_picture_map_response(j->resp, &j->rz, b->cfg->normalized);
-	if (j->body.spill || hp_picture_map_body(&j->body.data, &j->body.len, &j->rz, b->cfg->normalized) < 0)
+	/* the mapped document replaces the body (a mapping is not the
+	 * allocator's to free: a copy of it goes in) */
+	size_t len = j->body.len;
+	char *text = malloc(len + 1);
+	if (!text)
 		return -1;
-	j->body.cap = j->body.len + 1;
-	j->body.total = j->body.len;
+	memcpy(text, j->body.data ? j->body.data : "", len);
+	text[len] = '\0';
+	if (hp_picture_map_body(&text, &len, &j->rz, b->cfg->normalized) < 0) {
+		free(text);
+		return -1;
+	}
+	hp_body_adopt(&j->body, text, len);
 	return 0;
+}
+
+static void release(void *arg, size_t upto)
+{
+	hp_body_release(arg, upto);
+}
+
+/* Where a part's bytes may be cut without splitting a string: ascending. */
+static size_t part_cut(const struct hp_json_part *p)
+{
+	return p->cut_end ? p->cut_start : p->end;
+}
+
+/* A key echoed in a big answer masked window by window (masking needs whole
+ * strings: the windows end between values), and the cuts json writes at. */
+static int mask_and_cut(struct hp_body *body, const struct hp_json_parts *parts)
+{
+	size_t from = 0, n = 0;
+	for (size_t i = 0; i < parts->n; i++) {
+		size_t upto = part_cut(&parts->v[i]);
+		if (upto < from + HP_JSON_RELEASE_STEP)
+			continue;
+		hp_msg_mask(body->data + from, upto - from);
+		from = upto;
+		hp_body_release(body, from);
+		n++;
+	}
+	hp_msg_mask(body->data + from, body->len - from);
+	hp_body_release(body, body->len);
+	if (n && !(body->cuts = malloc(n * sizeof *body->cuts)))
+		return -1;
+	from = 0;
+	for (size_t i = 0; i < parts->n; i++) {
+		size_t upto = part_cut(&parts->v[i]);
+		if (upto >= from + HP_JSON_RELEASE_STEP && body->n_cuts < n)
+			body->cuts[body->n_cuts++] = from = upto;
+	}
+	return 0;
+}
+
+/* A big answer (mapped): checked, masked and decoded part by part, its pages
+ * let go behind; without an observer that draws or labels, polygons keep
+ * only their counts. 0, -1 (j->message), -2 out of memory. */
+static int decode_big(struct batch *b, struct job *j)
+{
+	struct hp_json_parts parts;
+	size_t bad_at = 0;
+	int rc = hp_json_parts(j->body.data, j->body.len, HP_PART_BIG, &parts, &bad_at, release, &j->body);
+	if (rc == -1)
+		snprintf(j->message, sizeof j->message, "not JSON (at byte %zu of %zu)", bad_at, j->body.len);
+	if (rc == 0 && mask_and_cut(&j->body, &parts) < 0)
+		rc = -2;
+	bool light = !b->cfg->need_points && !b->cfg->baseline && !j->resized;
+	if (rc == 0)
+		rc = hp_response_decode_parts(&j->resp, j->body.data, j->body.len, &parts, light, j->message,
+		                              sizeof j->message, release, &j->body);
+	hp_json_parts_free(&parts);
+	if (rc == -2)
+		snprintf(j->message, sizeof j->message, "out of memory");
+	return rc;
+}
+
+/* A 200's document, masked and decoded: 0, -1 (j->message), -2 out of memory. */
+static int decode_answer(struct batch *b, struct job *j)
+{
+	if (j->body.mapped)
+		return decode_big(b, j);
+	if (j->body.data)
+		hp_msg_mask(j->body.data, j->body.len);
+	return hp_response_decode(&j->resp, j->body.data, j->body.len, j->message, sizeof j->message);
 }
 
 /* A video may come back without frames; an image never without its entry. */
@@ -78,8 +157,9 @@ static bool upload_is_video(const struct hp_upload *up)
 static void answer_received(struct batch *b, struct job *j)
 {
 	char err[600];
-	if (!b->cfg->cache || !j->has_key || j->http_status != 200 || j->body.spill)
-		return; /* only 200s are kept; a raw body spilled past 1 MiB is not */
+	if (!b->cfg->cache || !j->has_key || j->http_status != 200 || (j->body.spill && !j->body.mapped) ||
+	    j->body.len > HP_BODY_MAX)
+		return; /* only 200s are kept; a raw body spilled past 1 MiB is not, nor one past 512 MiB */
 	if (hp_cache_put(b->cfg->cache, j->key, j->body.data, j->body.len, err, sizeof err) < 0 && !b->cache_warned) {
 		hp_msg_warn("%s (the run goes on without storing)", err);
 		b->cache_warned = true;
@@ -90,11 +170,18 @@ void batch_answer_accept(struct batch *b, struct job *j, bool fresh)
 {
 	/* A key a server echoes in an answer is masked before anything reads it,
 	 * so no output carries it (raw is the server's bytes, unchanged: README) */
-	if (!b->cfg->raw && j->body.data)
-		hp_msg_mask(j->body.data, j->body.len);
+	if (!b->cfg->raw && hp_body_map(&j->body) < 0) {
+		snprintf(j->message, sizeof j->message, "%s", j->body.error == ENOMEM ? "out of memory" : strerror(j->body.error));
+		batch_job_done(b, j, j->body.error == ENOMEM ? HP_EXIT_NOMEM : HP_EXIT_NETWORK);
+		return;
+	}
+	int rc = b->cfg->raw ? 0 : decode_answer(b, j);
+	if (rc == -2) {
+		batch_job_done(b, j, HP_EXIT_NOMEM); /* "out of memory", never "not JSON" */
+		return;
+	}
 	if (!b->cfg->raw &&
-	    (hp_response_decode(&j->resp, j->body.data, j->body.len, j->message, sizeof j->message) < 0 ||
-	     hp_response_check_upload(j->resp, upload_is_video(&j->up), j->message, sizeof j->message) < 0)) {
+	    (rc < 0 || hp_response_check_upload(j->resp, upload_is_video(&j->up), j->message, sizeof j->message) < 0)) {
 		char why[sizeof j->message];
 		memcpy(why, j->message, sizeof why);
 		snprintf(j->message, sizeof j->message, "bad response: %.600s", why);
@@ -105,7 +192,7 @@ void batch_answer_accept(struct batch *b, struct job *j, bool fresh)
 		answer_received(b, j);
 	if (map_back(b, j) < 0 || check_answer(b, j) < 0) {
 		snprintf(j->message, sizeof j->message, "out of memory");
-		batch_job_done(b, j, HP_EXIT_NETWORK);
+		batch_job_done(b, j, HP_EXIT_NOMEM);
 		return;
 	}
 	batch_job_done(b, j, HP_EXIT_OK);
@@ -122,10 +209,7 @@ bool batch_answer_without_request(struct batch *b, struct job *j)
 	}
 	j->has_key = true;
 	hp_body_free(&j->body);
-	if (j->raw)
-		hp_body_init(&j->body, RAW_MEM_KEEP, 0, true);
-	else
-		hp_body_init(&j->body, HP_BODY_MAX, HP_BODY_MAX, false);
+	batch_body_init_answer(b, j);
 	if (!hp_cache_get(b->cfg->cache, j->key, &j->body))
 		return false;
 	hp_msg_verbose(1, "%s: --cache: answered from the cache, nothing sent", j->file);

@@ -16,6 +16,7 @@
 #include "hubpredict/signals.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,28 +55,48 @@ size_t batch_on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+void batch_body_init_answer(const struct batch *b, struct job *j)
+{
+	unsigned long long max = b->cfg->max_answer;
+	size_t cap = max > SIZE_MAX ? SIZE_MAX : (size_t)max;
+	if (j->raw)
+		hp_body_init(&j->body, RAW_MEM_KEEP, cap, true);
+	else
+		hp_body_init_whole(&j->body, HP_BODY_MEM, cap);
+}
+
+void batch_limit_text(unsigned long long limit, char *dst, size_t dstlen)
+{
+	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+	while (u < 4 && limit >= 1024 && limit % 1024 == 0) {
+		limit /= 1024;
+		u++;
+	}
+	snprintf(dst, dstlen, "%llu %s", limit, unit[u]);
+}
+
 size_t batch_on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct job *j = arg;
 	size_t len = size * n;
-	/* The limits depend on the status: a success is kept whole (raw: spilled
-	 * to a file beyond 1 MiB; parsed: refused over 512 MiB), an error only its
-	 * first 64 KiB, for its message. */
+	/* The limits depend on the status: a success is kept whole up to
+	 * --max-answer (raw: spilled to a file beyond 1 MiB; parsed: wholly to a
+	 * file beyond 8 MiB, then mapped), an error only its first 64 KiB, for
+	 * its message. */
 	if (!j->body_configured) {
 		long status = 0;
 		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
 		hp_body_free(&j->body);
 		if (status < 200 || status >= 300)
 			hp_body_init(&j->body, ERROR_BODY_KEEP, 0, false);
-		else if (j->raw)
-			hp_body_init(&j->body, RAW_MEM_KEEP, 0, true);
 		else
-			hp_body_init(&j->body, HP_BODY_MAX, HP_BODY_MAX, false);
+			batch_body_init_answer(j->batch, j);
 		j->body_configured = true;
 		/* A declared length over the limit is refused before any of it is read. */
 		curl_off_t cl = -1;
 		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
-		if (j->body.max_total && cl > (curl_off_t)j->body.max_total) {
+		if (j->body.max_total && cl > 0 && (unsigned long long)cl > (unsigned long long)j->body.max_total) {
 			j->body.too_big = true;
 			return 0;
 		}

@@ -29,6 +29,7 @@
 
 #define MAX_REDIRECTS 3
 #define ERROR_BODY_KEEP ((size_t)64 * 1024)  /* of an error body, for its message */
+#define HP_PART_BIG ((size_t)1024 * 1024)   /* a big answer's images[i] past this: parsed result by result */
 #define RAW_MEM_KEEP ((size_t)1024 * 1024)   /* raw bodies beyond this spill to a file */
 
 /* A job's life, as curl's lib/multi.c moves a transfer through CURLMstate.
@@ -114,6 +115,7 @@ struct job {
 	bool has_stat;
 	long long in_size;
 	struct timespec in_mtime;
+	size_t held_bytes;           /* DONE: what it holds in memory (the window) */
 	/* --cache */
 	bool has_key;                /* key holds this upload's cache key */
 	unsigned char key[32];
@@ -128,6 +130,7 @@ struct batch {
 	size_t pending;              /* jobs waiting for their start time */
 	size_t queued;               /* jobs in the queue (any state) */
 	struct hp_pacer pacer;       /* --rate's spacing, or a fixed schedule */
+	size_t held;                 /* bytes held by DONE jobs not yet written */
 	double paused_until;         /* a 429 holds every start until then (ms) */
 	double t0;
 	size_t predecoded;           /* jobs holding a decoded picture (pre) */
@@ -158,6 +161,10 @@ void batch_attempt_finished(struct batch *b, struct job *j, CURLcode rc);
 /* batch_body.c: libcurl's header and write callbacks (arg: the job). */
 size_t batch_on_header(char *p, size_t size, size_t n, void *arg);
 size_t batch_on_body(char *p, size_t size, size_t n, void *arg);
+/* The body of a 2xx answer, empty, with the run's limits (--max-answer). */
+void batch_body_init_answer(const struct batch *b, struct job *j);
+/* "larger than 4 GiB": the --max-answer limit in words, for its message. */
+void batch_limit_text(unsigned long long limit, char *dst, size_t dstlen);
 
 /* batch_answer.c */
 /* A 200's body in j->body (fresh: from the server, not a cache): masked, decoded, checked, mapped back, checked
@@ -178,5 +185,9 @@ void batch_job_done(struct batch *b, struct job *j, int code);
  * behind unfinished ones (after an interruption), dropping the unfinished. */
 void batch_flush_done(struct batch *b, bool all);
 void batch_update_progress(struct batch *b, bool force);
+/* May another input start? In input order, the finished answers held for an
+ * earlier one stay under cfg->window_bytes; with --annotate (an open picture
+ * each) also fewer than `entries` of them. */
+bool batch_window_open(const struct batch *b, size_t entries);
 
 #endif

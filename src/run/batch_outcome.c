@@ -147,7 +147,9 @@ static bool follow_redirect(struct batch *b, struct job *j, long status, const c
 static void transport_failed(struct batch *b, struct job *j, CURLcode rc, double ms)
 {
 	if (j->body.too_big) {
-		snprintf(j->message, sizeof j->message, "bad response: larger than %zu MiB", HP_BODY_MAX / (1024 * 1024));
+		char limit[40];
+		batch_limit_text(b->cfg->max_answer, limit, sizeof limit);
+		snprintf(j->message, sizeof j->message, "bad response: larger than %s", limit);
 		batch_job_done(b, j, HP_EXIT_BAD_RESPONSE);
 		return;
 	}

@@ -54,6 +54,10 @@ void batch_job_done(struct batch *b, struct job *j, int code)
 		j->up.fd = -1;
 	}
 	hp_upload_close(&j->up);
+	/* what it holds while it waits for an earlier input: the window */
+	j->held_bytes = sizeof *j + strlen(j->file) + hp_response_bytes(j->resp) +
+	                (j->body.mapped || !j->body.data ? 0 : j->body.cap);
+	b->held += j->held_bytes;
 }
 
 static void render_job(struct batch *b, struct job *j)
@@ -66,6 +70,7 @@ static void render_job(struct batch *b, struct job *j)
 		.attempts = j->attempts,
 		.elapsed_ms = j->elapsed_ms,
 		.response = j->resp,
+		.owner = j->resp ? &j->resp : NULL,
 		.body = j->exit_code == 0 ? &j->body : NULL,
 		.message = j->message,
 		.request_id = j->exit_code != 0 && j->request_id[0] ? j->request_id : NULL,
@@ -134,16 +139,19 @@ static void render_job(struct batch *b, struct job *j)
 	}
 }
 
-/* Render every finished job at the head of the queue. With `all`, also those
- * behind unfinished ones (after an interruption), dropping the unfinished. */
+/* Render every finished job at the head of the queue (in completion order:
+ * every finished job). With `all`, also those behind unfinished ones (after
+ * an interruption), dropping the unfinished. */
 void batch_flush_done(struct batch *b, bool all)
 {
-	struct job **pp = &b->head;
+	bool any = all || b->cfg->completion_order;
+	struct job **pp = &b->head, *prev = NULL;
 	while (*pp) {
 		struct job *j = *pp;
 		if (!batch_job_finished(j)) {
-			if (!all)
+			if (!any)
 				break;
+			prev = j;
 			pp = &j->next;
 			continue;
 		}
@@ -153,14 +161,21 @@ void batch_flush_done(struct batch *b, bool all)
 			render_job(b, j);
 		*pp = j->next;
 		if (b->tail == j)
-			b->tail = NULL;
+			b->tail = prev;
 		b->queued--;
+		b->held -= j->held_bytes;
 		batch_job_free(j);
 	}
-	/* rebuild tail */
-	b->tail = NULL;
-	for (struct job *j = b->head; j; j = j->next)
-		b->tail = j;
+}
+
+bool batch_window_open(const struct batch *b, size_t entries)
+{
+	if (b->cfg->keep_source && b->queued >= entries)
+		return false; /* --annotate: each finished one holds its picture open */
+	size_t limit = b->cfg->window_bytes, per_jobs = (size_t)(b->cfg->jobs > 0 ? b->cfg->jobs : 1) * 64 * 1024;
+	if (!limit)
+		limit = per_jobs > HP_WINDOW_BYTES ? per_jobs : HP_WINDOW_BYTES;
+	return b->held < limit;
 }
 
 #define BIG_UPLOAD ((curl_off_t)8 * 1024 * 1024)

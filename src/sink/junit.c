@@ -4,7 +4,7 @@
 #include "hubpredict/junit.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/output.h"
-#include "hubpredict/render.h"
+#include "hubpredict/item.h"
 #include "hubpredict/text.h"
 
 #include <errno.h>

@@ -10,7 +10,7 @@
 #include "hubpredict/media.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
-#include "hubpredict/render.h"
+#include "hubpredict/item.h"
 #include "hubpredict/response.h"
 #include "hubpredict/text.h"
 

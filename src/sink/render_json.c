@@ -3,7 +3,6 @@
 #include "render_impl.h"
 #include "hubpredict/body.h"
 #include "hubpredict/output.h"
-#include "hubpredict/picture.h"
 #include "hubpredict/response.h"
 #include "hubpredict/stamp.h"
 #include "hubpredict/text.h"
@@ -23,7 +22,9 @@ static void write_response(struct hp_output *out, const struct hp_item *it)
 			out->error = b->error;
 		return;
 	}
-	if (it->response || hp_json_check(b->data, b->len, NULL))
+	if (it->response)
+		hp_body_write_json(b, out); /* a big answer piece by piece */
+	else if (hp_json_check(b->data, b->len, NULL))
 		hp_json_write_minified(out, b->data, b->len);
 	else
 		hp_json_write_string(out, b->data, b->len);

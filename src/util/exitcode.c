@@ -37,6 +37,7 @@ const char *hp_exit_name(int code)
 	case HP_EXIT_BAD_RESPONSE: return "bad response";
 	case HP_EXIT_OUTPUT: return "output";
 	case HP_EXIT_WAITED_OUT: return "waited out";
+	case HP_EXIT_NOMEM: return "out of memory";
 	case HP_EXIT_SIGHUP: return "hung up";
 	case HP_EXIT_SIGINT: return "interrupted";
 	case HP_EXIT_SIGTERM: return "terminated";

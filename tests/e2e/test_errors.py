@@ -568,7 +568,7 @@ class TestBadResponse(ErrorE2E):
             with self.subTest(fmt=fmt):
                 self.server.reset()
                 self.server.push({"huge": size})
-                r, elapsed = self.timed("-u", self.hub_url(), *fmt, CAT)
+                r, elapsed = self.timed("-u", self.hub_url(), "--max-answer", "512M", *fmt, CAT)
                 self.assertExit(r, 10)
                 self.assertEqual(self.without_request_id(self.assertOneError(r, "")),
                                  f"hubpredict: {CAT}: bad response: larger than 512 MiB")
@@ -583,6 +583,49 @@ class TestBadResponse(ErrorE2E):
                                       "request_id": log[0]["request_id"]})
                 else:
                     self.assertEqual(r.out_bytes, b"")
+
+    def test_max_answer(self):
+        # --max-answer SIZE: over it, exit 10 before the rest is read, whether the length is
+        # declared or not; at it, the answer is read; 0 is no limit; the config key too
+        cases = [(("--max-answer", "64K"), 65537, "larger than 64 KiB"),
+                 (("--max-answer", "100000", "-f", "csv"), 100001, "larger than 100000 bytes"),
+                 (("--max-answer", "1M", "-f", "raw"), 4 << 20, "larger than 1 MiB")]
+        for args, size, words in cases:
+            with self.subTest(args=args):
+                self.server.reset()
+                self.server.push({"huge": size})
+                r = self.run_hp("-u", self.hub_url(), *args, CAT)
+                self.assertExit(r, 10)
+                self.assertEqual(self.without_request_id(self.assertOneError(r, "")),
+                                 f"hubpredict: {CAT}: bad response: {words}")
+        for args in (("--max-answer", "65536"), ("--max-answer", "0")):
+            with self.subTest(args=args):
+                self.server.reset()
+                self.server.push({"huge": 65536, "content_type": "text/plain"})
+                r = self.run_hp("-u", self.hub_url(), *args, "-f", "raw", CAT)
+                self.assertExit(r, 0)
+                self.assertEqual(len(r.out_bytes), 65536)
+        with self.subTest("config"):
+            self.server.reset()
+            self.server.push({"huge": 65537})
+            cfg = self.path("max.conf")
+            with open(cfg, "w") as f:
+                f.write("max-answer = 64K\n")
+            r = self.run_hp("--config", cfg, "-u", self.hub_url(), CAT)
+            self.assertExit(r, 10)
+            self.assertIn("bad response: larger than 64 KiB", r.err)
+        with self.subTest("bad value"):
+            r = self.run_hp("-u", self.hub_url(), "--max-answer", "lots", CAT)
+            self.assertExit(r, 2)
+            self.assertIn("--max-answer must be a size", r.err)
+
+    def test_max_answer_stops_reading(self):
+        # a long answer over the limit is cut when the limit is passed, not read to its end
+        self.server.push({"huge": 600 * 1024 * 1024})
+        r, elapsed = self.timed("-u", self.hub_url(), "--max-answer", "1M", CAT)
+        self.assertExit(r, 10)
+        self.assertLess(elapsed, 3 * SLOW, f"took {elapsed:.1f} s: downloaded it?")
+        self.assertIsNone(self.server.log()[0]["t_end"], "the whole body was sent: it was read")
 
     def test_redirect_to_another_origin(self):
         other = StandIn().start()

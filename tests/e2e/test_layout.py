@@ -34,10 +34,6 @@ HEADER_STAGE = {
 
 # (file, header): why the seam still exists and what cuts it
 ALLOWED = {
-    ("src/image/annotate.c", "render"): "struct hp_item, the finished input an observer gets: it moves "
-    "to a neutral header (issue 20, item 4)",
-    ("src/sink/render_json.c", "picture"): "struct hp_resized, --resize's sizes in the envelope: it moves "
-    "to the neutral header with hp_item (issue 20, item 4)",
     ("src/image/annotate.c", "labels"): "hp_labels_check_dir and hp_labels_write_file, the safe writes "
     "below a directory that --save-txt and --annotate share: they belong in util/output.c",
 }

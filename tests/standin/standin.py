@@ -45,6 +45,8 @@ Script entries (StandIn.push / POST /_standin/script), all keys optional:
     cut        send the full Content-Length but only this many body bytes, then close
     reset      close the connection with a TCP RST instead of answering
     huge       a 200 of this many bytes of JSON-looking body, generated as it is sent
+    segments   {"images": F, "polygons": P, "points": K}: a segmentation answer of F frames of
+               P polygons of K points, generated as it is sent (hundreds of MB, never held)
     redirect   a 307 (or the 3xx `status`) with this Location
     repeat     how many requests the entry answers (default 1, -1 forever)
     skip_auth  also answer requests whose key is wrong
@@ -722,6 +724,7 @@ class Answer:
     cut: int | None = None       # send only this many body bytes, then close
     reset: bool = False          # close with a TCP RST instead of answering
     huge: int | None = None      # a generated JSON-looking body of this many bytes
+    segments: dict | None = None  # a generated segmentation answer (big_segments)
     chunked: bool | None = None  # Transfer-Encoding: chunked (None: the stand-in's default)
 
 
@@ -1118,6 +1121,8 @@ _ENTRY_CHECKS = {
     "repeat": lambda v: type(v) is int and (v >= 1 or v == -1),
     "skip_auth": lambda v: isinstance(v, bool),
     "huge": lambda v: type(v) is int and v >= 0,
+    "segments": lambda v: isinstance(v, dict) and set(v) <= {"images", "polygons", "points"}
+    and all(type(n) is int and n >= 0 for n in v.values()),
     "redirect": lambda v: isinstance(v, str),
     "chunked": lambda v: isinstance(v, bool),
     "comment": lambda v: True,
@@ -1185,6 +1190,9 @@ def scripted_answer(entry: dict, flavour: str, normal) -> Answer:
                              [("Location", entry["redirect"])])
     elif "huge" in entry:
         answer = Answer(status, huge=entry["huge"])
+    elif "segments" in entry:
+        answer = Answer(status, segments=dict(entry["segments"]))
+        answer.huge = big_segments(answer.segments)[0]
     elif body is None:
         answer = normal() if status == 200 else error_answer(flavour, status, reason(status))
     elif isinstance(body, (dict, list)):
@@ -1201,6 +1209,35 @@ def scripted_answer(entry: dict, flavour: str, normal) -> Answer:
     if "chunked" in entry:
         answer.chunked = entry["chunked"]
     return answer
+
+
+def big_segments(shape: dict):
+    """A segmentation answer of `images` frames (default 1), each of `polygons` results (default
+    3) of `points` points (default 100): (its length, an iterator of its pieces). The stand-in
+    never holds it whole, so a test can ask for hundreds of MB; every polygon is the same bytes
+    (fixed-width coordinates), so the length is known without building it."""
+    frames, polygons, points = shape.get("images", 1), shape.get("polygons", 3), shape.get("points", 100)
+    xs = ",".join("%8.3f" % (100 + (i % 400)) for i in range(points))
+    ys = ",".join("%8.3f" % (50 + (i * 7 % 300)) for i in range(points))
+    result = ('{"class":0,"name":"person","confidence":0.875,'
+              '"box":{"x1":100,"y1":50,"x2":500,"y2":350},'
+              '"segments":{"x":[%s],"y":[%s]}}' % (xs, ys)).encode()
+    head, tail = b'{"images":[', b'],"metadata":{"model":"big-seg.pt"}}'
+    frame_head = b'{"results":['
+    frame_tail = b'],"shape":[480,640],"speed":{"preprocess":1.0,"inference":2.0,"postprocess":3.0}}'
+    more = b"," + result
+    frame = len(frame_head) + len(frame_tail) + (len(result) + (polygons - 1) * len(more) if polygons else 0)
+    length = len(head) + len(tail) + frames * frame + max(frames - 1, 0)
+
+    def pieces():
+        yield head
+        for f in range(frames):
+            yield frame_head if f == 0 else b"," + frame_head
+            for k in range(polygons):
+                yield result if k == 0 else more
+            yield frame_tail
+        yield tail
+    return length, pieces()
 
 
 def huge_body(size: int):
@@ -1738,7 +1775,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         total = length if answer.cut is None else min(length, answer.cut)
         if self.command == "HEAD":
             total = 0
-        pieces = huge_body(length) if answer.huge is not None else [body]
+        pieces = (big_segments(answer.segments)[1] if answer.segments is not None
+                  else huge_body(length) if answer.huge is not None else [body])
         if chunked and total:                       # pieces of at most 1000 bytes each
             pieces = [b"%x\r\n%s\r\n" % (len(body[i:i + 1000]), body[i:i + 1000])
                       for i in range(0, len(body), 1000)] + [b"0\r\n\r\n"]

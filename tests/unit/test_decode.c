@@ -330,6 +330,117 @@ static void test_error_messages(void)
 	CHECK_STR(msg, "line one line two");
 }
 
+static bool same_points(const struct hp_points *a, const struct hp_points *b)
+{
+	if (a->n != b->n || hp_visible_keypoints(a) != hp_visible_keypoints(b) || !a->x != !b->x)
+		return false;
+	for (size_t i = 0; a->x && i < a->n; i++)
+		if (a->x[i] != b->x[i] || a->y[i] != b->y[i] || (a->visible && a->visible[i] != b->visible[i]))
+			return false;
+	return true;
+}
+
+static bool same_response(const struct hp_response *a, const struct hp_response *b)
+{
+	if (a->task != b->task || a->n_images != b->n_images)
+		return false;
+	for (size_t i = 0; i < a->n_images; i++) {
+		const struct hp_image *x = &a->images[i], *y = &b->images[i];
+		if (x->n_results != y->n_results || x->has_shape != y->has_shape || x->width != y->width ||
+		    x->height != y->height || x->inference_ms != y->inference_ms || x->depth.present != y->depth.present)
+			return false;
+		for (size_t j = 0; j < x->n_results; j++) {
+			const struct hp_result *p = &x->results[j], *q = &y->results[j];
+			if (p->cls != q->cls || p->name_len != q->name_len || memcmp(p->name, q->name, p->name_len) ||
+			    p->confidence != q->confidence || p->n_box != q->n_box ||
+			    memcmp(p->box, q->box, sizeof p->box) || p->pixel_ratio != q->pixel_ratio ||
+			    !same_points(&p->segment, &q->segment) || !same_points(&p->keypoints, &q->keypoints))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Decoded part by part (SPEC 11), an answer is what it is decoded whole: the
+ * same response, or the same message, whatever the size an entry is cut at. */
+static void parts_like_whole(const char *doc)
+{
+	size_t len = strlen(doc);
+	static const size_t bigs[] = { 0, 40, 120, 1 << 20 };
+	for (size_t k = 0; k < sizeof bigs / sizeof *bigs; k++) {
+		char e1[600], e2[600];
+		struct hp_response *whole = NULL, *parted = NULL;
+		struct hp_json_parts parts;
+		size_t bad_at = 0;
+		int r1 = hp_response_decode(&whole, doc, len, e1, sizeof e1);
+		int rp = hp_json_parts(doc, len, bigs[k], &parts, &bad_at, NULL, NULL);
+		int r2 = rp == 0 ? hp_response_decode_parts(&parted, doc, len, &parts, false, e2, sizeof e2, NULL, NULL) : -1;
+		if (rp != 0)
+			snprintf(e2, sizeof e2, "not JSON (at byte %zu of %zu)", bad_at, len);
+		CHECK(r1 == r2);
+		if (r1 == 0 && r2 == 0)
+			CHECK(same_response(whole, parted));
+		else
+			CHECK_STR(e2, e1);
+		if (r1 != r2 || (r1 == 0 && !same_response(whole, parted)))
+			fprintf(stderr, "  parts differ (big %zu): %s\n", bigs[k], doc);
+		hp_response_free(whole);
+		hp_response_free(parted);
+		if (rp == 0 && r2 == 0 && bigs[k] == 0) { /* light: counts only */
+			CHECK(hp_response_decode_parts(&parted, doc, len, &parts, true, e2, sizeof e2, NULL, NULL) == 0);
+			for (size_t i = 0; i < parted->n_images; i++)
+				for (size_t j = 0; j < parted->images[i].n_results; j++)
+					CHECK(parted->images[i].results[j].segment.x == NULL);
+			hp_response_free(parted);
+		}
+		hp_json_parts_free(&parts);
+	}
+}
+
+static void test_parts(void)
+{
+	static const char *const names[] = { "detect.json", "classify.json", "obb.json", "segment.json", "pose.json",
+	                                     "semantic.json", "depth.json", "empty.json" };
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		size_t len;
+		char *b = read_fixture(names[i], &len);
+		parts_like_whole(b);
+		free(b);
+	}
+	static const char *const docs[] = {
+		"{\"images\":[]}", " { \"images\" : [ ] } ", "[1,2]", "{\"data\":{}}", "{\"images\":{}}",
+		"{\"images\":7,\"images\":[{\"results\":[]}]}", "{\"images\":[{\"results\":[]}],\"images\":7}",
+		"{\"x\":{\"images\":[1]},\"images\":[{\"results\":[]}],\"metadata\":{\"task\":\"pose\"}}",
+		"{\"images\":[7]}", "{\"images\":[{}]}", "{\"images\":[{\"results\":{}}]}",
+		"{\"images\":[{\"results\":7,\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":0.5}]}]}",
+		"{\"images\":[{\"shape\":[4,6],\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":0.5,"
+		"\"box\":{\"x1\":1,\"y1\":1,\"x2\":2,\"y2\":2},\"segments\":{\"x\":[1,2,3],\"y\":[3,2,1]}},"
+		"{\"class\":1,\"name\":\"b\",\"confidence\":0.25,\"box\":{\"x1\":1,\"y1\":1,\"x2\":2,\"y2\":2}}],"
+		"\"speed\":{\"inference\":3}},{\"results\":[]},{\"results\":[{\"class\":2,\"name\":\"c\","
+		"\"confidence\":1,\"box\":{\"x1\":0,\"y1\":0,\"x2\":1,\"y2\":1},\"keypoints\":{\"x\":[1],\"y\":[2],"
+		"\"visible\":[0.2]}}]}]}",
+		"{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":0.9},"
+		"{\"class\":0,\"name\":\"a\",\"confidence\":\"0.9\"}]}]}",
+		"{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":0.9}]}]} trailing",
+		"{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":0.9}]}",
+		"{\"images\":[{\"results\":[{\"class\":0,\"name\":\"a\",\"confidence\":0.9},[]]}]}",
+	};
+	for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
+		parts_like_whole(docs[i]);
+	/* the parts of an entry cut at its results: the entry first, then each result */
+	const char *doc = "{\"images\":[{\"results\":[{\"class\":0},{\"class\":1}],\"shape\":[1,2]},{\"results\":[]}]}";
+	struct hp_json_parts p;
+	CHECK(hp_json_parts(doc, strlen(doc), 10, &p, NULL, NULL, NULL) == 0);
+	CHECK(p.n_images == 2 && p.n == 4 && !p.v[0].is_result && p.v[0].cut_end > p.v[0].cut_start &&
+	      p.v[1].is_result && p.v[1].result == 0 && p.v[2].result == 1 && !p.v[3].is_result && p.v[3].image == 1);
+	hp_json_parts_free(&p);
+	/* results side by side share a part up to the size */
+	CHECK(hp_json_parts(doc, strlen(doc), 30, &p, NULL, NULL, NULL) == 0);
+	CHECK(p.n == 3 && p.v[1].is_result && p.v[1].result == 0 && p.v[1].n_results == 2);
+	CHECK(p.v[0].n_results == 2 && doc[p.images_at - 1] == '[' && doc[p.images_end] == ']');
+	hp_json_parts_free(&p);
+}
+
 int main(int argc, char **argv)
 {
 	fixtures_dir = argc > 1 ? argv[1] : "tests/fixtures";
@@ -339,6 +450,7 @@ int main(int argc, char **argv)
 	test_bad_bodies();
 	test_strict_json();
 	test_error_messages();
+	test_parts();
 	/* tiny buffers stay NUL-terminated and in bounds */
 	char tiny[4];
 	for (size_t n = 1; n <= sizeof tiny; n++) {

@@ -1,10 +1,11 @@
-/* test_util.c - the growing buffer, the media extension list, the clock and
- * the response body that spills to a file, of src/util/. */
+/* test_util.c - the growing buffer, the media extension list, the clock, the
+ * list of observers and the response body that spills to a file, of src/util/. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 #include "hubpredict/body.h"
 #include "hubpredict/buf.h"
 #include "hubpredict/clock.h"
+#include "hubpredict/item.h"
 #include "hubpredict/media.h"
 
 #include <stdint.h>
@@ -94,8 +95,33 @@ static void test_body_gather(void)
 	hp_body_free(&b);
 }
 
+static int seen[100], n_seen;
+static void note(void *state, const struct hp_item *it)
+{
+	(void)it;
+	seen[n_seen++] = (int)(intptr_t)state;
+}
+
+/* Any number of observers, called in the order they were added (there were
+ * four slots filled without a bound). */
+static void test_observers(void)
+{
+	struct hp_observers l = { 0 };
+	for (int i = 0; i < 100; i++)
+		CHECK(hp_observers_add(&l, note, (void *)(intptr_t)i) == 0);
+	CHECK(l.n == 100 && l.cap >= 100);
+	struct hp_item it = { .file = "a.jpg" };
+	for (size_t i = 0; i < l.n; i++)
+		l.v[i].item(l.v[i].state, &it);
+	CHECK(n_seen == 100 && seen[0] == 0 && seen[4] == 4 && seen[99] == 99);
+	hp_observers_clear(&l);
+	CHECK(l.v == NULL && l.n == 0);
+	hp_observers_clear(&l); /* twice is fine */
+}
+
 int main(void)
 {
+	test_observers();
 	test_grow();
 	test_buf();
 	test_media();

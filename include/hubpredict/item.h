@@ -1,0 +1,81 @@
+/* item.h - one finished input as the run hands it on, and what receives it:
+ * the types that run/ (which makes them), sink/, image/ and check/ (which
+ * read them) share, kept here so none of them includes a stage above it.
+ *
+ * Ownership: a struct hp_item and everything it points to (file, response,
+ * body, message, unmet, resized, source_picture, source_fd) belong to the
+ * batch and are valid only during the call that receives it (a renderer's
+ * item(), an observer's item()): a receiver copies what it keeps, and closes
+ * or frees none of it.
+ */
+#ifndef HUBPREDICT_ITEM_H
+#define HUBPREDICT_ITEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+struct hp_response;
+struct hp_body;
+struct hp_annotate_source;
+struct hp_timings;
+
+/* --resize: the sizes of an image that was sent smaller than it is. */
+struct hp_resized {
+	int from_w, from_h;     /* the original, EXIF orientation applied */
+	int to_w, to_h;         /* what was sent */
+};
+
+struct hp_item {
+	const char *file;                   /* the input as the user named it */
+	size_t file_below;                  /* hp_input.below: where the part below a
+	                                       directory INPUT starts in file (0: none) */
+	int exit_code;                      /* 0 = success, else its exit status */
+	long http_status;                   /* 0 when no status line was received */
+	int attempts;
+	double elapsed_ms;
+	const struct hp_response *response; /* decoded answer (NULL in raw, or on error) */
+	struct hp_response **owner;         /* the slot holding response, the batch's: an
+	                                       observer may take the answer (*owner = NULL;
+	                                       it frees it with hp_response_free, not before
+	                                       its item() returns: later observers read it);
+	                                       NULL when it cannot be taken */
+	struct hp_body *body;               /* the body as received (success only) */
+	const char *message;                /* the one-line error, when exit_code != 0 */
+	const char *request_id;             /* the answer's x-request-id, or NULL */
+	const char *const *unmet;           /* checks that failed (--expect, --baseline): */
+	size_t n_unmet;                     /* "expected person>=2, found 1", ... */
+	bool has_source;                    /* source_fd holds the input's original bytes */
+	int source_fd;                      /* (an image file, or spooled stdin), for --annotate */
+	bool source_unreadable;             /* --resize found it is not a readable image and warned */
+	const struct hp_resized *resized;   /* --resize: the sizes, NULL when sent as it is */
+	struct hp_annotate_source *source_picture; /* decoded ahead (annotate.h), or NULL */
+	bool cached;                        /* answered from --cache: nothing was sent */
+	bool has_stat;                      /* a file: size and mtime are known */
+	long long size;                     /* its size in bytes (before --resize) */
+	struct timespec mtime;              /* its modification time */
+	const struct hp_timings *timings;   /* scheduled, started, the last attempt's phases (timings.h) */
+};
+
+/* Something besides the output that receives every finished input, right
+ * after the renderer: the JUnit report, the label files, the pictures, the
+ * --resume log. Its owner opens it before the run and finishes it after (also
+ * after an interruption). */
+struct hp_observer {
+	void (*item)(void *state, const struct hp_item *it);
+	void *state;
+};
+
+/* Any number of observers, in the order they were added (the batch calls
+ * them in that order). The list owns its array; hp_observers_clear frees it
+ * (safe twice and on a zeroed struct); the states stay their owners'. */
+struct hp_observers {
+	struct hp_observer *v;
+	size_t n, cap;
+};
+
+/* Append one: 0, or -1 when out of memory (the list unchanged). */
+int hp_observers_add(struct hp_observers *l, void (*item)(void *state, const struct hp_item *it), void *state);
+void hp_observers_clear(struct hp_observers *l);
+
+#endif

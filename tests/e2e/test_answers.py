@@ -1,0 +1,120 @@
+"""Answers of any size (hubpredict(1), --max-answer; SPEC 11): a big answer in little memory,
+the same rows as a small one, the limit, and out of memory told as such (exit 13)."""
+
+import json
+import os
+import resource
+import unittest
+
+from harness import E2E, UNDER_TOOL, image
+
+CAT = image("cat.png")
+BUS = image("street.jpg")
+
+
+def seg_url(e2e):
+    return f"{e2e.server.url}/v1/predict/segment"
+
+
+class TestBigAnswers(E2E):
+
+    def test_spilled_answer_reads_as_one_in_memory(self):
+        # past 8 MiB an answer goes to a file and is mapped: every format reads the same
+        # document as from memory (3 frames of 60 polygons of 10,000 points: ~17 MB)
+        shape = {"images": 3, "polygons": 60, "points": 10000}
+        for fmt in ("csv", "jsonl", "table"):
+            with self.subTest(fmt=fmt):
+                self.server.reset()
+                self.server.push({"segments": shape})
+                r = self.run_hp("-u", seg_url(self), "-f", fmt, CAT)
+                self.assertExit(r, 0)
+                self.assertEqual(r.err, "")
+                if fmt == "csv":
+                    rows = r.out.splitlines()
+                    self.assertEqual(len(rows), 1 + 3 * 60)
+                    self.assertEqual(rows[1].split(",")[1:], ["0", "segment", "1", "0", "person", "0.875",
+                                                               "100", "50", "500", "350", "", "", "", "",
+                                                               "10000", "", ""])
+                    self.assertEqual(rows[-1].split(",")[1:4], ["2", "segment", "60"])
+                elif fmt == "jsonl":
+                    doc = json.loads(r.out)["response"]
+                    self.assertEqual([len(im["results"]) for im in doc["images"]], [60, 60, 60])
+                    self.assertEqual(len(doc["images"][2]["results"][59]["segments"]["x"]), 10000)
+                    self.assertEqual(doc["metadata"], {"model": "big-seg.pt"})
+                    self.assertNotIn(b" ", r.out_bytes, "minified as today")
+                else:
+                    self.assertIn("180 results", r.out.splitlines()[0])
+
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_answer_in_little_memory(self):
+        # a ~200 MB answer (one image, 1,600 polygons of 7,000 points) under 100 MiB of RSS
+        shape = {"images": 1, "polygons": 1600, "points": 7000}
+        for fmt in ("csv", "jsonl"):
+            with self.subTest(fmt=fmt):
+                self.server.reset()
+                self.server.push({"segments": shape})
+                rc, rss = self.peak_rss("-u", seg_url(self), "-q", "-f", fmt, CAT)
+                self.assertEqual(rc, 0)
+                self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer to {fmt}")
+
+    def test_max_answer_over_a_big_answer(self):
+        # the declared length is over the limit: exit 10, the body is not read
+        self.server.push({"segments": {"images": 1, "polygons": 2000, "points": 7000}})
+        r = self.run_hp("-u", seg_url(self), "--max-answer", "100M", "-f", "csv", CAT)
+        self.assertExit(r, 10)
+        self.assertIn(f"{CAT}: bad response: larger than 100 MiB", r.err)
+        self.assertEqual(r.out, "file,frame,task,index,class,name,confidence,x1,y1,x2,y2,x3,y3,x4,y4,"
+                                "points,keypoints,pixel_ratio\n")
+        self.assertIsNone(self.server.log()[0]["t_end"], "the whole body was sent: it was read")
+
+
+class TestWindow(E2E):
+
+    def test_window_counts_bytes_not_entries(self):
+        # one slow answer holds the head of the input order: the small answers behind it are
+        # held in a window of bytes (1 MiB here), no longer of max(32, 8 x jobs) entries, so the
+        # other slot keeps sending while the slow one is answered
+        d = self.path("many")
+        os.makedirs(d)
+        paths = []
+        for i in range(100):
+            p = os.path.join(d, f"{i:03d}.gif")
+            os.link(image("tiny.gif"), p)
+            paths.append(p)
+        self.server.push({"delay": 5})
+        r = self.run_hp("-u", self.hub_url(), "-j", "2", "-q", "-f", "csv", *paths)
+        self.assertExit(r, 0)
+        log = self.server.log()
+        self.assertEqual(len(log), 100)
+        slow = max(log, key=lambda rec: rec["t_end"] - rec["t_start"])
+        during = sum(1 for rec in log if rec is not slow and rec["t_start"] < slow["t_end"])
+        self.assertGreater(during, 90, f"only {during} of 99 sent while the slow one was answered")
+        files = [row.split(",")[0] for row in r.out.splitlines()[1:]]
+        self.assertEqual(sorted(set(files)), paths)
+        self.assertEqual(list(dict.fromkeys(files)), paths, "written in input order")
+
+
+@unittest.skipIf(UNDER_TOOL, "an address-space limit cannot be set under valgrind or ASan")
+class TestOutOfMemory(E2E):
+
+    def test_out_of_memory_is_not_bad_json(self):
+        # one polygon of 1,000,000 points (~18 MB) cannot be parsed in 100 MiB of address
+        # space: "out of memory", exit 13, never "not JSON"; the input before it is written
+        self.server.push_many([{"status": 200},
+                               {"segments": {"images": 1, "polygons": 1, "points": 1000000}}])
+
+        def limit():
+            resource.setrlimit(resource.RLIMIT_AS, (100 << 20, 100 << 20))
+        p = self.popen_hp("-u", seg_url(self), "-j", "1", "-f", "csv", BUS, CAT, wrapper=False,
+                          stdout=-1, stderr=-1, preexec_fn=limit)
+        r = self.wait_hp(p)
+        self.assertExit(r, 13)
+        self.assertRegex(r.err, rf"^hubpredict: {CAT}: out of memory( \(x-request-id: \w+\))?\n"
+                                r"hubpredict: summary: 2 inputs: 1 succeeded, 1 failed in .*\n\Z")
+        rows = r.out.splitlines()
+        self.assertGreater(len(rows), 1)
+        self.assertTrue(all(row.startswith(BUS + ",") for row in rows[1:]), rows)
+
+
+if __name__ == "__main__":
+    unittest.main()
