@@ -145,6 +145,13 @@ heading "--resize: street.jpg (810x1080) sent at --imgsz 320, boxes mapped back 
 "$hubpredict" -u "$(hub detect)" --resize -s 320 -f json "$img/street.jpg" |
 	python3 -c 'import json, sys; e = json.load(sys.stdin)[0]; print("resized:", e["resized"], " shape:", e["response"]["images"][0]["shape"])'
 
+# ---- val: a model's accuracy on a labelled dataset ---------------------------
+# examples/dataset/ holds three of the sample images with labels that fit the
+# stand-in's detect answers (one person a little off, one person and the cat
+# never found), so the numbers are neither 0 nor perfect.
+heading "val: examples/dataset/data.yaml (P, R, mAP50, mAP50-95 as yolo val prints them)"
+"$hubpredict" val -u "$(hub detect)" examples/dataset/data.yaml
+
 # ---- a deliberate error: a wrong key ---------------------------------------
 heading "a wrong key (expect exit status 4)"
 status=0

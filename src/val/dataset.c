@@ -182,7 +182,8 @@ static int split_entry(const char *root, const struct hp_yaml_node *v, const cha
 	}
 	size_t ext = strlen(p);
 	if (ext < 4 || strcmp(p + ext - 4, ".txt") != 0) {
-		rc = strv_add(out, p) == 0 ? 0 : bad(err, errlen, p, 0, "out of memory");
+		/* strv_add frees p when it fails: the message names the yaml's line */
+		rc = strv_add(out, p) == 0 ? 0 : bad(err, errlen, yaml, v->line, "out of memory");
 		p = NULL;
 		goto done;
 	}

@@ -1,4 +1,5 @@
-"""The examples run against the stand-in: examples/ci-smoke.sh and examples/cron-label.sh."""
+"""The examples run against the stand-in: examples/ci-smoke.sh, examples/cron-label.sh,
+examples/nightly-dedicated.sh, and demo.sh's val run on the bundled examples/dataset/."""
 
 import json
 import os
@@ -12,6 +13,8 @@ from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, ROOT, image
 CI_SMOKE = os.path.join(ROOT, "examples", "ci-smoke.sh")
 CRON_LABEL = os.path.join(ROOT, "examples", "cron-label.sh")
 NIGHTLY = os.path.join(ROOT, "examples", "nightly-dedicated.sh")
+DEMO = os.path.join(ROOT, "examples", "demo.sh")
+DATASET = os.path.join(ROOT, "examples", "dataset")
 
 
 class TestExamples(E2E):
@@ -134,6 +137,26 @@ class TestExamples(E2E):
         # a missing folder: exit 3, nothing sent
         p = self.nightly(self.path("nope"), self.path("night2"))
         self.assertEqual(p.returncode, 3)
+
+    def test_demo_val_on_the_bundled_dataset(self):
+        """demo.sh's val section, run as the demo runs it (from the repository's root, the key
+        in the environment): the table's header, the `all` row over the three images and six
+        labelled objects with numbers neither 0 nor perfect, and a row per labelled class."""
+        with open(DEMO) as f:
+            self.assertIn('"$hubpredict" val -u "$(hub detect)" examples/dataset/data.yaml', f.read())
+        r = self.run_hp("val", "-u", self.hub_url("detect"), "examples/dataset/data.yaml", cwd=ROOT)
+        self.assertEqual(r.rc, 0, r.err)
+        rows = [line.split() for line in r.out.splitlines() if line.strip()]
+        self.assertEqual(rows[0], ["Class", "Images", "Instances", "Box(P", "R", "mAP50", "mAP50-95)"])
+        self.assertEqual(rows[1][:3], ["all", "3", "6"])
+        for value in rows[1][3:]:
+            self.assertTrue(0 < float(value) < 0.99, rows[1])
+        self.assertEqual([row[0] for row in rows[2:]], ["person", "car", "cat"])
+        self.assertEqual(len(self.server.log()), 3)
+        # the dataset's images are the sample images' bytes: one picture, two copies
+        for name in os.listdir(os.path.join(DATASET, "images", "val")):
+            with open(os.path.join(DATASET, "images", "val", name), "rb") as a, open(image(name), "rb") as b:
+                self.assertEqual(a.read(), b.read(), name)
 
 
 if __name__ == "__main__":
