@@ -92,3 +92,20 @@ hp_start_standin() {
 	# shellcheck disable=SC2034 # read by the callers
 	HP_STANDIN_URL="http://127.0.0.1:$(cat "$tmp/port")"
 }
+
+# hp_bench_binaries ROOT
+#   Set bin and peakrss for a benchmark: $HUBPREDICT_BIN and $PEAKRSS_BIN when
+#   both are given, else a Release build of both in ROOT/build-bench.
+hp_bench_binaries() {
+	local root=$1
+	if [[ -n ${HUBPREDICT_BIN:-} && -n ${PEAKRSS_BIN:-} ]]; then
+		bin=$HUBPREDICT_BIN
+		peakrss=$PEAKRSS_BIN
+		return 0
+	fi
+	echo "== building hubpredict and peakrss (Release) in $root/build-bench"
+	cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build "$root/build-bench" -j"$(nproc)" --target hubpredict peakrss >/dev/null
+	bin=$root/build-bench/hubpredict
+	peakrss=$root/build-bench/tests/peakrss
+}

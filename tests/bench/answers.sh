@@ -32,16 +32,9 @@ for tool in nginx curl jq python3; do
 	fi
 done
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
-if [[ -n ${HUBPREDICT_BIN:-} && -n ${PEAKRSS_BIN:-} ]]; then
-	bin=$HUBPREDICT_BIN
-	peakrss=$PEAKRSS_BIN
-else
-	echo "== building hubpredict and peakrss (Release) in $root/build-bench"
-	cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$root/build-bench" -j"$(nproc)" --target hubpredict peakrss >/dev/null
-	bin=${HUBPREDICT_BIN:-$root/build-bench/hubpredict}
-	peakrss=${PEAKRSS_BIN:-$root/build-bench/tests/peakrss}
-fi
+# shellcheck source=tests/lib.sh
+. "$root/tests/lib.sh"
+hp_bench_binaries "$root"
 img=$root/examples/images/cat.png
 gen() { python3 "$root/tests/bench/answers.py" gen "$tmp/doc/$1.json" "$2" "$3" "$4"; }
 mkdir -p "$tmp/doc" "$tmp/nginx"

@@ -39,16 +39,9 @@ for tool in python3 curl xargs bash; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 2; }
 done
 
-if [[ -n ${HUBPREDICT_BIN:-} && -n ${PEAKRSS_BIN:-} ]]; then
-	bin=$HUBPREDICT_BIN
-	peakrss=$PEAKRSS_BIN
-else
-	echo "== building hubpredict and peakrss (Release) in $root/build-bench"
-	cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$root/build-bench" -j"$(nproc)" --target hubpredict peakrss >/dev/null
-	bin=${HUBPREDICT_BIN:-$root/build-bench/hubpredict}
-	peakrss=${PEAKRSS_BIN:-$root/build-bench/tests/peakrss}
-fi
+# shellcheck source=tests/lib.sh
+. "$root/tests/lib.sh"
+hp_bench_binaries "$root"
 for b in "$bin" "$peakrss"; do
 	[[ -x $b ]] || { echo "bench: $b is not an executable" >&2; exit 2; }
 done
@@ -69,8 +62,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # -- the stand-in ------------------------------------------------------------------------------
-# shellcheck source=tests/lib.sh
-. "$root/tests/lib.sh"
 hp_start_standin "$root" "$tmp" --latency "$latency" || exit 1
 standin_pid=$HP_STANDIN_PID
 url=$HP_STANDIN_URL/v1/predict/detect

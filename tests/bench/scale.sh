@@ -25,16 +25,9 @@ fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-if [[ -n ${HUBPREDICT_BIN:-} && -n ${PEAKRSS_BIN:-} ]]; then
-	bin=$HUBPREDICT_BIN
-	peakrss=$PEAKRSS_BIN
-else
-	echo "== building hubpredict and peakrss (Release) in $root/build-bench"
-	cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$root/build-bench" -j"$(nproc)" --target hubpredict peakrss >/dev/null
-	bin=$root/build-bench/hubpredict
-	peakrss=$root/build-bench/tests/peakrss
-fi
+# shellcheck source=tests/lib.sh
+. "$root/tests/lib.sh"
+hp_bench_binaries "$root"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hubpredict-scale.XXXXXX")
 nginx_pid=
