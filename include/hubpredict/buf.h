@@ -18,6 +18,14 @@ struct hp_buf {
  * min_cap. 0, or -1 when out of memory or need overflows (*data unchanged). */
 int hp_grow(char **data, size_t *cap, size_t need, size_t min_cap);
 
+/* Room for need elements of elem bytes in the array v (capacity *cap):
+ * returns v itself when it already has room, else the array reallocated,
+ * its capacity doubled from min_cap until need fits (*cap updated); NULL
+ * when out of memory or the size overflows, v then unchanged and still the
+ * caller's (need >= 1). The one growth rule for the arrays of every stage;
+ * hp_grow is its byte case. */
+void *hp_grow_array(void *v, size_t *cap, size_t need, size_t elem, size_t min_cap);
+
 /* Append n bytes of p. 0, or -1 (b->oom set) when out of memory. */
 int hp_buf_add(struct hp_buf *b, const void *p, size_t n);
 /* Free the data; the struct is zeroed. */

@@ -1,6 +1,7 @@
 /* stats.c - what bench measured against one endpoint (benchstats.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/benchstats.h"
+#include "hubpredict/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,14 +75,10 @@ int hp_bench_stats_error(struct hp_bench_stats *s, int exit, long status, const 
 		s->errors[i].count++;
 		return 0;
 	}
-	if (s->n_errors == s->cap_errors) {
-		size_t cap = s->cap_errors ? 2 * s->cap_errors : 8;
-		struct hp_bench_error *grown = realloc(s->errors, cap * sizeof *grown);
-		if (!grown)
-			return -1;
-		s->errors = grown;
-		s->cap_errors = cap;
-	}
+	struct hp_bench_error *grown = hp_grow_array(s->errors, &s->cap_errors, s->n_errors + 1, sizeof *grown, 8);
+	if (!grown)
+		return -1;
+	s->errors = grown;
 	memmove(&s->errors[i + 1], &s->errors[i], (s->n_errors - i) * sizeof *s->errors);
 	s->errors[i] = (struct hp_bench_error){ exit, status, 1 };
 	s->n_errors++;

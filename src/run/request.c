@@ -3,6 +3,7 @@
  * for the request itself. */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/request.h"
+#include "hubpredict/buf.h"
 #include "hubpredict/clock.h"
 #include "hubpredict/media.h"
 #include "hubpredict/sha256.h"
@@ -143,14 +144,10 @@ struct fields { struct field *v; size_t n, cap; };
 static int collect(void *state, const char *name, const char *value)
 {
 	struct fields *f = state;
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		struct field *v = realloc(f->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		f->v = v;
-		f->cap = cap;
-	}
+	struct field *v = hp_grow_array(f->v, &f->cap, f->n + 1, sizeof *v, 16);
+	if (!v)
+		return -1;
+	f->v = v;
 	f->v[f->n].name = strdup(name);
 	f->v[f->n].value = strdup(value);
 	f->n++;

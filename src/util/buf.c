@@ -9,18 +9,29 @@ int hp_grow(char **data, size_t *cap, size_t need, size_t min_cap)
 {
 	if (need <= *cap)
 		return 0;
-	size_t c = *cap ? *cap : (min_cap ? min_cap : 16);
-	while (c < need) {
-		if (c > SIZE_MAX / 2)
-			return -1;
-		c *= 2;
-	}
-	char *d = realloc(*data, c);
+	char *d = hp_grow_array(*data, cap, need, 1, min_cap);
 	if (!d)
 		return -1;
 	*data = d;
-	*cap = c;
 	return 0;
+}
+
+void *hp_grow_array(void *v, size_t *cap, size_t need, size_t elem, size_t min_cap)
+{
+	if (need <= *cap)
+		return v;
+	size_t c = *cap ? *cap : (min_cap ? min_cap : 16);
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			return NULL;
+		c *= 2;
+	}
+	if (elem && c > SIZE_MAX / elem)
+		return NULL;
+	void *grown = realloc(v, c * elem);
+	if (grown)
+		*cap = c;
+	return grown;
 }
 
 int hp_buf_add(struct hp_buf *b, const void *p, size_t n)

@@ -1,5 +1,6 @@
 /* item.c - the growing list of observers (item.h). */
 #include "hubpredict/item.h"
+#include "hubpredict/buf.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,16 +8,10 @@
 
 int hp_observers_add(struct hp_observers *l, void (*item)(void *state, const struct hp_item *it), void *state)
 {
-	if (l->n >= l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 4;
-		if (cap > SIZE_MAX / sizeof *l->v)
-			return -1;
-		struct hp_observer *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	struct hp_observer *v = hp_grow_array(l->v, &l->cap, l->n + 1, sizeof *v, 4);
+	if (!v)
+		return -1;
+	l->v = v;
 	l->v[l->n++] = (struct hp_observer){ .item = item, .state = state };
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hubpredict/buf.h"
 #include "hubpredict/media.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/yaml.h"
@@ -31,16 +32,12 @@ static int strv_add(struct strv *s, char *str)
 {
 	if (!str)
 		return -1;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		char **v = realloc(s->v, cap * sizeof *v);
-		if (!v) {
-			free(str);
-			return -1;
-		}
-		s->v = v;
-		s->cap = cap;
+	char **v = hp_grow_array(s->v, &s->cap, s->n + 1, sizeof *v, 16);
+	if (!v) {
+		free(str);
+		return -1;
 	}
+	s->v = v;
 	s->v[s->n++] = str;
 	return 0;
 }

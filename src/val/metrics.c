@@ -3,6 +3,7 @@
  * matrix; at the end ap_per_class (valmetrics.h says where an order is fixed
  * here that Ultralytics leaves open). */
 #include "hubpredict/valmetrics.h"
+#include "hubpredict/buf.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -301,14 +302,10 @@ static struct bucket *bucket_of(struct hp_valstats *s, uint32_t cls, bool create
 		for (size_t k = 0; k < s->nb; k++)
 			s->slot[slot_of(s, s->b[k].cls)] = (uint32_t)k + 1;
 	}
-	if (s->nb == s->bcap) {
-		size_t cap = s->bcap ? 2 * s->bcap : 16;
-		struct bucket *nb = realloc(s->b, cap * sizeof *nb);
-		if (!nb)
-			return NULL;
-		s->b = nb;
-		s->bcap = cap;
-	}
+	struct bucket *nb = hp_grow_array(s->b, &s->bcap, s->nb + 1, sizeof *nb, 16);
+	if (!nb)
+		return NULL;
+	s->b = nb;
 	s->b[s->nb] = (struct bucket){ cls, NULL, 0, 0 };
 	s->slot[slot_of(s, cls)] = (uint32_t)++s->nb;
 	return &s->b[s->nb - 1];
@@ -323,14 +320,10 @@ static int append(struct hp_valstats *s, const struct hp_val_obj *p, uint16_t tp
 		return -1;
 	if (b->n == UINT32_MAX)
 		return -1;      /* sort_key holds the order of arrival in 32 bits */
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 256;
-		struct rec *r = realloc(b->r, cap * sizeof *r);
-		if (!r)
-			return -1;
-		b->r = r;
-		b->cap = cap;
-	}
+	struct rec *r = hp_grow_array(b->r, &b->cap, b->n + 1, sizeof *r, 256);
+	if (!r)
+		return -1;
+	b->r = r;
 	b->r[b->n++] = (struct rec){ (float)p->conf, { tp0, tp1 } };
 	return 0;
 }

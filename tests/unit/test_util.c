@@ -28,6 +28,21 @@ static void test_grow(void)
 	cap = 0;
 	CHECK(hp_grow(&d, &cap, 1, 0) == 0 && cap == 16);
 	free(d);
+
+	/* arrays: the same rule, counted in elements */
+	double *v = NULL, *g;
+	size_t n = 0;
+	cap = 0;
+	for (int i = 0; i < 1000; i++) {
+		g = hp_grow_array(v, &cap, n + 1, sizeof *v, 8);
+		CHECK(g != NULL);
+		v = g;
+		v[n++] = i;
+	}
+	CHECK(cap == 1024 && v[999] == 999);
+	CHECK(hp_grow_array(v, &cap, 1024, sizeof *v, 8) == v && cap == 1024); /* room already */
+	CHECK(hp_grow_array(v, &cap, SIZE_MAX / 4, sizeof *v, 8) == NULL && cap == 1024); /* overflow */
+	free(v);
 }
 
 static void test_buf(void)
