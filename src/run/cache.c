@@ -40,20 +40,6 @@ struct hp_cache {
 
 /* ---- files below DIR ---------------------------------------------------------- */
 
-static int read_all(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 /* Up to n bytes (fewer at the end of the file): how many, or -1. */
 static ssize_t read_upto(int fd, void *buf, size_t n)
 {
@@ -69,6 +55,12 @@ static ssize_t read_upto(int fd, void *buf, size_t n)
 		got += (size_t)r;
 	}
 	return (ssize_t)got;
+}
+
+/* Exactly n bytes: 0, or -1 (an error or the end of the file first). */
+static int read_all(int fd, void *buf, size_t n)
+{
+	return read_upto(fd, buf, n) == (ssize_t)n ? 0 : -1;
 }
 
 static int write_all(int fd, const void *buf, size_t n)
