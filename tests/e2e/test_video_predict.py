@@ -67,6 +67,28 @@ class TestLoadedOnFirstVideo(E2E):
         self.assertEqual(libav(loaded), set())
 
 
+class TestOptions(E2E):
+    def test_stride_and_fps_together_are_usage(self):
+        r = self.run_hp("-u", self.hub_url(), "--fps", "1", "--vid-stride", "2", image("cat.png"))
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, "--vid-stride and --fps both choose the frames: give one")
+        self.assertEqual(self.server.log(), [])
+
+    def test_ranges(self):
+        for args, frag in ((("--vid-stride", "0"), "--vid-stride"), (("--fps", "0"), "--fps"),
+                           (("--frames", "0"), "--frames"), (("--duration", "-1"), "--duration")):
+            with self.subTest(args=args):
+                r = self.run_hp("-u", self.hub_url(), *args, image("cat.png"))
+                self.assertExit(r, 2)
+                self.assertOneLineError(r, frag)
+                self.assertNotIn("unrecognized", r.err)
+        self.assertEqual(self.server.log(), [])
+
+    def test_in_help(self):
+        r = self.run_hp("--help")
+        for name in ("--vid-stride N", "--fps X", "--stream", "--frames N", "--duration SEC"):
+            self.assertIn(name, r.out)
+
 
 if __name__ == "__main__":
     unittest.main()
