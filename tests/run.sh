@@ -62,6 +62,19 @@ for flag in "--annotate out" "--resize"; do
 	fi
 done
 echo "build without image support: --annotate and --resize are exit 2, as documented"
+# video needs images: that build has no video either, and refuses its flags (exit 2)
+for flag in "--vid-stride 2" "--fps 1" "--stream" "--frames 3" "--duration 5"; do
+	# shellcheck disable=SC2086 # the flag and its value are two words
+	if "$root/build-noimages/hubpredict" -u http://127.0.0.1:9/ $flag x.mp4 2>"$root/build-noimages/err"; then
+		echo "a build without video support accepted $flag" >&2
+		exit 1
+	elif [ $? -ne 2 ] || ! grep -q "no video support" "$root/build-noimages/err"; then
+		echo "a build without video support: $flag did not give exit 2 and the message:" >&2
+		cat "$root/build-noimages/err" >&2
+		exit 1
+	fi
+done
+echo "build without video support: --vid-stride, --fps, --stream, --frames and --duration are exit 2"
 [ $quick -eq 1 ] && exit 0
 
 stage "2/4 AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite again"

@@ -69,6 +69,12 @@ struct hp_input {
 	long long size;    /* the bytes' count */
 	long long frame;   /* a video frame's number in its stream (>= 0), else -1 */
 	struct timespec time; /* a frame's time in its stream; zero when none */
+	struct hp_input_resized {   /* produced bytes the source already downsized
+	                               (--resize): the picture's size, what was
+	                               sent; from_w 0 = as it is. A frame (frame
+	                               >= 0) is never resized by the engine */
+		int from_w, from_h, to_w, to_h;
+	} resized;
 };
 
 /* next(state, in): fill *in (zeroed by the caller) with the next input and

@@ -7,6 +7,7 @@
 #include "hubpredict/cache.h"
 #include "hubpredict/config.h"
 #include "hubpredict/endpoint.h"
+#include "hubpredict/frames.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/image.h"
 #include "hubpredict/inputs.h"
@@ -25,6 +26,7 @@
 #include "hubpredict/text.h"
 #include "hubpredict/transport.h"
 #include "hubpredict/upload.h"
+#include "hubpredict/video.h"
 #include "cmd.h"
 
 #include <curl/curl.h>
@@ -167,6 +169,7 @@ struct run {
 	struct hp_output out;
 	struct hp_renderer *renderer;
 	struct hp_inputs *inputs;
+	struct hp_frames *frames;  /* video INPUTs cut into frames, in front of inputs */
 	struct hp_progress *progress;
 	struct hp_labels *labels;
 	struct hp_annotate *annotate;
@@ -201,6 +204,7 @@ static void run_clear(struct run *r)
 	hp_baseline_free(r->baseline);
 	hp_renderer_free(r->renderer);
 	hp_observers_clear(&r->observers);
+	hp_frames_free(r->frames);
 	hp_inputs_free(r->inputs);
 	hp_request_ctx_clear(&r->req);
 	hp_endpoint_clear(&r->ep);
@@ -267,6 +271,8 @@ static int resolve(struct run *r)
 	return 0;
 }
 
+static int out_of_memory(void);
+
 /* libcurl, the request template and the stream of inputs. */
 static int open_inputs(struct run *r)
 {
@@ -302,6 +308,14 @@ static int open_inputs(struct run *r)
 		hp_msg_error("%s", r->err);
 		return HP_EXIT_INPUT;
 	}
+	/* videos are cut with --vid-stride or --fps, or when a whole one is over
+	 * the upload limit: --max-upload given, else the flavour's (SPEC 13) */
+	struct hp_frames_config fc;
+	long long whole_max = o->predict.max_upload_arg ? o->predict.max_upload
+	                      : r->ep.dedicated ? 100LL * 1024 * 1024 : 10LL * 1024 * 1024;
+	hp_options_frames(o, hp_video_supported() ? whole_max : 0, &fc);
+	if (hp_frames_new(&r->frames, hp_inputs_source(r->inputs), &fc) != 0)
+		return out_of_memory();
 	/* From here on temporary files exist: a signal only ends the run at the
 	 * next point that looks (the batch's loop, the stdin spool), which
 	 * removes them */
@@ -471,7 +485,7 @@ static struct hp_batch_config batch_config(struct run *r)
 	const struct hp_options *o = &r->o;
 	return (struct hp_batch_config){
 		.req = &r->req,
-		.source = hp_inputs_source(r->inputs),
+		.source = hp_frames_source(r->frames),
 		.limits = &r->limits,
 		/* a list on a pipe was not read ahead: its entries are checked as they come */
 		.check_input = (r->pf.n_files || r->pf.n_trees) && o->predict.files_from &&
@@ -601,6 +615,11 @@ static int run_parsed(struct run *r)
 	/* image support is a module, loaded only by the runs that draw or resize */
 	if ((r->o.predict.annotate || r->o.predict.resize) && hp_image_load(r->err, sizeof r->err) != 0) {
 		hp_msg_error("%s needs image support, but %s", r->o.predict.annotate ? "--annotate" : "--resize", r->err);
+		return HP_EXIT_USAGE;
+	}
+	/* video support too, loaded only by the runs that cut videos */
+	if ((r->o.predict.vid_stride || r->o.predict.fps > 0) && hp_video_check_versions(r->err, sizeof r->err) != 0) {
+		hp_msg_error("%s needs video support, but %s", r->o.predict.vid_stride ? "--vid-stride" : "--fps", r->err);
 		return HP_EXIT_USAGE;
 	}
 	if ((status = resolve(r)) != 0 || (status = open_inputs(r)) != 0 || (status = check_destinations(r)) != 0)

@@ -342,9 +342,14 @@ static void start_next(struct batch *b)
 		b->stop_new = true;
 		batch_job_done(b, j, HP_EXIT_USAGE);
 	} else {
+		bool frame = in.produced && in.frame >= 0;
 		int rc = open_input(b, j, &in);
-		if (!rc && b->cfg->resize_imgsz > 0)
+		if (!rc && in.resized.from_w > 0) {
+			j->resized = true; /* a frame the source downsized: answers map back */
+			j->rz = (struct hp_resized){ in.resized.from_w, in.resized.from_h, in.resized.to_w, in.resized.to_h };
+		} else if (!rc && b->cfg->resize_imgsz > 0 && !frame) {
 			rc = resize_upload(b, j);
+		}
 		if (rc) {
 			batch_job_done(b, j, rc);
 		} else if (!batch_answer_without_request(b, j)) {

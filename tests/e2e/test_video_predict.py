@@ -1,17 +1,29 @@
-"""Videos through the binary (SPEC §13, hubpredict(1) "Video"): the video module,
-hubpredict-video.so, is loaded only by a run that cuts a video: --version and an image run map no
-libav* (/proc/PID/maps, the dynamic loader's account)."""
+"""Videos through the binary (SPEC §13, hubpredict(1) "Video"): the video module loaded only by a
+run that cuts a video (/proc/PID/maps), its absence exit 2 naming the file, --vid-stride and --fps
+sending each chosen frame as a JPEG of its own (the very bytes tests/tools/vidframes gets from the
+library), --frames and --duration, a video over the upload limit cut at --fps 1 with a note, and
+bad videos one line each.
+
+The videos are made here by the ffmpeg program, as in test_video_frames.py: each frame carries
+its number in its top rows. Each frame is uploaded as STEM_F.jpg (F = its number + 1, as
+Ultralytics names a video's frames), which is how the stand-in's log says which frame it got.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 import unittest
 
-from harness import BIN, E2E, TIMEOUT, image
+from harness import BIN, E2E, HUB_KEY, TIMEOUT, WRAPPER, Result, image
+from test_video_frames import BITS, VFR, ffmpeg, nearest_frames, frame_times, source
 
 VIDFRAMES = os.environ.get("HUBPREDICT_VIDFRAMES", "")
+MODULE = os.path.join(os.path.dirname(os.path.abspath(BIN)), "hubpredict-video.so")
 
 
 def mapped(pid: int) -> set[str]:
@@ -24,13 +36,202 @@ def libav(names: set[str]) -> set[str]:
             or n == "hubpredict-video.so"}
 
 
-class TestLoadedOnFirstVideo(E2E):
+class VideoE2E(E2E):
+    media: dict = {}
+
     @classmethod
     def setUpClass(cls):
         if not VIDFRAMES:
             raise unittest.SkipTest("a build without video support (HUBPREDICT_VIDEO=OFF)")
         super().setUpClass()
+        cls.vtmp = tempfile.mkdtemp(prefix="hp-vpredict-")
+        m = cls.media = {}
+        m["h264"] = os.path.join(cls.vtmp, "cfr.mp4")
+        ffmpeg(*source(), "-vf", BITS, "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p", m["h264"])
+        m["vfr"] = os.path.join(cls.vtmp, "vfr.mp4")
+        ffmpeg(*source(), "-vf", f"{BITS},{VFR}", "-fps_mode", "passthrough", "-c:v", "libx264", "-crf", "18",
+               "-pix_fmt", "yuv420p", m["vfr"])
+        m["mjpeg"] = os.path.join(cls.vtmp, "cfr.avi")
+        ffmpeg(*source(), "-vf", BITS, "-c:v", "mjpeg", "-q:v", "3", m["mjpeg"])
+        m["vp9"] = os.path.join(cls.vtmp, "cfr.webm")
+        ffmpeg(*source(), "-vf", BITS, "-c:v", "libvpx-vp9", "-crf", "20", "-b:v", "0", "-deadline", "realtime",
+               m["vp9"])
 
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.vtmp, ignore_errors=True)
+        super().tearDownClass()
+
+    def library_frames(self, path: str, *opts: str) -> list[dict]:
+        """What the library hands out for path (tests/tools/vidframes): one dict per frame."""
+        r = subprocess.run(WRAPPER + [VIDFRAMES, *opts, path], capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [json.loads(line) for line in r.stdout.splitlines() if '"frame"' in line]
+
+    def sent(self) -> list[tuple[str, str]]:
+        """(filename, sha256) of each upload, in frame order."""
+        files = [e["file"] for e in self.server.log() if e.get("file")]
+        return sorted(((f["filename"], f["sha256"]) for f in files), key=lambda x: int(x[0].rsplit("_", 1)[1][:-4]))
+
+
+class TestFramesSent(VideoE2E):
+    def check_same_as_library(self, video: str, hp_opts: tuple, lib_opts: tuple) -> list[dict]:
+        stem = os.path.splitext(os.path.basename(video))[0]
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "3", *hp_opts, video)
+        self.assertEqual(r.rc, 0, r)
+        want = self.library_frames(video, *lib_opts)
+        self.assertTrue(want)
+        self.assertEqual(self.sent(), [(f"{stem}_{f['frame'] + 1}.jpg", f["sha256"]) for f in want])
+        self.assertTrue(all(e["file"]["content_type"] == "image/jpeg" for e in self.server.log()))
+        return want
+
+    def test_vid_stride_every_codec(self):
+        for codec in ("h264", "vp9", "mjpeg"):
+            with self.subTest(codec=codec):
+                self.server.reset()
+                want = self.check_same_as_library(self.media[codec], ("--vid-stride", "7"), ("--stride", "7"))
+                self.assertEqual([f["frame"] for f in want], list(range(0, 60, 7)))
+
+    def test_fps_on_a_variable_frame_rate_video(self):
+        video = self.media["vfr"]
+        want = self.check_same_as_library(video, ("--fps", "3"), ("--fps", "3"))
+        times, end = frame_times(video)
+        self.assertEqual([f["frame"] for f in want], nearest_frames(times, end, 3))
+
+    def test_frames_and_duration_limit_each_video(self):
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--vid-stride", "5", "--frames", "3",
+                        self.media["h264"], self.media["mjpeg"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(sorted(n for n, _ in self.sent()),
+                         sorted(["cfr_1.jpg", "cfr_6.jpg", "cfr_11.jpg"] * 2))
+        self.server.reset()
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--fps", "2", "--duration", "1.2", self.media["h264"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([n for n, _ in self.sent()], ["cfr_1.jpg", "cfr_16.jpg", "cfr_31.jpg"])
+
+    def test_images_beside_a_video_are_sent_as_they_are(self):
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--vid-stride", "30", image("cat.png"),
+                        self.media["h264"])
+        self.assertEqual(r.rc, 0, r)
+        names = sorted(e["file"]["filename"] for e in self.server.log())
+        self.assertEqual(names, ["cat.png", "cfr_1.jpg", "cfr_31.jpg"])
+
+    def test_resize_maps_boxes_back_to_the_frame(self):
+        big = os.path.join(self.vtmp, "big.mp4")
+        if not os.path.exists(big):
+            ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=1280x720:r=10:d=0.5", "-c:v", "libx264",
+                   "-pix_fmt", "yuv420p", big)
+        answer = {"images": [{"results": [{"class": 0, "name": "person", "confidence": 0.9,
+                                           "box": {"x1": 10, "y1": 20, "x2": 100, "y2": 150}}],
+                              "shape": [180, 320], "speed": {"preprocess": 1.0, "inference": 2.0,
+                                                             "postprocess": 0.5}}],
+                  "metadata": {"model": "m"}}
+        self.server.push({"body": answer})
+        r = self.run_hp("-u", self.hub_url(), "-f", "json", "--resize", "--imgsz", "320", "--vid-stride", "5", big)
+        self.assertEqual(r.rc, 0, r)
+        log = self.server.log()
+        self.assertEqual(len(log), 1)
+        lib = self.library_frames(big, "--stride", "5", "--imgsz", "320")
+        self.assertEqual(log[0]["file"]["sha256"], lib[0]["sha256"])
+        self.assertEqual((lib[0]["w"], lib[0]["h"], lib[0]["src_w"], lib[0]["src_h"]), (320, 180, 1280, 720))
+        env = r.json()[0]
+        self.assertEqual(env["resized"], {"from": [720, 1280], "to": [180, 320]})
+        im = env["response"]["images"][0]
+        self.assertEqual(im["shape"], [720, 1280])
+        self.assertEqual({k: round(v) for k, v in im["results"][0]["box"].items()},
+                         {"x1": 40, "y1": 80, "x2": 400, "y2": 600})
+
+
+class TestPulledByTheRun(VideoE2E):
+    def test_decoded_only_as_far_as_the_jobs_need(self):
+        # the first two answers are held 2 s: meanwhile the run holds the frames in flight (-j 2),
+        # each in a memory file of its own, and has decoded no further
+        for _ in range(2):
+            self.server.push({"delay": 2})
+        p = self.popen_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "2", "--vid-stride", "1",
+                          self.media["h264"], wrapper=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        counts = []
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline and p.poll() is None:
+            n = 0
+            for fd in os.listdir(f"/proc/{p.pid}/fd"):
+                try:
+                    n += os.readlink(f"/proc/{p.pid}/fd/{fd}").startswith("/memfd:hubpredict-frame")
+                except FileNotFoundError:
+                    pass
+            counts.append(n)
+            time.sleep(0.05)
+        r = self.wait_hp(p)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(len(r.jsonl()), 60)
+        self.assertTrue(counts, "the run ended before it was looked at")
+        self.assertEqual(max(counts), 2, counts)
+
+    def test_cache_keys_frames_by_their_bytes(self):
+        cache = self.path("cache")
+        args = ("-u", self.hub_url(), "-f", "jsonl", "--cache", cache, "--vid-stride", "20", self.media["h264"])
+        r = self.run_hp(*args)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(len(self.server.log()), 3)
+        self.server.reset()
+        r2 = self.run_hp(*args)
+        self.assertEqual(r2.rc, 0, r2)
+        self.assertEqual(self.server.log(), [])
+        self.assertEqual([e["file"] for e in r2.jsonl()], [e["file"] for e in r.jsonl()])
+
+    def test_resume_skips_the_frames_answered(self):
+        log = self.path("run.jsonl")
+        args = ("-u", self.hub_url(), "-f", "jsonl", "--resume", log, "--vid-stride", "20", self.media["h264"])
+        r = self.run_hp(*args, "--frames", "2")
+        self.assertEqual(r.rc, 0, r)
+        self.server.reset()
+        r = self.run_hp(*args)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([e["file"]["filename"] for e in self.server.log()], ["cfr_41.jpg"])
+
+
+class TestOverTheUploadLimit(VideoE2E):
+    def test_a_large_video_is_cut_at_one_frame_a_second_with_a_note(self):
+        video = self.media["h264"]
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--max-upload", "1K", video, self.media["mjpeg"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(sorted(n for n, _ in self.sent()), ["cfr_1.jpg", "cfr_1.jpg", "cfr_31.jpg", "cfr_31.jpg"])
+        notes = [ln for ln in r.err.splitlines() if "upload limit" in ln]
+        self.assertEqual(len(notes), 1, r.err)
+        self.assertIn("--fps 1", notes[0])
+
+    def test_under_the_limit_it_is_uploaded_whole(self):
+        video = self.media["h264"]
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", video)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([e["file"]["filename"] for e in self.server.log()], ["cfr.mp4"])
+        self.assertNotIn("upload limit", r.err)
+
+
+class TestBadVideos(VideoE2E):
+    def bad(self, name: str, data: bytes, *fragments: str):
+        path = self.write(name, data)
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--fps", "1", path)
+        self.assertExit(r, 3)
+        self.assertOneLineError(r, f"'{path}'", *fragments)
+        self.assertEqual(self.server.log(), [])
+
+    def test_not_a_video(self):
+        self.bad("notes.mp4", b"these are not the frames you are looking for\n" * 20)
+
+    def test_truncated(self):
+        with open(self.media["h264"], "rb") as f:
+            data = f.read()
+        self.bad("cut.mp4", data[: len(data) // 3])
+
+    def test_zero_frames(self):
+        empty = os.path.join(self.vtmp, "empty.mkv")
+        ffmpeg(*source(0.5), "-vf", "trim=start_frame=100", "-c:v", "libx264", "-pix_fmt", "yuv420p", empty)
+        with open(empty, "rb") as f:
+            self.bad("empty.mkv", f.read())
+
+
+class TestLoadedOnFirstVideo(VideoE2E):
     def maps_while_waiting(self, *args) -> set[str]:
         """What a run maps while it waits for its first answer (the stand-in holds it 1 s)."""
         self.server.push({"delay": 1})
@@ -56,6 +257,14 @@ class TestLoadedOnFirstVideo(E2E):
     def test_an_image_run_maps_no_libav(self):
         self.assertEqual(libav(self.maps_while_waiting(image("street.jpg"))), set())
 
+    def test_a_whole_video_upload_maps_no_libav(self):
+        self.assertEqual(libav(self.maps_while_waiting(self.media["h264"])), set())
+
+    def test_a_cut_video_maps_the_module_and_libav(self):
+        names = libav(self.maps_while_waiting("--vid-stride", "30", self.media["h264"]))
+        self.assertIn("hubpredict-video.so", names)
+        self.assertTrue(any(n.startswith("libavcodec") for n in names), names)
+
     def test_version_maps_none_and_says_video(self):
         p = subprocess.run([BIN, "--version"], capture_output=True, text=True, timeout=TIMEOUT,
                            env=self.hp_env(None, {"LD_DEBUG": "files"}))
@@ -65,6 +274,42 @@ class TestLoadedOnFirstVideo(E2E):
                   if "file=" in line and ("needed by" in line or "dynamically loaded" in line)}
         self.assertTrue(any(n.startswith("libcurl") for n in loaded), p.stderr[:2000])
         self.assertEqual(libav(loaded), set())
+
+
+class TestModuleMissing(VideoE2E):
+    """The binary copied into a tree of its own, the image module beside it, no video module."""
+
+    def run_copy(self, *args, module: bytes | None = None):
+        os.makedirs(self.path("tree/bin"), exist_ok=True)
+        exe = self.path("tree/bin/hubpredict")
+        shutil.copy(BIN, exe)
+        shutil.copy(os.path.join(os.path.dirname(BIN), "hubpredict-image.so"), self.path("tree/bin"))
+        if module is not None:
+            with open(self.path("tree/bin/hubpredict-video.so"), "wb") as f:
+                f.write(module)
+        p = subprocess.run(WRAPPER + [exe, "-u", self.hub_url(), *args], capture_output=True,
+                           env=self.hp_env(HUB_KEY), timeout=TIMEOUT)
+        r = Result(p.returncode, p.stdout, p.stderr)
+        self.check_run(r, HUB_KEY)
+        return r
+
+    def test_missing_is_usage_naming_the_file_and_nothing_sent(self):
+        for flag in (("--vid-stride", "2"), ("--fps", "1")):
+            with self.subTest(flag=flag[0]):
+                r = self.run_copy(*flag, self.media["h264"])
+                self.assertExit(r, 2)
+                self.assertOneLineError(r, f"{flag[0]} needs video support, but '", "/hubpredict/hubpredict-video.so' "
+                                        "is missing (No such file or directory)")
+                self.assertEqual(self.server.log(), [])
+        r = self.run_copy("-f", "json", self.media["h264"])
+        self.assertEqual(r.rc, 0, r)
+
+    def test_broken_is_usage_naming_the_file(self):
+        r = self.run_copy("--fps", "1", self.media["h264"], module=b"not ELF\n" * 100)
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, "--fps needs video support, but '", "hubpredict-video.so' cannot be loaded: ",
+                                "invalid ELF header")
+        self.assertEqual(self.server.log(), [])
 
 
 class TestOptions(E2E):
@@ -88,6 +333,7 @@ class TestOptions(E2E):
         r = self.run_hp("--help")
         for name in ("--vid-stride N", "--fps X", "--stream", "--frames N", "--duration SEC"):
             self.assertIn(name, r.out)
+
 
 
 if __name__ == "__main__":
