@@ -18,6 +18,7 @@
 
 struct hp_item;
 struct hp_annotate;
+struct hp_pixmap;
 
 /* Create DIR, check a file can be made in it, load the font. NULL with a
  * message in err: exit 11 (no font: exit 2). *code gets the exit status. */
@@ -37,6 +38,12 @@ void hp_annotate_source_free(struct hp_annotate_source *s);
 /* The observer function (state = the set). Uses it->source_picture when
  * there is one (taking its pixels), else decodes it->source_fd. */
 void hp_annotate_item(void *state, const struct hp_item *it);
+
+/* The answer of a successful it (its first image) drawn on p (borrowed,
+ * drawn on in place), scaled from the answer's shape to p's size: how a
+ * video's frames are drawn for its MP4 (frames.h). 0 (also when there is
+ * nothing to draw), or -1 with err (a map that could not be read). */
+int hp_annotate_draw(struct hp_annotate *a, struct hp_pixmap *p, const struct hp_item *it, char *err, size_t errlen);
 
 /* The picture file an input maps to (state = the set), for the preflight
  * check (preflight.h); NULL for a video or URL input, which is not drawn.

@@ -21,6 +21,7 @@
 #include "hubpredict/source.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The video options, as run/ takes them (cli/ fills it: hp_options_frames). */
 struct hp_frames_config {
@@ -41,6 +42,28 @@ int hp_frames_new(struct hp_frames **out, struct hp_input_source inner, const st
 
 /* The source to give the engine (borrowed: valid until hp_frames_free). */
 struct hp_input_source hp_frames_source(struct hp_frames *f);
+
+/* --annotate DIR on a cut video: DIR/STEM.mp4 (the label path rule's
+ * place, labels.h), H.264 at the video's displayed size and frame rate
+ * (video.h's writer), each frame sent drawn with its answer (annotate.h) and
+ * shown until the next one's time, a failed frame's picture undrawn; written
+ * atomically once the video's last frame is back. The frames' pixels are
+ * kept (source size) from when they are handed out until their items come
+ * back: as many as the run holds inputs. a (borrowed: the image module's
+ * set) and dir (borrowed) until hp_frames_free; call before the run. */
+struct hp_annotate;
+struct hp_item;
+void hp_frames_annotate(struct hp_frames *f, struct hp_annotate *a, const char *dir);
+/* The observer that makes the MP4s (state = f), after the renderer. */
+void hp_frames_item(void *state, const struct hp_item *it);
+/* After the run: the MP4 of every video whose frames came back finished
+ * (also after an interruption: the frames that came back). True when one
+ * could not be written (its message is out: exit 11). NULL-safe. */
+bool hp_frames_finish(struct hp_frames *f);
+size_t hp_frames_written(const struct hp_frames *f);
+/* The MP4 an INPUT will give (a preflight tree's path_for, preflight.h):
+ * DIR/STEM.mp4 for a video this run cuts, else NULL. Caller frees. */
+char *hp_frames_annotate_path(void *state, const char *input, size_t below);
 
 /* True when cfg cuts every video (--vid-stride or --fps given). */
 bool hp_frames_cut_all(const struct hp_frames_config *cfg);

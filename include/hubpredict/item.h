@@ -55,6 +55,10 @@ struct hp_item {
 	long long size;                     /* its size in bytes (before --resize) */
 	struct timespec mtime;              /* its modification time */
 	const struct hp_timings *timings;   /* scheduled, started, the last attempt's phases (timings.h) */
+	const char *video;                  /* a frame cut from a video INPUT: that INPUT's
+	                                       path (frames.h), else NULL */
+	long long frame;                    /* with video: the frame's number (0-based) */
+	double time;                        /* with video: its time in seconds */
 };
 
 /* Something besides the output that receives every finished input, right

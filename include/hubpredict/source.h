@@ -69,6 +69,8 @@ struct hp_input {
 	long long size;    /* the bytes' count */
 	long long frame;   /* a video frame's number in its stream (>= 0), else -1 */
 	struct timespec time; /* a frame's time in its stream; zero when none */
+	char *video;       /* a frame cut from a video file: that INPUT's path
+	                      (owned); NULL otherwise (a stream's frames too) */
 	struct hp_input_resized {   /* produced bytes the source already downsized
 	                               (--resize): the picture's size, what was
 	                               sent; from_w 0 = as it is. A frame (frame

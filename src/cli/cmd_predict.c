@@ -181,7 +181,7 @@ struct run {
 	struct hp_upload_limits limits;
 	struct hp_inputs_config icfg;
 	struct hp_preflight_file dests[3];  /* -o, --junit, --resume */
-	struct hp_preflight_tree trees[2];  /* --save-txt, --annotate */
+	struct hp_preflight_tree trees[3];  /* --save-txt, --annotate (pictures, videos' MP4s) */
 	struct hp_preflight pf;
 	struct hp_preflight_dir *annotate_dir;
 	bool several;
@@ -364,6 +364,10 @@ static int check_destinations(struct run *r)
 		}
 		if (hp_observers_add(&r->observers, hp_annotate_item, r->annotate) < 0)
 			return out_of_memory();
+		/* a cut video's frames make DIR/STEM.mp4 */
+		hp_frames_annotate(r->frames, r->annotate, o->predict.annotate);
+		if (hp_observers_add(&r->observers, hp_frames_item, r->frames) < 0)
+			return out_of_memory();
 	}
 	struct hp_preflight *pf = &r->pf;
 	*pf = (struct hp_preflight){ .inputs = &r->icfg, .files = r->dests, .trees = r->trees,
@@ -378,6 +382,8 @@ static int check_destinations(struct run *r)
 		r->trees[pf->n_trees++] = (struct hp_preflight_tree){ "--save-txt", hp_labels_path_for, r->labels };
 	if (r->annotate)
 		r->trees[pf->n_trees++] = (struct hp_preflight_tree){ "--annotate", hp_annotate_path_for, r->annotate };
+	if (r->annotate)
+		r->trees[pf->n_trees++] = (struct hp_preflight_tree){ "--annotate", hp_frames_annotate_path, r->frames };
 	int status = hp_preflight_check(pf, r->err, sizeof r->err);
 	if (status != 0)
 		usage_error(r->err);
@@ -566,6 +572,7 @@ static int run_batch(struct run *r)
 	struct hp_batch_stats stats;
 	hp_renderer_begin(r->renderer);
 	int status = hp_batch_run(&cfg, &stats);
+	bool videos_failed = hp_frames_finish(r->frames); /* --annotate's MP4s of what came back */
 	if (stats.refused) {
 		/* an input is also an output: write nothing, so it is not replaced */
 		hp_output_abort(&r->out);
@@ -573,7 +580,8 @@ static int run_batch(struct run *r)
 	}
 	/* A label file that could not be written (its message is out) is an
 	 * output failure, unless a request failed first or the run was cut short. */
-	if ((hp_labels_failed(r->labels) || hp_annotate_failed(r->annotate) || hp_resume_failed(r->resume)) &&
+	if ((hp_labels_failed(r->labels) || hp_annotate_failed(r->annotate) || hp_resume_failed(r->resume) ||
+	     videos_failed) &&
 	    (status == HP_EXIT_OK || status == HP_EXIT_EXPECT))
 		status = HP_EXIT_OUTPUT;
 	bool interrupted = hp_exit_interrupted(status);

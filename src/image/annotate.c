@@ -446,6 +446,14 @@ void hp_annotate_source_free(struct hp_annotate_source *s)
 	free(s);
 }
 
+int hp_annotate_draw(struct hp_annotate *a, struct hp_pixmap *p, const struct hp_item *it, char *err, size_t errlen)
+{
+	const struct hp_response *r = it->response;
+	if (it->exit_code != 0 || !r || r->n_images == 0)
+		return 0;
+	return draw_answer(a, p, it, r, 0, err, errlen);
+}
+
 void hp_annotate_item(void *state, const struct hp_item *it)
 {
 	struct hp_annotate *a = state;
@@ -455,8 +463,8 @@ void hp_annotate_item(void *state, const struct hp_item *it)
 	size_t enc_n = 0;
 	char *path = NULL;
 	struct hp_pixmap pix = { 0 };
-	if (a->failed || it->exit_code != 0 || !r)
-		return;
+	if (a->failed || it->exit_code != 0 || !r || it->video)
+		return; /* a video's frames make its MP4 instead (frames.h) */
 	hp_msg_quote(q, sizeof q, it->file);
 	if (hp_is_url_input(it->file)) {
 		hp_msg_warn("%s: --annotate: a URL input has no local picture to draw on; not drawn", q);

@@ -17,7 +17,7 @@
 #define HP_IMAGE_MODULE_ENTRY "hp_image_module"
 /* Bump when the table below or a struct it passes (hp_item, hp_picture_copy,
  * hp_response, hp_resized) changes. */
-#define HP_IMAGE_ABI 3u
+#define HP_IMAGE_ABI 4u
 
 struct hp_image_api {
 	struct hp_module_header header; /* first: { HP_IMAGE_ABI, HP_VERSION } */
@@ -25,6 +25,8 @@ struct hp_image_api {
 	struct hp_annotate_source *(*annotate_source_new)(int fd);
 	void (*annotate_source_free)(struct hp_annotate_source *s);
 	void (*annotate_item)(void *state, const struct hp_item *it);
+	int (*annotate_draw)(struct hp_annotate *a, struct hp_pixmap *p, const struct hp_item *it, char *err,
+	                     size_t errlen);
 	char *(*annotate_path_for)(void *state, const char *input, size_t below);
 	size_t (*annotate_written)(const struct hp_annotate *a);
 	bool (*annotate_failed)(const struct hp_annotate *a);

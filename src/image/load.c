@@ -57,6 +57,11 @@ void hp_annotate_item(void *state, const struct hp_item *it)
 		api->annotate_item(state, it);
 }
 
+int hp_annotate_draw(struct hp_annotate *a, struct hp_pixmap *p, const struct hp_item *it, char *err, size_t errlen)
+{
+	return a ? api->annotate_draw(a, p, it, err, errlen) : 0;
+}
+
 char *hp_annotate_path_for(void *state, const char *input, size_t below)
 {
 	return state ? api->annotate_path_for(state, input, below) : NULL;

@@ -10,6 +10,7 @@ static const struct hp_image_api api = {
 	.annotate_source_new = hp_annotate_source_new,
 	.annotate_source_free = hp_annotate_source_free,
 	.annotate_item = hp_annotate_item,
+	.annotate_draw = hp_annotate_draw,
 	.annotate_path_for = hp_annotate_path_for,
 	.annotate_written = hp_annotate_written,
 	.annotate_failed = hp_annotate_failed,

@@ -33,6 +33,12 @@ void hp_annotate_item(void *state, const struct hp_item *it)
 	(void)it;
 }
 
+int hp_annotate_draw(struct hp_annotate *a, struct hp_pixmap *p, const struct hp_item *it, char *err, size_t errlen)
+{
+	(void)a, (void)p, (void)it, (void)err, (void)errlen;
+	return 0;
+}
+
 char *hp_annotate_path_for(void *state, const char *input, size_t below)
 {
 	(void)state;

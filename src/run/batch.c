@@ -30,6 +30,7 @@ void batch_job_free(struct job *j)
 	if (!j)
 		return;
 	free(j->file);
+	free(j->video);
 	hp_upload_close(&j->up);
 	if (j->orig_fd >= 0)
 		close(j->orig_fd);
@@ -322,6 +323,10 @@ static void start_next(struct batch *b)
 	j->file = in.path;
 	j->file_below = in.below;
 	in.path = NULL;
+	j->video = in.video;
+	in.video = NULL;
+	j->frame = in.frame;
+	j->time = (double)in.time.tv_sec + (double)in.time.tv_nsec / 1e9;
 	batch_job_move(b, j, JOB_OPENING);
 	if (b->tail)
 		b->tail->next = j;
@@ -406,7 +411,7 @@ static double start_due(struct batch *b)
 static void predecode(struct batch *b)
 {
 	for (struct job *j = b->head; j && b->predecoded < PREDECODE_MAX; j = j->next) {
-		if (j->state != JOB_SENDING || !j->easy || j->pre || j->unreadable || j->up.fd < 0 ||
+		if (j->state != JOB_SENDING || !j->easy || j->pre || j->unreadable || j->up.fd < 0 || j->video ||
 		    hp_is_video_name(j->up.filename))
 			continue;
 		curl_off_t sent = 0;

@@ -74,6 +74,9 @@ struct job {
 	enum job_state state;
 	char *file;                  /* the input as named */
 	size_t file_below;           /* hp_input.below */
+	char *video;                 /* hp_input.video (owned), frame and time */
+	long long frame;
+	double time;
 	struct hp_upload up;
 	struct hp_upload_cursor cursor;
 	struct hp_stall stall;

@@ -84,6 +84,9 @@ static void render_job(struct batch *b, struct job *j)
 		.size = j->in_size,
 		.mtime = j->in_mtime,
 		.timings = &j->timings,
+		.video = j->video,
+		.frame = j->frame,
+		.time = j->time,
 	};
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already

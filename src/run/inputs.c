@@ -411,7 +411,8 @@ void hp_input_clear(struct hp_input *in)
 {
 	free(in->path);
 	free(in->error);
-	in->path = in->error = NULL;
+	free(in->video);
+	in->path = in->error = in->video = NULL;
 	if (in->produced && in->fd >= 0)
 		close(in->fd);
 	in->produced = false;

@@ -20,6 +20,7 @@ import time
 import unittest
 
 from harness import BIN, E2E, HUB_KEY, TIMEOUT, WRAPPER, Result, image
+from pixels import read_ppm
 from test_video_frames import BITS, VFR, ffmpeg, nearest_frames, frame_times, source
 
 VIDFRAMES = os.environ.get("HUBPREDICT_VIDFRAMES", "")
@@ -188,6 +189,71 @@ class TestPulledByTheRun(VideoE2E):
         r = self.run_hp(*args)
         self.assertEqual(r.rc, 0, r)
         self.assertEqual([e["file"]["filename"] for e in self.server.log()], ["cfr_41.jpg"])
+
+
+class TestAnnotatedVideo(VideoE2E):
+    def answer(self, x1, y1, x2, y2) -> dict:
+        return {"body": {"images": [{"results": [{"class": 0, "name": "person", "confidence": 0.9,
+                                                  "box": {"x1": x1, "y1": y1, "x2": x2, "y2": y2}}],
+                                     "shape": [96, 160], "speed": {"preprocess": 1.0, "inference": 2.0,
+                                                                   "postprocess": 0.5}}],
+                         "metadata": {"model": "m"}}}
+
+    def frame_at(self, mp4: str, t: float):
+        ppm = self.path(f"at{t}.ppm")
+        ffmpeg("-ss", str(t), "-i", mp4, "-frames:v", "1", "-c:v", "ppm", "-f", "image2", ppm)
+        return read_ppm(ppm)
+
+    def near(self, got, want, tol=48):
+        return all(abs(a - b) <= tol for a, b in zip(got, want))
+
+    def bluish(self, px) -> bool:
+        """The box's blue after H.264's 4:2:0 has smeared a 2-pixel line: blue well above red."""
+        return px[2] - px[0] > 70 and px[2] > 110
+
+    def test_mp4_of_the_drawn_frames_each_held_until_the_next(self):
+        out = self.path("pictures")
+        # frame 0 (0 s): a box on the left; frame 30 (1 s): one on the right
+        self.server.push(self.answer(10, 40, 60, 90))
+        self.server.push(self.answer(100, 40, 150, 90))
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--vid-stride", "30", "--annotate", out,
+                        self.media["h264"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(os.listdir(out), ["cfr.mp4"])
+        mp4 = os.path.join(out, "cfr.mp4")
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
+                                "stream=codec_name,width,height,r_frame_rate,nb_read_frames", "-of", "json", mp4],
+                               capture_output=True, text=True, timeout=60, check=True)
+        st = json.loads(probe.stdout)["streams"][0]
+        self.assertEqual((st["codec_name"], st["width"], st["height"], st["r_frame_rate"]), ("h264", 160, 96, "30/1"))
+        self.assertEqual(int(st["nb_read_frames"]), 60)
+        first, second = self.frame_at(mp4, 0.5), self.frame_at(mp4, 1.5)
+        # the left box's left edge in the first second, the right box's in the next; grey inside
+        self.assertTrue(self.bluish(first[10, 70]), first[10, 70])
+        self.assertFalse(self.bluish(first[100, 70]), first[100, 70])
+        self.assertTrue(self.bluish(second[100, 70]), second[100, 70])
+        self.assertFalse(self.bluish(second[10, 70]), second[10, 70])
+        self.assertTrue(self.near(first[35, 80], (128, 128, 128), 24), first[35, 80])
+
+    def test_a_planted_directory_at_the_mp4_is_refused_before_sending(self):
+        out = self.path("pictures")
+        os.makedirs(os.path.join(out, "cfr.mp4"))
+        r = self.run_hp("-u", self.hub_url(), "--vid-stride", "30", "--annotate", out, self.media["h264"])
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, "--annotate: the file for ", "/pictures/cfr.mp4', is a directory")
+        self.assertEqual(self.server.log(), [])
+
+    def test_the_mp4_is_no_input(self):
+        # DIR is the videos' own folder: the MP4 would overwrite the input
+        d = self.path("videos")
+        os.makedirs(d)
+        video = os.path.join(d, "cfr.mp4")
+        shutil.copy(self.media["h264"], video)
+        r = self.run_hp("-u", self.hub_url(), "--vid-stride", "30", "--annotate", d, video)
+        self.assertExit(r, 2)
+        self.assertEqual(self.server.log(), [])
+        with open(video, "rb") as a, open(self.media["h264"], "rb") as b:
+            self.assertEqual(a.read(), b.read())
 
 
 class TestOverTheUploadLimit(VideoE2E):
