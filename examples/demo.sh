@@ -105,6 +105,20 @@ drawn pose
 heading "detect on a video: clip.mp4 (one block per frame)"
 "$hubpredict" -u "$(hub detect)" "$img/clip.mp4"
 
+# ---- a video cut into frames here (--fps), and drawn (--annotate) ---------
+# clip.mp4 above is a placeholder; this one is made now by ffmpeg: three
+# seconds panning down street.jpg at 10 frames a second
+ffmpeg -nostdin -hide_banner -loglevel error -y -loop 1 -framerate 10 -i "$img/street.jpg" -t 3 \
+	-vf "crop=810:720:0:'min(t*120,360)',scale=540:480" -c:v libx264 -pix_fmt yuv420p "$tmp/street.mp4"
+heading "a video cut into frames here: --fps 2 on a 3-second clip (one request per frame)"
+"$hubpredict" -u "$(hub detect)" --fps 2 "$tmp/street.mp4"
+
+heading "--annotate on a video: each sent frame drawn, held until the next, as an MP4"
+"$hubpredict" -u "$(hub detect)" --fps 2 -q -f csv --annotate "$pictures/video" "$tmp/street.mp4" >/dev/null
+echo "annotated video: ${pictures#"$root"/}/video/street.mp4" \
+	"($(ffprobe -v error -select_streams v:0 -count_frames -show_entries stream=width,height,nb_read_frames \
+		-of csv=p=0 "$pictures/video/street.mp4" | tr , ' ') frames: width height count)"
+
 heading "a whole folder as csv: examples/images/"
 "$hubpredict" -u "$(hub detect)" -f csv "$img/"
 

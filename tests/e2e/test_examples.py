@@ -8,7 +8,7 @@ import subprocess
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, ROOT, image
+from harness import BIN, E2E, HUB_KEY, PLATFORM_KEY, ROOT, TIMEOUT, image
 
 CI_SMOKE = os.path.join(ROOT, "examples", "ci-smoke.sh")
 CRON_LABEL = os.path.join(ROOT, "examples", "cron-label.sh")
@@ -157,6 +157,28 @@ class TestExamples(E2E):
         for name in os.listdir(os.path.join(DATASET, "images", "val")):
             with open(os.path.join(DATASET, "images", "val", name), "rb") as a, open(image(name), "rb") as b:
                 self.assertEqual(a.read(), b.read(), name)
+
+    def test_demo_video_section(self):
+        """demo.sh's video section, its own lines run in a shell against the stand-in: the clip made
+        by ffmpeg, cut at --fps 2 (six frames, a table block each) and drawn into an MP4 of its 30
+        frames at 540x480."""
+        if not os.environ.get("HUBPREDICT_VIDFRAMES"):
+            self.skipTest("a build without video support (HUBPREDICT_VIDEO=OFF)")
+        with open(DEMO) as f:
+            demo = f.read()
+        start = demo.index("# ---- a video cut into frames here")
+        section = demo[start:demo.index('heading "a whole folder as csv', start)]
+        script = ("set -euo pipefail\nheading() { printf '\\n== %s ==\\n' \"$*\"; }\n"
+                  f"hub() {{ echo {self.server.url}/v1/predict/$1; }}\n" + section)
+        env = self.hp_env(HUB_KEY, {"hubpredict": BIN, "img": "examples/images", "tmp": self.tmp.name,
+                                    "pictures": self.path("pictures"), "root": ROOT})
+        p = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([line.split()[0] for line in p.stdout.splitlines() if ".jpg  detect" in line],
+                         [self.path(f"street_{n}.jpg") for n in (1, 6, 11, 16, 21, 26)])
+        self.assertIn("street.mp4 (540 480 30 frames", p.stdout)
+        self.assertEqual(len(self.server.log()), 12)
 
 
 if __name__ == "__main__":
