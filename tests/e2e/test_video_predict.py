@@ -110,6 +110,26 @@ class TestFramesSent(VideoE2E):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual([n for n, _ in self.sent()], ["cfr_1.jpg", "cfr_16.jpg", "cfr_31.jpg"])
 
+    def test_a_rotated_phone_video_is_sent_upright(self):
+        rotated = os.path.join(self.vtmp, "portrait.mp4")
+        ffmpeg("-i", self.media["h264"], "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated)
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--vid-stride", "30", rotated)
+        self.assertEqual(r.rc, 0, r)
+        want = self.library_frames(rotated, "--stride", "30")
+        self.assertEqual([(f["w"], f["h"]) for f in want], [(96, 160)] * 2)
+        self.assertEqual(self.sent(), [(f"portrait_{f['frame'] + 1}.jpg", f["sha256"]) for f in want])
+        self.assertEqual({e["file"]["sha256"] for e in self.server.log()}, {f["sha256"] for f in want})
+
+    def test_a_failed_frame_is_retried_with_the_same_bytes(self):
+        self.server.push({"status": 503})
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--cold-start-wait", "0",
+                        "--vid-stride", "30", self.media["h264"])
+        self.assertEqual(r.rc, 0, r)
+        log = [e["file"] for e in self.server.log()]
+        self.assertEqual([f["filename"] for f in log], ["cfr_1.jpg", "cfr_1.jpg", "cfr_31.jpg"])
+        self.assertEqual(log[0]["sha256"], log[1]["sha256"])
+        self.assertEqual([e["attempts"] for e in r.jsonl()], [2, 1])
+
     def test_images_beside_a_video_are_sent_as_they_are(self):
         r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--vid-stride", "30", image("cat.png"),
                         self.media["h264"])
