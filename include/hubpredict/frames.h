@@ -65,6 +65,9 @@ size_t hp_frames_written(const struct hp_frames *f);
  * DIR/STEM.mp4 for a video this run cuts, else NULL. Caller frees. */
 char *hp_frames_annotate_path(void *state, const char *input, size_t below);
 
+/* Is the INPUT path a video file this run cuts (--dry-run says so)? */
+bool hp_frames_cuts(const struct hp_frames *f, const char *path);
+
 /* True when cfg cuts every video (--vid-stride or --fps given). */
 bool hp_frames_cut_all(const struct hp_frames_config *cfg);
 

@@ -108,7 +108,7 @@ static void dry_run_key_line(const struct hp_options *o)
 /* --dry-run: check each input as a real run would (standard input spooled,
  * for the name and type the run sends), print its curl command. */
 static int dry_run(const struct hp_options *o, const struct hp_request_ctx *req, struct hp_inputs *inputs,
-                   const struct hp_upload_limits *lim, int resize_imgsz)
+                   const struct hp_frames *frames, const struct hp_upload_limits *lim, int resize_imgsz)
 {
 	int status = HP_EXIT_OK;
 	struct hp_input in;
@@ -120,6 +120,12 @@ static int dry_run(const struct hp_options *o, const struct hp_request_ctx *req,
 		if (in.error) {
 			hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, in.path), in.error);
 			rc = HP_EXIT_INPUT;
+		} else if (hp_frames_cuts(frames, in.path)) {
+			/* its frames are made by decoding it: no curl command does that */
+			printf("# %s is a video cut into frames here (hubpredict(1), Video): each frame would be a "
+			       "request of its own, a JPEG in place of the file\n", hp_msg_quote(q, sizeof q, in.path));
+			hp_input_clear(&in);
+			continue;
 		} else {
 			rc = hp_upload_open(&up, in.path, req->ep->flavour == HP_FLAVOUR_PLATFORM, lim, err, sizeof err);
 			if (rc)
@@ -635,7 +641,7 @@ static int run_parsed(struct run *r)
 	if (r->o.insecure)
 		hp_msg_warn("--insecure: TLS certificates are not verified");
 	if (r->o.predict.dry_run)
-		return dry_run(&r->o, &r->req, r->inputs, &r->limits, r->o.predict.resize ? r->o.predict.imgsz : 0);
+		return dry_run(&r->o, &r->req, r->inputs, r->frames, &r->limits, r->o.predict.resize ? r->o.predict.imgsz : 0);
 	hp_msg_verbose(1, "%s flavour, POST %s%s%s", hp_flavour_name(r->ep.flavour), r->ep.url,
 	               r->o.key_from ? "; key from " : "", r->o.key_from ? r->o.key_from : "");
 	if ((status = open_sinks(r)) != 0)

@@ -394,6 +394,11 @@ static bool cut_this(const struct hp_frames *f, const char *path, int *fdp)
 	return true;
 }
 
+bool hp_frames_cuts(const struct hp_frames *f, const char *path)
+{
+	return cut_this(f, path, NULL);
+}
+
 char *hp_frames_annotate_path(void *state, const char *input, size_t below)
 {
 	const struct hp_frames *f = state;

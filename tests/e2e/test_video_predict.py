@@ -130,6 +130,16 @@ class TestFramesSent(VideoE2E):
         self.assertEqual(log[0]["sha256"], log[1]["sha256"])
         self.assertEqual([e["attempts"] for e in r.jsonl()], [2, 1])
 
+    def test_dry_run_says_a_video_is_cut(self):
+        r = self.run_hp("-u", self.hub_url(), "--dry-run", "--fps", "1", self.media["h264"], image("cat.png"))
+        self.assertEqual(r.rc, 0, r)
+        lines = r.out.splitlines()
+        self.assertEqual(lines[0], f"# '{self.media['h264']}' is a video cut into frames here (hubpredict(1), "
+                                   "Video): each frame would be a request of its own, a JPEG in place of the file")
+        self.assertTrue(lines[1].startswith("curl ") and "cat.png" in lines[1], lines)
+        self.assertEqual(len(lines), 2)
+        self.assertEqual(self.server.log(), [])
+
     def test_images_beside_a_video_are_sent_as_they_are(self):
         r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--vid-stride", "30", image("cat.png"),
                         self.media["h264"])
