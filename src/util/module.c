@@ -20,7 +20,11 @@
 #endif
 
 /* The modules loaded, closed at exit (so that a leak checker finds nothing
- * of the dynamic loader's bookkeeping still allocated). */
+ * of the dynamic loader's bookkeeping still allocated). They are opened
+ * RTLD_NODELETE: closing them does not unmap them, so what their libraries
+ * keep for the life of the process (FFmpeg's, and those it loads, allocate
+ * at load time and never free) stays reachable, not reported as leaked from
+ * an unmapped library. */
 #define MODULES_MAX 4
 static void *loaded[MODULES_MAX];
 static size_t n_loaded;
@@ -106,7 +110,7 @@ int hp_module_load(const char *name, const char *entry, unsigned abi, const stru
 		snprintf(err, errlen, "%s is missing (%s)", q, strerror(errno));
 		goto done;
 	}
-	if (!(handle = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
+	if (!(handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE))) {
 		const char *why = dlerror();
 		snprintf(err, errlen, "%s cannot be loaded: %s", q, why ? why : "unknown error");
 		goto done;
