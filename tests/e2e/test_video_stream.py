@@ -1,0 +1,274 @@
+"""Live sources (src/video/live.c, SPEC §13 "Live sources") against real servers.
+
+tests/tools/vidframes --live ($HUBPREDICT_VIDFRAMES) runs the library's live source and prints
+a line per frame taken with the running counts. The servers are real: GStreamer's RTSP server
+(tests/tools/rtsp_server.py, run with Debian's python3 for its PyGObject) sending H.264 frames
+made in real time, and the stand-in's MJPEG camera (GET /_stream/mjpeg) sending JPEGs made
+here by ffmpeg. Every frame carries its number in its top rows (as in test_video_frames.py),
+read back from the JPEG the source handed out, so which frame came out is known independently
+of the library's own count.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import pathlib
+import queue
+import select
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import ROOT, UNDER_TOOL, StandIn
+from test_video_frames import BITS, H, W, ffmpeg, number_in
+
+VIDFRAMES = os.environ.get("HUBPREDICT_VIDFRAMES", "")
+GI_PYTHON = os.environ.get("HUBPREDICT_GI_PYTHON", "/usr/bin/python3")
+RTSP_SERVER = os.path.join(ROOT, "tests", "tools", "rtsp_server.py")
+SLACK = 4 if UNDER_TOOL else 1
+
+
+def have_rtsp_server() -> bool:
+    probe = "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"
+    try:
+        return subprocess.run([GI_PYTHON, "-c", probe], capture_output=True, timeout=30).returncode == 0
+    except OSError:
+        return False
+
+
+class Run:
+    def __init__(self, rc: int, out: str, err: str, seconds: float, outdir: str):
+        self.rc, self.err, self.seconds = rc, err, seconds
+        self.lines = [json.loads(line) for line in out.splitlines()]
+        self.frames = [d for d in self.lines if "frame" in d]
+        self.last = self.lines[-1] if self.lines else {}
+        self.outdir = outdir
+
+    def numbers(self) -> list[int]:
+        """The numbers the taken frames carry in their pixels."""
+        return [number_in(os.path.join(self.outdir, f"{d['frame']}.jpg")) for d in self.frames]
+
+    def __repr__(self):
+        return f"rc={self.rc} in {self.seconds:.2f} s\n{self.lines}\nstderr: {self.err}"
+
+
+class LiveCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not VIDFRAMES:
+            raise unittest.SkipTest("a build without video support (HUBPREDICT_VIDEO=OFF)")
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+
+    def live(self, url: str, *args: str, timeout: float = 60) -> Run:
+        out = tempfile.mkdtemp(dir=self.tmp.name)
+        t = time.monotonic()
+        p = subprocess.run([VIDFRAMES, "--live", *args, "--out", out, url], capture_output=True, text=True,
+                           timeout=timeout * SLACK)
+        return Run(p.returncode, p.stdout, p.stderr, time.monotonic() - t, out)
+
+    def assertFailed(self, r: Run, status: int, *fragments: str):
+        self.assertEqual(r.rc, status, r)
+        self.assertEqual(r.last.get("status"), status, r)
+        for f in fragments:
+            self.assertIn(f, r.last.get("error", ""), r)
+
+
+class TestRtsp(LiveCase):
+    """GStreamer's RTSP server: 160x96 H.264 at 25 frames a second, a key frame each."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not have_rtsp_server():
+            raise unittest.SkipTest(f"{GI_PYTHON} has no GStreamer RTSP server (python3-gi, "
+                                    "gir1.2-gst-rtsp-server-1.0); tests/run.sh installs it")
+
+    def server(self, *args: str) -> str:
+        p = subprocess.Popen([GI_PYTHON, RTSP_SERVER, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+
+        def stop():
+            p.stdin.close()
+            p.terminate()
+            p.wait(10)
+            p.stdout.close()
+            p.stderr.close()
+        self.addCleanup(stop)
+        ready, _, _ = select.select([p.stdout], [], [], 30)
+        self.assertTrue(ready, "the RTSP server did not start")
+        url = p.stdout.readline().strip()
+        self.assertTrue(url.startswith("rtsp://"), f"{url!r} {p.stderr.read() if p.poll() is not None else ''}")
+        return url
+
+    def test_frames_arrive_at_the_rate_asked(self):
+        r = self.live(self.server(), "--fps", "5", "--frames", "6")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.lines[0]["info"]["codec"], "h264")
+        self.assertEqual((r.lines[0]["info"]["w"], r.lines[0]["info"]["h"]), (W, H))
+        self.assertEqual(len(r.frames), 6, r)
+        self.assertEqual(r.last, {**r.last, "end": True, "taken": 6})
+        numbers = r.numbers()
+        self.assertEqual(numbers, sorted(set(numbers)), r)
+        times = [d["time"] for d in r.frames]
+        # five 1/5 s ticks after the first frame: not faster than asked, whatever the load
+        self.assertGreaterEqual(times[-1] - times[1], 4 * 0.2 - 0.05, r)
+        # the source gave more than was taken (25 a second), none of it queued
+        self.assertGreater(r.last["received"], 6, r)
+
+    def test_newest_frame_when_behind_and_the_skipped_counted(self):
+        # the consumer takes 0.6 s over each frame: three 1/5 s ticks pass each time
+        r = self.live(self.server(), "--fps", "5", "--frames", "4", "--sleep", "0.6")
+        self.assertEqual(r.rc, 0, r)
+        numbers = r.numbers()
+        for a, b in zip(numbers[1:], numbers[2:]):
+            # a queue would hand out the frame of the next tick, 1/5 s (5 frames) on; the
+            # newest is 0.6 s (15 frames) on
+            self.assertGreaterEqual(b - a, 10, r)
+        for d in r.frames[1:]:
+            self.assertGreaterEqual(d["frame"], d["received"] - 1 - 5, r)   # the newest, or nearly
+        self.assertGreaterEqual(r.last["skipped"], 3, r)                    # 2 or 3 a gap
+        self.assertLessEqual(r.last["skipped"], 3 * 3, r)
+
+    def test_a_stream_dropped_midway_is_reconnected(self):
+        url = self.server("--drop-after", "40")
+        r = self.live(url, "--fps", "5", "--frames", "14", "--reconnects", "3", "--backoff", "0.1")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.last["reconnects"], 1, r)
+        self.assertEqual(len(r.frames), 14, r)
+        numbers = r.numbers()
+        self.assertEqual(numbers, sorted(set(numbers)), r)
+        self.assertGreater(numbers[-1], 40, r)                               # after the drop
+        self.assertEqual([d["frame"] for d in r.frames], sorted({d["frame"] for d in r.frames}))
+
+    def test_reconnection_gives_up_at_the_limit(self):
+        url = self.server("--drop-after", "20", "--exit-after-drop")
+        r = self.live(url, "--fps", "5", "--frames", "100", "--reconnects", "2", "--backoff", "0.1")
+        self.assertFailed(r, 9, "the stream was lost after", "2 reconnection attempts failed",
+                          "Connection refused")
+        self.assertGreaterEqual(len(r.frames), 1, r)                         # those before the loss
+        self.assertEqual(r.last["reconnects"], 0, r)
+
+    def test_no_reconnection_unless_asked(self):
+        url = self.server("--drop-after", "20")
+        r = self.live(url, "--fps", "5", "--frames", "100")
+        self.assertFailed(r, 9, "the stream was lost after")
+        self.assertNotIn("reconnection", r.last["error"], r)
+
+    def test_duration_ends_it(self):
+        r = self.live(self.server(), "--fps", "5", "--duration", "1.5")
+        self.assertEqual(r.rc, 0, r)
+        self.assertTrue(1 <= len(r.frames) <= 8, r)                          # ticks 0, 0.2 ... 1.4 s
+        self.assertTrue(r.last.get("end"), r)
+
+
+class TestMjpeg(LiveCase):
+    """The stand-in's MJPEG camera over HTTP (multipart/x-mixed-replace)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.standin = StandIn().start()
+        with tempfile.TemporaryDirectory() as d:
+            ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s={W}x{H}:r=30:d=2", "-vf", BITS, "-q:v", "3",
+                   os.path.join(d, "%03d.jpg"))
+            cls.jpegs = [pathlib.Path(p).read_bytes() for p in sorted(glob.glob(os.path.join(d, "*.jpg")))]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.standin.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.standin.reset()
+        self.standin.set_stream_frames(self.jpegs)
+
+    def url(self, query: str = "") -> str:
+        return f"{self.standin.url}/_stream/mjpeg?{query}"
+
+    def test_frames_arrive(self):
+        r = self.live(self.url("fps=20"), "--fps", "5", "--frames", "4")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.lines[0]["info"]["codec"], "mjpeg")
+        self.assertEqual(len(r.frames), 4, r)
+        numbers = r.numbers()
+        self.assertEqual(numbers, sorted(set(numbers)), r)
+        # what the camera sent, up to the last frame taken (counted from 0 by the stand-in)
+        self.assertLess(numbers[-1], self.standin.log()[0]["stream_frames"], r)
+
+    def test_a_camera_that_never_answers_times_out(self):
+        r = self.live(self.url("hang=1"), "--timeout", "1", timeout=20)
+        self.assertFailed(r, 9, "cannot open it: no answer in 1 s")
+        self.assertLess(r.seconds, 10 * SLACK, r)
+
+    def test_a_camera_that_stops_sending_is_lost_after_the_timeout(self):
+        # 8 frames, then the connection stays open and silent: no data for the timeout
+        self.silent_port = queue.Queue()
+        threading.Thread(target=self._silent_camera, daemon=True).start()
+        r = self.live(f"http://127.0.0.1:{self.silent_port.get(timeout=10)}/cam", "--fps", "5", "--frames", "50",
+                      "--timeout", "1", timeout=30)
+        self.assertFailed(r, 9, "no data for 1 s")
+        self.assertGreaterEqual(len(r.frames), 1, r)
+
+    def _silent_camera(self):
+        srv = socket.create_server(("127.0.0.1", 0))
+        self.silent_port.put(srv.getsockname()[1])
+        conn, _ = srv.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=frame\r\n\r\n")
+        for data in self.jpegs[:8]:
+            conn.sendall(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(data)
+                         + data + b"\r\n")
+        time.sleep(8 * SLACK)
+        conn.close()
+        srv.close()
+
+    def test_dropped_after_n_frames_it_reconnects(self):
+        r = self.live(self.url("fps=20&drop=10"), "--fps", "5", "--frames", "8", "--reconnects", "2",
+                      "--backoff", "0.05")
+        self.assertEqual(r.rc, 0, r)
+        self.assertGreaterEqual(r.last["reconnects"], 1, r)
+        self.assertGreaterEqual(len(self.standin.log()), 2, r)
+        numbers = r.numbers()
+        self.assertEqual(numbers, sorted(set(numbers)), r)                   # the count goes on
+
+    def test_a_camera_gone_for_good_ends_at_the_limit(self):
+        r = self.live(self.url("fps=20&drop=10&serve=1"), "--fps", "5", "--frames", "50", "--reconnects", "3",
+                      "--backoff", "0.05")
+        self.assertFailed(r, 9, "3 reconnection attempts failed")
+        self.assertEqual(len(self.standin.log()), 4, r)                      # the first and 3 more
+
+    def test_not_found_and_not_a_video(self):
+        r = self.live(f"{self.standin.url}/_stream/none")
+        self.assertFailed(r, 5, "cannot open it")
+        r = self.live(f"{self.standin.url}/health")
+        self.assertFailed(r, 3, "not a video stream")
+
+
+class TestRefusals(LiveCase):
+    def test_refused_port(self):
+        with socket.create_server(("127.0.0.1", 0)) as s:
+            port = s.getsockname()[1]
+        for url in (f"rtsp://127.0.0.1:{port}/live", f"http://127.0.0.1:{port}/cam"):
+            r = self.live(url, "--timeout", "5")
+            self.assertFailed(r, 9, "cannot open it: Connection refused")
+
+    def test_not_a_live_source(self):
+        for url in ("/etc/hostname", "file:///etc/hostname", "concat:/etc/hostname", "/dev/video0x"):
+            r = self.live(url)
+            self.assertFailed(r, 3, "not a live source")
+
+    def test_missing_device(self):
+        r = self.live("/dev/video977")
+        self.assertFailed(r, 3, "cannot open it")
+
+
+if __name__ == "__main__":
+    unittest.main()
