@@ -37,7 +37,7 @@
 struct hp_live;
 
 /* hp_live_take(): no frame yet (not due, or none newer than the last). */
-#define HP_LIVE_AGAIN 2
+#define HP_LIVE_AGAIN (-1)
 
 struct hp_live_opts {
 	double fps;          /* frames taken a second; 0: 1 */
