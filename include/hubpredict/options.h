@@ -83,6 +83,11 @@ struct hp_predict_options {
 	const char *junit;          /* --junit FILE, NULL = no report */
 	const char *annotate;       /* --annotate DIR, NULL = no pictures */
 	bool resize;                /* --resize: downsize to --imgsz before upload */
+	int vid_stride;             /* --vid-stride N, 0 = not given */
+	double fps;                 /* --fps X, 0 = not given */
+	bool stream;                /* --stream: an http(s) INPUT is a live stream */
+	int frames;                 /* --frames N, 0 = no limit */
+	double duration;            /* --duration SEC, 0 = no limit */
 	long long max_upload;       /* --max-upload in bytes, 0 = no limit (default 100 MiB) */
 	const char *max_upload_arg; /* --max-upload as given, NULL = the default */
 	long long max_answer;       /* --max-answer in bytes, 0 = no limit (default 4 GiB) */
@@ -260,6 +265,10 @@ void hp_options_endpoint_spec(const struct hp_options *o, struct hp_endpoint_spe
 void hp_options_transport(const struct hp_options *o, struct hp_transport *t);
 void hp_options_form(const struct hp_options *o, double iou, struct hp_form *f);
 void hp_options_platform_config(const struct hp_options *o, struct hp_platform_config *c);
+/* The video options (frames.h); upload_max: the flavour's or --max-upload's
+ * limit on a whole video, 0 = none. */
+struct hp_frames_config;
+void hp_options_frames(const struct hp_options *o, long long upload_max, struct hp_frames_config *c);
 
 /* Parse a number for a flag: whole string, in [min, max]. 0 on success. */
 int hp_parse_long(const char *s, long min, long max, long *out);

@@ -30,6 +30,13 @@ void hp_print_version(void)
 #endif
 	printf("build: TLS %s, HTTP/2 %s, image support %s\n", v->ssl_version ? v->ssl_version : "none",
 	       (v->features & CURL_VERSION_HTTP2) ? "yes" : "no", images);
+	/* the module is not loaded for this: the sonames it was built for */
+#ifdef HP_HAVE_VIDEO
+	printf("video support yes (module; FFmpeg %s %s %s %s)\n", HP_AVFORMAT_SONAME, HP_AVCODEC_SONAME,
+	       HP_SWSCALE_SONAME, HP_AVUTIL_SONAME);
+#else
+	printf("video support no (built without HUBPREDICT_VIDEO)\n");
+#endif
 }
 
 static const struct hp_command commands[] = {

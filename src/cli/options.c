@@ -4,12 +4,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/options.h"
 #include "hubpredict/config.h"
+#include "hubpredict/frames.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/output.h"
 #include "hubpredict/platform.h"
 #include "hubpredict/request.h"
 #include "hubpredict/transport.h"
 #include "hubpredict/valgate.h"
+#include "hubpredict/video.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -35,7 +37,8 @@ enum {
 	OPT_DEPLOYMENT,
 	OPT_WAIT, OPT_FOR, OPT_WAIT_TIMEOUT, OPT_STATUS, OPT_D_MODEL, OPT_REGION, OPT_DISPLAY_NAME, OPT_SEVERITY,
 	OPT_LIMIT, OPT_RANGE, OPT_YES, OPT_OWNER,
-	OPT_SPLIT, OPT_SKIP_BAD_LABELS, OPT_ALLOW_FAILED, OPT_VAL_EXPECT
+	OPT_SPLIT, OPT_SKIP_BAD_LABELS, OPT_ALLOW_FAILED, OPT_VAL_EXPECT,
+	OPT_VID_STRIDE, OPT_FPS, OPT_STREAM, OPT_FRAMES, OPT_DURATION
 };
 
 struct opt_def;
@@ -116,6 +119,16 @@ static const struct opt_def opt_table[] = {
 	  .help = "also write each image with its answer drawn on it into DIR (JPEG in: JPEG, else PNG)" },
 	{ "resize", OPT_RESIZE, HP_OT_FLAG, .off = AT(predict.resize), .cmds = PV,
 	  .help = "downsize images whose long side exceeds --imgsz before upload; coordinates mapped back" },
+	{ "vid-stride", OPT_VID_STRIDE, HP_OT_INT, "N", "1", "1000000", .off = AT(predict.vid_stride), .cmds = P,
+	  .help = "cut video INPUTs: send frames 0, N, 2N, ... each as a JPEG, %R" },
+	{ "fps", OPT_FPS, HP_OT_DOUBLE, "X", "0.001", "1000", .off = AT(predict.fps), .cmds = P,
+	  .help = "cut video INPUTs: send the frame nearest each 1/X s; streams: X a second (default 1)" },
+	{ "stream", OPT_STREAM, HP_OT_FLAG, .off = AT(predict.stream), .cmds = P,
+	  .help = "an http(s) INPUT is a live stream (MJPEG, HLS) to take frames from" },
+	{ "frames", OPT_FRAMES, HP_OT_INT, "N", "1", "2000000000", .off = AT(predict.frames), .cmds = P,
+	  .help = "send at most N frames of each video or stream, %R" },
+	{ "duration", OPT_DURATION, HP_OT_SECONDS, "SEC", "0.001", "31536000", .off = AT(predict.duration), .cmds = P,
+	  .help = "videos: only frames before SEC s into each; streams: stop after SEC" },
 	{ "junit", OPT_JUNIT, HP_OT_CUSTOM, "FILE", .off = AT(predict.junit), .cmds = PV, .custom = set_junit,
 	  .help = "also write a JUnit XML report to FILE, one testcase per input (for CI)" },
 	{ "baseline", OPT_BASELINE, HP_OT_FILE, "FILE", .off = AT(predict.baseline), .cmds = P,
@@ -1005,6 +1018,20 @@ void hp_options_form(const struct hp_options *o, double iou, struct hp_form *f)
 	};
 }
 
+void hp_options_frames(const struct hp_options *o, long long upload_max, struct hp_frames_config *c)
+{
+	*c = (struct hp_frames_config){
+		.vid_stride = o->predict.vid_stride,
+		.fps = o->predict.fps,
+		.stream = o->predict.stream,
+		.frames = o->predict.frames,
+		.duration = o->predict.duration,
+		.imgsz = o->predict.resize ? o->predict.imgsz : 0,
+		.pixels = o->predict.annotate != NULL,
+		.upload_max = upload_max,
+	};
+}
+
 void hp_options_platform_config(const struct hp_options *o, struct hp_platform_config *c)
 {
 	const struct opt_def *url_row = find_name("url");
@@ -1279,6 +1306,21 @@ static enum hp_parse_result apply_layers(struct hp_options *o, const struct give
 	return HP_PARSE_RUN;
 }
 
+/* The video options: one way to choose frames; none without video support. */
+static enum hp_parse_result check_video(struct hp_options *o, char *err, size_t errlen)
+{
+	static const char *const names[] = { "vid-stride", "fps", "stream", "frames", "duration" };
+	const struct hp_predict_options *p = &o->predict;
+	bool given[] = { p->vid_stride > 0, p->fps > 0, p->stream, p->frames > 0, p->duration > 0 };
+	for (size_t i = 0; i < sizeof names / sizeof names[0] && !hp_video_supported(); i++)
+		if (given[i])
+			BAD("%s--%s: this build of hubpredict has no video support (it was built with "
+			    "-DHUBPREDICT_VIDEO=OFF)", at(o, names[i]), names[i]);
+	if (p->vid_stride > 0 && p->fps > 0)
+		BAD("%s--vid-stride and --fps both choose the frames: give one", at(o, "fps"));
+	return HP_PARSE_RUN;
+}
+
 /* Checks across options. */
 static enum hp_parse_result check_combinations(struct hp_options *o, char *err, size_t errlen)
 {
@@ -1320,7 +1362,7 @@ static enum hp_parse_result check_combinations(struct hp_options *o, char *err, 
 		BAD("--resume and --junit name the same file '%s'", o->predict.resume);
 	if (o->predict.null_separated && !o->predict.files_from)
 		BAD("%s-0 goes with --files-from", at(o, "null"));
-	return HP_PARSE_RUN;
+	return check_video(o, err, errlen);
 }
 
 /* Where the key came from, in words ("command line", "env ...", "FILE:LINE"). */
