@@ -55,6 +55,10 @@ struct hp_item {
 	long long size;                     /* its size in bytes (before --resize) */
 	struct timespec mtime;              /* its modification time */
 	const struct hp_timings *timings;   /* scheduled, started, the last attempt's phases (timings.h) */
+	const char *stream;                 /* a live INPUT's frame: that INPUT, else NULL; */
+	long long stream_frame;             /* the frame's number (the frames the source gave), */
+	struct timespec stream_time;        /* its time from the first frame, */
+	struct timespec stream_at;          /* and the wall-clock time it was taken */
 };
 
 /* Something besides the output that receives every finished input, right

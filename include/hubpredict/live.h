@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct hp_live;
 
@@ -61,9 +62,27 @@ struct hp_live_stats {
 	int reconnects;      /* connections made again after a loss */
 };
 
+/* /dev/video followed by digits only. */
+static inline bool hp_live_is_device(const char *url)
+{
+	if (strncmp(url, "/dev/video", 10) != 0 || !url[10])
+		return false;
+	return strspn(url + 10, "0123456789") == strlen(url + 10);
+}
+
 /* A URL or path hp_live_open() takes: rtsp, rtsps, rtmp, rtmps, srt,
- * /dev/videoN; and with http true (--stream), http and https. */
-bool hp_live_is_source(const char *url, bool http);
+ * /dev/videoN; and with http true (--stream), http and https. (Inline: the
+ * program asks it without loading the video module.) */
+static inline bool hp_live_is_source(const char *url, bool http)
+{
+	static const char *const live[] = { "rtsp://", "rtsps://", "rtmp://", "rtmps://", "srt://" };
+	for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+		if (strncmp(url, live[i], strlen(live[i])) == 0)
+			return true;
+	if (http && (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0))
+		return true;
+	return hp_live_is_device(url);
+}
 
 /* Connect to url (its first connection is not retried: a wrong URL is
  * told at once), find its video stream and decoder, start the reader.

@@ -69,6 +69,9 @@ struct hp_input {
 	long long size;    /* the bytes' count */
 	long long frame;   /* a video frame's number in its stream (>= 0), else -1 */
 	struct timespec time; /* a frame's time in its stream; zero when none */
+	const char *stream;   /* a live INPUT's frame (stream.h): that INPUT, borrowed
+	                         from the source for the run; NULL otherwise */
+	struct timespec at;   /* a live frame: the wall-clock time it was taken */
 };
 
 /* next(state, in): fill *in (zeroed by the caller) with the next input and

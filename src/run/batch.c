@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -322,6 +323,10 @@ static void start_next(struct batch *b)
 	j->file = in.path;
 	j->file_below = in.below;
 	in.path = NULL;
+	j->stream = in.stream;
+	j->stream_frame = in.frame;
+	j->stream_time = in.time;
+	j->stream_at = in.at;
 	batch_job_move(b, j, JOB_OPENING);
 	if (b->tail)
 		b->tail->next = j;
@@ -537,7 +542,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	}
 	curl_multi_cleanup(b.multi);
 	stats->elapsed_s = (batch_now_ms() - b.t0) / 1000.0;
-	if (hp_signal_caught())
+	if (hp_signal_caught() && !(cfg->sigint_ends && hp_signal_caught() == SIGINT))
 		stats->exit_code = hp_exit_from_signal(hp_signal_caught());
 	return stats->exit_code;
 }

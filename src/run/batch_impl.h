@@ -115,6 +115,10 @@ struct job {
 	bool has_stat;
 	long long in_size;
 	struct timespec in_mtime;
+	/* a live INPUT's frame (hp_input.stream): the jsonl members of SPEC 13 */
+	const char *stream;
+	long long stream_frame;
+	struct timespec stream_time, stream_at;
 	size_t held_bytes;           /* DONE: what it holds in memory (the window) */
 	/* --cache */
 	bool has_key;                /* key holds this upload's cache key */

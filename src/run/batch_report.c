@@ -84,6 +84,10 @@ static void render_job(struct batch *b, struct job *j)
 		.size = j->in_size,
 		.mtime = j->in_mtime,
 		.timings = &j->timings,
+		.stream = j->stream,
+		.stream_frame = j->stream_frame,
+		.stream_time = j->stream_time,
+		.stream_at = j->stream_at,
 	};
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already

@@ -76,25 +76,6 @@ static bool has_prefix(const char *s, const char *p)
 	return strncmp(s, p, strlen(p)) == 0;
 }
 
-/* /dev/video followed by digits only. */
-static bool is_v4l2(const char *url)
-{
-	if (!has_prefix(url, "/dev/video") || !url[10])
-		return false;
-	return strspn(url + 10, "0123456789") == strlen(url + 10);
-}
-
-bool hp_live_is_source(const char *url, bool http)
-{
-	static const char *const live[] = { "rtsp://", "rtsps://", "rtmp://", "rtmps://", "srt://" };
-	for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-		if (has_prefix(url, live[i]))
-			return true;
-	if (http && (has_prefix(url, "http://") || has_prefix(url, "https://")))
-		return true;
-	return is_v4l2(url);
-}
-
 /* The protocols the URL's scheme needs, never file: (NULL for a device). */
 static const char *protocols(const char *url)
 {
@@ -228,7 +209,7 @@ static int open_options(struct hp_live *l, AVDictionary **o, const AVInputFormat
 	av_dict_set(o, "format_whitelist", FORMATS, 0);
 	if (has_prefix(l->url, "rtsp"))
 		av_dict_set(o, "rtsp_transport", "tcp", 0);
-	if (is_v4l2(l->url) && !(*f = v4l2_format(err, errlen)))
+	if (hp_live_is_device(l->url) && !(*f = v4l2_format(err, errlen)))
 		return HP_EXIT_INPUT;
 	return 0;
 }
