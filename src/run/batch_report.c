@@ -117,6 +117,9 @@ static void render_job(struct batch *b, struct job *j)
 		b->stats->differences += j->n_differences;
 		if (b->stats->exit_code == 0)
 			b->stats->exit_code = HP_EXIT_EXPECT;
+		/* a stream's frame that fails --expect is the alert: --fail-fast ends it */
+		if (j->stream && j->n_unmet > j->n_differences && b->cfg->fail_fast)
+			b->stop_new = true;
 	}
 	it.unmet = (const char *const *)j->unmet;
 	it.n_unmet = j->n_unmet;

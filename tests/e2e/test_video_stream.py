@@ -1,4 +1,4 @@
-"""Live sources (src/video/live.c, SPEC §13 "Live sources") against real servers.
+"""Live sources (src/video/live.c, src/run/stream.c, SPEC §13 "Live sources") against real servers.
 
 tests/tools/vidframes --live ($HUBPREDICT_VIDFRAMES) runs the library's live source and prints
 a line per frame taken with the running counts. The servers are real: GStreamer's RTSP server
@@ -6,7 +6,7 @@ a line per frame taken with the running counts. The servers are real: GStreamer'
 made in real time, and the stand-in's MJPEG camera (GET /_stream/mjpeg) sending JPEGs made
 here by ffmpeg. Every frame carries its number in its top rows (as in test_video_frames.py),
 read back from the JPEG the source handed out, so which frame came out is known independently
-of the library's own count.
+of the library's own count. The last classes run the binary itself on such streams.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ import threading
 import time
 import unittest
 
-from harness import ROOT, UNDER_TOOL, StandIn
+import re
+import signal
+
+from harness import E2E, ROOT, TIMEOUT, UNDER_TOOL, StandIn, wait_for_handler
 from test_video_frames import BITS, H, W, ffmpeg, number_in
 
 VIDFRAMES = os.environ.get("HUBPREDICT_VIDFRAMES", "")
@@ -176,10 +179,7 @@ class TestMjpeg(LiveCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.standin = StandIn().start()
-        with tempfile.TemporaryDirectory() as d:
-            ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s={W}x{H}:r=30:d=2", "-vf", BITS, "-q:v", "3",
-                   os.path.join(d, "%03d.jpg"))
-            cls.jpegs = [pathlib.Path(p).read_bytes() for p in sorted(glob.glob(os.path.join(d, "*.jpg")))]
+        cls.jpegs = make_jpegs()
 
     @classmethod
     def tearDownClass(cls):
@@ -268,6 +268,143 @@ class TestRefusals(LiveCase):
     def test_missing_device(self):
         r = self.live("/dev/video977")
         self.assertFailed(r, 3, "cannot open it")
+
+
+MEMBERS = ["stream", "frame", "time", "at", "task", "http_status", "attempts", "elapsed_ms", "response"]
+AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+
+
+def make_jpegs() -> list[bytes]:
+    with tempfile.TemporaryDirectory() as d:
+        ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s={W}x{H}:r=30:d=2", "-vf", BITS, "-q:v", "3",
+               os.path.join(d, "%03d.jpg"))
+        return [pathlib.Path(p).read_bytes() for p in sorted(glob.glob(os.path.join(d, "*.jpg")))]
+
+
+class TestPredictOnAStream(E2E):
+    """hubpredict itself on the stand-in's MJPEG camera: the frames go to the same stand-in."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not VIDFRAMES:
+            raise unittest.SkipTest("a build without video support (HUBPREDICT_VIDEO=OFF)")
+        super().setUpClass()
+        cls.jpegs = make_jpegs()
+
+    def setUp(self):
+        super().setUp()
+        self.server.set_stream_frames(self.jpegs)
+
+    def cam(self, query: str = "fps=20") -> str:
+        return f"{self.server.url}/_stream/mjpeg?{query}"
+
+    def posts(self) -> list[dict]:
+        return [r for r in self.server.log() if r["method"] == "POST"]
+
+    def test_jsonl_a_line_per_frame_with_the_members_spec_names(self):
+        cam = self.cam()
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--stream", "--fps", "5", "--frames", "3", cam)
+        self.assertExit(r, 0)
+        lines = r.jsonl()
+        self.assertEqual(len(lines), 3, r)
+        for d in lines:
+            self.assertEqual(list(d), MEMBERS, d)
+            self.assertEqual(d["stream"], cam)
+            self.assertRegex(d["at"], AT)
+            self.assertEqual((d["task"], d["http_status"], d["attempts"]), ("detect", 200, 1))
+            self.assertEqual(d["response"]["images"][0]["shape"], [H, W])
+        self.assertEqual(len({d["frame"] for d in lines}), 3, r)
+        self.assertEqual(len(self.posts()), 3)
+        self.assertIn("stream: 3 frames sent of", r.err)
+        self.assertIn("summary: 3 inputs: 3 succeeded", r.err)
+
+    def test_csv_and_table_per_frame(self):
+        r = self.run_hp("-u", self.hub_url(), "-f", "csv", "--stream", "--fps", "5", "--frames", "2", self.cam())
+        self.assertExit(r, 0)
+        head, *body = r.csv()
+        rows = [dict(zip(head, row)) for row in body]
+        self.assertEqual({row["file"] for row in rows}, {f"mjpeg_{row['frame']}.jpg" for row in rows}, r)
+        self.assertEqual(len({row["frame"] for row in rows}), 2, r)
+        r = self.run_hp("-u", self.hub_url(), "--stream", "--fps", "5", "--frames", "2", self.cam())
+        self.assertExit(r, 0)
+        self.assertEqual(len(re.findall(r"^mjpeg_\d+\.jpg  detect", r.out, re.M)), 2, r)
+
+    def test_sigint_ends_it_normally(self):
+        p = self.popen_hp("-u", self.hub_url(), "-f", "jsonl", "--stream", "--fps", "5", self.cam(),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for_handler(p.pid, signal.SIGINT, TIMEOUT)
+        first = p.stdout.readline()                                         # a frame answered
+        self.assertTrue(first, "no frame came out")
+        p.send_signal(signal.SIGINT)
+        r = self.wait_hp(p)
+        self.assertExit(r, 0)
+        lines = [json.loads(first)] + r.jsonl()
+        self.assertEqual(list(lines[0]), MEMBERS)
+        self.assertIn("summary:", r.err)
+        self.assertIn("stream:", r.err)
+
+    def test_duration_ends_it(self):
+        t = time.monotonic()
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--stream", "--fps", "5", "--duration", "1.2",
+                        self.cam())
+        self.assertExit(r, 0)
+        self.assertTrue(1 <= len(r.jsonl()) <= 7, r)
+        self.assertLess(time.monotonic() - t, 20 * SLACK)
+
+    def test_expect_each_frame_and_fail_fast(self):
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--stream", "--fps", "5", "--frames", "20",
+                        "--expect", "person>=2", "--fail-fast", self.cam())
+        self.assertExit(r, 1)
+        self.assertIn("expected person>=2, found 1", r.err)
+        self.assertLess(len(self.posts()), 20, r)                           # stopped at the first
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--stream", "--fps", "5", "--frames", "2",
+                        "--expect", "person>=1", self.cam())
+        self.assertExit(r, 0)
+
+    def test_annotate_writes_a_picture_per_frame(self):
+        out = self.path("drawn")
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--stream", "--fps", "5", "--frames", "2",
+                        "--annotate", out, self.cam())
+        self.assertExit(r, 0)
+        self.assertEqual(sorted(os.listdir(out)), sorted(f"mjpeg_{d['frame']}.jpg" for d in r.jsonl()), r)
+
+    def test_a_camera_that_never_answers(self):
+        r = self.run_hp("-u", self.hub_url(), "--stream", "--connect-timeout", "1", self.cam("hang=1"))
+        self.assertExit(r, 9)
+        self.assertOneLineError(r, "/_stream/mjpeg?hang=1'", "no answer in 1 s")
+        self.assertEqual(self.posts(), [])
+
+    def test_a_stream_lost_for_good_after_its_frames(self):
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--stream", "--fps", "5", "--retries", "1",
+                        self.cam("fps=20&drop=10&serve=1"))
+        self.assertExit(r, 9)
+        self.assertGreaterEqual(len(r.jsonl()), 1, r)                       # those before, written
+        self.assertIn("the stream was lost after 10 frames and 1 reconnection attempt failed", r.err)
+
+    def test_a_live_source_comes_alone(self):
+        r = self.run_hp("-u", self.hub_url(), "--stream", self.cam(), self.cam())
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, "a live source is the only INPUT")
+        self.assertEqual(self.server.log(), [])
+
+
+class TestPredictOnRtsp(E2E):
+    @classmethod
+    def setUpClass(cls):
+        if not VIDFRAMES:
+            raise unittest.SkipTest("a build without video support (HUBPREDICT_VIDEO=OFF)")
+        if not have_rtsp_server():
+            raise unittest.SkipTest(f"{GI_PYTHON} has no GStreamer RTSP server; tests/run.sh installs it")
+        super().setUpClass()
+
+    def test_rtsp_input_without_stream(self):
+        url = TestRtsp.server(self)
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--fps", "5", "--frames", "3", url)
+        self.assertExit(r, 0)
+        lines = r.jsonl()
+        self.assertEqual([list(d) for d in lines], [MEMBERS] * 3, r)
+        self.assertEqual({d["stream"] for d in lines}, {url})
+        self.assertEqual(sum(1 for x in self.server.log() if x["method"] == "POST"), 3)
 
 
 if __name__ == "__main__":
