@@ -75,7 +75,9 @@ struct hp_input {
 };
 
 /* next(state, in): fill *in (zeroed by the caller) with the next input and
- * return 1, or return 0 when there are no more. */
+ * return 1, or return 0 when there are no more; a source the engine is
+ * given with an idle function (batch.h's source_idle) may also return -1:
+ * nothing yet (a live stream between frames). */
 struct hp_input_source {
 	int (*next)(void *state, struct hp_input *in);
 	void *state;

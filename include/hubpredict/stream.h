@@ -6,9 +6,11 @@
  * frames the source gave), carrying the stream's INPUT, the frame's number,
  * its time and the wall-clock time it was taken (SPEC §13's jsonl members).
  *
- * next() waits for the next frame (at most 1/fps, or until one arrives)
- * and ends the source at --frames, --duration, a caught signal, or the
- * stream lost for good (hp_stream_failure says so after the run).
+ * next() never blocks: before a frame's tick it says "nothing yet" (-1)
+ * and idle() how long until it, and the live source's descriptor, which
+ * wakes the engine when a frame arrives. It ends the source at --frames,
+ * --duration, a caught signal, or the stream lost for good
+ * (hp_stream_failure says so after the run).
  *
  * Ownership: a struct hp_stream is made by hp_stream_open and released by
  * hp_stream_free; the config's strings are copied. The video module is
@@ -46,6 +48,9 @@ int hp_stream_open(struct hp_stream **out, const struct hp_stream_config *c, cha
 
 /* The engine's source (borrowed: valid until hp_stream_free). */
 struct hp_input_source hp_stream_source(struct hp_stream *s);
+
+/* The engine's source_idle (batch.h) for this source; state is the stream. */
+double hp_stream_idle(void *state, int *fd);
 
 /* After the run: the exit status that ended the stream (0: it ended as
  * asked or was interrupted) and its message in *msg (borrowed). */

@@ -324,6 +324,8 @@ static int open_stream(struct run *r)
 		return 0;
 	if (o->n_inputs > 1 || o->predict.files_from)
 		return usage_error("a live source is the only INPUT of its run (give it alone, without --files-from)");
+	if (o->predict.dry_run)
+		return usage_error("--dry-run connects to no live source: its frames exist only once it is read");
 	struct hp_transport t;
 	hp_options_transport(o, &t);
 	struct hp_stream_config c = {
@@ -529,6 +531,7 @@ static struct hp_batch_config batch_config(struct run *r)
 		/* a stream's frames are written as they are answered; SIGINT ends it */
 		.completion_order = r->stream != NULL,
 		.sigint_ends = r->stream != NULL,
+		.source_idle = r->stream ? hp_stream_idle : NULL,
 		.limits = &r->limits,
 		/* a list on a pipe was not read ahead: its entries are checked as they come */
 		.check_input = (r->pf.n_files || r->pf.n_trees) && o->predict.files_from &&
@@ -664,7 +667,7 @@ static int run_parsed(struct run *r)
 	}
 	if ((status = resolve(r)) != 0 || (status = open_inputs(r)) != 0 || (status = check_destinations(r)) != 0)
 		return status;
-	if (!r->o.predict.dry_run && (status = open_stream(r)) != 0)
+	if ((status = open_stream(r)) != 0)
 		return status;
 	if (r->o.insecure)
 		hp_msg_warn("--insecure: TLS certificates are not verified");

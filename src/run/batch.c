@@ -281,7 +281,10 @@ static struct job *next_job(struct batch *b, struct hp_input *in)
 	for (;;) {
 		memset(in, 0, sizeof *in);
 		in->fd = -1;
-		if (!b->cfg->source.next(b->cfg->source.state, in))
+		int got = b->cfg->source.next(b->cfg->source.state, in);
+		if (got < 0)
+			b->source_idle = true;
+		if (got <= 0)
 			return NULL;
 		if (in->produced && !in->error) {
 			/* --resume's key for produced bytes: their name, size and time */
@@ -315,7 +318,7 @@ static void start_next(struct batch *b)
 	struct hp_input in;
 	struct job *j = next_job(b, &in);
 	if (!j) {
-		b->inputs_done = true;
+		b->inputs_done = !b->source_idle;
 		return;
 	}
 	j->sent = true; /* nothing outstanding until an attempt starts */
@@ -465,11 +468,18 @@ static void poll_once(struct batch *b, double wait)
 	b->redraw = false;
 	/* Wait only when something is in flight or due later; inputs that
 	 * failed at once (missing files) go on without a pause. */
-	if (!progressed && (b->running > 0 || (b->pending > 0 && wait > 0))) {
+	if (!progressed && (b->running > 0 || (b->pending > 0 && wait > 0) || b->source_idle)) {
 		int timeout = 100; /* ms: signals are noticed at least this often */
 		if (wait >= 0 && wait < timeout)
 			timeout = (int)wait + 1;
-		curl_multi_poll(b->multi, NULL, 0, timeout, NULL);
+		/* a source with nothing yet: until it may have, or its descriptor wakes */
+		struct curl_waitfd wfd = { .fd = -1, .events = CURL_WAIT_POLLIN };
+		if (b->source_idle && b->cfg->source_idle) {
+			double idle = b->cfg->source_idle(b->cfg->source.state, &wfd.fd);
+			if (idle >= 0 && idle < timeout)
+				timeout = (int)idle + 1;
+		}
+		curl_multi_poll(b->multi, &wfd, wfd.fd >= 0 ? 1 : 0, timeout, NULL);
 	}
 }
 
@@ -492,7 +502,8 @@ static void run_loop(struct batch *b, size_t jobs, size_t window)
 		 * --resume LOG, a broken -o) or --fail-fast stops the run before
 		 * the slot it freed starts another paid request */
 		batch_flush_done(b, false);
-		while (!b->stop_new && !b->inputs_done && b->running + b->pending < jobs &&
+		b->source_idle = false;
+		while (!b->stop_new && !b->inputs_done && !b->source_idle && b->running + b->pending < jobs &&
 		       batch_window_open(b, window))
 			start_next(b);
 		if (b->stop_new)

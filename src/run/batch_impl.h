@@ -141,6 +141,7 @@ struct batch {
 	size_t total;                /* inputs expected (progress), 0 = unknown */
 	bool hub_noted;              /* the HUB shutdown note was printed */
 	bool inputs_done;
+	bool source_idle;            /* the source had nothing yet (source.h's -1) */
 	bool stop_new;               /* --fail-fast, a signal or a broken output */
 	bool redraw;                 /* the progress line was erased for results */
 	bool cache_warned;           /* a store failed: said once */

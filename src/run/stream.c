@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@ struct hp_stream {
 	char *url;
 	char *stem;
 	int failure;
+	double wait_ms;          /* hp_live_take's last wait, for idle() */
 	char msg[300];
 };
 
@@ -115,20 +115,20 @@ static int produce(struct hp_stream *s, const struct hp_video_frame *f, struct h
 	return 0;
 }
 
-/* source.h's next(): the next frame, waiting for its tick. */
+/* source.h's next(): the frame due, or -1 before its tick (idle() says
+ * how long), without blocking. */
 static int next_frame(void *state, struct hp_input *in)
 {
 	struct hp_stream *s = state;
 	struct hp_video_frame f;
 	double wait_s;
-	int rc;
-	while (!hp_signal_caught() && (rc = hp_live_take(s->live, &f, &wait_s, s->msg, sizeof s->msg)) == HP_LIVE_AGAIN) {
-		struct pollfd p = { .fd = hp_live_fd(s->live), .events = POLLIN };
-		int ms = (int)ceil(wait_s * 1000);
-		poll(&p, 1, ms <= 0 ? 1 : ms > 100 ? 100 : ms); /* a signal is seen within 0.1 s */
-	}
 	if (hp_signal_caught())
 		return 0;
+	int rc = hp_live_take(s->live, &f, &wait_s, s->msg, sizeof s->msg);
+	if (rc == HP_LIVE_AGAIN) {
+		s->wait_ms = wait_s * 1000;
+		return -1;
+	}
 	if (rc == 1) {
 		int bad = produce(s, &f, in);
 		hp_video_frame_clear(&f);
@@ -142,6 +142,13 @@ static int next_frame(void *state, struct hp_input *in)
 	if (rc != 0)
 		s->failure = rc > 0 ? rc : HP_EXIT_NOMEM;
 	return 0;
+}
+
+double hp_stream_idle(void *state, int *fd)
+{
+	struct hp_stream *s = state;
+	*fd = hp_live_fd(s->live);
+	return s->wait_ms;
 }
 
 struct hp_input_source hp_stream_source(struct hp_stream *s)

@@ -387,6 +387,12 @@ class TestPredictOnAStream(E2E):
         self.assertOneLineError(r, "a live source is the only INPUT")
         self.assertEqual(self.server.log(), [])
 
+    def test_dry_run_connects_to_no_stream(self):
+        r = self.run_hp("-u", self.hub_url(), "--stream", "--dry-run", self.cam())
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, "--dry-run connects to no live source")
+        self.assertEqual(self.server.log(), [])
+
 
 class TestPredictOnRtsp(E2E):
     @classmethod
