@@ -44,6 +44,11 @@ hp_install_deps() {
 		clang) command -v clang >/dev/null 2>&1 || missing+=(clang libclang-rt-dev) ;;
 		# a YAML parser for Debian's own python3 (the Kubernetes manifest's test)
 		python3-yaml) /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml) ;;
+		# GStreamer's RTSP server for Debian's python3 (tests/tools/rtsp_server.py: H.264 by x264enc,
+		# RTP by rtph264pay)
+		rtsp-server) /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0")' \
+			>/dev/null 2>&1 || missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
+				gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly) ;;
 		# numpy for Debian's python3 (val's reference metrics, tests/val)
 		python3-numpy) /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy) ;;
 		# cpack -G DEB's dependency list (CPACK_DEBIAN_PACKAGE_SHLIBDEPS)

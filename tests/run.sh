@@ -31,8 +31,9 @@ valgrind_jobs=$((jobs + 1))
 # lintian for the package test (cpack -G DEB), mandoc for the man page's lint (test_docs.py),
 # GNU parallel and PyYAML for the recipes of docs/scaling.md (test_scaling.py), nginx for
 # HTTP/2 (test_guard.py), OpenSSH's server for the GNU parallel recipe over real ssh (test_scaling.py),
-# numpy for val's reference metrics (tests/val)
-suite_deps=(zsh fish dpkg-dev lintian mandoc parallel python3-yaml nginx openssh-server python3-numpy)
+# numpy for val's reference metrics (tests/val), GStreamer's RTSP server for the live sources
+# (test_video_stream.py)
+suite_deps=(zsh fish dpkg-dev lintian mandoc parallel python3-yaml nginx openssh-server python3-numpy rtsp-server)
 if [ $quick -eq 1 ]; then
 	hp_install_deps tests/run.sh "${suite_deps[@]}"
 else

@@ -48,6 +48,13 @@ struct hp_batch_config {
 	int jobs;                   /* requests in flight at once */
 	bool completion_order;      /* hand each input on as it finishes, not in input order
 	                               (streams, bench) */
+	/* for a source whose next() may say "nothing yet" (-1, source.h): how
+	 * many ms until it may have something, and a descriptor (in *fd, -1
+	 * none) readable when it should be asked sooner; the transfers in
+	 * flight go on meanwhile. NULL for the others. */
+	double (*source_idle)(void *state, int *fd);
+	bool sigint_ends;           /* SIGINT ends the run normally (a stream): the inputs
+	                               finished are written, exit status as without it */
 	size_t window_bytes;        /* input order: finished answers held for an earlier one
 	                               stay under this many bytes (0 = the larger of
 	                               HP_WINDOW_BYTES and 64 KiB a job; an answer past 8 MiB

@@ -59,6 +59,10 @@ struct hp_item {
 	                                       path (frames.h), else NULL */
 	long long frame;                    /* with video: the frame's number (0-based) */
 	double time;                        /* with video: its time in seconds */
+	const char *stream;                 /* a live INPUT's frame: that INPUT, else NULL; */
+	long long stream_frame;             /* the frame's number (the frames the source gave), */
+	struct timespec stream_time;        /* its time from the first frame, */
+	struct timespec stream_at;          /* and the wall-clock time it was taken */
 };
 
 /* Something besides the output that receives every finished input, right

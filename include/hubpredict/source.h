@@ -77,10 +77,15 @@ struct hp_input {
 	                               >= 0) is never resized by the engine */
 		int from_w, from_h, to_w, to_h;
 	} resized;
+	const char *stream;   /* a live INPUT's frame (stream.h): that INPUT, borrowed
+	                         from the source for the run; NULL otherwise */
+	struct timespec at;   /* a live frame: the wall-clock time it was taken */
 };
 
 /* next(state, in): fill *in (zeroed by the caller) with the next input and
- * return 1, or return 0 when there are no more. */
+ * return 1, or return 0 when there are no more; a source the engine is
+ * given with an idle function (batch.h's source_idle) may also return -1:
+ * nothing yet (a live stream between frames). */
 struct hp_input_source {
 	int (*next)(void *state, struct hp_input *in);
 	void *state;

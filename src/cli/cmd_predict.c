@@ -23,6 +23,7 @@
 #include "hubpredict/request.h"
 #include "hubpredict/resume.h"
 #include "hubpredict/signals.h"
+#include "hubpredict/stream.h"
 #include "hubpredict/text.h"
 #include "hubpredict/transport.h"
 #include "hubpredict/upload.h"
@@ -183,6 +184,7 @@ struct run {
 	struct hp_baseline *baseline;
 	struct hp_cache *cache;
 	struct hp_resume *resume;
+	struct hp_stream *stream;      /* a live INPUT (stream.h), or NULL */
 	struct hp_observers observers; /* labels, pictures, junit, the resume log, an embedder's */
 	struct hp_upload_limits limits;
 	struct hp_inputs_config icfg;
@@ -200,6 +202,7 @@ struct run {
 
 static void run_clear(struct run *r)
 {
+	hp_stream_free(r->stream);
 	hp_junit_free(r->junit);
 	hp_resume_free(r->resume);
 	hp_cache_free(r->cache);
@@ -260,7 +263,7 @@ static int resolve(struct run *r)
 	if (!o->api_key && r->ep.flavour == HP_FLAVOUR_PLATFORM)
 		hp_msg_verbose(1, "no API key: sending no Authorization (public models need none)");
 	for (size_t i = 0; i < o->n_inputs && r->ep.flavour == HP_FLAVOUR_HUB; i++) {
-		if (hp_is_url_input(o->inputs[i])) {
+		if (hp_is_url_input(o->inputs[i]) && !o->predict.stream) {
 			snprintf(r->err, sizeof r->err, "'%s': URL inputs need the Platform flavour (--api platform)",
 			         o->inputs[i]);
 			return usage_error(r->err);
@@ -327,6 +330,58 @@ static int open_inputs(struct run *r)
 	 * removes them */
 	hp_signals_install();
 	return 0;
+}
+
+/* A live INPUT (rtsp://..., http(s) with --stream, /dev/videoN): the only
+ * INPUT of its run, connected before anything is sent. */
+static int open_stream(struct run *r)
+{
+	const struct hp_options *o = &r->o;
+	size_t live = 0;
+	for (size_t i = 0; i < o->n_inputs; i++)
+		live += hp_stream_is_live(o->inputs[i], o->predict.stream);
+	if (!live || r->embed)
+		return 0;
+	if (o->n_inputs > 1 || o->predict.files_from)
+		return usage_error("a live source is the only INPUT of its run (give it alone, without --files-from)");
+	if (o->predict.dry_run)
+		return usage_error("--dry-run connects to no live source: its frames exist only once it is read");
+	struct hp_transport t;
+	hp_options_transport(o, &t);
+	struct hp_stream_config c = {
+		.url = o->inputs[0],
+		.fps = o->predict.fps,
+		.frames = o->predict.frames,
+		.duration = o->predict.duration,
+		.timeout = t.connect_timeout,
+		.reconnects = o->retries,
+		.imgsz = o->predict.resize ? o->predict.imgsz : 0,
+	};
+	int status = hp_stream_open(&r->stream, &c, r->err, sizeof r->err);
+	if (status) {
+		char q[512];
+		hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, o->inputs[0]), r->err);
+	}
+	return status;
+}
+
+/* After a stream: what it gave, and what ended it when it was lost. */
+static void finish_stream(struct run *r, int *status)
+{
+	struct hp_live_stats st;
+	const char *msg;
+	hp_stream_stats(r->stream, &st);
+	if (!r->o.quiet)
+		hp_msg_error("stream: %lld frame%s sent of %lld received, %lld skipped (requests fell behind), "
+		             "%d reconnection%s", st.taken, st.taken == 1 ? "" : "s", st.received, st.skipped,
+		             st.reconnects, st.reconnects == 1 ? "" : "s");
+	int failure = hp_stream_failure(r->stream, &msg);
+	if (failure) {
+		char q[512];
+		hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, r->o.inputs[0]), msg);
+		if (*status == HP_EXIT_OK || *status == HP_EXIT_EXPECT)
+			*status = failure;
+	}
 }
 
 /* A failed allocation while the run is set up: said, and its exit status. */
@@ -462,8 +517,9 @@ static int open_sinks(struct run *r)
 		hp_output_abort(&r->out);
 		return status;
 	}
-	/* several INPUTs, a directory or a list: raw separates bodies, a summary follows */
-	r->several = hp_inputs_several(r->inputs);
+	/* several INPUTs, a directory or a list, a stream's frames: raw separates
+	 * bodies, a summary follows */
+	r->several = hp_inputs_several(r->inputs) || r->stream;
 	const char *no_color = getenv("NO_COLOR");
 	const char *term = getenv("TERM");
 	bool dumb = term && strcmp(term, "dumb") == 0; /* a terminal without escape sequences */
@@ -497,7 +553,11 @@ static struct hp_batch_config batch_config(struct run *r)
 	const struct hp_options *o = &r->o;
 	return (struct hp_batch_config){
 		.req = &r->req,
-		.source = hp_frames_source(r->frames),
+		.source = r->stream ? hp_stream_source(r->stream) : hp_frames_source(r->frames),
+		/* a stream's frames are written as they are answered; SIGINT ends it */
+		.completion_order = r->stream != NULL,
+		.sigint_ends = r->stream != NULL,
+		.source_idle = r->stream ? hp_stream_idle : NULL,
 		.limits = &r->limits,
 		/* a list on a pipe was not read ahead: its entries are checked as they come */
 		.check_input = (r->pf.n_files || r->pf.n_trees) && o->predict.files_from &&
@@ -600,6 +660,8 @@ static int run_batch(struct run *r)
 	hp_renderer_end(r->renderer);
 	if ((r->several || interrupted) && !r->o.quiet)
 		print_summary(r, &stats, interrupted);
+	if (r->stream)
+		finish_stream(r, &status);
 	if (r->embed)
 		status = r->embed->finish(r->embed->state, &stats, &r->out, status);
 	if (hp_output_commit(&r->out, r->err, sizeof r->err) < 0) {
@@ -637,6 +699,8 @@ static int run_parsed(struct run *r)
 		return HP_EXIT_USAGE;
 	}
 	if ((status = resolve(r)) != 0 || (status = open_inputs(r)) != 0 || (status = check_destinations(r)) != 0)
+		return status;
+	if ((status = open_stream(r)) != 0)
 		return status;
 	if (r->o.insecure)
 		hp_msg_warn("--insecure: TLS certificates are not verified");

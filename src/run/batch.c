@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -281,7 +282,10 @@ static struct job *next_job(struct batch *b, struct hp_input *in)
 	for (;;) {
 		memset(in, 0, sizeof *in);
 		in->fd = -1;
-		if (!b->cfg->source.next(b->cfg->source.state, in))
+		int got = b->cfg->source.next(b->cfg->source.state, in);
+		if (got < 0)
+			b->source_idle = true;
+		if (got <= 0)
 			return NULL;
 		if (in->produced && !in->error) {
 			/* --resume's key for produced bytes: their name, size and time */
@@ -315,7 +319,7 @@ static void start_next(struct batch *b)
 	struct hp_input in;
 	struct job *j = next_job(b, &in);
 	if (!j) {
-		b->inputs_done = true;
+		b->inputs_done = !b->source_idle;
 		return;
 	}
 	j->sent = true; /* nothing outstanding until an attempt starts */
@@ -327,6 +331,10 @@ static void start_next(struct batch *b)
 	in.video = NULL;
 	j->frame = in.frame;
 	j->time = (double)in.time.tv_sec + (double)in.time.tv_nsec / 1e9;
+	j->stream = in.stream;
+	j->stream_frame = in.frame;
+	j->stream_time = in.time;
+	j->stream_at = in.at;
 	batch_job_move(b, j, JOB_OPENING);
 	if (b->tail)
 		b->tail->next = j;
@@ -470,11 +478,18 @@ static void poll_once(struct batch *b, double wait)
 	b->redraw = false;
 	/* Wait only when something is in flight or due later; inputs that
 	 * failed at once (missing files) go on without a pause. */
-	if (!progressed && (b->running > 0 || (b->pending > 0 && wait > 0))) {
+	if (!progressed && (b->running > 0 || (b->pending > 0 && wait > 0) || b->source_idle)) {
 		int timeout = 100; /* ms: signals are noticed at least this often */
 		if (wait >= 0 && wait < timeout)
 			timeout = (int)wait + 1;
-		curl_multi_poll(b->multi, NULL, 0, timeout, NULL);
+		/* a source with nothing yet: until it may have, or its descriptor wakes */
+		struct curl_waitfd wfd = { .fd = -1, .events = CURL_WAIT_POLLIN };
+		if (b->source_idle && b->cfg->source_idle) {
+			double idle = b->cfg->source_idle(b->cfg->source.state, &wfd.fd);
+			if (idle >= 0 && idle < timeout)
+				timeout = (int)idle + 1;
+		}
+		curl_multi_poll(b->multi, &wfd, wfd.fd >= 0 ? 1 : 0, timeout, NULL);
 	}
 }
 
@@ -497,7 +512,8 @@ static void run_loop(struct batch *b, size_t jobs, size_t window)
 		 * --resume LOG, a broken -o) or --fail-fast stops the run before
 		 * the slot it freed starts another paid request */
 		batch_flush_done(b, false);
-		while (!b->stop_new && !b->inputs_done && b->running + b->pending < jobs &&
+		b->source_idle = false;
+		while (!b->stop_new && !b->inputs_done && !b->source_idle && b->running + b->pending < jobs &&
 		       batch_window_open(b, window))
 			start_next(b);
 		if (b->stop_new)
@@ -547,7 +563,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	}
 	curl_multi_cleanup(b.multi);
 	stats->elapsed_s = (batch_now_ms() - b.t0) / 1000.0;
-	if (hp_signal_caught())
+	if (hp_signal_caught() && !(cfg->sigint_ends && hp_signal_caught() == SIGINT))
 		stats->exit_code = hp_exit_from_signal(hp_signal_caught());
 	return stats->exit_code;
 }

@@ -118,6 +118,10 @@ struct job {
 	bool has_stat;
 	long long in_size;
 	struct timespec in_mtime;
+	/* a live INPUT's frame (hp_input.stream): the jsonl members of SPEC 13 */
+	const char *stream;
+	long long stream_frame;
+	struct timespec stream_time, stream_at;
 	size_t held_bytes;           /* DONE: what it holds in memory (the window) */
 	/* --cache */
 	bool has_key;                /* key holds this upload's cache key */
@@ -140,6 +144,7 @@ struct batch {
 	size_t total;                /* inputs expected (progress), 0 = unknown */
 	bool hub_noted;              /* the HUB shutdown note was printed */
 	bool inputs_done;
+	bool source_idle;            /* the source had nothing yet (source.h's -1) */
 	bool stop_new;               /* --fail-fast, a signal or a broken output */
 	bool redraw;                 /* the progress line was erased for results */
 	bool cache_warned;           /* a store failed: said once */

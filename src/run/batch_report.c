@@ -87,6 +87,10 @@ static void render_job(struct batch *b, struct job *j)
 		.video = j->video,
 		.frame = j->frame,
 		.time = j->time,
+		.stream = j->stream,
+		.stream_frame = j->stream_frame,
+		.stream_time = j->stream_time,
+		.stream_at = j->stream_at,
 	};
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already
@@ -116,6 +120,9 @@ static void render_job(struct batch *b, struct job *j)
 		b->stats->differences += j->n_differences;
 		if (b->stats->exit_code == 0)
 			b->stats->exit_code = HP_EXIT_EXPECT;
+		/* a stream's frame that fails --expect is the alert: --fail-fast ends it */
+		if (j->stream && j->n_unmet > j->n_differences && b->cfg->fail_fast)
+			b->stop_new = true;
 	}
 	it.unmet = (const char *const *)j->unmet;
 	it.n_unmet = j->n_unmet;

@@ -35,7 +35,9 @@ static void csv_item(struct hp_renderer *r, const struct hp_item *it)
 		for (size_t i = 0; i < im->n_results; i++) {
 			const struct hp_result *res = &im->results[i];
 			hp_csv_write_field(out, it->file, strlen(it->file));
-			hp_out_printf(out, ",%zu,%s,%zu,%ld,", f, task, i + 1, res->cls);
+			/* a stream's frame: its number in the stream (SPEC 13) */
+			long long frame = it->stream ? it->stream_frame : (long long)f;
+			hp_out_printf(out, ",%lld,%s,%zu,%ld,", frame, task, i + 1, res->cls);
 			hp_csv_write_field(out, res->name, res->name_len);
 			if (resp->task == HP_TASK_SEMANTIC)
 				hp_out_puts(out, ",");

@@ -30,10 +30,56 @@ static void write_response(struct hp_output *out, const struct hp_item *it)
 		hp_json_write_string(out, b->data, b->len);
 }
 
+/* The error object of a failed input. */
+static void write_error(struct hp_output *out, const struct hp_item *it)
+{
+	hp_out_printf(out, ",\"error\":{\"exit\":%d,\"http_status\":", it->exit_code);
+	if (it->http_status)
+		hp_out_printf(out, "%ld", it->http_status);
+	else
+		hp_out_puts(out, "null");
+	hp_out_puts(out, ",\"message\":");
+	hp_json_write_string(out, it->message, strlen(it->message));
+	if (it->request_id) {
+		/* what the vendor's support asks for */
+		hp_out_puts(out, ",\"request_id\":");
+		hp_json_write_string(out, it->request_id, strlen(it->request_id));
+	}
+	hp_out_puts(out, "}");
+}
+
+/* A live INPUT's frame (SPEC 13): {"stream", "frame", "time", "at", "task",
+ * "http_status", "attempts", "elapsed_ms", "response"}; a failed one has
+ * "error" in place of task, http_status and response. */
+static void stream_envelope(struct hp_output *out, const struct hp_item *it)
+{
+	char stamp[HP_STAMP_LEN];
+	hp_out_puts(out, "{\"stream\":");
+	hp_json_write_string(out, it->stream, strlen(it->stream));
+	hp_stamp_format(&it->stream_at, stamp);
+	hp_out_printf(out, ",\"frame\":%lld,\"time\":%.3f,\"at\":\"%s\"", it->stream_frame,
+	              (double)it->stream_time.tv_sec + (double)it->stream_time.tv_nsec / 1e9, stamp);
+	if (it->exit_code == 0)
+		hp_out_printf(out, ",\"task\":\"%s\",\"http_status\":%ld",
+		              hp_task_name(it->response ? it->response->task : HP_TASK_UNKNOWN), it->http_status);
+	hp_out_printf(out, ",\"attempts\":%d,\"elapsed_ms\":%.1f", it->attempts, it->elapsed_ms);
+	if (it->exit_code == 0) {
+		hp_out_puts(out, ",\"response\":");
+		write_response(out, it);
+	} else {
+		write_error(out, it);
+	}
+	hp_out_puts(out, "}");
+}
+
 static void envelope(struct hp_renderer *r, const struct hp_item *it)
 {
 	struct hp_output *out = r->out;
 	char num[40];
+	if (it->stream) {
+		stream_envelope(out, it);
+		return;
+	}
 	hp_out_puts(out, "{\"file\":");
 	hp_json_write_string(out, it->file, strlen(it->file));
 	/* a name that is not UTF-8 reads back as U+FFFD in "file": its exact
@@ -69,19 +115,7 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 		hp_out_puts(out, ",\"response\":");
 		write_response(out, it);
 	} else {
-		hp_out_printf(out, ",\"error\":{\"exit\":%d,\"http_status\":", it->exit_code);
-		if (it->http_status)
-			hp_out_printf(out, "%ld", it->http_status);
-		else
-			hp_out_puts(out, "null");
-		hp_out_puts(out, ",\"message\":");
-		hp_json_write_string(out, it->message, strlen(it->message));
-		if (it->request_id) {
-			/* what the vendor's support asks for */
-			hp_out_puts(out, ",\"request_id\":");
-			hp_json_write_string(out, it->request_id, strlen(it->request_id));
-		}
-		hp_out_puts(out, "}");
+		write_error(out, it);
 	}
 	hp_out_puts(out, "}");
 }

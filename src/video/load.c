@@ -6,6 +6,7 @@
  * support (HUBPREDICT_VIDEO off) the same functions say so. */
 #include "hubpredict/video.h"
 #include "hubpredict/exitcode.h"
+#include "hubpredict/live.h"
 
 #include <stdio.h>
 
@@ -114,6 +115,44 @@ void hp_video_writer_free(struct hp_video_writer *wr)
 		api->writer_free(wr);
 }
 
+int hp_live_open(struct hp_live **out, const char *url, const struct hp_live_opts *o, char *err, size_t errlen)
+{
+	if (!ready(err, errlen))
+		return HP_EXIT_USAGE;
+	return api->live_open(out, url, o, err, errlen);
+}
+
+const struct hp_video_info *hp_live_info(const struct hp_live *l)
+{
+	return api->live_info(l);
+}
+
+int hp_live_take(struct hp_live *l, struct hp_video_frame *f, double *wait_s, char *err, size_t errlen)
+{
+	return api->live_take(l, f, wait_s, err, errlen);
+}
+
+int hp_live_next(struct hp_live *l, struct hp_video_frame *f, char *err, size_t errlen)
+{
+	return api->live_next(l, f, err, errlen);
+}
+
+int hp_live_fd(const struct hp_live *l)
+{
+	return api->live_fd(l);
+}
+
+void hp_live_stats(struct hp_live *l, struct hp_live_stats *s)
+{
+	api->live_stats(l, s);
+}
+
+void hp_live_free(struct hp_live *l)
+{
+	if (l)
+		api->live_free(l);
+}
+
 #else /* no video support in this build */
 
 static const char no_video[] = "this build of hubpredict has no video support (built with HUBPREDICT_VIDEO off)";
@@ -153,6 +192,31 @@ double hp_video_end(const struct hp_video *v)
 {
 	(void)v;
 	return 0;
+}
+
+int hp_live_open(struct hp_live **out, const char *url, const struct hp_live_opts *o, char *err, size_t errlen)
+{
+	(void)out, (void)url, (void)o;
+	snprintf(err, errlen, "%s", no_video);
+	return HP_EXIT_USAGE;
+}
+
+int hp_live_take(struct hp_live *l, struct hp_video_frame *f, double *wait_s, char *err, size_t errlen)
+{
+	(void)l, (void)f, (void)wait_s;
+	snprintf(err, errlen, "%s", no_video);
+	return -2;
+}
+
+void hp_live_stats(struct hp_live *l, struct hp_live_stats *s)
+{
+	(void)l;
+	*s = (struct hp_live_stats){ 0 };
+}
+
+void hp_live_free(struct hp_live *l)
+{
+	(void)l;
 }
 
 void hp_video_frame_clear(struct hp_video_frame *f)

@@ -19,6 +19,13 @@ static const struct hp_video_api api = {
 	.writer_put = hp_video_writer_put,
 	.writer_close = hp_video_writer_close,
 	.writer_free = hp_video_writer_free,
+	.live_open = hp_live_open,
+	.live_info = hp_live_info,
+	.live_take = hp_live_take,
+	.live_next = hp_live_next,
+	.live_fd = hp_live_fd,
+	.live_stats = hp_live_stats,
+	.live_free = hp_live_free,
 };
 
 const struct hp_module_header *hp_video_module(void)

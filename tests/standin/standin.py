@@ -100,6 +100,15 @@ Per-test switches, all back to their defaults on reset():
     gzip_all   True: gzip answers over 1 KB (when asked) on every route; /predict always does
     upload_limits  the 413 limits above, by route kind
 
+A live MJPEG camera (issue 22, --stream): GET /_stream/mjpeg answers 200
+multipart/x-mixed-replace; boundary=frame and sends the JPEGs given by set_stream_frames(list of
+bytes) in turn (frame k is frames[k % len], k counted across connections from the last
+reset), FPS a second, until the client leaves. Query parameters (all optional): fps=F (default
+10), drop=N (close the connection after N frames: a stream lost mid-way), serve=C (only the
+first C connections since the reset are served, later ones closed before any answer: a camera
+gone for good), hang=1 (read the request, never answer). Each GET is logged (its record's
+"stream_frames" says how many frames it sent); no frames set: 404.
+
 HTTPS: StandIn(tls=(cert, key)) serves TLS (make_test_certificates() makes a throw-away CA and
 a certificate with openssl; tls_handshakes counts handshakes begun). StandIn(connect_tls=(cert,
 key)) answers CONNECT as an HTTPS proxy would, and serves the tunnel itself over TLS with that
@@ -1439,6 +1448,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._serve_deploy_api(path, record)
         if path.startswith("/_svc/") and self.command in ("GET", "HEAD"):
             return self._serve_service_status(path, record)
+        if path == "/_stream/mjpeg" and self.command == "GET":
+            return self._serve_mjpeg(record["query"], record)
         route = match_route(path)
         self._route = route
         # Only a POST to a predict route is parsed; any other body is read and dropped.
@@ -1479,6 +1490,41 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self._bench is not None:
             self.standin._log.update(record, **self._bench)
         self._send(answer, record)
+
+    def _serve_mjpeg(self, query: str, record: dict):
+        """GET /_stream/mjpeg: the live MJPEG camera (see the module docstring)."""
+        q = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
+        fps, drop, serve = float(q.get("fps", 10)), int(q.get("drop", 0)), int(q.get("serve", 0))
+        record.update(t_read=time.time(), stream_frames=0)
+        self.standin._log.append(record)
+        number = self.standin._stream_connection()
+        self.close_connection = True
+        if q.get("hang") == "1":
+            self.standin._stopping.wait(CONNECTION_TIMEOUT)
+            raise _CloseConnection()
+        if serve and number > serve:
+            raise _CloseConnection()
+        if not self.standin._stream_frames:
+            return self._send(error_answer("hub", 404, "no stream frames set"), record)
+        self.send_response(200)
+        self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self._head_sent = True
+        self.standin._log.update(record, status=200)
+        t0, sent = time.monotonic(), 0
+        while not drop or sent < drop:
+            data = self.standin._next_stream_frame()
+            self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(data)
+                             + data + b"\r\n")
+            self.wfile.flush()
+            sent += 1
+            self.standin._log.update(record, stream_frames=sent)
+            ahead = t0 + sent / fps - time.monotonic()
+            if ahead > 0 and self.standin._stopping.wait(ahead):
+                break
+        raise _CloseConnection()
 
     def _serve_deploy_api(self, path: str, record: dict):
         """Platform's deployments routes and GET /api/account/summary (JSON in and out)."""
@@ -1931,6 +1977,9 @@ class StandIn:
             self._cold_start_from: float | None = None
             self._mutation_limit: tuple[int, float] | None = (10, 60.0)   # Platform's
             self._mutation_hits: dict[str, deque] = {}
+            self._stream_frames: list[bytes] = []   # set_stream_frames: the MJPEG camera's
+            self._stream_count = 0                  # frames sent, across connections
+            self._stream_connections = 0
         self.set_bench()
         self.deployments.reset()
 
@@ -2014,6 +2063,24 @@ class StandIn:
         self._script.clear()
         self._log.clear()
         self._defaults()
+
+    def set_stream_frames(self, frames) -> None:
+        """The JPEGs GET /_stream/mjpeg sends in turn (a list of bytes); the frame and
+        connection counts start again."""
+        with self._lock:
+            self._stream_frames = [bytes(f) for f in frames]
+            self._stream_count = self._stream_connections = 0
+
+    def _stream_connection(self) -> int:
+        with self._lock:
+            self._stream_connections += 1
+            return self._stream_connections
+
+    def _next_stream_frame(self) -> bytes:
+        with self._lock:
+            data = self._stream_frames[self._stream_count % len(self._stream_frames)]
+            self._stream_count += 1
+            return data
 
     def set_rate_limit(self, limit: int | None, window: float = 60.0) -> None:
         """Platform's sliding-window limiter on Platform routes (not the dedicated /predict):

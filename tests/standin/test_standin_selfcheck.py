@@ -381,6 +381,32 @@ class ScriptedFaults(StandInTest):
         status, headers, _ = self.post("/v1/predict/detect")
         self.assertEqual((status, headers["Location"]), (307, "http://127.0.0.1:9/elsewhere"))
 
+    def test_mjpeg_camera(self):
+        frames = [b"\xff\xd8one\xff\xd9", b"\xff\xd8two\xff\xd9"]
+        conn = self.connect()
+        conn.request("GET", "/_stream/mjpeg")
+        self.assertEqual(conn.getresponse().status, 404)                  # no frames set
+        self.server.set_stream_frames(frames)
+        conn = self.connect()
+        conn.request("GET", "/_stream/mjpeg?fps=50&drop=3")
+        response = conn.getresponse()
+        self.assertEqual(response.getheader("Content-Type"), "multipart/x-mixed-replace; boundary=frame")
+        body = response.read()                                               # closed after 3
+        parts = [p for p in body.split(b"--frame\r\n") if p]
+        self.assertEqual([p.split(b"\r\n\r\n", 1)[1] for p in parts], [f + b"\r\n" for f in frames + frames[:1]])
+        conn = self.connect()
+        conn.request("GET", "/_stream/mjpeg?fps=50&drop=1")
+        self.assertTrue(conn.getresponse().read().endswith(frames[1] + b"\r\n"))  # the count goes on
+        conn = self.connect()
+        conn.request("GET", "/_stream/mjpeg?serve=2")
+        with self.assertRaises(http.client.RemoteDisconnected):              # the third connection
+            conn.getresponse()
+        conn = self.connect(timeout=0.5)
+        conn.request("GET", "/_stream/mjpeg?hang=1")
+        with self.assertRaises(socket.timeout):
+            conn.getresponse()
+        self.assertEqual([r.get("stream_frames") for r in self.server.log()], [0, 3, 1, 0, 0])
+
     def test_control_endpoints(self):
         def call(method, path, doc=None):
             conn = self.connect()

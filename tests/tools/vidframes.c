@@ -9,16 +9,30 @@
  *   {"frame": N, "time": S, "w": W, "h": H, "src_w", "src_h", "bytes", "sha256": HEX}
  * (with --out, the JPEG is written to DIR/N.jpg) and last
  *   {"end": true}  or  {"error": "...", "status": CODE}
+ * or, for a live source (include/hubpredict/live.h),
+ *
+ *   vidframes --live [--fps X] [--frames N] [--duration S] [--timeout S]
+ *             [--reconnects N] [--backoff S] [--sleep S] [--out DIR] URL
+ *
+ * the same info line, one line per frame taken, with the running counts
+ *   {"frame": N, "time": S, ..., "received": R, "skipped": K, "reconnects": C}
+ * (--sleep: the consumer waits S seconds after each frame, as slow requests
+ * would) and last {"end": true, "taken", "received", "skipped",
+ * "reconnects"} or the error (its status the source's exit status). --backoff
+ * S waits S*n seconds before reconnection attempt n.
  * --mem reads the whole file first and opens it from memory (the fuzz
  * target's path). --annotate writes the frames handed out, each with a red
  * 16x16 square drawn at its bottom right, into an H.264 MP4 at the source's
  * size and rate (the video writer), each shown until the next one's time
  * and the last until the end. Exit 0, 3 for a bad input (open or a frame),
  * 1 otherwise. */
+#define _POSIX_C_SOURCE 200809L
+#include "hubpredict/live.h"
 #include "hubpredict/sha256.h"
 #include "hubpredict/video.h"
 
 #include <fcntl.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,8 +120,114 @@ static int frames(struct hp_video *v, const char *out, struct hp_video_writer *w
 	return r == -1 ? 3 : 1;
 }
 
+static double backoff_step;
+
+static double backoff(int n)
+{
+	return backoff_step * n;
+}
+
+static void print_frame(const struct hp_video_frame *f)
+{
+	char hex[2 * HP_SHA256_LEN + 1];
+	unsigned char d[HP_SHA256_LEN];
+	hp_sha256(f->jpeg, f->jpeg_len, d);
+	hp_sha256_hex(d, hex);
+	printf("{\"frame\": %lld, \"time\": %.6f, \"w\": %d, \"h\": %d, \"src_w\": %d, \"src_h\": %d, "
+	       "\"bytes\": %zu, \"sha256\": \"%s\"",
+	       f->number, f->time, f->w, f->h, f->src_w, f->src_h, f->jpeg_len, hex);
+}
+
+static void print_stats(struct hp_live *l)
+{
+	struct hp_live_stats s;
+	hp_live_stats(l, &s);
+	printf("\"taken\": %lld, \"received\": %lld, \"skipped\": %lld, \"reconnects\": %d", s.taken, s.received,
+	       s.skipped, s.reconnects);
+}
+
+static int live_frames(struct hp_live *l, const char *out, double sleep_s)
+{
+	struct hp_video_frame f;
+	char err[256];
+	int r;
+	while ((r = hp_live_next(l, &f, err, sizeof err)) == 1) {
+		print_frame(&f);
+		printf(", ");
+		print_stats(l);
+		printf("}\n");
+		fflush(stdout);
+		if (out && write_jpeg(out, &f) < 0)
+			perror(out);
+		hp_video_frame_clear(&f);
+		if (sleep_s > 0)
+			nanosleep(&(struct timespec){ (time_t)sleep_s, (long)((sleep_s - (double)(time_t)sleep_s) * 1e9) }, NULL);
+	}
+	if (r == 0) {
+		printf("{\"end\": true, ");
+		print_stats(l);
+		printf("}\n");
+		return 0;
+	}
+	int status = r < 0 ? 1 : r;
+	printf("{\"error\": \"%s\", \"status\": %d, ", err, status);
+	print_stats(l);
+	printf("}\n");
+	return status;
+}
+
+static int live_main(int argc, char **argv)
+{
+	struct hp_live_opts o = { .backoff = backoff };
+	const char *out = NULL;
+	double sleep_s = 0;
+	int i;
+	for (i = 2; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		const char *a = argv[i], *v = argv[i + 1];
+		if (!strcmp(a, "--fps"))
+			o.fps = atof(v);
+		else if (!strcmp(a, "--frames"))
+			o.frames = atoll(v);
+		else if (!strcmp(a, "--duration"))
+			o.duration = atof(v);
+		else if (!strcmp(a, "--timeout"))
+			o.timeout = atof(v);
+		else if (!strcmp(a, "--reconnects"))
+			o.reconnects = atoi(v);
+		else if (!strcmp(a, "--backoff"))
+			backoff_step = atof(v);
+		else if (!strcmp(a, "--sleep"))
+			sleep_s = atof(v);
+		else if (!strcmp(a, "--imgsz"))
+			o.imgsz = atoi(v);
+		else if (!strcmp(a, "--out"))
+			out = v;
+		else
+			break;
+	}
+	if (i + 1 != argc) {
+		fprintf(stderr, "usage: vidframes --live [--fps X] [--frames N] [--duration S] [--timeout S] "
+		                "[--reconnects N] [--backoff S] [--sleep S] [--imgsz N] [--out DIR] URL\n");
+		return 2;
+	}
+	struct hp_live *l = NULL;
+	char err[256];
+	int rc = hp_live_open(&l, argv[i], &o, err, sizeof err);
+	if (rc) {
+		printf("{\"error\": \"%s\", \"status\": %d}\n", err, rc);
+		return rc;
+	}
+	print_info(hp_live_info(l));
+	fflush(stdout);
+	rc = live_frames(l, out, sleep_s);
+	hp_live_free(l);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--live"))
+		return live_main(argc, argv);
 	struct hp_video_opts o = { 0 };
 	const char *out = NULL, *annotate = NULL;
 	int mem = 0, i;
