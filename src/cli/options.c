@@ -35,7 +35,7 @@ enum {
 	OPT_DEPLOYMENT,
 	OPT_WAIT, OPT_FOR, OPT_WAIT_TIMEOUT, OPT_STATUS, OPT_D_MODEL, OPT_REGION, OPT_DISPLAY_NAME, OPT_SEVERITY,
 	OPT_LIMIT, OPT_RANGE, OPT_YES, OPT_OWNER,
-	OPT_SPLIT, OPT_SKIP_BAD_LABELS, OPT_ALLOW_FAILED, OPT_VAL_EXPECT
+	OPT_SPLIT, OPT_SKIP_BAD_LABELS, OPT_ALLOW_FAILED, OPT_VAL_EXPECT, OPT_PLOTS
 };
 
 struct opt_def;
@@ -192,6 +192,8 @@ static const struct opt_def opt_table[] = {
 	{ "expect", OPT_VAL_EXPECT, HP_OT_CUSTOM, "CHECK", .off = -1, .no_config = true, .cmds = V,
 	  .custom = set_val_expect,
 	  .help = "val: a metric check, repeatable: map50>=0.6, mask.map50_95>0.4, person:recall>=0.5; unmet: exit 1" },
+	{ "plots", OPT_PLOTS, HP_OT_DIR, "DIR", .off = AT(val.plots), .cmds = V,
+	  .help = "val: also draw PR, F1, P and R curves and the confusion matrix as PNGs into DIR" },
 	{ "wait", OPT_WAIT, HP_OT_FLAG, .off = AT(deploy.wait), .cmds = D,
 	  .help = "deploy create/start/stop: wait until it is ready (stopped), as deploy wait" },
 	{ "for", OPT_FOR, HP_OT_ENUM, "ready|stopped", .lo = "ready stopped", .off = AT(deploy.wait_for), .cmds = D,
@@ -1306,6 +1308,8 @@ static enum hp_parse_result check_combinations(struct hp_options *o, char *err, 
 	if (o->predict.annotate || o->predict.resize)
 		BAD("%s: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)",
 		    o->predict.annotate ? "--annotate" : "--resize");
+	if (o->val.plots)
+		BAD("--plots: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)");
 #endif
 	if (o->predict.annotate && o->format == HP_FORMAT_RAW)
 		BAD("%s--annotate needs a parsed format, not -f raw (use -f json to keep the server's document)",
