@@ -71,10 +71,13 @@ static void usage(void)
 	hp_options_usage_for(HP_CMD_VAL);
 	printf("\nIn val, -c is sent as 0.01 unless a conf is set (command line, environment,\n"
 	       "config file); --expect takes metric checks; --junit writes one testcase per\n"
-	       "check and per class; -f is table, json or csv.\n");
+	       "check and per class; -f is table, json or csv; --plots writes PR_curve.png,\n"
+	       "F1_curve.png, P_curve.png, R_curve.png, confusion_matrix.png and\n"
+	       "confusion_matrix_normalized.png.\n");
 	printf("\nExamples:\n"
 	       "  hubpredict val -m owner/project/model coco8.yaml\n"
-	       "  hubpredict val -m MODEL data.yaml --expect 'map50>=0.6' --junit val.xml\n\n"
+	       "  hubpredict val -m MODEL data.yaml --expect 'map50>=0.6' --junit val.xml\n"
+	       "  hubpredict val -m MODEL data.yaml --plots runs/val\n\n"
 	       "Exit status: 0 ok, 1 a metric check failed, 2 usage, 3 dataset or input,\n"
 	       "4-10 a request failed (as predict), 11 output. See hubpredict(1), VAL.\n");
 }

@@ -288,5 +288,26 @@ class TestSafety(PlotsE2E):
         self.assertEqual(self.server.log(), [])
 
 
+class TestHelp(E2E):
+    def test_val_help_shows_vals_defaults(self):
+        r = self.run_hp("val", "--help")
+        self.assertEqual(r.rc, 0, r)
+        rows = {}
+        for ln in r.out.splitlines():
+            names = [w.rstrip(",") for w in ln.split() if w.startswith("--")]
+            if ln.startswith("  ") and names:
+                rows.setdefault(names[0], ln)
+        self.assertIn("(default 0.01", rows["--conf"])
+        self.assertNotIn("0.25", rows["--conf"])
+        self.assertIn("table (default), json or csv", rows["--format"])
+        self.assertNotIn("jsonl", rows["--format"])
+        self.assertIn("per check and per class", rows["--junit"])
+        self.assertIn("--plots DIR", r.out)
+        # predict's own help keeps predict's
+        p = self.run_hp("--help")
+        self.assertIn("confidence threshold, 0.01-1.0 (default 0.25)", p.out)
+        self.assertIn("table (default), json, jsonl, csv or raw", p.out)
+
+
 if __name__ == "__main__":
     unittest.main()
