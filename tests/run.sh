@@ -61,7 +61,13 @@ for flag in "--annotate out" "--resize"; do
 		exit 1
 	fi
 done
-echo "build without image support: --annotate and --resize are exit 2, as documented"
+if "$root/build-noimages/hubpredict" val -u http://127.0.0.1:9/ --plots out x 2>"$root/build-noimages/err" ||
+	[ $? -ne 2 ] || ! grep -q "no image support" "$root/build-noimages/err"; then
+	echo "a build without image support: val --plots did not give exit 2 and the message:" >&2
+	cat "$root/build-noimages/err" >&2
+	exit 1
+fi
+echo "build without image support: --annotate, --resize and val --plots are exit 2, as documented"
 [ $quick -eq 1 ] && exit 0
 
 stage "2/4 AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite again"
