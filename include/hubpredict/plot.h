@@ -50,6 +50,10 @@ struct hp_plot_matrix {
 	int dpi;                /* 0: 150 */
 };
 
+/* Can charts be drawn: is there a font? 0, or -1 with the reason in err
+ * ("no font found through fontconfig ..."). For a check before a run. */
+int hp_plot_ready(char *err, size_t errlen);
+
 /* Draw and write path. 0, or -1 with one line in err (no font: "no font
  * found ...", a write error with its reason, out of memory). */
 int hp_plot_chart_png(const struct hp_plot_chart *c, const char *path, char *err, size_t errlen);

@@ -114,6 +114,9 @@ int hp_val_plots_check(const char *dir, char *const *images, size_t n_images, ch
 	if (!rc && hp_image_load(why, sizeof why) != 0) {
 		snprintf(err, errlen, "--plots needs image support, but %s", why);
 		rc = HP_EXIT_USAGE;
+	} else if (!rc && hp_plot_ready(why, sizeof why) != 0) {
+		snprintf(err, errlen, "--plots: %s", why);
+		rc = HP_EXIT_USAGE;
 	}
 	if (!rc && hp_labels_check_dir("--plots", dir, err, errlen) < 0)
 		rc = HP_EXIT_OUTPUT;

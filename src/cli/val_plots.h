@@ -16,7 +16,8 @@ struct hp_val_result;
 /* Before anything is sent: DIR may not be a file, a FIFO or anything but a
  * directory, nor be, hold or lie by the folder of an image (as --annotate,
  * preflight.h); no plot's name in it may be a link, a directory or another
- * non-regular file, nor one of the images; the image module loads; then DIR
+ * non-regular file, nor one of the images; the image module loads and finds
+ * its font; then DIR
  * is made and a file can be created in it. 0, or an exit status (2, or 11
  * when DIR cannot be made or written) with one line in err. */
 int hp_val_plots_check(const char *dir, char *const *images, size_t n_images, char *err, size_t errlen);

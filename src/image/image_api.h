@@ -35,6 +35,7 @@ struct hp_image_api {
 	                             size_t errlen);
 	void (*picture_map_response)(struct hp_response *r, const struct hp_resized *rz, bool normalized);
 	int (*picture_map_body)(char **data, size_t *len, const struct hp_resized *rz, bool normalized);
+	int (*plot_ready)(char *err, size_t errlen);
 	int (*plot_chart_png)(const struct hp_plot_chart *c, const char *path, char *err, size_t errlen);
 	int (*plot_matrix_png)(const struct hp_plot_matrix *m, const char *path, char *err, size_t errlen);
 };

@@ -109,6 +109,11 @@ int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, b
 	return api ? api->picture_map_body(data, len, rz, normalized) : -1;
 }
 
+int hp_plot_ready(char *err, size_t errlen)
+{
+	return loaded(err, errlen) ? api->plot_ready(err, errlen) : -1;
+}
+
 int hp_plot_chart_png(const struct hp_plot_chart *c, const char *path, char *err, size_t errlen)
 {
 	return loaded(err, errlen) ? api->plot_chart_png(c, path, err, errlen) : -1;

@@ -103,6 +103,12 @@ int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, b
 	return -1;
 }
 
+int hp_plot_ready(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "this build of hubpredict has no image support");
+	return -1;
+}
+
 int hp_plot_chart_png(const struct hp_plot_chart *c, const char *path, char *err, size_t errlen)
 {
 	(void)c;

@@ -149,6 +149,13 @@ static void close_canvas(struct canvas *c)
 	hp_pixmap_free(&c->pix);
 }
 
+int hp_plot_ready(char *err, size_t errlen)
+{
+	struct hp_font *f = hp_font_open(err, errlen);
+	hp_font_free(f);
+	return f ? 0 : -1;
+}
+
 /* Encode as PNG and write path (a temporary file beside it, then rename). */
 static int save_png(const struct canvas *c, const char *path, char *err, size_t errlen)
 {

@@ -6,6 +6,8 @@ their frame, the ticks under it, the curve's pixels where the numbers put it and
 in that column; the confusion matrix's cells are ordered by their counts. DIR's safety: a file,
 a FIFO, a planted link, the images' folder, a folder holding them: exit 2, nothing sent."""
 import os
+import subprocess
+import time
 import unittest
 
 from harness import E2E, PLATFORM_KEY, sha256_of
@@ -277,6 +279,42 @@ class TestSafety(PlotsE2E):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(read_png(os.path.join(out, "PR_curve.png")).w, 1350)
         self.assertEqual(sorted(os.listdir(out)), sorted(CURVES + MATRICES))
+
+    def test_no_font_is_exit_2_nothing_sent(self):
+        conf = self.path("fonts.conf")  # fontconfig with no font directory
+        with open(conf, "w") as f:
+            f.write(f'<?xml version="1.0"?>\n<fontconfig><cachedir>{self.path("fc")}</cachedir></fontconfig>\n')
+        out = self.path("plots")
+        r = self.run_hp("val", "-u", self.platform_url(), "--api", "platform", "--no-progress", "--plots", out,
+                        self.data, key=PLATFORM_KEY, env={"FONTCONFIG_FILE": conf})
+        self.assertEqual(r.rc, 2, r)
+        self.assertIn("hubpredict: --plots: no font found", r.err)
+        self.assertEqual(self.server.log(), [])
+        self.assertFalse(os.path.exists(out))
+
+    def test_plots_that_cannot_be_written_at_the_end_are_exit_11(self):
+        """DIR turns into a file while the answers come (-j 1, each held 0.5 s): the metrics are
+        printed, then one line naming the plot, exit 11."""
+        out = self.path("plots")
+        self.server.set_latency(0.5)
+        p = self.popen_hp("val", "-u", self.platform_url(), "--api", "platform", "--no-progress", "-j", "1",
+                          "--plots", out, self.data, key=PLATFORM_KEY, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while not self.server.log() and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.02)
+        os.rmdir(out)  # made (empty) before the first request
+        with open(out, "w") as f:
+            f.write("now a file\n")
+        r = self.wait_hp(p, key=PLATFORM_KEY)
+        self.assertEqual(r.rc, 11, r)
+        self.assertIn("all", r.out)
+        lines = [ln for ln in r.err.splitlines() if ln.startswith("hubpredict: --plots")]
+        self.assertEqual(len(lines), 1, r)
+        self.assertIn("cannot write", lines[0])
+        self.assertIn("PR_curve.png", lines[0])
+        with open(out) as f:
+            self.assertEqual(f.read(), "now a file\n")
 
     def test_an_unwritable_dir_is_exit_11_nothing_sent(self):
         blocker = self.path("blocker")
