@@ -471,9 +471,10 @@ int hp_plot_matrix_png(const struct hp_plot_matrix *m, const char *path, char *e
 	double left = pad + (m->ylabel ? lh + pt(&c, 10) : 0) + yw + ticks;
 	double bottom = pad + (m->xlabel ? lh + pt(&c, 10) : 0) + xw + ticks;
 	double room_w = c.pix.w - left - pad - bar - bar_labels, room_h = c.pix.h - pad - title_h - bottom;
-	g.cell = floor(fmin(room_w / (double)m->cols, room_h / (double)m->rows));
-	if (g.cell < 1) {
-		snprintf(err, errlen, "a matrix of %zux%zu cells does not fit its figure", m->rows, m->cols);
+	g.cell = fmin(room_w / (double)m->cols, room_h / (double)m->rows);
+	g.cell = g.cell >= 4 ? floor(g.cell) : g.cell;  /* past ~250 classes a cell is under a pixel */
+	if (!(g.cell > 0)) {
+		snprintf(err, errlen, "a matrix without room for its cells");
 		goto done;
 	}
 	g.x0 = round(left + (room_w - g.cell * (double)m->cols) / 2);

@@ -200,6 +200,16 @@ class TestTasks(PlotsE2E):
         for f in want:
             read_png(os.path.join(out, f))
 
+    def test_many_classes(self):
+        """1200 names: a 1201 x 1201 matrix of cells under a pixel wide, numbered ticks; curves grey."""
+        ds = Dataset(self.path("many"), nc=1200, n=30, seed=9)
+        self.server.set_answers(ds.answers)
+        out = self.path("plots")
+        r = self.val("--plots", out, os.path.join(ds.root, "data.yaml"))
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(sorted(os.listdir(out)), sorted(CURVES + MATRICES))
+        self.assertEqual(read_png(os.path.join(out, "confusion_matrix.png")).w, 1800)
+
     def test_classify_matrix_only(self):
         docs = {}
         for c, name in enumerate(("cat", "dog")):
