@@ -6,7 +6,9 @@ their frame, the ticks under it, the curve's pixels where the numbers put it and
 in that column; the confusion matrix's cells are ordered by their counts. DIR's safety: a file,
 a FIFO, a planted link, the images' folder, a folder holding them: exit 2, nothing sent."""
 import os
+import struct
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -28,6 +30,14 @@ def blue(px):
 
 def white(px):
     return min(px) > 245
+
+
+def png_size(path):
+    """A PNG's width and height from its IHDR (the file is checked to start as a PNG)."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", path
+    return struct.unpack(">II", head[16:24])
 
 
 def runs(counts, need):
@@ -97,12 +107,28 @@ class PlotsE2E(E2E):
 
 
 class TestCurves(PlotsE2E):
+    """One run's plots (kept for the class), each PNG decoded once."""
+    kept: tempfile.TemporaryDirectory | None = None
+    pictures: dict = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.kept:
+            cls.kept.cleanup()
+        super().tearDownClass()
+
     def setUp(self):
         super().setUp()
-        self.data = self.step_dataset()
-        self.out = self.path("plots")
-        r = self.val("--plots", self.out, self.data)
-        self.assertEqual(r.rc, 0, r)
+        if TestCurves.kept is None:
+            TestCurves.kept = tempfile.TemporaryDirectory(prefix="hp-plots-")
+            r = self.val("--plots", os.path.join(TestCurves.kept.name, "plots"), self.step_dataset())
+            self.assertEqual(r.rc, 0, r)
+        self.out = os.path.join(TestCurves.kept.name, "plots")
+
+    def png(self, name):
+        if name not in self.pictures:
+            self.pictures[name] = read_png(os.path.join(self.out, name))
+        return self.pictures[name]
 
     def at(self, pic, box, x, y):
         x0, y0, x1, y1 = box
@@ -123,7 +149,7 @@ class TestCurves(PlotsE2E):
         self.assertEqual(sorted(os.listdir(self.out)), sorted(CURVES + MATRICES))
 
     def test_axes_frame_and_ticks(self):
-        pic = read_png(os.path.join(self.out, "PR_curve.png"))
+        pic = self.png("PR_curve.png")
         self.assertEqual((pic.w, pic.h), (1350, 900))  # 9 x 6 inches at 150 dpi
         box = frame(pic)
         x0, y0, x1, y1 = box
@@ -141,7 +167,7 @@ class TestCurves(PlotsE2E):
         self.assertTrue(any(dark(pic[x, y]) for x in range(0, int(x0) - 10) for y in range(int(y0), int(y1))))
 
     def test_pr_curve_is_the_known_step(self):
-        pic = read_png(os.path.join(self.out, "PR_curve.png"))
+        pic = self.png("PR_curve.png")
         box = frame(pic)
         self.column_blue(pic, box, 0.5, 2 / 3, "PR")          # the flat 2/3 between recall 1/3 and 2/3
         self.column_blue(pic, box, 0.15, 1.0 - 0.004, "PR")   # precision 1 below recall 1/3 (at the frame)
@@ -151,21 +177,21 @@ class TestCurves(PlotsE2E):
                             for y in range(int(box[1]), int(box[1]) + 60)))
 
     def test_recall_and_precision_curves(self):
-        pic = read_png(os.path.join(self.out, "R_curve.png"))
+        pic = self.png("R_curve.png")
         box = frame(pic)
         self.column_blue(pic, box, 0.3, 2 / 3, "R")    # two of three found below conf 0.7
         self.column_blue(pic, box, 0.97, 0.0 + 0.004, "R")  # none above 0.9
-        pic = read_png(os.path.join(self.out, "P_curve.png"))
+        pic = self.png("P_curve.png")
         box = frame(pic)
         self.column_blue(pic, box, 0.3, 2 / 3, "P")    # 2 of 3 answers right below 0.7
 
     def test_f1_curve_names_the_best_conf(self):
-        pic = read_png(os.path.join(self.out, "F1_curve.png"))
+        pic = self.png("F1_curve.png")
         box = frame(pic)
         self.column_blue(pic, box, 0.3, 2 / 3, "F1")   # P = R = 2/3 below conf 0.7
 
     def cells(self, name, n):
-        pic = read_png(os.path.join(self.out, name))
+        pic = self.png(name)
         self.assertEqual((pic.w, pic.h), (1800, 1350))  # 12 x 9 inches at 150 dpi
         x0, y0, x1, y1 = frame(pic)
         cw, ch = (x1 - x0) / n, (y1 - y0) / n
@@ -198,7 +224,7 @@ class TestTasks(PlotsE2E):
         want = [p + f for p in ("Box", "Mask") for f in CURVES] + MATRICES
         self.assertEqual(sorted(os.listdir(out)), sorted(want))
         for f in want:
-            read_png(os.path.join(out, f))
+            self.assertEqual(png_size(os.path.join(out, f)), (1800, 1350) if f in MATRICES else (1350, 900))
 
     def test_many_classes(self):
         """1200 names: a 1201 x 1201 matrix of cells under a pixel wide, numbered ticks; curves grey."""
@@ -208,7 +234,7 @@ class TestTasks(PlotsE2E):
         r = self.val("--plots", out, os.path.join(ds.root, "data.yaml"))
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(sorted(os.listdir(out)), sorted(CURVES + MATRICES))
-        self.assertEqual(read_png(os.path.join(out, "confusion_matrix.png")).w, 1800)
+        self.assertEqual(png_size(os.path.join(out, "confusion_matrix.png")), (1800, 1350))
 
     def test_classify_matrix_only(self):
         docs = {}
@@ -287,7 +313,7 @@ class TestSafety(PlotsE2E):
             f.write("old")
         r = self.val("--plots", out, self.data)
         self.assertEqual(r.rc, 0, r)
-        self.assertEqual(read_png(os.path.join(out, "PR_curve.png")).w, 1350)
+        self.assertEqual(png_size(os.path.join(out, "PR_curve.png")), (1350, 900))
         self.assertEqual(sorted(os.listdir(out)), sorted(CURVES + MATRICES))
 
     def test_no_font_is_exit_2_nothing_sent(self):
