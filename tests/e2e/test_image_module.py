@@ -142,6 +142,18 @@ class TestModuleMissing(E2E):
         self.assertNotIn("/../", path)
         return path
 
+    def test_val_plots_without_the_module_is_exit_2_nothing_sent(self):
+        shutil.copy(image("cat.png"), self.write("ds/images/cat.png", b""))
+        self.write("ds/labels/cat.txt", b"")
+        p = subprocess.run(WRAPPER + [self.exe, "val", "-u", self.hub_url(), "--plots", self.path("out"),
+                                      self.path("ds")], capture_output=True, env=self.hp_env(HUB_KEY), timeout=TIMEOUT)
+        r = Result(p.returncode, p.stdout, p.stderr)
+        self.check_run(r, HUB_KEY)
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, "--plots needs image support, but ", "is missing (No such file or directory)")
+        self.assertEqual(self.server.log(), [])
+        self.assertFalse(os.path.exists(self.path("out")))
+
     def test_missing_names_the_file_and_a_plain_run_works(self):
         self.installed_path()
         r = self.run_copy("-f", "json", image("cat.png"))
