@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Draw docs/pictures/*: one annotated sample image per task, made by the real binary.
+"""Draw docs/pictures/*: one annotated sample image per task, and val's PR curve of the demo's
+dataset, made by the real binary.
 
     python3 docs/pictures/make_pictures.py [HUBPREDICT_BIN]   (default build-test/hubpredict)
 
@@ -190,6 +191,14 @@ def main():
             dest = os.path.join(HERE, task + os.path.splitext(picture)[1])
             shutil.copyfile(picture, dest)
             print(os.path.relpath(dest, ROOT))
+        # val --plots on the demo's dataset, the stand-in's own detect answers (as examples/demo.sh)
+        out = os.path.join(tmp, "val")
+        subprocess.run([binary, "val", "-q", "-u", f"{server.url}/v1/predict/detect", "--plots", out,
+                        os.path.join(ROOT, "examples", "dataset", "data.yaml")],
+                       check=True, env=dict(os.environ, ULTRALYTICS_API_KEY=HUB_KEY), stdout=subprocess.DEVNULL)
+        dest = os.path.join(HERE, "val_PR_curve.png")
+        shutil.copyfile(os.path.join(out, "PR_curve.png"), dest)
+        print(os.path.relpath(dest, ROOT))
 
 
 if __name__ == "__main__":

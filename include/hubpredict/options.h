@@ -116,6 +116,7 @@ struct hp_val_options {
 	int allow_failed;           /* --allow-failed N: failed images left out, up to N */
 	struct hp_val_gate *gates;  /* --expect metric checks, in order (owned) */
 	size_t n_gates;
+	const char *plots;          /* --plots DIR: the curves and the confusion matrix as PNGs */
 };
 
 /* The options of one run: what several commands take here, each command's own

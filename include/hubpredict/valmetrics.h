@@ -54,6 +54,16 @@ struct hp_val_class {
 	double precision[2], recall[2], map50[2], map50_95[2];  /* [0] box, [1] mask/pose */
 };
 
+/* ap_per_class's curves of one metric, for the plots (Ultralytics'
+ * PR_curve.png, F1_curve.png, P_curve.png, R_curve.png): per class of
+ * hp_val_result.classes, in its order, HP_VAL_CURVE points each; a class
+ * without predictions has all zeros. */
+#define HP_VAL_CURVE 1000
+struct hp_val_curves {
+	double *pr;             /* precision envelope at recall k/999 (IoU 0.5) */
+	double *p, *r, *f1;     /* precision, recall, F1 at confidence k/999 */
+};
+
 struct hp_val_result {
 	enum hp_val_task task;
 	size_t images, instances;
@@ -67,6 +77,8 @@ struct hp_val_result {
 	double *confusion;              /* (cm_n + 1)^2, row = predicted, column = true;
 	                                   index cm_n = background (classify: cm_n^2) */
 	size_t cm_n;
+	struct hp_val_curves curves[2]; /* [0] box, [1] mask/pose: filled when the
+	                                   accumulator keeps them, else NULL */
 };
 
 struct hp_valstats;
@@ -74,6 +86,9 @@ struct hp_valstats;
 /* n_names: the class count when known (0: learnt from the labels). */
 int hp_valstats_new(struct hp_valstats **out, enum hp_val_task task, size_t n_names);
 void hp_valstats_free(struct hp_valstats *s);
+
+/* Let hp_valstats_compute fill the result's curves (val --plots). */
+void hp_valstats_keep_curves(struct hp_valstats *s);
 
 /* One image: its labels and predictions (any order; taken by descending
  * confidence). width and height: the original image (segment masks). 0, or

@@ -20,6 +20,7 @@
 #include "hubpredict/valgate.h"
 #include "hubpredict/valmetrics.h"
 #include "cmd.h"
+#include "val_plots.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -34,6 +35,7 @@ struct val {
 	const char *split;
 	enum hp_format format;
 	const char *junit;
+	const char *plots;      /* --plots DIR */
 	bool skip_bad_labels;
 	int allow_failed;
 	const struct hp_val_gate *gates;
@@ -69,10 +71,13 @@ static void usage(void)
 	hp_options_usage_for(HP_CMD_VAL);
 	printf("\nIn val, -c is sent as 0.01 unless a conf is set (command line, environment,\n"
 	       "config file); --expect takes metric checks; --junit writes one testcase per\n"
-	       "check and per class; -f is table, json or csv.\n");
+	       "check and per class; -f is table, json or csv; --plots writes PR_curve.png,\n"
+	       "F1_curve.png, P_curve.png, R_curve.png, confusion_matrix.png and\n"
+	       "confusion_matrix_normalized.png.\n");
 	printf("\nExamples:\n"
 	       "  hubpredict val -m owner/project/model coco8.yaml\n"
-	       "  hubpredict val -m MODEL data.yaml --expect 'map50>=0.6' --junit val.xml\n\n"
+	       "  hubpredict val -m MODEL data.yaml --expect 'map50>=0.6' --junit val.xml\n"
+	       "  hubpredict val -m MODEL data.yaml --plots runs/val\n\n"
 	       "Exit status: 0 ok, 1 a metric check failed, 2 usage, 3 dataset or input,\n"
 	       "4-10 a request failed (as predict), 11 output. See hubpredict(1), VAL.\n");
 }
@@ -239,6 +244,8 @@ static void start_task(struct val *v, enum hp_val_task t)
 		note_error(v, HP_EXIT_OUTPUT, "out of memory");
 		return;
 	}
+	if (v->plots)
+		hp_valstats_keep_curves(v->st);
 	for (size_t k = 0; k < v->n_pend && !v->err_code; k++) {
 		struct hp_image im = { .has_shape = true, .width = v->pend[k].w, .height = v->pend[k].h };
 		score(v, &im, v->pend[k].i, v->d.images[v->pend[k].i]);
@@ -527,6 +534,29 @@ static int write_junit(const struct val *v, const struct hp_val_result *r, char 
 	return 0;
 }
 
+/* --plots: the curves and the confusion matrix into DIR. 0, or 11 with the
+ * message out. */
+static int write_plots(const struct val *v, const struct hp_val_result *r)
+{
+	char err[1024];
+	const char **names = calloc(r->cm_n + 1, sizeof *names);
+	char (*num)[32] = calloc(r->cm_n + 1, sizeof *num);
+	int rc = 0;
+	if (!names || !num) {
+		snprintf(err, sizeof err, "out of memory");
+		rc = -1;
+	}
+	for (size_t k = 0; !rc && k < r->cm_n; k++)
+		names[k] = class_name(v, (long)k, num[k], sizeof num[k]);
+	if (!rc)
+		rc = hp_val_plots_write(v->plots, r, names, err, sizeof err);
+	if (rc)
+		hp_msg_error("--plots: %s", err);
+	free(names);
+	free(num);
+	return rc ? HP_EXIT_OUTPUT : 0;
+}
+
 /* The failed images: listed, and the batch's status unless --allow-failed
  * covers them. */
 static int failed_status(const struct val *v, int status)
@@ -571,6 +601,8 @@ static int report(struct val *v, struct hp_output *out, int status)
 	if (n_unmet && status == HP_EXIT_OK)
 		status = HP_EXIT_EXPECT;
 	int jrc = v->junit && unmet ? write_junit(v, &r, unmet, n_unmet) : 0;
+	if (!jrc && v->plots)
+		jrc = write_plots(v, &r);
 	if (jrc && (status == HP_EXIT_OK || status == HP_EXIT_EXPECT))
 		status = jrc;
 	for (size_t i = 0; unmet && i < v->n_gates; i++)
@@ -666,7 +698,8 @@ static int usage_error(const char *msg)
 
 static int run_val(struct hp_options *o)
 {
-	struct val v = { .format = o->format, .junit = o->predict.junit, .skip_bad_labels = o->val.skip_bad_labels,
+	struct val v = { .format = o->format, .junit = o->predict.junit, .plots = o->val.plots,
+	                 .skip_bad_labels = o->val.skip_bad_labels,
 	                 .allow_failed = o->val.allow_failed, .gates = o->val.gates, .n_gates = o->val.n_gates };
 	char err[1024];
 	if (o->n_inputs != 1)
@@ -685,6 +718,8 @@ static int run_val(struct hp_options *o)
 		hp_msg_error("val: no image left to send");
 		status = HP_EXIT_INPUT;
 	}
+	if (status == 0 && v.plots && (status = hp_val_plots_check(v.plots, v.send, v.n_send, err, sizeof err)) != 0)
+		hp_msg_error("%s", err);
 	if (status == 0)
 		status = run_engine(&v, o);     /* takes o over */
 	val_clear(&v);

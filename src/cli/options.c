@@ -38,7 +38,7 @@ enum {
 	OPT_WAIT, OPT_FOR, OPT_WAIT_TIMEOUT, OPT_STATUS, OPT_D_MODEL, OPT_REGION, OPT_DISPLAY_NAME, OPT_SEVERITY,
 	OPT_LIMIT, OPT_RANGE, OPT_YES, OPT_OWNER,
 	OPT_SPLIT, OPT_SKIP_BAD_LABELS, OPT_ALLOW_FAILED, OPT_VAL_EXPECT,
-	OPT_VID_STRIDE, OPT_FPS, OPT_STREAM, OPT_FRAMES, OPT_DURATION
+	OPT_VID_STRIDE, OPT_FPS, OPT_STREAM, OPT_FRAMES, OPT_DURATION, OPT_PLOTS
 };
 
 struct opt_def;
@@ -60,6 +60,7 @@ struct opt_def {
 	opt_setter *custom;   /* CUSTOM: the setter */
 	const char **note;    /* the field that remembers the first of these flags given */
 	const char *help;     /* "%R" stands for the range "lo-hi" */
+	const char *help_val; /* val --help's text where val differs (its default, its formats), or NULL */
 };
 
 static opt_setter set_key, set_field, set_expect, set_classes, set_junit, set_shard, set_limit, set_val_expect;
@@ -92,7 +93,8 @@ static const struct opt_def opt_table[] = {
 	{ "imgsz", 's', HP_OT_INT, "N", "32", "1280", .off = AT(predict.imgsz), .cmds = PV,
 	  .help = "inference image size, %R (default 640)" },
 	{ "conf", 'c', HP_OT_DOUBLE, "X", "0.01", "1.0", .off = AT(predict.conf), .cmds = PV,
-	  .help = "confidence threshold, %R (default 0.25)" },
+	  .help = "confidence threshold, %R (default 0.25)",
+	  .help_val = "confidence threshold, %R (default 0.01: the whole curve the API sends)" },
 	{ "iou", 'i', HP_OT_DOUBLE, "X", "0.0", "0.95", .off = AT(predict.iou), .cmds = PV,
 	  .help = "NMS IoU threshold, %R (default 0.45 hub, 0.7 platform)" },
 	{ "normalize", OPT_NORMALIZE, HP_OT_FLAG, .off = AT(predict.normalize), .cmds = P,
@@ -102,7 +104,7 @@ static const struct opt_def opt_table[] = {
 	{ "field", OPT_FIELD, HP_OT_CUSTOM, "NAME=VALUE", .off = -1, .cmds = P, .custom = set_field,
 	  .help = "send an extra form field as it is, repeatable (not one hubpredict sets)" },
 	{ "format", 'f', HP_OT_ENUM, "F", .lo = "table json jsonl csv raw", .off = AT(format), .cmds = PD | V,
-	  .help = "table (default), json, jsonl, csv or raw" },
+	  .help = "table (default), json, jsonl, csv or raw", .help_val = "table (default), json or csv" },
 	{ "output", 'o', HP_OT_FILE, "FILE", .off = AT(predict.output), .cmds = PV,
 	  .help = "write results to FILE atomically instead of stdout" },
 	{ "expect", OPT_EXPECT, HP_OT_CUSTOM, "EXPR", .off = -1, .cmds = P, .custom = set_expect, .note = FILTER_NOTE,
@@ -130,7 +132,8 @@ static const struct opt_def opt_table[] = {
 	{ "duration", OPT_DURATION, HP_OT_SECONDS, "SEC", "0.001", "31536000", .off = AT(predict.duration), .cmds = P,
 	  .help = "videos: only frames before SEC s into each; streams: stop after SEC" },
 	{ "junit", OPT_JUNIT, HP_OT_CUSTOM, "FILE", .off = AT(predict.junit), .cmds = PV, .custom = set_junit,
-	  .help = "also write a JUnit XML report to FILE, one testcase per input (for CI)" },
+	  .help = "also write a JUnit XML report to FILE, one testcase per input (for CI)",
+	  .help_val = "also write a JUnit XML report to FILE, one testcase per check and per class (for CI)" },
 	{ "baseline", OPT_BASELINE, HP_OT_FILE, "FILE", .off = AT(predict.baseline), .cmds = P,
 	  .help = "compare with an earlier -f json (or jsonl) output of the same inputs; differences: exit 1" },
 	{ "baseline-iou", OPT_BASELINE_IOU, HP_OT_DOUBLE, "X", "0", "1", .off = AT(predict.baseline_iou), .cmds = P,
@@ -205,6 +208,8 @@ static const struct opt_def opt_table[] = {
 	{ "expect", OPT_VAL_EXPECT, HP_OT_CUSTOM, "CHECK", .off = -1, .no_config = true, .cmds = V,
 	  .custom = set_val_expect,
 	  .help = "val: a metric check, repeatable: map50>=0.6, mask.map50_95>0.4, person:recall>=0.5; unmet: exit 1" },
+	{ "plots", OPT_PLOTS, HP_OT_DIR, "DIR", .off = AT(val.plots), .cmds = V,
+	  .help = "val: also draw PR, F1, P and R curves and the confusion matrix as PNGs into DIR" },
 	{ "wait", OPT_WAIT, HP_OT_FLAG, .off = AT(deploy.wait), .cmds = D,
 	  .help = "deploy create/start/stop: wait until it is ready (stopped), as deploy wait" },
 	{ "for", OPT_FOR, HP_OT_ENUM, "ready|stopped", .lo = "ready stopped", .off = AT(deploy.wait_for), .cmds = D,
@@ -292,19 +297,21 @@ void hp_options_info(size_t i, struct hp_opt_info *out)
 	};
 }
 
-/* The help text with %R replaced by the row's range "lo-hi". */
-static void help_text(const struct opt_def *d, char *buf, size_t len)
+/* The help text (val's own for val when it has one) with %R replaced by
+ * the row's range "lo-hi". */
+static void help_text(const struct opt_def *d, unsigned command, char *buf, size_t len)
 {
-	const char *r = strstr(d->help, "%R");
+	const char *h = command == HP_CMD_VAL && d->help_val ? d->help_val : d->help;
+	const char *r = strstr(h, "%R");
 	if (!r)
-		snprintf(buf, len, "%s", d->help);
+		snprintf(buf, len, "%s", h);
 	else
-		snprintf(buf, len, "%.*s%s-%s%s", (int)(r - d->help), d->help, d->lo, d->hi, r + 2);
+		snprintf(buf, len, "%.*s%s-%s%s", (int)(r - h), h, d->lo, d->hi, r + 2);
 }
 
 void hp_options_help(size_t i, char *buf, size_t len)
 {
-	help_text(&opt_table[i], buf, len);
+	help_text(&opt_table[i], HP_CMD_PREDICT, buf, len);
 }
 static void print_rows(unsigned command, bool only_extra);
 
@@ -355,7 +362,7 @@ static void print_rows(unsigned command, bool only_extra)
 			snprintf(left, sizeof left, "-%c, --%s%s%s", d->id, d->name, d->arg ? " " : "", d->arg ? d->arg : "");
 		else
 			snprintf(left, sizeof left, "    --%s%s%s", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
-		help_text(d, help, sizeof help);
+		help_text(d, command, help, sizeof help);
 		if (strlen(left) > 26)
 			printf("  %s\n  %-26s  %s\n", left, "", help);
 		else
@@ -1348,6 +1355,8 @@ static enum hp_parse_result check_combinations(struct hp_options *o, char *err, 
 	if (o->predict.annotate || o->predict.resize)
 		BAD("%s: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)",
 		    o->predict.annotate ? "--annotate" : "--resize");
+	if (o->val.plots)
+		BAD("--plots: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)");
 #endif
 	if (o->predict.annotate && o->format == HP_FORMAT_RAW)
 		BAD("%s--annotate needs a parsed format, not -f raw (use -f json to keep the server's document)",

@@ -1,9 +1,9 @@
 /* image_api.h - the image module's table (private to image/): the entry
  * points the binary calls, through load.c's functions of the same names
- * (annotate.h, picture.h), in the module hubpredict-image.so that
+ * (annotate.h, picture.h, plot.h), in the module hubpredict-image.so that
  * module.c exports (hubpredict/module.h).
  *
- * Ownership: as in annotate.h and picture.h; the table itself is static.
+ * Ownership: as in annotate.h, picture.h and plot.h; the table itself is static.
  */
 #ifndef HUBPREDICT_IMAGE_API_H
 #define HUBPREDICT_IMAGE_API_H
@@ -11,6 +11,7 @@
 #include "hubpredict/annotate.h"
 #include "hubpredict/module.h"
 #include "hubpredict/picture.h"
+#include "hubpredict/plot.h"
 
 /* The module's file and its one exported symbol (an hp_module_entry_fn). */
 #define HP_IMAGE_MODULE "hubpredict-image.so"
@@ -36,6 +37,9 @@ struct hp_image_api {
 	                             size_t errlen);
 	void (*picture_map_response)(struct hp_response *r, const struct hp_resized *rz, bool normalized);
 	int (*picture_map_body)(char **data, size_t *len, const struct hp_resized *rz, bool normalized);
+	int (*plot_ready)(char *err, size_t errlen);
+	int (*plot_chart_png)(const struct hp_plot_chart *c, const char *path, char *err, size_t errlen);
+	int (*plot_matrix_png)(const struct hp_plot_matrix *m, const char *path, char *err, size_t errlen);
 };
 
 #endif

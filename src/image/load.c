@@ -1,7 +1,7 @@
 /* load.c - image support in the binary: the functions of annotate.h and
- * picture.h, each calling its namesake in the image module, which is loaded
- * (module.h) by the first of them or by hp_image_load(). A run that uses
- * neither --annotate nor --resize never loads it, nor maps TurboJPEG, libpng,
+ * picture.h and plot.h, each calling its namesake in the image module, which
+ * is loaded (module.h) by the first of them or by hp_image_load(). A run that
+ * uses neither --annotate, --resize nor val --plots never loads it, nor maps TurboJPEG, libpng,
  * libwebp, giflib, FreeType or fontconfig. */
 #include "hubpredict/exitcode.h"
 #include "hubpredict/image.h"
@@ -112,4 +112,19 @@ void hp_picture_map_response(struct hp_response *r, const struct hp_resized *rz,
 int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, bool normalized)
 {
 	return api ? api->picture_map_body(data, len, rz, normalized) : -1;
+}
+
+int hp_plot_ready(char *err, size_t errlen)
+{
+	return loaded(err, errlen) ? api->plot_ready(err, errlen) : -1;
+}
+
+int hp_plot_chart_png(const struct hp_plot_chart *c, const char *path, char *err, size_t errlen)
+{
+	return loaded(err, errlen) ? api->plot_chart_png(c, path, err, errlen) : -1;
+}
+
+int hp_plot_matrix_png(const struct hp_plot_matrix *m, const char *path, char *err, size_t errlen)
+{
+	return loaded(err, errlen) ? api->plot_matrix_png(m, path, err, errlen) : -1;
 }

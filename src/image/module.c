@@ -19,6 +19,9 @@ static const struct hp_image_api api = {
 	.picture_resize_upload = hp_picture_resize_upload,
 	.picture_map_response = hp_picture_map_response,
 	.picture_map_body = hp_picture_map_body,
+	.plot_ready = hp_plot_ready,
+	.plot_chart_png = hp_plot_chart_png,
+	.plot_matrix_png = hp_plot_matrix_png,
 };
 
 const struct hp_module_header *hp_image_module(void)

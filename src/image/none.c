@@ -1,10 +1,11 @@
 /* none.c - a build without image support (-DHUBPREDICT_IMAGES=OFF): the
- * option parser refuses --annotate and --resize, so none of these is called
+ * option parser refuses --annotate and --resize (and val --plots), so none of these is called
  * on a run; they only keep the program whole. */
 #include "hubpredict/annotate.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/image.h"
 #include "hubpredict/picture.h"
+#include "hubpredict/plot.h"
 
 #include <stdio.h>
 
@@ -105,5 +106,27 @@ int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, b
 	(void)len;
 	(void)rz;
 	(void)normalized;
+	return -1;
+}
+
+int hp_plot_ready(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "this build of hubpredict has no image support");
+	return -1;
+}
+
+int hp_plot_chart_png(const struct hp_plot_chart *c, const char *path, char *err, size_t errlen)
+{
+	(void)c;
+	(void)path;
+	snprintf(err, errlen, "this build of hubpredict has no image support");
+	return -1;
+}
+
+int hp_plot_matrix_png(const struct hp_plot_matrix *m, const char *path, char *err, size_t errlen)
+{
+	(void)m;
+	(void)path;
+	snprintf(err, errlen, "this build of hubpredict has no image support");
 	return -1;
 }

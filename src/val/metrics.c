@@ -13,7 +13,7 @@
 #include "geometry.h"
 
 #define MAX_CLASS (1L << 24)    /* a label class beyond this is not counted */
-#define NCURVE 1000
+#define NCURVE HP_VAL_CURVE
 
 struct rec {                    /* one prediction: 8 bytes, kept in its class's bucket */
 	float conf;
@@ -42,6 +42,7 @@ struct hp_valstats {
 	size_t cm_n;
 	size_t cls_ok1, cls_ok5;
 	bool no_top5;
+	bool keep_curves;       /* hp_valstats_keep_curves: the result gets the curves */
 };
 
 /* torch.linspace(0.5, 0.95, 10) in float32, as Ultralytics' iouv. */
@@ -63,6 +64,11 @@ int hp_valstats_new(struct hp_valstats **out, enum hp_val_task task, size_t n_na
 	thresholds(s->thr);
 	*out = s;
 	return 0;
+}
+
+void hp_valstats_keep_curves(struct hp_valstats *s)
+{
+	s->keep_curves = true;
 }
 
 void hp_valstats_free(struct hp_valstats *s)
@@ -483,17 +489,18 @@ static bool bit(const struct seq *q, size_t k, int t)
 	return (q->r[k].tp[q->which] >> t) & 1u;
 }
 
-/* compute_ap of threshold t: the 101-point interpolation of the precision
- * envelope with the sentinels, integrated by the trapezoid rule. Streamed
- * backwards: recall and precision are never stored. */
-static double class_ap(const struct seq *q, int t)
+/* numpy's interp(x, mrec, mpre) of compute_ap at threshold t: the precision
+ * envelope with the sentinels (0, 1) and (1, 0), at x = m/(npts-1) for m in
+ * 0..npts-1 (np.linspace(0, 1, npts)'s values), into y. Streamed backwards:
+ * recall and precision are never stored. */
+static void envelope_at(const struct seq *q, int t, int npts, double *y)
 {
-	double y[101], eps = 1e-16;
+	double eps = 1e-16, step = 1.0 / (npts - 1);
 	size_t tot = 0;
 	for (size_t k = 0; k < q->n; k++)
 		tot += bit(q, k, t);
-	int m = 100;
-	while (m >= 0 && (m == 100 ? 1.0 : m * (1.0 / 100)) >= 1.0)
+	int m = npts - 1;
+	while (m >= 0 && (m == npts - 1 ? 1.0 : m * step) >= 1.0)
 		y[m--] = 0.0;   /* at the last sentinel (1, 0) */
 	double next_rec = 1.0, next_env = 0.0;
 	size_t tpc = tot;
@@ -506,13 +513,21 @@ static double class_ap(const struct seq *q, int t)
 			tpc -= bit(q, i - 1, t);
 		}
 		double env = pre > next_env ? pre : next_env;
-		while (m >= 0 && m * (1.0 / 100) >= rec) {
-			double x = m * (1.0 / 100);
+		while (m >= 0 && m * step >= rec) {
+			double x = m * step;
 			y[m--] = interp_at(x, rec, env, next_rec, next_env);
 		}
 		next_rec = rec;
 		next_env = env;
 	}
+}
+
+/* compute_ap of threshold t: the 101-point interpolation of the envelope,
+ * integrated by the trapezoid rule. */
+static double class_ap(const struct seq *q, int t)
+{
+	double y[101];
+	envelope_at(q, t, 101, y);
 	double ap = 0;
 	for (int k = 0; k < 100; k++) {
 		double x0 = k * (1.0 / 100), x1 = k + 1 == 100 ? 1.0 : (k + 1) * (1.0 / 100);
@@ -570,8 +585,9 @@ static size_t smoothed_argmax(const double *y)
 	return best;
 }
 
-struct curves {                 /* per class and metric: P and R at 1000 confidences, AP x 10 */
-	double *pc[2], *rc[2], *ap[2];
+struct curves {                 /* per class and metric: P and R at 1000 confidences, AP x 10,
+	                           and (for the plots, else NULL) the PR envelope */
+	double *pc[2], *rc[2], *ap[2], *pr[2];
 };
 
 /* The curves and APs of every labelled class (cls[0..nc)), one class at a
@@ -591,6 +607,8 @@ static int class_passes(const struct hp_valstats *s, const long *cls, size_t nc,
 			class_curves(&q, cv->pc[w] + c * NCURVE, cv->rc[w] + c * NCURVE);
 			for (int t = 0; t < 10; t++)
 				cv->ap[w][c * 10 + (size_t)t] = class_ap(&q, t);
+			if (cv->pr[w])
+				envelope_at(&q, 0, NCURVE, cv->pr[w] + c * NCURVE);
 		}
 		free(sorted);
 	}
@@ -667,10 +685,25 @@ static int fill_classes(const struct hp_valstats *s, struct hp_val_result *r, lo
 	return 0;
 }
 
+/* The result takes the curves of metric w (pr, P, R) and gets F1 from them. */
+static int give_curves(struct curves *cv, int w, size_t nc, struct hp_val_curves *out)
+{
+	double *f1 = malloc((nc * NCURVE + 1) * sizeof *f1);
+	if (!f1)
+		return -1;
+	for (size_t k = 0; k < nc * NCURVE; k++) {
+		double p = cv->pc[w][k], rr = cv->rc[w][k];
+		f1[k] = 2 * p * rr / (p + rr + 1e-16);
+	}
+	*out = (struct hp_val_curves){ cv->pr[w], cv->pc[w], cv->rc[w], f1 };
+	cv->pr[w] = cv->pc[w] = cv->rc[w] = NULL;
+	return 0;
+}
+
 static int detection_metrics(const struct hp_valstats *s, struct hp_val_result *r)
 {
 	long *cls = NULL;
-	struct curves cv = { { NULL, NULL }, { NULL, NULL }, { NULL, NULL } };
+	struct curves cv = { { NULL, NULL }, { NULL, NULL }, { NULL, NULL }, { NULL, NULL } };
 	int rc = -1;
 	if (fill_classes(s, r, &cls) != 0)
 		goto done;
@@ -681,13 +714,16 @@ static int detection_metrics(const struct hp_valstats *s, struct hp_val_result *
 		cv.pc[w] = calloc(nc * NCURVE + 1, sizeof *cv.pc[w]);
 		cv.rc[w] = calloc(nc * NCURVE + 1, sizeof *cv.rc[w]);
 		cv.ap[w] = calloc(nc * 10 + 1, sizeof *cv.ap[w]);
-		if (!cv.pc[w] || !cv.rc[w] || !cv.ap[w])
+		if (s->keep_curves)
+			cv.pr[w] = calloc(nc * NCURVE + 1, sizeof *cv.pr[w]);
+		if (!cv.pc[w] || !cv.rc[w] || !cv.ap[w] || (s->keep_curves && !cv.pr[w]))
 			goto done;
 	}
 	if (class_passes(s, cls, nc, nwhich, &cv) != 0)
 		goto done;
 	for (int w = 0; w < nwhich; w++)
-		if (summarize(&cv, nc, w, r, w == 0 ? &r->box : &r->other) != 0)
+		if (summarize(&cv, nc, w, r, w == 0 ? &r->box : &r->other) != 0 ||
+		    (s->keep_curves && give_curves(&cv, w, nc, &r->curves[w]) != 0))
 			goto done;
 	rc = 0;
 done:
@@ -695,6 +731,7 @@ done:
 		free(cv.pc[w]);
 		free(cv.rc[w]);
 		free(cv.ap[w]);
+		free(cv.pr[w]);
 	}
 	free(cls);
 	return rc;
@@ -735,5 +772,11 @@ void hp_val_result_clear(struct hp_val_result *r)
 {
 	free(r->classes);
 	free(r->confusion);
+	for (int w = 0; w < 2; w++) {
+		free(r->curves[w].pr);
+		free(r->curves[w].p);
+		free(r->curves[w].r);
+		free(r->curves[w].f1);
+	}
 	memset(r, 0, sizeof *r);
 }

@@ -1,5 +1,5 @@
-"""Image support is a module (hubpredict(1), FILES): hubpredict-image.so, loaded when --annotate or
---resize is first used, so a run without them never maps TurboJPEG, libpng, libwebp, giflib,
+"""Image support is a module (hubpredict(1), FILES): hubpredict-image.so, loaded when --annotate,
+--resize or val --plots is first used, so a run without them never maps TurboJPEG, libpng, libwebp, giflib,
 FreeType or fontconfig (issue 20: their loading was most of a single call's start-up over curl's).
 The module is found beside the binary (the build tree) or in LIBEXECDIR/hubpredict relative to it (an
 install, wherever it was unpacked); when it is missing, or broken, --annotate and --resize are
@@ -31,12 +31,14 @@ def image_libs(names: set[str]) -> set[str]:
 
 class TestLoadedOnFirstUse(E2E):
 
-    def maps_while_waiting(self, *args) -> set[str]:
+    def maps_while_waiting(self, *args, val: str | None = None) -> set[str]:
         """What a run maps while it waits for its answer (the stand-in holds it 1 s): read once
-        it has a socket, which it opens after everything it loads at start."""
+        it has a socket, which it opens after everything it loads at start. val: a dataset for
+        `hubpredict val` instead of a predict of street.jpg."""
         self.server.push({"delay": 1})
-        p = self.popen_hp("-u", self.hub_url(), "-f", "json", *args, image("street.jpg"), wrapper=False,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        cmd = ("val", "-u", self.hub_url(), *args, val) if val else \
+            ("-u", self.hub_url(), "-f", "json", *args, image("street.jpg"))
+        p = self.popen_hp(*cmd, wrapper=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         names = set()
         deadline = time.monotonic() + TIMEOUT
         try:
@@ -66,6 +68,20 @@ class TestLoadedOnFirstUse(E2E):
                          sorted(names))
         self.assertIn("hubpredict-image.so", names)
         self.assertEqual(os.listdir(out), ["street.jpg"])
+
+    def val_dataset(self) -> str:
+        shutil.copy(image("street.jpg"), self.write("ds/images/street.jpg", b""))
+        self.write("ds/labels/street.txt", b"0 0.5 0.5 0.2 0.2\n")
+        return self.path("ds")
+
+    def test_val_maps_none_and_val_plots_loads_them(self):
+        names = self.maps_while_waiting(val=self.val_dataset())
+        self.assertEqual(image_libs(names), set(), sorted(names))
+        out = self.path("plots")
+        self.server.reset()
+        names = self.maps_while_waiting("--plots", out, val=self.val_dataset())
+        self.assertIn("hubpredict-image.so", names)      # loaded before anything is sent
+        self.assertIn("PR_curve.png", os.listdir(out))
 
     def test_resize_maps_them(self):
         names = self.maps_while_waiting("--resize")
@@ -125,6 +141,18 @@ class TestModuleMissing(E2E):
         self.assertTrue(path.endswith("/hubpredict/hubpredict-image.so"), line)
         self.assertNotIn("/../", path)
         return path
+
+    def test_val_plots_without_the_module_is_exit_2_nothing_sent(self):
+        shutil.copy(image("cat.png"), self.write("ds/images/cat.png", b""))
+        self.write("ds/labels/cat.txt", b"")
+        p = subprocess.run(WRAPPER + [self.exe, "val", "-u", self.hub_url(), "--plots", self.path("out"),
+                                      self.path("ds")], capture_output=True, env=self.hp_env(HUB_KEY), timeout=TIMEOUT)
+        r = Result(p.returncode, p.stdout, p.stderr)
+        self.check_run(r, HUB_KEY)
+        self.assertExit(r, 2)
+        self.assertOneLineError(r, "--plots needs image support, but ", "is missing (No such file or directory)")
+        self.assertEqual(self.server.log(), [])
+        self.assertFalse(os.path.exists(self.path("out")))
 
     def test_missing_names_the_file_and_a_plain_run_works(self):
         self.installed_path()

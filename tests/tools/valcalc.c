@@ -72,6 +72,27 @@ static void print_metric(const char *name, const struct hp_val_metric *m)
 	       m->map75, m->map50_95, m->fitness);
 }
 
+/* The plots' curves, every 37th point (the last among them). */
+static void print_curves(const struct hp_val_result *r)
+{
+	static const char *const names[] = { "pr", "p", "r", "f1" };
+	printf(", \"curves\": {");
+	for (int w = 0; w < (r->has_other ? 2 : 1); w++) {
+		const struct hp_val_curves *c = &r->curves[w];
+		const double *const v[] = { c->pr, c->p, c->r, c->f1 };
+		printf("%s\"%s\": {", w ? ", " : "", w ? "other" : "box");
+		for (int k = 0; k < 4; k++) {
+			printf("%s\"%s\": [", k ? ", " : "", names[k]);
+			for (size_t i = 0; i < r->n_classes; i++)
+				for (size_t j = 0; j < HP_VAL_CURVE; j += 37)   /* 999 = 27 x 37 */
+					printf("%s%.17g", i + j ? ", " : "", v[k] ? v[k][i * HP_VAL_CURVE + j] : 0);
+			printf("]");
+		}
+		printf("}");
+	}
+	printf("}");
+}
+
 static void print_result(const struct hp_val_result *r)
 {
 	printf("{\"images\": %zu, \"instances\": %zu, ", r->images, r->instances);
@@ -98,7 +119,10 @@ static void print_result(const struct hp_val_result *r)
 	for (size_t i = 0; i < k; i++)
 		for (size_t j = 0; j < k; j++)
 			printf("%s%.17g", i + j ? ", " : "", r->confusion ? r->confusion[i * k + j] : 0);
-	printf("], \"cm_n\": %zu}\n", r->cm_n);
+	printf("], \"cm_n\": %zu", r->cm_n);
+	if (r->task != HP_VAL_CLASSIFY)
+		print_curves(r);
+	printf("}\n");
 }
 
 static enum hp_val_task task_of(const char *s)
@@ -158,6 +182,7 @@ int main(int argc, char **argv)
 	cJSON *all = load(argv[4]);
 	if (!all || hp_valstats_new(&st, task, d.n_names) != 0)
 		return 2;
+	hp_valstats_keep_curves(st);
 	for (size_t i = 0; i < d.n_images && rc == 0; i++) {
 		const char *base = strrchr(d.images[i], '/');
 		const cJSON *img = cJSON_GetObjectItem(all, base ? base + 1 : d.images[i]);

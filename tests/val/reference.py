@@ -187,7 +187,7 @@ def compute_ap(recall, precision):
     mpre = np.concatenate(([1.0], precision, [0.0]))
     mpre = np.flip(np.maximum.accumulate(np.flip(mpre)))
     x = np.linspace(0, 1, 101)
-    return np.trapz(np.interp(x, mrec, mpre), x)
+    return np.trapz(np.interp(x, mrec, mpre), x), mrec, mpre
 
 
 def ap_per_class(tp, conf, pred_cls, target_cls, eps=1e-16):
@@ -197,6 +197,7 @@ def ap_per_class(tp, conf, pred_cls, target_cls, eps=1e-16):
     nc = unique_classes.shape[0]
     x = np.linspace(0, 1, 1000)
     ap, p_curve, r_curve = np.zeros((nc, tp.shape[1])), np.zeros((nc, 1000)), np.zeros((nc, 1000))
+    prec_values = np.zeros((nc, 1000))  # Ultralytics appends only classes with predictions; zeros here
     for ci, c in enumerate(unique_classes):
         i = pred_cls == c
         n_l, n_p = nt[ci], i.sum()
@@ -209,10 +210,15 @@ def ap_per_class(tp, conf, pred_cls, target_cls, eps=1e-16):
         precision = tpc / (tpc + fpc)
         p_curve[ci] = np.interp(-x, -conf[i], precision[:, 0], left=1)
         for j in range(tp.shape[1]):
-            ap[ci, j] = compute_ap(recall[:, j], precision[:, j])
+            ap[ci, j], mrec, mpre = compute_ap(recall[:, j], precision[:, j])
+            if j == 0:
+                prec_values[ci] = np.interp(x, mrec, mpre)  # the PR curve at mAP@0.5
     f1_curve = 2 * p_curve * r_curve / (p_curve + r_curve + eps)
     i = smooth(f1_curve.mean(0), 0.1).argmax() if nc else 0
-    return p_curve[:, i], r_curve[:, i], ap, unique_classes.astype(int), nt
+    every = slice(0, 1000, 37)  # valcalc prints these points
+    curves = {k: v[:, every].ravel().tolist() for k, v in
+              (("pr", prec_values), ("p", p_curve), ("r", r_curve), ("f1", f1_curve))}
+    return p_curve[:, i], r_curve[:, i], ap, unique_classes.astype(int), nt, curves
 
 
 def metric_block(p, r, ap):
@@ -302,11 +308,13 @@ def evaluate(data_yaml, split, task, preds):
         stats["target_cls"].append(cls)
         stats["target_img"].append(np.unique(cls))
     st = {k: np.concatenate(v, 0) if v else np.zeros(0) for k, v in stats.items()}
-    p, r, ap, ucls, nt = ap_per_class(st["tp"].reshape(-1, 10), st["conf"], st["pred_cls"], st["target_cls"])
+    p, r, ap, ucls, nt, cv = ap_per_class(st["tp"].reshape(-1, 10), st["conf"], st["pred_cls"], st["target_cls"])
     out = {"images": n_images, "instances": int(len(st["target_cls"])), "box": metric_block(p, r, ap)}
+    out["curves"] = {"box": cv}
     blocks = [(p, r, ap)]
     if task in ("segment", "pose"):
-        p2, r2, ap2, _, _ = ap_per_class(st["tp2"].reshape(-1, 10), st["conf"], st["pred_cls"], st["target_cls"])
+        p2, r2, ap2, _, _, cv2 = ap_per_class(st["tp2"].reshape(-1, 10), st["conf"], st["pred_cls"], st["target_cls"])
+        out["curves"]["other"] = cv2
         out["other"] = metric_block(p2, r2, ap2)
         blocks.append((p2, r2, ap2))
     out["classes"] = []
