@@ -19,6 +19,7 @@
 #include "hubpredict/histogram.h"
 #include "hubpredict/image.h"
 #include "hubpredict/inputs.h"
+#include "hubpredict/media.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
 #include "hubpredict/output.h"
@@ -36,6 +37,8 @@
 #include "cmd.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,8 +400,16 @@ static int list_inputs(struct bench *b, const struct hp_inputs_config *icfg)
 	while (status == 0 && hp_inputs_next(in, &one)) {
 		char q[512];
 		char **grown = hp_grow_array(b->paths, &cap, b->n_paths + 1, sizeof *grown, 8);
+		struct stat st;
 		if (one.error) {
 			hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, one.path), one.error);
+			status = HP_EXIT_INPUT;
+		} else if (!hp_is_url_input(one.path) && stat(one.path, &st) != 0) {
+			/* checked once here, not met again by every request */
+			hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, one.path), strerror(errno));
+			status = HP_EXIT_INPUT;
+		} else if (!hp_is_url_input(one.path) && !S_ISREG(st.st_mode)) {
+			hp_msg_error("%s: not a regular file (bench sends it again and again)", hp_msg_quote(q, sizeof q, one.path));
 			status = HP_EXIT_INPUT;
 		} else if (!grown) {
 			hp_msg_error("out of memory");
