@@ -90,6 +90,9 @@ static void usage(void)
 	       "same load replayed against each in turn.\n\n"
 	       "Options:\n");
 	hp_options_usage_for(HP_CMD_BENCH);
+	printf("\nIn bench, -f is table or json; --rate is a fixed schedule (not a spacing) and\n"
+	       "-j the closed loop's jobs; a failed request is not retried; --expect takes gates;\n"
+	       "--junit writes one testcase per gate and endpoint.\n");
 	printf("\nExamples:\n"
 	       "  hubpredict bench -m MODEL -n 200 -j 4 bus.jpg\n"
 	       "  hubpredict bench --deployment cam-eu --deployment cam-us --rate 20/s --duration 60 bus.jpg\n"

@@ -88,7 +88,7 @@ static const struct opt_def opt_table[] = {
 	  .help = "API key (safer: --api-key-file or env ULTRALYTICS_API_KEY)" },
 	{ "api-key-file", OPT_API_KEY_FILE, HP_OT_STRING, "FILE", .off = AT(api_key_file), .cmds = G,
 	  .help = "read the key from the first line of FILE ('-' = stdin)" },
-	{ "url", 'u', HP_OT_STRING, "URL", .off = AT(url), .env = "HUBPREDICT_URL", .cmds = G & ~B,
+	{ "url", 'u', HP_OT_STRING, "URL", .off = AT(url), .env = "HUBPREDICT_URL", .cmds = G,
 	  .help = "full endpoint URL, e.g. a dedicated endpoint (env HUBPREDICT_URL)" },
 	{ "api", OPT_API, HP_OT_ENUM, "hub|platform", .lo = "auto hub platform", .off = AT(api), .cmds = G,
 	  .help = "protocol flavour (default: from the key prefix, the URL host, or owner/project/model)" },
@@ -211,7 +211,7 @@ static const struct opt_def opt_table[] = {
 	{ "max-jobs", OPT_MAX_JOBS, HP_OT_INT, "N", "1", "1024", .off = AT(bench.max_jobs), .cmds = B,
 	  .help = "bench --rate: requests in flight at most, %R (default 256)" },
 	{ "max-error-rate", OPT_MAX_ERROR_RATE, HP_OT_DOUBLE, "PCT", "0", "100", .off = AT(bench.max_error_rate),
-	  .cmds = B, .help = "bench: stop, exit 1, when more than PCT % of the requests failed (after 10)" },
+	  .cmds = B, .help = "bench: stop when more than PCT % of the requests failed (judged from the 10th)" },
 	{ "expect", OPT_BENCH_EXPECT, HP_OT_CUSTOM, "GATE", .off = -1, .no_config = true, .cmds = B,
 	  .custom = set_bench_expect,
 	  .help = "bench: a gate, repeatable: p95<200ms, mean<=1s, error_rate<1%, rate>=18/s; unmet: exit 1" },
@@ -261,6 +261,8 @@ static const struct opt_def *find_name(const char *name)
 	return NULL;
 }
 
+static bool shadowed(const struct opt_def *d, unsigned command);
+
 /* The row of short option or OPT_* id: the one `command` takes when two
  * rows share it (-u: bench's repeatable row), else the first. */
 static const struct opt_def *find_id(int id, unsigned command)
@@ -269,7 +271,7 @@ static const struct opt_def *find_id(int id, unsigned command)
 	for (size_t i = 0; i < N_OPTS; i++) {
 		if (opt_table[i].id != id)
 			continue;
-		if (opt_table[i].cmds & command)
+		if ((opt_table[i].cmds & command) && !shadowed(&opt_table[i], command))
 			return &opt_table[i];
 		if (!first)
 			first = &opt_table[i];
@@ -339,6 +341,8 @@ void hp_options_usage(void)
 	print_rows(HP_CMD_CACHE, true);
 	printf("\nOptions of hubpredict val (hubpredict val --help):\n");
 	print_rows(HP_CMD_VAL, true);
+	printf("\nOptions of hubpredict bench (hubpredict bench --help):\n");
+	print_rows(HP_CMD_BENCH, true);
 	printf("\nExamples:\n"
 	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
 	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
@@ -365,7 +369,7 @@ static void print_rows(unsigned command, bool only_extra)
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
 		char left[64], help[256];
-		if (!(d->cmds & command) || (only_extra && (d->cmds & HP_CMD_PREDICT)))
+		if (!(d->cmds & command) || shadowed(d, command) || (only_extra && (d->cmds & HP_CMD_PREDICT)))
 			continue;
 		if (only_extra && find_name(d->name) != d)
 			continue; /* deploy's --model: its name is in the block above */
@@ -1211,14 +1215,18 @@ struct given {
 };
 
 /* A row that another row of the same name stands in for with this command
- * (deploy's --model is PROJECT/MODEL, predict's a model ID). */
+ * (deploy's --model is PROJECT/MODEL, predict's a model ID; bench's -u is
+ * repeatable where every other command's is one URL): the other row takes
+ * the command and this one does not, or the other is that command's alone. */
 static bool shadowed(const struct opt_def *d, unsigned command)
 {
-	if (d->cmds & command)
-		return false;
-	for (size_t i = 0; i < N_OPTS; i++)
-		if (&opt_table[i] != d && (opt_table[i].cmds & command) && strcmp(opt_table[i].name, d->name) == 0)
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct opt_def *o = &opt_table[i];
+		if (o == d || !(o->cmds & command) || strcmp(o->name, d->name) != 0)
+			continue;
+		if (!(d->cmds & command) || (o->cmds == command && d->cmds != command))
 			return true;
+	}
 	return false;
 }
 
