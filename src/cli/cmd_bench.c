@@ -402,7 +402,7 @@ static int list_inputs(struct bench *b, const struct hp_inputs_config *icfg)
 	}
 	while (status == 0 && hp_inputs_next(in, &one)) {
 		char q[512];
-		char **grown = hp_grow_array(b->paths, &cap, b->n_paths + 1, sizeof *grown, 8);
+		char **grown = NULL;
 		struct stat st;
 		if (one.error) {
 			hp_msg_error("%s: %s", hp_msg_quote(q, sizeof q, one.path), one.error);
@@ -414,7 +414,7 @@ static int list_inputs(struct bench *b, const struct hp_inputs_config *icfg)
 		} else if (!hp_is_url_input(one.path) && !S_ISREG(st.st_mode)) {
 			hp_msg_error("%s: not a regular file (bench sends it again and again)", hp_msg_quote(q, sizeof q, one.path));
 			status = HP_EXIT_INPUT;
-		} else if (!grown) {
+		} else if (!(grown = hp_grow_array(b->paths, &cap, b->n_paths + 1, sizeof *grown, 8))) {
 			hp_msg_error("out of memory");
 			status = HP_EXIT_NETWORK;
 		} else {

@@ -164,6 +164,27 @@ class TestBenchLoad(BenchE2E):
         doc = r.json()
         self.assertEqual([d["endpoint"] for d in doc], [self.hub_url("bench"), self.hub_url("bench-two")])
 
+    def test_a_client_that_falls_behind_says_so(self):
+        # one connection, answers of about 5 ms: 1000/s cannot be kept
+        r = self.bench("--rate", "1000/s", "--max-jobs", "1", "-n", "40", "-f", "json", IMG)
+        self.assertExit(r, 0)
+        self.assertIn("fell behind the schedule", r.err)
+        doc = r.json()
+        self.assertGreater(doc["behind_ms"], 20)
+        # the latency counts from the schedule: the last requests waited for the first ones
+        self.assertGreater(doc["latency_ms"]["max"], 100)
+
+    def test_live_line_on_a_terminal_only(self):
+        # 40 requests of about 5 ms over 1 s: the line is redrawn (at most 10 times a second)
+        r = self.run_on_terminal("stderr", "bench", "-u", self.hub_url("bench"), "--rate", "40/s", "-n", "40", IMG,
+                                 wrapper=False)
+        self.assertExit(r, 0)
+        self.assertIn("p50 ", r.err)
+        self.assertIn("behind p99 ", r.err)
+        self.assertIn("latency p50", r.out)
+        r = self.bench("--rate", "40/s", "-n", "10", IMG)
+        self.assertEqual(r.err, "", "no live line when stderr is not a terminal")
+
     def test_gates_pass_and_fail(self):
         junit = self.path("bench.xml")
         r = self.bench("-n", "10", "--expect", "p50<10s", "--expect", "error_rate<1%", "--expect", "rate>=0.1/s",
