@@ -19,6 +19,7 @@
 #include "hubpredict/histogram.h"
 #include "hubpredict/image.h"
 #include "hubpredict/inputs.h"
+#include "hubpredict/junit.h"
 #include "hubpredict/media.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
@@ -432,19 +433,6 @@ static int list_inputs(struct bench *b, const struct hp_inputs_config *icfg)
 	return status;
 }
 
-static void junit_case(struct hp_output *j, const char *name, const char *failure)
-{
-	hp_out_puts(j, "    <testcase classname=\"bench.expect\" name=\"");
-	hp_xml_write_text(j, name, strlen(name), true);
-	if (!failure) {
-		hp_out_puts(j, "\"/>\n");
-		return;
-	}
-	hp_out_puts(j, "\">\n      <failure message=\"");
-	hp_xml_write_text(j, failure, strlen(failure), true);
-	hp_out_puts(j, "\"/>\n    </testcase>\n");
-}
-
 /* Every gate against every endpoint: unmet ones named on stderr, and a
  * testcase each in --junit. Returns how many are unmet. */
 static size_t check_gates(struct bench *b)
@@ -476,7 +464,7 @@ static size_t check_gates(struct bench *b)
 				hp_msg_error("%s%s%s", b->n_t > 1 ? s->label : "", b->n_t > 1 ? ": " : "", msg);
 			}
 			if (b->junit_open)
-				junit_case(&b->junit, name, ok ? NULL : msg);
+				hp_junit_write_case(&b->junit, "bench.expect", name, ok ? NULL : msg);
 		}
 	}
 	if (b->junit_open)
