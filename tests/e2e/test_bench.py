@@ -13,10 +13,12 @@ loop in max only, whatever the load does to the milliseconds."""
 import json
 import math
 import os
+import signal
+import subprocess
 import time
 import xml.etree.ElementTree as ET
 
-from harness import E2E, image
+from harness import E2E, PLATFORM_KEY, image, wait_for_handler
 
 from standin import bench_service_ms
 
@@ -203,6 +205,49 @@ class TestBenchLoad(BenchE2E):
         failed = [c.get("name") for c in ET.parse(junit).getroot().findall(".//testcase")
                   if c.find("failure") is not None]
         self.assertEqual(len(failed), 2)
+
+
+class TestBenchInterrupted(BenchE2E):
+    def test_ctrl_c_reports_what_was_measured(self):
+        self.server.set_bench(seed=5, median_ms=5.0, sigma=0.2, cap_ms=30.0, stall=None)
+        p = self.popen_hp("bench", "-u", self.hub_url("bench"), "--duration", "60", "-j", "1", "-f", "json", IMG,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for_handler(p.pid, signal.SIGINT, 20)
+        deadline = time.monotonic() + 20
+        while len(self.served()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        p.send_signal(signal.SIGINT)
+        r = self.wait_hp(p)
+        self.assertExit(r, 130)
+        doc = r.json()
+        self.assertGreaterEqual(doc["requests"], 4)
+        self.assertLessEqual(doc["requests"], len(self.served()))
+
+
+class TestBenchDeployments(BenchE2E):
+    def env(self):
+        return {"ULTRALYTICS_PLATFORM_URL": self.server.url}
+
+    def test_a_column_per_deployment_each_read_before_anything_is_sent(self):
+        self.server.add_deployment("cam-eu", status="ready")
+        self.server.add_deployment("cam-us", status="ready")
+        r = self.run_hp("bench", "--deployment", "cam-eu", "--deployment", "cam-us", "-n", "3", "-j", "1", "-f",
+                        "json", IMG, key=PLATFORM_KEY, env=self.env())
+        self.assertExit(r, 0)
+        doc = r.json()
+        self.assertEqual([d["endpoint"] for d in doc], ["cam-eu", "cam-us"])
+        self.assertEqual([d["ok"] for d in doc], [3, 3])
+        predicts = [rec for rec in self.server.log() if rec.get("file")]
+        self.assertEqual(len(predicts), 6)
+
+    def test_a_deployment_not_ready_sends_nothing(self):
+        self.server.add_deployment("cam-eu", status="ready")
+        self.server.add_deployment("cam-us", status="stopped")
+        r = self.run_hp("bench", "--deployment", "cam-eu", "--deployment", "cam-us", "-n", "3", IMG,
+                        key=PLATFORM_KEY, env=self.env())
+        self.assertExit(r, 7)
+        self.assertIn("hubpredict deploy start cam-us --wait", r.err)
+        self.assertEqual([rec for rec in self.server.log() if rec.get("file")], [])
 
 
 class TestBenchErrors(BenchE2E):
