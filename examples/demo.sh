@@ -166,6 +166,12 @@ heading "--resize: street.jpg (810x1080) sent at --imgsz 320, boxes mapped back 
 heading "val: examples/dataset/data.yaml (P, R, mAP50, mAP50-95 as yolo val prints them)"
 "$hubpredict" val -u "$(hub detect)" examples/dataset/data.yaml
 
+# ---- bench: an endpoint's latency -------------------------------------------
+# The stand-in's "bench" model answers after a known service time and stalls for
+# 1 s two seconds in: the open loop shows it in p90/p99.
+heading "bench: 5 s at 20 requests/s, latency from each request's scheduled start"
+"$hubpredict" bench -u "$(hub bench)" --rate 20/s --duration 5 "$img/street.jpg"
+
 # ---- a deliberate error: a wrong key ---------------------------------------
 heading "a wrong key (expect exit status 4)"
 status=0

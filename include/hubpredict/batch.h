@@ -63,6 +63,10 @@ struct hp_batch_config {
 	bool rate_schedule;         /* open loop (pacer.h): start i at t0 + i * rate_interval, whatever
 	                               the earlier ones did; false: --rate's spacing */
 	int retries;                /* --retries: of a failed attempt (429 waits aside) */
+	bool quiet_failures;        /* a failed input is not said on stderr: an observer
+	                               does it (bench: the first of each kind) */
+	bool pause_on_429;          /* a 429 not retried (bench) still holds every start for
+	                               its Retry-After (said on stderr when a pause begins) */
 	double retry_max_time;      /* --retry-max-time: seconds per input in all */
 	double cold_start_wait;     /* --cold-start-wait: 503s (and refused connections
 	                               to a -u URL) within this many seconds of an

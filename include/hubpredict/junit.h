@@ -43,6 +43,11 @@ int hp_junit_finish(struct hp_junit *j, double elapsed_s, const char *note, char
 /* Counts so far (tests, failures, errors), for the unit tests. */
 void hp_junit_counts(const struct hp_junit *j, size_t *tests, size_t *failures, size_t *errors);
 
+/* One <testcase> of a report a command writes itself (val's and bench's
+ * checks): classname and name escaped, and a <failure> with the message when
+ * failure is not NULL. Writes into out; borrows everything. */
+void hp_junit_write_case(struct hp_output *out, const char *classname, const char *name, const char *failure);
+
 /* Free; an unfinished report's temporary file is removed. NULL-safe. */
 void hp_junit_free(struct hp_junit *j);
 

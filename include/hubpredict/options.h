@@ -119,6 +119,27 @@ struct hp_val_options {
 	const char *plots;          /* --plots DIR: the curves and the confusion matrix as PNGs */
 };
 
+struct hp_gate;
+/* One endpoint of `hubpredict bench`: a -u URL or a --deployment NAME (one of
+ * them set; argv's strings, borrowed). */
+struct hp_bench_endpoint {
+	const char *url;
+	const char *deployment;
+};
+
+/* `hubpredict bench`'s own options (hubpredict(1), BENCH). */
+struct hp_bench_options {
+	long requests;              /* -n N, 0 = not given */
+	double duration;            /* --duration SEC, 0 = not given */
+	long warmup;                /* --warmup N: not counted */
+	int max_jobs;               /* --max-jobs N: the open loop's connections (default 256) */
+	double max_error_rate;      /* --max-error-rate PCT (0-100), < 0 = none */
+	struct hp_gate *gates;      /* --expect gates, in order (owned) */
+	size_t n_gates, cap_gates;
+	struct hp_bench_endpoint *endpoints; /* -u and --deployment in order (array owned) */
+	size_t n_endpoints, cap_endpoints;
+};
+
 /* The options of one run: what several commands take here, each command's own
  * in its block (predict, deploy). */
 struct hp_options {
@@ -147,6 +168,7 @@ struct hp_options {
 	struct hp_predict_options predict;
 	struct hp_deploy_options deploy;
 	struct hp_val_options val;
+	struct hp_bench_options bench;
 
 	char **inputs;              /* positional INPUTs (argv slice, not owned) */
 	size_t n_inputs;
@@ -170,7 +192,7 @@ struct hp_options {
 	             .progress = HP_AUTO, .filter = { .min_conf = -1.0 }, .baseline_iou = 0.5, .baseline_conf = 0.10, \
 	             .max_upload = 100LL * 1024 * 1024, \
 	             .max_answer = 4LL * 1024 * 1024 * 1024 }, \
-	.deploy = { .wait_timeout = 600.0 } }
+	.deploy = { .wait_timeout = 600.0 }, .bench = { .max_jobs = 256, .max_error_rate = -1.0 } }
 
 enum hp_parse_result {
 	HP_PARSE_RUN = 0,     /* go on and run */
@@ -200,7 +222,7 @@ void hp_options_usage_for(unsigned command);
 /* Which commands take an option (the table's column): global options work
  * with every command. */
 enum { HP_CMD_PREDICT = 1 << 0, HP_CMD_CONFIG = 1 << 1, HP_CMD_CACHE = 1 << 2, HP_CMD_DEPLOY = 1 << 3,
-       HP_CMD_VAL = 1 << 4, HP_CMD_ALL = ~0 };
+       HP_CMD_VAL = 1 << 4, HP_CMD_BENCH = 1 << 5, HP_CMD_ALL = ~0 };
 
 /* Set the option whose config key is `key` (a long name) from `value`, as
  * coming from `from`, with the command line's checks. "true"/"false" for

@@ -53,6 +53,8 @@ struct hp_upload_cursor {
 	int fd;
 	off_t size;
 	off_t pos;
+	double read_all_ms;  /* hp_clock_ms() when the last byte was handed to libcurl
+	                        (bench's upload phase), 0 = not yet */
 };
 
 /* Per attempt: when bytes last moved either way, for the stall limit

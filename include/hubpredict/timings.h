@@ -19,13 +19,19 @@ struct hp_timings {
 	double connect_s;           /* TCP connected (CURLINFO_CONNECT_TIME_T) */
 	double appconnect_s;        /* TLS done (CURLINFO_APPCONNECT_TIME_T; 0 over plain HTTP) */
 	double pretransfer_s;       /* about to send (CURLINFO_PRETRANSFER_TIME_T) */
-	double starttransfer_s;     /* the first byte of the answer (CURLINFO_STARTTRANSFER_TIME_T) */
+	double upload_done_s;       /* the file's last byte handed to libcurl (libcurl 7.88 has no
+	                               POSTTRANSFER_TIME_T): by the engine's clock from the attempt's
+	                               start; -1 unknown (a URL source) */
+	double starttransfer_s;     /* the first byte of the answer (CURLINFO_STARTTRANSFER_TIME_T;
+	                               a 100 Continue's, when the server sent one) */
+	double answer_s;            /* the final answer's status line, by the engine's clock from the
+	                               attempt's start (after any 100 Continue); -1 unknown */
 	double total_s;             /* the whole attempt (CURLINFO_TOTAL_TIME_T) */
 	long long sent_bytes;       /* the request body as sent (CURLINFO_SIZE_UPLOAD_T) */
 	long long received_bytes;   /* the answer's body as received (CURLINFO_SIZE_DOWNLOAD_T) */
 };
 
-#define HP_TIMINGS_NONE { .connect_s = -1, .appconnect_s = -1, .pretransfer_s = -1, .starttransfer_s = -1, \
+#define HP_TIMINGS_NONE { .connect_s = -1, .appconnect_s = -1, .pretransfer_s = -1, .upload_done_s = -1, .starttransfer_s = -1, .answer_s = -1, \
 	.total_s = -1, .sent_bytes = -1, .received_bytes = -1 }
 
 #endif

@@ -1,25 +1,35 @@
 /* phases.c - libcurl's timings into bench phases (phases.h has the formulas). */
 #include "hubpredict/phases.h"
 
+#include <stdint.h>
+
+/* Seconds into whole microseconds; unknown (< 0) as 0. */
+static int64_t us_of(double s)
+{
+	return s > 0 ? (int64_t)(s * 1e6 + 0.5) : 0;
+}
+
 static int64_t at_least(int64_t v, int64_t lo)
 {
 	return v < lo ? lo : v;
 }
 
-struct hp_phases hp_phases_of(const struct hp_timings *t)
+struct hp_phases hp_phases_of(const struct hp_timings *t, double server_ms)
 {
 	struct hp_phases p = { 0 };
-	int64_t total = at_least(t->total_us, 0);
+	int64_t total = us_of(t->total_s);
 	/* each timing is cumulative: keep them in order whatever libcurl said */
-	int64_t pre = at_least(t->pretransfer_us, at_least(t->appconnect_us, at_least(t->connect_us, 0)));
+	int64_t pre = at_least(us_of(t->pretransfer_s), at_least(us_of(t->appconnect_s), us_of(t->connect_s)));
 	if (pre > total)
 		pre = total;
-	int64_t first = t->starttransfer_us > 0 ? t->starttransfer_us : total;
+	/* the final answer's first byte: after a 100 Continue, libcurl's
+	 * STARTTRANSFER is the interim answer's */
+	int64_t first = t->answer_s > 0 ? us_of(t->answer_s) : t->starttransfer_s > 0 ? us_of(t->starttransfer_s) : total;
 	if (first < pre)
 		first = pre;
 	if (first > total)
 		first = total;
-	int64_t up = t->upload_done_us < 0 ? pre : t->upload_done_us;
+	int64_t up = t->upload_done_s < 0 ? pre : us_of(t->upload_done_s);
 	if (up < pre)
 		up = pre;
 	if (up > first)
@@ -27,7 +37,7 @@ struct hp_phases hp_phases_of(const struct hp_timings *t)
 	double gap_ms = (double)(first - up) / 1000.0;
 	p.connect_ms = (double)pre / 1000.0;
 	p.upload_ms = (double)(up - pre) / 1000.0;
-	p.server_ms = t->server_ms > 0 ? t->server_ms : 0.0;
+	p.server_ms = server_ms > 0 ? server_ms : 0.0;
 	p.wait_ms = gap_ms > p.server_ms ? gap_ms - p.server_ms : 0.0;
 	p.download_ms = (double)(total - first) / 1000.0;
 	double behind = t->started_ms - t->scheduled_ms;

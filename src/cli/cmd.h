@@ -17,6 +17,7 @@ int hp_cmd_cache(int argc, char **argv);
 int hp_cmd_completion(int argc, char **argv);
 int hp_cmd_deploy(int argc, char **argv);
 int hp_cmd_val(int argc, char **argv);
+int hp_cmd_bench(int argc, char **argv);
 
 struct hp_options;
 /* predict --deployment: read the deployment o->predict.deployment once; when it is

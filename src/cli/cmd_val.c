@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/batch.h"
 #include "hubpredict/exitcode.h"
+#include "hubpredict/junit.h"
 #include "hubpredict/msg.h"
 #include "hubpredict/options.h"
 #include "hubpredict/output.h"
@@ -463,21 +464,6 @@ static void print_rows(const struct val *v, const struct hp_val_result *r, struc
 
 /* ---- checks, JUnit, the end of the run ---------------------------------- */
 
-static void junit_case(struct hp_output *j, const char *classname, const char *name, const char *failure)
-{
-	hp_out_puts(j, "    <testcase classname=\"");
-	hp_xml_write_text(j, classname, strlen(classname), true);
-	hp_out_puts(j, "\" name=\"");
-	hp_xml_write_text(j, name, strlen(name), true);
-	if (!failure) {
-		hp_out_puts(j, "\"/>\n");
-		return;
-	}
-	hp_out_puts(j, "\">\n      <failure message=\"");
-	hp_xml_write_text(j, failure, strlen(failure), true);
-	hp_out_puts(j, "\"/>\n    </testcase>\n");
-}
-
 /* Each --expect check: unmet ones named on stderr (and in *unmet, one line
  * each, for JUnit). Returns how many are unmet. */
 static size_t check_gates(const struct val *v, const struct hp_val_result *r, char **unmet)
@@ -514,7 +500,7 @@ static int write_junit(const struct val *v, const struct hp_val_result *r, char 
 	hp_out_printf(&j, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"hubpredict val\" "
 	              "tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n", v->n_gates + r->n_classes, n_unmet);
 	for (size_t i = 0; i < v->n_gates; i++)
-		junit_case(&j, "val.expect", v->gates[i].text, unmet[i]);
+		hp_junit_write_case(&j, "val.expect", v->gates[i].text, unmet[i]);
 	for (size_t i = 0; i < r->n_classes; i++) {
 		char buf[32], name[400];
 		const struct hp_val_class *c = &r->classes[i];
@@ -524,7 +510,7 @@ static int write_junit(const struct val *v, const struct hp_val_result *r, char 
 			snprintf(name, sizeof name, "%s: %zu instances, P %.3g R %.3g mAP50 %.3g mAP50-95 %.3g",
 			         class_name(v, c->cls, buf, sizeof buf), c->instances, c->precision[0], c->recall[0],
 			         c->map50[0], c->map50_95[0]);
-		junit_case(&j, "val.class", name, NULL);
+		hp_junit_write_case(&j, "val.class", name, NULL);
 	}
 	hp_out_puts(&j, "  </testsuite>\n</testsuites>\n");
 	if (hp_output_commit(&j, err, sizeof err) < 0) {

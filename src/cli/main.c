@@ -46,6 +46,8 @@ static const struct hp_command commands[] = {
 	  HP_CMD_DEPLOY, "list create show start stop wait health logs metrics delete" },
 	{ "val", hp_cmd_val, "val [OPTIONS] DATA", "accuracy against a labelled dataset, as yolo val (mAP, P, R)",
 	  HP_CMD_VAL, "" },
+	{ "bench", hp_cmd_bench, "bench [OPTIONS] INPUT...", "latency and throughput of endpoints: closed or open loop, gates",
+	  HP_CMD_BENCH, "" },
 	{ "config", hp_cmd_config, "config [--profile NAME]", "the effective settings and where each one came from",
 	  HP_CMD_CONFIG, "" },
 	{ "cache", hp_cmd_cache, "cache stats|prune", "what a --cache DIR holds; remove old entries",

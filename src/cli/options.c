@@ -3,6 +3,7 @@
  * of long options the docs test checks. */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/options.h"
+#include "hubpredict/buf.h"
 #include "hubpredict/config.h"
 #include "hubpredict/frames.h"
 #include "hubpredict/msg.h"
@@ -12,6 +13,7 @@
 #include "hubpredict/transport.h"
 #include "hubpredict/valgate.h"
 #include "hubpredict/video.h"
+#include "hubpredict/gate.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -38,7 +40,8 @@ enum {
 	OPT_WAIT, OPT_FOR, OPT_WAIT_TIMEOUT, OPT_STATUS, OPT_D_MODEL, OPT_REGION, OPT_DISPLAY_NAME, OPT_SEVERITY,
 	OPT_LIMIT, OPT_RANGE, OPT_YES, OPT_OWNER,
 	OPT_SPLIT, OPT_SKIP_BAD_LABELS, OPT_ALLOW_FAILED, OPT_VAL_EXPECT,
-	OPT_VID_STRIDE, OPT_FPS, OPT_STREAM, OPT_FRAMES, OPT_DURATION, OPT_PLOTS
+	OPT_VID_STRIDE, OPT_FPS, OPT_STREAM, OPT_FRAMES, OPT_DURATION, OPT_PLOTS,
+	OPT_BENCH_DURATION, OPT_WARMUP, OPT_MAX_JOBS, OPT_MAX_ERROR_RATE, OPT_BENCH_EXPECT, OPT_BENCH_DEPLOYMENT
 };
 
 struct opt_def;
@@ -63,7 +66,8 @@ struct opt_def {
 	const char *help_val; /* val --help's text where val differs (its default, its formats), or NULL */
 };
 
-static opt_setter set_key, set_field, set_expect, set_classes, set_junit, set_shard, set_limit, set_val_expect;
+static opt_setter set_key, set_field, set_expect, set_classes, set_junit, set_shard, set_limit, set_val_expect,
+	set_bench_expect, set_bench_endpoint;
 
 #define AT(field) offsetof(struct hp_options, field)
 #define P HP_CMD_PREDICT
@@ -74,13 +78,15 @@ static opt_setter set_key, set_field, set_expect, set_classes, set_junit, set_sh
 #define PD (HP_CMD_PREDICT | HP_CMD_DEPLOY)
 #define V HP_CMD_VAL
 #define PV (HP_CMD_PREDICT | HP_CMD_VAL)
+#define B HP_CMD_BENCH
+#define PVB (PV | B)
 #define FILTER_NOTE ((const char **)(void *)1)   /* o->predict.filter_flag */
 #define TOL_NOTE ((const char **)(void *)2)      /* o->predict.baseline_tol_flag */
 
 /* The single source of truth for the command line. Keep in the order of
  * --help (and of the man page's OPTIONS section). */
 static const struct opt_def opt_table[] = {
-	{ "model", 'm', HP_OT_STRING, "ID", .off = AT(model), .env = "HUBPREDICT_MODEL", .cmds = PC | V,
+	{ "model", 'm', HP_OT_STRING, "ID", .off = AT(model), .env = "HUBPREDICT_MODEL", .cmds = PC | V | B,
 	  .help = "model ID, pasted model URL, or owner/project/model (env HUBPREDICT_MODEL)" },
 	{ "api-key", 'k', HP_OT_CUSTOM, "KEY", .off = -1, .env = "ULTRALYTICS_API_KEY", .cmds = G, .custom = set_key,
 	  .help = "API key (safer: --api-key-file or env ULTRALYTICS_API_KEY)" },
@@ -90,12 +96,12 @@ static const struct opt_def opt_table[] = {
 	  .help = "full endpoint URL, e.g. a dedicated endpoint (env HUBPREDICT_URL)" },
 	{ "api", OPT_API, HP_OT_ENUM, "hub|platform", .lo = "auto hub platform", .off = AT(api), .cmds = G,
 	  .help = "protocol flavour (default: from the key prefix, the URL host, or owner/project/model)" },
-	{ "imgsz", 's', HP_OT_INT, "N", "32", "1280", .off = AT(predict.imgsz), .cmds = PV,
+	{ "imgsz", 's', HP_OT_INT, "N", "32", "1280", .off = AT(predict.imgsz), .cmds = PVB,
 	  .help = "inference image size, %R (default 640)" },
-	{ "conf", 'c', HP_OT_DOUBLE, "X", "0.01", "1.0", .off = AT(predict.conf), .cmds = PV,
+	{ "conf", 'c', HP_OT_DOUBLE, "X", "0.01", "1.0", .off = AT(predict.conf), .cmds = PVB,
 	  .help = "confidence threshold, %R (default 0.25)",
 	  .help_val = "confidence threshold, %R (default 0.01: the whole curve the API sends)" },
-	{ "iou", 'i', HP_OT_DOUBLE, "X", "0.0", "0.95", .off = AT(predict.iou), .cmds = PV,
+	{ "iou", 'i', HP_OT_DOUBLE, "X", "0.0", "0.95", .off = AT(predict.iou), .cmds = PVB,
 	  .help = "NMS IoU threshold, %R (default 0.45 hub, 0.7 platform)" },
 	{ "normalize", OPT_NORMALIZE, HP_OT_FLAG, .off = AT(predict.normalize), .cmds = P,
 	  .help = "Platform: coordinates as 0-1" },
@@ -103,9 +109,9 @@ static const struct opt_def opt_table[] = {
 	  .help = "Platform: decimals in coordinates, %R" },
 	{ "field", OPT_FIELD, HP_OT_CUSTOM, "NAME=VALUE", .off = -1, .cmds = P, .custom = set_field,
 	  .help = "send an extra form field as it is, repeatable (not one hubpredict sets)" },
-	{ "format", 'f', HP_OT_ENUM, "F", .lo = "table json jsonl csv raw", .off = AT(format), .cmds = PD | V,
+	{ "format", 'f', HP_OT_ENUM, "F", .lo = "table json jsonl csv raw", .off = AT(format), .cmds = PD | V | B,
 	  .help = "table (default), json, jsonl, csv or raw", .help_val = "table (default), json or csv" },
-	{ "output", 'o', HP_OT_FILE, "FILE", .off = AT(predict.output), .cmds = PV,
+	{ "output", 'o', HP_OT_FILE, "FILE", .off = AT(predict.output), .cmds = PVB,
 	  .help = "write results to FILE atomically instead of stdout" },
 	{ "expect", OPT_EXPECT, HP_OT_CUSTOM, "EXPR", .off = -1, .cmds = P, .custom = set_expect, .note = FILTER_NOTE,
 	  .help = "check each input, repeatable: NAME (>=1), NAME>=N, >N, ==N, <=N, <N; unmet: exit 1" },
@@ -119,7 +125,7 @@ static const struct opt_def opt_table[] = {
 	  .help = "--save-txt: end each detection line with its confidence" },
 	{ "annotate", OPT_ANNOTATE, HP_OT_DIR, "DIR", .off = AT(predict.annotate), .cmds = P,
 	  .help = "also write each image with its answer drawn on it into DIR (JPEG in: JPEG, else PNG)" },
-	{ "resize", OPT_RESIZE, HP_OT_FLAG, .off = AT(predict.resize), .cmds = PV,
+	{ "resize", OPT_RESIZE, HP_OT_FLAG, .off = AT(predict.resize), .cmds = PVB,
 	  .help = "downsize images whose long side exceeds --imgsz before upload; coordinates mapped back" },
 	{ "vid-stride", OPT_VID_STRIDE, HP_OT_INT, "N", "1", "1000000", .off = AT(predict.vid_stride), .cmds = P,
 	  .help = "cut video INPUTs: send frames 0, N, 2N, ... each as a JPEG, %R" },
@@ -131,7 +137,7 @@ static const struct opt_def opt_table[] = {
 	  .help = "send at most N frames of each video or stream, %R" },
 	{ "duration", OPT_DURATION, HP_OT_SECONDS, "SEC", "0.001", "31536000", .off = AT(predict.duration), .cmds = P,
 	  .help = "videos: only frames before SEC s into each; streams: stop after SEC" },
-	{ "junit", OPT_JUNIT, HP_OT_CUSTOM, "FILE", .off = AT(predict.junit), .cmds = PV, .custom = set_junit,
+	{ "junit", OPT_JUNIT, HP_OT_CUSTOM, "FILE", .off = AT(predict.junit), .cmds = PVB, .custom = set_junit,
 	  .help = "also write a JUnit XML report to FILE, one testcase per input (for CI)",
 	  .help_val = "also write a JUnit XML report to FILE, one testcase per check and per class (for CI)" },
 	{ "baseline", OPT_BASELINE, HP_OT_FILE, "FILE", .off = AT(predict.baseline), .cmds = P,
@@ -140,7 +146,7 @@ static const struct opt_def opt_table[] = {
 	  .note = TOL_NOTE, .help = "--baseline: a box's partner needs IoU >= X, %R (default 0.5)" },
 	{ "baseline-conf", OPT_BASELINE_CONF, HP_OT_DOUBLE, "X", "0", "1", .off = AT(predict.baseline_conf), .cmds = P,
 	  .note = TOL_NOTE, .help = "--baseline: confidences may differ by at most X, %R (default 0.10)" },
-	{ "max-upload", OPT_MAX_UPLOAD, HP_OT_SIZE, "SIZE", .off = AT(predict.max_upload), .cmds = PV,
+	{ "max-upload", OPT_MAX_UPLOAD, HP_OT_SIZE, "SIZE", .off = AT(predict.max_upload), .cmds = PVB,
 	  .help = "largest stdin upload: bytes, K, M or G (default 100M, 0 = none); given, files too" },
 	{ "max-answer", OPT_MAX_ANSWER, HP_OT_SIZE, "SIZE", .off = AT(predict.max_answer), .cmds = PV,
 	  .help = "largest answer read: bytes, K, M or G (default 4G, 0 = none); over it, exit 10" },
@@ -154,9 +160,9 @@ static const struct opt_def opt_table[] = {
 	  .help = "keep only shard K of N of the inputs (FNV-1a 64 of the path as given, mod N)" },
 	{ "older-than", OPT_OLDER_THAN, HP_OT_SECONDS, "SEC", "0", "3153600000", .off = AT(older_than),
 	  .no_config = true, .cmds = HP_CMD_CACHE, .help = "cache prune: remove entries older than SEC (default --cache-ttl)" },
-	{ "jobs", 'j', HP_OT_INT, "N", "1", "64", .off = AT(predict.jobs), .cmds = PV,
+	{ "jobs", 'j', HP_OT_INT, "N", "1", "64", .off = AT(predict.jobs), .cmds = PVB,
 	  .help = "requests in flight at once, %R (default 4)" },
-	{ "rate", OPT_RATE, HP_OT_RATE, "N/s|N/m|N/h", .off = AT(predict.rate_interval), .cmds = PV,
+	{ "rate", OPT_RATE, HP_OT_RATE, "N/s|N/m|N/h", .off = AT(predict.rate_interval), .cmds = PVB,
 	  .help = "start requests at least 1/N of the period apart (all jobs, retries too)" },
 	{ "retries", OPT_RETRIES, HP_OT_INT, "N", "0", "100", .off = AT(retries), .cmds = PD | V,
 	  .help = "retries of a failed attempt, %R (default 3)" },
@@ -185,9 +191,9 @@ static const struct opt_def opt_table[] = {
 	  .help = "request and response details on stderr (key redacted)" },
 	{ "quiet", 'q', HP_OT_FLAG, .off = AT(quiet), .cmds = G,
 	  .help = "no progress, summary or warnings; errors still go to stderr" },
-	{ "progress", OPT_PROGRESS, HP_OT_SET, .set = HP_ON, .off = AT(predict.progress), .cmds = PV,
+	{ "progress", OPT_PROGRESS, HP_OT_SET, .set = HP_ON, .off = AT(predict.progress), .cmds = PVB,
 	  .help = "show progress on stderr even when it is not a terminal" },
-	{ "no-progress", OPT_NO_PROGRESS, HP_OT_SET, .set = HP_OFF, .off = AT(predict.progress), .cmds = PV,
+	{ "no-progress", OPT_NO_PROGRESS, HP_OT_SET, .set = HP_OFF, .off = AT(predict.progress), .cmds = PVB,
 	  .help = "never show progress" },
 	{ "dry-run", OPT_DRY_RUN, HP_OT_FLAG, .off = AT(predict.dry_run), .no_config = true, .cmds = P,
 	  .help = "check everything, print the equivalent curl command, send nothing" },
@@ -210,6 +216,23 @@ static const struct opt_def opt_table[] = {
 	  .help = "val: a metric check, repeatable: map50>=0.6, mask.map50_95>0.4, person:recall>=0.5; unmet: exit 1" },
 	{ "plots", OPT_PLOTS, HP_OT_DIR, "DIR", .off = AT(val.plots), .cmds = V,
 	  .help = "val: also draw PR, F1, P and R curves and the confusion matrix as PNGs into DIR" },
+	{ "url", 'u', HP_OT_CUSTOM, "URL", .off = -1, .no_config = true, .cmds = B, .custom = set_bench_endpoint,
+	  .help = "bench: an endpoint URL, repeatable: one column each (env HUBPREDICT_URL)" },
+	{ "deployment", OPT_BENCH_DEPLOYMENT, HP_OT_CUSTOM, "NAME", .off = -1, .no_config = true, .cmds = B,
+	  .custom = set_bench_endpoint, .help = "bench: a ready dedicated deployment, repeatable: one column each" },
+	{ "requests", 'n', HP_OT_INT, "N", "1", "100000000", .off = AT(bench.requests), .no_config = true, .cmds = B,
+	  .help = "bench: send N requests, %R (default 100 unless --duration)" },
+	{ "duration", OPT_BENCH_DURATION, HP_OT_SECONDS, "SEC", "0.001", "86400", .off = AT(bench.duration), .no_config = true,
+	  .cmds = B, .help = "bench: send requests for SEC seconds (with -n: whichever ends first)" },
+	{ "warmup", OPT_WARMUP, HP_OT_INT, "N", "0", "1000000", .off = AT(bench.warmup), .no_config = true, .cmds = B,
+	  .help = "bench: the first N requests to finish are not counted, %R (default 0)" },
+	{ "max-jobs", OPT_MAX_JOBS, HP_OT_INT, "N", "1", "1024", .off = AT(bench.max_jobs), .cmds = B,
+	  .help = "bench --rate: requests in flight at most, %R (default 256)" },
+	{ "max-error-rate", OPT_MAX_ERROR_RATE, HP_OT_DOUBLE, "PCT", "0", "100", .off = AT(bench.max_error_rate),
+	  .cmds = B, .help = "bench: stop when more than PCT % of the requests failed (judged from the 10th)" },
+	{ "expect", OPT_BENCH_EXPECT, HP_OT_CUSTOM, "GATE", .off = -1, .no_config = true, .cmds = B,
+	  .custom = set_bench_expect,
+	  .help = "bench: a gate, repeatable: p95<200ms, mean<=1s, error_rate<1%, rate>=18/s; unmet: exit 1" },
 	{ "wait", OPT_WAIT, HP_OT_FLAG, .off = AT(deploy.wait), .cmds = D,
 	  .help = "deploy create/start/stop: wait until it is ready (stopped), as deploy wait" },
 	{ "for", OPT_FOR, HP_OT_ENUM, "ready|stopped", .lo = "ready stopped", .off = AT(deploy.wait_for), .cmds = D,
@@ -256,12 +279,22 @@ static const struct opt_def *find_name(const char *name)
 	return NULL;
 }
 
-static const struct opt_def *find_id(int id)
+static bool shadowed(const struct opt_def *d, unsigned command);
+
+/* The row of short option or OPT_* id: the one `command` takes when two
+ * rows share it (-u: bench's repeatable row), else the first. */
+static const struct opt_def *find_id(int id, unsigned command)
 {
-	for (size_t i = 0; i < N_OPTS; i++)
-		if (opt_table[i].id == id)
+	const struct opt_def *first = NULL;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (opt_table[i].id != id)
+			continue;
+		if ((opt_table[i].cmds & command) && !shadowed(&opt_table[i], command))
 			return &opt_table[i];
-	return NULL;
+		if (!first)
+			first = &opt_table[i];
+	}
+	return first;
 }
 
 const char *const *hp_options_long_names(void)
@@ -328,6 +361,8 @@ void hp_options_usage(void)
 	print_rows(HP_CMD_CACHE, true);
 	printf("\nOptions of hubpredict val (hubpredict val --help):\n");
 	print_rows(HP_CMD_VAL, true);
+	printf("\nOptions of hubpredict bench (hubpredict bench --help):\n");
+	print_rows(HP_CMD_BENCH, true);
 	printf("\nExamples:\n"
 	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
 	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
@@ -354,7 +389,7 @@ static void print_rows(unsigned command, bool only_extra)
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
 		char left[64], help[256];
-		if (!(d->cmds & command) || (only_extra && (d->cmds & HP_CMD_PREDICT)))
+		if (!(d->cmds & command) || shadowed(d, command) || (only_extra && (d->cmds & HP_CMD_PREDICT)))
 			continue;
 		if (only_extra && find_name(d->name) != d)
 			continue; /* deploy's --model: its name is in the block above */
@@ -659,6 +694,46 @@ static int set_classes(struct hp_options *o, const struct opt_def *d, const char
 		         "--classes must be class names or numbers separated by commas, with no empty item, not '%s'", value);
 		return -1;
 	}
+	return 0;
+}
+
+/* bench --expect: a gate (gate.h). */
+static int set_bench_expect(struct hp_options *o, const struct opt_def *d, const char *value,
+                            const struct hp_origin *from, char *err, size_t errlen)
+{
+	(void)d;
+	(void)from;
+	struct hp_gate g;
+	if (hp_gate_parse(&g, value, err, errlen) != 0)
+		return -1;
+	struct hp_gate *v = hp_grow_array(o->bench.gates, &o->bench.cap_gates, o->bench.n_gates + 1, sizeof *v, 4);
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->bench.gates = v;
+	o->bench.gates[o->bench.n_gates++] = g;
+	return 0;
+}
+
+/* bench -u URL and --deployment NAME: the endpoints, in order. */
+static int set_bench_endpoint(struct hp_options *o, const struct opt_def *d, const char *value,
+                              const struct hp_origin *from, char *err, size_t errlen)
+{
+	(void)from;
+	if (!*value) {
+		snprintf(err, errlen, "--%s needs a value", d->name);
+		return -1;
+	}
+	struct hp_bench_endpoint *v =
+		hp_grow_array(o->bench.endpoints, &o->bench.cap_endpoints, o->bench.n_endpoints + 1, sizeof *v, 4);
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->bench.endpoints = v;
+	bool url = d->id == 'u';
+	o->bench.endpoints[o->bench.n_endpoints++] = (struct hp_bench_endpoint){ url ? value : NULL, url ? NULL : value };
 	return 0;
 }
 
@@ -1174,14 +1249,18 @@ struct given {
 };
 
 /* A row that another row of the same name stands in for with this command
- * (deploy's --model is PROJECT/MODEL, predict's a model ID). */
+ * (deploy's --model is PROJECT/MODEL, predict's a model ID; bench's -u is
+ * repeatable where every other command's is one URL): the other row takes
+ * the command and this one does not, or the other is that command's alone. */
 static bool shadowed(const struct opt_def *d, unsigned command)
 {
-	if (d->cmds & command)
-		return false;
-	for (size_t i = 0; i < N_OPTS; i++)
-		if (&opt_table[i] != d && (opt_table[i].cmds & command) && strcmp(opt_table[i].name, d->name) == 0)
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct opt_def *o = &opt_table[i];
+		if (o == d || !(o->cmds & command) || strcmp(o->name, d->name) != 0)
+			continue;
+		if (!(d->cmds & command) || (o->cmds == command && d->cmds != command))
 			return true;
+	}
 	return false;
 }
 
@@ -1216,7 +1295,7 @@ static enum hp_parse_result collect(int argc, char **argv, unsigned command, str
 	opterr = 0;
 	optind = 0; /* glibc: 0 also resets its internal state */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		const struct opt_def *d = c == ':' || c == '?' ? NULL : find_id(c);
+		const struct opt_def *d = c == ':' || c == '?' ? NULL : find_id(c, command);
 		if (c == ':')
 			BAD("option '%s' needs a value", argv[optind - 1]);
 		if (!d) {
@@ -1462,7 +1541,8 @@ enum hp_parse_result hp_options_parse_for(struct hp_options *o, unsigned command
 		r = HP_PARSE_ERROR;
 		goto done;
 	}
-	if (command != HP_CMD_PREDICT && command != HP_CMD_DEPLOY && command != HP_CMD_VAL && o->n_inputs > 0) {
+	if (command != HP_CMD_PREDICT && command != HP_CMD_DEPLOY && command != HP_CMD_VAL && command != HP_CMD_BENCH &&
+	    o->n_inputs > 0) {
 		snprintf(err, errlen, "unexpected argument '%s'", o->inputs[0]);
 		r = HP_PARSE_ERROR;
 		goto done;
@@ -1504,6 +1584,9 @@ void hp_options_free(struct hp_options *o)
 	free(o->val.gates);
 	o->val.gates = NULL;
 	o->val.n_gates = 0;
+	free(o->bench.gates);
+	free(o->bench.endpoints);
+	o->bench = (struct hp_bench_options){ 0 };
 	free(o->predict.fields);
 	o->predict.fields = NULL;
 	o->predict.n_fields = 0;

@@ -3,6 +3,7 @@
 #define _DEFAULT_SOURCE
 #include "batch_impl.h"
 #include "hubpredict/annotate.h"
+#include "hubpredict/clock.h"
 #include "hubpredict/baseline.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/expect.h"
@@ -48,6 +49,9 @@ size_t batch_on_header(char *p, size_t size, size_t n, void *arg)
 		/* a new response (after 100 Continue or a redirect) */
 		j->body_configured = false;
 		j->retry_after[0] = j->ratelimit_reset[0] = j->request_id[0] = '\0';
+		/* the answer's first byte, not a 100 Continue's (libcurl's STARTTRANSFER) */
+		bool interim = len >= 12 && p[8] == ' ' && p[9] == '1';
+		j->answer_ms = interim ? 0 : hp_clock_ms();
 	}
 	header_value(p, len, "Retry-After", j->retry_after, sizeof j->retry_after);
 	header_value(p, len, "x-request-id", j->request_id, sizeof j->request_id);

@@ -56,6 +56,38 @@ bool hp_same_origin(const char *a, const char *b)
 
 /* An attempt failed with `code`: try again later, or finish the job. The
  * next attempt is rebuilt from the open file, so it sends the same bytes. */
+/* How long to wait before the next attempt of j (s), and why: the answer's
+ * Retry-After or X-RateLimit-Reset, else the backoff. */
+static double next_wait(const struct job *j, bool limited, bool starting, const char **why)
+{
+	time_t wall = time(NULL);
+	double wait = -1;
+	*why = "backoff";
+	if (j->retry_after[0] && (wait = hp_parse_retry_after(j->retry_after, wall)) >= 0)
+		*why = "Retry-After";
+	else if (j->ratelimit_reset[0] && (wait = hp_parse_ratelimit_reset(j->ratelimit_reset, wall)) >= 0)
+		*why = "X-RateLimit-Reset";
+	else
+		wait = hp_backoff_seconds(limited ? j->attempts : starting ? j->cold_waits + 1 : j->retries_used + 1,
+		                          hp_retry_jitter());
+	return wait;
+}
+
+/* A 429 that is not retried (bench): every start waits for the quota all the
+ * same, and a pause that begins says so. */
+static void pause_for_quota(struct batch *b, const struct job *j)
+{
+	const char *why;
+	double now = batch_now_ms();
+	double until = now + next_wait(j, true, false, &why) * 1000.0;
+	if (until <= b->paused_until)
+		return;
+	if (b->paused_until <= now)
+		hp_msg_warn("%s: 429 Too Many Requests: no request starts for %.1f s (%s)", j->file,
+		            (until - now) / 1000.0, why);
+	b->paused_until = until;
+}
+
 static void conclude(struct batch *b, struct job *j, int code, bool retryable, bool refused)
 {
 	const struct hp_batch_config *cfg = b->cfg;
@@ -75,19 +107,13 @@ static void conclude(struct batch *b, struct job *j, int code, bool retryable, b
 			snprintf(j->message + l, sizeof j->message - l,
 			         " (the endpoint did not start within --cold-start-wait %g s)", cfg->cold_start_wait);
 		}
+		if (limited && cfg->pause_on_429 && !b->stop_new)
+			pause_for_quota(b, j);
 		batch_job_done(b, j, code);
 		return;
 	}
-	time_t wall = time(NULL);
-	double wait = -1;
-	const char *why = "backoff";
-	if (j->retry_after[0] && (wait = hp_parse_retry_after(j->retry_after, wall)) >= 0)
-		why = "Retry-After";
-	else if (j->ratelimit_reset[0] && (wait = hp_parse_ratelimit_reset(j->ratelimit_reset, wall)) >= 0)
-		why = "X-RateLimit-Reset";
-	else
-		wait = hp_backoff_seconds(limited ? j->attempts : starting ? j->cold_waits + 1 : j->retries_used + 1,
-		                          hp_retry_jitter());
+	const char *why;
+	double wait = next_wait(j, limited, starting, &why);
 	if (starting && spent + wait > cfg->cold_start_wait) {
 		/* the window ends before this wait would: the usual retries from here */
 		starting = false;
@@ -195,6 +221,8 @@ static void copy_timings(struct job *j)
 	curl_off_t up = 0, down = 0;
 	curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &up);
 	curl_easy_getinfo(j->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+	j->timings.upload_done_s = j->cursor.read_all_ms > 0 ? (j->cursor.read_all_ms - j->t_attempt) / 1000.0 : -1;
+	j->timings.answer_s = j->answer_ms > 0 ? (j->answer_ms - j->t_attempt) / 1000.0 : -1;
 	j->timings.sent_bytes = (long long)up;
 	j->timings.received_bytes = (long long)down;
 }

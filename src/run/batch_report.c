@@ -92,7 +92,7 @@ static void render_job(struct batch *b, struct job *j)
 		.stream_time = j->stream_time,
 		.stream_at = j->stream_at,
 	};
-	if (j->exit_code != 0) {
+	if (j->exit_code != 0 && !b->cfg->quiet_failures) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already
 		 * name the file, quoted, in their message */
 		if (j->exit_code == HP_EXIT_INPUT || j->exit_code == HP_EXIT_USAGE)

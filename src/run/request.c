@@ -72,6 +72,8 @@ static size_t read_file_part(char *buf, size_t size, size_t nitems, void *arg)
 		if (got <= 0)
 			return CURL_READFUNC_ABORT; /* shrank or failed under us */
 		c->pos += got;
+		if (c->pos >= c->size)
+			c->read_all_ms = hp_clock_ms();
 		return (size_t)got;
 	}
 }
@@ -199,6 +201,7 @@ curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
 	cursor->fd = up->fd;
 	cursor->size = up->size;
 	cursor->pos = 0;
+	cursor->read_all_ms = 0;
 	if (up->source) {
 		if (!add_field(mime, "source", up->source))
 			goto fail;

@@ -175,3 +175,18 @@ void hp_junit_free(struct hp_junit *j)
 		fclose(j->spool.fp);
 	free(j);
 }
+
+void hp_junit_write_case(struct hp_output *out, const char *classname, const char *name, const char *failure)
+{
+	hp_out_puts(out, "    <testcase classname=\"");
+	hp_xml_write_text(out, classname, strlen(classname), true);
+	hp_out_puts(out, "\" name=\"");
+	hp_xml_write_text(out, name, strlen(name), true);
+	if (!failure) {
+		hp_out_puts(out, "\"/>\n");
+		return;
+	}
+	hp_out_puts(out, "\">\n      <failure message=\"");
+	hp_xml_write_text(out, failure, strlen(failure), true);
+	hp_out_puts(out, "\"/>\n    </testcase>\n");
+}

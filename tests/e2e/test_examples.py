@@ -181,5 +181,19 @@ class TestExamples(E2E):
         self.assertEqual(len(self.server.log()), 12)
 
 
+    def test_demo_bench_prints_the_table(self):
+        """demo.sh's bench section: 5 s at 20/s against the bench model (its 1 s stall at 2 s
+        in p90), the table on stdout."""
+        with open(DEMO) as f:
+            self.assertIn('"$hubpredict" bench -u "$(hub bench)" --rate 20/s --duration 5 "$img/street.jpg"', f.read())
+        r = self.run_hp("bench", "-u", self.hub_url("bench"), "--rate", "20/s", "--duration", "5", image("street.jpg"))
+        self.assertEqual(r.rc, 0, r.err)
+        rows = {line[:16].strip(): line[16:].split() for line in r.out.splitlines()[1:] if line.strip()}
+        self.assertEqual(rows["requests"], ["100"])
+        self.assertEqual(rows["mode"], ["open", "20/s"])
+        self.assertGreater(float(rows["latency p99"][0]), 500, r.out)  # the stall
+        self.assertEqual(len(self.server.log()), 100)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -327,34 +327,38 @@ static void test_endpoints(void)
 }
 
 /* Each command's own options are stored in its block of struct hp_options,
- * and a block holds only options of its command; val, built on predict's run,
- * also takes rows of the predict block, and its own block holds val's only. */
+ * and a block holds only options of its command; val and bench, built on
+ * predict's engine, also take rows of the predict block, and their own
+ * blocks hold their own only. */
 static void test_option_blocks(void)
 {
 	const ptrdiff_t p0 = offsetof(struct hp_options, predict), p1 = p0 + (ptrdiff_t)sizeof(struct hp_predict_options);
 	const ptrdiff_t d0 = offsetof(struct hp_options, deploy), d1 = d0 + (ptrdiff_t)sizeof(struct hp_deploy_options);
 	const ptrdiff_t v0 = offsetof(struct hp_options, val), v1 = v0 + (ptrdiff_t)sizeof(struct hp_val_options);
-	size_t n = hp_options_count(), in_predict = 0, in_deploy = 0, in_val = 0;
+	const ptrdiff_t b0 = offsetof(struct hp_options, bench), b1 = b0 + (ptrdiff_t)sizeof(struct hp_bench_options);
+	size_t n = hp_options_count(), in_predict = 0, in_deploy = 0, in_val = 0, in_bench = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct hp_opt_info info;
 		hp_options_info(i, &info);
 		if (info.off < 0)
 			continue;
 		bool predict = info.off >= p0 && info.off < p1, deploy = info.off >= d0 && info.off < d1;
-		bool val = info.off >= v0 && info.off < v1;
-		bool predict_only = (info.commands & ~(unsigned)HP_CMD_VAL) == HP_CMD_PREDICT;
+		bool val = info.off >= v0 && info.off < v1, bench = info.off >= b0 && info.off < b1;
+		bool predict_only = (info.commands & ~(unsigned)(HP_CMD_VAL | HP_CMD_BENCH)) == HP_CMD_PREDICT;
 		in_predict += predict;
 		in_deploy += deploy;
 		in_val += val;
+		in_bench += bench;
 		if (predict != predict_only)
 			fprintf(stderr, "--%s: %s the predict block\n", info.name, predict ? "in" : "not in");
 		CHECK(predict == predict_only);
 		CHECK(val == (info.commands == HP_CMD_VAL));
+		CHECK(bench == (info.commands == HP_CMD_BENCH));
 		if (deploy ? !(info.commands & HP_CMD_DEPLOY) : info.commands == HP_CMD_DEPLOY)
 			fprintf(stderr, "--%s: %s the deploy block\n", info.name, deploy ? "in" : "not in");
 		CHECK(deploy ? (info.commands & HP_CMD_DEPLOY) != 0 : info.commands != HP_CMD_DEPLOY);
 	}
-	CHECK(in_predict >= 25 && in_deploy >= 10 && in_val == 4); /* the rows were seen: 28, 12, 4 today */
+	CHECK(in_predict >= 25 && in_deploy >= 10 && in_val == 4 && in_bench == 5); /* the rows were seen: 28, 12, 4, 5 today */
 }
 
 int main(void)
