@@ -7,6 +7,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/cpu.h>
 #include <libavutil/display.h>
 #include <libavutil/error.h>
 #include <libswscale/swscale.h>
@@ -215,7 +216,12 @@ static int open_decoder(struct hp_video *v, char *err, size_t errlen)
 		return fail(err, errlen, HP_EXIT_INPUT, "bad codec parameters", r);
 	v->dec->pkt_timebase = v->st->time_base;
 	v->dec->max_pixels = HP_VIDEO_MAX_PIXELS;
-	v->dec->thread_count = 0;
+	/* frame threads (output stays in order) as FFmpeg's automatic count
+	 * would have them, one more than the cores, but at most 4: each holds
+	 * pictures of its own, and memory is to stay flat on a big machine */
+	int cores = av_cpu_count();
+	v->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+	v->dec->thread_count = cores < 2 ? 1 : cores < 3 ? cores + 1 : 4;
 	if ((r = avcodec_open2(v->dec, c, NULL)) < 0)
 		return fail(err, errlen, HP_EXIT_INPUT, "cannot decode it", r);
 	return 0;
