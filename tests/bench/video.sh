@@ -17,7 +17,8 @@
 #       it takes --vid-stride (and nginx is installed), else tests/vidframes alone (decode,
 #       scale, JPEG; nothing sent), against ffmpeg -vf scale=640:-2 -q:v 2 into a folder; and
 #       the same at --fps 2 with and without the decoder's skipping (vidframes --decode-all);
-#   (c) peak RSS at --fps 1 of a two-hour 160x90 video (ultrafast) against a one-minute one.
+#   (c) peak RSS at --fps 1 of a two-hour 160x90 video (ultrafast) against a one-minute one, in
+#       MP4 and, copied, in Matroska.
 #
 # Environment: HUBPREDICT_BIN, PEAKRSS_BIN, VIDFRAMES_BIN, SOURCETOOL_BIN (skip the build),
 # BENCH_MEDIA (where the videos are kept between runs), BENCH_NGINX=0 (no nginx),
@@ -78,13 +79,16 @@ make_video() { # NAME FFMPEG-ARGS...: made into $media unless there
 	shift
 	[[ -s $out ]] && return 0
 	echo "== making $out"
-	ffmpeg -nostdin -hide_banner -loglevel error -y "$@" "$out.part.mp4"
-	mv "$out.part.mp4" "$out"
+	ffmpeg -nostdin -hide_banner -loglevel error -y "$@" "$out.part.${out##*.}"
+	mv "$out.part.${out##*.}" "$out"
 }
 make_video clip1080.mp4 -f lavfi -i testsrc2=s=1920x1080:r=30:d=60 -c:v libx264 -pix_fmt yuv420p
 make_video short90.mp4 -f lavfi -i testsrc2=s=160x90:r=30:d=60 -c:v libx264 -preset ultrafast -pix_fmt yuv420p
-[[ ${BENCH_SKIP_LONG:-0} == 1 ]] ||
+make_video short90.mkv -i "$media/short90.mp4" -c copy
+if [[ ${BENCH_SKIP_LONG:-0} != 1 ]]; then
 	make_video long90.mp4 -f lavfi -i testsrc2=s=160x90:r=30:d=7200 -c:v libx264 -preset ultrafast -pix_fmt yuv420p
+	make_video long90.mkv -i "$media/long90.mp4" -c copy
+fi
 clip=$media/clip1080.mp4
 
 # -- measuring ---------------------------------------------------------------------------------
@@ -210,5 +214,8 @@ if [[ ${BENCH_SKIP_LONG:-0} != 1 ]]; then
 		one hubpredict-2h "$bin" -j 4 -u "$url" -f jsonl -q --fps 1 "$media/long90.mp4"
 		report "(c) 160x90 at --fps 1: 2 h against 1 min (target: the same peak)" hubpredict-1min hubpredict-2h
 	fi
+	one vidframes-1min-mkv "$vidframes" --fps 1 "$media/short90.mkv"
+	one vidframes-2h-mkv "$vidframes" --fps 1 "$media/long90.mkv"
 	report "(c) 160x90 at --fps 1, the frame source alone: 2 h against 1 min" vidframes-1min vidframes-2h
+	report "(c) the same in Matroska (no sample index held)" vidframes-1min-mkv vidframes-2h-mkv
 fi
