@@ -186,6 +186,21 @@ class TestSelection(VideoCase):
         self.assertEqual([f["frame"] for f in frames], nearest_frames(times, end, 2))
         self.check_numbers(frames)
 
+    def test_colours_by_the_declared_matrix(self):
+        # frames in JPEG's own matrix (BT.601, or none declared) are encoded from their planes,
+        # BT.709 ones through RGB; both show the colour ffmpeg shows
+        for tag in ([], ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]):
+            with self.subTest(tag=tag):
+                mp4 = self.path(f"colour{len(tag)}.mp4")
+                ffmpeg("-f", "lavfi", "-i", f"color=c=0xd02850:s={W}x{H}:r=30:d=0.2", *tag, "-c:v", "libx264",
+                       "-crf", "10", "-pix_fmt", "yuv420p", mp4)
+                frames = self.frames_of(mp4, "--stride", "100", "--imgsz", "80")
+                ppm = self.path(f"colour{len(tag)}.ppm")
+                ffmpeg("-i", mp4, "-frames:v", "1", "-vf", "scale=80:48", ppm)
+                ours, theirs = read_jpeg(self.jpeg(frames[0]["frame"])), read_ppm(ppm)
+                a, b = ours[40, 24], theirs[40, 24]
+                self.assertLessEqual(max(abs(x - y) for x, y in zip(a, b)), 6, (a, b))
+
     def test_memory_source_is_the_same(self):
         a = self.frames_of(self.media["vp9"], "--fps", "3")
         b = self.frames_of(self.media["vp9"], "--fps", "3", "--mem")
