@@ -44,6 +44,10 @@ struct hp_video_opts {
 	int imgsz;      /* > 0: downsize so the long side is imgsz (--resize) */
 	bool pixels;    /* also hand out each frame's pixels at its source size
 	                 * (rotation applied): what --annotate draws on */
+	bool decode_all; /* decode every frame: by default, with fps, a frame
+	                 * no other refers to and that cannot be chosen is
+	                 * skipped by the decoder (the same frames are chosen;
+	                 * for tests that compare) */
 };
 
 /* What the container and stream declare, known after opening. */
@@ -106,8 +110,12 @@ int hp_video_next(struct hp_video *v, struct hp_video_frame *f, char *err, size_
  * time of the last frame decoded before. */
 double hp_video_end(const struct hp_video *v);
 
-/* Frames decoded so far (the numbers handed out are below it). */
+/* Frames decoded so far (the numbers handed out are below it), counting
+ * those the decoder skipped (opts.decode_all). */
 long long hp_video_decoded(const struct hp_video *v);
+
+/* Of those, the frames the decoder skipped: not chosen, nothing refers to them. */
+long long hp_video_skipped(const struct hp_video *v);
 
 void hp_video_frame_clear(struct hp_video_frame *f);
 

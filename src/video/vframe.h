@@ -1,7 +1,10 @@
 /* vframe.h - one decoded frame into the JPEG that is sent: RGB through
  * swscale (at the --resize size in the same pass), the display rotation,
  * then TurboJPEG at quality 95 through the image module's encoder (one
- * JPEG writer for pictures and frames). Private to src/video/.
+ * JPEG writer for pictures and frames). When no pixels are asked for, the
+ * frame is not turned and its matrix is JPEG's (BT.601 or undeclared),
+ * swscale scales its planes straight to 4:2:0 at the size sent and
+ * TurboJPEG encodes those planes: no RGB either way. Private to src/video/.
  */
 #ifndef HP_VIDEO_VFRAME_H
 #define HP_VIDEO_VFRAME_H

@@ -7,6 +7,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/cpu.h>
 #include <libavutil/display.h>
 #include <libavutil/error.h>
 #include <libswscale/swscale.h>
@@ -24,6 +25,14 @@ struct queued {
 	AVFrame *f;
 	long long n;
 	double t;
+};
+
+/* Packets whose frames the decoder was told it may skip (non-reference
+ * ones that cannot be chosen), and the timestamps of the packets read
+ * last: what is known around a packet when its skipping is decided. */
+#define RECENT 32
+struct skipped {
+	int64_t pts, dur;
 };
 
 struct hp_video {
@@ -47,6 +56,13 @@ struct hp_video {
 	int state;                   /* 0 running, 1 ended, -1/-2 failed */
 	char msg[200];
 	struct SwsContext *sws;
+	bool may_skip;               /* off for --decode-all or odd timestamps */
+	int64_t out_pts;             /* of the last frame counted, real or skipped */
+	int64_t recent[RECENT];      /* timestamps of the last packets read */
+	int nrecent;
+	struct skipped skip[RECENT]; /* sent to be skipped, not yet counted: by pts */
+	int nskip;
+	long long skipped;
 };
 
 bool hp_video_supported(void)
@@ -200,7 +216,12 @@ static int open_decoder(struct hp_video *v, char *err, size_t errlen)
 		return fail(err, errlen, HP_EXIT_INPUT, "bad codec parameters", r);
 	v->dec->pkt_timebase = v->st->time_base;
 	v->dec->max_pixels = HP_VIDEO_MAX_PIXELS;
-	v->dec->thread_count = 0;
+	/* frame threads (output stays in order) as FFmpeg's automatic count
+	 * would have them, one more than the cores, but at most 4: each holds
+	 * pictures of its own, and memory is to stay flat on a big machine */
+	int cores = av_cpu_count();
+	v->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+	v->dec->thread_count = cores < 2 ? 1 : cores < 3 ? cores + 1 : 4;
 	if ((r = avcodec_open2(v->dec, c, NULL)) < 0)
 		return fail(err, errlen, HP_EXIT_INPUT, "cannot decode it", r);
 	return 0;
@@ -212,6 +233,8 @@ static int open_common(struct hp_video *v, const struct hp_video_opts *o, char *
 		return fail(err, errlen, HP_EXIT_INPUT, "out of memory", 0);
 	av_log_set_level(AV_LOG_QUIET);
 	v->opts = *o;
+	v->may_skip = !o->decode_all;
+	v->out_pts = INT64_MIN;
 	hp_vsel_init(&v->sel, o->stride, o->fps);
 	int rc = open_container(v, err, errlen);
 	if (rc == 0)
@@ -267,6 +290,11 @@ long long hp_video_decoded(const struct hp_video *v)
 	return v->decoded;
 }
 
+long long hp_video_skipped(const struct hp_video *v)
+{
+	return v->skipped;
+}
+
 void hp_video_frame_clear(struct hp_video_frame *f)
 {
 	free(f->jpeg);
@@ -302,16 +330,11 @@ static int enqueue(struct hp_video *v, AVFrame *f, long long n, double t, bool m
 	return 0;
 }
 
-/* The time of the frame just decoded, seconds from the first one. */
-static double frame_time(struct hp_video *v, const AVFrame *f)
+/* The time of the next frame (timestamp ts, duration d in time base
+ * units), seconds from the first one. */
+static double frame_time(struct hp_video *v, int64_t ts, int64_t d)
 {
-	int64_t ts = f->best_effort_timestamp;
 	double tb = av_q2d(v->st->time_base);
-#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
-	int64_t d = f->duration;
-#else
-	int64_t d = f->pkt_duration;
-#endif
 	/* without a timestamp: one frame after the last (hostile ones are
 	 * subtracted as doubles: no overflow) */
 	if (!(tb > 0))
@@ -330,11 +353,57 @@ static double frame_time(struct hp_video *v, const AVFrame *f)
 	return t;
 }
 
+/* A frame the decoder skipped, counted in its place: the selection sees it
+ * as it would have seen the decoded frame, and never chooses it (it was
+ * skipped because it could not be chosen). The held frame may still be. */
+static int take_skipped(struct hp_video *v, const struct skipped *k)
+{
+	long long n = v->decoded++;
+	unsigned pick = hp_vsel_feed(&v->sel, n, frame_time(v, k->pts, k->dur));
+	int rc = 0;
+	if ((pick & HP_VSEL_PREV) && v->held.f) {
+		rc = enqueue(v, v->held.f, v->held.n, v->held.t, true);
+		v->held.f = NULL;
+	}
+	av_frame_free(&v->held.f);
+	v->out_pts = k->pts;
+	v->skipped++;
+	return rc;
+}
+
+/* The skipped frames before pts (all with INT64_MAX) counted; one at pts
+ * itself was decoded after all (a reference frame, or a codec that does
+ * not skip) and is dropped from the list. */
+static int take_skipped_before(struct hp_video *v, int64_t pts)
+{
+	int i = 0, rc = 0;
+	while (rc == 0 && i < v->nskip && v->skip[i].pts < pts)
+		rc = take_skipped(v, &v->skip[i++]);
+	if (i < v->nskip && v->skip[i].pts == pts)
+		i++;
+	memmove(v->skip, v->skip + i, (size_t)(v->nskip - i) * sizeof v->skip[0]);
+	v->nskip -= i;
+	return rc;
+}
+
 /* A decoded frame through the selection: 0, or -2 out of memory. */
 static int take_frame(struct hp_video *v)
 {
+	const AVFrame *f = v->frame;
+	/* skipping counts on frames timed by their packets' timestamps */
+	if (f->pts == AV_NOPTS_VALUE || f->best_effort_timestamp != f->pts)
+		v->may_skip = false;
+	if (v->nskip && take_skipped_before(v, f->pts == AV_NOPTS_VALUE ? INT64_MAX : f->pts) < 0)
+		return -2;
+	if (f->pts != AV_NOPTS_VALUE)
+		v->out_pts = f->pts;
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 30, 100)
+	int64_t d = f->duration;
+#else
+	int64_t d = f->pkt_duration;
+#endif
 	long long n = v->decoded++;
-	double t = frame_time(v, v->frame);
+	double t = frame_time(v, f->best_effort_timestamp, d);
 	unsigned pick = hp_vsel_feed(&v->sel, n, t);
 	int rc = 0;
 	if ((pick & HP_VSEL_PREV) && v->held.f) {
@@ -359,6 +428,10 @@ static int take_frame(struct hp_video *v)
 /* The decoder is drained: the held frame's turn, then what went wrong. */
 static int finish(struct hp_video *v)
 {
+	if (v->nskip && take_skipped_before(v, INT64_MAX) < 0) {
+		snprintf(v->msg, sizeof v->msg, "out of memory");
+		return -2;
+	}
 	double end = v->last_t + (v->last_dur > 0 ? v->last_dur : v->info.fps > 0 ? 1 / v->info.fps : 0);
 	v->end = end;
 	if (hp_vsel_finish(&v->sel, end) && v->held.f) {
@@ -375,6 +448,53 @@ static int finish(struct hp_video *v)
 		v->read_failed = true;
 	}
 	return v->read_failed ? -1 : 1;
+}
+
+/* May the decoder skip the packet in v->pkt if nothing refers to it? Only
+ * when its frame cannot be chosen (hp_vsel_may_pick) between the packets
+ * read around it, and it comes after every frame counted so far. */
+static bool skippable(const struct hp_video *v)
+{
+	const AVPacket *p = v->pkt;
+	if (!v->may_skip || !v->have_ts || p->pts == AV_NOPTS_VALUE || (p->flags & AV_PKT_FLAG_KEY) ||
+	    p->pts <= v->out_pts || v->nskip == RECENT)
+		return false;
+	int64_t before = INT64_MIN, after = INT64_MAX;
+	for (int i = 0; i < v->nrecent; i++) {
+		int64_t q = v->recent[i];
+		if (q < p->pts && q > before)
+			before = q;
+		if (q > p->pts && q < after)
+			after = q;
+		if (q == p->pts)
+			return false;
+	}
+	if (before == INT64_MIN || after == INT64_MAX)
+		return false;
+	double tb = av_q2d(v->st->time_base);
+	return !hp_vsel_may_pick(&v->sel, ((double)p->pts - v->first_ts) * tb, ((double)before - v->first_ts) * tb,
+	                         ((double)after - v->first_ts) * tb);
+}
+
+/* Note the packet's timestamp among the recent ones, and when it may be
+ * skipped, in the list of those the frames decoded are checked against. */
+static void note_packet(struct hp_video *v, bool skip)
+{
+	const AVPacket *p = v->pkt;
+	if (skip) {
+		int i = v->nskip;
+		while (i > 0 && v->skip[i - 1].pts > p->pts)
+			i--;
+		memmove(v->skip + i + 1, v->skip + i, (size_t)(v->nskip - i) * sizeof v->skip[0]);
+		v->skip[i] = (struct skipped){ p->pts, p->duration };
+		v->nskip++;
+	}
+	if (p->pts == AV_NOPTS_VALUE)
+		return;
+	if (v->nrecent < RECENT)
+		v->recent[v->nrecent++] = p->pts;
+	else
+		v->recent[v->packets % RECENT] = p->pts;
 }
 
 /* Feed the decoder one packet of the video stream, or the flush at the
@@ -396,6 +516,9 @@ static void feed(struct hp_video *v)
 	if (v->pkt->stream_index == v->st->index) {
 		/* whole packets: a cut one is marked corrupt */
 		v->packets += !(v->pkt->flags & AV_PKT_FLAG_CORRUPT);
+		bool skip = skippable(v);
+		v->dec->skip_frame = skip ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+		note_packet(v, skip);
 		/* a damaged packet is skipped, as ffmpeg does */
 		if (avcodec_send_packet(v->dec, v->pkt) < 0)
 			v->damaged++;

@@ -51,6 +51,15 @@ unsigned hp_vsel_feed(struct hp_vsel *s, long long n, double t)
 	return r;
 }
 
+bool hp_vsel_may_pick(const struct hp_vsel *s, double t, double before, double after)
+{
+	if (s->stride || !(before < t && t < after) || !isfinite(before) || !isfinite(after))
+		return true;
+	/* ties and rounding go to "may": a margin well over EPS each side */
+	double lo = (before + t) / 2 - 4 * EPS, hi = (t + after) / 2 + 4 * EPS;
+	return ceil(lo * s->fps) <= floor(hi * s->fps);
+}
+
 bool hp_vsel_finish(struct hp_vsel *s, double end)
 {
 	if (s->stride || !s->have_prev || s->prev_sent)

@@ -32,6 +32,16 @@ void hp_vsel_init(struct hp_vsel *s, int stride, double fps);
 /* Frame number n at time t: a mask of HP_VSEL_PREV and HP_VSEL_THIS. */
 unsigned hp_vsel_feed(struct hp_vsel *s, long long n, double t);
 
+/* Could a frame at time t be chosen, when frames are known at before
+ * (< t) and after (> t), not necessarily its nearest neighbours? False only
+ * when it cannot, whatever other frames turn up between them: no --fps
+ * target lies within the part of the timeline nearer t than before and
+ * after (frames found later only shrink that part). Always true for a
+ * stride: a packet's frame number is not known before the frames that
+ * come ahead of it in presentation order are. The decoder skips frames
+ * nothing refers to when this says no (video.c). */
+bool hp_vsel_may_pick(const struct hp_vsel *s, double t, double before, double after);
+
 /* The video ended at time end (the last frame's time plus its duration):
  * true when the held previous frame is sent. */
 bool hp_vsel_finish(struct hp_vsel *s, double end);

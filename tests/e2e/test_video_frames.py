@@ -117,6 +117,10 @@ class TestSelection(VideoCase):
         ffmpeg(*source(), "-vf", BITS, "-c:v", "libvpx-vp9", "-crf", "20", "-b:v", "0", m["vp9"])
         m["mjpeg"] = os.path.join(cls.tmp, "cfr.avi")
         ffmpeg(*source(), "-vf", BITS, "-c:v", "mjpeg", "-q:v", "3", m["mjpeg"])
+        # B-frames in a pyramid (some referred to, some not) and a GOP shorter than the video
+        m["bframes"] = os.path.join(cls.tmp, "bframes.mp4")
+        ffmpeg(*source(), "-vf", BITS, "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p", "-g", "24",
+               "-x264-params", "bframes=3:b-pyramid=normal:b-adapt=0", m["bframes"])
         m["vfr"] = os.path.join(cls.tmp, "vfr.mp4")
         ffmpeg(*source(), "-vf", f"{BITS},{VFR}", "-fps_mode", "passthrough", "-c:v", "libx264", "-crf", "18",
                "-pix_fmt", "yuv420p", m["vfr"])
@@ -161,6 +165,41 @@ class TestSelection(VideoCase):
         self.check_numbers(frames)
         # by the nominal rate (15 fps) it would have been 0, 8, 15, 22, ...
         self.assertNotEqual(want, [round(k * 7.5) for k in range(8)])
+
+    def test_skipping_chooses_the_same_frames(self):
+        # --fps lets the decoder skip frames nothing refers to that cannot be chosen; the frames
+        # handed out (numbers, times, JPEG bytes) are those of decoding every frame
+        for name, fps, skips in (("bframes", "2", True), ("bframes", "7", True), ("bframes", "0.7", True),
+                                 ("vfr", "2", True), ("vfr", "9", True), ("vp9", "3", False),
+                                 ("mjpeg", "2", False)):
+            with self.subTest(name=name, fps=fps):
+                rc, fast = self.vidframes(self.media[name], "--fps", fps, out=False)
+                rc_all, every = self.vidframes(self.media[name], "--fps", fps, "--decode-all", out=False)
+                self.assertEqual((rc, rc_all), (0, 0))
+                self.assertEqual([ln for ln in fast if "frame" in ln], [ln for ln in every if "frame" in ln])
+                self.assertEqual(fast[-2]["decoded"], every[-2]["decoded"])
+                self.assertEqual(every[-2]["skipped"], 0)
+                if skips:
+                    self.assertGreater(fast[-2]["skipped"], 0, fast[-2])
+        times, end = frame_times(self.media["bframes"])
+        frames = self.frames_of(self.media["bframes"], "--fps", "2")
+        self.assertEqual([f["frame"] for f in frames], nearest_frames(times, end, 2))
+        self.check_numbers(frames)
+
+    def test_colours_by_the_declared_matrix(self):
+        # frames in JPEG's own matrix (BT.601, or none declared) are encoded from their planes,
+        # BT.709 ones through RGB; both show the colour ffmpeg shows
+        for tag in ([], ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]):
+            with self.subTest(tag=tag):
+                mp4 = self.path(f"colour{len(tag)}.mp4")
+                ffmpeg("-f", "lavfi", "-i", f"color=c=0xd02850:s={W}x{H}:r=30:d=0.2", *tag, "-c:v", "libx264",
+                       "-crf", "10", "-pix_fmt", "yuv420p", mp4)
+                frames = self.frames_of(mp4, "--stride", "100", "--imgsz", "80")
+                ppm = self.path(f"colour{len(tag)}.ppm")
+                ffmpeg("-i", mp4, "-frames:v", "1", "-vf", "scale=80:48", ppm)
+                ours, theirs = read_jpeg(self.jpeg(frames[0]["frame"])), read_ppm(ppm)
+                a, b = ours[40, 24], theirs[40, 24]
+                self.assertLessEqual(max(abs(x - y) for x, y in zip(a, b)), 6, (a, b))
 
     def test_memory_source_is_the_same(self):
         a = self.frames_of(self.media["vp9"], "--fps", "3")

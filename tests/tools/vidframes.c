@@ -1,13 +1,16 @@
 /* vidframes.c - the video module's frame source on its own, for the video
  * tests (tests/e2e/test_video_frames.py):
  *
- *   vidframes [--stride N | --fps X] [--imgsz N] [--mem] [--out DIR] [--annotate MP4] FILE
+ *   vidframes [--stride N | --fps X] [--imgsz N] [--mem] [--decode-all] [--out DIR] [--annotate MP4] FILE
  *
  * prints one JSON line of what the file declares
  *   {"info": {"w", "h", "rotation", "fps", "duration", "frames", "codec", "container"}}
  * then one per frame handed out
  *   {"frame": N, "time": S, "w": W, "h": H, "src_w", "src_h", "bytes", "sha256": HEX}
- * (with --out, the JPEG is written to DIR/N.jpg) and last
+ * (with --out, the JPEG is written to DIR/N.jpg), the frames counted and of
+ * those the ones the decoder skipped (--decode-all: none)
+ *   {"decoded": D, "skipped": S}
+ * and last
  *   {"end": true}  or  {"error": "...", "status": CODE}
  * or, for a live source (include/hubpredict/live.h),
  *
@@ -112,6 +115,7 @@ static int frames(struct hp_video *v, const char *out, struct hp_video_writer *w
 		printf("{\"error\": \"%s\", \"status\": 11}\n", err);
 		return 11;
 	}
+	printf("{\"decoded\": %lld, \"skipped\": %lld}\n", hp_video_decoded(v), hp_video_skipped(v));
 	if (r == 0) {
 		printf("{\"end\": true}\n");
 		return 0;
@@ -245,11 +249,13 @@ int main(int argc, char **argv)
 			o.pixels = true;
 		} else if (!strcmp(argv[i], "--mem"))
 			mem = 1;
+		else if (!strcmp(argv[i], "--decode-all"))
+			o.decode_all = true;
 		else
 			break;
 	}
 	if (i + 1 != argc) {
-		fprintf(stderr, "usage: vidframes [--stride N | --fps X] [--imgsz N] [--mem] [--out DIR] [--annotate MP4] FILE\n");
+		fprintf(stderr, "usage: vidframes [--stride N | --fps X] [--imgsz N] [--mem] [--decode-all] [--out DIR] [--annotate MP4] FILE\n");
 		return 2;
 	}
 	int fd = open(argv[i], O_RDONLY);

@@ -95,5 +95,44 @@ int main(void)
 	double odd[] = { 0, 0.5, 0.2, 1e12, 1e12 + 0.5 };
 	m = choose(0, 1, odd, 5, 1e12 + 1, got);
 	CHECK(same(got, m, (int[]){ 0, 2, 3 }, 3));
+
+	/* hp_vsel_may_pick: a frame is skipped only when no target is nearer
+	 * it than the frames known around it. 30 fps at --fps 2: frame 1
+	 * between 0 and 2 cannot be chosen, frame 15 (0.5 s) can, and frame
+	 * 16 can while its known neighbours are far (13 and 19) */
+	struct hp_vsel s;
+	hp_vsel_init(&s, 0, 2);
+	CHECK(!hp_vsel_may_pick(&s, 1 / 30.0, 0, 2 / 30.0));
+	CHECK(hp_vsel_may_pick(&s, 15 / 30.0, 14 / 30.0, 16 / 30.0));
+	CHECK(!hp_vsel_may_pick(&s, 16 / 30.0, 15 / 30.0, 17 / 30.0));
+	CHECK(hp_vsel_may_pick(&s, 16 / 30.0, 13 / 30.0, 19 / 30.0));
+	CHECK(!hp_vsel_may_pick(&s, 0.25, 0, 0.5));
+	CHECK(hp_vsel_may_pick(&s, 1 / 30.0, 2 / 30.0, 0)); /* neighbours not around it */
+	hp_vsel_init(&s, 0, 4); /* 0.25 s is as near 0.2 as 0.3: "may" on a tie */
+	CHECK(hp_vsel_may_pick(&s, 0.3, 0.2, 0.5));
+	CHECK(!hp_vsel_may_pick(&s, 0.3, 0.26, 0.4));
+	hp_vsel_init(&s, 5, 0);
+	CHECK(hp_vsel_may_pick(&s, 1 / 30.0, 0, 2 / 30.0)); /* a stride never skips */
+
+	/* every frame chosen from random variable-rate times is one that
+	 * may_pick allows with any known frames around it */
+	unsigned seed = 12345;
+	int bad = 0;
+	for (int run = 0; run < 300; run++) {
+		int n = 20 + run % 100;
+		double fps = 0.5 + (run % 17) * 0.7;
+		t[0] = 0;
+		for (int i = 1; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			t[i] = t[i - 1] + ((seed >> 8) % 4 ? 1 / 30.0 : (seed >> 4) % 7 / 10.0 + 0.01);
+		}
+		m = choose(0, fps, t, n, t[n - 1] + 1 / 30.0, got);
+		hp_vsel_init(&s, 0, fps);
+		for (int j = 0; j < m; j++)
+			for (int a = 0; a < got[j]; a++)
+				for (int b = got[j] + 1; b < n; b++)
+					bad += !hp_vsel_may_pick(&s, t[got[j]], t[a], t[b]);
+	}
+	CHECK(bad == 0);
 	return check_report("test_video");
 }
