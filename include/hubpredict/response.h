@@ -130,6 +130,18 @@ int hp_response_decode_parts(struct hp_response **out, const char *body, size_t 
                              const struct hp_json_parts *parts, bool light, char *err, size_t errlen,
                              void (*release)(void *arg, size_t upto), void *arg);
 
+/* One part alone, with its points (the body strict JSON, p from its
+ * hp_json_parts): an entry into im (its shape, speed, depth and, unless its
+ * results were cut out, its results), or a run of results into im->results.
+ * What a consumer that needs polygons or keypoints reads a big answer by,
+ * one part's worth in memory at a time. 0, -1 (err), -2 out of memory; im is
+ * the caller's, cleared with hp_image_clear (also after a failure). */
+int hp_response_decode_part(struct hp_image *im, const char *body, const struct hp_json_part *p, char *err,
+                            size_t errlen);
+
+/* Free what an image owns (its results) and zero it; safe on a zeroed one. */
+void hp_image_clear(struct hp_image *im);
+
 /* What the upload says the answer must hold: an image gets one entry in
  * images (a video may have none). 0, or -1 with the reason in err (exit 10). */
 int hp_response_check_upload(const struct hp_response *r, bool video, char *err, size_t errlen);

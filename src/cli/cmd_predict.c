@@ -491,7 +491,7 @@ static struct hp_batch_config batch_config(struct run *r)
 		.expects = o->predict.expects,
 		.n_expects = o->predict.n_expects,
 		.max_answer = (unsigned long long)o->predict.max_answer,
-		.need_points = r->labels || r->annotate,
+		.need_points = r->annotate, /* labels walk a big answer's parts (item.h) */
 		.observers = r->observers.v,
 		.n_observers = r->observers.n,
 		.baseline = r->baseline,

@@ -144,6 +144,8 @@ static struct factors factors_for(long shape_w, long shape_h, const struct hp_re
 
 static void scale_points(struct hp_points *p, const struct factors *f)
 {
+	if (p->counted)
+		return; /* a big answer's light response: only the counts */
 	for (size_t i = 0; i < p->n; i++) {
 		p->x[i] *= f->sx;
 		p->y[i] *= f->sy;

@@ -43,6 +43,7 @@ void batch_job_free(struct job *j)
 	hp_body_free(&j->body);
 	free(j->url);
 	hp_response_free(j->resp);
+	hp_json_parts_free(&j->parts);
 	hp_expect_messages_free(j->unmet, j->n_unmet);
 	free(j);
 }

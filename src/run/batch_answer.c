@@ -111,9 +111,63 @@ static int mask_and_cut(struct hp_body *body, const struct hp_json_parts *parts)
 	return 0;
 }
 
+/* One part of j's answer decoded with its points, as the light response
+ * was: filtered, mapped back; shape, speed and depth are the entry's (kept
+ * in *entry from its first part). 0, -1, -2 out of memory. */
+static int walk_one(struct job *j, size_t i, struct hp_image *entry, struct hp_image *im)
+{
+	const struct hp_batch_config *cfg = j->batch->cfg;
+	const struct hp_json_part *p = &j->parts.v[i];
+	char err[256];
+	int rc = hp_response_decode_part(im, j->body.data, p, err, sizeof err);
+	if (rc < 0)
+		return rc;
+	if (p->is_result) {
+		struct hp_result *results = im->results;
+		size_t n = im->n_results;
+		*im = *entry;
+		im->results = results;
+		im->n_results = n;
+	} else {
+		*entry = *im;
+		entry->results = NULL;
+		entry->n_results = 0;
+	}
+	struct hp_response one = { .task = j->resp->task, .images = im, .n_images = 1 };
+	hp_filter_apply(cfg->filter, &one);
+	if (j->resized && !cfg->raw)
+		hp_picture_map_response(&one, &j->rz, cfg->normalized);
+	return 0;
+}
+
+/* struct hp_answer_parts' walk over a job's kept parts (the body still
+ * mapped), each part's pages let go after it. */
+static int walk_parts(const struct hp_answer_parts *ps, int (*fn)(void *arg, const struct hp_answer_part *p),
+                      void *arg)
+{
+	struct job *j = ps->state;
+	struct hp_image entry = { 0 };
+	int rc = 0;
+	for (size_t i = 0; i < j->parts.n && rc == 0; i++) {
+		const struct hp_json_part *p = &j->parts.v[i];
+		struct hp_image im;
+		rc = walk_one(j, i, &entry, &im);
+		if (rc < 0)
+			break;
+		bool last = i + 1 == j->parts.n || j->parts.v[i + 1].image != p->image;
+		struct hp_answer_part view = { .image = p->image, .first = !p->is_result, .last = last, .im = &im };
+		rc = fn(arg, &view);
+		hp_image_clear(&im);
+		hp_body_release(&j->body, p->cut_end ? p->cut_start : p->end);
+	}
+	hp_body_release(&j->body, j->body.len);
+	return rc;
+}
+
 /* A big answer (mapped): checked, masked and decoded part by part, its pages
- * let go behind; without an observer that draws or labels, polygons keep
- * only their counts. 0, -1 (j->message), -2 out of memory. */
+ * let go behind; unless an observer draws (--annotate), polygons keep only
+ * their counts and the parts are kept for a walk that brings them back one
+ * part at a time (--save-txt). 0, -1 (j->message), -2 out of memory. */
 static int decode_big(struct batch *b, struct job *j)
 {
 	struct hp_json_parts parts;
@@ -123,11 +177,18 @@ static int decode_big(struct batch *b, struct job *j)
 		snprintf(j->message, sizeof j->message, "not JSON (at byte %zu of %zu)", bad_at, j->body.len);
 	if (rc == 0 && mask_and_cut(&j->body, &parts) < 0)
 		rc = -2;
-	bool light = !b->cfg->need_points && !b->cfg->baseline && !j->resized;
+	bool light = !b->cfg->need_points;
 	if (rc == 0)
 		rc = hp_response_decode_parts(&j->resp, j->body.data, j->body.len, &parts, light, j->message,
 		                              sizeof j->message, release, &j->body);
-	hp_json_parts_free(&parts);
+	if (rc == 0 && light) {
+		/* kept for what needs the points: the parts are walked again (item.h) */
+		hp_json_parts_free(&j->parts);
+		j->parts = parts;
+		j->walk = (struct hp_answer_parts){ .each = walk_parts, .state = j };
+	} else {
+		hp_json_parts_free(&parts);
+	}
 	if (rc == -2)
 		snprintf(j->message, sizeof j->message, "out of memory");
 	return rc;

@@ -84,6 +84,7 @@ static void render_job(struct batch *b, struct job *j)
 		.size = j->in_size,
 		.mtime = j->in_mtime,
 		.timings = &j->timings,
+		.parts = j->exit_code == 0 && j->walk.each ? &j->walk : NULL,
 	};
 	if (j->exit_code != 0) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already

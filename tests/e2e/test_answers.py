@@ -57,6 +57,50 @@ class TestBigAnswers(E2E):
                 self.assertEqual(rc, 0)
                 self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer to {fmt}")
 
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_answer_labels_in_little_memory(self):
+        # --save-txt reads the polygons part by part (item.h's parts), no longer the whole
+        # answer's points at once: the same ~200 MB answer stays under the csv's bound
+        self.server.push({"segments": {"images": 1, "polygons": 1600, "points": 7000}})
+        d = self.path("labels")
+        rc, rss = self.peak_rss("-u", seg_url(self), "-q", "-f", "csv", "--save-txt", d, CAT)
+        self.assertEqual(rc, 0)
+        self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer with --save-txt")
+        with open(os.path.join(d, "cat.txt")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 1600)
+        self.assertEqual(len(lines[-1].split()), 1 + 2 * 7000)
+
+    def test_big_answer_labels_part_by_part(self):
+        # a spilled answer's label files, written part by part, hold what a small answer's do:
+        # one file per frame, one line per polygon, coordinates over the shape (640 x 480);
+        # --min-conf and --resize act on the parts as on the response
+        shape = {"images": 3, "polygons": 60, "points": 10000}
+        self.server.push({"segments": shape})
+        d = self.path("labels")
+        r = self.run_hp("-u", seg_url(self), "-q", "-f", "csv", "--save-txt", d, "--save-conf", CAT)
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+        self.assertEqual(sorted(os.listdir(d)), ["cat_1.txt", "cat_2.txt", "cat_3.txt"])
+        want = ["0"]
+        for i in range(10000):
+            want += ["%g" % ((100 + i % 400) * (1 / 640)), "%g" % ((50 + i * 7 % 300) * (1 / 480))]
+        want = " ".join(want + ["0.875"])
+        for name in ("cat_1.txt", "cat_3.txt"):
+            with open(os.path.join(d, name)) as f:
+                lines = f.read().splitlines()
+            self.assertEqual(len(lines), 60, name)
+            self.assertEqual(lines[0], want)
+            self.assertEqual(lines[59], want)
+        self.server.reset()
+        self.server.push({"segments": shape})
+        d2 = self.path("none")
+        r = self.run_hp("-u", seg_url(self), "-q", "-f", "csv", "--save-txt", d2, "--min-conf", "0.9", CAT)
+        self.assertExit(r, 0)
+        for name in ("cat_1.txt", "cat_2.txt", "cat_3.txt"):
+            with open(os.path.join(d2, name)) as f:
+                self.assertEqual(f.read(), "", "every polygon filtered out")
+
     def test_max_answer_over_a_big_answer(self):
         # the declared length is over the limit: exit 10, the body is not read
         self.server.push({"segments": {"images": 1, "polygons": 2000, "points": 7000}})
