@@ -121,6 +121,18 @@ int hp_json_parts(const char *text, size_t n, size_t big, struct hp_json_parts *
                   void (*release)(void *arg, size_t upto), void *arg);
 void hp_json_parts_free(struct hp_json_parts *p);
 
+/* hp_json_check that also gives the byte ranges of the top-level array's
+ * elements (member NULL), or of the top-level object's first member named
+ * member (its value; none when there is no such member): what reads a
+ * document of many answers (--baseline's file) one answer at a time.
+ * release as above. 0 (*out malloc'ed, caller frees; NULL when none); -1
+ * not strict JSON (*bad_at set); -2 out of memory. */
+struct hp_json_range {
+	size_t start, end;
+};
+int hp_json_values(const char *text, size_t n, const char *member, struct hp_json_range **out, size_t *n_out,
+                   size_t *bad_at, void (*release)(void *arg, size_t upto), void *arg);
+
 /* Decode a body part by part (its parts from hp_json_parts, the body strict
  * JSON): what hp_response_decode gives for it, with the same messages, never
  * holding more than one part's cJSON tree. With `light`, polygons and

@@ -71,6 +71,27 @@ class TestBigAnswers(E2E):
         self.assertEqual(len(lines), 1600)
         self.assertEqual(len(lines[-1].split()), 1 + 2 * 7000)
 
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_answer_baseline_in_little_memory(self):
+        # --baseline compares without the points (the answer decoded light) and reads its file
+        # an envelope at a time, each response part by part (no print-and-reparse): a ~200 MB
+        # answer against the ~200 MB -f json output recorded from it stays under 100 MiB (400
+        # polygons, not 1,600: every box is the same, and matching pairs each with each)
+        shape = {"segments": {"images": 1, "polygons": 400, "points": 28000}}
+        self.server.push(shape)
+        base = self.path("base.json")
+        r = self.run_hp("-u", seg_url(self), "-q", "-f", "json", "-o", base, CAT)
+        self.assertExit(r, 0)
+        self.assertGreater(os.path.getsize(base), 150 << 20)
+        self.server.push(shape)
+        rc, rss = self.peak_rss("-u", seg_url(self), "-q", "-f", "csv", "--baseline", base, CAT)
+        self.assertEqual(rc, 0, "the same answer: no differences")
+        self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer with --baseline")
+        self.server.push({"segments": {"images": 1, "polygons": 399, "points": 28000}})
+        r = self.run_hp("-u", seg_url(self), "-q", "-f", "csv", "--baseline", base, CAT)
+        self.assertExit(r, 1)
+        self.assertIn(f"{CAT}: baseline: person 400 -> 399", r.err)
+
     def test_big_answer_labels_part_by_part(self):
         # a spilled answer's label files, written part by part, hold what a small answer's do:
         # one file per frame, one line per polygon, coordinates over the shape (640 x 480);
