@@ -177,7 +177,9 @@ static int decode_big(struct batch *b, struct job *j)
 		snprintf(j->message, sizeof j->message, "not JSON (at byte %zu of %zu)", bad_at, j->body.len);
 	if (rc == 0 && mask_and_cut(&j->body, &parts) < 0)
 		rc = -2;
-	bool light = !b->cfg->need_points;
+	/* --annotate draws one picture with all its polygons (a video is not
+	 * drawn): only a one-entry answer keeps its points for it */
+	bool light = !b->cfg->need_points || (rc == 0 && parts.n_images != 1);
 	if (rc == 0)
 		rc = hp_response_decode_parts(&j->resp, j->body.data, j->body.len, &parts, light, j->message,
 		                              sizeof j->message, release, &j->body);

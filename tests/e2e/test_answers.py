@@ -72,6 +72,15 @@ class TestBigAnswers(E2E):
         self.assertEqual(len(lines[-1].split()), 1 + 2 * 7000)
 
     @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_video_answer_with_annotate_in_little_memory(self):
+        # --annotate draws pictures, not videos: a video's ~200 MB answer keeps no polygons for it
+        self.server.push({"segments": {"images": 40, "polygons": 40, "points": 7000}})
+        rc, rss = self.peak_rss("-u", seg_url(self), "-q", "-f", "csv", "--annotate", self.path("pics"),
+                                image("clip.mp4"))
+        self.assertEqual(rc, 0)
+        self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a video's ~200 MB answer with --annotate")
+
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
     def test_big_answer_baseline_in_little_memory(self):
         # --baseline compares without the points (the answer decoded light) and reads its file
         # an envelope at a time, each response part by part (no print-and-reparse): a ~200 MB
