@@ -17,7 +17,7 @@
 #define HP_IMAGE_MODULE_ENTRY "hp_image_module"
 /* Bump when the table below or a struct it passes (hp_item, hp_picture_copy,
  * hp_response, hp_resized) changes. */
-#define HP_IMAGE_ABI 3u
+#define HP_IMAGE_ABI 4u
 
 struct hp_image_api {
 	struct hp_module_header header; /* first: { HP_IMAGE_ABI, HP_VERSION } */
@@ -34,6 +34,9 @@ struct hp_image_api {
 	                             size_t errlen);
 	void (*picture_map_response)(struct hp_response *r, const struct hp_resized *rz, bool normalized);
 	int (*picture_map_body)(char **data, size_t *len, const struct hp_resized *rz, bool normalized);
+	int (*picture_map_parts)(const char *body, size_t len, const struct hp_json_parts *parts,
+	                         const struct hp_resized *rz, bool normalized, FILE *out, size_t **cuts,
+	                         size_t *n_cuts, void (*release)(void *arg, size_t upto), void *arg);
 };
 
 #endif

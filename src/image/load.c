@@ -108,3 +108,12 @@ int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, b
 {
 	return api ? api->picture_map_body(data, len, rz, normalized) : -1;
 }
+
+int hp_picture_map_parts(const char *body, size_t len, const struct hp_json_parts *parts,
+                         const struct hp_resized *rz, bool normalized, FILE *out, size_t **cuts, size_t *n_cuts,
+                         void (*release)(void *arg, size_t upto), void *arg)
+{
+	*cuts = NULL;
+	*n_cuts = 0;
+	return api ? api->picture_map_parts(body, len, parts, rz, normalized, out, cuts, n_cuts, release, arg) : -1;
+}

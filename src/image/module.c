@@ -18,6 +18,7 @@ static const struct hp_image_api api = {
 	.picture_resize_upload = hp_picture_resize_upload,
 	.picture_map_response = hp_picture_map_response,
 	.picture_map_body = hp_picture_map_body,
+	.picture_map_parts = hp_picture_map_parts,
 };
 
 const struct hp_module_header *hp_image_module(void)

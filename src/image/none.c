@@ -101,3 +101,20 @@ int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, b
 	(void)normalized;
 	return -1;
 }
+
+int hp_picture_map_parts(const char *body, size_t len, const struct hp_json_parts *parts,
+                         const struct hp_resized *rz, bool normalized, FILE *out, size_t **cuts, size_t *n_cuts,
+                         void (*release)(void *arg, size_t upto), void *arg)
+{
+	(void)body;
+	(void)len;
+	(void)parts;
+	(void)rz;
+	(void)normalized;
+	(void)out;
+	(void)release;
+	(void)arg;
+	*cuts = NULL;
+	*n_cuts = 0;
+	return -1;
+}

@@ -41,6 +41,7 @@ void batch_job_free(struct job *j)
 	if (j->easy)
 		curl_easy_cleanup(j->easy);
 	hp_body_free(&j->body);
+	hp_body_free(&j->src_body);
 	free(j->url);
 	hp_response_free(j->resp);
 	hp_json_parts_free(&j->parts);

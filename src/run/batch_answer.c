@@ -49,6 +49,36 @@ static int check_answer(struct batch *b, struct job *j)
 	return 0;
 }
 
+static void release(void *arg, size_t upto);
+
+/* --resize, a big answer: the mapped document written part by part to a
+ * file of its own, which becomes the body; the server's stays for the walk
+ * over its parts (item.h). 0, or -1 (out of memory, or a write failed). */
+static int map_back_parts(struct batch *b, struct job *j)
+{
+	size_t *cuts = NULL, n_cuts = 0;
+	int fd = hp_temp_fd("hubpredict-body");
+	FILE *f = fd >= 0 ? fdopen(fd, "w+") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (hp_picture_map_parts(j->body.data, j->body.len, &j->parts, &j->rz, b->cfg->normalized, f, &cuts, &n_cuts,
+	                         release, &j->body) < 0) {
+		fclose(f);
+		return -1;
+	}
+	struct hp_body mapped;
+	if (hp_body_from_file(&mapped, f, cuts, n_cuts) < 0) {
+		hp_body_free(&mapped);
+		return -1;
+	}
+	j->src_body = j->body;
+	j->body = mapped;
+	return 0;
+}
+
 /* --resize: the answer's coordinates back in the original's pixels, in the
  * decoded answer and in the document that json prints (raw keeps the
  * server's bytes). 0, or -1 when out of memory. */
@@ -57,6 +87,8 @@ static int map_back(struct batch *b, struct job *j)
 	if (!j->resized || b->cfg->raw)
 		return 0;
 	hp_picture_map_response(j->resp, &j->rz, b->cfg->normalized);
+	if (j->body.mapped && j->parts.n)
+		return map_back_parts(b, j);
 	/* the mapped document replaces the body (a mapping is not the
 	 * allocator's to free: a copy of it goes in) */
 	size_t len = j->body.len;
@@ -119,7 +151,8 @@ static int walk_one(struct job *j, size_t i, struct hp_image *entry, struct hp_i
 	const struct hp_batch_config *cfg = j->batch->cfg;
 	const struct hp_json_part *p = &j->parts.v[i];
 	char err[256];
-	int rc = hp_response_decode_part(im, j->body.data, p, err, sizeof err);
+	const struct hp_body *body = j->src_body.mapped ? &j->src_body : &j->body;
+	int rc = hp_response_decode_part(im, body->data, p, err, sizeof err);
 	if (rc < 0)
 		return rc;
 	if (p->is_result) {
@@ -146,6 +179,7 @@ static int walk_parts(const struct hp_answer_parts *ps, int (*fn)(void *arg, con
                       void *arg)
 {
 	struct job *j = ps->state;
+	struct hp_body *body = j->src_body.mapped ? &j->src_body : &j->body;
 	struct hp_image entry = { 0 };
 	int rc = 0;
 	for (size_t i = 0; i < j->parts.n && rc == 0; i++) {
@@ -158,9 +192,9 @@ static int walk_parts(const struct hp_answer_parts *ps, int (*fn)(void *arg, con
 		struct hp_answer_part view = { .image = p->image, .first = !p->is_result, .last = last, .im = &im };
 		rc = fn(arg, &view);
 		hp_image_clear(&im);
-		hp_body_release(&j->body, p->cut_end ? p->cut_start : p->end);
+		hp_body_release(body, p->cut_end ? p->cut_start : p->end);
 	}
-	hp_body_release(&j->body, j->body.len);
+	hp_body_release(body, body->len);
 	return rc;
 }
 
@@ -183,11 +217,13 @@ static int decode_big(struct batch *b, struct job *j)
 	if (rc == 0)
 		rc = hp_response_decode_parts(&j->resp, j->body.data, j->body.len, &parts, light, j->message,
 		                              sizeof j->message, release, &j->body);
-	if (rc == 0 && light) {
-		/* kept for what needs the points: the parts are walked again (item.h) */
+	if (rc == 0) {
+		/* kept for --resize's mapping and for what needs the points: the
+		 * parts are walked again (item.h) */
 		hp_json_parts_free(&j->parts);
 		j->parts = parts;
-		j->walk = (struct hp_answer_parts){ .each = walk_parts, .state = j };
+		if (light)
+			j->walk = (struct hp_answer_parts){ .each = walk_parts, .state = j };
 	} else {
 		hp_json_parts_free(&parts);
 	}

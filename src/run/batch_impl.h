@@ -81,6 +81,8 @@ struct job {
 	CURL *easy;
 	curl_mime *mime;
 	struct hp_body body;
+	struct hp_body src_body;     /* --resize, a big answer: the server's document (body holds
+	                                the mapped one), for the walk over its parts */
 	bool raw;                    /* the body is kept unparsed (raw output) */
 	bool body_configured;        /* limits chosen from the status line */
 	char errbuf[CURL_ERROR_SIZE];

@@ -7,6 +7,9 @@ import resource
 import unittest
 
 from harness import E2E, UNDER_TOOL, image
+from pixels import Picture, png_bytes
+
+GREY = (128, 128, 128)
 
 CAT = image("cat.png")
 BUS = image("street.jpg")
@@ -130,6 +133,48 @@ class TestBigAnswers(E2E):
         for name in ("cat_1.txt", "cat_2.txt", "cat_3.txt"):
             with open(os.path.join(d2, name)) as f:
                 self.assertEqual(f.read(), "", "every polygon filtered out")
+
+    def test_big_answer_resized_part_by_part(self):
+        # --resize maps a spilled answer back part by part into a document of its own: json
+        # prints it (shape and every coordinate in the original's pixels, the members beside
+        # images kept), and the label files, read from the server's parts, agree
+        src = self.path("big.png")
+        with open(src, "wb") as f:
+            f.write(png_bytes(Picture(1280, 960, GREY)))
+        self.server.push({"segments": {"images": 1, "polygons": 200, "points": 10000}})
+        d = self.path("labels")
+        r = self.run_hp("-u", seg_url(self), "-q", "--resize", "-f", "jsonl", "--save-txt", d, src)
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+        env = json.loads(r.out)
+        self.assertEqual(env["resized"], {"from": [960, 1280], "to": [480, 640]})
+        doc = env["response"]
+        self.assertEqual(doc["metadata"], {"model": "big-seg.pt"})
+        im = doc["images"][0]
+        self.assertEqual(im["shape"], [960, 1280])
+        self.assertEqual(len(im["results"]), 200)
+        for res in (im["results"][0], im["results"][199]):
+            self.assertEqual(res["box"], {"x1": 200, "y1": 100, "x2": 1000, "y2": 700})
+            self.assertEqual(res["segments"]["x"][:3], [200, 202, 204])
+            self.assertEqual(res["segments"]["y"][:3], [100, 114, 128])
+            self.assertEqual(len(res["segments"]["x"]), 10000)
+        with open(os.path.join(d, "big.txt")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 200)
+        want = ["%g" % (v * (1 / w)) for v, w in ((200, 1280), (100, 960), (202, 1280), (114, 960))]
+        self.assertEqual(lines[0].split()[:5], ["0"] + want)
+
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_answer_resized_in_little_memory(self):
+        # the mapping back no longer parses the whole document: jsonl of a ~200 MB answer
+        # with --resize stays under the bound of one without
+        src = self.path("big.png")
+        with open(src, "wb") as f:
+            f.write(png_bytes(Picture(1280, 960, GREY)))
+        self.server.push({"segments": {"images": 1, "polygons": 1600, "points": 7000}})
+        rc, rss = self.peak_rss("-u", seg_url(self), "-q", "--resize", "-f", "jsonl", src)
+        self.assertEqual(rc, 0)
+        self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer with --resize")
 
     def test_max_answer_over_a_big_answer(self):
         # the declared length is over the limit: exit 10, the body is not read
