@@ -259,7 +259,7 @@ static void answer_received(struct batch *b, struct job *j)
 	if (!b->cfg->cache || !j->has_key || j->http_status != 200 || (j->body.spill && !j->body.mapped) ||
 	    j->body.len > HP_BODY_MAX)
 		return; /* only 200s are kept; a raw body spilled past 1 MiB is not, nor one past 512 MiB */
-	if (hp_cache_put(b->cfg->cache, j->key, j->body.data, j->body.len, err, sizeof err) < 0 && !b->cache_warned) {
+	if (hp_cache_put(b->cfg->cache, j->key, &j->body, err, sizeof err) < 0 && !b->cache_warned) {
 		hp_msg_warn("%s (the run goes on without storing)", err);
 		b->cache_warned = true;
 	}

@@ -84,6 +84,20 @@ class TestBigAnswers(E2E):
         self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a video's ~200 MB answer with --annotate")
 
     @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_answer_cached_in_little_memory(self):
+        # the cache stores a mapped answer a piece at a time, letting its pages go behind, and
+        # answers from the entry the same way: ~200 MB stored and read back under 100 MiB
+        cache = self.path("cache")
+        for fresh in (True, False):
+            with self.subTest(fresh=fresh):
+                if fresh:
+                    self.server.push({"segments": {"images": 1, "polygons": 1600, "points": 7000}})
+                rc, rss = self.peak_rss("-u", seg_url(self), "-q", "-f", "csv", "--cache", cache, CAT)
+                self.assertEqual(rc, 0)
+                self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer with --cache")
+        self.assertEqual(len(self.server.log()), 1, "the second run was answered from the cache")
+
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
     def test_big_answer_baseline_in_little_memory(self):
         # --baseline compares without the points (the answer decoded light) and reads its file
         # an envelope at a time, each response part by part (no print-and-reparse): a ~200 MB
