@@ -627,9 +627,15 @@ struct parse_ctx {
 	struct text_map *m;
 	char *err;
 	size_t errlen;
+	bool oom;               /* an allocation failed: -2, exit 13 */
 };
 
-#define OOM(c) (snprintf((c)->err, (c)->errlen, "out of memory"), -1)
+static int oom(struct parse_ctx *c)
+{
+	c->oom = true;
+	snprintf(c->err, c->errlen, "out of memory");
+	return -1;
+}
 
 /* Add the envelope at [at, at + len) of the map (strict JSON); `where`
  * names it in messages ("element 3", "line 3"). 0, or -1 with err set. */
@@ -645,7 +651,7 @@ static int add_envelope(struct parse_ctx *c, size_t at, size_t len, const char *
 	const cJSON *error = cJSON_GetObjectItemCaseSensitive(env, "error");
 	bool has_resp = nr && c->m->data[at + r->start] == '{', bad_name = false;
 	if (!env)
-		rc = OOM(c);
+		rc = oom(c);
 	else if (!cJSON_IsObject(env))
 		rc = -1, snprintf(c->err, c->errlen, "'%s' %s: %s is not an object", name, what, where);
 	else if (!cJSON_IsString(file) || !file->valuestring[0])
@@ -659,7 +665,7 @@ static int add_envelope(struct parse_ctx *c, size_t at, size_t len, const char *
 		char derr[512];
 		rc = decode_response(c->m, at + r->start, r->end - r->start, &e.resp, derr, sizeof derr);
 		if (rc == -2)
-			rc = OOM(c);
+			rc = oom(c);
 		else if (rc < 0)
 			snprintf(c->err, c->errlen, "'%s': %s: the response is not a prediction: %s", name, where, derr);
 		if (rc < 0)
@@ -673,7 +679,7 @@ static int add_envelope(struct parse_ctx *c, size_t at, size_t len, const char *
 	if (bad_name)
 		rc = -1, snprintf(c->err, c->errlen, "'%s' %s: %s has a \"file_bytes\" that is not base64", name, what, where);
 	else if (!e.file || add_entry(c->b, &c->cap, &e) < 0)
-		rc = OOM(c);
+		rc = oom(c);
 	else
 		e = (struct entry){ 0 }; /* the baseline holds it */
 done:
@@ -699,7 +705,7 @@ static int parse_array(struct parse_ctx *c, size_t at, size_t len)
 	size_t n = 0, bad = 0;
 	int rc = hp_json_values(c->m->data + at, len, NULL, &v, &n, &bad, let_go, walk_from(c->m, at));
 	if (rc == -2)
-		return OOM(c);
+		return oom(c);
 	if (rc < 0) {
 		snprintf(c->err, c->errlen, "'%s' is not JSON (not a hubpredict -f json output)", c->name);
 		return -1;
@@ -720,7 +726,7 @@ static int parse_object(struct parse_ctx *c, size_t at, size_t len)
 	int rc = hp_json_values(c->m->data + at, len, "file", &r, &n, &bad, let_go, walk_from(c->m, at));
 	free(r);
 	if (rc == -2)
-		return OOM(c);
+		return oom(c);
 	if (rc == 0 && n == 0) {
 		snprintf(c->err, c->errlen, "'%s' is not a hubpredict json output: one object without \"file\" "
 		         "(a server's own document? record the baseline with -f json)", c->name);
@@ -778,8 +784,10 @@ static int parse_map(struct hp_baseline **out, const char *name, struct text_map
 	struct parse_ctx c = { .b = calloc(1, sizeof *c.b), .name = name, .filter = filter, .m = m, .err = err,
 	                       .errlen = errlen };
 	int rc = -1;
-	if (!c.b)
-		return OOM(&c);
+	if (!c.b) {
+		oom(&c);
+		return -2;
+	}
 	/* a byte-order mark (Windows editors add one) is not part of the JSON */
 	size_t at = m->len >= 3 && memcmp(m->data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0, len = m->len - at;
 	const char *text = m->data + at;
@@ -798,7 +806,7 @@ static int parse_map(struct hp_baseline **out, const char *name, struct text_map
 		snprintf(err, errlen, "'%s' is not a hubpredict json output (it does not start with '[' or '{')", name);
 	if (rc < 0) {
 		hp_baseline_free(c.b);
-		return -1;
+		return c.oom ? -2 : -1;
 	}
 	sort_unique(c.b);
 	*out = c.b;

@@ -258,11 +258,12 @@ static int resolve(struct run *r)
 	}
 	/* --baseline is read once, before anything is sent; a file that cannot
 	 * be used is a bad option value (exit 2), in one line */
-	if (o->predict.baseline &&
-	    hp_baseline_load(&r->baseline, o->predict.baseline, &o->predict.filter, r->err, sizeof r->err) < 0) {
+	int loaded = o->predict.baseline ? hp_baseline_load(&r->baseline, o->predict.baseline, &o->predict.filter,
+	                                                    r->err, sizeof r->err) : 0;
+	if (loaded < 0) {
 		hp_options_where(o, "baseline", at, sizeof at);
 		hp_msg_error("%s--baseline: %s", at, r->err);
-		return HP_EXIT_USAGE;
+		return loaded == -2 ? HP_EXIT_NOMEM : HP_EXIT_USAGE;
 	}
 	return 0;
 }
@@ -282,7 +283,7 @@ static int open_inputs(struct run *r)
 	hp_options_transport(o, &transport);
 	if (hp_request_ctx_init(&r->req, &form, &transport, &r->ep, o->api_key) < 0) {
 		hp_msg_error("out of memory");
-		return HP_EXIT_NETWORK;
+		return HP_EXIT_NOMEM;
 	}
 	r->limits = (struct hp_upload_limits){
 		.stdin_max = o->predict.max_upload,
@@ -313,7 +314,7 @@ static int open_inputs(struct run *r)
 static int out_of_memory(void)
 {
 	hp_msg_error("out of memory");
-	return HP_EXIT_NETWORK;
+	return HP_EXIT_NOMEM;
 }
 
 /* --save-txt and --annotate trees, then every destination against every
@@ -336,7 +337,7 @@ static int check_destinations(struct run *r)
 	if (o->predict.annotate) {
 		int rc = HP_EXIT_OUTPUT;
 		if (hp_preflight_dir_new(&r->annotate_dir, "--annotate", o->predict.annotate) != 0)
-			hp_msg_error("out of memory");
+			hp_msg_error("out of memory"), rc = HP_EXIT_NOMEM;
 		else if ((rc = hp_preflight_dir_check(r->annotate_dir, &r->icfg, r->err, sizeof r->err)) != 0)
 			usage_error(r->err);
 		if (!r->annotate_dir || rc)
@@ -429,7 +430,7 @@ static int open_sinks(struct run *r)
 	if (hp_resume_request_key(&r->req, r->request_key) < 0) {
 		hp_msg_error("out of memory");
 		hp_output_abort(&r->out);
-		return HP_EXIT_NETWORK;
+		return HP_EXIT_NOMEM;
 	}
 	int status = open_scale(r);
 	if (status) {
@@ -452,7 +453,7 @@ static int open_sinks(struct run *r)
 	if (!(r->renderer = hp_renderer_new(&ro, &r->out))) {
 		hp_msg_error("out of memory");
 		hp_output_abort(&r->out);
-		return HP_EXIT_NETWORK;
+		return HP_EXIT_NOMEM;
 	}
 	/* Progress: on a terminal for batches and large uploads, unless -q or
 	 * --no-progress; --progress forces it on (also to a file). */

@@ -95,7 +95,7 @@ struct hp_annotate *hp_annotate_new(const char *dir, char *err, size_t errlen, i
 	struct hp_annotate *a = calloc(1, sizeof *a);
 	if (!a) {
 		snprintf(err, errlen, "out of memory");
-		*code = HP_EXIT_OUTPUT;
+		*code = HP_EXIT_NOMEM;
 		return NULL;
 	}
 	a->dir = dir;

@@ -333,7 +333,7 @@ static void start_next(struct batch *b)
 	b->queued++;
 	if (!j->file) {
 		snprintf(j->message, sizeof j->message, "out of memory");
-		batch_job_done(b, j, HP_EXIT_INPUT);
+		batch_job_done(b, j, HP_EXIT_NOMEM);
 	} else if (in.error) {
 		char q[512];
 		snprintf(j->message, sizeof j->message, "%s: %s", hp_msg_quote(q, sizeof q, j->file), in.error);

@@ -404,7 +404,7 @@ int hp_cache_new(struct hp_cache **out, const char *dir, double ttl, char *err, 
 	if (!(c = calloc(1, sizeof *c)) || !(c->dir = strdup(dir))) {
 		free(c);
 		snprintf(err, errlen, "out of memory");
-		status = HP_EXIT_NETWORK;
+		status = HP_EXIT_NOMEM;
 		goto done;
 	}
 	c->dfd = dfd;

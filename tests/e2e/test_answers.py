@@ -248,6 +248,25 @@ class TestOutOfMemory(E2E):
         self.assertGreater(len(rows), 1)
         self.assertTrue(all(row.startswith(BUS + ",") for row in rows[1:]), rows)
 
+    def test_baseline_out_of_memory_is_exit_13(self):
+        # a --baseline file whose one polygon (1,000,000 points, ~18 MB) cannot be decoded in
+        # 100 MiB of address space: "out of memory", exit 13, not a bad option value (exit 2);
+        # nothing is sent
+        xs = ",".join("%8.3f" % (100 + i % 400) for i in range(1000000))
+        text = ('[{"file":"%s","response":{"images":[{"results":[{"class":0,"name":"person",'
+                '"confidence":0.9,"box":{"x1":1,"y1":2,"x2":3,"y2":4},"segments":{"x":[%s],"y":[%s]}}],'
+                '"shape":[480,640]}]}}]' % (CAT, xs, xs))
+        base = self.write("base.json", text.encode())
+
+        def limit():
+            resource.setrlimit(resource.RLIMIT_AS, (100 << 20, 100 << 20))
+        p = self.popen_hp("-u", seg_url(self), "-f", "csv", "--baseline", base, CAT, wrapper=False,
+                          stdout=-1, stderr=-1, preexec_fn=limit)
+        r = self.wait_hp(p)
+        self.assertExit(r, 13)
+        self.assertEqual(r.err, "hubpredict: --baseline: out of memory\n")
+        self.assertEqual(self.server.log(), [])
+
 
 if __name__ == "__main__":
     unittest.main()
