@@ -325,9 +325,10 @@ static int check_destinations(struct run *r)
 	if (o->predict.save_txt && !o->predict.dry_run) {
 		struct hp_labels_opts lo = { .dir = o->predict.save_txt, .save_conf = o->predict.save_conf,
 		                             .normalized = o->predict.normalize };
-		if (!(r->labels = hp_labels_new(&lo, r->err, sizeof r->err))) {
+		int code = hp_labels_new(&r->labels, &lo, r->err, sizeof r->err);
+		if (code != 0) {
 			hp_msg_error("%s", r->err);
-			return HP_EXIT_OUTPUT;
+			return code;
 		}
 		if (hp_observers_add(&r->observers, hp_labels_item, r->labels) < 0)
 			return out_of_memory();
@@ -344,8 +345,8 @@ static int check_destinations(struct run *r)
 			return rc;
 	}
 	if (o->predict.annotate && !o->predict.dry_run) {
-		int code = HP_EXIT_OUTPUT;
-		if (!(r->annotate = hp_annotate_new(o->predict.annotate, r->err, sizeof r->err, &code))) {
+		int code = hp_annotate_new(&r->annotate, o->predict.annotate, r->err, sizeof r->err);
+		if (code != 0) {
 			hp_msg_error("%s", r->err);
 			return code;
 		}
@@ -450,7 +451,7 @@ static int open_sinks(struct run *r)
 		.request = o->format == HP_FORMAT_JSONL ? r->request_key : NULL,
 		.silent = r->embed != NULL,
 	};
-	if (!(r->renderer = hp_renderer_new(&ro, &r->out))) {
+	if (hp_renderer_new(&r->renderer, &ro, &r->out) != 0) {
 		hp_msg_error("out of memory");
 		hp_output_abort(&r->out);
 		return HP_EXIT_NOMEM;
@@ -462,7 +463,9 @@ static int open_sinks(struct run *r)
 	if (r->embed && hp_observers_add(&r->observers, r->embed->item, r->embed->state) < 0)
 		return out_of_memory();
 	bool want_progress = progress == HP_ON || (progress == HP_AUTO && stderr_tty && !o->quiet);
-	r->progress = want_progress ? hp_progress_new(stderr_tty) : NULL;
+	r->progress = NULL;
+	if (want_progress && hp_progress_new(&r->progress, stderr_tty) != 0)
+		r->progress = NULL; /* the run goes on without it */
 	return 0;
 }
 

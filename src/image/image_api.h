@@ -21,7 +21,7 @@
 
 struct hp_image_api {
 	struct hp_module_header header; /* first: { HP_IMAGE_ABI, HP_VERSION } */
-	struct hp_annotate *(*annotate_new)(const char *dir, char *err, size_t errlen, int *code);
+	int (*annotate_new)(struct hp_annotate **out, const char *dir, char *err, size_t errlen);
 	struct hp_annotate_source *(*annotate_source_new)(int fd);
 	void (*annotate_source_free)(struct hp_annotate_source *s);
 	void (*annotate_item)(void *state, const struct hp_item *it);

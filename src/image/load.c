@@ -29,13 +29,11 @@ static bool loaded(char *err, size_t errlen)
 	return hp_image_load(err ? err : scratch, err ? errlen : sizeof scratch) == 0;
 }
 
-struct hp_annotate *hp_annotate_new(const char *dir, char *err, size_t errlen, int *code)
+int hp_annotate_new(struct hp_annotate **out, const char *dir, char *err, size_t errlen)
 {
-	if (!loaded(err, errlen)) {
-		*code = HP_EXIT_USAGE;
-		return NULL;
-	}
-	return api->annotate_new(dir, err, errlen, code);
+	if (!loaded(err, errlen))
+		return HP_EXIT_USAGE;
+	return api->annotate_new(out, dir, err, errlen);
 }
 
 struct hp_annotate_source *hp_annotate_source_new(int fd)

@@ -19,12 +19,12 @@ int hp_image_load(char *err, size_t errlen)
 	return -1;
 }
 
-struct hp_annotate *hp_annotate_new(const char *dir, char *err, size_t errlen, int *code)
+int hp_annotate_new(struct hp_annotate **out, const char *dir, char *err, size_t errlen)
 {
+	(void)out;
 	(void)dir;
 	snprintf(err, errlen, "--annotate: this build of hubpredict has no image support");
-	*code = HP_EXIT_USAGE;
-	return NULL;
+	return HP_EXIT_USAGE;
 }
 
 void hp_annotate_item(void *state, const struct hp_item *it)

@@ -374,7 +374,7 @@ int hp_resume_new(struct hp_resume **out, const char *path, const char *request,
 	r->out.path = path;
 	r->out.direct = true;
 	struct hp_render_opts ro = { .format = HP_FORMAT_JSONL, .request = r->request };
-	if (!(r->jsonl = hp_renderer_new(&ro, &r->out))) {
+	if (hp_renderer_new(&r->jsonl, &ro, &r->out) != 0) {
 		snprintf(err, errlen, "out of memory");
 		status = HP_EXIT_NOMEM;
 	}

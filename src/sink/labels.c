@@ -6,6 +6,7 @@
  * shape unless the answer is already normalised (--normalize). */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/labels.h"
+#include "hubpredict/exitcode.h"
 #include "hubpredict/buf.h"
 #include "hubpredict/media.h"
 #include "hubpredict/msg.h"
@@ -445,18 +446,19 @@ int hp_labels_write_file(const char *path, const void *data, size_t len)
 	return write_label(path, data, len);
 }
 
-struct hp_labels *hp_labels_new(const struct hp_labels_opts *o, char *err, size_t errlen)
+int hp_labels_new(struct hp_labels **out, const struct hp_labels_opts *o, char *err, size_t errlen)
 {
 	if (hp_labels_check_dir("--save-txt", o->dir, err, errlen) < 0)
-		return NULL;
+		return HP_EXIT_OUTPUT;
 
 	struct hp_labels *l = calloc(1, sizeof *l);
 	if (!l) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return HP_EXIT_NOMEM;
 	}
 	l->o = *o;
-	return l;
+	*out = l;
+	return 0;
 }
 
 /* DIR/STEM.txt or DIR/STEM_FRAME.txt (frame 1-based, as Ultralytics). */
