@@ -20,9 +20,10 @@ struct hp_item;
 struct hp_annotate;
 struct hp_pixmap;
 
-/* Create DIR, check a file can be made in it, load the font. NULL with a
- * message in err: exit 11 (no font: exit 2). *code gets the exit status. */
-struct hp_annotate *hp_annotate_new(const char *dir, char *err, size_t errlen, int *code);
+/* Create DIR, check a file can be made in it, load the font. 0 (*a set),
+ * or an exit status with a message in err: 11 (no font, or no image
+ * support: 2; out of memory: 13). */
+int hp_annotate_new(struct hp_annotate **a, const char *dir, char *err, size_t errlen);
 
 /* An input's picture decoded ahead of its answer, while the server works, so
  * that --annotate adds only the drawing and the encoding to a run. Owned by

@@ -33,10 +33,12 @@ struct hp_baseline_tol {
 	double conf;    /* confidences (and ratios) may differ by at most this (0-1) */
 };
 
-/* Read FILE (a hubpredict -f json array, or -f jsonl lines) and decode every
- * envelope, applying filter (may be NULL). Returns 0, or -1 with a one-line
- * reason in err ("cannot open 'x.json': No such file or directory",
- * "'x.json' is not a hubpredict json output: element 2 has no \"file\""). */
+/* Read FILE (a hubpredict -f json array, or -f jsonl lines; mapped, an
+ * envelope at a time, each response part by part and without its points)
+ * and decode every envelope, applying filter (may be NULL). Returns 0, or
+ * -1 with a one-line reason in err ("cannot open 'x.json': No such file or
+ * directory", "'x.json' is not a hubpredict json output: element 2 has no
+ * \"file\""), or -2 with "out of memory" (exit 13). */
 int hp_baseline_load(struct hp_baseline **out, const char *path, const struct hp_filter *filter,
                      char *err, size_t errlen);
 

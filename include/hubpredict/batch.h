@@ -73,8 +73,9 @@ struct hp_batch_config {
 	                               input's first attempt do not use up retries */
 	bool fail_fast;
 	bool raw;                   /* keep bodies unparsed (raw output) */
-	bool need_points;           /* an observer reads polygons and keypoints (labels,
-	                               pictures): a big answer keeps them, not only their counts */
+	bool need_points;           /* an observer reads polygons and keypoints from the response
+	                               (pictures): a big answer keeps them, not only their counts;
+	                               without it, hp_item.parts brings them part by part */
 	unsigned long long max_answer; /* --max-answer: a longer answer fails (exit 10)
 	                               before the rest is read; 0 = no limit */
 	const struct hp_filter *filter; /* --min-conf/--classes, NULL = none (not raw) */

@@ -55,6 +55,12 @@ void hp_body_write_json(struct hp_body *b, struct hp_output *out);
  * the body takes it), unmapping or freeing what it held: --resize's mapped
  * document. */
 void hp_body_adopt(struct hp_body *b, char *data, size_t len);
+/* Make b (not initialised: whatever it held is not freed) a whole body
+ * holding what was written to f (an unlinked temporary file, hp_temp_fd),
+ * mapped, with cuts as hp_body's (ascending offsets, may be NULL): b takes
+ * f and cuts, also on failure. 0, or -1 with error set (b then freed by
+ * hp_body_free as usual). --resize's mapped document of a big answer. */
+int hp_body_from_file(struct hp_body *b, FILE *f, size_t *cuts, size_t n_cuts);
 /* Append; returns 0, or -1 when the limit is exceeded or a spill write failed. */
 int hp_body_append(struct hp_body *b, const void *p, size_t n);
 /* Forget what was received (before a retry); keeps the settings. */

@@ -65,9 +65,11 @@ int hp_cache_key(const struct hp_request_ctx *req, const struct hp_upload *up, u
  * for a miss (none, expired, or not a valid entry). */
 int hp_cache_get(struct hp_cache *c, const unsigned char key[HP_SHA256_LEN], struct hp_body *body);
 
-/* Store data under key: 0, or -1 with a message in err (the run goes on). */
-int hp_cache_put(struct hp_cache *c, const unsigned char key[HP_SHA256_LEN], const void *data, size_t len,
-                 char *err, size_t errlen);
+/* Store a whole body (in memory, or mapped: read in pieces, each piece's
+ * pages let go after it, hp_body_release) under key: 0, or -1 with a
+ * message in err (the run goes on). */
+int hp_cache_put(struct hp_cache *c, const unsigned char key[HP_SHA256_LEN], struct hp_body *body, char *err,
+                 size_t errlen);
 
 /* What one file in DIR's fan-out directories is, for `hubpredict cache`. */
 enum hp_cache_kind {

@@ -19,11 +19,34 @@ struct hp_response;
 struct hp_body;
 struct hp_annotate_source;
 struct hp_timings;
+struct hp_image;
 
 /* --resize: the sizes of an image that was sent smaller than it is. */
 struct hp_resized {
 	int from_w, from_h;     /* the original, EXIF orientation applied */
 	int to_w, to_h;         /* what was sent */
+};
+
+/* A big answer part by part (SPEC 11), for a receiver that needs what its
+ * decoded response leaves out (polygons and keypoints: the response holds
+ * only their counts). Parts come in the document's order: an entry, then, if
+ * it was too big for one part, runs of its results. */
+struct hp_answer_part {
+	size_t image;              /* images[image] */
+	bool first, last;          /* this part starts / ends that entry */
+	const struct hp_image *im; /* the entry's shape, speed and depth; this part's results
+	                              with their points, filtered (--min-conf, --classes) and
+	                              mapped back (--resize) as the response's are. Borrowed:
+	                              valid during the call */
+};
+
+struct hp_answer_parts {
+	/* Decode each part in turn and call fn on it, the part freed after: one
+	 * part in memory at a time. Stops when fn returns non-zero and returns
+	 * that; else 0, or -2 when out of memory, -1 when a part cannot be read. */
+	int (*each)(const struct hp_answer_parts *ps, int (*fn)(void *arg, const struct hp_answer_part *p),
+	            void *arg);
+	void *state;
 };
 
 struct hp_item {
@@ -63,6 +86,8 @@ struct hp_item {
 	long long stream_frame;             /* the frame's number (the frames the source gave), */
 	struct timespec stream_time;        /* its time from the first frame, */
 	struct timespec stream_at;          /* and the wall-clock time it was taken */
+	const struct hp_answer_parts *parts; /* a big answer whose response holds counts instead of
+	                                       points: its parts, each with its points; else NULL */
 };
 
 /* Something besides the output that receives every finished input, right

@@ -29,8 +29,9 @@ struct hp_labels_opts {
 struct hp_labels;
 
 /* Create DIR (and its parents) and check a file can be created in it.
- * NULL with a one-line message in err naming the path: exit 11. */
-struct hp_labels *hp_labels_new(const struct hp_labels_opts *o, char *err, size_t errlen);
+ * 0 (*l set), or an exit status with a one-line message in err: 11 naming
+ * the path, 13 out of memory. */
+int hp_labels_new(struct hp_labels **l, const struct hp_labels_opts *o, char *err, size_t errlen);
 
 /* The observer function (state = the label set): write one input's files.
  * After the first write error it prints one message and writes no more. */

@@ -15,8 +15,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct hp_response;
+struct hp_json_parts;
 
 
 /* The size an image of w x h is sent at for imgsz: the long side imgsz, the
@@ -53,5 +55,17 @@ void hp_picture_map_response(struct hp_response *r, const struct hp_resized *rz,
  * new buffer holding the mapped document (minified). 0, or -1 when the body
  * could not be parsed or out of memory (left as it was). */
 int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, bool normalized);
+
+/* The same for a big answer (SPEC 11), part by part: the document of body
+ * (len bytes, strict JSON, its parts from hp_json_parts) written to out with
+ * each part parsed, mapped and printed alone, the bytes between parts as
+ * they are; release (may be NULL) is told after each part that the body
+ * before upto is not read again. On 0, *cuts (caller frees; NULL when none)
+ * holds ascending offsets into what was written, between two values, about
+ * HP_JSON_RELEASE_STEP apart (hp_body's cuts); -1 out of memory or a write
+ * failed. */
+int hp_picture_map_parts(const char *body, size_t len, const struct hp_json_parts *parts,
+                         const struct hp_resized *rz, bool normalized, FILE *out, size_t **cuts, size_t *n_cuts,
+                         void (*release)(void *arg, size_t upto), void *arg);
 
 #endif

@@ -24,8 +24,9 @@ struct hp_progress_state {
 
 struct hp_progress;
 
-/* NULL when progress is off. in_place: stderr is a terminal. */
-struct hp_progress *hp_progress_new(bool in_place);
+/* A progress line (a NULL one is off): 0 (*p set), or exit 13 when out of
+ * memory. in_place: stderr is a terminal. */
+int hp_progress_new(struct hp_progress **p, bool in_place);
 /* Redraw (rate-limited unless force). */
 void hp_progress_update(struct hp_progress *p, const struct hp_progress_state *st, bool force);
 /* Erase the line from the screen (before other stderr output, and at the

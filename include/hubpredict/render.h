@@ -34,7 +34,8 @@ struct hp_render_opts {
 
 struct hp_renderer;
 
-struct hp_renderer *hp_renderer_new(const struct hp_render_opts *ro, struct hp_output *out);
+/* 0 (*r set), or exit 13 when out of memory. */
+int hp_renderer_new(struct hp_renderer **r, const struct hp_render_opts *ro, struct hp_output *out);
 void hp_renderer_begin(struct hp_renderer *r);
 void hp_renderer_item(struct hp_renderer *r, const struct hp_item *it);
 void hp_renderer_end(struct hp_renderer *r);

@@ -121,6 +121,18 @@ int hp_json_parts(const char *text, size_t n, size_t big, struct hp_json_parts *
                   void (*release)(void *arg, size_t upto), void *arg);
 void hp_json_parts_free(struct hp_json_parts *p);
 
+/* hp_json_check that also gives the byte ranges of the top-level array's
+ * elements (member NULL), or of the top-level object's first member named
+ * member (its value; none when there is no such member): what reads a
+ * document of many answers (--baseline's file) one answer at a time.
+ * release as above. 0 (*out malloc'ed, caller frees; NULL when none); -1
+ * not strict JSON (*bad_at set); -2 out of memory. */
+struct hp_json_range {
+	size_t start, end;
+};
+int hp_json_values(const char *text, size_t n, const char *member, struct hp_json_range **out, size_t *n_out,
+                   size_t *bad_at, void (*release)(void *arg, size_t upto), void *arg);
+
 /* Decode a body part by part (its parts from hp_json_parts, the body strict
  * JSON): what hp_response_decode gives for it, with the same messages, never
  * holding more than one part's cJSON tree. With `light`, polygons and
@@ -129,6 +141,18 @@ void hp_json_parts_free(struct hp_json_parts *p);
 int hp_response_decode_parts(struct hp_response **out, const char *body, size_t len,
                              const struct hp_json_parts *parts, bool light, char *err, size_t errlen,
                              void (*release)(void *arg, size_t upto), void *arg);
+
+/* One part alone, with its points (the body strict JSON, p from its
+ * hp_json_parts): an entry into im (its shape, speed, depth and, unless its
+ * results were cut out, its results), or a run of results into im->results.
+ * What a consumer that needs polygons or keypoints reads a big answer by,
+ * one part's worth in memory at a time. 0, -1 (err), -2 out of memory; im is
+ * the caller's, cleared with hp_image_clear (also after a failure). */
+int hp_response_decode_part(struct hp_image *im, const char *body, const struct hp_json_part *p, char *err,
+                            size_t errlen);
+
+/* Free what an image owns (its results) and zero it; safe on a zeroed one. */
+void hp_image_clear(struct hp_image *im);
 
 /* What the upload says the answer must hold: an image gets one entry in
  * images (a video may have none). 0, or -1 with the reason in err (exit 10). */

@@ -669,6 +669,60 @@ done:
 	return rc;
 }
 
+void hp_image_clear(struct hp_image *im)
+{
+	for (size_t j = 0; j < im->n_results; j++)
+		hp_result_clear(&im->results[j]);
+	free(im->results);
+	memset(im, 0, sizeof *im);
+}
+
+int hp_response_decode_part(struct hp_image *im, const char *body, const struct hp_json_part *p, char *err,
+                            size_t errlen)
+{
+	struct ctx c = { .err = err, .errlen = errlen };
+	enum hp_task task = HP_TASK_UNKNOWN;
+	int rc = -1;
+	memset(im, 0, sizeof *im);
+	err[0] = '\0';
+	json_hooks();
+	json_oom = false;
+	cJSON *doc = p->is_result ? parse_list(body, p->start, p->end)
+	                          : parse_cut(body, p->start, p->end, p->cut_start, p->cut_end);
+	if (!doc) {
+		nomem(&c);
+		goto done;
+	}
+	if (p->is_result) {
+		size_t n = (size_t)cJSON_GetArraySize(doc);
+		const cJSON *r;
+		if (n && !(im->results = calloc(n, sizeof *im->results))) {
+			nomem(&c);
+			goto done;
+		}
+		cJSON_ArrayForEach(r, doc) {
+			snprintf(c.path, sizeof c.path, "images[%zu].results[%zu]", p->image, p->result + im->n_results);
+			if (decode_result(&c, r, &im->results[im->n_results++], &task) < 0)
+				goto done;
+		}
+	} else {
+		snprintf(c.path, sizeof c.path, "images[%zu]", p->image);
+		if (decode_image(&c, doc, im, &task) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	cJSON_Delete(doc);
+	if (rc < 0) {
+		hp_image_clear(im);
+		if (c.oom || json_oom) {
+			snprintf(err, errlen, "out of memory");
+			rc = -2;
+		}
+	}
+	return rc;
+}
+
 size_t hp_response_bytes(const struct hp_response *r)
 {
 	if (!r)

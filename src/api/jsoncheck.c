@@ -92,7 +92,17 @@ struct rec {
 	size_t image_start, results_at, results_close, result_start;
 	size_t first_result;       /* this image's result parts begin here in out->v */
 	size_t n_results;          /* in this image */
-	size_t released;           /* bytes handed to release() */
+};
+
+/* What hp_json_values records while it checks. */
+struct visit {
+	const unsigned char *start;
+	const char *member;        /* NULL: the top-level array's elements; else this member */
+	size_t member_len;         /* of the top-level object (its first one) */
+	bool key_match, found, failed;
+	size_t value_start;
+	struct hp_json_range *v;
+	size_t n, cap;
 };
 
 /* The checker's state between tokens. */
@@ -102,6 +112,8 @@ struct scan {
 	int depth;
 	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, AFTER } state;
 	struct rec *rec;
+	struct visit *visit;
+	size_t released;           /* bytes handed to release() */
 };
 
 /* After a value: ',' or the close of the container (p at a non-blank, or
@@ -137,6 +149,11 @@ static int key(struct scan *s)
 	const unsigned char *q = *s->p == '"' ? string_end(s->p + 1, s->end) : NULL;
 	if (!q)
 		return -1; /* bad_at: the name's start */
+	if (s->visit && s->depth == 1 && s->visit->member) {
+		struct visit *v = s->visit;
+		v->key_match = !v->found && (size_t)(q - s->p) == v->member_len + 2 &&
+		               memcmp(s->p + 1, v->member, v->member_len) == 0;
+	}
 	if (s->rec) {
 		bool images = q - s->p == 8 && memcmp(s->p, "\"images\"", 8) == 0;
 		bool results = q - s->p == 9 && memcmp(s->p, "\"results\"", 9) == 0;
@@ -275,6 +292,43 @@ static void value_ends(struct scan *s)
 	}
 }
 
+static void add_range(struct visit *v, size_t start, size_t end)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		struct hp_json_range *t = cap < SIZE_MAX / sizeof *t ? realloc(v->v, cap * sizeof *t) : NULL;
+		if (!t) {
+			v->failed = true;
+			return;
+		}
+		v->v = t;
+		v->cap = cap;
+	}
+	v->v[v->n++] = (struct hp_json_range){ start, end };
+}
+
+/* The checker's hooks: a value starts at s->p, or ended there, at s->depth. */
+static void on_start(struct scan *s)
+{
+	if (s->rec)
+		value_starts(s);
+	struct visit *v = s->visit;
+	if (v && s->depth == 1 && (v->member ? v->key_match : s->stack[0] == '['))
+		v->value_start = (size_t)(s->p - v->start);
+}
+
+static void on_end(struct scan *s)
+{
+	if (s->rec)
+		value_ends(s);
+	struct visit *v = s->visit;
+	if (v && s->depth == 1 && (v->member ? v->key_match : s->stack[0] == '[')) {
+		add_range(v, v->value_start, (size_t)(s->p - v->start));
+		if (v->member)
+			v->found = true, v->key_match = false;
+	}
+}
+
 static bool walk(struct scan *s, size_t *bad_at, void (*release)(void *arg, size_t upto), void *arg)
 {
 	const unsigned char *start = s->p;
@@ -284,25 +338,25 @@ static bool walk(struct scan *s, size_t *bad_at, void (*release)(void *arg, size
 			s->p++;
 		if (s->state == AFTER) {
 			rc = after_value(s);
-			if (s->rec && rc == 0 && s->state == AFTER)
-				value_ends(s); /* a container closed */
+			if (rc == 0 && s->state == AFTER)
+				on_end(s); /* a container closed */
 		} else if (s->p == s->end) {
 			rc = -1;
 		} else if (s->state == KEY || s->state == KEY_OR_CLOSE) {
 			rc = key(s);
-			if (s->rec && rc == 0 && s->state == AFTER)
-				value_ends(s); /* an empty object closed */
+			if (rc == 0 && s->state == AFTER)
+				on_end(s); /* an empty object closed */
 		} else {
 			bool close = s->state == VALUE_OR_CLOSE && *s->p == ']';
-			if (s->rec && !close)
-				value_starts(s);
+			if (!close)
+				on_start(s);
 			rc = value(s);
-			if (s->rec && rc == 0 && s->state == AFTER)
-				value_ends(s); /* a scalar, or an empty array closed */
+			if (rc == 0 && s->state == AFTER)
+				on_end(s); /* a scalar, or an empty array closed */
 		}
-		if (release && (size_t)(s->p - start) - s->rec->released >= HP_JSON_RELEASE_STEP) {
-			s->rec->released = (size_t)(s->p - start) & ~(HP_JSON_RELEASE_STEP - 1);
-			release(arg, s->rec->released);
+		if (release && (size_t)(s->p - start) - s->released >= HP_JSON_RELEASE_STEP) {
+			s->released = (size_t)(s->p - start) & ~(HP_JSON_RELEASE_STEP - 1);
+			release(arg, s->released);
 		}
 	}
 	if (rc > 0)
@@ -340,4 +394,22 @@ void hp_json_parts_free(struct hp_json_parts *p)
 {
 	free(p->v);
 	memset(p, 0, sizeof *p);
+}
+
+int hp_json_values(const char *text, size_t n, const char *member, struct hp_json_range **out, size_t *n_out,
+                   size_t *bad_at, void (*release)(void *arg, size_t upto), void *arg)
+{
+	const unsigned char *start = (const unsigned char *)text;
+	struct visit v = { .start = start, .member = member, .member_len = member ? strlen(member) : 0 };
+	struct scan s = { .p = start, .end = start + n, .depth = 0, .state = VALUE, .visit = &v };
+	*out = NULL;
+	*n_out = 0;
+	bool ok = walk(&s, bad_at, release, arg);
+	if (!ok || v.failed) {
+		free(v.v);
+		return v.failed ? -2 : -1;
+	}
+	*out = v.v;
+	*n_out = v.n;
+	return 0;
 }

@@ -1,6 +1,6 @@
 /* baseline.c - --baseline: load an earlier -f json/jsonl output, and compare
  * each decoded answer with the baseline's answer for the same input. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include "hubpredict/baseline.h"
 #include "hubpredict/expect.h"
 #include "hubpredict/response.h"
@@ -11,9 +11,13 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define BASELINE_MAX_BYTES ((size_t)1024 * 1024 * 1024)
 
@@ -517,75 +521,172 @@ int hp_baseline_check(const struct hp_baseline *b, const char *file, const struc
 	return finish(&m);
 }
 
-/* Add one envelope; `where` names it in messages ("element 3", "line 3"). */
-static int add_envelope(struct hp_baseline *b, size_t *cap, const cJSON *env, const char *name, const char *where,
-                        const struct hp_filter *filter, char *err, size_t errlen)
+/* The file's bytes, mapped when it is a regular file: pages already read
+ * are let go behind each pass (an answer of hundreds of MB is read a part
+ * at a time, SPEC 11). */
+struct text_map {
+	const char *data;
+	size_t len;
+	bool mapped;
+	size_t base, from;      /* the value being walked starts at base; let go up to from */
+};
+
+static void let_go(void *arg, size_t upto)
 {
-	const char *what = "is not a hubpredict json output";
-	if (!cJSON_IsObject(env)) {
-		snprintf(err, errlen, "'%s' %s: %s is not an object", name, what, where);
-		return -1;
+	struct text_map *m = arg;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t a = (m->base + m->from) / page * page, z = (m->base + upto) / page * page;
+	if (m->mapped && z > a)
+		madvise((void *)(m->data + a), z - a, MADV_DONTNEED);
+	m->from = upto;
+}
+
+/* A walk over [base, ...) of the map starts (again). */
+static void *walk_from(struct text_map *m, size_t base)
+{
+	m->base = base;
+	m->from = 0;
+	return m;
+}
+
+/* An envelope's response, decoded part by part (the answer's ranges, as a
+ * big answer is) without its points: the comparison reads none. */
+static int decode_response(struct text_map *m, size_t at, size_t len, struct hp_response **out, char *err,
+                           size_t errlen)
+{
+	struct hp_json_parts parts;
+	size_t bad = 0;
+	int rc = hp_json_parts(m->data + at, len, (size_t)1024 * 1024, &parts, &bad, let_go, walk_from(m, at));
+	if (rc == -1)
+		snprintf(err, errlen, "not JSON (at byte %zu)", bad);
+	if (rc == 0)
+		rc = hp_response_decode_parts(out, m->data + at, len, &parts, true, err, errlen, let_go, walk_from(m, at));
+	hp_json_parts_free(&parts);
+	let_go(m, len);
+	return rc;
+}
+
+/* The envelope at [at, at + len) of the map (strict JSON) without the bytes
+ * of its response ([rs, re), "{}" in their place), parsed: its "file",
+ * "file_bytes" and "error". NULL when out of memory. */
+static cJSON *parse_without(const struct text_map *m, size_t at, size_t len, const struct hp_json_range *r)
+{
+	if (!r)
+		return cJSON_ParseWithLength(m->data + at, len);
+	size_t head = r->start, rest = len - r->end;
+	char *t = malloc(head + 2 + rest + 1);
+	if (!t)
+		return NULL;
+	memcpy(t, m->data + at, head);
+	memcpy(t + head, "{}", 2);
+	memcpy(t + head + 2, m->data + at + r->end, rest);
+	cJSON *doc = cJSON_ParseWithLength(t, head + 2 + rest);
+	free(t);
+	return doc;
+}
+
+/* The envelope's name: its "file_bytes" decoded (the exact bytes of a name
+ * that is not UTF-8, render_json.c), else "file". NULL when out of memory,
+ * or (*bad) when file_bytes is not base64. */
+static char *envelope_file(const cJSON *env, const cJSON *file, bool *bad)
+{
+	const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(env, "file_bytes");
+	*bad = false;
+	if (!cJSON_IsString(bytes))
+		return strdup(file->valuestring);
+	size_t bl = strlen(bytes->valuestring);
+	char *name = malloc(bl / 4 * 3 + 1);
+	if (name && hp_base64_decode(name, bytes->valuestring, bl) <= 0) {
+		free(name);
+		*bad = true;
+		return NULL;
 	}
+	return name;
+}
+
+static int add_entry(struct hp_baseline *b, size_t *cap, struct entry *e)
+{
+	if (b->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct entry *grown = realloc(b->e, nc * sizeof *grown);
+		if (!grown)
+			return -1;
+		b->e = grown;
+		*cap = nc;
+	}
+	b->e[b->n++] = *e;
+	return 0;
+}
+
+/* The arguments every parser of one baseline layout takes. */
+struct parse_ctx {
+	struct hp_baseline *b;
+	size_t cap;
+	const char *name;
+	const struct hp_filter *filter;
+	struct text_map *m;
+	char *err;
+	size_t errlen;
+	bool oom;               /* an allocation failed: -2, exit 13 */
+};
+
+static int oom(struct parse_ctx *c)
+{
+	c->oom = true;
+	snprintf(c->err, c->errlen, "out of memory");
+	return -1;
+}
+
+/* Add the envelope at [at, at + len) of the map (strict JSON); `where`
+ * names it in messages ("element 3", "line 3"). 0, or -1 with err set. */
+static int add_envelope(struct parse_ctx *c, size_t at, size_t len, const char *where)
+{
+	const char *what = "is not a hubpredict json output", *name = c->name;
+	struct hp_json_range *r = NULL;
+	size_t nr = 0, bad = 0;
+	struct entry e = { .order = c->b->n };
+	int rc = hp_json_values(c->m->data + at, len, "response", &r, &nr, &bad, let_go, walk_from(c->m, at));
+	cJSON *env = rc == 0 ? parse_without(c->m, at, len, nr ? r : NULL) : NULL;
 	const cJSON *file = cJSON_GetObjectItemCaseSensitive(env, "file");
-	const cJSON *resp = cJSON_GetObjectItemCaseSensitive(env, "response");
 	const cJSON *error = cJSON_GetObjectItemCaseSensitive(env, "error");
-	if (!cJSON_IsString(file) || !file->valuestring[0]) {
-		snprintf(err, errlen, "'%s' %s: %s has no \"file\"", name, what, where);
-		return -1;
-	}
-	if (!cJSON_IsObject(resp) && !cJSON_IsObject(error)) {
-		snprintf(err, errlen, "'%s' %s: %s has neither a \"response\" nor an \"error\" object", name, what, where);
-		return -1;
-	}
-	struct entry e = { .order = b->n };
-	if (cJSON_IsObject(resp)) {
-		char *text = cJSON_PrintUnformatted(resp);
+	bool has_resp = nr && c->m->data[at + r->start] == '{', bad_name = false;
+	if (!env)
+		rc = oom(c);
+	else if (!cJSON_IsObject(env))
+		rc = -1, snprintf(c->err, c->errlen, "'%s' %s: %s is not an object", name, what, where);
+	else if (!cJSON_IsString(file) || !file->valuestring[0])
+		rc = -1, snprintf(c->err, c->errlen, "'%s' %s: %s has no \"file\"", name, what, where);
+	else if (!has_resp && !cJSON_IsObject(error))
+		rc = -1, snprintf(c->err, c->errlen, "'%s' %s: %s has neither a \"response\" nor an \"error\" object",
+		                  name, what, where);
+	if (rc < 0)
+		goto done;
+	if (has_resp) {
 		char derr[512];
-		if (!text) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		int rc = hp_response_decode(&e.resp, text, strlen(text), derr, sizeof derr);
-		free(text);
-		if (rc < 0) {
-			snprintf(err, errlen, "'%s': %s: the response is not a prediction: %s", name, where, derr);
-			return -1;
-		}
-		hp_filter_apply(filter, e.resp);
+		rc = decode_response(c->m, at + r->start, r->end - r->start, &e.resp, derr, sizeof derr);
+		if (rc == -2)
+			rc = oom(c);
+		else if (rc < 0)
+			snprintf(c->err, c->errlen, "'%s': %s: the response is not a prediction: %s", name, where, derr);
+		if (rc < 0)
+			goto done;
+		hp_filter_apply(c->filter, e.resp);
 	} else {
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "exit");
 		e.error_exit = cJSON_IsNumber(code) ? (long)code->valuedouble : 0;
 	}
-	/* the exact bytes of a name that is not UTF-8 (render_json.c) */
-	const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(env, "file_bytes");
-	if (cJSON_IsString(bytes)) {
-		size_t bl = strlen(bytes->valuestring);
-		e.file = malloc(bl / 4 * 3 + 1);
-		if (e.file && hp_base64_decode(e.file, bytes->valuestring, bl) <= 0) {
-			free(e.file);
-			hp_response_free(e.resp);
-			snprintf(err, errlen, "'%s' %s: %s has a \"file_bytes\" that is not base64", name, what, where);
-			return -1;
-		}
-	} else {
-		e.file = strdup(file->valuestring);
-	}
-	if (e.file && b->n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		struct entry *grown = realloc(b->e, nc * sizeof *grown);
-		if (grown) {
-			b->e = grown;
-			*cap = nc;
-		}
-	}
-	if (!e.file || b->n == *cap) {
-		free(e.file);
-		hp_response_free(e.resp);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	b->e[b->n++] = e;
-	return 0;
+	e.file = envelope_file(env, file, &bad_name);
+	if (bad_name)
+		rc = -1, snprintf(c->err, c->errlen, "'%s' %s: %s has a \"file_bytes\" that is not base64", name, what, where);
+	else if (!e.file || add_entry(c->b, &c->cap, &e) < 0)
+		rc = oom(c);
+	else
+		e = (struct entry){ 0 }; /* the baseline holds it */
+done:
+	entry_clear(&e);
+	cJSON_Delete(env);
+	free(r);
+	return rc < 0 ? -1 : 0;
 }
 
 static bool blank(const char *s, size_t n)
@@ -596,62 +697,49 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
-/* The arguments every parser of one baseline layout takes. */
-struct parse_ctx {
-	struct hp_baseline *b;
-	size_t cap;
-	const char *name;
-	const struct hp_filter *filter;
-	char *err;
-	size_t errlen;
-};
-
-/* A -f json output: one array of envelopes. 0, or -1 with err set. */
-static int parse_array(struct parse_ctx *c, const char *text, size_t len)
+/* A -f json output: one array of envelopes, walked element by element. */
+static int parse_array(struct parse_ctx *c, size_t at, size_t len)
 {
 	char where[48];
-	if (!hp_json_check(text, len, NULL)) {
+	struct hp_json_range *v = NULL;
+	size_t n = 0, bad = 0;
+	int rc = hp_json_values(c->m->data + at, len, NULL, &v, &n, &bad, let_go, walk_from(c->m, at));
+	if (rc == -2)
+		return oom(c);
+	if (rc < 0) {
 		snprintf(c->err, c->errlen, "'%s' is not JSON (not a hubpredict -f json output)", c->name);
 		return -1;
 	}
-	cJSON *doc = cJSON_ParseWithLength(text, len);
-	if (!doc) {
-		snprintf(c->err, c->errlen, "'%s' is not JSON or too large", c->name);
-		return -1;
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		snprintf(where, sizeof where, "element %zu", k + 1);
+		rc = add_envelope(c, at + v[k].start, v[k].end - v[k].start, where);
 	}
-	size_t k = 0;
-	const cJSON *env;
-	int rc = 0;
-	cJSON_ArrayForEach(env, doc) {
-		snprintf(where, sizeof where, "element %zu", ++k);
-		if ((rc = add_envelope(c->b, &c->cap, env, c->name, where, c->filter, c->err, c->errlen)) < 0)
-			break;
-	}
-	cJSON_Delete(doc);
+	free(v);
 	return rc;
 }
 
 /* One object: a jsonl output of one input, or not ours at all. */
-static int parse_object(struct parse_ctx *c, const char *text, size_t len)
+static int parse_object(struct parse_ctx *c, size_t at, size_t len)
 {
-	cJSON *env = cJSON_ParseWithLength(text, len);
-	if (env && !cJSON_GetObjectItemCaseSensitive(env, "file")) {
+	struct hp_json_range *r = NULL;
+	size_t n = 0, bad = 0;
+	int rc = hp_json_values(c->m->data + at, len, "file", &r, &n, &bad, let_go, walk_from(c->m, at));
+	free(r);
+	if (rc == -2)
+		return oom(c);
+	if (rc == 0 && n == 0) {
 		snprintf(c->err, c->errlen, "'%s' is not a hubpredict json output: one object without \"file\" "
 		         "(a server's own document? record the baseline with -f json)", c->name);
-		cJSON_Delete(env);
 		return -1;
 	}
-	int rc = env ? add_envelope(c->b, &c->cap, env, c->name, "line 1", c->filter, c->err, c->errlen) : -1;
-	if (!env)
-		snprintf(c->err, c->errlen, "'%s' is not JSON or too large", c->name);
-	cJSON_Delete(env);
-	return rc;
+	return add_envelope(c, at, len, "line 1");
 }
 
 /* JSON Lines: one envelope per line; blank lines are skipped. */
-static int parse_lines(struct parse_ctx *c, const char *text, size_t len)
+static int parse_lines(struct parse_ctx *c, size_t at, size_t len)
 {
 	char where[48];
+	const char *text = c->m->data + at;
 	size_t line = 0;
 	for (size_t p = 0; p < len;) {
 		const char *nl = memchr(text + p, '\n', len - p);
@@ -659,15 +747,12 @@ static int parse_lines(struct parse_ctx *c, const char *text, size_t len)
 		line++;
 		if (!blank(text + p, end - p)) {
 			snprintf(where, sizeof where, "line %zu", line);
-			cJSON *env = hp_json_check(text + p, end - p, NULL) ? cJSON_ParseWithLength(text + p, end - p) : NULL;
-			if (!env) {
+			if (!hp_json_check(text + p, end - p, NULL)) {
 				snprintf(c->err, c->errlen, "'%s' is not a hubpredict json or jsonl output: line %zu is not JSON",
 				         c->name, line);
 				return -1;
 			}
-			int rc = add_envelope(c->b, &c->cap, env, c->name, where, c->filter, c->err, c->errlen);
-			cJSON_Delete(env);
-			if (rc < 0)
+			if (add_envelope(c, at + p, end - p, where) < 0)
 				return -1;
 		}
 		p = end + 1;
@@ -691,42 +776,75 @@ static void sort_unique(struct hp_baseline *b)
 	b->n = kept;
 }
 
-int hp_baseline_parse(struct hp_baseline **out, const char *name, const char *text, size_t len,
-                      const struct hp_filter *filter, char *err, size_t errlen)
+/* The file's text in m, one layout or another. */
+static int parse_map(struct hp_baseline **out, const char *name, struct text_map *m,
+                     const struct hp_filter *filter, char *err, size_t errlen)
 {
 	*out = NULL;
-	struct parse_ctx c = { .b = calloc(1, sizeof *c.b), .name = name, .filter = filter, .err = err,
+	struct parse_ctx c = { .b = calloc(1, sizeof *c.b), .name = name, .filter = filter, .m = m, .err = err,
 	                       .errlen = errlen };
 	int rc = -1;
 	if (!c.b) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+		oom(&c);
+		return -2;
 	}
 	/* a byte-order mark (Windows editors add one) is not part of the JSON */
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
-		text += 3;
-		len -= 3;
-	}
+	size_t at = m->len >= 3 && memcmp(m->data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0, len = m->len - at;
+	const char *text = m->data + at;
 	size_t i = 0;
 	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
 		i++;
 	if (i == len)
 		snprintf(err, errlen, "'%s' is empty, not a hubpredict json output", name);
 	else if (text[i] == '[')
-		rc = parse_array(&c, text, len);
+		rc = parse_array(&c, at, len);
 	else if (text[i] == '{' && hp_json_check(text, len, NULL))
-		rc = parse_object(&c, text, len);
+		rc = parse_object(&c, at, len);
 	else if (text[i] == '{')
-		rc = parse_lines(&c, text, len);
+		rc = parse_lines(&c, at, len);
 	else
 		snprintf(err, errlen, "'%s' is not a hubpredict json output (it does not start with '[' or '{')", name);
 	if (rc < 0) {
 		hp_baseline_free(c.b);
-		return -1;
+		return c.oom ? -2 : -1;
 	}
 	sort_unique(c.b);
 	*out = c.b;
 	return 0;
+}
+
+int hp_baseline_parse(struct hp_baseline **out, const char *name, const char *text, size_t len,
+                      const struct hp_filter *filter, char *err, size_t errlen)
+{
+	struct text_map m = { .data = text, .len = len };
+	return parse_map(out, name, &m, filter, err, errlen);
+}
+
+/* All of a file that cannot be mapped (a pipe: --baseline <(...)) read into memory. */
+static int read_whole(FILE *f, const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+	size_t cap = 0;
+	for (;;) {
+		if (*len == cap) {
+			size_t nc = cap ? cap * 2 : 65536;
+			char *grown = nc <= BASELINE_MAX_BYTES + 1 ? realloc(*buf, nc) : NULL;
+			if (!grown) {
+				snprintf(err, errlen, "'%s' is too large (more than 1 GiB)", path);
+				return -1;
+			}
+			*buf = grown;
+			cap = nc;
+		}
+		size_t got = fread(*buf + *len, 1, cap - *len, f);
+		*len += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+				return -1;
+			}
+			return 0;
+		}
+	}
 }
 
 int hp_baseline_load(struct hp_baseline **out, const char *path, const struct hp_filter *filter, char *err,
@@ -738,32 +856,24 @@ int hp_baseline_load(struct hp_baseline **out, const char *path, const struct hp
 		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
 		return -1;
 	}
+	struct text_map m = { .data = "" };
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	struct stat st;
 	int rc = -1;
-	for (;;) {
-		if (len == cap) {
-			size_t nc = cap ? cap * 2 : 65536;
-			char *grown = nc <= BASELINE_MAX_BYTES + 1 ? realloc(buf, nc) : NULL;
-			if (!grown) {
-				snprintf(err, errlen, "'%s' is too large (more than 1 GiB)", path);
-				goto done;
-			}
-			buf = grown;
-			cap = nc;
-		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
-				goto done;
-			}
-			break;
-		}
+	void *map = MAP_FAILED;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (unsigned long long)st.st_size <= SIZE_MAX / 2 &&
+	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0)) != MAP_FAILED) {
+		m = (struct text_map){ .data = map, .len = (size_t)st.st_size, .mapped = true };
+	} else if (read_whole(f, path, &buf, &m.len, err, errlen) < 0) {
+		goto done;
+	} else if (buf) {
+		m.data = buf;
 	}
-	rc = hp_baseline_parse(out, path, buf ? buf : "", len, filter, err, errlen);
+	rc = parse_map(out, path, &m, filter, err, errlen);
 done:
+	if (map != MAP_FAILED)
+		munmap(map, m.len);
 	free(buf);
 	fclose(f);
 	return rc;

@@ -539,20 +539,21 @@ static int open_outputs(struct bench *b, const struct hp_inputs_config *icfg)
 static int run_all(struct bench *b)
 {
 	struct hp_render_opts ro = { .format = HP_FORMAT_TABLE, .silent = true };
-	struct hp_renderer *renderer = hp_renderer_new(&ro, &b->out);
+	struct hp_renderer *renderer = NULL;
 	const struct hp_options *o = &b->o;
 	struct hp_upload_limits lim = { .file_max = o->predict.max_upload_arg ? o->predict.max_upload : 0,
 	                                .shown = o->predict.max_upload_arg ? o->predict.max_upload_arg : "100M" };
 	int status = 0;
-	if (!renderer) {
+	if (hp_renderer_new(&renderer, &ro, &b->out) != 0) {
 		hp_msg_error("out of memory");
 		hp_output_abort(&b->out);
 		if (b->junit_open)
 			hp_output_abort(&b->junit);
-		return HP_EXIT_NETWORK;
+		return HP_EXIT_NOMEM;
 	}
 	bool want = o->predict.progress == HP_ON || (o->predict.progress == HP_AUTO && isatty(STDERR_FILENO) && !o->quiet);
-	b->progress = want ? hp_progress_new(isatty(STDERR_FILENO) == 1) : NULL;
+	if (want && hp_progress_new(&b->progress, isatty(STDERR_FILENO) == 1) != 0)
+		b->progress = NULL; /* the run goes on without it, as predict's */
 	for (size_t i = 0; i < b->n_t && !hp_exit_interrupted(status) && !b->stop; i++) {
 		int rc = run_target(b, &b->t[i], renderer, &lim);
 		if (rc && !status)

@@ -271,11 +271,12 @@ static int resolve(struct run *r)
 	}
 	/* --baseline is read once, before anything is sent; a file that cannot
 	 * be used is a bad option value (exit 2), in one line */
-	if (o->predict.baseline &&
-	    hp_baseline_load(&r->baseline, o->predict.baseline, &o->predict.filter, r->err, sizeof r->err) < 0) {
+	int loaded = o->predict.baseline ? hp_baseline_load(&r->baseline, o->predict.baseline, &o->predict.filter,
+	                                                    r->err, sizeof r->err) : 0;
+	if (loaded < 0) {
 		hp_options_where(o, "baseline", at, sizeof at);
 		hp_msg_error("%s--baseline: %s", at, r->err);
-		return HP_EXIT_USAGE;
+		return loaded == -2 ? HP_EXIT_NOMEM : HP_EXIT_USAGE;
 	}
 	return 0;
 }
@@ -297,7 +298,7 @@ static int open_inputs(struct run *r)
 	hp_options_transport(o, &transport);
 	if (hp_request_ctx_init(&r->req, &form, &transport, &r->ep, o->api_key) < 0) {
 		hp_msg_error("out of memory");
-		return HP_EXIT_NETWORK;
+		return HP_EXIT_NOMEM;
 	}
 	r->limits = (struct hp_upload_limits){
 		.stdin_max = o->predict.max_upload,
@@ -388,7 +389,7 @@ static void finish_stream(struct run *r, int *status)
 static int out_of_memory(void)
 {
 	hp_msg_error("out of memory");
-	return HP_EXIT_NETWORK;
+	return HP_EXIT_NOMEM;
 }
 
 /* --save-txt and --annotate trees, then every destination against every
@@ -399,9 +400,10 @@ static int check_destinations(struct run *r)
 	if (o->predict.save_txt && !o->predict.dry_run) {
 		struct hp_labels_opts lo = { .dir = o->predict.save_txt, .save_conf = o->predict.save_conf,
 		                             .normalized = o->predict.normalize };
-		if (!(r->labels = hp_labels_new(&lo, r->err, sizeof r->err))) {
+		int code = hp_labels_new(&r->labels, &lo, r->err, sizeof r->err);
+		if (code != 0) {
 			hp_msg_error("%s", r->err);
-			return HP_EXIT_OUTPUT;
+			return code;
 		}
 		if (hp_observers_add(&r->observers, hp_labels_item, r->labels) < 0)
 			return out_of_memory();
@@ -411,15 +413,15 @@ static int check_destinations(struct run *r)
 	if (o->predict.annotate) {
 		int rc = HP_EXIT_OUTPUT;
 		if (hp_preflight_dir_new(&r->annotate_dir, "--annotate", o->predict.annotate) != 0)
-			hp_msg_error("out of memory");
+			hp_msg_error("out of memory"), rc = HP_EXIT_NOMEM;
 		else if ((rc = hp_preflight_dir_check(r->annotate_dir, &r->icfg, r->err, sizeof r->err)) != 0)
 			usage_error(r->err);
 		if (!r->annotate_dir || rc)
 			return rc;
 	}
 	if (o->predict.annotate && !o->predict.dry_run) {
-		int code = HP_EXIT_OUTPUT;
-		if (!(r->annotate = hp_annotate_new(o->predict.annotate, r->err, sizeof r->err, &code))) {
+		int code = hp_annotate_new(&r->annotate, o->predict.annotate, r->err, sizeof r->err);
+		if (code != 0) {
 			hp_msg_error("%s", r->err);
 			return code;
 		}
@@ -510,7 +512,7 @@ static int open_sinks(struct run *r)
 	if (hp_resume_request_key(&r->req, r->request_key) < 0) {
 		hp_msg_error("out of memory");
 		hp_output_abort(&r->out);
-		return HP_EXIT_NETWORK;
+		return HP_EXIT_NOMEM;
 	}
 	int status = open_scale(r);
 	if (status) {
@@ -531,10 +533,10 @@ static int open_sinks(struct run *r)
 		.request = o->format == HP_FORMAT_JSONL ? r->request_key : NULL,
 		.silent = r->embed != NULL,
 	};
-	if (!(r->renderer = hp_renderer_new(&ro, &r->out))) {
+	if (hp_renderer_new(&r->renderer, &ro, &r->out) != 0) {
 		hp_msg_error("out of memory");
 		hp_output_abort(&r->out);
-		return HP_EXIT_NETWORK;
+		return HP_EXIT_NOMEM;
 	}
 	/* Progress: on a terminal for batches and large uploads, unless -q or
 	 * --no-progress; --progress forces it on (also to a file). */
@@ -543,7 +545,9 @@ static int open_sinks(struct run *r)
 	if (r->embed && hp_observers_add(&r->observers, r->embed->item, r->embed->state) < 0)
 		return out_of_memory();
 	bool want_progress = progress == HP_ON || (progress == HP_AUTO && stderr_tty && !o->quiet);
-	r->progress = want_progress ? hp_progress_new(stderr_tty) : NULL;
+	r->progress = NULL;
+	if (want_progress && hp_progress_new(&r->progress, stderr_tty) != 0)
+		r->progress = NULL; /* the run goes on without it */
 	return 0;
 }
 
@@ -577,7 +581,7 @@ static struct hp_batch_config batch_config(struct run *r)
 		.expects = o->predict.expects,
 		.n_expects = o->predict.n_expects,
 		.max_answer = (unsigned long long)o->predict.max_answer,
-		.need_points = r->labels || r->annotate,
+		.need_points = r->annotate, /* labels walk a big answer's parts (item.h) */
 		.observers = r->observers.v,
 		.n_observers = r->observers.n,
 		.baseline = r->baseline,

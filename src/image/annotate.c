@@ -86,27 +86,24 @@ static struct hp_rgb text_color(long cls)
 	return light_bg[i < 0 ? i + 20 : i] ? dark_text : white;
 }
 
-struct hp_annotate *hp_annotate_new(const char *dir, char *err, size_t errlen, int *code)
+int hp_annotate_new(struct hp_annotate **out, const char *dir, char *err, size_t errlen)
 {
-	if (hp_labels_check_dir("--annotate", dir, err, errlen) < 0) {
-		*code = HP_EXIT_OUTPUT;
-		return NULL;
-	}
+	if (hp_labels_check_dir("--annotate", dir, err, errlen) < 0)
+		return HP_EXIT_OUTPUT;
 	struct hp_annotate *a = calloc(1, sizeof *a);
 	if (!a) {
 		snprintf(err, errlen, "out of memory");
-		*code = HP_EXIT_OUTPUT;
-		return NULL;
+		return HP_EXIT_NOMEM;
 	}
 	a->dir = dir;
 	char why[256];
 	if (!(a->font = hp_font_open(why, sizeof why))) {
 		snprintf(err, errlen, "--annotate: %s", why);
-		*code = HP_EXIT_USAGE;
 		free(a);
-		return NULL;
+		return HP_EXIT_USAGE;
 	}
-	return a;
+	*out = a;
+	return 0;
 }
 
 /* ---- one picture ----------------------------------------------------------- */

@@ -18,11 +18,11 @@
 #define HP_IMAGE_MODULE_ENTRY "hp_image_module"
 /* Bump when the table below or a struct it passes (hp_item, hp_picture_copy,
  * hp_response, hp_resized) changes. */
-#define HP_IMAGE_ABI 4u
+#define HP_IMAGE_ABI 5u
 
 struct hp_image_api {
 	struct hp_module_header header; /* first: { HP_IMAGE_ABI, HP_VERSION } */
-	struct hp_annotate *(*annotate_new)(const char *dir, char *err, size_t errlen, int *code);
+	int (*annotate_new)(struct hp_annotate **out, const char *dir, char *err, size_t errlen);
 	struct hp_annotate_source *(*annotate_source_new)(int fd);
 	void (*annotate_source_free)(struct hp_annotate_source *s);
 	void (*annotate_item)(void *state, const struct hp_item *it);
@@ -40,6 +40,9 @@ struct hp_image_api {
 	int (*plot_ready)(char *err, size_t errlen);
 	int (*plot_chart_png)(const struct hp_plot_chart *c, const char *path, char *err, size_t errlen);
 	int (*plot_matrix_png)(const struct hp_plot_matrix *m, const char *path, char *err, size_t errlen);
+	int (*picture_map_parts)(const char *body, size_t len, const struct hp_json_parts *parts,
+	                         const struct hp_resized *rz, bool normalized, FILE *out, size_t **cuts,
+	                         size_t *n_cuts, void (*release)(void *arg, size_t upto), void *arg);
 };
 
 #endif

@@ -29,13 +29,11 @@ static bool loaded(char *err, size_t errlen)
 	return hp_image_load(err ? err : scratch, err ? errlen : sizeof scratch) == 0;
 }
 
-struct hp_annotate *hp_annotate_new(const char *dir, char *err, size_t errlen, int *code)
+int hp_annotate_new(struct hp_annotate **out, const char *dir, char *err, size_t errlen)
 {
-	if (!loaded(err, errlen)) {
-		*code = HP_EXIT_USAGE;
-		return NULL;
-	}
-	return api->annotate_new(dir, err, errlen, code);
+	if (!loaded(err, errlen))
+		return HP_EXIT_USAGE;
+	return api->annotate_new(out, dir, err, errlen);
 }
 
 struct hp_annotate_source *hp_annotate_source_new(int fd)
@@ -127,4 +125,13 @@ int hp_plot_chart_png(const struct hp_plot_chart *c, const char *path, char *err
 int hp_plot_matrix_png(const struct hp_plot_matrix *m, const char *path, char *err, size_t errlen)
 {
 	return loaded(err, errlen) ? api->plot_matrix_png(m, path, err, errlen) : -1;
+}
+
+int hp_picture_map_parts(const char *body, size_t len, const struct hp_json_parts *parts,
+                         const struct hp_resized *rz, bool normalized, FILE *out, size_t **cuts, size_t *n_cuts,
+                         void (*release)(void *arg, size_t upto), void *arg)
+{
+	*cuts = NULL;
+	*n_cuts = 0;
+	return api ? api->picture_map_parts(body, len, parts, rz, normalized, out, cuts, n_cuts, release, arg) : -1;
 }

@@ -22,6 +22,7 @@ static const struct hp_image_api api = {
 	.plot_ready = hp_plot_ready,
 	.plot_chart_png = hp_plot_chart_png,
 	.plot_matrix_png = hp_plot_matrix_png,
+	.picture_map_parts = hp_picture_map_parts,
 };
 
 const struct hp_module_header *hp_image_module(void)

@@ -20,12 +20,12 @@ int hp_image_load(char *err, size_t errlen)
 	return -1;
 }
 
-struct hp_annotate *hp_annotate_new(const char *dir, char *err, size_t errlen, int *code)
+int hp_annotate_new(struct hp_annotate **out, const char *dir, char *err, size_t errlen)
 {
+	(void)out;
 	(void)dir;
 	snprintf(err, errlen, "--annotate: this build of hubpredict has no image support");
-	*code = HP_EXIT_USAGE;
-	return NULL;
+	return HP_EXIT_USAGE;
 }
 
 void hp_annotate_item(void *state, const struct hp_item *it)
@@ -128,5 +128,22 @@ int hp_plot_matrix_png(const struct hp_plot_matrix *m, const char *path, char *e
 	(void)m;
 	(void)path;
 	snprintf(err, errlen, "this build of hubpredict has no image support");
+	return -1;
+}
+
+int hp_picture_map_parts(const char *body, size_t len, const struct hp_json_parts *parts,
+                         const struct hp_resized *rz, bool normalized, FILE *out, size_t **cuts, size_t *n_cuts,
+                         void (*release)(void *arg, size_t upto), void *arg)
+{
+	(void)body;
+	(void)len;
+	(void)parts;
+	(void)rz;
+	(void)normalized;
+	(void)out;
+	(void)release;
+	(void)arg;
+	*cuts = NULL;
+	*n_cuts = 0;
 	return -1;
 }

@@ -144,6 +144,8 @@ static struct factors factors_for(long shape_w, long shape_h, const struct hp_re
 
 static void scale_points(struct hp_points *p, const struct factors *f)
 {
+	if (p->counted)
+		return; /* a big answer's light response: only the counts */
 	for (size_t i = 0; i < p->n; i++) {
 		p->x[i] *= f->sx;
 		p->y[i] *= f->sy;
@@ -209,6 +211,36 @@ static void map_point_set(cJSON *ps, const struct factors *f)
 			set_number(e, e->valuedouble * f->sy);
 }
 
+static void map_result(cJSON *res, const struct factors *f)
+{
+	map_xy_members(cJSON_GetObjectItemCaseSensitive(res, "box"), f);
+	map_xy_members(cJSON_GetObjectItemCaseSensitive(res, "obb"), f);
+	map_point_set(cJSON_GetObjectItemCaseSensitive(res, "segments"), f);
+	map_point_set(cJSON_GetObjectItemCaseSensitive(res, "keypoints"), f);
+}
+
+/* One images[i] entry: its shape set to the original's, its results mapped
+ * (unless normalized); *f gets the factors its results take. */
+static void map_entry(cJSON *im, const struct hp_resized *rz, bool normalized, struct factors *f)
+{
+	cJSON *shape = cJSON_GetObjectItemCaseSensitive(im, "shape");
+	long sh = 0, sw = 0;
+	if (cJSON_GetArraySize(shape) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(shape, 0)) &&
+	    cJSON_IsNumber(cJSON_GetArrayItem(shape, 1))) {
+		sh = (long)cJSON_GetArrayItem(shape, 0)->valuedouble;
+		sw = (long)cJSON_GetArrayItem(shape, 1)->valuedouble;
+		cJSON_SetNumberValue(cJSON_GetArrayItem(shape, 0), rz->from_h);
+		cJSON_SetNumberValue(cJSON_GetArrayItem(shape, 1), rz->from_w);
+	}
+	*f = factors_for(sw, sh, rz);
+	if (normalized)
+		*f = (struct factors){ 1, 1 };
+	cJSON *res;
+	cJSON_ArrayForEach(res, cJSON_GetObjectItemCaseSensitive(im, "results"))
+		if (!normalized)
+			map_result(res, f);
+}
+
 int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, bool normalized)
 {
 	cJSON *doc = cJSON_ParseWithLength(*data, *len);
@@ -217,29 +249,9 @@ int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, b
 		cJSON_Delete(doc);
 		return -1;
 	}
+	struct factors f;
 	cJSON_ArrayForEach(im, images)
-	{
-		cJSON *shape = cJSON_GetObjectItemCaseSensitive(im, "shape");
-		long sh = 0, sw = 0;
-		if (cJSON_GetArraySize(shape) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(shape, 0)) &&
-		    cJSON_IsNumber(cJSON_GetArrayItem(shape, 1))) {
-			sh = (long)cJSON_GetArrayItem(shape, 0)->valuedouble;
-			sw = (long)cJSON_GetArrayItem(shape, 1)->valuedouble;
-			cJSON_SetNumberValue(cJSON_GetArrayItem(shape, 0), rz->from_h);
-			cJSON_SetNumberValue(cJSON_GetArrayItem(shape, 1), rz->from_w);
-		}
-		if (normalized)
-			continue;
-		struct factors f = factors_for(sw, sh, rz);
-		cJSON *res;
-		cJSON_ArrayForEach(res, cJSON_GetObjectItemCaseSensitive(im, "results"))
-		{
-			map_xy_members(cJSON_GetObjectItemCaseSensitive(res, "box"), &f);
-			map_xy_members(cJSON_GetObjectItemCaseSensitive(res, "obb"), &f);
-			map_point_set(cJSON_GetObjectItemCaseSensitive(res, "segments"), &f);
-			map_point_set(cJSON_GetObjectItemCaseSensitive(res, "keypoints"), &f);
-		}
-	}
+		map_entry(im, rz, normalized, &f);
 	char *text = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
 	if (!text)
@@ -248,4 +260,153 @@ int hp_picture_map_body(char **data, size_t *len, const struct hp_resized *rz, b
 	*data = text;
 	*len = strlen(text);
 	return 0;
+}
+
+/* ---- a big answer, part by part (SPEC 11) ------------------------------ */
+
+struct map_out {
+	FILE *out;
+	const char *body;
+	size_t pos;             /* the body's bytes before this are written */
+	char *tail;             /* a cut entry's printed rest, after its results (owned) */
+	size_t *cuts, n_cuts, cap_cuts, last_cut;
+	bool failed;
+};
+
+static void out_write(struct map_out *m, const char *p, size_t n)
+{
+	if (n && fwrite(p, 1, n, m->out) != n)
+		m->failed = true;
+}
+
+/* Where the document written so far may be cut (between two values). */
+static void note_cut(struct map_out *m)
+{
+	long at = ftell(m->out);
+	if (at < 0 || (size_t)at < m->last_cut + HP_JSON_RELEASE_STEP)
+		return;
+	if (m->n_cuts == m->cap_cuts) {
+		size_t cap = m->cap_cuts ? m->cap_cuts * 2 : 64;
+		size_t *t = realloc(m->cuts, cap * sizeof *t);
+		if (!t) {
+			m->failed = true;
+			return;
+		}
+		m->cuts = t;
+		m->cap_cuts = cap;
+	}
+	m->cuts[m->n_cuts++] = m->last_cut = (size_t)at;
+}
+
+/* The bytes [a, b) of the body but [ca, cb) ("" in their place), wrapped
+ * in pre and post, parsed. NULL: out of memory. */
+static cJSON *parse_range(const char *body, size_t a, size_t b, size_t ca, size_t cb, const char *pre,
+                          const char *post)
+{
+	if (!cb)
+		ca = cb = b;
+	size_t lp = strlen(pre), lq = strlen(post), n = lp + (ca - a) + (b - cb) + lq;
+	char *t = malloc(n + 1);
+	if (!t)
+		return NULL;
+	memcpy(t, pre, lp);
+	memcpy(t + lp, body + a, ca - a);
+	memcpy(t + lp + (ca - a), body + cb, b - cb);
+	memcpy(t + n - lq, post, lq);
+	cJSON *doc = cJSON_ParseWithLength(t, n);
+	free(t);
+	return doc;
+}
+
+/* An entry: the body up to it as it is, the entry mapped; a cut one is
+ * written up to its results' '[' and the rest kept for after them. */
+static int map_entry_part(struct map_out *m, const struct hp_json_part *p, const struct hp_resized *rz,
+                          bool normalized, struct factors *f)
+{
+	cJSON *doc = parse_range(m->body, p->start, p->end, p->cut_start, p->cut_end, "", "");
+	cJSON *mark = doc && p->cut_end ? cJSON_CreateRaw("[\001]") : NULL;
+	char *text = NULL;
+	int rc = -1;
+	if (!doc || (p->cut_end && (!mark || !cJSON_ReplaceItemInObjectCaseSensitive(doc, "results", mark)))) {
+		cJSON_Delete(mark);
+		goto done;
+	}
+	map_entry(doc, rz, normalized, f);
+	if (!(text = cJSON_PrintUnformatted(doc)))
+		goto done;
+	out_write(m, m->body + m->pos, p->start - m->pos);
+	char *cut = p->cut_end ? strchr(text, '\001') : NULL;
+	out_write(m, text, cut ? (size_t)(cut - text) : strlen(text));
+	if (cut && !(m->tail = strdup(cut + 1)))
+		goto done;
+	m->pos = p->end;
+	rc = 0;
+done:
+	free(text);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+/* A run of results of the entry before it, mapped, after a ',' unless first. */
+static int map_results_part(struct map_out *m, const struct hp_json_part *p, const struct factors *f, bool first,
+                            bool normalized)
+{
+	cJSON *doc = parse_range(m->body, p->start, p->end, 0, 0, "[", "]"), *res;
+	if (!doc)
+		return -1;
+	if (!normalized)
+		cJSON_ArrayForEach(res, doc)
+			map_result(res, f);
+	char *text = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (!text)
+		return -1;
+	if (!first)
+		out_write(m, ",", 1);
+	out_write(m, text + 1, strlen(text) - 2);
+	free(text);
+	return 0;
+}
+
+static void end_entry(struct map_out *m)
+{
+	if (!m->tail)
+		return;
+	out_write(m, m->tail, strlen(m->tail));
+	free(m->tail);
+	m->tail = NULL;
+}
+
+int hp_picture_map_parts(const char *body, size_t len, const struct hp_json_parts *parts,
+                         const struct hp_resized *rz, bool normalized, FILE *out, size_t **cuts, size_t *n_cuts,
+                         void (*release)(void *arg, size_t upto), void *arg)
+{
+	struct map_out m = { .out = out, .body = body };
+	struct factors f = { 1, 1 };
+	int rc = 0;
+	for (size_t i = 0; i < parts->n && rc == 0 && !m.failed; i++) {
+		const struct hp_json_part *p = &parts->v[i];
+		note_cut(&m);
+		if (p->is_result) {
+			rc = map_results_part(&m, p, &f, i == 0 || !parts->v[i - 1].is_result, normalized);
+		} else {
+			end_entry(&m);
+			rc = map_entry_part(&m, p, rz, normalized, &f);
+		}
+		if (release)
+			release(arg, p->cut_end ? p->cut_start : p->end);
+	}
+	end_entry(&m);
+	if (rc == 0)
+		out_write(&m, body + m.pos, len - m.pos);
+	if (rc == 0 && (m.failed || fflush(out) != 0))
+		rc = -1;
+	if (rc < 0) {
+		free(m.cuts);
+		m.cuts = NULL;
+		m.n_cuts = 0;
+	}
+	*cuts = m.cuts;
+	*n_cuts = m.n_cuts;
+	return rc;
 }

@@ -43,8 +43,10 @@ void batch_job_free(struct job *j)
 	if (j->easy)
 		curl_easy_cleanup(j->easy);
 	hp_body_free(&j->body);
+	hp_body_free(&j->src_body);
 	free(j->url);
 	hp_response_free(j->resp);
+	hp_json_parts_free(&j->parts);
 	hp_expect_messages_free(j->unmet, j->n_unmet);
 	free(j);
 }
@@ -345,7 +347,7 @@ static void start_next(struct batch *b)
 	b->queued++;
 	if (!j->file) {
 		snprintf(j->message, sizeof j->message, "out of memory");
-		batch_job_done(b, j, HP_EXIT_INPUT);
+		batch_job_done(b, j, HP_EXIT_NOMEM);
 	} else if (in.error) {
 		char q[512];
 		snprintf(j->message, sizeof j->message, "%s: %s", hp_msg_quote(q, sizeof q, j->file), in.error);

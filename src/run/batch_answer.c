@@ -49,6 +49,36 @@ static int check_answer(struct batch *b, struct job *j)
 	return 0;
 }
 
+static void release(void *arg, size_t upto);
+
+/* --resize, a big answer: the mapped document written part by part to a
+ * file of its own, which becomes the body; the server's stays for the walk
+ * over its parts (item.h). 0, or -1 (out of memory, or a write failed). */
+static int map_back_parts(struct batch *b, struct job *j)
+{
+	size_t *cuts = NULL, n_cuts = 0;
+	int fd = hp_temp_fd("hubpredict-body");
+	FILE *f = fd >= 0 ? fdopen(fd, "w+") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (hp_picture_map_parts(j->body.data, j->body.len, &j->parts, &j->rz, b->cfg->normalized, f, &cuts, &n_cuts,
+	                         release, &j->body) < 0) {
+		fclose(f);
+		return -1;
+	}
+	struct hp_body mapped;
+	if (hp_body_from_file(&mapped, f, cuts, n_cuts) < 0) {
+		hp_body_free(&mapped);
+		return -1;
+	}
+	j->src_body = j->body;
+	j->body = mapped;
+	return 0;
+}
+
 /* --resize: the answer's coordinates back in the original's pixels, in the
  * decoded answer and in the document that json prints (raw keeps the
  * server's bytes). 0, or -1 when out of memory. */
@@ -57,6 +87,8 @@ static int map_back(struct batch *b, struct job *j)
 	if (!j->resized || b->cfg->raw)
 		return 0;
 	hp_picture_map_response(j->resp, &j->rz, b->cfg->normalized);
+	if (j->body.mapped && j->parts.n)
+		return map_back_parts(b, j);
 	/* the mapped document replaces the body (a mapping is not the
 	 * allocator's to free: a copy of it goes in) */
 	size_t len = j->body.len;
@@ -111,9 +143,65 @@ static int mask_and_cut(struct hp_body *body, const struct hp_json_parts *parts)
 	return 0;
 }
 
+/* One part of j's answer decoded with its points, as the light response
+ * was: filtered, mapped back; shape, speed and depth are the entry's (kept
+ * in *entry from its first part). 0, -1, -2 out of memory. */
+static int walk_one(struct job *j, size_t i, struct hp_image *entry, struct hp_image *im)
+{
+	const struct hp_batch_config *cfg = j->batch->cfg;
+	const struct hp_json_part *p = &j->parts.v[i];
+	char err[256];
+	const struct hp_body *body = j->src_body.mapped ? &j->src_body : &j->body;
+	int rc = hp_response_decode_part(im, body->data, p, err, sizeof err);
+	if (rc < 0)
+		return rc;
+	if (p->is_result) {
+		struct hp_result *results = im->results;
+		size_t n = im->n_results;
+		*im = *entry;
+		im->results = results;
+		im->n_results = n;
+	} else {
+		*entry = *im;
+		entry->results = NULL;
+		entry->n_results = 0;
+	}
+	struct hp_response one = { .task = j->resp->task, .images = im, .n_images = 1 };
+	hp_filter_apply(cfg->filter, &one);
+	if (j->resized && !cfg->raw)
+		hp_picture_map_response(&one, &j->rz, cfg->normalized);
+	return 0;
+}
+
+/* struct hp_answer_parts' walk over a job's kept parts (the body still
+ * mapped), each part's pages let go after it. */
+static int walk_parts(const struct hp_answer_parts *ps, int (*fn)(void *arg, const struct hp_answer_part *p),
+                      void *arg)
+{
+	struct job *j = ps->state;
+	struct hp_body *body = j->src_body.mapped ? &j->src_body : &j->body;
+	struct hp_image entry = { 0 };
+	int rc = 0;
+	for (size_t i = 0; i < j->parts.n && rc == 0; i++) {
+		const struct hp_json_part *p = &j->parts.v[i];
+		struct hp_image im;
+		rc = walk_one(j, i, &entry, &im);
+		if (rc < 0)
+			break;
+		bool last = i + 1 == j->parts.n || j->parts.v[i + 1].image != p->image;
+		struct hp_answer_part view = { .image = p->image, .first = !p->is_result, .last = last, .im = &im };
+		rc = fn(arg, &view);
+		hp_image_clear(&im);
+		hp_body_release(body, p->cut_end ? p->cut_start : p->end);
+	}
+	hp_body_release(body, body->len);
+	return rc;
+}
+
 /* A big answer (mapped): checked, masked and decoded part by part, its pages
- * let go behind; without an observer that draws or labels, polygons keep
- * only their counts. 0, -1 (j->message), -2 out of memory. */
+ * let go behind; unless an observer draws (--annotate), polygons keep only
+ * their counts and the parts are kept for a walk that brings them back one
+ * part at a time (--save-txt). 0, -1 (j->message), -2 out of memory. */
 static int decode_big(struct batch *b, struct job *j)
 {
 	struct hp_json_parts parts;
@@ -123,11 +211,22 @@ static int decode_big(struct batch *b, struct job *j)
 		snprintf(j->message, sizeof j->message, "not JSON (at byte %zu of %zu)", bad_at, j->body.len);
 	if (rc == 0 && mask_and_cut(&j->body, &parts) < 0)
 		rc = -2;
-	bool light = !b->cfg->need_points && !b->cfg->baseline && !j->resized;
+	/* --annotate draws one picture with all its polygons (a video is not
+	 * drawn): only a one-entry answer keeps its points for it */
+	bool light = !b->cfg->need_points || (rc == 0 && parts.n_images != 1);
 	if (rc == 0)
 		rc = hp_response_decode_parts(&j->resp, j->body.data, j->body.len, &parts, light, j->message,
 		                              sizeof j->message, release, &j->body);
-	hp_json_parts_free(&parts);
+	if (rc == 0) {
+		/* kept for --resize's mapping and for what needs the points: the
+		 * parts are walked again (item.h) */
+		hp_json_parts_free(&j->parts);
+		j->parts = parts;
+		if (light)
+			j->walk = (struct hp_answer_parts){ .each = walk_parts, .state = j };
+	} else {
+		hp_json_parts_free(&parts);
+	}
 	if (rc == -2)
 		snprintf(j->message, sizeof j->message, "out of memory");
 	return rc;
@@ -160,7 +259,7 @@ static void answer_received(struct batch *b, struct job *j)
 	if (!b->cfg->cache || !j->has_key || j->http_status != 200 || (j->body.spill && !j->body.mapped) ||
 	    j->body.len > HP_BODY_MAX)
 		return; /* only 200s are kept; a raw body spilled past 1 MiB is not, nor one past 512 MiB */
-	if (hp_cache_put(b->cfg->cache, j->key, j->body.data, j->body.len, err, sizeof err) < 0 && !b->cache_warned) {
+	if (hp_cache_put(b->cfg->cache, j->key, &j->body, err, sizeof err) < 0 && !b->cache_warned) {
 		hp_msg_warn("%s (the run goes on without storing)", err);
 		b->cache_warned = true;
 	}

@@ -19,6 +19,7 @@
 #include "hubpredict/pacer.h"
 #include "hubpredict/picture.h"
 #include "hubpredict/request.h"
+#include "hubpredict/response.h"
 #include "hubpredict/timings.h"
 #include "hubpredict/upload.h"
 
@@ -83,6 +84,8 @@ struct job {
 	CURL *easy;
 	curl_mime *mime;
 	struct hp_body body;
+	struct hp_body src_body;     /* --resize, a big answer: the server's document (body holds
+	                                the mapped one), for the walk over its parts */
 	bool raw;                    /* the body is kept unparsed (raw output) */
 	bool body_configured;        /* limits chosen from the status line */
 	char errbuf[CURL_ERROR_SIZE];
@@ -106,6 +109,8 @@ struct job {
 	double elapsed_ms;
 	char message[640];
 	struct hp_response *resp;    /* filtered by --min-conf/--classes */
+	struct hp_json_parts parts;  /* a big answer decoded light: its parts, walked for the */
+	struct hp_answer_parts walk; /* points (item.h) by batch_answer_parts */
 	char **unmet;                /* --expect messages, then --baseline differences
 	                                (owned), printed with the input */
 	size_t n_unmet;

@@ -7,6 +7,7 @@
 #include "hubpredict/response.h"
 #include "hubpredict/retry.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,11 @@ static bool follow_redirect(struct batch *b, struct job *j, long status, const c
  * or a network error (retried when that can help). */
 static void transport_failed(struct batch *b, struct job *j, CURLcode rc, double ms)
 {
+	if (j->body.error == ENOMEM) {
+		snprintf(j->message, sizeof j->message, "out of memory"); /* never a network error */
+		batch_job_done(b, j, HP_EXIT_NOMEM);
+		return;
+	}
 	if (j->body.too_big) {
 		char limit[40];
 		batch_limit_text(b->cfg->max_answer, limit, sizeof limit);

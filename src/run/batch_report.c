@@ -91,6 +91,7 @@ static void render_job(struct batch *b, struct job *j)
 		.stream_frame = j->stream_frame,
 		.stream_time = j->stream_time,
 		.stream_at = j->stream_at,
+		.parts = j->exit_code == 0 && j->walk.each ? &j->walk : NULL,
 	};
 	if (j->exit_code != 0 && !b->cfg->quiet_failures) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already

@@ -404,7 +404,7 @@ int hp_cache_new(struct hp_cache **out, const char *dir, double ttl, char *err, 
 	if (!(c = calloc(1, sizeof *c)) || !(c->dir = strdup(dir))) {
 		free(c);
 		snprintf(err, errlen, "out of memory");
-		status = HP_EXIT_NETWORK;
+		status = HP_EXIT_NOMEM;
 		goto done;
 	}
 	c->dfd = dfd;
@@ -569,8 +569,30 @@ int hp_cache_get(struct hp_cache *c, const unsigned char key[HP_SHA256_LEN], str
 	return hit;
 }
 
-int hp_cache_put(struct hp_cache *c, const unsigned char key[HP_SHA256_LEN], const void *data, size_t len,
-                 char *err, size_t errlen)
+#define PUT_PIECE ((size_t)8 * 1024 * 1024)
+
+/* The body's SHA-256, or (fd >= 0) the body written to fd, a piece at a
+ * time, each piece's pages let go after it. 0, or -1 with errno. */
+static int body_pass(struct hp_body *body, unsigned char sum[HP_SHA256_LEN], int fd)
+{
+	struct hp_sha256 s;
+	hp_sha256_init(&s);
+	for (size_t at = 0; at < body->len;) {
+		size_t n = body->len - at < PUT_PIECE ? body->len - at : PUT_PIECE;
+		if (fd < 0)
+			hp_sha256_update(&s, body->data + at, n);
+		else if (write_all(fd, body->data + at, n) < 0)
+			return -1;
+		at += n;
+		hp_body_release(body, at);
+	}
+	if (fd < 0)
+		hp_sha256_final(&s, sum);
+	return 0;
+}
+
+int hp_cache_put(struct hp_cache *c, const unsigned char key[HP_SHA256_LEN], struct hp_body *body, char *err,
+                 size_t errlen)
 {
 	char hex[2 * HP_SHA256_LEN + 1], sub[3], name[TEMP_LEN];
 	hp_sha256_hex(key, hex);
@@ -587,9 +609,9 @@ int hp_cache_put(struct hp_cache *c, const unsigned char key[HP_SHA256_LEN], con
 	memcpy(h, HP_CACHE_MAGIC, 8);
 	memcpy(h + 8, key, HP_SHA256_LEN);
 	be64(h + 40, (uint64_t)time(NULL));
-	be64(h + 48, (uint64_t)len);
-	hp_sha256(data, len, h + 56);
-	if (write_all(fd, h, sizeof h) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
+	be64(h + 48, (uint64_t)body->len);
+	body_pass(body, h + 56, -1);
+	if (write_all(fd, h, sizeof h) < 0 || body_pass(body, NULL, fd) < 0 || fsync(fd) < 0)
 		goto failed;
 	int closed = close(fd);
 	fd = -1;

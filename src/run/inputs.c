@@ -55,7 +55,7 @@ int hp_inputs_new(struct hp_inputs **out, const struct hp_inputs_config *cfg, ch
 	struct hp_inputs *src = calloc(1, sizeof *src);
 	if (!src) {
 		snprintf(err, errlen, "out of memory");
-		return HP_EXIT_INPUT;
+		return HP_EXIT_NOMEM;
 	}
 	src->cfg = *cfg;
 	if (cfg->files_from) {

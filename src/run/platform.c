@@ -108,7 +108,7 @@ int hp_platform_new(struct hp_platform **out, const struct hp_platform_config *c
 	int status = HP_EXIT_OK;
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
-		return HP_EXIT_USAGE;
+		return HP_EXIT_NOMEM;
 	}
 	p->cfg = *cfg;
 	if ((status = pick_origin(p, err, errlen)) != 0)
@@ -132,7 +132,7 @@ int hp_platform_new(struct hp_platform **out, const struct hp_platform_config *c
 	p->easy = curl_easy_init();
 	if (!p->headers || !p->easy) {
 		snprintf(err, errlen, "out of memory");
-		status = HP_EXIT_USAGE;
+		status = HP_EXIT_NOMEM;
 		goto done;
 	}
 	setup_easy(p);

@@ -262,7 +262,7 @@ static int read_log(struct hp_resume *r, char *err, size_t errlen)
 	} else if (rc < 0) {
 		snprintf(err, errlen, "--resume: cannot read %s: %s", hp_msg_quote(q, sizeof q, r->path),
 		         rc == -1 ? "out of memory" : strerror(errno));
-		status = HP_EXIT_OUTPUT;
+		status = rc == -1 ? HP_EXIT_NOMEM : HP_EXIT_OUTPUT;
 	} else if (len > 0) {
 		if (ftruncate(r->fd, good) != 0) {
 			snprintf(err, errlen, "--resume: cannot cut the torn last line of %s: %s",
@@ -354,7 +354,7 @@ int hp_resume_new(struct hp_resume **out, const char *path, const char *request,
 	struct hp_resume *r = calloc(1, sizeof *r);
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
-		return HP_EXIT_NETWORK;
+		return HP_EXIT_NOMEM;
 	}
 	r->path = path;
 	r->sync = sync;
@@ -374,9 +374,9 @@ int hp_resume_new(struct hp_resume **out, const char *path, const char *request,
 	r->out.path = path;
 	r->out.direct = true;
 	struct hp_render_opts ro = { .format = HP_FORMAT_JSONL, .request = r->request };
-	if (!(r->jsonl = hp_renderer_new(&ro, &r->out))) {
+	if (hp_renderer_new(&r->jsonl, &ro, &r->out) != 0) {
 		snprintf(err, errlen, "out of memory");
-		status = HP_EXIT_NETWORK;
+		status = HP_EXIT_NOMEM;
 	}
 done:
 	if (status) {

@@ -134,7 +134,7 @@ int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, const s
 		}
 		if (!(up->source = strdup(path))) {
 			snprintf(err, errlen, "out of memory");
-			return HP_EXIT_INPUT;
+			return HP_EXIT_NOMEM;
 		}
 		return 0;
 	}
@@ -195,7 +195,7 @@ int hp_upload_open(struct hp_upload *up, const char *path, bool urls_ok, const s
 	if (!up->filename) {
 		snprintf(err, errlen, "out of memory");
 		hp_upload_close(up);
-		return HP_EXIT_INPUT;
+		return HP_EXIT_NOMEM;
 	}
 	return 0;
 }
@@ -211,8 +211,11 @@ int hp_upload_from_fd(struct hp_upload *up, int fd, long long size, const char *
 	else if (lim && lim->file_max > 0 && size > lim->file_max)
 		snprintf(err, errlen, "%s is larger than --max-upload %s (%lld bytes)", hp_msg_quote(q, sizeof q, name),
 		         lim->shown ? lim->shown : "", lim->file_max);
-	else if (!(up->filename = strdup(slash ? slash + 1 : name)))
+	else if (!(up->filename = strdup(slash ? slash + 1 : name))) {
 		snprintf(err, errlen, "out of memory");
+		close(fd);
+		return HP_EXIT_NOMEM;
+	}
 	if (!up->filename) {
 		close(fd);
 		return HP_EXIT_INPUT;

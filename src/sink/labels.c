@@ -6,6 +6,7 @@
  * shape unless the answer is already normalised (--normalize). */
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/labels.h"
+#include "hubpredict/exitcode.h"
 #include "hubpredict/buf.h"
 #include "hubpredict/media.h"
 #include "hubpredict/msg.h"
@@ -445,18 +446,19 @@ int hp_labels_write_file(const char *path, const void *data, size_t len)
 	return write_label(path, data, len);
 }
 
-struct hp_labels *hp_labels_new(const struct hp_labels_opts *o, char *err, size_t errlen)
+int hp_labels_new(struct hp_labels **out, const struct hp_labels_opts *o, char *err, size_t errlen)
 {
 	if (hp_labels_check_dir("--save-txt", o->dir, err, errlen) < 0)
-		return NULL;
+		return HP_EXIT_OUTPUT;
 
 	struct hp_labels *l = calloc(1, sizeof *l);
 	if (!l) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return HP_EXIT_NOMEM;
 	}
 	l->o = *o;
-	return l;
+	*out = l;
+	return 0;
 }
 
 /* DIR/STEM.txt or DIR/STEM_FRAME.txt (frame 1-based, as Ultralytics). */
@@ -544,6 +546,103 @@ static void fail_write(struct hp_labels *l, const char *path, const char *why)
 	l->failed = true;
 }
 
+/* ---- a big answer, part by part -------------------------------------------------- */
+
+/* Its polygons or keypoints come one part at a time (item.h): each entry's
+ * file is opened at its first part, takes each part's lines, and is
+ * committed at its last, so no more than a part's points are held. */
+struct stream {
+	struct hp_labels *l;
+	const struct hp_item *it;
+	bool per_frame;
+	struct hp_output out;
+	char *path;             /* the entry's file, while it is open or skipped */
+	bool open;
+	struct scale sc;
+};
+
+static void stream_drop(struct stream *s)
+{
+	if (s->open)
+		hp_output_abort(&s->out);
+	s->open = false;
+	free(s->path);
+	s->path = NULL;
+}
+
+/* An entry's first part: its file named, checked against the others and
+ * opened, unless its results cannot be normalised (warned, skipped). */
+static int stream_begin(struct stream *s, const struct hp_answer_part *p)
+{
+	struct hp_labels *l = s->l;
+	const struct hp_image *im = &s->it->response->images[p->image]; /* filtered, mapped: its count */
+	char err[640], q[512], qp[512];
+	s->path = label_path(l, s->it, s->per_frame, p->image);
+	if (!s->path || note_path(l, s->path, s->it->file) < 0) {
+		fail_write(l, l->o.dir, "out of memory");
+		return -1;
+	}
+	s->sc = (struct scale){ 1.0, 1.0 };
+	if (!l->o.normalized && im->n_results > 0) {
+		if (!im->has_shape || im->width <= 0 || im->height <= 0) {
+			hp_msg_warn("%s: the answer has no image shape to normalise the coordinates with; %s not written",
+			            hp_msg_quote(q, sizeof q, s->it->file), hp_msg_quote(qp, sizeof qp, s->path));
+			return 0;
+		}
+		s->sc = (struct scale){ 1.0 / (double)im->width, 1.0 / (double)im->height };
+	}
+	if (make_dirs(s->path, false) < 0 || hp_output_open(&s->out, s->path, err, sizeof err) < 0) {
+		fail_write(l, s->path, strerror(errno));
+		return -1;
+	}
+	s->open = true;
+	return 0;
+}
+
+static int stream_part(void *arg, const struct hp_answer_part *p)
+{
+	struct stream *s = arg;
+	char err[640];
+	if (p->first && stream_begin(s, p) < 0)
+		return -1;
+	if (s->open && p->im->n_results > 0) {
+		struct hp_buf b = { 0 };
+		for (size_t i = 0; i < p->im->n_results; i++)
+			add_line(&b, s->it->response->task, &s->sc, &p->im->results[i], s->l->o.save_conf);
+		if (b.oom) {
+			hp_buf_clear(&b);
+			fail_write(s->l, s->path, "out of memory");
+			return -1;
+		}
+		hp_out_write(&s->out, b.data, b.len);
+		hp_buf_clear(&b);
+	}
+	if (!p->last)
+		return 0;
+	if (s->open) {
+		s->open = false;
+		if (hp_output_commit(&s->out, err, sizeof err) < 0) {
+			fail_write(s->l, s->path, strerror(errno));
+			return -1;
+		}
+		s->l->written++;
+	}
+	stream_drop(s);
+	return 0;
+}
+
+/* The label files of a big answer whose response holds only the counts of its
+ * points (segment, pose): written from its parts. */
+static void labels_by_part(struct hp_labels *l, const struct hp_item *it)
+{
+	struct stream s = { .l = l, .it = it };
+	s.per_frame = it->response->n_images > 1 || hp_is_video_name(it->file);
+	int rc = it->parts->each(it->parts, stream_part, &s);
+	if (rc != 0 && !l->failed)
+		fail_write(l, s.path ? s.path : l->o.dir, rc == -2 ? "out of memory" : "the answer could not be read again");
+	stream_drop(&s);
+}
+
 void hp_labels_item(void *state, const struct hp_item *it)
 {
 	struct hp_labels *l = state;
@@ -556,6 +655,10 @@ void hp_labels_item(void *state, const struct hp_item *it)
 			hp_msg_warn("--save-txt: %s answers have no YOLO text label format; no label files for them",
 			            hp_task_name(r->task));
 		l->warned_task = true;
+		return;
+	}
+	if (it->parts && r->n_images > 0 && (r->task == HP_TASK_SEGMENT || r->task == HP_TASK_POSE)) {
+		labels_by_part(l, it);
 		return;
 	}
 	bool per_frame = r->n_images > 1 || hp_is_video_name(it->file);

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "hubpredict/progress.h"
 #include "hubpredict/clock.h"
+#include "hubpredict/exitcode.h"
 #include "hubpredict/msg.h"
 
 #include <stdio.h>
@@ -20,15 +21,16 @@ static void clear_hook(void *arg)
 	hp_progress_erase(arg);
 }
 
-struct hp_progress *hp_progress_new(bool in_place)
+int hp_progress_new(struct hp_progress **out, bool in_place)
 {
 	struct hp_progress *p = calloc(1, sizeof *p);
 	if (!p)
-		return NULL;
+		return HP_EXIT_NOMEM;
 	p->in_place = in_place;
 	p->last_draw = -1;
 	hp_msg_set_before_hook(clear_hook, p);
-	return p;
+	*out = p;
+	return 0;
 }
 
 static void fmt_duration(char *buf, size_t len, double s)

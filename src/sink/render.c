@@ -1,6 +1,7 @@
 /* render.c - pick the format's writer; flush after every input so a reader
  * of a pipe sees each one as it finishes. */
 #include "render_impl.h"
+#include "hubpredict/exitcode.h"
 #include "hubpredict/output.h"
 
 #include <stdlib.h>
@@ -11,7 +12,7 @@ static void silent_item(struct hp_renderer *r, const struct hp_item *it)
 	(void)it;
 }
 
-struct hp_renderer *hp_renderer_new(const struct hp_render_opts *ro, struct hp_output *out)
+int hp_renderer_new(struct hp_renderer **rout, const struct hp_render_opts *ro, struct hp_output *out)
 {
 	static const struct hp_render_ops *const by_format[] = {
 		[HP_FORMAT_TABLE] = &hp_render_table_ops, [HP_FORMAT_JSON] = &hp_render_json_ops,
@@ -20,12 +21,13 @@ struct hp_renderer *hp_renderer_new(const struct hp_render_opts *ro, struct hp_o
 	};
 	struct hp_renderer *r = calloc(1, sizeof *r);
 	if (!r)
-		return NULL;
+		return HP_EXIT_NOMEM;
 	static const struct hp_render_ops silent = { .item = silent_item };
 	r->ops = ro->silent ? &silent : by_format[ro->format];
 	r->out = out;
 	r->ro = *ro;
-	return r;
+	*rout = r;
+	return 0;
 }
 
 void hp_renderer_begin(struct hp_renderer *r)

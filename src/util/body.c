@@ -179,6 +179,26 @@ void hp_body_adopt(struct hp_body *b, char *data, size_t len)
 	b->cap = len + 1;
 }
 
+int hp_body_from_file(struct hp_body *b, FILE *f, size_t *cuts, size_t n_cuts)
+{
+	hp_body_init_whole(b, 0, 0);
+	b->spill = f;
+	long end = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+	if (end < 0) {
+		b->error = errno;
+		free(cuts);
+		return -1;
+	}
+	b->total = (size_t)end;
+	if (hp_body_map(b) < 0) {
+		free(cuts);
+		return -1;
+	}
+	b->cuts = cuts;
+	b->n_cuts = n_cuts;
+	return 0;
+}
+
 int hp_body_gather(struct hp_body *b)
 {
 	if (!b->spill || b->mapped)

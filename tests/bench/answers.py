@@ -43,6 +43,9 @@ def gen(path, frames, polygons, points):
         f.write(b'],"metadata":{"model":"yolo11n-seg.pt"}}')
 
 
+LABELS = tempfile.TemporaryDirectory(prefix="hp-bench-labels.")
+
+
 def commands(url, img, hp):
     key = os.environ.get("ULTRALYTICS_API_KEY", "")
     jq = f"curl -s -X POST {url} -H 'x-api-key: {key}' -F file=@{img} | jq -r --arg file {img} '{JQ_CSV}'"
@@ -50,6 +53,8 @@ def commands(url, img, hp):
         "hp-csv": [hp, "-q", "-u", url, "-f", "csv", img],
         "hp-jsonl": [hp, "-q", "-u", url, "-f", "jsonl", img],
         "hp-table": [hp, "-q", "-u", url, img],
+        # csv and a label file per frame (into a directory that lives as long as the run)
+        "hp-csv-txt": [hp, "-q", "-u", url, "-f", "csv", "--save-txt", LABELS.name, img],
         "curl-jq-csv": ["sh", "-c", jq],
     }
 
@@ -80,7 +85,7 @@ def main():
             out.seek(0)
             for block in iter(lambda: out.read(1 << 20), b""):
                 rows += block.count(b"\n")
-        if name.endswith("csv"):
+        if name.endswith("csv") or name.endswith("csv-txt"):
             rows -= 1 if name.startswith("hp") else 0
         print(f"  {name}: {rows} lines, {size} bytes")
     figures = {n: {"wall": [], "rss": [], "rc": []} for n in cmds}

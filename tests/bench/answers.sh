@@ -12,6 +12,7 @@
 # Answers: `one` 1 image of 3,000 polygons of 2,500 points (~149 MB: csv, jsonl, table, curl|jq);
 # `frames` 6,000 frames of 3 polygons of 500 points (~180 MB: every format); `big` 20 frames of
 # 2,200 polygons of 2,500 points (~2 GB: every format, one run; BENCH_SKIP_BIG=1 skips it).
+# hp-csv-txt is csv with --save-txt (a label file per frame, the polygons read part by part).
 # Targets: peak RSS <= 64 MiB for every format; on `one`, wall <= 1.0x curl|jq.
 # Environment: HUBPREDICT_BIN, PEAKRSS_BIN, BENCH_JSON (every figure), BENCH_SKIP_BIG, BENCH_TMP
 # (where the answers are written: 2.5 GB free).
@@ -87,13 +88,13 @@ export HUBPREDICT_BIN=$bin HUBPREDICT_PEAKRSS=$peakrss ULTRALYTICS_API_KEY=${ULT
 echo "== load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "== one: 1 image, 3,000 polygons of 2,500 points, $runs runs"
 python3 "$root/tests/bench/answers.py" run "http://127.0.0.1:$port/v1/predict/one" "$img" "$runs" \
-	hp-csv hp-jsonl hp-table curl-jq-csv
+	hp-csv hp-jsonl hp-table hp-csv-txt curl-jq-csv
 echo "== frames: 6,000 frames of 3 polygons of 500 points, $runs runs"
 python3 "$root/tests/bench/answers.py" run "http://127.0.0.1:$port/v1/predict/frames" "$img" "$runs" \
-	hp-csv hp-jsonl hp-table
+	hp-csv hp-jsonl hp-table hp-csv-txt
 if [[ -z ${BENCH_SKIP_BIG:-} ]]; then
 	echo "== big: 20 frames of 2,200 polygons of 2,500 points, 1 run"
 	python3 "$root/tests/bench/answers.py" run "http://127.0.0.1:$port/v1/predict/big" "$img" 1 \
-		hp-csv hp-jsonl hp-table
+		hp-csv hp-jsonl hp-table hp-csv-txt
 fi
 echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -7,6 +7,9 @@ import resource
 import unittest
 
 from harness import E2E, UNDER_TOOL, image
+from pixels import Picture, png_bytes
+
+GREY = (128, 128, 128)
 
 CAT = image("cat.png")
 BUS = image("street.jpg")
@@ -56,6 +59,136 @@ class TestBigAnswers(E2E):
                 rc, rss = self.peak_rss("-u", seg_url(self), "-q", "-f", fmt, CAT)
                 self.assertEqual(rc, 0)
                 self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer to {fmt}")
+
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_answer_labels_in_little_memory(self):
+        # --save-txt reads the polygons part by part (item.h's parts), no longer the whole
+        # answer's points at once: the same ~200 MB answer stays under the csv's bound
+        self.server.push({"segments": {"images": 1, "polygons": 1600, "points": 7000}})
+        d = self.path("labels")
+        rc, rss = self.peak_rss("-u", seg_url(self), "-q", "-f", "csv", "--save-txt", d, CAT)
+        self.assertEqual(rc, 0)
+        self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer with --save-txt")
+        with open(os.path.join(d, "cat.txt")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 1600)
+        self.assertEqual(len(lines[-1].split()), 1 + 2 * 7000)
+
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_video_answer_with_annotate_in_little_memory(self):
+        # --annotate draws pictures, not videos: a video's ~200 MB answer keeps no polygons for it
+        self.server.push({"segments": {"images": 40, "polygons": 40, "points": 7000}})
+        rc, rss = self.peak_rss("-u", seg_url(self), "-q", "-f", "csv", "--annotate", self.path("pics"),
+                                image("clip.mp4"))
+        self.assertEqual(rc, 0)
+        self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a video's ~200 MB answer with --annotate")
+
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_answer_cached_in_little_memory(self):
+        # the cache stores a mapped answer a piece at a time, letting its pages go behind, and
+        # answers from the entry the same way: ~200 MB stored and read back under 100 MiB
+        cache = self.path("cache")
+        for fresh in (True, False):
+            with self.subTest(fresh=fresh):
+                if fresh:
+                    self.server.push({"segments": {"images": 1, "polygons": 1600, "points": 7000}})
+                rc, rss = self.peak_rss("-u", seg_url(self), "-q", "-f", "csv", "--cache", cache, CAT)
+                self.assertEqual(rc, 0)
+                self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer with --cache")
+        self.assertEqual(len(self.server.log()), 1, "the second run was answered from the cache")
+
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_answer_baseline_in_little_memory(self):
+        # --baseline compares without the points (the answer decoded light) and reads its file
+        # an envelope at a time, each response part by part (no print-and-reparse): a ~200 MB
+        # answer against the ~200 MB -f json output recorded from it stays under 100 MiB (400
+        # polygons, not 1,600: every box is the same, and matching pairs each with each)
+        shape = {"segments": {"images": 1, "polygons": 400, "points": 28000}}
+        self.server.push(shape)
+        base = self.path("base.json")
+        r = self.run_hp("-u", seg_url(self), "-q", "-f", "json", "-o", base, CAT)
+        self.assertExit(r, 0)
+        self.assertGreater(os.path.getsize(base), 150 << 20)
+        self.server.push(shape)
+        rc, rss = self.peak_rss("-u", seg_url(self), "-q", "-f", "csv", "--baseline", base, CAT)
+        self.assertEqual(rc, 0, "the same answer: no differences")
+        self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer with --baseline")
+        self.server.push({"segments": {"images": 1, "polygons": 399, "points": 28000}})
+        r = self.run_hp("-u", seg_url(self), "-q", "-f", "csv", "--baseline", base, CAT)
+        self.assertExit(r, 1)
+        self.assertIn(f"{CAT}: baseline: person 400 -> 399", r.err)
+
+    def test_big_answer_labels_part_by_part(self):
+        # a spilled answer's label files, written part by part, hold what a small answer's do:
+        # one file per frame, one line per polygon, coordinates over the shape (640 x 480);
+        # --min-conf and --resize act on the parts as on the response
+        shape = {"images": 3, "polygons": 60, "points": 10000}
+        self.server.push({"segments": shape})
+        d = self.path("labels")
+        r = self.run_hp("-u", seg_url(self), "-q", "-f", "csv", "--save-txt", d, "--save-conf", CAT)
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+        self.assertEqual(sorted(os.listdir(d)), ["cat_1.txt", "cat_2.txt", "cat_3.txt"])
+        want = ["0"]
+        for i in range(10000):
+            want += ["%g" % ((100 + i % 400) * (1 / 640)), "%g" % ((50 + i * 7 % 300) * (1 / 480))]
+        want = " ".join(want + ["0.875"])
+        for name in ("cat_1.txt", "cat_3.txt"):
+            with open(os.path.join(d, name)) as f:
+                lines = f.read().splitlines()
+            self.assertEqual(len(lines), 60, name)
+            self.assertEqual(lines[0], want)
+            self.assertEqual(lines[59], want)
+        self.server.reset()
+        self.server.push({"segments": shape})
+        d2 = self.path("none")
+        r = self.run_hp("-u", seg_url(self), "-q", "-f", "csv", "--save-txt", d2, "--min-conf", "0.9", CAT)
+        self.assertExit(r, 0)
+        for name in ("cat_1.txt", "cat_2.txt", "cat_3.txt"):
+            with open(os.path.join(d2, name)) as f:
+                self.assertEqual(f.read(), "", "every polygon filtered out")
+
+    def test_big_answer_resized_part_by_part(self):
+        # --resize maps a spilled answer back part by part into a document of its own: json
+        # prints it (shape and every coordinate in the original's pixels, the members beside
+        # images kept), and the label files, read from the server's parts, agree
+        src = self.path("big.png")
+        with open(src, "wb") as f:
+            f.write(png_bytes(Picture(1280, 960, GREY)))
+        self.server.push({"segments": {"images": 1, "polygons": 200, "points": 10000}})
+        d = self.path("labels")
+        r = self.run_hp("-u", seg_url(self), "-q", "--resize", "-f", "jsonl", "--save-txt", d, src)
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+        env = json.loads(r.out)
+        self.assertEqual(env["resized"], {"from": [960, 1280], "to": [480, 640]})
+        doc = env["response"]
+        self.assertEqual(doc["metadata"], {"model": "big-seg.pt"})
+        im = doc["images"][0]
+        self.assertEqual(im["shape"], [960, 1280])
+        self.assertEqual(len(im["results"]), 200)
+        for res in (im["results"][0], im["results"][199]):
+            self.assertEqual(res["box"], {"x1": 200, "y1": 100, "x2": 1000, "y2": 700})
+            self.assertEqual(res["segments"]["x"][:3], [200, 202, 204])
+            self.assertEqual(res["segments"]["y"][:3], [100, 114, 128])
+            self.assertEqual(len(res["segments"]["x"]), 10000)
+        with open(os.path.join(d, "big.txt")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 200)
+        want = ["%g" % (v * (1 / w)) for v, w in ((200, 1280), (100, 960), (202, 1280), (114, 960))]
+        self.assertEqual(lines[0].split()[:5], ["0"] + want)
+
+    @unittest.skipIf(UNDER_TOOL, "memory is measured in the plain build: valgrind and ASan inflate RSS")
+    def test_big_answer_resized_in_little_memory(self):
+        # the mapping back no longer parses the whole document: jsonl of a ~200 MB answer
+        # with --resize stays under the bound of one without
+        src = self.path("big.png")
+        with open(src, "wb") as f:
+            f.write(png_bytes(Picture(1280, 960, GREY)))
+        self.server.push({"segments": {"images": 1, "polygons": 1600, "points": 7000}})
+        rc, rss = self.peak_rss("-u", seg_url(self), "-q", "--resize", "-f", "jsonl", src)
+        self.assertEqual(rc, 0)
+        self.assertLess(rss, 100 * 1024, f"peak RSS {rss} KiB for a ~200 MB answer with --resize")
 
     def test_max_answer_over_a_big_answer(self):
         # the declared length is over the limit: exit 10, the body is not read
@@ -114,6 +247,25 @@ class TestOutOfMemory(E2E):
         rows = r.out.splitlines()
         self.assertGreater(len(rows), 1)
         self.assertTrue(all(row.startswith(BUS + ",") for row in rows[1:]), rows)
+
+    def test_baseline_out_of_memory_is_exit_13(self):
+        # a --baseline file whose one polygon (1,000,000 points, ~18 MB) cannot be decoded in
+        # 100 MiB of address space: "out of memory", exit 13, not a bad option value (exit 2);
+        # nothing is sent
+        xs = ",".join("%8.3f" % (100 + i % 400) for i in range(1000000))
+        text = ('[{"file":"%s","response":{"images":[{"results":[{"class":0,"name":"person",'
+                '"confidence":0.9,"box":{"x1":1,"y1":2,"x2":3,"y2":4},"segments":{"x":[%s],"y":[%s]}}],'
+                '"shape":[480,640]}]}}]' % (CAT, xs, xs))
+        base = self.write("base.json", text.encode())
+
+        def limit():
+            resource.setrlimit(resource.RLIMIT_AS, (100 << 20, 100 << 20))
+        p = self.popen_hp("-u", seg_url(self), "-f", "csv", "--baseline", base, CAT, wrapper=False,
+                          stdout=-1, stderr=-1, preexec_fn=limit)
+        r = self.wait_hp(p)
+        self.assertExit(r, 13)
+        self.assertEqual(r.err, "hubpredict: --baseline: out of memory\n")
+        self.assertEqual(self.server.log(), [])
 
 
 if __name__ == "__main__":

@@ -225,8 +225,8 @@ static void render(const struct hp_render_opts *ro, const struct hp_item *ok_ite
                    struct sink *k)
 {
 	sink_open(k);
-	struct hp_renderer *r = hp_renderer_new(ro, &k->out);
-	if (!r)
+	struct hp_renderer *r = NULL;
+	if (hp_renderer_new(&r, ro, &k->out) != 0)
 		abort();
 	hp_renderer_begin(r);
 	hp_renderer_item(r, ok_item);

@@ -88,7 +88,9 @@ int main(int argc, char **argv)
 	if (resume_log && hp_resume_new(&resume, resume_log, key, false, err, sizeof err) != 0)
 		return 2;
 	struct hp_render_opts ro = { .format = HP_FORMAT_JSONL, .several = true, .request = key };
-	struct hp_renderer *r = hp_renderer_new(&ro, &out);
+	struct hp_renderer *r = NULL;
+	if (hp_renderer_new(&r, &ro, &out) != 0)
+		return 2;
 	struct hp_observer obs = { hp_resume_item, resume };
 	struct hp_batch_config cfg = {
 		.req = &req, .source = { next_frame, &frames }, .renderer = r, .out = &out, .jobs = 2,

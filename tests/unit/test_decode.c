@@ -441,6 +441,27 @@ static void test_parts(void)
 	hp_json_parts_free(&p);
 }
 
+/* hp_json_values: a document of many answers walked one value at a time */
+static void test_values(void)
+{
+	struct hp_json_range *v = NULL;
+	size_t n = 0, bad = 0;
+	const char *arr = " [ {\"a\":1} , 2,\"x]\" ,[[]] ] ";
+	CHECK(hp_json_values(arr, strlen(arr), NULL, &v, &n, &bad, NULL, NULL) == 0 && n == 4);
+	CHECK(n == 4 && memcmp(arr + v[0].start, "{\"a\":1}", v[0].end - v[0].start) == 0 &&
+	      v[1].end - v[1].start == 1 && arr[v[2].start] == '"' && arr[v[2].end - 1] == '"' &&
+	      memcmp(arr + v[3].start, "[[]]", 4) == 0 && v[3].end - v[3].start == 4);
+	free(v);
+	/* the first top-level member of that name, never a nested one */
+	const char *env = "{\"x\":{\"response\":0},\"response\":{\"images\":[]},\"response\":1}";
+	CHECK(hp_json_values(env, strlen(env), "response", &v, &n, &bad, NULL, NULL) == 0 && n == 1);
+	CHECK(n == 1 && memcmp(env + v[0].start, "{\"images\":[]}", v[0].end - v[0].start) == 0);
+	free(v);
+	CHECK(hp_json_values(env, strlen(env), "file", &v, &n, &bad, NULL, NULL) == 0 && n == 0 && !v);
+	/* not strict JSON: -1 and where */
+	CHECK(hp_json_values("[1,]", 4, NULL, &v, &n, &bad, NULL, NULL) == -1 && bad == 3 && !v);
+}
+
 int main(int argc, char **argv)
 {
 	fixtures_dir = argc > 1 ? argv[1] : "tests/fixtures";
@@ -451,6 +472,7 @@ int main(int argc, char **argv)
 	test_strict_json();
 	test_error_messages();
 	test_parts();
+	test_values();
 	/* tiny buffers stay NUL-terminated and in bounds */
 	char tiny[4];
 	for (size_t n = 1; n <= sizeof tiny; n++) {

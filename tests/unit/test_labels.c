@@ -225,8 +225,8 @@ static void test_files(void)
 	snprintf(root, sizeof root, "%s/out/deeper", dir);
 	char err[512];
 	struct hp_labels_opts o = { .dir = root };
-	struct hp_labels *l = hp_labels_new(&o, err, sizeof err);
-	CHECK(l != NULL);
+	struct hp_labels *l = NULL;
+	CHECK(hp_labels_new(&l, &o, err, sizeof err) == 0 && l != NULL);
 
 	struct hp_response *det = decode_fixture("detect.json");
 	/* found by a walk of "../": the path below it */
@@ -286,7 +286,8 @@ static void test_files(void)
 	snprintf(p, sizeof p, "%s/blocked/sub", root);
 	struct hp_labels_opts bad = { .dir = p };
 	err[0] = '\0';
-	CHECK(hp_labels_new(&bad, err, sizeof err) == NULL);
+	struct hp_labels *none = NULL;
+	CHECK(hp_labels_new(&none, &bad, err, sizeof err) == 11 && none == NULL);
 	CHECK_CONTAINS(err, "blocked/sub");
 	CHECK_CONTAINS(err, "Not a directory");
 
