@@ -530,6 +530,10 @@ static int open_sinks(struct run *r)
 		.several = r->several,
 		.request = o->format == HP_FORMAT_JSONL ? r->request_key : NULL,
 		.silent = r->embed != NULL,
+		/* a video's frames make one envelope (SPEC 13); csv's time column
+		 * when the run is told to cut videos */
+		.videos = true,
+		.video_time = o->predict.vid_stride > 0 || o->predict.fps > 0,
 	};
 	if (!(r->renderer = hp_renderer_new(&ro, &r->out))) {
 		hp_msg_error("out of memory");

@@ -128,7 +128,7 @@ class TestFramesSent(VideoE2E):
         log = [e["file"] for e in self.server.log()]
         self.assertEqual([f["filename"] for f in log], ["cfr_1.jpg", "cfr_1.jpg", "cfr_31.jpg"])
         self.assertEqual(log[0]["sha256"], log[1]["sha256"])
-        self.assertEqual([e["attempts"] for e in r.jsonl()], [2, 1])
+        self.assertEqual([(e["attempts"], e["frames"], "errors" in e) for e in r.jsonl()], [(3, 2, False)])
 
     def test_dry_run_says_a_video_is_cut(self):
         r = self.run_hp("-u", self.hub_url(), "--dry-run", "--fps", "1", self.media["h264"], image("cat.png"))
@@ -194,7 +194,7 @@ class TestPulledByTheRun(VideoE2E):
             time.sleep(0.05)
         r = self.wait_hp(p)
         self.assertEqual(r.rc, 0, r)
-        self.assertEqual(len(r.jsonl()), 60)
+        self.assertEqual(len(r.jsonl()[0]["response"]["images"]), 60)
         self.assertTrue(counts, "the run ended before it was looked at")
         self.assertEqual(max(counts), 2, counts)
 
@@ -434,3 +434,80 @@ class TestOptions(E2E):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestOneEnvelopePerVideo(VideoE2E):
+    """SPEC §13: a cut video's answers are one envelope as a dedicated endpoint would answer the
+    video: images[] one entry per sent frame with "frame" and "time", failed frames in "errors"."""
+
+    def test_jsonl_one_line_per_video_with_frame_and_time(self):
+        video = self.media["h264"]
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "3", "--vid-stride", "20", video,
+                        image("cat.png"))
+        self.assertEqual(r.rc, 0, r)
+        lines = r.jsonl()
+        self.assertEqual([e["file"] for e in lines], [video, image("cat.png")])
+        env = lines[0]
+        self.assertEqual(env["size"], os.path.getsize(video))
+        self.assertIn("mtime", env)
+        self.assertEqual((env["task"], env["http_status"], env["frames"], env["attempts"]), ("detect", 200, 3, 3))
+        self.assertNotIn("errors", env)
+        self.assertNotIn("error", env)
+        imgs = env["response"]["images"]
+        self.assertEqual([(i["frame"], i["time"]) for i in imgs], [(0, 0.0), (20, 0.667), (40, 1.333)])
+        self.assertTrue(all("results" in i and "shape" in i for i in imgs))
+        self.assertEqual(set(env["response"]) - {"images"}, set(lines[1]["response"]) - {"images"})
+
+    def test_json_array_holds_one_envelope_per_video(self):
+        r = self.run_hp("-u", self.hub_url(), "-f", "json", "--vid-stride", "30", self.media["h264"],
+                        self.media["mjpeg"])
+        self.assertEqual(r.rc, 0, r)
+        doc = r.json()
+        self.assertEqual([e["file"] for e in doc], [self.media["h264"], self.media["mjpeg"]])
+        self.assertEqual([[i["frame"] for i in e["response"]["images"]] for e in doc], [[0, 30], [0, 30]])
+
+    def test_a_frame_that_stays_failed_is_in_errors_and_sets_the_status(self):
+        self.server.push({"status": 422, "body": {"message": "bad frame"}})
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--vid-stride", "20", self.media["h264"])
+        self.assertEqual(r.rc, 7, r)
+        (env,) = r.jsonl()
+        self.assertEqual(env["http_status"], 422)
+        self.assertEqual([i["frame"] for i in env["response"]["images"]], [20, 40])
+        (err,) = env["errors"]
+        self.assertEqual((err["frame"], err["time"], err["http_status"], err["exit"]), (0, 0.0, 422, 7))
+        self.assertIn("bad frame", err["error"])
+        self.assertEqual(env["error"]["exit"], 7)
+
+    def test_table_blocks_headed_by_frame_and_time(self):
+        r = self.run_hp("-u", self.hub_url(), "--vid-stride", "20", self.media["h264"])
+        self.assertEqual(r.rc, 0, r)
+        lines = r.out.splitlines()
+        self.assertEqual(lines[0], f"{self.media['h264']}  detect  video")
+        heads = [ln for ln in lines if ln.startswith("frame ")]
+        self.assertEqual([h.split("  ")[:2] for h in heads], [["frame 0", "0.000 s"], ["frame 20", "0.667 s"],
+                                                              ["frame 40", "1.333 s"]])
+        self.assertRegex(lines[-1], r"^3 frames  \d+ results?  total \d+ ms$")
+
+    def test_csv_rows_name_the_video_its_frame_and_time(self):
+        r = self.run_hp("-u", self.hub_url(), "-f", "csv", "--vid-stride", "20", self.media["h264"], image("cat.png"))
+        self.assertEqual(r.rc, 0, r)
+        rows = r.csv()
+        self.assertEqual(rows[0][-2:], ["pixel_ratio", "time"])
+        vid = [row for row in rows[1:] if row[0] == self.media["h264"]]
+        self.assertTrue(vid)
+        self.assertEqual(sorted({(row[1], row[-1]) for row in vid}), [("0", "0.000"), ("20", "0.667"), ("40", "1.333")])
+        self.assertTrue(all(row[-1] == "" for row in rows[1:] if row[0] == image("cat.png")))
+        self.assertTrue(all(len(row) == len(rows[0]) for row in rows))
+
+    def test_a_video_that_breaks_after_its_frames_closes_its_envelope_with_the_error(self):
+        with open(self.media["mjpeg"], "rb") as f:
+            data = f.read()
+        path = self.write("cut.avi", data[: len(data) * 2 // 3])
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--vid-stride", "10", path, image("cat.png"))
+        self.assertExit(r, 3)
+        self.assertOneLineError(r, f"'{path}'", "truncated")
+        first, second = r.jsonl()
+        self.assertEqual((first["file"], second["file"]), (path, image("cat.png")))
+        self.assertTrue(first["response"]["images"])
+        self.assertEqual([(e["frame"], e["exit"]) for e in first["errors"]], [(None, 3)])
+        self.assertEqual((first["error"]["exit"], first["http_status"]), (3, None))
