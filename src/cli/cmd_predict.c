@@ -532,7 +532,7 @@ static int open_sinks(struct run *r)
 		.silent = r->embed != NULL,
 		/* a video's frames make one envelope (SPEC 13); csv's time column
 		 * when the run is told to cut videos */
-		.videos = true,
+		.videos = r->stream == NULL, /* a stream's run writes in completion order */
 		.video_time = o->predict.vid_stride > 0 || o->predict.fps > 0,
 	};
 	if (!(r->renderer = hp_renderer_new(&ro, &r->out))) {
