@@ -511,3 +511,39 @@ class TestOneEnvelopePerVideo(VideoE2E):
         self.assertTrue(first["response"]["images"])
         self.assertEqual([(e["frame"], e["exit"]) for e in first["errors"]], [(None, 3)])
         self.assertEqual((first["error"]["exit"], first["http_status"]), (3, None))
+
+
+class TestExpectAcrossFrames(VideoE2E):
+    """--expect on a cut video is checked once for the video over its frames, as for a video uploaded
+    whole (hubpredict(1), --expect): a check holds when it holds in at least one frame."""
+
+    @staticmethod
+    def answer(n_persons: int) -> dict:
+        box = {"x1": 1, "y1": 2, "x2": 30, "y2": 40}
+        return {"images": [{"results": [{"class": 0, "name": "person", "confidence": 0.9, "box": box}] * n_persons,
+                            "shape": [96, 160], "speed": {"preprocess": 1.0, "inference": 2.0, "postprocess": 0.5}}],
+                "metadata": {}}
+
+    def run_frames(self, persons: list[int], *expects: str) -> Result:
+        for n in persons:
+            self.server.push({"body": self.answer(n)})
+        return self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--vid-stride", "20",
+                           *[a for e in expects for a in ("--expect", e)], self.media["h264"])
+
+    def test_a_person_in_one_frame_is_a_person_in_the_video(self):
+        r = self.run_frames([0, 1, 0], "person")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.err, "")
+        self.assertEqual(len(self.server.log()), 3)
+
+    def test_unmet_is_one_line_for_the_video_with_the_closest_frame(self):
+        r = self.run_frames([0, 1, 0], "person>=2", "person<=3")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.err.splitlines(), [f"hubpredict: {self.media['h264']}: expected person>=2, found 1"])
+        self.assertEqual(len(r.jsonl()), 1)
+
+    def test_a_failed_frame_counts_nothing_and_keeps_its_status(self):
+        self.server.push({"status": 422, "body": {"message": "bad frame"}})
+        r = self.run_frames([0, 0], "person")
+        self.assertEqual(r.rc, 7, r)
+        self.assertIn(f"{self.media['h264']}: expected person>=1, found 0", r.err)
