@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #define BASELINE_MAX_BYTES ((size_t)1024 * 1024 * 1024)
@@ -22,6 +23,8 @@ struct entry {
 	size_t order;                /* position in the file, for "first wins" */
 	struct hp_response *resp;    /* NULL for an error envelope */
 	long error_exit;             /* the error envelope's exit status */
+	long long *frames;           /* a cut video's envelope: each images[i]'s "frame"
+	                                (owned); NULL: images[i] is frame i */
 };
 
 struct hp_baseline {
@@ -440,10 +443,11 @@ static int diff(const struct hp_response *base, const struct hp_response *cur, c
 	bool video = base->n_images > 1 || cur->n_images > 1;
 	size_t n = base->n_images < cur->n_images ? base->n_images : cur->n_images;
 	char prefix[40] = "";
+	const char *given = m->prefix; /* a cut video's frame: "frame 20: " */
 	for (size_t f = 0; f < n && !m->oom; f++) {
 		if (video)
 			snprintf(prefix, sizeof prefix, "frame %zu: ", f);
-		m->prefix = prefix;
+		m->prefix = video ? prefix : given;
 		diff_image(m, task, &base->images[f], &cur->images[f], tol);
 	}
 	m->prefix = "";
@@ -487,6 +491,7 @@ size_t hp_baseline_size(const struct hp_baseline *b)
 
 static void entry_clear(struct entry *e)
 {
+	free(e->frames);
 	free(e->file);
 	hp_response_free(e->resp);
 }
@@ -515,6 +520,53 @@ int hp_baseline_check(const struct hp_baseline *b, const char *file, const struc
 	else
 		return diff(e->resp, r, tol, &m);
 	return finish(&m);
+}
+
+int hp_baseline_check_frame(const struct hp_baseline *b, const char *video, long long frame,
+                            const struct hp_response *r, const struct hp_baseline_tol *tol, char ***msgs,
+                            size_t *n_msgs)
+{
+	char prefix[48];
+	snprintf(prefix, sizeof prefix, "frame %lld: ", frame);
+	struct msgs m = { .arr = msgs, .n = n_msgs, .prefix = prefix };
+	if (!r)
+		return 0;
+	const struct entry *e = find(b, video);
+	size_t i = 0;
+	if (e && e->resp && e->frames)
+		while (i < e->resp->n_images && e->frames[i] != frame)
+			i++;
+	else if (e && e->resp)
+		i = frame >= 0 ? (size_t)frame : SIZE_MAX;
+	if (!e || (e->resp && i >= e->resp->n_images)) {
+		add(&m, "not in the baseline");
+	} else if (!e->resp) {
+		add(&m, "failed in the baseline (exit %ld), answered now", e->error_exit);
+	} else {
+		/* the baseline's frame on its own, against this frame's answer */
+		struct hp_response one = { .task = e->resp->task, .images = &e->resp->images[i], .n_images = 1 };
+		return diff(&one, r, tol, &m);
+	}
+	return finish(&m);
+}
+
+/* A cut video's envelope (render_json.c): the "frame" of each images[]
+ * entry, when every entry has one. 0, or -1 when out of memory. */
+static int envelope_frames(struct entry *e, const cJSON *resp)
+{
+	const cJSON *images = cJSON_GetObjectItemCaseSensitive(resp, "images"), *im;
+	size_t n = 0;
+	if (!e->resp || !cJSON_IsArray(images) || (size_t)cJSON_GetArraySize(images) != e->resp->n_images)
+		return 0;
+	cJSON_ArrayForEach(im, images) {
+		if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(im, "frame")))
+			return 0;
+	}
+	if (!e->resp->n_images || !(e->frames = malloc(e->resp->n_images * sizeof *e->frames)))
+		return e->resp->n_images ? -1 : 0;
+	cJSON_ArrayForEach(im, images)
+		e->frames[n++] = (long long)cJSON_GetObjectItemCaseSensitive(im, "frame")->valuedouble;
+	return 0;
 }
 
 /* Add one envelope; `where` names it in messages ("element 3", "line 3"). */
@@ -552,6 +604,11 @@ static int add_envelope(struct hp_baseline *b, size_t *cap, const cJSON *env, co
 			return -1;
 		}
 		hp_filter_apply(filter, e.resp);
+		if (envelope_frames(&e, resp) < 0) {
+			hp_response_free(e.resp);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 	} else {
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "exit");
 		e.error_exit = cJSON_IsNumber(code) ? (long)code->valuedouble : 0;
@@ -563,6 +620,7 @@ static int add_envelope(struct hp_baseline *b, size_t *cap, const cJSON *env, co
 		e.file = malloc(bl / 4 * 3 + 1);
 		if (e.file && hp_base64_decode(e.file, bytes->valuestring, bl) <= 0) {
 			free(e.file);
+			free(e.frames);
 			hp_response_free(e.resp);
 			snprintf(err, errlen, "'%s' %s: %s has a \"file_bytes\" that is not base64", name, what, where);
 			return -1;
@@ -580,6 +638,7 @@ static int add_envelope(struct hp_baseline *b, size_t *cap, const cJSON *env, co
 	}
 	if (!e.file || b->n == *cap) {
 		free(e.file);
+		free(e.frames);
 		hp_response_free(e.resp);
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -172,7 +172,7 @@ static void render_job(struct batch *b, struct job *j)
 		/* "bus.jpg: expected person>=2, found 1", "bus.jpg: baseline: person
 		 * 2 -> 1": not a failed request */
 		for (size_t i = 0; i < j->n_unmet; i++)
-			hp_msg_error("%s: %s", j->file, j->unmet[i]);
+			hp_msg_error("%s: %s", j->video ? j->video : j->file, j->unmet[i]);
 		b->stats->unmet += j->n_unmet - j->n_differences;
 		b->stats->differences += j->n_differences;
 		if (b->stats->exit_code == 0)

@@ -547,3 +547,44 @@ class TestExpectAcrossFrames(VideoE2E):
         r = self.run_frames([0, 0], "person")
         self.assertEqual(r.rc, 7, r)
         self.assertIn(f"{self.media['h264']}: expected person>=1, found 0", r.err)
+
+
+class TestBaselineFrameByFrame(VideoE2E):
+    """--baseline on a cut video matches each frame by (video, frame number): against the recorded
+    video's envelope, or images[frame] of a video uploaded whole."""
+
+    answer = staticmethod(TestExpectAcrossFrames.answer)
+
+    def run_frames(self, persons: list[int], stride: str, *args: str) -> Result:
+        for n in persons:
+            self.server.push({"body": self.answer(n)})
+        return self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--vid-stride", stride, *args,
+                           self.media["h264"])
+
+    def record(self, persons: list[int], stride: str) -> str:
+        r = self.run_frames(persons, stride)
+        self.assertEqual(r.rc, 0, r)
+        return self.write("base.jsonl", r.out_bytes)
+
+    def test_a_changed_frame_is_named_by_its_number(self):
+        base = self.record([1, 1, 1], "20")
+        r = self.run_frames([1, 2, 1], "20", "--baseline", base)
+        self.assertEqual(r.rc, 1, r)
+        lines = r.err.splitlines()
+        self.assertEqual(lines[0], f"hubpredict: {self.media['h264']}: baseline: frame 20: person 1 -> 2")
+        self.assertTrue(all(ln.startswith(f"hubpredict: {self.media['h264']}: baseline: frame 20: ") for ln in lines), r)
+
+    def test_frames_the_baseline_did_not_send(self):
+        base = self.record([1, 1, 1], "20")
+        r = self.run_frames([1] * 6, "10", "--baseline", base)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.err.splitlines(), [f"hubpredict: {self.media['h264']}: baseline: frame {f}: not in the baseline"
+                                              for f in (10, 30, 50)])
+
+    def test_a_video_uploaded_whole_is_matched_by_index(self):
+        images = [self.answer(1 if f == 20 else 0)["images"][0] for f in range(25)]
+        base = self.write("whole.json", json.dumps([{"file": self.media["h264"], "response": {"images": images}}])
+                          .encode())
+        r = self.run_frames([0, 1, 0], "20", "--baseline", base)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.err.splitlines(), [f"hubpredict: {self.media['h264']}: baseline: frame 40: not in the baseline"])
