@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -588,3 +589,41 @@ class TestBaselineFrameByFrame(VideoE2E):
         r = self.run_frames([0, 1, 0], "20", "--baseline", base)
         self.assertEqual(r.rc, 1, r)
         self.assertEqual(r.err.splitlines(), [f"hubpredict: {self.media['h264']}: baseline: frame 40: not in the baseline"])
+
+
+class TestResumeAKilledVideo(VideoE2E):
+    """--resume records a cut video's frames as they finish (a line per frame in LOG, whatever -f
+    writes): a run killed mid-video resends only the frames it had not recorded."""
+
+    def test_sigkill_mid_video_then_only_the_unsent_frames(self):
+        log = self.path("run.jsonl")
+        args = ("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--resume", log, "--vid-stride", "10",
+                self.media["h264"])
+        self.server.set_latency(0.5)
+        p = self.popen_hp(*args, wrapper=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            while time.monotonic() < deadline and p.poll() is None:
+                if os.path.exists(log) and open(log, "rb").read().count(b"\n") >= 2:
+                    break
+                time.sleep(0.02)
+            self.assertIsNone(p.poll(), "the run ended before it was killed")
+            p.send_signal(signal.SIGKILL)
+        finally:
+            p.wait()
+        with open(log) as f:
+            recorded = [json.loads(line) for line in f.read().splitlines(keepends=True) if line.endswith("\n")]
+        self.assertGreaterEqual(len(recorded), 2)
+        self.assertLess(len(recorded), 6)
+        done = {e["file"] for e in recorded}
+        self.assertTrue(all(e["file"].endswith(".jpg") and "size" in e and "mtime" in e for e in recorded))
+        self.server.set_latency(0)
+        self.server.reset()
+        r = self.run_hp(*args)
+        self.assertEqual(r.rc, 0, r)
+        stem = os.path.join(os.path.dirname(self.media["h264"]), "cfr")
+        unsent = [f for f in range(0, 60, 10) if f"{stem}_{f + 1}.jpg" not in done]
+        self.assertEqual(sorted(e["file"]["filename"] for e in self.server.log()),
+                         sorted(f"cfr_{f + 1}.jpg" for f in unsent))
+        (env,) = r.jsonl()
+        self.assertEqual([i["frame"] for i in env["response"]["images"]], unsent)
