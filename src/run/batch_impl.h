@@ -148,6 +148,7 @@ struct batch {
 	char *tally_video;
 	struct hp_expect_tally *tally;
 	bool tally_any;              /* one of its frames was answered */
+	long long tally_frame;       /* the last frame's number (a lower one: the video again) */
 	bool inputs_done;
 	bool source_idle;            /* the source had nothing yet (source.h's -1) */
 	bool stop_new;               /* --fail-fast, a signal or a broken output */

@@ -92,7 +92,7 @@ static void video_expect_frame(struct batch *b, const struct job *j)
 	const struct hp_batch_config *cfg = b->cfg;
 	if (!cfg->n_expects)
 		return;
-	if (b->tally_video && (!j->video || strcmp(b->tally_video, j->video) != 0))
+	if (b->tally_video && (!j->video || strcmp(b->tally_video, j->video) != 0 || j->frame <= b->tally_frame))
 		batch_video_expect_end(b);
 	if (!j->video)
 		return;
@@ -110,6 +110,7 @@ static void video_expect_frame(struct batch *b, const struct job *j)
 			return;
 		}
 	}
+	b->tally_frame = j->frame;
 	if (j->exit_code == 0 && j->resp) {
 		hp_expect_tally_add(cfg->expects, cfg->n_expects, b->tally, j->resp);
 		b->tally_any = true;

@@ -83,7 +83,7 @@ static void video_error(struct hp_video_group *g, const struct hp_item *it, bool
 static void video_frame(struct hp_renderer *r, const struct hp_item *it)
 {
 	struct hp_video_group *g = &r->vg;
-	if (g->path && strcmp(g->path, it->video) != 0)
+	if (g->path && (strcmp(g->path, it->video) != 0 || it->frame <= g->last))
 		video_end(r);
 	if (!g->path) {
 		if (!(g->path = strdup(it->video)))
@@ -98,6 +98,7 @@ static void video_frame(struct hp_renderer *r, const struct hp_item *it)
 	}
 	r->ops->frame(r, it);
 	g->frames++;
+	g->last = it->frame;
 	g->attempts += it->attempts;
 	g->elapsed_ms += it->elapsed_ms;
 	if (it->exit_code != 0) {

@@ -27,6 +27,8 @@ struct hp_video_group {
 	long long size;
 	struct timespec mtime;
 	size_t frames;       /* frames delivered */
+	long long last;      /* the last one's number: a lower one starts the video
+	                        again (the same INPUT named twice) */
 	size_t answered;     /* of them answered */
 	size_t results;      /* results in the answered frames */
 	bool has_task;

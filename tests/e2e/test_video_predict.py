@@ -514,6 +514,15 @@ class TestOneEnvelopePerVideo(VideoE2E):
         self.assertEqual((first["error"]["exit"], first["http_status"]), (3, None))
 
 
+    def test_the_same_video_named_twice_is_two_envelopes(self):
+        video = self.media["h264"]
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--vid-stride", "30", "--expect", "person>=3",
+                        video, video)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual([[i["frame"] for i in e["response"]["images"]] for e in r.jsonl()], [[0, 30], [0, 30]])
+        self.assertEqual([ln for ln in r.err.splitlines() if "expected" in ln],
+                         [f"hubpredict: {video}: expected person>=3, found 1"] * 2)
+
 class TestExpectAcrossFrames(VideoE2E):
     """--expect on a cut video is checked once for the video over its frames, as for a video uploaded
     whole (hubpredict(1), --expect): a check holds when it holds in at least one frame."""
