@@ -110,7 +110,7 @@ heading "detect on a video: clip.mp4 (one block per frame)"
 # seconds panning down street.jpg at 10 frames a second
 ffmpeg -nostdin -hide_banner -loglevel error -y -loop 1 -framerate 10 -i "$img/street.jpg" -t 3 \
 	-vf "crop=810:720:0:'min(t*120,360)',scale=540:480" -c:v libx264 -pix_fmt yuv420p "$tmp/street.mp4"
-heading "a video cut into frames here: --fps 2 on a 3-second clip (one request per frame)"
+heading "a video cut into frames here: --fps 2 on a 3-second clip (one request per frame, one block each)"
 "$hubpredict" -u "$(hub detect)" --fps 2 "$tmp/street.mp4"
 
 heading "--annotate on a video: each sent frame drawn, held until the next, as an MP4"

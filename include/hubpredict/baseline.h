@@ -58,6 +58,15 @@ size_t hp_baseline_size(const struct hp_baseline *b);
 int hp_baseline_check(const struct hp_baseline *b, const char *file, const struct hp_response *r,
                       const struct hp_baseline_tol *tol, char ***msgs, size_t *n_msgs);
 
+/* hp_baseline_check for a frame of a cut video (SPEC 13): the answer for
+ * frame number `frame` of VIDEO (one image) against the baseline's entry for
+ * that frame in VIDEO's envelope (its images[] entry with that "frame"; an
+ * envelope without them, a video uploaded whole: images[frame]). Messages
+ * read "baseline: frame 20: person 2 -> 1". Same contract. */
+int hp_baseline_check_frame(const struct hp_baseline *b, const char *video, long long frame,
+                            const struct hp_response *r, const struct hp_baseline_tol *tol, char ***msgs,
+                            size_t *n_msgs);
+
 /* Compare two decoded responses (base: the baseline's, cur: this run's);
  * same contract as hp_baseline_check(). */
 int hp_baseline_diff(const struct hp_response *base, const struct hp_response *cur,

@@ -90,4 +90,19 @@ int hp_expect_evaluate(const struct hp_expect *e, size_t n, const struct hp_resp
 
 void hp_expect_messages_free(char **msgs, size_t n);
 
+/* hp_expect_evaluate over several responses (the frames of a video cut into
+ * inputs, SPEC 13): one tally per expectation, zeroed by the caller, each
+ * response added in turn; the messages are those hp_expect_evaluate gives
+ * for one response holding all their images. Same returns and ownership. */
+struct hp_expect_tally {
+	bool ok;        /* held in some image */
+	bool seen;      /* an image was counted */
+	size_t best;    /* else the count closest to holding it */
+};
+
+void hp_expect_tally_add(const struct hp_expect *e, size_t n, struct hp_expect_tally *t,
+                         const struct hp_response *r);
+int hp_expect_tally_messages(const struct hp_expect *e, size_t n, const struct hp_expect_tally *t,
+                             char ***msgs, size_t *n_msgs);
+
 #endif

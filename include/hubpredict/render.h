@@ -2,7 +2,9 @@
  *
  * The batch calls begin() once, item() once per input in input order, and
  * end() once (also after an interruption, so a json document is always
- * closed). Renderers see decoded results (response.h) or the raw body, never
+ * closed). With ro.videos, consecutive frames of one video (hp_item.video)
+ * are written as that video's one envelope, closed by the next input that is
+ * not its frame, or by end(). Renderers see decoded results (response.h) or the raw body, never
  * cJSON, and write only through struct hp_output.
  *
  * Ownership: hp_renderer_new returns a renderer the caller frees with
@@ -30,6 +32,10 @@ struct hp_render_opts {
 	const char *request; /* the request key (resume.h), written as each envelope's
 	                        "request" member; NULL: none (borrowed, outlives the renderer) */
 	bool silent;         /* write nothing per input (a command that reports at the end: val) */
+	bool videos;         /* the frames of a video INPUT make one envelope (table: one
+	                        block) in json, jsonl, table and csv (SPEC 13); false:
+	                        each frame on its own (the --resume log) */
+	bool video_time;     /* csv: a "time" column at the end (the run cuts videos) */
 };
 
 struct hp_renderer;

@@ -26,6 +26,8 @@ struct entry {
 	size_t order;                /* position in the file, for "first wins" */
 	struct hp_response *resp;    /* NULL for an error envelope */
 	long error_exit;             /* the error envelope's exit status */
+	long long *frames;           /* a cut video's envelope: each images[i]'s "frame"
+	                                (owned); NULL: images[i] is frame i */
 };
 
 struct hp_baseline {
@@ -444,10 +446,11 @@ static int diff(const struct hp_response *base, const struct hp_response *cur, c
 	bool video = base->n_images > 1 || cur->n_images > 1;
 	size_t n = base->n_images < cur->n_images ? base->n_images : cur->n_images;
 	char prefix[40] = "";
+	const char *given = m->prefix; /* a cut video's frame: "frame 20: " */
 	for (size_t f = 0; f < n && !m->oom; f++) {
 		if (video)
 			snprintf(prefix, sizeof prefix, "frame %zu: ", f);
-		m->prefix = prefix;
+		m->prefix = video ? prefix : given;
 		diff_image(m, task, &base->images[f], &cur->images[f], tol);
 	}
 	m->prefix = "";
@@ -492,6 +495,7 @@ size_t hp_baseline_size(const struct hp_baseline *b)
 static void entry_clear(struct entry *e)
 {
 	free(e->file);
+	free(e->frames);
 	hp_response_free(e->resp);
 }
 
@@ -518,6 +522,34 @@ int hp_baseline_check(const struct hp_baseline *b, const char *file, const struc
 		add(&m, "failed in the baseline (exit %ld), answered now", e->error_exit);
 	else
 		return diff(e->resp, r, tol, &m);
+	return finish(&m);
+}
+
+int hp_baseline_check_frame(const struct hp_baseline *b, const char *video, long long frame,
+                            const struct hp_response *r, const struct hp_baseline_tol *tol, char ***msgs,
+                            size_t *n_msgs)
+{
+	char prefix[48];
+	snprintf(prefix, sizeof prefix, "frame %lld: ", frame);
+	struct msgs m = { .arr = msgs, .n = n_msgs, .prefix = prefix };
+	if (!r)
+		return 0;
+	const struct entry *e = find(b, video);
+	size_t i = 0;
+	if (e && e->resp && e->frames)
+		while (i < e->resp->n_images && e->frames[i] != frame)
+			i++;
+	else if (e && e->resp)
+		i = frame >= 0 ? (size_t)frame : SIZE_MAX;
+	if (!e || (e->resp && i >= e->resp->n_images)) {
+		add(&m, "not in the baseline");
+	} else if (!e->resp) {
+		add(&m, "failed in the baseline (exit %ld), answered now", e->error_exit);
+	} else {
+		/* the baseline's frame on its own, against this frame's answer */
+		struct hp_response one = { .task = e->resp->task, .images = &e->resp->images[i], .n_images = 1 };
+		return diff(&one, r, tol, &m);
+	}
 	return finish(&m);
 }
 
@@ -549,23 +581,6 @@ static void *walk_from(struct text_map *m, size_t base)
 	return m;
 }
 
-/* An envelope's response, decoded part by part (the answer's ranges, as a
- * big answer is) without its points: the comparison reads none. */
-static int decode_response(struct text_map *m, size_t at, size_t len, struct hp_response **out, char *err,
-                           size_t errlen)
-{
-	struct hp_json_parts parts;
-	size_t bad = 0;
-	int rc = hp_json_parts(m->data + at, len, (size_t)1024 * 1024, &parts, &bad, let_go, walk_from(m, at));
-	if (rc == -1)
-		snprintf(err, errlen, "not JSON (at byte %zu)", bad);
-	if (rc == 0)
-		rc = hp_response_decode_parts(out, m->data + at, len, &parts, true, err, errlen, let_go, walk_from(m, at));
-	hp_json_parts_free(&parts);
-	let_go(m, len);
-	return rc;
-}
-
 /* The envelope at [at, at + len) of the map (strict JSON) without the bytes
  * of its response ([rs, re), "{}" in their place), parsed: its "file",
  * "file_bytes" and "error". NULL when out of memory. */
@@ -588,6 +603,60 @@ static cJSON *parse_without(const struct text_map *m, size_t at, size_t len, con
 /* The envelope's name: its "file_bytes" decoded (the exact bytes of a name
  * that is not UTF-8, render_json.c), else "file". NULL when out of memory,
  * or (*bad) when file_bytes is not base64. */
+/* A cut video's envelope (render_json.c): the "frame" of each images[]
+ * entry, when every entry has one (each entry parsed alone, its results left
+ * out when the parts cut them). 0 (e->frames NULL when some entry has none),
+ * or -2 when out of memory. */
+static int envelope_frames(struct entry *e, const struct text_map *m, size_t at, const struct hp_json_parts *parts)
+{
+	size_t n = e->resp ? e->resp->n_images : 0, k = 0;
+	if (!n || parts->n_images != n)
+		return 0;
+	if (!(e->frames = malloc(n * sizeof *e->frames)))
+		return -2;
+	for (size_t i = 0; i < parts->n && k < n; i++) {
+		const struct hp_json_part *p = &parts->v[i];
+		if (p->is_result)
+			continue;
+		struct hp_json_range cut = { p->cut_start - p->start, p->cut_end - p->start };
+		cJSON *im = parse_without(m, at + p->start, p->end - p->start, p->cut_end ? &cut : NULL);
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(im, "frame");
+		bool ok = cJSON_IsNumber(f);
+		if (ok)
+			e->frames[k++] = (long long)f->valuedouble;
+		cJSON_Delete(im);
+		if (!im)
+			return -2;
+		if (!ok)
+			break;
+	}
+	if (k != n) {
+		free(e->frames);
+		e->frames = NULL;
+	}
+	return 0;
+}
+
+/* An envelope's response, decoded part by part (the answer's ranges, as a
+ * big answer is) without its points: the comparison reads none; with a cut
+ * video's frame numbers (envelope_frames). */
+static int decode_response(struct text_map *m, size_t at, size_t len, struct entry *e, char *err,
+                           size_t errlen)
+{
+	struct hp_json_parts parts;
+	size_t bad = 0;
+	int rc = hp_json_parts(m->data + at, len, (size_t)1024 * 1024, &parts, &bad, let_go, walk_from(m, at));
+	if (rc == -1)
+		snprintf(err, errlen, "not JSON (at byte %zu)", bad);
+	if (rc == 0)
+		rc = hp_response_decode_parts(&e->resp, m->data + at, len, &parts, true, err, errlen, let_go, walk_from(m, at));
+	if (rc == 0)
+		rc = envelope_frames(e, m, at, &parts);
+	hp_json_parts_free(&parts);
+	let_go(m, len);
+	return rc;
+}
+
 static char *envelope_file(const cJSON *env, const cJSON *file, bool *bad)
 {
 	const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(env, "file_bytes");
@@ -663,7 +732,7 @@ static int add_envelope(struct parse_ctx *c, size_t at, size_t len, const char *
 		goto done;
 	if (has_resp) {
 		char derr[512];
-		rc = decode_response(c->m, at + r->start, r->end - r->start, &e.resp, derr, sizeof derr);
+		rc = decode_response(c->m, at + r->start, r->end - r->start, &e, derr, sizeof derr);
 		if (rc == -2)
 			rc = oom(c);
 		else if (rc < 0)

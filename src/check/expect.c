@@ -242,26 +242,32 @@ static bool closer(const struct hp_expect *e, size_t count, size_t best)
 	return false;
 }
 
-int hp_expect_evaluate(const struct hp_expect *e, size_t n, const struct hp_response *r,
-                       char ***msgs, size_t *n_msgs)
+void hp_expect_tally_add(const struct hp_expect *e, size_t n, struct hp_expect_tally *t,
+                         const struct hp_response *r)
+{
+	size_t frames = r && r->n_images ? r->n_images : 1;
+	for (size_t k = 0; k < n; k++) {
+		for (size_t f = 0; f < frames && !t[k].ok; f++) {
+			const struct hp_image *im = r && r->n_images ? &r->images[f] : NULL;
+			size_t count = hp_expect_count(&e[k], im);
+			if (holds(&e[k], count))
+				t[k].ok = true;
+			else if (!t[k].seen || closer(&e[k], count, t[k].best))
+				t[k].best = count;
+			t[k].seen = true;
+		}
+	}
+}
+
+int hp_expect_tally_messages(const struct hp_expect *e, size_t n, const struct hp_expect_tally *t,
+                             char ***msgs, size_t *n_msgs)
 {
 	*msgs = NULL;
 	*n_msgs = 0;
 	char **out = NULL;
 	size_t got = 0;
-	size_t frames = r && r->n_images ? r->n_images : 1;
 	for (size_t k = 0; k < n; k++) {
-		bool ok = false;
-		size_t best = 0;
-		for (size_t f = 0; f < frames && !ok; f++) {
-			const struct hp_image *im = r && r->n_images ? &r->images[f] : NULL;
-			size_t count = hp_expect_count(&e[k], im);
-			if (holds(&e[k], count))
-				ok = true;
-			else if (f == 0 || closer(&e[k], count, best))
-				best = count;
-		}
-		if (ok)
+		if (t[k].ok)
 			continue;
 		if (!out && !(out = calloc(n, sizeof *out)))
 			return -1;
@@ -273,12 +279,26 @@ int hp_expect_evaluate(const struct hp_expect *e, size_t n, const struct hp_resp
 			return -1;
 		}
 		snprintf(text, sizeof text, "%s%ld", op_text(e[k].op), e[k].n);
-		snprintf(m, tl + 64, "expected %s%s, found %zu", e[k].cls.name, text, best);
+		snprintf(m, tl + 64, "expected %s%s, found %zu", e[k].cls.name, text, t[k].best);
 		out[got++] = m;
 	}
 	*msgs = out;
 	*n_msgs = got;
 	return (int)got;
+}
+
+int hp_expect_evaluate(const struct hp_expect *e, size_t n, const struct hp_response *r,
+                       char ***msgs, size_t *n_msgs)
+{
+	*msgs = NULL;
+	*n_msgs = 0;
+	struct hp_expect_tally *t = calloc(n ? n : 1, sizeof *t);
+	if (!t)
+		return -1;
+	hp_expect_tally_add(e, n, t, r);
+	int rc = hp_expect_tally_messages(e, n, t, msgs, n_msgs);
+	free(t);
+	return rc;
 }
 
 void hp_expect_messages_free(char **msgs, size_t n)

@@ -532,6 +532,10 @@ static int open_sinks(struct run *r)
 		.several = r->several,
 		.request = o->format == HP_FORMAT_JSONL ? r->request_key : NULL,
 		.silent = r->embed != NULL,
+		/* a video's frames make one envelope (SPEC 13); csv's time column
+		 * when the run is told to cut videos */
+		.videos = r->stream == NULL, /* a stream's run writes in completion order */
+		.video_time = o->predict.vid_stride > 0 || o->predict.fps > 0,
 	};
 	if (hp_renderer_new(&r->renderer, &ro, &r->out) != 0) {
 		hp_msg_error("out of memory");

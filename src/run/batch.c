@@ -559,6 +559,7 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 	stats->stopped_early = !b.inputs_done;
 	batch_update_progress(&b, true);
 	hp_progress_erase(cfg->progress);
+	batch_video_expect_end(&b);
 	abort_running(&b);
 	for (struct job *j = b.head, *next; j; j = next) {
 		next = j->next;

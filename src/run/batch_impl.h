@@ -149,6 +149,12 @@ struct batch {
 	size_t predecoded;           /* jobs holding a decoded picture (pre) */
 	size_t total;                /* inputs expected (progress), 0 = unknown */
 	bool hub_noted;              /* the HUB shutdown note was printed */
+	/* --expect across the frames of a cut video (SPEC 13): the video whose
+	 * frames are being written (owned) and a tally per expectation (owned) */
+	char *tally_video;
+	struct hp_expect_tally *tally;
+	bool tally_any;              /* one of its frames was answered */
+	long long tally_frame;       /* the last frame's number (a lower one: the video again) */
 	bool inputs_done;
 	bool source_idle;            /* the source had nothing yet (source.h's -1) */
 	bool stop_new;               /* --fail-fast, a signal or a broken output */
@@ -197,6 +203,9 @@ bool batch_input_skipped(struct batch *b, const struct hp_input *in);
 void batch_job_done(struct batch *b, struct job *j, int code);
 /* Render every finished job at the head of the queue. With `all`, also those
  * behind unfinished ones (after an interruption), dropping the unfinished. */
+/* The cut video whose frames were written last is over: its --expect
+ * verdict on stderr and in the stats; the tally freed. */
+void batch_video_expect_end(struct batch *b);
 void batch_flush_done(struct batch *b, bool all);
 void batch_update_progress(struct batch *b, bool force);
 /* May another input start? In input order, the finished answers held for an

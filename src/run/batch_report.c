@@ -60,6 +60,63 @@ void batch_job_done(struct batch *b, struct job *j, int code)
 	b->held += j->held_bytes;
 }
 
+void batch_video_expect_end(struct batch *b)
+{
+	char **msgs = NULL;
+	size_t n = 0;
+	if (!b->tally_video)
+		return;
+	if (b->tally_any && hp_expect_tally_messages(b->cfg->expects, b->cfg->n_expects, b->tally, &msgs, &n) < 0) {
+		hp_msg_error("%s: out of memory", b->tally_video);
+		if (b->stats->exit_code == 0 || b->stats->exit_code == HP_EXIT_EXPECT)
+			b->stats->exit_code = HP_EXIT_NOMEM;
+	}
+	/* "clip.mp4: expected person>=1, found 0": the video's, over its frames */
+	for (size_t i = 0; i < n; i++)
+		hp_msg_error("%s: %s", b->tally_video, msgs[i]);
+	b->stats->unmet += n;
+	if (n && b->stats->exit_code == 0)
+		b->stats->exit_code = HP_EXIT_EXPECT;
+	hp_expect_messages_free(msgs, n);
+	free(b->tally_video);
+	free(b->tally);
+	b->tally_video = NULL;
+	b->tally = NULL;
+	b->tally_any = false;
+}
+
+/* --expect on a cut video: the frame's answer added to its video's tally;
+ * the previous video's verdict when this input is not its frame. */
+static void video_expect_frame(struct batch *b, const struct job *j)
+{
+	const struct hp_batch_config *cfg = b->cfg;
+	if (!cfg->n_expects)
+		return;
+	if (b->tally_video && (!j->video || strcmp(b->tally_video, j->video) != 0 || j->frame <= b->tally_frame))
+		batch_video_expect_end(b);
+	if (!j->video)
+		return;
+	if (!b->tally_video) {
+		b->tally_video = strdup(j->video);
+		b->tally = calloc(cfg->n_expects, sizeof *b->tally);
+		if (!b->tally_video || !b->tally) {
+			hp_msg_error("%s: out of memory", j->video);
+			if (b->stats->exit_code == 0 || b->stats->exit_code == HP_EXIT_EXPECT)
+				b->stats->exit_code = HP_EXIT_NOMEM;
+			free(b->tally_video);
+			free(b->tally);
+			b->tally_video = NULL;
+			b->tally = NULL;
+			return;
+		}
+	}
+	b->tally_frame = j->frame;
+	if (j->exit_code == 0 && j->resp) {
+		hp_expect_tally_add(cfg->expects, cfg->n_expects, b->tally, j->resp);
+		b->tally_any = true;
+	}
+}
+
 static void render_job(struct batch *b, struct job *j)
 {
 	struct hp_item it = {
@@ -93,6 +150,7 @@ static void render_job(struct batch *b, struct job *j)
 		.stream_at = j->stream_at,
 		.parts = j->exit_code == 0 && j->walk.each ? &j->walk : NULL,
 	};
+	video_expect_frame(b, j);
 	if (j->exit_code != 0 && !b->cfg->quiet_failures) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already
 		 * name the file, quoted, in their message */
@@ -116,7 +174,7 @@ static void render_job(struct batch *b, struct job *j)
 		/* "bus.jpg: expected person>=2, found 1", "bus.jpg: baseline: person
 		 * 2 -> 1": not a failed request */
 		for (size_t i = 0; i < j->n_unmet; i++)
-			hp_msg_error("%s: %s", j->file, j->unmet[i]);
+			hp_msg_error("%s: %s", j->video ? j->video : j->file, j->unmet[i]);
 		b->stats->unmet += j->n_unmet - j->n_differences;
 		b->stats->differences += j->n_differences;
 		if (b->stats->exit_code == 0)

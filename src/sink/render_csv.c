@@ -12,7 +12,7 @@ const char hp_csv_header[] =
 static void csv_begin(struct hp_renderer *r)
 {
 	hp_out_puts(r->out, hp_csv_header);
-	hp_out_puts(r->out, "\n");
+	hp_out_puts(r->out, r->ro.video_time ? ",time\n" : "\n");
 }
 
 static void cell_double(struct hp_output *out, double v)
@@ -30,13 +30,16 @@ static void csv_item(struct hp_renderer *r, const struct hp_item *it)
 	if (it->exit_code != 0 || !resp)
 		return;
 	const char *task = hp_task_name(resp->task);
+	/* a video's frame: the video's row, its frame number in the file (SPEC 13) */
+	bool frame_of_video = r->ro.videos && it->video;
+	const char *file = frame_of_video ? it->video : it->file;
 	for (size_t f = 0; f < resp->n_images; f++) {
 		const struct hp_image *im = &resp->images[f];
 		for (size_t i = 0; i < im->n_results; i++) {
 			const struct hp_result *res = &im->results[i];
-			hp_csv_write_field(out, it->file, strlen(it->file));
+			hp_csv_write_field(out, file, strlen(file));
 			/* a stream's frame: its number in the stream (SPEC 13) */
-			long long frame = it->stream ? it->stream_frame : (long long)f;
+			long long frame = it->stream ? it->stream_frame : frame_of_video ? it->frame : (long long)f;
 			hp_out_printf(out, ",%lld,%s,%zu,%ld,", frame, task, i + 1, res->cls);
 			hp_csv_write_field(out, res->name, res->name_len);
 			if (resp->task == HP_TASK_SEMANTIC)
@@ -61,9 +64,13 @@ static void csv_item(struct hp_renderer *r, const struct hp_item *it)
 				cell_double(out, res->pixel_ratio);
 			else
 				hp_out_puts(out, ",");
+			if (r->ro.video_time && frame_of_video)
+				hp_out_printf(out, ",%.3f", it->time);
+			else if (r->ro.video_time)
+				hp_out_puts(out, ",");
 			hp_out_puts(out, "\n");
 		}
 	}
 }
 
-const struct hp_render_ops hp_render_csv_ops = { csv_begin, csv_item, NULL };
+const struct hp_render_ops hp_render_csv_ops = { .begin = csv_begin, .item = csv_item };

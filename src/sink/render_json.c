@@ -1,6 +1,7 @@
 /* render_json.c - json (one array) and jsonl (one envelope per line).
  * The server's document goes in "response" unchanged but for white space. */
 #include "render_impl.h"
+#include "hubpredict/buf.h"
 #include "hubpredict/body.h"
 #include "hubpredict/output.h"
 #include "hubpredict/response.h"
@@ -8,6 +9,7 @@
 #include "hubpredict/text.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The answer in an envelope. Under -f raw (a --resume log) it was not
@@ -72,6 +74,30 @@ static void stream_envelope(struct hp_output *out, const struct hp_item *it)
 	hp_out_puts(out, "}");
 }
 
+/* An envelope's first members: file, its bytes when not UTF-8, size and
+ * mtime (size NULL: unknown), the request. */
+static void envelope_head(struct hp_renderer *r, const char *file, const long long *size,
+                          const struct timespec *mtime)
+{
+	struct hp_output *out = r->out;
+	hp_out_puts(out, "{\"file\":");
+	hp_json_write_string(out, file, strlen(file));
+	/* a name that is not UTF-8 reads back as U+FFFD in "file": its exact
+	 * bytes go beside it, so --baseline and scripts can tell names apart */
+	if (!hp_utf8_valid(file, strlen(file))) {
+		hp_out_puts(out, ",\"file_bytes\":");
+		hp_json_write_base64(out, file, strlen(file));
+	}
+	if (size) {
+		char stamp[HP_STAMP_LEN];
+		hp_stamp_format(mtime, stamp);
+		hp_out_printf(out, ",\"size\":%lld,\"mtime\":\"%s\"", *size, stamp);
+	}
+	/* what was asked (--resume matches it): jsonl's, the log's format */
+	if (r->ro.request)
+		hp_out_printf(out, ",\"request\":\"%s\"", r->ro.request);
+}
+
 static void envelope(struct hp_renderer *r, const struct hp_item *it)
 {
 	struct hp_output *out = r->out;
@@ -80,22 +106,7 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 		stream_envelope(out, it);
 		return;
 	}
-	hp_out_puts(out, "{\"file\":");
-	hp_json_write_string(out, it->file, strlen(it->file));
-	/* a name that is not UTF-8 reads back as U+FFFD in "file": its exact
-	 * bytes go beside it, so --baseline and scripts can tell names apart */
-	if (!hp_utf8_valid(it->file, strlen(it->file))) {
-		hp_out_puts(out, ",\"file_bytes\":");
-		hp_json_write_base64(out, it->file, strlen(it->file));
-	}
-	if (it->has_stat) {
-		char stamp[HP_STAMP_LEN];
-		hp_stamp_format(&it->mtime, stamp);
-		hp_out_printf(out, ",\"size\":%lld,\"mtime\":\"%s\"", it->size, stamp);
-	}
-	/* what was asked (--resume matches it): jsonl's, the log's format */
-	if (r->ro.request)
-		hp_out_printf(out, ",\"request\":\"%s\"", r->ro.request);
+	envelope_head(r, it->file, it->has_stat ? &it->size : NULL, &it->mtime);
 	if (it->exit_code == 0)
 		hp_out_printf(out, ",\"task\":\"%s\"", hp_task_name(it->response ? it->response->task : HP_TASK_UNKNOWN));
 	if (it->exit_code == 0)
@@ -120,6 +131,120 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 	hp_out_puts(out, "}");
 }
 
+/* ---- a video's one envelope (SPEC 13) ------------------------------------- */
+
+/* The answered frame's images[] entries, each with its "frame" and "time"
+ * first; with `first`, the document's bytes before them open the response
+ * and those after them are kept for its end. */
+static void frame_entries(struct hp_renderer *r, const struct hp_item *it, bool first)
+{
+	struct hp_output *out = r->out;
+	struct hp_video_group *g = &r->vg;
+	struct hp_body *b = it->body;
+	struct hp_json_parts parts = { 0 };
+	if (hp_body_gather(b) < 0) {
+		if (!out->error)
+			out->error = b->error;
+		goto done;
+	}
+	if (hp_json_parts(b->data, b->len, (size_t)-1, &parts, NULL, NULL, NULL) < 0 || !parts.images_at) {
+		hp_json_parts_free(&parts);
+		parts = (struct hp_json_parts){ 0 };
+	}
+	if (first && parts.images_at) {
+		hp_json_write_minified(out, b->data, parts.images_at);
+		g->tail_len = b->len - parts.images_end;
+		if ((g->tail = malloc(g->tail_len + 1)))
+			memcpy(g->tail, b->data + parts.images_end, g->tail_len);
+	} else if (first) {
+		hp_out_puts(out, "{\"images\":[");
+	}
+	for (size_t i = 0; i < parts.n; i++) {
+		const struct hp_json_part *pt = &parts.v[i];
+		if (pt->is_result || b->data[pt->start] != '{')
+			continue;
+		size_t k = pt->start + 1;
+		while (k < pt->end && strchr(" \t\r\n", b->data[k]))
+			k++;
+		hp_out_printf(out, "%s{\"frame\":%lld,\"time\":%.3f%s", g->entries++ ? "," : "", it->frame, it->time,
+		              b->data[k] == '}' ? "" : ",");
+		hp_json_write_minified(out, b->data + pt->start + 1, pt->end - pt->start - 1);
+		hp_body_release(b, pt->end);
+	}
+done:
+	hp_json_parts_free(&parts);
+}
+
+static void json_frame(struct hp_renderer *r, const struct hp_item *it)
+{
+	struct hp_video_group *g = &r->vg;
+	bool first = !g->opened;
+	if (first) {
+		if (r->ro.format == HP_FORMAT_JSON)
+			hp_out_puts(r->out, r->items > 1 ? ",\n" : "\n");
+		envelope_head(r, g->path, g->has_stat ? &g->size : NULL, &g->mtime);
+		hp_out_puts(r->out, ",\"response\":");
+		g->opened = true;
+	}
+	if (it->exit_code == 0 && it->body)
+		frame_entries(r, it, first);
+	else if (first)
+		hp_out_puts(r->out, "{\"images\":[");
+}
+
+/* errors: [{"frame", "time", "http_status", "exit", "error"}], the frames
+ * that stayed failed; the first one's is the envelope's "error". */
+static void video_errors(struct hp_output *out, const struct hp_video_group *g)
+{
+	hp_out_puts(out, ",\"errors\":[");
+	for (size_t i = 0; i < g->n_errors; i++) {
+		const struct hp_video_error *e = &g->errors[i];
+		if (e->has_frame)
+			hp_out_printf(out, "%s{\"frame\":%lld,\"time\":%.3f", i ? "," : "", e->frame, e->time);
+		else
+			hp_out_printf(out, "%s{\"frame\":null,\"time\":null", i ? "," : "");
+		if (e->http_status)
+			hp_out_printf(out, ",\"http_status\":%ld", e->http_status);
+		else
+			hp_out_puts(out, ",\"http_status\":null");
+		hp_out_printf(out, ",\"exit\":%d,\"error\":", e->exit_code);
+		hp_json_write_string(out, e->message, strlen(e->message));
+		hp_out_puts(out, "}");
+	}
+	hp_out_puts(out, "]");
+	const struct hp_video_error *e = &g->errors[0];
+	struct hp_item first = { .exit_code = e->exit_code, .http_status = e->http_status,
+	                         .message = e->message, .request_id = e->request_id };
+	write_error(out, &first);
+}
+
+static void json_video_end(struct hp_renderer *r)
+{
+	struct hp_output *out = r->out;
+	const struct hp_video_group *g = &r->vg;
+	if (!g->opened)
+		return;
+	if (g->tail)
+		hp_json_write_minified(out, g->tail, g->tail_len);
+	else
+		hp_out_puts(out, "]}");
+	if (g->has_task)
+		hp_out_printf(out, ",\"task\":\"%s\"", hp_task_name(g->task));
+	long status = g->n_errors ? g->errors[0].http_status : 200;
+	if (status)
+		hp_out_printf(out, ",\"http_status\":%ld", status);
+	else
+		hp_out_puts(out, ",\"http_status\":null");
+	hp_out_printf(out, ",\"frames\":%zu,\"attempts\":%d,\"elapsed_ms\":%.1f", g->frames, g->attempts,
+	              g->elapsed_ms);
+	if (g->resized)
+		hp_out_printf(out, ",\"resized\":{\"from\":[%d,%d],\"to\":[%d,%d]}", g->rz.from_h, g->rz.from_w,
+		              g->rz.to_h, g->rz.to_w);
+	if (g->n_errors)
+		video_errors(out, g);
+	hp_out_puts(out, r->ro.format == HP_FORMAT_JSONL ? "}\n" : "}");
+}
+
 static void json_begin(struct hp_renderer *r) { hp_out_puts(r->out, "["); }
 
 static void json_item(struct hp_renderer *r, const struct hp_item *it)
@@ -136,5 +261,5 @@ static void jsonl_item(struct hp_renderer *r, const struct hp_item *it)
 	hp_out_puts(r->out, "\n");
 }
 
-const struct hp_render_ops hp_render_json_ops = { json_begin, json_item, json_end };
-const struct hp_render_ops hp_render_jsonl_ops = { NULL, jsonl_item, NULL };
+const struct hp_render_ops hp_render_json_ops = { json_begin, json_item, json_end, json_frame, json_video_end };
+const struct hp_render_ops hp_render_jsonl_ops = { NULL, jsonl_item, NULL, json_frame, json_video_end };

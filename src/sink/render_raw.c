@@ -14,4 +14,4 @@ static void raw_item(struct hp_renderer *r, const struct hp_item *it)
 		hp_out_puts(r->out, "\n");
 }
 
-const struct hp_render_ops hp_render_raw_ops = { NULL, raw_item, NULL };
+const struct hp_render_ops hp_render_raw_ops = { .item = raw_item };

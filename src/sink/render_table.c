@@ -232,4 +232,46 @@ static void table_item(struct hp_renderer *r, const struct hp_item *it)
 	}
 }
 
-const struct hp_render_ops hp_render_table_ops = { NULL, table_item, NULL };
+/* A video's frame (SPEC 13): the video's heading with its first answered
+ * frame, then a block headed "frame N  12.345 s" (N its number in the file). */
+static void table_frame(struct hp_renderer *r, const struct hp_item *it)
+{
+	struct hp_output *out = r->out;
+	struct hp_video_group *g = &r->vg;
+	const struct hp_response *resp = it->response;
+	if (it->exit_code != 0 || !resp)
+		return;
+	char name[1024], count[48], speed[48];
+	if (!g->opened) {
+		if (r->items > 1)
+			hp_out_puts(out, "\n");
+		hp_term_escape(name, sizeof name, g->path, strlen(g->path), NULL);
+		hp_out_printf(out, "%s%s  %s  video%s\n", r->ro.color ? "\033[1m" : "", name, hp_task_name(resp->task),
+		              r->ro.color ? "\033[0m" : "");
+		g->opened = true;
+	}
+	for (size_t f = 0; f < resp->n_images; f++) {
+		const struct hp_image *im = &resp->images[f];
+		count_text(count, sizeof count, im->n_results);
+		speed_text(speed, sizeof speed, im);
+		hp_out_printf(out, "%sframe %lld  %.3f s  %s%s%s\n", r->ro.color ? "\033[1m" : "", it->frame, it->time, count,
+		              speed, r->ro.color ? "\033[0m" : "");
+		image_body(r, resp->task, im);
+	}
+}
+
+/* The video's closing line: frames answered, results, failed frames, time. */
+static void table_video_end(struct hp_renderer *r)
+{
+	const struct hp_video_group *g = &r->vg;
+	char count[48];
+	if (!g->opened)
+		return;
+	count_text(count, sizeof count, g->results);
+	hp_out_printf(r->out, "%zu frame%s  %s", g->answered, g->answered == 1 ? "" : "s", count);
+	if (g->n_errors)
+		hp_out_printf(r->out, "  %zu failed", g->n_errors);
+	hp_out_printf(r->out, "  total %.0f ms\n", g->elapsed_ms);
+}
+
+const struct hp_render_ops hp_render_table_ops = { NULL, table_item, NULL, table_frame, table_video_end };

@@ -160,7 +160,7 @@ class TestExamples(E2E):
 
     def test_demo_video_section(self):
         """demo.sh's video section, its own lines run in a shell against the stand-in: the clip made
-        by ffmpeg, cut at --fps 2 (six frames, a table block each) and drawn into an MP4 of its 30
+        by ffmpeg, cut at --fps 2 (six frames, a table block each under the video's heading) and drawn into an MP4 of its 30
         frames at 540x480."""
         if not os.environ.get("HUBPREDICT_VIDFRAMES"):
             self.skipTest("a build without video support (HUBPREDICT_VIDEO=OFF)")
@@ -175,8 +175,9 @@ class TestExamples(E2E):
         p = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=TIMEOUT)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual([line.split()[0] for line in p.stdout.splitlines() if ".jpg  detect" in line],
-                         [self.path(f"street_{n}.jpg") for n in (1, 6, 11, 16, 21, 26)])
+        self.assertIn(f"{self.path('street.mp4')}  detect  video\n", p.stdout)
+        self.assertEqual([line.split("  ")[:2] for line in p.stdout.splitlines() if line.startswith("frame ")],
+                         [[f"frame {n}", f"{n / 10:.3f} s"] for n in (0, 5, 10, 15, 20, 25)])
         self.assertIn("street.mp4 (540 480 30 frames", p.stdout)
         self.assertEqual(len(self.server.log()), 12)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -128,7 +129,7 @@ class TestFramesSent(VideoE2E):
         log = [e["file"] for e in self.server.log()]
         self.assertEqual([f["filename"] for f in log], ["cfr_1.jpg", "cfr_1.jpg", "cfr_31.jpg"])
         self.assertEqual(log[0]["sha256"], log[1]["sha256"])
-        self.assertEqual([e["attempts"] for e in r.jsonl()], [2, 1])
+        self.assertEqual([(e["attempts"], e["frames"], "errors" in e) for e in r.jsonl()], [(3, 2, False)])
 
     def test_dry_run_says_a_video_is_cut(self):
         r = self.run_hp("-u", self.hub_url(), "--dry-run", "--fps", "1", self.media["h264"], image("cat.png"))
@@ -194,7 +195,7 @@ class TestPulledByTheRun(VideoE2E):
             time.sleep(0.05)
         r = self.wait_hp(p)
         self.assertEqual(r.rc, 0, r)
-        self.assertEqual(len(r.jsonl()), 60)
+        self.assertEqual(len(r.jsonl()[0]["response"]["images"]), 60)
         self.assertTrue(counts, "the run ended before it was looked at")
         self.assertEqual(max(counts), 2, counts)
 
@@ -434,3 +435,204 @@ class TestOptions(E2E):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestOneEnvelopePerVideo(VideoE2E):
+    """SPEC §13: a cut video's answers are one envelope as a dedicated endpoint would answer the
+    video: images[] one entry per sent frame with "frame" and "time", failed frames in "errors"."""
+
+    def test_jsonl_one_line_per_video_with_frame_and_time(self):
+        video = self.media["h264"]
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "3", "--vid-stride", "20", video,
+                        image("cat.png"))
+        self.assertEqual(r.rc, 0, r)
+        lines = r.jsonl()
+        self.assertEqual([e["file"] for e in lines], [video, image("cat.png")])
+        env = lines[0]
+        self.assertEqual(env["size"], os.path.getsize(video))
+        self.assertIn("mtime", env)
+        self.assertEqual((env["task"], env["http_status"], env["frames"], env["attempts"]), ("detect", 200, 3, 3))
+        self.assertNotIn("errors", env)
+        self.assertNotIn("error", env)
+        imgs = env["response"]["images"]
+        self.assertEqual([(i["frame"], i["time"]) for i in imgs], [(0, 0.0), (20, 0.667), (40, 1.333)])
+        self.assertTrue(all("results" in i and "shape" in i for i in imgs))
+        self.assertEqual(set(env["response"]) - {"images"}, set(lines[1]["response"]) - {"images"})
+
+    def test_json_array_holds_one_envelope_per_video(self):
+        r = self.run_hp("-u", self.hub_url(), "-f", "json", "--vid-stride", "30", self.media["h264"],
+                        self.media["mjpeg"])
+        self.assertEqual(r.rc, 0, r)
+        doc = r.json()
+        self.assertEqual([e["file"] for e in doc], [self.media["h264"], self.media["mjpeg"]])
+        self.assertEqual([[i["frame"] for i in e["response"]["images"]] for e in doc], [[0, 30], [0, 30]])
+
+    def test_a_frame_that_stays_failed_is_in_errors_and_sets_the_status(self):
+        self.server.push({"status": 422, "body": {"message": "bad frame"}})
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--vid-stride", "20", self.media["h264"])
+        self.assertEqual(r.rc, 7, r)
+        (env,) = r.jsonl()
+        self.assertEqual(env["http_status"], 422)
+        self.assertEqual([i["frame"] for i in env["response"]["images"]], [20, 40])
+        (err,) = env["errors"]
+        self.assertEqual((err["frame"], err["time"], err["http_status"], err["exit"]), (0, 0.0, 422, 7))
+        self.assertIn("bad frame", err["error"])
+        self.assertEqual(env["error"]["exit"], 7)
+
+    def test_table_blocks_headed_by_frame_and_time(self):
+        r = self.run_hp("-u", self.hub_url(), "--vid-stride", "20", self.media["h264"])
+        self.assertEqual(r.rc, 0, r)
+        lines = r.out.splitlines()
+        self.assertEqual(lines[0], f"{self.media['h264']}  detect  video")
+        heads = [ln for ln in lines if ln.startswith("frame ")]
+        self.assertEqual([h.split("  ")[:2] for h in heads], [["frame 0", "0.000 s"], ["frame 20", "0.667 s"],
+                                                              ["frame 40", "1.333 s"]])
+        self.assertRegex(lines[-1], r"^3 frames  \d+ results?  total \d+ ms$")
+
+    def test_csv_rows_name_the_video_its_frame_and_time(self):
+        r = self.run_hp("-u", self.hub_url(), "-f", "csv", "--vid-stride", "20", self.media["h264"], image("cat.png"))
+        self.assertEqual(r.rc, 0, r)
+        rows = r.csv()
+        self.assertEqual(rows[0][-2:], ["pixel_ratio", "time"])
+        vid = [row for row in rows[1:] if row[0] == self.media["h264"]]
+        self.assertTrue(vid)
+        self.assertEqual(sorted({(row[1], row[-1]) for row in vid}), [("0", "0.000"), ("20", "0.667"), ("40", "1.333")])
+        self.assertTrue(all(row[-1] == "" for row in rows[1:] if row[0] == image("cat.png")))
+        self.assertTrue(all(len(row) == len(rows[0]) for row in rows))
+
+    def test_a_video_that_breaks_after_its_frames_closes_its_envelope_with_the_error(self):
+        with open(self.media["mjpeg"], "rb") as f:
+            data = f.read()
+        path = self.write("cut.avi", data[: len(data) * 2 // 3])
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--vid-stride", "10", path, image("cat.png"))
+        self.assertExit(r, 3)
+        self.assertOneLineError(r, f"'{path}'", "truncated")
+        first, second = r.jsonl()
+        self.assertEqual((first["file"], second["file"]), (path, image("cat.png")))
+        self.assertTrue(first["response"]["images"])
+        self.assertEqual([(e["frame"], e["exit"]) for e in first["errors"]], [(None, 3)])
+        self.assertEqual((first["error"]["exit"], first["http_status"]), (3, None))
+
+
+    def test_the_same_video_named_twice_is_two_envelopes(self):
+        video = self.media["h264"]
+        r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--vid-stride", "30", "--expect", "person>=3",
+                        video, video)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual([[i["frame"] for i in e["response"]["images"]] for e in r.jsonl()], [[0, 30], [0, 30]])
+        self.assertEqual([ln for ln in r.err.splitlines() if "expected" in ln],
+                         [f"hubpredict: {video}: expected person>=3, found 1"] * 2)
+
+class TestExpectAcrossFrames(VideoE2E):
+    """--expect on a cut video is checked once for the video over its frames, as for a video uploaded
+    whole (hubpredict(1), --expect): a check holds when it holds in at least one frame."""
+
+    @staticmethod
+    def answer(n_persons: int) -> dict:
+        box = {"x1": 1, "y1": 2, "x2": 30, "y2": 40}
+        return {"images": [{"results": [{"class": 0, "name": "person", "confidence": 0.9, "box": box}] * n_persons,
+                            "shape": [96, 160], "speed": {"preprocess": 1.0, "inference": 2.0, "postprocess": 0.5}}],
+                "metadata": {}}
+
+    def run_frames(self, persons: list[int], *expects: str) -> Result:
+        for n in persons:
+            self.server.push({"body": self.answer(n)})
+        return self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--vid-stride", "20",
+                           *[a for e in expects for a in ("--expect", e)], self.media["h264"])
+
+    def test_a_person_in_one_frame_is_a_person_in_the_video(self):
+        r = self.run_frames([0, 1, 0], "person")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.err, "")
+        self.assertEqual(len(self.server.log()), 3)
+
+    def test_unmet_is_one_line_for_the_video_with_the_closest_frame(self):
+        r = self.run_frames([0, 1, 0], "person>=2", "person<=3")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.err.splitlines(), [f"hubpredict: {self.media['h264']}: expected person>=2, found 1"])
+        self.assertEqual(len(r.jsonl()), 1)
+
+    def test_a_failed_frame_counts_nothing_and_keeps_its_status(self):
+        self.server.push({"status": 422, "body": {"message": "bad frame"}})
+        r = self.run_frames([0, 0], "person")
+        self.assertEqual(r.rc, 7, r)
+        self.assertIn(f"{self.media['h264']}: expected person>=1, found 0", r.err)
+
+
+class TestBaselineFrameByFrame(VideoE2E):
+    """--baseline on a cut video matches each frame by (video, frame number): against the recorded
+    video's envelope, or images[frame] of a video uploaded whole."""
+
+    answer = staticmethod(TestExpectAcrossFrames.answer)
+
+    def run_frames(self, persons: list[int], stride: str, *args: str) -> Result:
+        for n in persons:
+            self.server.push({"body": self.answer(n)})
+        return self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--vid-stride", stride, *args,
+                           self.media["h264"])
+
+    def record(self, persons: list[int], stride: str) -> str:
+        r = self.run_frames(persons, stride)
+        self.assertEqual(r.rc, 0, r)
+        return self.write("base.jsonl", r.out_bytes)
+
+    def test_a_changed_frame_is_named_by_its_number(self):
+        base = self.record([1, 1, 1], "20")
+        r = self.run_frames([1, 2, 1], "20", "--baseline", base)
+        self.assertEqual(r.rc, 1, r)
+        lines = r.err.splitlines()
+        self.assertEqual(lines[0], f"hubpredict: {self.media['h264']}: baseline: frame 20: person 1 -> 2")
+        self.assertTrue(all(ln.startswith(f"hubpredict: {self.media['h264']}: baseline: frame 20: ") for ln in lines), r)
+
+    def test_frames_the_baseline_did_not_send(self):
+        base = self.record([1, 1, 1], "20")
+        r = self.run_frames([1] * 6, "10", "--baseline", base)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.err.splitlines(), [f"hubpredict: {self.media['h264']}: baseline: frame {f}: not in the baseline"
+                                              for f in (10, 30, 50)])
+
+    def test_a_video_uploaded_whole_is_matched_by_index(self):
+        images = [self.answer(1 if f == 20 else 0)["images"][0] for f in range(25)]
+        base = self.write("whole.json", json.dumps([{"file": self.media["h264"], "response": {"images": images}}])
+                          .encode())
+        r = self.run_frames([0, 1, 0], "20", "--baseline", base)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.err.splitlines(), [f"hubpredict: {self.media['h264']}: baseline: frame 40: not in the baseline"])
+
+
+class TestResumeAKilledVideo(VideoE2E):
+    """--resume records a cut video's frames as they finish (a line per frame in LOG, whatever -f
+    writes): a run killed mid-video resends only the frames it had not recorded."""
+
+    def test_sigkill_mid_video_then_only_the_unsent_frames(self):
+        log = self.path("run.jsonl")
+        args = ("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--resume", log, "--vid-stride", "10",
+                self.media["h264"])
+        self.server.set_latency(0.5)
+        p = self.popen_hp(*args, wrapper=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            while time.monotonic() < deadline and p.poll() is None:
+                if os.path.exists(log) and open(log, "rb").read().count(b"\n") >= 2:
+                    break
+                time.sleep(0.02)
+            self.assertIsNone(p.poll(), "the run ended before it was killed")
+            p.send_signal(signal.SIGKILL)
+        finally:
+            p.wait()
+        with open(log) as f:
+            recorded = [json.loads(line) for line in f.read().splitlines(keepends=True) if line.endswith("\n")]
+        self.assertGreaterEqual(len(recorded), 2)
+        self.assertLess(len(recorded), 6)
+        done = {e["file"] for e in recorded}
+        self.assertTrue(all(e["file"].endswith(".jpg") and "size" in e and "mtime" in e for e in recorded))
+        self.server.set_latency(0)
+        self.server.reset()
+        r = self.run_hp(*args)
+        self.assertEqual(r.rc, 0, r)
+        stem = os.path.join(os.path.dirname(self.media["h264"]), "cfr")
+        unsent = [f for f in range(0, 60, 10) if f"{stem}_{f + 1}.jpg" not in done]
+        self.assertEqual(sorted(e["file"]["filename"] for e in self.server.log()),
+                         sorted(f"cfr_{f + 1}.jpg" for f in unsent))
+        (env,) = r.jsonl()
+        self.assertEqual([i["frame"] for i in env["response"]["images"]], unsent)
