@@ -229,4 +229,38 @@ void hp_video_free(struct hp_video *v)
 	(void)v;
 }
 
+int hp_live_fd(const struct hp_live *l)
+{
+	(void)l;
+	return -1;
+}
+
+int hp_video_writer_open(struct hp_video_writer **out, const char *path, int w, int h, int fps_num, int fps_den,
+                         char *err, size_t errlen)
+{
+	(void)path, (void)w, (void)h, (void)fps_num, (void)fps_den;
+	*out = NULL;
+	snprintf(err, errlen, "%s", no_video);
+	return -1;
+}
+
+int hp_video_writer_put(struct hp_video_writer *wr, const struct hp_pixmap *p, double t, char *err, size_t errlen)
+{
+	(void)wr, (void)p, (void)t;
+	snprintf(err, errlen, "%s", no_video);
+	return -1;
+}
+
+int hp_video_writer_close(struct hp_video_writer *wr, double end, char *err, size_t errlen)
+{
+	(void)wr, (void)end;
+	snprintf(err, errlen, "%s", no_video);
+	return -1;
+}
+
+void hp_video_writer_free(struct hp_video_writer *wr)
+{
+	(void)wr;
+}
+
 #endif
