@@ -116,7 +116,7 @@ struct hp_val_options {
 	int allow_failed;           /* --allow-failed N: failed images left out, up to N */
 	struct hp_val_gate *gates;  /* --expect metric checks, in order (owned) */
 	size_t n_gates;
-	const char *plots;          /* --plots DIR: the curves and the confusion matrix as PNGs */
+	const char *plots;          /* --plots DIR: val's curves and confusion matrix, bench's latency charts, as PNGs */
 };
 
 struct hp_gate;

@@ -214,8 +214,9 @@ static const struct opt_def opt_table[] = {
 	{ "expect", OPT_VAL_EXPECT, HP_OT_CUSTOM, "CHECK", .off = -1, .no_config = true, .cmds = V,
 	  .custom = set_val_expect,
 	  .help = "val: a metric check, repeatable: map50>=0.6, mask.map50_95>0.4, person:recall>=0.5; unmet: exit 1" },
-	{ "plots", OPT_PLOTS, HP_OT_DIR, "DIR", .off = AT(val.plots), .cmds = V,
-	  .help = "val: also draw PR, F1, P and R curves and the confusion matrix as PNGs into DIR" },
+	{ "plots", OPT_PLOTS, HP_OT_DIR, "DIR", .off = AT(val.plots), .cmds = V | B,
+	  .help = "also draw charts as PNGs into DIR: val's PR, F1, P and R curves and confusion matrix; "
+	          "bench's latency by percentile and over time" },
 	{ "url", 'u', HP_OT_CUSTOM, "URL", .off = -1, .no_config = true, .cmds = B, .custom = set_bench_endpoint,
 	  .help = "bench: an endpoint URL, repeatable: one column each (env HUBPREDICT_URL)" },
 	{ "deployment", OPT_BENCH_DEPLOYMENT, HP_OT_CUSTOM, "NAME", .off = -1, .no_config = true, .cmds = B,
@@ -346,7 +347,7 @@ void hp_options_help(size_t i, char *buf, size_t len)
 {
 	help_text(&opt_table[i], HP_CMD_PREDICT, buf, len);
 }
-static void print_rows(unsigned command, bool only_extra);
+static void print_rows(unsigned command, unsigned shown);
 
 void hp_options_usage(void)
 {
@@ -354,15 +355,15 @@ void hp_options_usage(void)
 	       "Send images or videos to a hosted YOLO model (Ultralytics HUB or Platform)\n"
 	       "and print what it found. INPUT is a file, '-' for stdin, or a directory.\n\n"
 	       "Options:\n");
-	print_rows(HP_CMD_PREDICT, false);
+	print_rows(HP_CMD_PREDICT, 0);
 	printf("\nOptions of hubpredict deploy (hubpredict deploy --help):\n");
-	print_rows(HP_CMD_DEPLOY, true);
+	print_rows(HP_CMD_DEPLOY, HP_CMD_PREDICT);
 	printf("\nOptions of hubpredict cache (hubpredict cache --help):\n");
-	print_rows(HP_CMD_CACHE, true);
+	print_rows(HP_CMD_CACHE, HP_CMD_PREDICT | HP_CMD_DEPLOY);
 	printf("\nOptions of hubpredict val (hubpredict val --help):\n");
-	print_rows(HP_CMD_VAL, true);
+	print_rows(HP_CMD_VAL, HP_CMD_PREDICT | HP_CMD_DEPLOY | HP_CMD_CACHE);
 	printf("\nOptions of hubpredict bench (hubpredict bench --help):\n");
-	print_rows(HP_CMD_BENCH, true);
+	print_rows(HP_CMD_BENCH, HP_CMD_PREDICT | HP_CMD_DEPLOY | HP_CMD_CACHE | HP_CMD_VAL);
 	printf("\nExamples:\n"
 	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
 	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
@@ -379,17 +380,19 @@ void hp_options_usage(void)
 
 void hp_options_usage_for(unsigned command)
 {
-	print_rows(command, false);
+	print_rows(command, 0);
 }
 
-/* The --help lines of the rows `command` takes; only_extra: only those the
- * predict block did not show (the deploy-only or cache-only ones, a name once). */
-static void print_rows(unsigned command, bool only_extra)
+/* The --help lines of the rows `command` takes; shown: the commands whose
+ * blocks came before, whose rows are not shown again (the deploy-only or
+ * cache-only ones, a name once; val's and bench's --plots in val's). */
+static void print_rows(unsigned command, unsigned shown)
 {
+	bool only_extra = shown != 0;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
 		char left[64], help[256];
-		if (!(d->cmds & command) || shadowed(d, command) || (only_extra && (d->cmds & HP_CMD_PREDICT)))
+		if (!(d->cmds & command) || shadowed(d, command) || (d->cmds & shown))
 			continue;
 		if (only_extra && find_name(d->name) != d)
 			continue; /* deploy's --model: its name is in the block above */
