@@ -93,6 +93,10 @@ void batch_job_move(struct batch *b, struct job *j, enum job_state to)
 		enter_wait(b, j, to);
 	if (is_waiting(to))
 		b->pending++;
+	if (batch_job_finished(j))
+		b->finished--;
+	if (to == JOB_DONE || to == JOB_FAILED)
+		b->finished++;
 	switch (to) {
 	case JOB_OPENING: st->started++; break;
 	case JOB_SKIPPED: st->skipped++; break;
@@ -385,12 +389,13 @@ static double start_due(struct batch *b)
 	for (struct job *j = b->head; j; j = j->next) {
 		if (!is_waiting(j->state))
 			continue;
-		double due = j->not_before > pace ? j->not_before : pace;
-		if (b->paused_until > due)
-			due = b->paused_until;
+		double earliest = b->paused_until > pace ? b->paused_until : pace; /* no job is due before */
+		double due = j->not_before > earliest ? j->not_before : earliest;
 		if (due > now) {
 			if (wait < 0 || due - now < wait)
 				wait = due - now;
+			if (due == earliest)
+				break; /* the rest cannot be due sooner: no need to walk them */
 			continue;
 		}
 		double scheduled = hp_pacer_start(&b->pacer, now);

@@ -136,6 +136,7 @@ struct batch {
 	struct job *head, *tail;
 	size_t running;              /* transfers in flight */
 	size_t pending;              /* jobs waiting for their start time */
+	size_t finished;             /* jobs DONE or FAILED, not yet written (0: none to flush) */
 	size_t queued;               /* jobs in the queue (any state) */
 	struct hp_pacer pacer;       /* --rate's spacing, or a fixed schedule */
 	size_t held;                 /* bytes held by DONE jobs not yet written */
