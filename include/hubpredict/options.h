@@ -116,7 +116,7 @@ struct hp_val_options {
 	int allow_failed;           /* --allow-failed N: failed images left out, up to N */
 	struct hp_val_gate *gates;  /* --expect metric checks, in order (owned) */
 	size_t n_gates;
-	const char *plots;          /* --plots DIR: val's curves and confusion matrix, bench's latency charts, as PNGs */
+	const char *plots;          /* --plots DIR: the curves and the confusion matrix as PNGs */
 };
 
 struct hp_gate;
@@ -138,6 +138,7 @@ struct hp_bench_options {
 	size_t n_gates, cap_gates;
 	struct hp_bench_endpoint *endpoints; /* -u and --deployment in order (array owned) */
 	size_t n_endpoints, cap_endpoints;
+	const char *plots;          /* --plots DIR: the latency by percentile and over time as PNGs */
 };
 
 /* The options of one run: what several commands take here, each command's own

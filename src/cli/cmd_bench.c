@@ -327,7 +327,7 @@ static int run_target(struct bench *b, struct target *t, struct hp_renderer *ren
 		return HP_EXIT_NETWORK;
 	}
 	b->cur = t->stats;
-	b->trace = o->val.plots ? &t->trace : NULL;
+	b->trace = o->bench.plots ? &t->trace : NULL;
 	b->handed = b->finished = 0;
 	b->first_started = b->window_from = b->window_to = 0;
 	b->first_failure = 0;
@@ -489,7 +489,7 @@ static int write_plots(struct bench *b, struct hp_bench_stats *const *cols, size
 	struct hp_bench_trace *traces[64];
 	for (size_t i = 0; i < n; i++)
 		traces[i] = &b->t[i].trace;
-	if (hp_bench_plots_write(b->o.val.plots, cols, traces, n, b->err, sizeof b->err) == 0)
+	if (hp_bench_plots_write(b->o.bench.plots, cols, traces, n, b->err, sizeof b->err) == 0)
 		return 0;
 	hp_msg_error("--plots: %s", b->err);
 	return -1;
@@ -513,7 +513,7 @@ static int finish(struct bench *b, int status)
 		hp_bench_write_json(&b->out, cols, n);
 	else
 		hp_bench_write_table(&b->out, cols, n);
-	if (b->o.val.plots && write_plots(b, cols, n) != 0 && !hp_exit_interrupted(status))
+	if (b->o.bench.plots && write_plots(b, cols, n) != 0 && !hp_exit_interrupted(status))
 		status = HP_EXIT_OUTPUT;
 	size_t unmet = hp_exit_interrupted(status) ? 0 : check_gates(b);
 	if (status == 0 && unmet > 0)
@@ -603,7 +603,7 @@ static int bench_parsed(struct bench *b)
 	struct hp_inputs_config icfg = { .args = o->inputs, .n_args = o->n_inputs };
 	if ((status = list_inputs(b, &icfg)) != 0)
 		return status;
-	if (o->val.plots && (status = hp_bench_plots_check(o->val.plots, b->paths, b->n_paths, b->err, sizeof b->err)) != 0) {
+	if (o->bench.plots && (status = hp_bench_plots_check(o->bench.plots, b->paths, b->n_paths, b->err, sizeof b->err)) != 0) {
 		hp_msg_error("%s", b->err);
 		return status;
 	}

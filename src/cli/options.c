@@ -41,7 +41,7 @@ enum {
 	OPT_LIMIT, OPT_RANGE, OPT_YES, OPT_OWNER,
 	OPT_SPLIT, OPT_SKIP_BAD_LABELS, OPT_ALLOW_FAILED, OPT_VAL_EXPECT,
 	OPT_VID_STRIDE, OPT_FPS, OPT_STREAM, OPT_FRAMES, OPT_DURATION, OPT_PLOTS,
-	OPT_BENCH_DURATION, OPT_WARMUP, OPT_MAX_JOBS, OPT_MAX_ERROR_RATE, OPT_BENCH_EXPECT, OPT_BENCH_DEPLOYMENT
+	OPT_BENCH_DURATION, OPT_WARMUP, OPT_MAX_JOBS, OPT_MAX_ERROR_RATE, OPT_BENCH_EXPECT, OPT_BENCH_DEPLOYMENT, OPT_BENCH_PLOTS
 };
 
 struct opt_def;
@@ -214,15 +214,16 @@ static const struct opt_def opt_table[] = {
 	{ "expect", OPT_VAL_EXPECT, HP_OT_CUSTOM, "CHECK", .off = -1, .no_config = true, .cmds = V,
 	  .custom = set_val_expect,
 	  .help = "val: a metric check, repeatable: map50>=0.6, mask.map50_95>0.4, person:recall>=0.5; unmet: exit 1" },
-	{ "plots", OPT_PLOTS, HP_OT_DIR, "DIR", .off = AT(val.plots), .cmds = V | B,
-	  .help = "also draw charts as PNGs into DIR: val's PR, F1, P and R curves and confusion matrix; "
-	          "bench's latency by percentile and over time" },
+	{ "plots", OPT_PLOTS, HP_OT_DIR, "DIR", .off = AT(val.plots), .cmds = V,
+	  .help = "val: also draw PR, F1, P and R curves and the confusion matrix as PNGs into DIR" },
 	{ "url", 'u', HP_OT_CUSTOM, "URL", .off = -1, .no_config = true, .cmds = B, .custom = set_bench_endpoint,
 	  .help = "bench: an endpoint URL, repeatable: one column each (env HUBPREDICT_URL)" },
 	{ "deployment", OPT_BENCH_DEPLOYMENT, HP_OT_CUSTOM, "NAME", .off = -1, .no_config = true, .cmds = B,
 	  .custom = set_bench_endpoint, .help = "bench: a ready dedicated deployment, repeatable: one column each" },
 	{ "requests", 'n', HP_OT_INT, "N", "1", "100000000", .off = AT(bench.requests), .no_config = true, .cmds = B,
 	  .help = "bench: send N requests, %R (default 100 unless --duration)" },
+	{ "plots", OPT_BENCH_PLOTS, HP_OT_DIR, "DIR", .off = AT(bench.plots), .cmds = B,
+	  .help = "bench: also draw the latency by percentile and over time as PNGs into DIR" },
 	{ "duration", OPT_BENCH_DURATION, HP_OT_SECONDS, "SEC", "0.001", "86400", .off = AT(bench.duration), .no_config = true,
 	  .cmds = B, .help = "bench: send requests for SEC seconds (with -n: whichever ends first)" },
 	{ "warmup", OPT_WARMUP, HP_OT_INT, "N", "0", "1000000", .off = AT(bench.warmup), .no_config = true, .cmds = B,
@@ -347,7 +348,7 @@ void hp_options_help(size_t i, char *buf, size_t len)
 {
 	help_text(&opt_table[i], HP_CMD_PREDICT, buf, len);
 }
-static void print_rows(unsigned command, unsigned shown);
+static void print_rows(unsigned command, bool only_extra);
 
 void hp_options_usage(void)
 {
@@ -355,15 +356,15 @@ void hp_options_usage(void)
 	       "Send images or videos to a hosted YOLO model (Ultralytics HUB or Platform)\n"
 	       "and print what it found. INPUT is a file, '-' for stdin, or a directory.\n\n"
 	       "Options:\n");
-	print_rows(HP_CMD_PREDICT, 0);
+	print_rows(HP_CMD_PREDICT, false);
 	printf("\nOptions of hubpredict deploy (hubpredict deploy --help):\n");
-	print_rows(HP_CMD_DEPLOY, HP_CMD_PREDICT);
+	print_rows(HP_CMD_DEPLOY, true);
 	printf("\nOptions of hubpredict cache (hubpredict cache --help):\n");
-	print_rows(HP_CMD_CACHE, HP_CMD_PREDICT | HP_CMD_DEPLOY);
+	print_rows(HP_CMD_CACHE, true);
 	printf("\nOptions of hubpredict val (hubpredict val --help):\n");
-	print_rows(HP_CMD_VAL, HP_CMD_PREDICT | HP_CMD_DEPLOY | HP_CMD_CACHE);
+	print_rows(HP_CMD_VAL, true);
 	printf("\nOptions of hubpredict bench (hubpredict bench --help):\n");
-	print_rows(HP_CMD_BENCH, HP_CMD_PREDICT | HP_CMD_DEPLOY | HP_CMD_CACHE | HP_CMD_VAL);
+	print_rows(HP_CMD_BENCH, true);
 	printf("\nExamples:\n"
 	       "  hubpredict -m MODEL_ID bus.jpg            (key from ULTRALYTICS_API_KEY)\n"
 	       "  hubpredict -m MODEL_ID -f csv -o out.csv images/\n"
@@ -380,19 +381,17 @@ void hp_options_usage(void)
 
 void hp_options_usage_for(unsigned command)
 {
-	print_rows(command, 0);
+	print_rows(command, false);
 }
 
-/* The --help lines of the rows `command` takes; shown: the commands whose
- * blocks came before, whose rows are not shown again (the deploy-only or
- * cache-only ones, a name once; val's and bench's --plots in val's). */
-static void print_rows(unsigned command, unsigned shown)
+/* The --help lines of the rows `command` takes; only_extra: only those the
+ * predict block did not show (the deploy-only or cache-only ones, a name once). */
+static void print_rows(unsigned command, bool only_extra)
 {
-	bool only_extra = shown != 0;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
 		char left[64], help[256];
-		if (!(d->cmds & command) || shadowed(d, command) || (d->cmds & shown))
+		if (!(d->cmds & command) || shadowed(d, command) || (only_extra && (d->cmds & HP_CMD_PREDICT)))
 			continue;
 		if (only_extra && find_name(d->name) != d)
 			continue; /* deploy's --model: its name is in the block above */
@@ -1437,7 +1436,7 @@ static enum hp_parse_result check_combinations(struct hp_options *o, char *err, 
 	if (o->predict.annotate || o->predict.resize)
 		BAD("%s: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)",
 		    o->predict.annotate ? "--annotate" : "--resize");
-	if (o->val.plots)
+	if (o->val.plots || o->bench.plots)
 		BAD("--plots: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)");
 #endif
 	if (o->predict.annotate && o->format == HP_FORMAT_RAW)
