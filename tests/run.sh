@@ -68,7 +68,13 @@ if "$root/build-noimages/hubpredict" val -u http://127.0.0.1:9/ --plots out x 2>
 	cat "$root/build-noimages/err" >&2
 	exit 1
 fi
-echo "build without image support: --annotate, --resize and val --plots are exit 2, as documented"
+if "$root/build-noimages/hubpredict" bench -u http://127.0.0.1:9/ --plots out x 2>"$root/build-noimages/err" ||
+	[ $? -ne 2 ] || ! grep -q "no image support" "$root/build-noimages/err"; then
+	echo "a build without image support: bench --plots did not give exit 2 and the message:" >&2
+	cat "$root/build-noimages/err" >&2
+	exit 1
+fi
+echo "build without image support: --annotate, --resize, val --plots and bench --plots are exit 2, as documented"
 # video needs images: that build has no video either, and refuses its flags (exit 2)
 for flag in "--vid-stride 2" "--fps 1" "--stream" "--frames 3" "--duration 5"; do
 	# shellcheck disable=SC2086 # the flag and its value are two words

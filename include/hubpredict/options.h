@@ -138,6 +138,7 @@ struct hp_bench_options {
 	size_t n_gates, cap_gates;
 	struct hp_bench_endpoint *endpoints; /* -u and --deployment in order (array owned) */
 	size_t n_endpoints, cap_endpoints;
+	const char *plots;          /* --plots DIR: the latency by percentile and over time as PNGs */
 };
 
 /* The options of one run: what several commands take here, each command's own

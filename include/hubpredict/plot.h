@@ -38,6 +38,9 @@ struct hp_plot_chart {
 	size_t n_series;
 	double fig_w, fig_h;                    /* inches; 0: 9 x 6 */
 	int dpi;                                /* 0: 150 */
+	const double *xticks;                   /* n_xticks ticks of the x axis at these values ... */
+	const char *const *xtick_labels;        /* ... labelled so (a percentile axis); 0: matplotlib's */
+	size_t n_xticks;
 };
 
 struct hp_plot_matrix {

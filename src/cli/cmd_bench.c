@@ -35,6 +35,7 @@
 #include "hubpredict/timings.h"
 #include "hubpredict/transport.h"
 #include "hubpredict/upload.h"
+#include "bench_plots.h"
 #include "cmd.h"
 
 #include <curl/curl.h>
@@ -55,6 +56,7 @@ struct target {
 	struct hp_endpoint ep;
 	char *deployment_url;       /* owned: --deployment's serviceUrl + /predict */
 	struct hp_bench_stats *stats;
+	struct hp_bench_trace trace;    /* --plots: every counted success */
 };
 
 struct bench {
@@ -68,6 +70,8 @@ struct bench {
 	unsigned long long limit;   /* requests to hand out per endpoint, warmup included; 0 none */
 	/* per endpoint, reset before each */
 	struct hp_bench_stats *cur;
+	struct hp_bench_trace *trace;   /* the current endpoint's, with --plots; else NULL */
+	bool trace_short;           /* out of memory: said once, the charts miss some */
 	unsigned long long handed, finished;
 	double deadline_ms;         /* closed loop --duration: no start after it (0: none yet) */
 	double first_started;       /* the earliest start seen, for first_ms */
@@ -93,7 +97,8 @@ static void usage(void)
 	hp_options_usage_for(HP_CMD_BENCH);
 	printf("\nIn bench, -f is table or json; --rate is a fixed schedule (not a spacing) and\n"
 	       "-j the closed loop's jobs; a failed request is not retried; --expect takes gates;\n"
-	       "--junit writes one testcase per gate and endpoint.\n");
+	       "--junit writes one testcase per gate and endpoint; --plots writes\n"
+	       "latency_percentiles.png and latency_over_time.png, a line per endpoint.\n");
 	printf("\nExamples:\n"
 	       "  hubpredict bench -m MODEL -n 200 -j 4 bus.jpg\n"
 	       "  hubpredict bench --deployment cam-eu --deployment cam-us --rate 20/s --duration 60 bus.jpg\n"
@@ -190,6 +195,10 @@ static void count_item(struct bench *b, const struct hp_item *it, const struct h
 		b->window_to = end;
 	if (it->exit_code == 0) {
 		hp_bench_stats_ok(s, p);
+		if (b->trace && hp_bench_trace_add(b->trace, t->scheduled_ms, p->latency_ms) < 0 && !b->trace_short) {
+			b->trace_short = true;
+			hp_msg_warn("out of memory: --plots' latency over time misses requests");
+		}
 	} else {
 		if (!b->first_failure)
 			b->first_failure = it->exit_code;
@@ -239,6 +248,7 @@ static void targets_clear(struct bench *b)
 		hp_endpoint_clear(&b->t[i].ep);
 		free(b->t[i].deployment_url);
 		hp_bench_stats_free(b->t[i].stats);
+		hp_bench_trace_clear(&b->t[i].trace);
 	}
 	free(b->t);
 	b->t = NULL;
@@ -317,6 +327,7 @@ static int run_target(struct bench *b, struct target *t, struct hp_renderer *ren
 		return HP_EXIT_NETWORK;
 	}
 	b->cur = t->stats;
+	b->trace = o->bench.plots ? &t->trace : NULL;
 	b->handed = b->finished = 0;
 	b->first_started = b->window_from = b->window_to = 0;
 	b->first_failure = 0;
@@ -472,6 +483,18 @@ static size_t check_gates(struct bench *b)
 	return unmet;
 }
 
+/* --plots: the charts of what was measured. 0, or -1 said on stderr. */
+static int write_plots(struct bench *b, struct hp_bench_stats *const *cols, size_t n)
+{
+	struct hp_bench_trace *traces[64];
+	for (size_t i = 0; i < n; i++)
+		traces[i] = &b->t[i].trace;
+	if (hp_bench_plots_write(b->o.bench.plots, cols, traces, n, b->err, sizeof b->err) == 0)
+		return 0;
+	hp_msg_error("--plots: %s", b->err);
+	return -1;
+}
+
 /* The report into -o (or stdout), the gates, --junit; the exit status. */
 static int finish(struct bench *b, int status)
 {
@@ -490,6 +513,8 @@ static int finish(struct bench *b, int status)
 		hp_bench_write_json(&b->out, cols, n);
 	else
 		hp_bench_write_table(&b->out, cols, n);
+	if (b->o.bench.plots && write_plots(b, cols, n) != 0 && !hp_exit_interrupted(status))
+		status = HP_EXIT_OUTPUT;
 	size_t unmet = hp_exit_interrupted(status) ? 0 : check_gates(b);
 	if (status == 0 && unmet > 0)
 		status = HP_EXIT_EXPECT;
@@ -579,6 +604,10 @@ static int bench_parsed(struct bench *b)
 	struct hp_inputs_config icfg = { .args = o->inputs, .n_args = o->n_inputs };
 	if ((status = list_inputs(b, &icfg)) != 0)
 		return status;
+	if (o->bench.plots && (status = hp_bench_plots_check(o->bench.plots, b->paths, b->n_paths, b->err, sizeof b->err)) != 0) {
+		hp_msg_error("%s", b->err);
+		return status;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		hp_msg_error("cannot initialise libcurl");
 		return HP_EXIT_NETWORK;

@@ -41,7 +41,7 @@ enum {
 	OPT_LIMIT, OPT_RANGE, OPT_YES, OPT_OWNER,
 	OPT_SPLIT, OPT_SKIP_BAD_LABELS, OPT_ALLOW_FAILED, OPT_VAL_EXPECT,
 	OPT_VID_STRIDE, OPT_FPS, OPT_STREAM, OPT_FRAMES, OPT_DURATION, OPT_PLOTS,
-	OPT_BENCH_DURATION, OPT_WARMUP, OPT_MAX_JOBS, OPT_MAX_ERROR_RATE, OPT_BENCH_EXPECT, OPT_BENCH_DEPLOYMENT
+	OPT_BENCH_DURATION, OPT_WARMUP, OPT_MAX_JOBS, OPT_MAX_ERROR_RATE, OPT_BENCH_EXPECT, OPT_BENCH_DEPLOYMENT, OPT_BENCH_PLOTS
 };
 
 struct opt_def;
@@ -222,6 +222,8 @@ static const struct opt_def opt_table[] = {
 	  .custom = set_bench_endpoint, .help = "bench: a ready dedicated deployment, repeatable: one column each" },
 	{ "requests", 'n', HP_OT_INT, "N", "1", "100000000", .off = AT(bench.requests), .no_config = true, .cmds = B,
 	  .help = "bench: send N requests, %R (default 100 unless --duration)" },
+	{ "plots", OPT_BENCH_PLOTS, HP_OT_DIR, "DIR", .off = AT(bench.plots), .cmds = B,
+	  .help = "bench: also draw the latency by percentile and over time as PNGs into DIR" },
 	{ "duration", OPT_BENCH_DURATION, HP_OT_SECONDS, "SEC", "0.001", "86400", .off = AT(bench.duration), .no_config = true,
 	  .cmds = B, .help = "bench: send requests for SEC seconds (with -n: whichever ends first)" },
 	{ "warmup", OPT_WARMUP, HP_OT_INT, "N", "0", "1000000", .off = AT(bench.warmup), .no_config = true, .cmds = B,
@@ -1434,7 +1436,7 @@ static enum hp_parse_result check_combinations(struct hp_options *o, char *err, 
 	if (o->predict.annotate || o->predict.resize)
 		BAD("%s: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)",
 		    o->predict.annotate ? "--annotate" : "--resize");
-	if (o->val.plots)
+	if (o->val.plots || o->bench.plots)
 		BAD("--plots: this build of hubpredict has no image support (it was built with -DHUBPREDICT_IMAGES=OFF)");
 #endif
 	if (o->predict.annotate && o->format == HP_FORMAT_RAW)

@@ -4,19 +4,14 @@
  * drawn by the image module's charts (plot.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "val_plots.h"
-#include "hubpredict/exitcode.h"
-#include "hubpredict/image.h"
-#include "hubpredict/labels.h"
-#include "hubpredict/msg.h"
+#include "plots_dir.h"
 #include "hubpredict/plot.h"
-#include "hubpredict/preflight.h"
 #include "hubpredict/valmetrics.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define BLUE 0x0000ff   /* matplotlib's "blue": the all-classes line */
 #define GREY 0x808080   /* "grey": each class's line past 20 classes */
@@ -25,102 +20,18 @@ static const char *const curve_files[] = { "PR_curve.png", "F1_curve.png", "P_cu
 static const char *const prefixes[] = { "", "Box", "Mask", "Pose" };
 static const char *const matrix_files[] = { "confusion_matrix.png", "confusion_matrix_normalized.png" };
 
-static char *join(const char *dir, const char *prefix, const char *name)
-{
-	size_t n = strlen(dir) + strlen(prefix) + strlen(name) + 2;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", prefix, name);
-	return p;
-}
-
-/* A plot's name in DIR: new, or a regular file that is none of the images. */
-static int check_name(const char *path, const struct stat *images, size_t n, char *err, size_t errlen)
-{
-	struct stat st;
-	char q[512];
-	const char *why = NULL;
-	if (lstat(path, &st) != 0)
-		return 0;
-	if (S_ISLNK(st.st_mode))
-		why = "is a link (a plot is not written through one)";
-	else if (!S_ISREG(st.st_mode))
-		why = S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file";
-	for (size_t i = 0; i < n && !why; i++)
-		if (images[i].st_dev == st.st_dev && images[i].st_ino == st.st_ino)
-			why = "is one of the images";
-	if (!why)
-		return 0;
-	snprintf(err, errlen, "--plots: %s %s", hp_msg_quote(q, sizeof q, path), why);
-	return HP_EXIT_USAGE;
-}
-
-/* Every name a plot may take in DIR, against the images' files. */
-static int check_names(const char *dir, char *const *images, size_t n_images, char *err, size_t errlen)
-{
-	int rc = 0;
-	struct stat *ids = calloc(n_images + 1, sizeof *ids);
-	if (!ids) {
-		snprintf(err, errlen, "out of memory");
-		return HP_EXIT_OUTPUT;
-	}
-	for (size_t i = 0; i < n_images; i++)
-		if (stat(images[i], &ids[i]) != 0)
-			memset(&ids[i], 0, sizeof ids[i]);
-	for (size_t p = 0; p < 4 && !rc; p++)
-		for (size_t f = 0; f < 4 + (p == 0 ? 2 : 0) && !rc; f++) {
-			char *path = join(dir, prefixes[p], f < 4 ? curve_files[f] : matrix_files[f - 4]);
-			rc = path ? check_name(path, ids, n_images, err, errlen) : HP_EXIT_OUTPUT;
-			if (!path)
-				snprintf(err, errlen, "out of memory");
-			free(path);
-		}
-	free(ids);
-	return rc;
-}
-
-/* DIR apart from the images: not their folder, nor holding or inside one. */
-static int check_apart(const char *dir, char *const *images, size_t n_images, char *err, size_t errlen)
-{
-	struct hp_preflight_dir *d = NULL;
-	int rc = hp_preflight_dir_new(&d, "--plots", dir);
-	if (rc) {
-		snprintf(err, errlen, "out of memory");
-		return rc;
-	}
-	for (size_t i = 0; i < n_images && !rc; i++) {
-		const char *slash = strrchr(images[i], '/');
-		rc = hp_preflight_dir_input(d, images[i], slash ? (size_t)(slash - images[i]) + 1 : 0, err, errlen);
-	}
-	hp_preflight_dir_free(d);
-	return rc;
-}
-
 int hp_val_plots_check(const char *dir, char *const *images, size_t n_images, char *err, size_t errlen)
 {
-	struct stat st;
-	char q[512], why[400];
-	if (!*dir) {
-		snprintf(err, errlen, "--plots needs a directory");
-		return HP_EXIT_USAGE;
-	}
-	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "--plots: %s is not a directory", hp_msg_quote(q, sizeof q, dir));
-		return HP_EXIT_USAGE;
-	}
-	int rc = check_apart(dir, images, n_images, err, errlen);
-	if (!rc)
-		rc = check_names(dir, images, n_images, err, errlen);
-	if (!rc && hp_image_load(why, sizeof why) != 0) {
-		snprintf(err, errlen, "--plots needs image support, but %s", why);
-		rc = HP_EXIT_USAGE;
-	} else if (!rc && hp_plot_ready(why, sizeof why) != 0) {
-		snprintf(err, errlen, "--plots: %s", why);
-		rc = HP_EXIT_USAGE;
-	}
-	if (!rc && hp_labels_check_dir("--plots", dir, err, errlen) < 0)
-		rc = HP_EXIT_OUTPUT;
-	return rc;
+	char names[4 * 4 + 2][64];
+	const char *list[4 * 4 + 2];
+	size_t n = 0;
+	for (size_t p = 0; p < 4; p++)
+		for (size_t f = 0; f < 4 + (p == 0 ? 2 : 0); f++) {
+			snprintf(names[n], sizeof names[n], "%s%s", prefixes[p], f < 4 ? curve_files[f] : matrix_files[f - 4]);
+			list[n] = names[n];
+			n++;
+		}
+	return hp_plots_dir_check(dir, list, n, images, n_images, err, errlen);
 }
 
 /* ---- the plots -------------------------------------------------------------- */
@@ -211,7 +122,7 @@ static int curves(const char *dir, const struct hp_val_result *r, const char *co
 	}
 	rc = 0;
 	for (int kind = 0; kind < 4 && rc == 0; kind++) {
-		char *path = join(dir, prefix, curve_files[kind]);
+		char *path = hp_plots_join(dir, prefix, curve_files[kind]);
 		rc = path ? curve_chart(&cp, &r->curves[w], w, kind, path, err, errlen) : -1;
 		if (!path)
 			snprintf(err, errlen, "out of memory");
@@ -252,7 +163,7 @@ static int matrices(const char *dir, const struct hp_val_result *r, const char *
 		}
 		struct hp_plot_matrix m = { norm ? "Confusion Matrix Normalized" : "Confusion Matrix", "True", "Predicted",
 			                    v, k, k, ticks, ticks, norm ? 2 : 0, 0, 0, 0 };
-		char *path = join(dir, "", matrix_files[norm]);
+		char *path = hp_plots_join(dir, "", matrix_files[norm]);
 		rc = path ? hp_plot_matrix_png(&m, path, err, errlen) : -1;
 		if (!path)
 			snprintf(err, errlen, "out of memory");

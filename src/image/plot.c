@@ -223,7 +223,7 @@ static int draw_series(struct canvas *c, const struct hp_plot_chart *ch, const s
 }
 
 /* The frame (0.8 pt), the ticks (3.5 pt, outside) and their labels. */
-static void draw_frame(struct canvas *c, const struct axes *a)
+static void draw_frame(struct canvas *c, const struct axes *a, const struct hp_plot_chart *ch)
 {
 	double lw = pt(c, 0.8), tl = pt(c, 3.5), gap = pt(c, 3.5);
 	double x0 = a->x0, y0 = a->y0, x1 = a->x0 + a->w, y1 = a->y0 + a->h;
@@ -233,11 +233,17 @@ static void draw_frame(struct canvas *c, const struct axes *a)
 	hp_draw_rect(&c->pix, x1 - lw / 2, y0 - lw / 2, x1 + lw / 2, y1 + lw / 2, black, 1);
 	double t[MAX_TICKS];
 	char b[64];
-	int dec, n = nice_ticks(a->xmin, a->xmax, t, &dec);
+	int dec, n = ch->n_xticks ? (int)ch->n_xticks : nice_ticks(a->xmin, a->xmax, t, &dec);
 	for (int i = 0; i < n; i++) {
-		double x = x0 + ax_x(a, t[i]);
+		double v = ch->n_xticks ? ch->xticks[i] : t[i];
+		double x = x0 + ax_x(a, v);
+		if (v < a->xmin || v > a->xmax)
+			continue;
 		hp_draw_rect(&c->pix, x - lw / 2, y1, x + lw / 2, y1 + tl, black, 1);
-		fmt_num(b, sizeof b, t[i], dec);
+		if (ch->n_xticks)
+			snprintf(b, sizeof b, "%s", ch->xtick_labels[i]);
+		else
+			fmt_num(b, sizeof b, t[i], dec);
 		text_at(c, x, y1 + tl + gap, 0.5, 0, b, black);
 	}
 	n = nice_ticks(a->ymin, a->ymax, t, &dec);
@@ -324,7 +330,7 @@ int hp_plot_chart_png(const struct hp_plot_chart *ch, const char *path, char *er
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
-	draw_frame(&c, &a);
+	draw_frame(&c, &a, ch);
 	if (ch->xlabel)
 		text_at(&c, a.x0 + a.w / 2, c.pix.h - pad, 0.5, 1, ch->xlabel, black);
 	if (ch->ylabel)

@@ -13,12 +13,14 @@
 #include "hubpredict/signals.h"
 #include "hubpredict/source.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 double batch_now_ms(void)
@@ -95,6 +97,10 @@ void batch_job_move(struct batch *b, struct job *j, enum job_state to)
 		enter_wait(b, j, to);
 	if (is_waiting(to))
 		b->pending++;
+	if (batch_job_finished(j))
+		b->finished--;
+	if (to == JOB_DONE || to == JOB_FAILED)
+		b->finished++;
 	switch (to) {
 	case JOB_OPENING: st->started++; break;
 	case JOB_SKIPPED: st->skipped++; break;
@@ -382,17 +388,19 @@ static double start_due(struct batch *b)
 	double now = batch_now_ms();
 	double wait = -1;
 	double pace = hp_pacer_due(&b->pacer);
+	b->next_due = -1;
 	if (pace < 0)
 		return 10; /* the last start has not gone out yet: its send sets the next slot */
 	for (struct job *j = b->head; j; j = j->next) {
 		if (!is_waiting(j->state))
 			continue;
-		double due = j->not_before > pace ? j->not_before : pace;
-		if (b->paused_until > due)
-			due = b->paused_until;
+		double earliest = b->paused_until > pace ? b->paused_until : pace; /* no job is due before */
+		double due = j->not_before > earliest ? j->not_before : earliest;
 		if (due > now) {
 			if (wait < 0 || due - now < wait)
 				wait = due - now;
+			if (due == earliest)
+				break; /* the rest cannot be due sooner: no need to walk them */
 			continue;
 		}
 		double scheduled = hp_pacer_start(&b->pacer, now);
@@ -410,6 +418,7 @@ static double start_due(struct batch *b)
 		}
 		pace = hp_pacer_due(&b->pacer);
 	}
+	b->next_due = wait >= 0 ? now + wait : -1;
 	return wait;
 }
 
@@ -459,6 +468,25 @@ static void abort_running(struct batch *b)
 	}
 }
 
+/* The timer set to fire at b->next_due exactly (clock.h's clock is
+ * CLOCK_MONOTONIC): poll's timeout counts whole milliseconds, so alone it
+ * wakes up to 1 ms late, which a --rate of 2000/s would count against the
+ * schedule. true when set. */
+static bool arm_timer(struct batch *b)
+{
+	if (b->timer_fd < 0 || b->next_due < 0)
+		return false;
+	double sec = floor(b->next_due / 1000.0);
+	struct itimerspec its = { .it_value = { (time_t)sec, (long)ceil((b->next_due - sec * 1000.0) * 1e6) } };
+	if (its.it_value.tv_nsec >= 1000000000L) {
+		its.it_value.tv_sec++;
+		its.it_value.tv_nsec -= 1000000000L;
+	}
+	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+		its.it_value.tv_nsec = 1; /* zero would disarm it */
+	return timerfd_settime(b->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0;
+}
+
 /* Run the transfers for up to 100 ms, then finish those that ended. */
 static void poll_once(struct batch *b, double wait)
 {
@@ -486,13 +514,18 @@ static void poll_once(struct batch *b, double wait)
 		if (wait >= 0 && wait < timeout)
 			timeout = (int)wait + 1;
 		/* a source with nothing yet: until it may have, or its descriptor wakes */
-		struct curl_waitfd wfd = { .fd = -1, .events = CURL_WAIT_POLLIN };
+		struct curl_waitfd wfd[2] = { { .fd = -1, .events = CURL_WAIT_POLLIN } };
+		unsigned n = 0;
 		if (b->source_idle && b->cfg->source_idle) {
-			double idle = b->cfg->source_idle(b->cfg->source.state, &wfd.fd);
+			double idle = b->cfg->source_idle(b->cfg->source.state, &wfd[0].fd);
 			if (idle >= 0 && idle < timeout)
 				timeout = (int)idle + 1;
 		}
-		curl_multi_poll(b->multi, &wfd, wfd.fd >= 0 ? 1 : 0, timeout, NULL);
+		n = wfd[0].fd >= 0;
+		/* the next start at its time, not at the next whole millisecond */
+		if (wait >= 0 && wait < 100 && arm_timer(b))
+			wfd[n++] = (struct curl_waitfd){ .fd = b->timer_fd, .events = CURL_WAIT_POLLIN };
+		curl_multi_poll(b->multi, wfd, n, timeout, NULL);
 	}
 }
 
@@ -536,12 +569,16 @@ static void run_loop(struct batch *b, size_t jobs, size_t window)
 
 int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats)
 {
-	struct batch b = { .cfg = cfg, .stats = stats, .total = cfg->total };
+	struct batch b = { .cfg = cfg, .stats = stats, .total = cfg->total, .next_due = -1, .timer_fd = -1 };
 	memset(stats, 0, sizeof *stats);
 	b.t0 = batch_now_ms();
 	hp_pacer_init(&b.pacer, cfg->rate_schedule ? HP_PACE_SCHEDULE : HP_PACE_SPACING, cfg->rate_interval, b.t0);
+	if (hp_pacer_active(&b.pacer))
+		b.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); /* -1: whole ms */
 	b.multi = curl_multi_init();
 	if (!b.multi) {
+		if (b.timer_fd >= 0)
+			close(b.timer_fd);
 		hp_msg_error("cannot start libcurl");
 		stats->exit_code = HP_EXIT_NETWORK;
 		return stats->exit_code;
@@ -566,6 +603,8 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 		batch_job_free(j);
 	}
 	curl_multi_cleanup(b.multi);
+	if (b.timer_fd >= 0)
+		close(b.timer_fd);
 	stats->elapsed_s = (batch_now_ms() - b.t0) / 1000.0;
 	if (hp_signal_caught() && !(cfg->sigint_ends && hp_signal_caught() == SIGINT))
 		stats->exit_code = hp_exit_from_signal(hp_signal_caught());

@@ -141,10 +141,13 @@ struct batch {
 	struct job *head, *tail;
 	size_t running;              /* transfers in flight */
 	size_t pending;              /* jobs waiting for their start time */
+	size_t finished;             /* jobs DONE or FAILED, not yet written (0: none to flush) */
 	size_t queued;               /* jobs in the queue (any state) */
 	struct hp_pacer pacer;       /* --rate's spacing, or a fixed schedule */
 	size_t held;                 /* bytes held by DONE jobs not yet written */
 	double paused_until;         /* a 429 holds every start until then (ms) */
+	double next_due;             /* the next start's time (ms), or -1: none known */
+	int timer_fd;                /* a timerfd waking the loop at next_due, or -1 */
 	double t0;
 	size_t predecoded;           /* jobs holding a decoded picture (pre) */
 	size_t total;                /* inputs expected (progress), 0 = unknown */

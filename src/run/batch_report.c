@@ -215,6 +215,8 @@ void batch_flush_done(struct batch *b, bool all)
 {
 	bool any = all || b->cfg->completion_order;
 	struct job **pp = &b->head, *prev = NULL;
+	if (!all && b->finished == 0)
+		return; /* nothing to write: the queue is not walked */
 	while (*pp) {
 		struct job *j = *pp;
 		if (!batch_job_finished(j)) {
@@ -233,6 +235,8 @@ void batch_flush_done(struct batch *b, bool all)
 			b->tail = prev;
 		b->queued--;
 		b->held -= j->held_bytes;
+		if (batch_job_finished(j))
+			b->finished--;
 		batch_job_free(j);
 	}
 }
