@@ -114,3 +114,24 @@ hp_bench_binaries() {
 	bin=$root/build-bench/hubpredict
 	peakrss=$root/build-bench/tests/peakrss
 }
+
+# hp_bench_tmp NAME
+#   Make a benchmark's scratch folder tmp (hubpredict-NAME.XXXXXX in $TMPDIR, else /tmp),
+#   set nginx_pid and standin_pid empty, and trap EXIT (INT and TERM exit 130 and 143) to
+#   stop the processes whose ids the script has put in those two and remove tmp.
+hp_bench_tmp() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/hubpredict-$1.XXXXXX")
+	nginx_pid=
+	standin_pid=
+	trap hp_bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+hp_bench_cleanup() {
+	local pid
+	for pid in ${nginx_pid:-} ${standin_pid:-}; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}

@@ -51,41 +51,30 @@ cmake --build "$root/build-test" -j "$jobs"
 cmake -S "$root" -B "$root/build-noimages" -DHUBPREDICT_WERROR=ON -DHUBPREDICT_IMAGES=OFF \
 	-DHUBPREDICT_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$root/build-noimages" -j "$jobs" --target hubpredict >/dev/null
-for flag in "--annotate out" "--resize"; do
-	# shellcheck disable=SC2086 # the flag and its value are two words
-	if "$root/build-noimages/hubpredict" -u http://127.0.0.1:9/ $flag x.jpg 2>"$root/build-noimages/err"; then
-		echo "a build without image support accepted $flag" >&2
+# refused WHAT ARG...: build-noimages' hubpredict ARG... must be exit 2 saying "no WHAT support"
+refused() {
+	local what=$1 err=$root/build-noimages/err
+	shift
+	if "$root/build-noimages/hubpredict" "$@" 2>"$err"; then
+		echo "a build without $what support accepted $*" >&2
 		exit 1
-	elif [ $? -ne 2 ] || ! grep -q "no image support" "$root/build-noimages/err"; then
-		echo "a build without image support: $flag did not give exit 2 and the message:" >&2
-		cat "$root/build-noimages/err" >&2
+	elif [ $? -ne 2 ] || ! grep -q "no $what support" "$err"; then
+		echo "a build without $what support: $* did not give exit 2 and the message:" >&2
+		cat "$err" >&2
 		exit 1
 	fi
+}
+for flag in "--annotate out" "--resize"; do
+	# shellcheck disable=SC2086 # the flag and its value are two words
+	refused image -u http://127.0.0.1:9/ $flag x.jpg
 done
-if "$root/build-noimages/hubpredict" val -u http://127.0.0.1:9/ --plots out x 2>"$root/build-noimages/err" ||
-	[ $? -ne 2 ] || ! grep -q "no image support" "$root/build-noimages/err"; then
-	echo "a build without image support: val --plots did not give exit 2 and the message:" >&2
-	cat "$root/build-noimages/err" >&2
-	exit 1
-fi
-if "$root/build-noimages/hubpredict" bench -u http://127.0.0.1:9/ --plots out x 2>"$root/build-noimages/err" ||
-	[ $? -ne 2 ] || ! grep -q "no image support" "$root/build-noimages/err"; then
-	echo "a build without image support: bench --plots did not give exit 2 and the message:" >&2
-	cat "$root/build-noimages/err" >&2
-	exit 1
-fi
+refused image val -u http://127.0.0.1:9/ --plots out x
+refused image bench -u http://127.0.0.1:9/ --plots out x
 echo "build without image support: --annotate, --resize, val --plots and bench --plots are exit 2, as documented"
 # video needs images: that build has no video either, and refuses its flags (exit 2)
 for flag in "--vid-stride 2" "--fps 1" "--stream" "--frames 3" "--duration 5"; do
 	# shellcheck disable=SC2086 # the flag and its value are two words
-	if "$root/build-noimages/hubpredict" -u http://127.0.0.1:9/ $flag x.mp4 2>"$root/build-noimages/err"; then
-		echo "a build without video support accepted $flag" >&2
-		exit 1
-	elif [ $? -ne 2 ] || ! grep -q "no video support" "$root/build-noimages/err"; then
-		echo "a build without video support: $flag did not give exit 2 and the message:" >&2
-		cat "$root/build-noimages/err" >&2
-		exit 1
-	fi
+	refused video -u http://127.0.0.1:9/ $flag x.mp4
 done
 echo "build without video support: --vid-stride, --fps, --stream, --frames and --duration are exit 2"
 [ $quick -eq 1 ] && exit 0

@@ -4,6 +4,7 @@
  * copied into json/jsonl output as it is. Iterative, with a depth limit, so
  * no input can exhaust the stack. Bytes inside strings are not checked for
  * UTF-8: the writers turn invalid sequences into U+FFFD. */
+#include "hubpredict/buf.h"
 #include "hubpredict/response.h"
 
 #include <stdbool.h>
@@ -205,16 +206,12 @@ static int value(struct scan *s)
 static void add_part(struct rec *r, struct hp_json_part part)
 {
 	struct hp_json_parts *o = r->out;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 64;
-		struct hp_json_part *v = cap < SIZE_MAX / sizeof *v ? realloc(o->v, cap * sizeof *v) : NULL;
-		if (!v) {
-			r->failed = true;
-			return;
-		}
-		o->v = v;
-		o->cap = cap;
+	struct hp_json_part *v = hp_grow_array(o->v, &o->cap, o->n + 1, sizeof *v, 64);
+	if (!v) {
+		r->failed = true;
+		return;
 	}
+	o->v = v;
 	o->v[o->n++] = part;
 }
 
@@ -294,16 +291,12 @@ static void value_ends(struct scan *s)
 
 static void add_range(struct visit *v, size_t start, size_t end)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		struct hp_json_range *t = cap < SIZE_MAX / sizeof *t ? realloc(v->v, cap * sizeof *t) : NULL;
-		if (!t) {
-			v->failed = true;
-			return;
-		}
-		v->v = t;
-		v->cap = cap;
+	struct hp_json_range *t = hp_grow_array(v->v, &v->cap, v->n + 1, sizeof *t, 64);
+	if (!t) {
+		v->failed = true;
+		return;
 	}
+	v->v = t;
 	v->v[v->n++] = (struct hp_json_range){ start, end };
 }
 

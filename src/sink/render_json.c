@@ -50,6 +50,19 @@ static void write_error(struct hp_output *out, const struct hp_item *it)
 	hp_out_puts(out, "}");
 }
 
+/* An envelope's last member and its closing brace: the response of an
+ * answered input, the error object of a failed one. */
+static void envelope_end(struct hp_output *out, const struct hp_item *it)
+{
+	if (it->exit_code == 0) {
+		hp_out_puts(out, ",\"response\":");
+		write_response(out, it);
+	} else {
+		write_error(out, it);
+	}
+	hp_out_puts(out, "}");
+}
+
 /* A live INPUT's frame (SPEC 13): {"stream", "frame", "time", "at", "task",
  * "http_status", "attempts", "elapsed_ms", "response"}; a failed one has
  * "error" in place of task, http_status and response. */
@@ -65,13 +78,7 @@ static void stream_envelope(struct hp_output *out, const struct hp_item *it)
 		hp_out_printf(out, ",\"task\":\"%s\",\"http_status\":%ld",
 		              hp_task_name(it->response ? it->response->task : HP_TASK_UNKNOWN), it->http_status);
 	hp_out_printf(out, ",\"attempts\":%d,\"elapsed_ms\":%.1f", it->attempts, it->elapsed_ms);
-	if (it->exit_code == 0) {
-		hp_out_puts(out, ",\"response\":");
-		write_response(out, it);
-	} else {
-		write_error(out, it);
-	}
-	hp_out_puts(out, "}");
+	envelope_end(out, it);
 }
 
 /* An envelope's first members: file, its bytes when not UTF-8, size and
@@ -122,13 +129,7 @@ static void envelope(struct hp_renderer *r, const struct hp_item *it)
 	if (it->exit_code == 0 && it->resized)
 		hp_out_printf(out, ",\"resized\":{\"from\":[%d,%d],\"to\":[%d,%d]}", it->resized->from_h,
 		              it->resized->from_w, it->resized->to_h, it->resized->to_w);
-	if (it->exit_code == 0) {
-		hp_out_puts(out, ",\"response\":");
-		write_response(out, it);
-	} else {
-		write_error(out, it);
-	}
-	hp_out_puts(out, "}");
+	envelope_end(out, it);
 }
 
 /* ---- a video's one envelope (SPEC 13) ------------------------------------- */

@@ -46,20 +46,7 @@ for b in "$bin" "$peakrss"; do
 	[[ -x $b ]] || { echo "bench: $b is not an executable" >&2; exit 2; }
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hubpredict-batch.XXXXXX")
-standin_pid=
-nginx_pid=
-cleanup() {
-	local pid
-	for pid in $nginx_pid $standin_pid; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+hp_bench_tmp batch
 
 # -- the stand-in ------------------------------------------------------------------------------
 hp_start_standin "$root" "$tmp" --latency "$latency" || exit 1

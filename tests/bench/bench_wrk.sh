@@ -25,18 +25,7 @@ rate=${BENCH_RATE:-2000}
 # shellcheck source=tests/lib.sh
 . "$root/tests/lib.sh"
 hp_bench_binaries "$root"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hubpredict-wrk.XXXXXX")
-nginx_pid= standin_pid=
-cleanup() {
-	for pid in $nginx_pid $standin_pid; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+hp_bench_tmp wrk
 
 have() { command -v "$1" >/dev/null 2>&1; }
 wrk_bin=$(command -v wrk || true)

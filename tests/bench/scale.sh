@@ -29,20 +29,9 @@ root=$(cd "$here/../.." && pwd)
 . "$root/tests/lib.sh"
 hp_bench_binaries "$root"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hubpredict-scale.XXXXXX")
-nginx_pid=
+hp_bench_tmp scale
 nginx_url=
 nginx_note=
-cleanup() {
-	if [[ -n $nginx_pid ]]; then
-		kill "$nginx_pid" 2>/dev/null || true
-		wait "$nginx_pid" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # shellcheck source=tests/bench/nginx.sh
 . "$here/nginx.sh"

@@ -56,20 +56,7 @@ for b in "$bin" "$peakrss" "$vidframes" "$sourcetool"; do
 	[[ -x $b ]] || { echo "bench: $b is not an executable (a build without video?)" >&2; exit 2; }
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hubpredict-video.XXXXXX")
-standin_pid=
-nginx_pid=
-cleanup() {
-	local pid
-	for pid in $nginx_pid $standin_pid; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+hp_bench_tmp video
 
 # -- the videos, made once ---------------------------------------------------------------------
 media=${BENCH_MEDIA:-$root/build-bench/media}

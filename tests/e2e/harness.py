@@ -74,6 +74,12 @@ def wait_for_handler(pid, sig, limit):
         time.sleep(0.01)
 
 
+def mapped(pid: int) -> set[str]:
+    """The file names of what process pid has mapped (/proc/PID/maps)."""
+    with open(f"/proc/{pid}/maps") as f:
+        return {os.path.basename(line.split()[5]) for line in f if len(line.split()) >= 6}
+
+
 class Result:
     def __init__(self, rc: int, out: bytes, err: bytes):
         self.rc = rc
@@ -202,6 +208,29 @@ class E2E(unittest.TestCase):
         r = Result(p.returncode, out or b"", err or b"")
         self.check_run(r, key)
         return r
+
+    def mapped_while_waiting(self, *args) -> set[str]:
+        """What hubpredict args maps while it waits for its first answer (the stand-in holds it
+        1 s): read once it has a socket, which it opens after everything it loads at start. The
+        run must end with 0 and libcurl be among the names (the maps were read)."""
+        self.server.push({"delay": 1})
+        p = self.popen_hp(*args, wrapper=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        names = set()
+        deadline = time.monotonic() + TIMEOUT
+        try:
+            while time.monotonic() < deadline and p.poll() is None:
+                fds = os.listdir(f"/proc/{p.pid}/fd")
+                if any(os.readlink(f"/proc/{p.pid}/fd/{fd}").startswith("socket:")
+                       for fd in fds if os.path.exists(f"/proc/{p.pid}/fd/{fd}")):
+                    names = mapped(p.pid)
+                    break
+                time.sleep(0.01)
+        except FileNotFoundError:
+            pass                                          # it ended: the checks below say how
+        r = self.wait_hp(p)
+        self.assertEqual(r.rc, 0, r)
+        self.assertTrue(any(n.startswith("libcurl") for n in names), f"maps not read while it waited: {names}")
+        return names
 
     def run_on_terminal(self, stream: str, *args, key: str | None = HUB_KEY, env: dict | None = None,
                         wrapper: bool = True) -> Result:

@@ -28,11 +28,6 @@ VIDFRAMES = os.environ.get("HUBPREDICT_VIDFRAMES", "")
 MODULE = os.path.join(os.path.dirname(os.path.abspath(BIN)), "hubpredict-video.so")
 
 
-def mapped(pid: int) -> set[str]:
-    with open(f"/proc/{pid}/maps") as f:
-        return {os.path.basename(line.split()[5]) for line in f if len(line.split()) >= 6}
-
-
 def libav(names: set[str]) -> set[str]:
     return {n for n in names if n.startswith(("libavformat", "libavcodec", "libswscale", "libavutil"))
             or n == "hubpredict-video.so"}
@@ -331,25 +326,7 @@ class TestBadVideos(VideoE2E):
 class TestLoadedOnFirstVideo(VideoE2E):
     def maps_while_waiting(self, *args) -> set[str]:
         """What a run maps while it waits for its first answer (the stand-in holds it 1 s)."""
-        self.server.push({"delay": 1})
-        p = self.popen_hp("-u", self.hub_url(), "-f", "jsonl", *args, wrapper=False,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        names = set()
-        deadline = time.monotonic() + TIMEOUT
-        try:
-            while time.monotonic() < deadline and p.poll() is None:
-                fds = os.listdir(f"/proc/{p.pid}/fd")
-                if any(os.readlink(f"/proc/{p.pid}/fd/{fd}").startswith("socket:")
-                       for fd in fds if os.path.exists(f"/proc/{p.pid}/fd/{fd}")):
-                    names = mapped(p.pid)
-                    break
-                time.sleep(0.01)
-        except FileNotFoundError:
-            pass
-        r = self.wait_hp(p)
-        self.assertEqual(r.rc, 0, r)
-        self.assertTrue(any(n.startswith("libcurl") for n in names), f"maps not read while it waited: {names}")
-        return names
+        return self.mapped_while_waiting("-u", self.hub_url(), "-f", "jsonl", *args)
 
     def test_an_image_run_maps_no_libav(self):
         self.assertEqual(libav(self.maps_while_waiting(image("street.jpg"))), set())
