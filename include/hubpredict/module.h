@@ -29,12 +29,17 @@ struct hp_module_header {
 
 typedef const struct hp_module_header *hp_module_entry_fn(void);
 
+/* hp_module_load's flags. RESIDENT: never unmapped, even at exit (a module
+ * whose libraries keep allocations for the life of the process: video's
+ * FFmpeg); the others are closed at exit. */
+#define HP_MODULE_RESIDENT 1u
+
 /* Load NAME and return the table its ENTRY gives (*table set: static, see
  * above). 0, or -1 with one line in err naming the file: missing (the path
  * where an install keeps it), not loadable (dlerror: a library it needs is
  * missing), no ENTRY, or from another build. Loading the same NAME again
  * returns the same table. */
-int hp_module_load(const char *name, const char *entry, unsigned abi, const struct hp_module_header **table,
-                   char *err, size_t errlen);
+int hp_module_load(const char *name, const char *entry, unsigned abi, unsigned flags,
+                   const struct hp_module_header **table, char *err, size_t errlen);
 
 #endif

@@ -16,7 +16,7 @@ int hp_image_load(char *err, size_t errlen)
 	const struct hp_module_header *h;
 	if (api)
 		return 0;
-	if (hp_module_load(HP_IMAGE_MODULE, HP_IMAGE_MODULE_ENTRY, HP_IMAGE_ABI, &h, err, errlen) < 0)
+	if (hp_module_load(HP_IMAGE_MODULE, HP_IMAGE_MODULE_ENTRY, HP_IMAGE_ABI, 0, &h, err, errlen) < 0)
 		return -1;
 	api = (const struct hp_image_api *)h;
 	return 0;

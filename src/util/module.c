@@ -20,11 +20,12 @@
 #endif
 
 /* The modules loaded, closed at exit (so that a leak checker finds nothing
- * of the dynamic loader's bookkeeping still allocated). They are opened
- * RTLD_NODELETE: closing them does not unmap them, so what their libraries
- * keep for the life of the process (FFmpeg's, and those it loads, allocate
- * at load time and never free) stays reachable, not reported as leaked from
- * an unmapped library. */
+ * of the dynamic loader's bookkeeping still allocated). A resident module
+ * (HP_MODULE_RESIDENT) is opened RTLD_NODELETE: closing it does not unmap it,
+ * so what its libraries keep for the life of the process (FFmpeg's, and those
+ * it loads, allocate at load time and never free) stays reachable, not
+ * reported as leaked from an unmapped library. The others are unmapped at
+ * exit, so memcheck finds none of the loader's records left. */
 #define MODULES_MAX 4
 static void *loaded[MODULES_MAX];
 static size_t n_loaded;
@@ -97,8 +98,8 @@ static int module_path(const char *name, char *path, size_t cap, char *err, size
 	return 0;
 }
 
-int hp_module_load(const char *name, const char *entry, unsigned abi, const struct hp_module_header **table,
-                   char *err, size_t errlen)
+int hp_module_load(const char *name, const char *entry, unsigned abi, unsigned flags,
+                   const struct hp_module_header **table, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 64], q[PATH_MAX + 80];
 	void *handle = NULL;
@@ -110,7 +111,7 @@ int hp_module_load(const char *name, const char *entry, unsigned abi, const stru
 		snprintf(err, errlen, "%s is missing (%s)", q, strerror(errno));
 		goto done;
 	}
-	if (!(handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE))) {
+	if (!(handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | (flags & HP_MODULE_RESIDENT ? RTLD_NODELETE : 0)))) {
 		const char *why = dlerror();
 		snprintf(err, errlen, "%s cannot be loaded: %s", q, why ? why : "unknown error");
 		goto done;

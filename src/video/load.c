@@ -26,7 +26,8 @@ int hp_video_check_versions(char *err, size_t errlen)
 	const struct hp_module_header *h;
 	if (api)
 		return 0;
-	if (hp_module_load(HP_VIDEO_MODULE, HP_VIDEO_MODULE_ENTRY, HP_VIDEO_ABI, &h, err, errlen) < 0)
+	if (hp_module_load(HP_VIDEO_MODULE, HP_VIDEO_MODULE_ENTRY, HP_VIDEO_ABI, HP_MODULE_RESIDENT, &h, err,
+	                   errlen) < 0)
 		return -1;
 	const struct hp_video_api *a = (const struct hp_video_api *)h;
 	if (a->check_versions(err, errlen) < 0)
