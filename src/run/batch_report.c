@@ -117,9 +117,10 @@ static void video_expect_frame(struct batch *b, const struct job *j)
 	}
 }
 
-static void render_job(struct batch *b, struct job *j)
+/* What the renderer and the observers are shown of a finished job. */
+static struct hp_item job_item(struct job *j)
 {
-	struct hp_item it = {
+	return (struct hp_item){
 		.file = j->file,
 		.file_below = j->file_below,
 		.exit_code = j->exit_code,
@@ -150,6 +151,11 @@ static void render_job(struct batch *b, struct job *j)
 		.stream_at = j->stream_at,
 		.parts = j->exit_code == 0 && j->walk.each ? &j->walk : NULL,
 	};
+}
+
+static void render_job(struct batch *b, struct job *j)
+{
+	struct hp_item it = job_item(j);
 	video_expect_frame(b, j);
 	if (j->exit_code != 0 && !b->cfg->quiet_failures) {
 		/* "bus.jpg: 401 Unauthorized: Invalid API key"; input errors already
