@@ -284,7 +284,10 @@ class TestParallel(ScalingCase):
         # kill -9 of parallel alone: its ssh clients lose their input and end, and so do the
         # remote shards, as above
         def kill(proc):
-            (pid,) = [int(p) for p in os.listdir("/proc") if p.isdigit() and self.is_parallel(int(p), proc.pid)]
+            found = [int(p) for p in os.listdir("/proc") if p.isdigit() and self.is_parallel(int(p), proc.pid)]
+            # parallel forks itself for a moment before each exec (the child still reads as
+            # parallel): the one to kill is the one whose parent is not a parallel
+            (pid,) = [p for p in found if self.parent(p) not in found]
             os.kill(pid, signal.SIGKILL)
         self.killed_then_rerun(kill)
 
@@ -301,6 +304,14 @@ class TestParallel(ScalingCase):
         p = self.run_parallel(run)                   # what either of them left undone
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         self.assertEachOnce(4)                       # each image sent once, answered once
+
+    @staticmethod
+    def parent(pid):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return None
 
     @staticmethod
     def is_parallel(pid, pgid):
