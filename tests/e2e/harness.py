@@ -217,16 +217,16 @@ class E2E(unittest.TestCase):
         p = self.popen_hp(*args, wrapper=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         names = set()
         deadline = time.monotonic() + TIMEOUT
-        try:
-            while time.monotonic() < deadline and p.poll() is None:
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
                 fds = os.listdir(f"/proc/{p.pid}/fd")
                 if any(os.readlink(f"/proc/{p.pid}/fd/{fd}").startswith("socket:")
                        for fd in fds if os.path.exists(f"/proc/{p.pid}/fd/{fd}")):
                     names = mapped(p.pid)
                     break
-                time.sleep(0.01)
-        except FileNotFoundError:
-            pass                                          # it ended: the checks below say how
+            except FileNotFoundError:
+                pass                                      # an fd closed as it was read: look again
+            time.sleep(0.01)
         r = self.wait_hp(p)
         self.assertEqual(r.rc, 0, r)
         self.assertTrue(any(n.startswith("libcurl") for n in names), f"maps not read while it waited: {names}")
