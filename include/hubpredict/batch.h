@@ -73,6 +73,9 @@ struct hp_batch_config {
 	                               input's first attempt do not use up retries */
 	bool fail_fast;
 	bool raw;                   /* keep bodies unparsed (raw output) */
+	bool repeat_inputs;         /* the same inputs are sent again and again (bench): each
+	                               one's form is built once and sent from memory
+	                               (request.h's hp_form_body), read when first sent */
 	bool need_points;           /* an observer reads polygons and keypoints from the response
 	                               (pictures): a big answer keeps them, not only their counts;
 	                               without it, hp_item.parts brings them part by part */

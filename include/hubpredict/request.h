@@ -50,8 +50,8 @@ void hp_request_ctx_clear(struct hp_request_ctx *ctx);
 
 /* Where a mime read callback is in the file; one per attempt. */
 struct hp_upload_cursor {
-	int fd;
-	off_t size;
+	int fd;              /* -1 for a prebuilt form (struct hp_form_body) */
+	off_t size;          /* the file's size, or the prebuilt form's */
 	off_t pos;
 	double read_all_ms;  /* hp_clock_ms() when the last byte was handed to libcurl
 	                        (bench's upload phase), 0 = not yet */
@@ -64,15 +64,37 @@ struct hp_stall {
 	curl_off_t last_bytes;
 	double last_change_ms;
 	bool fired;              /* the attempt was aborted as stalled */
+	struct hp_upload_cursor *upload; /* a prebuilt form's: its read_all_ms set when libcurl
+	                                    reports its last byte sent; NULL otherwise */
 };
 
+/* The multipart form of one input built once, for a run that sends the same
+ * input again and again (bench): the bytes libcurl's mime would format anew
+ * for each request (its headers, a random boundary), and the header list
+ * with the Content-Type that names the boundary. Owns both. */
+struct hp_form_body {
+	char *data;
+	size_t len;
+	struct curl_slist *headers;   /* the context's headers and the Content-Type */
+};
+
+/* Build up's form as hp_request_setup's mime would send it (the file part,
+ * then each field). Returns 0; 1 when this input is not built (a URL
+ * source, a file over max bytes, a name libcurl would escape, the boundary
+ * met in the data, the file unreadable): send it with a mime; -1 when out of
+ * memory. fb is left empty unless 0. */
+int hp_form_body_build(struct hp_form_body *fb, const struct hp_request_ctx *ctx, const struct hp_upload *up,
+                       size_t max);
+void hp_form_body_free(struct hp_form_body *fb);
+
 /* Configure `easy` for one attempt at `url`: method, headers, the multipart
- * form (returned: free it with curl_mime_free after the transfer), TLS and
- * timeouts. cursor and stall must live until the transfer ends. NULL when
- * out of memory. */
-curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
-                            const struct hp_upload *up, struct hp_upload_cursor *cursor,
-                            struct hp_stall *stall, const char *url, char *errbuf);
+ * form, TLS and timeouts. The form is fb when given (sent from its bytes;
+ * *mime set NULL), else a mime built from up (*mime: free it with
+ * curl_mime_free after the transfer). cursor, stall and fb must live until
+ * the transfer ends. 0, or -1 when out of memory. */
+int hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx, const struct hp_upload *up,
+                     const struct hp_form_body *fb, struct hp_upload_cursor *cursor, struct hp_stall *stall,
+                     const char *url, char *errbuf, curl_mime **mime);
 
 /* Each form field but the file (or URL source), in the order they are
  * sent: fn(state, name, value), strings borrowed for the call. Stops at the

@@ -341,7 +341,7 @@ static int run_target(struct bench *b, struct target *t, struct hp_renderer *ren
 		.retries = 0, .quiet_failures = true, .retry_max_time = o->retry_max_time, .pause_on_429 = true,
 		.filter = &o->predict.filter, .max_answer = (unsigned long long)o->predict.max_answer,
 		.observers = &obs, .n_observers = 1, .several = true,
-		.resize_imgsz = o->predict.resize ? o->predict.imgsz : 0,
+		.resize_imgsz = o->predict.resize ? o->predict.imgsz : 0, .repeat_inputs = true,
 	};
 	struct hp_batch_stats bs;
 	hp_msg_verbose(1, "bench: %s flavour, POST %s", hp_flavour_name(t->ep.flavour), t->ep.url);

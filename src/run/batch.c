@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L /* st_mtim */
 #include "batch_impl.h"
 #include "hubpredict/annotate.h"
+#include "hubpredict/buf.h"
 #include "hubpredict/clock.h"
 #include "hubpredict/exitcode.h"
 #include "hubpredict/expect.h"
@@ -42,8 +43,7 @@ void batch_job_free(struct job *j)
 		j->batch->predecoded--;
 	}
 	curl_mime_free(j->mime);
-	if (j->easy)
-		curl_easy_cleanup(j->easy);
+	batch_easy_release(j->batch, j->easy);
 	hp_body_free(&j->body);
 	hp_body_free(&j->src_body);
 	free(j->url);
@@ -145,20 +145,69 @@ static int on_request_sent(void *arg, char *conn_primary_ip, char *conn_local_ip
 	return CURL_PREREQFUNC_OK;
 }
 
+void batch_easy_release(struct batch *b, CURL *easy)
+{
+	if (!easy)
+		return;
+	if (b && b->multi)
+		curl_multi_remove_handle(b->multi, easy); /* a no-op when it is not in it */
+	if (b && b->n_pool <= (size_t)(b->cfg->jobs > 0 ? b->cfg->jobs : 1)) {
+		CURL **p = hp_grow_array(b->pool, &b->cap_pool, b->n_pool + 1, sizeof *p, 8);
+		if (p) {
+			b->pool = p;
+			curl_easy_reset(easy);
+			b->pool[b->n_pool++] = easy;
+			return;
+		}
+	}
+	curl_easy_cleanup(easy);
+}
+
+/* Largest input, and all of them together, whose form is held in memory. */
+#define FORM_MAX (16u << 20)
+#define FORMS_MAX_BYTES (64u << 20)
+#define FORMS_MAX 256
+
+/* repeat_inputs: j's form, built the first time its input is sent; NULL: a
+ * mime (an input not built, too many or too big, out of memory). */
+static const struct hp_form_body *form_of(struct batch *b, const struct job *j)
+{
+	for (size_t i = 0; i < b->n_forms; i++)
+		if (strcmp(b->forms[i].path, j->file) == 0)
+			return b->forms[i].built ? &b->forms[i].fb : NULL;
+	if (b->n_forms >= FORMS_MAX || j->up.size < 0 || b->forms_bytes + (size_t)j->up.size > FORMS_MAX_BYTES)
+		return NULL;
+	struct batch_form *f = hp_grow_array(b->forms, &b->cap_forms, b->n_forms + 1, sizeof *f, 8);
+	if (!f)
+		return NULL;
+	b->forms = f;
+	f = &b->forms[b->n_forms];
+	memset(f, 0, sizeof *f);
+	if (!(f->path = strdup(j->file)))
+		return NULL;
+	f->built = hp_form_body_build(&f->fb, b->cfg->req, &j->up, FORM_MAX) == 0;
+	b->n_forms++;
+	if (!f->built)
+		return NULL;
+	b->forms_bytes += f->fb.len;
+	hp_msg_verbose(2, "%s: its form (%zu bytes) is built once and sent from memory", j->file, f->fb.len);
+	return &f->fb;
+}
+
 /* Configure and add one attempt to the multi handle. */
 int batch_attempt_start(struct batch *b, struct job *j)
 {
 	const struct hp_request_ctx *req = b->cfg->req;
 	const char *url = j->url ? j->url : req->ep->url;
-	j->easy = curl_easy_init();
+	j->easy = b->n_pool > 0 ? b->pool[--b->n_pool] : curl_easy_init();
 	if (!j->easy) {
 		snprintf(j->message, sizeof j->message, "out of memory");
 		return -1;
 	}
 	j->errbuf[0] = '\0';
 	j->request_id[0] = '\0';
-	j->mime = hp_request_setup(j->easy, req, &j->up, &j->cursor, &j->stall, url, j->errbuf);
-	if (!j->mime) {
+	const struct hp_form_body *fb = b->cfg->repeat_inputs ? form_of(b, j) : NULL;
+	if (hp_request_setup(j->easy, req, &j->up, fb, &j->cursor, &j->stall, url, j->errbuf, &j->mime) < 0) {
 		snprintf(j->message, sizeof j->message, "out of memory");
 		return -1;
 	}
@@ -461,7 +510,7 @@ static void abort_running(struct batch *b)
 		if (j->state == JOB_SENDING && j->easy) {
 			curl_multi_remove_handle(b->multi, j->easy);
 			batch_rate_mark_sent(b, j); /* never sent: free the pacer */
-			curl_easy_cleanup(j->easy);
+			batch_easy_release(b, j->easy);
 			j->easy = NULL;
 			batch_job_move(b, j, JOB_ABORTED);
 		}
@@ -602,6 +651,14 @@ int hp_batch_run(const struct hp_batch_config *cfg, struct hp_batch_stats *stats
 		next = j->next;
 		batch_job_free(j);
 	}
+	for (size_t i = 0; i < b.n_pool; i++)
+		curl_easy_cleanup(b.pool[i]);
+	free(b.pool);
+	for (size_t i = 0; i < b.n_forms; i++) {
+		free(b.forms[i].path);
+		hp_form_body_free(&b.forms[i].fb);
+	}
+	free(b.forms);
 	curl_multi_cleanup(b.multi);
 	if (b.timer_fd >= 0)
 		close(b.timer_fd);

@@ -163,7 +163,20 @@ struct batch {
 	bool stop_new;               /* --fail-fast, a signal or a broken output */
 	bool redraw;                 /* the progress line was erased for results */
 	bool cache_warned;           /* a store failed: said once */
+	/* easy handles of finished attempts, reset for the next (at most one per
+	 * job in flight): a new handle costs allocations each request */
+	CURL **pool;
+	size_t n_pool, cap_pool;
+	/* cfg->repeat_inputs: each input's form built once (request.h) */
+	struct batch_form *forms;
+	size_t n_forms, cap_forms, forms_bytes;
 	struct hp_batch_stats *stats;
+};
+
+struct batch_form {
+	char *path;
+	bool built;                  /* false: this input goes with a mime */
+	struct hp_form_body fb;
 };
 
 /* batch.c */
@@ -175,6 +188,9 @@ void batch_job_move(struct batch *b, struct job *j, enum job_state to);
 bool batch_job_finished(const struct job *j);
 /* Configure and add one attempt to the multi handle: 0, or -1 with j->message set. */
 int batch_attempt_start(struct batch *b, struct job *j);
+/* A finished attempt's handle (removed from the multi handle): reset and
+ * kept for the next attempt, or cleaned up. NULL is a no-op. */
+void batch_easy_release(struct batch *b, CURL *easy);
 void batch_rate_mark_sent(struct batch *b, struct job *j);
 
 /* batch_outcome.c: a transfer ended with rc; the job waits to retry, follows

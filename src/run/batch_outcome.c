@@ -253,7 +253,7 @@ void batch_attempt_finished(struct batch *b, struct job *j, CURLcode rc)
 	               t->received_bytes);
 
 	/* the transfer is over: its handle goes, the open file stays for a retry */
-	curl_easy_cleanup(j->easy);
+	batch_easy_release(b, j->easy);
 	j->easy = NULL;
 	curl_mime_free(j->mime);
 	j->mime = NULL;

@@ -43,10 +43,8 @@ void batch_job_done(struct batch *b, struct job *j, int code)
 	}
 	if (j->t_start > 0)
 		j->elapsed_ms = batch_now_ms() - j->t_start;
-	if (j->easy) {
-		curl_easy_cleanup(j->easy);
-		j->easy = NULL;
-	}
+	batch_easy_release(b, j->easy);
+	j->easy = NULL;
 	curl_mime_free(j->mime);
 	j->mime = NULL;
 	if (b->cfg->keep_source && j->orig_fd < 0 && j->up.fd >= 0) {

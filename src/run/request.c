@@ -94,6 +94,8 @@ static int watch_stall(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	(void)dltotal;
 	(void)ultotal;
 	double now = hp_clock_ms();
+	if (st->upload && st->upload->read_all_ms == 0 && ulnow >= st->upload->size)
+		st->upload->read_all_ms = now;
 	curl_off_t moved = dlnow + ulnow;
 	if (moved != st->last_bytes || st->last_change_ms == 0) {
 		st->last_bytes = moved;
@@ -190,18 +192,50 @@ int hp_request_digest(const struct hp_request_ctx *ctx, const char *tag, struct 
 	return rc;
 }
 
-curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
-                            const struct hp_upload *up, struct hp_upload_cursor *cursor,
-                            struct hp_stall *stall, const char *url, char *errbuf)
+/* The options every attempt has, whatever its form. */
+static void setup_common(CURL *easy, const struct hp_request_ctx *ctx, struct hp_stall *stall, const char *url,
+                         char *errbuf)
 {
 	const struct hp_transport *t = &ctx->transport;
-	curl_mime *mime = curl_mime_init(easy);
-	if (!mime)
-		return NULL;
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+	/* Redirects are judged by the batch (transport.h): only the same origin
+	 * is followed, since the key travels with the request. */
+	hp_transport_apply(easy, t);
+	if (t->timeout > 0)
+		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(t->timeout * 1000));
+	*stall = (struct hp_stall){ .limit_ms = t->stall_seconds * 1000 };
+	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, watch_stall);
+	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, stall);
+	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+}
+
+int hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx, const struct hp_upload *up,
+                     const struct hp_form_body *fb, struct hp_upload_cursor *cursor, struct hp_stall *stall,
+                     const char *url, char *errbuf, curl_mime **mime_out)
+{
+	*mime_out = NULL;
 	cursor->fd = up->fd;
 	cursor->size = up->size;
 	cursor->pos = 0;
 	cursor->read_all_ms = 0;
+	if (fb) {
+		/* the bytes the mime below would send, from memory: libcurl sends a
+		 * small one in the same segment as the headers, as curl -d does,
+		 * where a mime goes in a segment of its own after them */
+		cursor->fd = -1;
+		cursor->size = (off_t)fb->len;
+		curl_easy_setopt(easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)fb->len);
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, fb->data); /* borrowed, not copied */
+		curl_easy_setopt(easy, CURLOPT_HTTPHEADER, fb->headers);
+		setup_common(easy, ctx, stall, url, errbuf);
+		stall->upload = cursor;  /* no read callback: the progress one sees the last byte go */
+		return 0;
+	}
+	curl_mime *mime = curl_mime_init(easy);
+	if (!mime)
+		return -1;
 	if (up->source) {
 		if (!add_field(mime, "source", up->source))
 			goto fail;
@@ -215,24 +249,193 @@ curl_mime *hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx,
 	}
 	if (hp_request_each_field(ctx, add_field_cb, mime) < 0)
 		goto fail;
-
-	curl_easy_setopt(easy, CURLOPT_URL, url);
 	curl_easy_setopt(easy, CURLOPT_MIMEPOST, mime);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, ctx->headers);
-	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
-	/* Redirects are judged by the batch (transport.h): only the same origin
-	 * is followed, since the key travels with the request. */
-	hp_transport_apply(easy, t);
-	if (t->timeout > 0)
-		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(t->timeout * 1000));
-	*stall = (struct hp_stall){ .limit_ms = t->stall_seconds * 1000 };
-	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, watch_stall);
-	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, stall);
-	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-	return mime;
+	setup_common(easy, ctx, stall, url, errbuf);
+	*mime_out = mime;
+	return 0;
 fail:
 	curl_mime_free(mime);
-	return NULL;
+	return -1;
+}
+
+/* ---- a prebuilt form (struct hp_form_body) ---------------------------- */
+
+struct form_text { char *data; size_t len, cap; };
+
+static int form_put(struct form_text *f, const void *p, size_t n)
+{
+	if (f->len + n > f->cap) {
+		size_t c = f->cap ? f->cap : 1024;
+		while (c < f->len + n)
+			c *= 2;
+		char *d = realloc(f->data, c);
+		if (!d)
+			return -1;
+		f->data = d;
+		f->cap = c;
+	}
+	memcpy(f->data + f->len, p, n);
+	f->len += n;
+	return 0;
+}
+
+static int form_puts(struct form_text *f, const char *s)
+{
+	return form_put(f, s, strlen(s));
+}
+
+/* A name libcurl would send escaped (a quote, a backslash, a line break or
+ * a control byte): such a form is left to the mime. */
+static bool plain_name(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+struct form_fields { struct form_text *f; const char *boundary; bool plain; };
+
+static int put_field(void *state, const char *name, const char *value)
+{
+	struct form_fields *ff = state;
+	if (!plain_name(name)) {
+		ff->plain = false;
+		return -1;
+	}
+	struct form_text *f = ff->f;
+	return form_puts(f, "--") | form_puts(f, ff->boundary) |
+	       form_puts(f, "\r\nContent-Disposition: form-data; name=\"") | form_puts(f, name) |
+	       form_puts(f, "\"\r\n\r\n") | form_puts(f, value) | form_puts(f, "\r\n") ? -1 : 0;
+}
+
+/* libcurl's form boundary: 24 dashes and 16 random hex digits. */
+static int make_boundary(char *b, size_t n)
+{
+	unsigned char r[8];
+	FILE *u = fopen("/dev/urandom", "rb");
+	size_t got = u ? fread(r, 1, sizeof r, u) : 0;
+	if (u)
+		fclose(u);
+	if (got != sizeof r)
+		return -1;
+	snprintf(b, n, "------------------------%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5],
+	         r[6], r[7]);
+	return 0;
+}
+
+static int read_whole(int fd, char *buf, off_t size)
+{
+	for (off_t pos = 0; pos < size;) {
+		ssize_t got = pread(fd, buf + pos, (size_t)(size - pos), pos);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		pos += got;
+	}
+	return 0;
+}
+
+/* Whether needle occurs in the n bytes at hay. */
+static bool holds(const char *hay, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	for (size_t i = 0; k > 0 && k <= n && i <= n - k; i++) {
+		const char *p = memchr(hay + i, needle[0], n - k + 1 - i);
+		if (!p)
+			return false;
+		i = (size_t)(p - hay);
+		if (memcmp(p, needle, k) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int form_build(struct form_text *f, const struct hp_request_ctx *ctx, const struct hp_upload *up,
+                      const char *boundary, char **ctype)
+{
+	if (form_puts(f, "--") | form_puts(f, boundary) |
+	    form_puts(f, "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"") |
+	    form_puts(f, up->filename) | form_puts(f, "\"\r\nContent-Type: ") | form_puts(f, up->mime_type) |
+	    form_puts(f, "\r\n\r\n"))
+		return -1;
+	size_t at = f->len;
+	if (at + (size_t)up->size > f->cap) {
+		char *d = realloc(f->data, at + (size_t)up->size + 1024);
+		if (!d)
+			return -1;
+		f->data = d;
+		f->cap = at + (size_t)up->size + 1024;
+	}
+	if (read_whole(up->fd, f->data + at, up->size) < 0)
+		return 1;
+	f->len += (size_t)up->size;
+	if (holds(f->data + at, (size_t)up->size, boundary))
+		return 1;
+	struct form_fields ff = { f, boundary, true };
+	if (form_puts(f, "\r\n") || hp_request_each_field(ctx, put_field, &ff) < 0)
+		return ff.plain ? -1 : 1;
+	if (form_puts(f, "--") | form_puts(f, boundary) | form_puts(f, "--\r\n"))
+		return -1;
+	size_t n = strlen(boundary) + 64;
+	if (!(*ctype = malloc(n)))
+		return -1;
+	snprintf(*ctype, n, "Content-Type: multipart/form-data; boundary=%s", boundary);
+	return 0;
+}
+
+int hp_form_body_build(struct hp_form_body *fb, const struct hp_request_ctx *ctx, const struct hp_upload *up,
+                       size_t max)
+{
+	memset(fb, 0, sizeof *fb);
+	if (up->source || up->fd < 0 || up->size < 0 || (unsigned long long)up->size > max || !up->filename ||
+	    !up->mime_type || !plain_name(up->filename) || !plain_name(up->mime_type))
+		return 1;
+	char boundary[48];
+	if (make_boundary(boundary, sizeof boundary) < 0)
+		return 1;
+	struct form_text f = { 0 };
+	char *ctype = NULL;
+	int rc = form_build(&f, ctx, up, boundary, &ctype);
+	struct curl_slist *h = NULL;
+	for (const struct curl_slist *s = ctx->headers; rc == 0 && s; s = s->next) {
+		struct curl_slist *n = curl_slist_append(h, s->data);
+		if (!n)
+			rc = -1;
+		else
+			h = n;
+	}
+	if (rc == 0) {
+		struct curl_slist *n = curl_slist_append(h, ctype);
+		if (!n)
+			rc = -1;
+		else
+			h = n;
+	}
+	free(ctype);
+	if (rc != 0) {
+		free(f.data);
+		fb->headers = h;
+		hp_form_body_free(fb);
+		return rc;
+	}
+	fb->data = f.data;
+	fb->len = f.len;
+	fb->headers = h;
+	return 0;
+}
+
+void hp_form_body_free(struct hp_form_body *fb)
+{
+	if (!fb)
+		return;
+	for (struct curl_slist *s = fb->headers; s; s = s->next)
+		memset(s->data, 0, strlen(s->data)); /* the key's header */
+	curl_slist_free_all(fb->headers);
+	free(fb->data);
+	memset(fb, 0, sizeof *fb);
 }
 
 /* Append s to the growing command line. */

@@ -10,6 +10,7 @@ bound is 1 % plus the overhead bench itself measured (mean latency - mean server
 a few ms. The server phase is the answers' speed sum exactly (µs rounding). The stall is
 1 s long: an open loop puts it in p90 (a third of the requests were due in it), a closed
 loop in max only, whatever the load does to the milliseconds."""
+import hashlib
 import json
 import math
 import os
@@ -99,6 +100,64 @@ class TestBenchTruth(BenchE2E):
         self.assertLess(closed["latency_ms"]["p90"], 300, closed)
         self.assertGreater(closed["latency_ms"]["max"], 500, closed)
         self.assertIsNone(closed["behind_ms"])
+
+
+class TestBenchForm(BenchE2E):
+    """bench builds each input's form once and sends those bytes every time (request.h's
+    hp_form_body): libcurl sends a small one in the same segment as the headers, as a
+    benchmark tool should, where a mime is formatted anew and sent after them."""
+
+    def predict_form(self, path):
+        r = self.run_hp("-u", self.hub_url("detect"), path)
+        self.assertExit(r, 0)
+        rec = [x for x in self.server.log() if x["path"].endswith("/detect")][-1]
+        self.server.reset()
+        return rec
+
+    def bench_records(self):
+        return [x for x in self.server.log() if x["path"].endswith("/bench")]
+
+    def test_each_input_is_read_once_and_sent_as_predict_sends_it(self):
+        path = self.write("in.jpg", open(IMG, "rb").read())
+        first = self.predict_form(path)
+        self.server.push({"match": "/v1/predict/bench", "delay": 1.0})
+        p = self.popen_hp("bench", "-u", self.hub_url("bench"), "-j", "1", "-n", "3", "-f", "json", path,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        while not any(x["t_read"] for x in self.bench_records()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        # the first request is in: the file changes before the next two are sent
+        with open(path, "r+b") as f:
+            f.write(open(image("people.png"), "rb").read())
+        r = self.wait_hp(p)
+        self.assertExit(r, 0)
+        self.assertEqual(r.json()["ok"], 3)
+        recs = self.bench_records()
+        self.assertEqual(len(recs), 3)
+        for rec in recs:
+            self.assertEqual(rec["file"], first["file"], "the bytes read when first sent, named and typed as predict's")
+            self.assertEqual(rec["fields"], first["fields"])
+            self.assertRegex(rec["headers"]["content-type"], r"^multipart/form-data; boundary=-{24}[0-9a-f]{16}$")
+
+    def test_a_big_input_is_sent_whole(self):
+        # 3 MB: over libcurl's 64 KiB sent with the headers and its 1 MiB for Expect: 100-continue
+        data = open(IMG, "rb").read() + bytes(3 << 20)
+        path = self.write("big.jpg", data)
+        doc = self.bench_json("-n", "4", "-j", "2", path)
+        self.assertEqual(doc["ok"], 4)
+        recs = self.bench_records()
+        self.assertEqual(len(recs), 4)
+        self.assertEqual({rec["file"]["size"] for rec in recs}, {len(data)})
+        self.assertEqual({rec["file"]["sha256"] for rec in recs}, {hashlib.sha256(data).hexdigest()})
+        self.assertGreaterEqual(doc["phases_ms"]["upload"], 0)
+
+    def test_a_name_libcurl_would_escape_goes_by_its_mime(self):
+        path = self.write('a"b.jpg', open(IMG, "rb").read())
+        first = self.predict_form(path)
+        doc = self.bench_json("-n", "2", "-j", "1", path)
+        self.assertEqual(doc["ok"], 2)
+        for rec in self.bench_records():
+            self.assertEqual(rec["file"], first["file"])
 
 
 class TestBenchLoad(BenchE2E):
