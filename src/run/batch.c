@@ -517,16 +517,25 @@ static void abort_running(struct batch *b)
 	}
 }
 
+/* The open loop's schedule (bench --rate) is kept on the CPU for its last
+ * stretch: the timer fires this long before a start is due and the loop then
+ * turns without sleeping until it is. Waking a sleeping process takes tens
+ * of microseconds on a virtual machine (an idle CPU halts), and every start
+ * would be that late and its latency that much longer; 0.1 ms a start is at
+ * most a fifth of a core at 2,000/s. */
+#define SCHEDULE_SPIN_MS 0.1
+
 /* The timer set to fire at b->next_due exactly (clock.h's clock is
- * CLOCK_MONOTONIC): poll's timeout counts whole milliseconds, so alone it
- * wakes up to 1 ms late, which a --rate of 2000/s would count against the
- * schedule. true when set. */
+ * CLOCK_MONOTONIC), or SCHEDULE_SPIN_MS before it on a schedule: poll's
+ * timeout counts whole milliseconds, so alone it wakes up to 1 ms late,
+ * which a --rate of 2000/s would count against the schedule. true when set. */
 static bool arm_timer(struct batch *b)
 {
 	if (b->timer_fd < 0 || b->next_due < 0)
 		return false;
-	double sec = floor(b->next_due / 1000.0);
-	struct itimerspec its = { .it_value = { (time_t)sec, (long)ceil((b->next_due - sec * 1000.0) * 1e6) } };
+	double at = b->pacer.kind == HP_PACE_SCHEDULE ? b->next_due - SCHEDULE_SPIN_MS : b->next_due;
+	double sec = floor(at / 1000.0);
+	struct itimerspec its = { .it_value = { (time_t)sec, (long)ceil((at - sec * 1000.0) * 1e6) } };
 	if (its.it_value.tv_nsec >= 1000000000L) {
 		its.it_value.tv_sec++;
 		its.it_value.tv_nsec -= 1000000000L;
@@ -556,6 +565,8 @@ static void poll_once(struct batch *b, double wait)
 		predecode(b);
 	batch_update_progress(b, b->redraw);
 	b->redraw = false;
+	if (b->pacer.kind == HP_PACE_SCHEDULE && wait >= 0 && wait <= SCHEDULE_SPIN_MS && !b->source_idle)
+		return; /* a start is due within the spin: no sleep (SCHEDULE_SPIN_MS) */
 	/* Wait only when something is in flight or due later; inputs that
 	 * failed at once (missing files) go on without a pause. */
 	if (!progressed && (b->running > 0 || (b->pending > 0 && wait > 0) || b->source_idle)) {
