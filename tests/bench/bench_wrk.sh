@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
-# tests/bench/bench_wrk.sh [SECONDS] - hubpredict bench's open loop against wrk and autocannon.
+# tests/bench/bench_wrk.sh [SECONDS [RUNS]] - hubpredict bench against wrk and autocannon.
 #
 # A benchmark, not a test (ctest does not run it). Two rounds:
-#   1. nginx on loopback answering a fixed document (tests/bench/nginx.sh): hubpredict bench
-#      --rate 2000/s for SECONDS (default 10): its own lateness against the schedule (behind
-#      p99) and its latency p50; then wrk (a closed loop over the same number of connections
-#      hubpredict used, which nginx's access log counts) and autocannon -R 2000 on the same
-#      target and the same multipart body.
+#   1. nginx on loopback answering a fixed document (tests/bench/nginx.sh), RUNS times (default
+#      3) in turn, medians printed: the same multipart body from every tool, SECONDS (default 10)
+#      each run. Three pairs, each measured the same way by both sides:
+#      - open loop: hubpredict bench --rate 2000/s (its lateness against the schedule, behind
+#        p99, and its latency p50 from each scheduled start) beside autocannon -R 2000 over the
+#        connections hubpredict used (nginx's access log counts them). autocannon's own table
+#        rounds to whole milliseconds, so its p50 here is taken from the time it measured for
+#        every response (its library's 'response' event, tests/bench/ac_times.js);
+#      - closed loop over the same connections: hubpredict -j C against wrk -c C (C = 1, 2);
+#      - requests spaced on one idle connection: wrk -c 1 waiting 1 ms after each answer (its
+#        Lua delay()) against hubpredict --rate at the rate wrk reached.
+#      Each pair's ratio (hubpredict p50 / theirs) is the issue's "within 10 %".
 #   2. the stand-in's "bench" model (a known service time, median 20 ms, and a 1 s stall two
 #      seconds in) for 6 s at 50/s: what each tool reports for the stall window (p50, p90,
 #      p99, max); wrk has no rate, so its closed loop over 1 connection hides the stall.
 # A tool that is missing is said and left out, not a failure (autocannon: npm install -g
-# autocannon). Prints one table per round. HUBPREDICT_BIN (and PEAKRSS_BIN) skip the build.
+# autocannon). HUBPREDICT_BIN (and PEAKRSS_BIN) skip the build.
 set -euo pipefail
 
 seconds=${1:-10}
-[[ $seconds =~ ^[0-9]+$ ]] && (( seconds >= 2 )) || { echo "usage: $0 [SECONDS >= 2]" >&2; exit 2; }
+runs=${2:-3}
+[[ $seconds =~ ^[0-9]+$ && $runs =~ ^[0-9]+$ ]] && (( seconds >= 2 && runs >= 1 )) ||
+	{ echo "usage: $0 [SECONDS >= 2 [RUNS >= 1]]" >&2; exit 2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 key=0123456789abcdef0123456789abcdef0123456789
@@ -46,14 +55,23 @@ for name, value in (("imgsz", "640"), ("conf", "0.25"), ("iou", "0.45")):
 open(out, "wb").write(b"".join(parts) + f"--{b}--\r\n".encode())
 EOF
 ctype="multipart/form-data; boundary=$boundary"
-cat >"$tmp/post.lua" <<EOF
-local f = io.open("$tmp/body", "rb")
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "$ctype"
-wrk.headers["x-api-key"] = "$key"
-EOF
+for delay in 0 1; do
+	cat >"$tmp/post$delay.lua" <<-EOF
+	local f = io.open("$tmp/body", "rb")
+	wrk.method = "POST"
+	wrk.body = f:read("*a")
+	f:close()
+	wrk.headers["Content-Type"] = "$ctype"
+	wrk.headers["x-api-key"] = "$key"
+	EOF
+	(( delay == 0 )) || echo "function delay() return $delay end" >>"$tmp/post$delay.lua"
+done
+cp "$tmp/post0.lua" "$tmp/post.lua"
+ac_dir=
+if [[ -n $ac_bin ]]; then
+	ac_dir=$(npm root -g 2>/dev/null)/autocannon
+	[[ -f $ac_dir/package.json ]] || ac_dir=
+fi
 
 # hubpredict's figures from its -f json: achieved rate, p50, p90, p99, max, behind p99
 hp_row() {
@@ -87,31 +105,90 @@ header() {
 }
 
 # ---- round 1: nginx --------------------------------------------------------
+# one line of JSON per tool and run into $tmp/r1.jsonl: pair, tool, mode, rate, p50, p99, behind
+r1() { # PAIR TOOL MODE FILE KIND
+	python3 - "$@" >>"$tmp/r1.jsonl" <<-'EOF'
+	import json, re, sys
+	pair, tool, mode, path, kind = sys.argv[1:6]
+	row = {"pair": pair, "tool": tool, "mode": mode, "behind": None}
+	if kind == "hp":
+	    d = json.load(open(path)); l = d["latency_ms"]
+	    row.update(rate=d["rate"], p50=l["p50"], p99=l["p99"], behind=d["behind_ms"])
+	elif kind == "wrk":
+	    t = open(path).read()
+	    ms = lambda v, u: float(v) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[u]
+	    p = {m.group(1): ms(m.group(2), m.group(3)) for m in re.finditer(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", t, re.M)}
+	    row.update(rate=float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)), p50=p["50"], p99=p["99"])
+	else:
+	    d = json.load(open(path))
+	    row.update(rate=d["rate"], p50=d["p50"], p99=d["p99"], p50_own=d["own_p50"])
+	print(json.dumps(row))
+	EOF
+}
 # shellcheck source=tests/bench/nginx.sh
 . "$here/nginx.sh"
 if [[ -z $nginx_bin ]] || ! start_nginx; then
 	echo "bench_wrk: nginx is not available (${nginx_note:-not installed}): round 1 left out"
 else
 	log=$tmp/nginx/access.log
-	: >"$log"
-	ULTRALYTICS_API_KEY=$key "$bin" bench -q -u "$nginx_url" --rate "$rate/s" --duration "$seconds" -f json \
-		"$image" >"$tmp/hp.json"
-	conns=$(awk '{print $2}' "$log" | sort -u | wc -l)
-	(( conns >= 1 )) || conns=1
-	header "nginx on loopback, $seconds s: hubpredict --rate $rate/s used $conns connection(s)"
-	hp_row "$tmp/hp.json" "open $rate/s"
-	if [[ -n $wrk_bin ]]; then
-		"$wrk_bin" -t1 -c"$conns" -d"${seconds}s" --latency -s "$tmp/post.lua" "$nginx_url" >"$tmp/wrk.txt"
-		wrk_row "$tmp/wrk.txt" "closed, $conns conn"
-	fi
-	if [[ -n $ac_bin ]]; then
-		"$ac_bin" -c "$conns" -d "$seconds" -R "$rate" -m POST -i "$tmp/body" -H "content-type=$ctype" \
-			-H "x-api-key=$key" --json "$nginx_url" >"$tmp/ac.json" 2>/dev/null
-		ac_row "$tmp/ac.json" "-R $rate, $conns conn"
-	fi
+	: >"$tmp/r1.jsonl"
+	hp() { ULTRALYTICS_API_KEY=$key "$bin" bench -q -u "$nginx_url" --duration "$seconds" -f json "$@" "$image"; }
+	for run in $(seq "$runs"); do
+		echo "bench_wrk: round 1, run $run of $runs"
+		: >"$log"
+		hp --rate "$rate/s" >"$tmp/hp.json"
+		conns=$(awk '{print $2}' "$log" | sort -u | wc -l)
+		(( conns >= 1 )) || conns=1
+		r1 open hubpredict "--rate $rate/s" "$tmp/hp.json" hp
+		if [[ -n $ac_dir ]]; then
+			node "$here/ac_times.js" "$ac_dir" "$nginx_url" "$tmp/body" "$ctype" "$key" "$rate" "$seconds" \
+				"$conns" >"$tmp/ac.json" 2>/dev/null
+			r1 open autocannon "-R $rate, $conns conn" "$tmp/ac.json" ac
+		fi
+		for c in 1 2; do
+			hp -j "$c" >"$tmp/hp.json"
+			r1 "closed $c" hubpredict "-j $c" "$tmp/hp.json" hp
+			if [[ -n $wrk_bin ]]; then
+				"$wrk_bin" -t1 -c"$c" -d"${seconds}s" --latency -s "$tmp/post0.lua" "$nginx_url" >"$tmp/wrk.txt"
+				r1 "closed $c" wrk "-c $c" "$tmp/wrk.txt" wrk
+			fi
+		done
+		if [[ -n $wrk_bin ]]; then
+			"$wrk_bin" -t1 -c1 -d"${seconds}s" --latency -s "$tmp/post1.lua" "$nginx_url" >"$tmp/wrk.txt"
+			r1 spaced wrk "-c 1, delay 1 ms" "$tmp/wrk.txt" wrk
+			spaced=$(python3 -c 'import json, sys; print(int(json.loads(open(sys.argv[1]).readlines()[-1])["rate"]))' \
+				"$tmp/r1.jsonl")
+			hp --rate "$spaced/s" >"$tmp/hp.json"
+			r1 spaced hubpredict "--rate $spaced/s" "$tmp/hp.json" hp
+		fi
+	done
 	kill "$nginx_pid" 2>/dev/null || true
 	wait "$nginx_pid" 2>/dev/null || true
 	nginx_pid=
+	echo
+	echo "nginx on loopback, $seconds s a run, medians of $runs runs (latency in ms from each tool's own start)"
+	python3 - "$tmp/r1.jsonl" <<-'EOF'
+	import json, statistics, sys
+	rows = [json.loads(l) for l in open(sys.argv[1])]
+	med = lambda v: statistics.median(v) if v else None
+	f = lambda v, d=3: "-" if v is None else "%.*f" % (d, v)
+	print("%-10s %-11s %-18s %9s %9s %9s %11s %9s" % ("pair", "tool", "mode", "req/s", "p50", "p99", "behind p99",
+	                                                  "p50 ratio"))
+	pairs = list(dict.fromkeys(r["pair"] for r in rows))
+	for pair in pairs:
+	    tools = list(dict.fromkeys(r["tool"] for r in rows if r["pair"] == pair))
+	    p50 = {t: med([r["p50"] for r in rows if r["pair"] == pair and r["tool"] == t]) for t in tools}
+	    for t in tools:
+	        rs = [r for r in rows if r["pair"] == pair and r["tool"] == t]
+	        beh = [r["behind"] for r in rs if r["behind"] is not None]
+	        ratio = "" if t == "hubpredict" or "hubpredict" not in p50 else "%.2f" % (p50["hubpredict"] / p50[t])
+	        print("%-10s %-11s %-18s %9.1f %9s %9s %11s %9s" % (pair, t, rs[-1]["mode"], med([r["rate"] for r in rs]),
+	              f(p50[t]), f(med([r["p99"] for r in rs])), f(med(beh)) if beh else "n/a", ratio))
+	        if t == "autocannon":
+	            print("%-10s %-11s %-18s %9s %9s" % ("", "", "(its own table)", "", f(med([r["p50_own"] for r in rs]), 0)))
+	behind = [r["behind"] for r in rows if r["pair"] == "open" and r["tool"] == "hubpredict"]
+	print("hubpredict --rate: behind p99 per run:", ", ".join("%.3f" % b for b in behind), "ms")
+	EOF
 fi
 
 # ---- round 2: the stall window ---------------------------------------------
@@ -140,6 +217,33 @@ if [[ -n $ac_bin ]]; then
 	"$ac_bin" -c 10 -d 6 -R 50 -m POST -i "$tmp/body" -H "content-type=$ctype" -H "x-api-key=$key" \
 		--json "$burl" >"$tmp/ac2.json" 2>/dev/null
 	ac_row "$tmp/ac2.json" "-R 50, 10 conn"
+fi
+# the same model without the stall: each tool meets the same seeded service times (median
+# 20 ms), so their p50 should agree once each one's own overhead is small beside them
+calm() {
+	curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+		-d '{"seed": 23, "median_ms": 20, "sigma": 0.5, "cap_ms": 250, "stall": null}' \
+		"$HP_STANDIN_URL/_standin/bench"
+}
+header "the stand-in's bench model without the stall, 6 s (service median 20 ms)"
+calm
+ULTRALYTICS_API_KEY=$key "$bin" bench -q -u "$burl" --rate 50/s --duration 6 -f json "$image" >"$tmp/hp4.json"
+hp_row "$tmp/hp4.json" "open 50/s"
+calm
+ULTRALYTICS_API_KEY=$key "$bin" bench -q -u "$burl" -j 1 --duration 6 -f json "$image" >"$tmp/hp5.json"
+hp_row "$tmp/hp5.json" "closed, 1 job"
+if [[ -n $wrk_bin ]]; then
+	calm
+	"$wrk_bin" -t1 -c1 -d6s --latency -s "$tmp/post.lua" "$burl" >"$tmp/wrk3.txt"
+	wrk_row "$tmp/wrk3.txt" "closed, 1 conn"
+fi
+if [[ -n $ac_dir ]]; then
+	calm
+	node "$here/ac_times.js" "$ac_dir" "$burl" "$tmp/body" "$ctype" "$key" 50 6 10 >"$tmp/ac3.json" 2>/dev/null
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print("%-11s %-22s %9.1f %9.3f %9s %9.3f %9.3f %11s" % ("autocannon", "-R 50, 10 conn", d["rate"], d["p50"], "-",
+      d["p99"], d["max"], "n/a"))' "$tmp/ac3.json"
 fi
 echo
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
