@@ -195,55 +195,47 @@ fi
 hp_start_standin "$root" "$tmp" || exit 1
 standin_pid=$HP_STANDIN_PID
 burl=$HP_STANDIN_URL/v1/predict/bench
-fresh() { # a new bench sequence: the stall 2-3 s after the next first request
-	curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
-		-d '{"seed": 23, "median_ms": 20, "sigma": 0.5, "cap_ms": 250, "stall": [2, 3]}' \
-		"$HP_STANDIN_URL/_standin/bench"
-}
-header "the stand-in's bench model, 6 s, a 1 s stall at 2 s (service median 20 ms)"
-fresh
-ULTRALYTICS_API_KEY=$key "$bin" bench -q -u "$burl" --rate 50/s --duration 6 -f json "$image" >"$tmp/hp2.json"
-hp_row "$tmp/hp2.json" "open 50/s"
-fresh
-ULTRALYTICS_API_KEY=$key "$bin" bench -q -u "$burl" -j 1 --duration 6 -f json "$image" >"$tmp/hp3.json"
-hp_row "$tmp/hp3.json" "closed, 1 job"
-if [[ -n $wrk_bin ]]; then
+# model_round STALL TITLE: hubpredict open and closed, wrk and autocannon against the model
+# with STALL ([from, to] s after the first request, or null), each on a new sequence of the
+# same seeded service times (median 20 ms)
+model_round() {
+	local stall=$1 n=0
+	fresh() {
+		curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+			-d "{\"seed\": 23, \"median_ms\": 20, \"sigma\": 0.5, \"cap_ms\": 250, \"stall\": $stall}" \
+			"$HP_STANDIN_URL/_standin/bench"
+		n=$((n + 1))
+	}
+	header "$2"
 	fresh
-	"$wrk_bin" -t1 -c1 -d6s --latency -s "$tmp/post.lua" "$burl" >"$tmp/wrk2.txt"
-	wrk_row "$tmp/wrk2.txt" "closed, 1 conn"
-fi
-if [[ -n $ac_bin ]]; then
+	ULTRALYTICS_API_KEY=$key "$bin" bench -q -u "$burl" --rate 50/s --duration 6 -f json "$image" >"$tmp/m$n.json"
+	hp_row "$tmp/m$n.json" "open 50/s"
 	fresh
-	"$ac_bin" -c 10 -d 6 -R 50 -m POST -i "$tmp/body" -H "content-type=$ctype" -H "x-api-key=$key" \
-		--json "$burl" >"$tmp/ac2.json" 2>/dev/null
-	ac_row "$tmp/ac2.json" "-R 50, 10 conn"
-fi
-# the same model without the stall: each tool meets the same seeded service times (median
-# 20 ms), so their p50 should agree once each one's own overhead is small beside them
-calm() {
-	curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
-		-d '{"seed": 23, "median_ms": 20, "sigma": 0.5, "cap_ms": 250, "stall": null}' \
-		"$HP_STANDIN_URL/_standin/bench"
-}
-header "the stand-in's bench model without the stall, 6 s (service median 20 ms)"
-calm
-ULTRALYTICS_API_KEY=$key "$bin" bench -q -u "$burl" --rate 50/s --duration 6 -f json "$image" >"$tmp/hp4.json"
-hp_row "$tmp/hp4.json" "open 50/s"
-calm
-ULTRALYTICS_API_KEY=$key "$bin" bench -q -u "$burl" -j 1 --duration 6 -f json "$image" >"$tmp/hp5.json"
-hp_row "$tmp/hp5.json" "closed, 1 job"
-if [[ -n $wrk_bin ]]; then
-	calm
-	"$wrk_bin" -t1 -c1 -d6s --latency -s "$tmp/post.lua" "$burl" >"$tmp/wrk3.txt"
-	wrk_row "$tmp/wrk3.txt" "closed, 1 conn"
-fi
-if [[ -n $ac_dir ]]; then
-	calm
-	node "$here/ac_times.js" "$ac_dir" "$burl" "$tmp/body" "$ctype" "$key" 50 6 10 >"$tmp/ac3.json" 2>/dev/null
-	python3 -c 'import json, sys
+	ULTRALYTICS_API_KEY=$key "$bin" bench -q -u "$burl" -j 1 --duration 6 -f json "$image" >"$tmp/m$n.json"
+	hp_row "$tmp/m$n.json" "closed, 1 job"
+	if [[ -n $wrk_bin ]]; then
+		fresh
+		"$wrk_bin" -t1 -c1 -d6s --latency -s "$tmp/post.lua" "$burl" >"$tmp/m$n.txt"
+		wrk_row "$tmp/m$n.txt" "closed, 1 conn"
+	fi
+	if [[ -n $ac_bin ]]; then
+		fresh
+		"$ac_bin" -c 10 -d 6 -R 50 -m POST -i "$tmp/body" -H "content-type=$ctype" -H "x-api-key=$key" \
+			--json "$burl" >"$tmp/m$n.json" 2>/dev/null
+		ac_row "$tmp/m$n.json" "-R 50, 10 conn (table)"
+	fi
+	if [[ -n $ac_dir ]]; then
+		fresh
+		node "$here/ac_times.js" "$ac_dir" "$burl" "$tmp/body" "$ctype" "$key" 50 6 10 >"$tmp/m$n.json" 2>/dev/null
+		python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-print("%-11s %-22s %9.1f %9.3f %9s %9.3f %9.3f %11s" % ("autocannon", "-R 50, 10 conn", d["rate"], d["p50"], "-",
-      d["p99"], d["max"], "n/a"))' "$tmp/ac3.json"
-fi
+print("%-11s %-22s %9.1f %9.3f %9s %9.3f %9.3f %11s" % ("autocannon", "-R 50, 10 conn (each)", d["rate"], d["p50"],
+      "-", d["p99"], d["max"], "n/a"))' "$tmp/m$n.json"
+	fi
+}
+model_round "[2, 3]" "the stand-in's bench model, 6 s, a 1 s stall at 2 s (service median 20 ms)"
+# without the stall each tool meets the same service times: their p50 should agree once each
+# one's own overhead is small beside them
+model_round null "the stand-in's bench model without the stall, 6 s (service median 20 ms)"
 echo
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
