@@ -21,10 +21,13 @@
  *   download = TOTAL - first,
  * where first is the final answer's first byte: the engine's answer_s (a
  * 100 Continue before it makes STARTTRANSFER too early), else STARTTRANSFER.
- * When server <= the time between the upload and the first byte, the five
- * add up to TOTAL. upload_done is clamped into [PRETRANSFER, STARTTRANSFER]
- * (a server may answer before the upload ends); STARTTRANSFER 0 (no byte
- * came) is taken as TOTAL; a timing of -1 (unknown) as 0.
+ * upload_done is clamped into [PRETRANSFER, first] (a server may answer
+ * before the upload ends); then, when first - upload_done < server, the
+ * client noted a time late (it lost the CPU between sending and noting it):
+ * upload_done (and PRETRANSFER when past it) is moved back to first - server,
+ * the server's own time being a floor. So the five add up to TOTAL whenever
+ * server <= first. STARTTRANSFER 0 (no byte came) is taken as TOTAL; a
+ * timing of -1 (unknown) as 0.
  *
  * latency = behind + TOTAL, where behind = started - scheduled (at least 0):
  * measured from the request's scheduled start, as wrk2 does, so a server

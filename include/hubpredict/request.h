@@ -48,9 +48,12 @@ int hp_request_ctx_init(struct hp_request_ctx *ctx, const struct hp_form *form, 
 /* The headers wiped and freed; safe on a zeroed context and twice. */
 void hp_request_ctx_clear(struct hp_request_ctx *ctx);
 
-/* Where a mime read callback is in the file; one per attempt. */
+/* Where a read callback is in the file (or a big prebuilt form); one per attempt. */
 struct hp_upload_cursor {
 	int fd;              /* -1 for a prebuilt form (struct hp_form_body) */
+	const char *data;    /* a prebuilt form over HP_FORM_WITH_HEADERS: its bytes; else NULL */
+	bool with_headers;   /* a prebuilt form sent with the request's headers: it has gone
+	                        to libcurl whole when the request is about to go (PREREQFUNCTION) */
 	off_t size;          /* the file's size, or the prebuilt form's */
 	off_t pos;
 	double read_all_ms;  /* hp_clock_ms() when the last byte was handed to libcurl
@@ -64,8 +67,6 @@ struct hp_stall {
 	curl_off_t last_bytes;
 	double last_change_ms;
 	bool fired;              /* the attempt was aborted as stalled */
-	struct hp_upload_cursor *upload; /* a prebuilt form's: its read_all_ms set when libcurl
-	                                    reports its last byte sent; NULL otherwise */
 };
 
 /* The multipart form of one input built once, for a run that sends the same
@@ -86,6 +87,10 @@ struct hp_form_body {
 int hp_form_body_build(struct hp_form_body *fb, const struct hp_request_ctx *ctx, const struct hp_upload *up,
                        size_t max);
 void hp_form_body_free(struct hp_form_body *fb);
+
+/* A prebuilt form up to this size goes in one piece with the headers
+ * (libcurl's MAX_INITIAL_POST_SIZE); a bigger one after them. */
+#define HP_FORM_WITH_HEADERS (64 * 1024)
 
 /* Configure `easy` for one attempt at `url`: method, headers, the multipart
  * form, TLS and timeouts. The form is fb when given (sent from its bytes;

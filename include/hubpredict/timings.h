@@ -21,11 +21,13 @@ struct hp_timings {
 	double pretransfer_s;       /* about to send (CURLINFO_PRETRANSFER_TIME_T) */
 	double upload_done_s;       /* the file's last byte handed to libcurl (libcurl 7.88 has no
 	                               POSTTRANSFER_TIME_T): by the engine's clock from the attempt's
-	                               start; -1 unknown (a URL source) */
+	                               start (a form sent with the headers: pretransfer_s); -1
+	                               unknown (a URL source) */
 	double starttransfer_s;     /* the first byte of the answer (CURLINFO_STARTTRANSFER_TIME_T;
 	                               a 100 Continue's, when the server sent one) */
-	double answer_s;            /* the final answer's status line, by the engine's clock from the
-	                               attempt's start (after any 100 Continue); -1 unknown */
+	double answer_s;            /* the final answer's status line after a 100 Continue, by the
+	                               engine's clock from the attempt's start; -1 unknown, or no
+	                               interim answer came (then starttransfer_s is the answer's) */
 	double total_s;             /* the whole attempt (CURLINFO_TOTAL_TIME_T) */
 	long long sent_bytes;       /* the request body as sent (CURLINFO_SIZE_UPLOAD_T) */
 	long long received_bytes;   /* the answer's body as received (CURLINFO_SIZE_DOWNLOAD_T) */

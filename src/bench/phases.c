@@ -34,6 +34,16 @@ struct hp_phases hp_phases_of(const struct hp_timings *t, double server_ms)
 		up = pre;
 	if (up > first)
 		up = first;
+	/* the server's own time is a floor for the time from the upload's end to
+	 * the answer: less means a time before it was taken late (the client lost
+	 * the CPU between sending and noting it), and the upload (then the
+	 * connection) ended that much sooner */
+	int64_t server = server_ms > 0 ? (int64_t)(server_ms * 1000.0 + 0.5) : 0;
+	if (first - up < server && first >= server) {
+		up = first - server > 0 ? first - server : 0;
+		if (pre > up)
+			pre = up;
+	}
 	double gap_ms = (double)(first - up) / 1000.0;
 	p.connect_ms = (double)pre / 1000.0;
 	p.upload_ms = (double)(up - pre) / 1000.0;

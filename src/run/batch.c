@@ -231,6 +231,7 @@ int batch_attempt_start(struct batch *b, struct job *j)
 	batch_job_move(b, j, JOB_SENDING);
 	j->t_attempt = batch_now_ms();
 	j->answer_ms = 0;
+	j->interim = false;
 	hp_msg_verbose(1, "%s: attempt %d: POST %s", j->file, j->attempts, url);
 	if (curl_multi_add_handle(b->multi, j->easy) != CURLM_OK) {
 		snprintf(j->message, sizeof j->message, "cannot start the transfer");

@@ -51,7 +51,11 @@ size_t batch_on_header(char *p, size_t size, size_t n, void *arg)
 		j->retry_after[0] = j->ratelimit_reset[0] = j->request_id[0] = '\0';
 		/* the answer's first byte, not a 100 Continue's (libcurl's STARTTRANSFER) */
 		bool interim = len >= 12 && p[8] == ' ' && p[9] == '1';
-		j->answer_ms = interim ? 0 : hp_clock_ms();
+		/* without one, libcurl's own STARTTRANSFER is the answer's, on the
+		 * clock of its other timings: this one counts from the attempt's
+		 * start, before libcurl starts its clock */
+		j->answer_ms = interim || !j->interim ? 0 : hp_clock_ms();
+		j->interim = j->interim || interim;
 	}
 	header_value(p, len, "Retry-After", j->retry_after, sizeof j->retry_after);
 	header_value(p, len, "x-request-id", j->request_id, sizeof j->request_id);

@@ -101,7 +101,9 @@ struct job {
 	double not_before;           /* waiting: do not start before this (ms) */
 	double t_start;              /* the first attempt's start (ms) */
 	double t_attempt;            /* this attempt's start (ms) */
-	double answer_ms;            /* this attempt's final status line came (ms; 0: not yet) */
+	double answer_ms;            /* this attempt's final status line came after an interim
+	                                one (100 Continue) (ms; 0: not yet, or none came first) */
+	bool interim;                /* an interim (1xx) status line came in this attempt */
 	struct hp_timings timings;   /* scheduled and started; the last attempt's phases */
 	/* outcome */
 	int exit_code;

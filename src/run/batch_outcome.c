@@ -227,7 +227,10 @@ static void copy_timings(struct job *j)
 	curl_off_t up = 0, down = 0;
 	curl_easy_getinfo(j->easy, CURLINFO_SIZE_UPLOAD_T, &up);
 	curl_easy_getinfo(j->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
-	j->timings.upload_done_s = j->cursor.read_all_ms > 0 ? (j->cursor.read_all_ms - j->t_attempt) / 1000.0 : -1;
+	/* a prebuilt form that went with the headers was whole at libcurl's
+	 * pre-transfer time: on libcurl's clock, as the phases' other times */
+	j->timings.upload_done_s = j->cursor.with_headers ? j->timings.pretransfer_s
+	                           : j->cursor.read_all_ms > 0 ? (j->cursor.read_all_ms - j->t_attempt) / 1000.0 : -1;
 	j->timings.answer_s = j->answer_ms > 0 ? (j->answer_ms - j->t_attempt) / 1000.0 : -1;
 	j->timings.sent_bytes = (long long)up;
 	j->timings.received_bytes = (long long)down;

@@ -56,7 +56,8 @@ void hp_request_ctx_clear(struct hp_request_ctx *ctx)
 	ctx->headers = NULL;
 }
 
-/* The file part of the form is read straight from the descriptor. */
+/* The file part of the form is read straight from the descriptor (a big
+ * prebuilt form: from its bytes). */
 static size_t read_file_part(char *buf, size_t size, size_t nitems, void *arg)
 {
 	struct hp_upload_cursor *c = arg;
@@ -65,6 +66,13 @@ static size_t read_file_part(char *buf, size_t size, size_t nitems, void *arg)
 		return 0;
 	if ((off_t)want > c->size - c->pos)
 		want = (size_t)(c->size - c->pos);
+	if (c->data) {
+		memcpy(buf, c->data + c->pos, want);
+		c->pos += (off_t)want;
+		if (c->pos >= c->size)
+			c->read_all_ms = hp_clock_ms();
+		return want;
+	}
 	for (;;) {
 		ssize_t got = pread(c->fd, buf, want, c->pos);
 		if (got < 0 && errno == EINTR)
@@ -94,8 +102,6 @@ static int watch_stall(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	(void)dltotal;
 	(void)ultotal;
 	double now = hp_clock_ms();
-	if (st->upload && st->upload->read_all_ms == 0 && ulnow >= st->upload->size)
-		st->upload->read_all_ms = now;
 	curl_off_t moved = dlnow + ulnow;
 	if (moved != st->last_bytes || st->last_change_ms == 0) {
 		st->last_bytes = moved;
@@ -216,21 +222,32 @@ int hp_request_setup(CURL *easy, const struct hp_request_ctx *ctx, const struct 
 {
 	*mime_out = NULL;
 	cursor->fd = up->fd;
+	cursor->data = NULL;
+	cursor->with_headers = false;
 	cursor->size = up->size;
 	cursor->pos = 0;
 	cursor->read_all_ms = 0;
 	if (fb) {
 		/* the bytes the mime below would send, from memory: libcurl sends a
 		 * small one in the same segment as the headers, as curl -d does,
-		 * where a mime goes in a segment of its own after them */
+		 * where a mime goes in a segment of its own after them; a bigger
+		 * one is read from memory as a file part is read */
 		cursor->fd = -1;
 		cursor->size = (off_t)fb->len;
 		curl_easy_setopt(easy, CURLOPT_POST, 1L);
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)fb->len);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, fb->data); /* borrowed, not copied */
+		if (fb->len <= HP_FORM_WITH_HEADERS) {
+			cursor->with_headers = true;
+			curl_easy_setopt(easy, CURLOPT_POSTFIELDS, fb->data); /* borrowed, not copied */
+		} else {
+			cursor->data = fb->data;
+			curl_easy_setopt(easy, CURLOPT_READFUNCTION, read_file_part);
+			curl_easy_setopt(easy, CURLOPT_READDATA, cursor);
+			curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, seek_file_part);
+			curl_easy_setopt(easy, CURLOPT_SEEKDATA, cursor);
+		}
 		curl_easy_setopt(easy, CURLOPT_HTTPHEADER, fb->headers);
 		setup_common(easy, ctx, stall, url, errbuf);
-		stall->upload = cursor;  /* no read callback: the progress one sees the last byte go */
 		return 0;
 	}
 	curl_mime *mime = curl_mime_init(easy);
