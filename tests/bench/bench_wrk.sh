@@ -10,7 +10,9 @@
 #        connections hubpredict used (nginx's access log counts them). autocannon's own table
 #        rounds to whole milliseconds, so its p50 here is taken from the time it measured for
 #        every response (its library's 'response' event, tests/bench/ac_times.js);
-#      - closed loop over the same connections: hubpredict -j C against wrk -c C (C = 1, 2);
+#      - closed loop over the same connections: hubpredict -j C against wrk -c C (C = 1, 2), and
+#        on one connection libcurl alone (tests/bench/curl_loop.c, built here with cc): the
+#        floor of a libcurl client, its own time before each request is sent printed below it;
 #      - requests spaced on one idle connection: wrk -c 1 waiting 1 ms after each answer (its
 #        Lua delay()) against hubpredict --rate at the rate wrk reached.
 #      Each pair's ratio (hubpredict p50 / theirs) is the "within 10 %".
@@ -119,6 +121,9 @@ r1() { # PAIR TOOL MODE FILE KIND
 	    ms = lambda v, u: float(v) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[u]
 	    p = {m.group(1): ms(m.group(2), m.group(3)) for m in re.finditer(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", t, re.M)}
 	    row.update(rate=float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)), p50=p["50"], p99=p["99"])
+	elif kind == "curl":
+	    d = json.load(open(path))
+	    row.update(rate=d["rate"], p50=d["p50"], p99=d["p99"], pretransfer=d["pretransfer_p50"])
 	else:
 	    d = json.load(open(path))
 	    row.update(rate=d["rate"], p50=d["p50"], p99=d["p99"], p50_own=d["own_p50"])
@@ -132,6 +137,10 @@ if [[ -z $nginx_bin ]] || ! start_nginx; then
 else
 	log=$tmp/nginx/access.log
 	: >"$tmp/r1.jsonl"
+	# libcurl alone (curl_loop.c): the floor of any libcurl client, hubpredict's included
+	curl_loop=$tmp/curl_loop
+	cc -O2 -o "$curl_loop" "$here/curl_loop.c" -lcurl 2>/dev/null ||
+		{ echo "bench_wrk: curl_loop.c does not build (cc, libcurl's headers): left out"; curl_loop=; }
 	hp() { ULTRALYTICS_API_KEY=$key "$bin" bench -q -u "$nginx_url" --duration "$seconds" -f json "$@" "$image"; }
 	for run in $(seq "$runs"); do
 		echo "bench_wrk: round 1, run $run of $runs"
@@ -148,6 +157,10 @@ else
 		for c in 1 2; do
 			hp -j "$c" >"$tmp/hp.json"
 			r1 "closed $c" hubpredict "-j $c" "$tmp/hp.json" hp
+			if [[ $c == 1 && -n $curl_loop ]]; then
+				"$curl_loop" "$nginx_url" "$tmp/body" "$ctype" "$key" "$seconds" >"$tmp/cl.json"
+				r1 "closed 1" "libcurl" "alone, 1 conn" "$tmp/cl.json" curl
+			fi
 			if [[ -n $wrk_bin ]]; then
 				"$wrk_bin" -t1 -c"$c" -d"${seconds}s" --latency -s "$tmp/post0.lua" "$nginx_url" >"$tmp/wrk.txt"
 				r1 "closed $c" wrk "-c $c" "$tmp/wrk.txt" wrk
@@ -186,6 +199,8 @@ else
 	              f(p50[t]), f(med([r["p99"] for r in rs])), f(med(beh)) if beh else "n/a", ratio))
 	        if t == "autocannon":
 	            print("%-10s %-11s %-18s %9s %9s" % ("", "", "(its own table)", "", f(med([r["p50_own"] for r in rs]), 0)))
+	        if t == "libcurl":
+	            print("%-10s %-11s %-18s %9s %9s" % ("", "", "(its pre-transfer)", "", f(med([r["pretransfer"] for r in rs]))))
 	behind = [r["behind"] for r in rows if r["pair"] == "open" and r["tool"] == "hubpredict"]
 	print("hubpredict --rate: behind p99 per run:", ", ".join("%.3f" % b for b in behind), "ms")
 	EOF

@@ -12,6 +12,7 @@
  *   scaled        a DCT-scaled decode keeps the long side >= the one asked
  *   err-text      every failure says why, NUL-terminated, in one line
  */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
 #include "fuzz_util.h"
 
 #include "hubpredict/image.h"
