@@ -97,6 +97,10 @@ struct hp_item {
 struct hp_observer {
 	void (*item)(void *state, const struct hp_item *it);
 	void *state;
+	/* --expect on a video cut into frames (SPEC 13): the video's verdict over
+	 * its frames, after its last frame's item; unmet holds the n_unmet checks
+	 * not met in any frame (none: they all held). NULL: not wanted. Borrows. */
+	void (*video)(void *state, const char *video, const char *const *unmet, size_t n_unmet);
 };
 
 /* Any number of observers, in the order they were added (the batch calls
@@ -109,6 +113,10 @@ struct hp_observers {
 
 /* Append one: 0, or -1 when out of memory (the list unchanged). */
 int hp_observers_add(struct hp_observers *l, void (*item)(void *state, const struct hp_item *it), void *state);
+/* The same, with a video verdict callback (struct hp_observer.video). */
+int hp_observers_add_video(struct hp_observers *l, void (*item)(void *state, const struct hp_item *it),
+                           void (*video)(void *state, const char *video, const char *const *unmet, size_t n_unmet),
+                           void *state);
 void hp_observers_clear(struct hp_observers *l);
 
 #endif

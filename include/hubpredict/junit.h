@@ -31,6 +31,11 @@ struct hp_junit *hp_junit_open(const char *path, time_t started, char *err, size
 /* One finished input (the hp_observer callback; state is the struct hp_junit). */
 void hp_junit_item(void *state, const struct hp_item *it);
 
+/* A video cut into frames, judged by --expect over its frames (hp_observer's
+ * video callback): a testcase of its own, named "VIDEO (--expect over its
+ * frames)", with a failure listing the n_unmet checks not met in any frame. */
+void hp_junit_video(void *state, const char *video, const char *const *unmet, size_t n_unmet);
+
 /* Write the whole report to out (for the unit tests; hp_junit_finish uses
  * it): elapsed_s is the run's wall time, note (may be NULL) a line for the
  * testsuite's <system-err>, such as why the run ended early. */

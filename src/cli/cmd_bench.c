@@ -333,7 +333,7 @@ static int run_target(struct bench *b, struct target *t, struct hp_renderer *ren
 	b->first_failure = 0;
 	b->deadline_ms = !b->open && o->bench.duration > 0 && o->bench.warmup == 0
 	                 ? hp_clock_ms() + o->bench.duration * 1000.0 : 0;
-	struct hp_observer obs = { bench_item, b };
+	struct hp_observer obs = { .item = bench_item, .state = b };
 	struct hp_batch_config cfg = {
 		.req = &req, .source = { bench_next, b }, .limits = lim, .renderer = renderer, .out = &b->out,
 		.jobs = b->open ? o->bench.max_jobs : o->predict.jobs, .completion_order = true,

@@ -505,7 +505,7 @@ static int open_sinks(struct run *r)
 		hp_output_abort(&r->out);
 		return open_failed(r);
 	}
-	if (r->junit && hp_observers_add(&r->observers, hp_junit_item, r->junit) < 0) {
+	if (r->junit && hp_observers_add_video(&r->observers, hp_junit_item, hp_junit_video, r->junit) < 0) {
 		hp_output_abort(&r->out);
 		return out_of_memory();
 	}

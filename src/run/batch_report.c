@@ -64,14 +64,19 @@ void batch_video_expect_end(struct batch *b)
 	size_t n = 0;
 	if (!b->tally_video)
 		return;
-	if (b->tally_any && hp_expect_tally_messages(b->cfg->expects, b->cfg->n_expects, b->tally, &msgs, &n) < 0) {
+	bool judged = b->tally_any; /* some frame was answered */
+	if (judged && hp_expect_tally_messages(b->cfg->expects, b->cfg->n_expects, b->tally, &msgs, &n) < 0) {
 		hp_msg_error("%s: out of memory", b->tally_video);
 		if (b->stats->exit_code == 0 || b->stats->exit_code == HP_EXIT_EXPECT)
 			b->stats->exit_code = HP_EXIT_NOMEM;
+		judged = false;
 	}
 	/* "clip.mp4: expected person>=1, found 0": the video's, over its frames */
 	for (size_t i = 0; i < n; i++)
 		hp_msg_error("%s: %s", b->tally_video, msgs[i]);
+	for (size_t i = 0; judged && i < b->cfg->n_observers; i++)
+		if (b->cfg->observers[i].video)
+			b->cfg->observers[i].video(b->cfg->observers[i].state, b->tally_video, (const char *const *)msgs, n);
 	b->stats->unmet += n;
 	if (n && b->stats->exit_code == 0)
 		b->stats->exit_code = HP_EXIT_EXPECT;

@@ -65,6 +65,23 @@ static double seconds(double ms)
 	return isfinite(ms) && ms > 0 ? ms / 1000.0 : 0.0;
 }
 
+/* Checks not met: one failure (most readers show only one), whose message
+ * is the first check and whose text lists all of them; ends the testcase. */
+static void unmet_failure(struct hp_junit *j, const char *const *unmet, size_t n)
+{
+	struct hp_output *o = &j->spool;
+	j->failures++;
+	hp_out_puts(o, ">\n      <failure message=\"");
+	xml_attr(o, unmet[0]);
+	hp_out_puts(o, "\" type=\"expectation\">");
+	for (size_t i = 0; i < n; i++) {
+		xml_text(o, unmet[i]);
+		if (i + 1 < n)
+			hp_out_puts(o, "\n");
+	}
+	hp_out_puts(o, "</failure>\n    </testcase>\n");
+}
+
 void hp_junit_item(void *state, const struct hp_item *it)
 {
 	struct hp_junit *j = state;
@@ -98,21 +115,25 @@ void hp_junit_item(void *state, const struct hp_item *it)
 		}
 		hp_out_puts(o, "</error>\n    </testcase>\n");
 	} else if (it->n_unmet > 0) {
-		/* checks not met: one failure (most readers show only one), whose
-		 * message is the first check and whose text lists all of them */
-		j->failures++;
-		hp_out_puts(o, ">\n      <failure message=\"");
-		xml_attr(o, it->unmet[0]);
-		hp_out_puts(o, "\" type=\"expectation\">");
-		for (size_t i = 0; i < it->n_unmet; i++) {
-			xml_text(o, it->unmet[i]);
-			if (i + 1 < it->n_unmet)
-				hp_out_puts(o, "\n");
-		}
-		hp_out_puts(o, "</failure>\n    </testcase>\n");
+		unmet_failure(j, it->unmet, it->n_unmet);
 	} else {
 		hp_out_puts(o, "/>\n");
 	}
+}
+
+void hp_junit_video(void *state, const char *video, const char *const *unmet, size_t n_unmet)
+{
+	struct hp_junit *j = state;
+	struct hp_output *o = &j->spool;
+	j->tests++;
+	hp_out_puts(o, "    <testcase classname=\"hubpredict\" name=\"");
+	xml_attr(o, video);
+	hp_out_puts(o, " (--expect over its frames)\" time=\"0.000\"");
+	if (n_unmet == 0) {
+		hp_out_puts(o, "/>\n");
+		return;
+	}
+	unmet_failure(j, unmet, n_unmet);
 }
 
 void hp_junit_write(struct hp_junit *j, struct hp_output *out, double elapsed_s, const char *note)

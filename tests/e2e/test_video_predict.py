@@ -12,6 +12,7 @@ Ultralytics names a video's frames), which is how the stand-in's log says which 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 import os
 import shutil
 import signal
@@ -511,10 +512,10 @@ class TestExpectAcrossFrames(VideoE2E):
                             "shape": [96, 160], "speed": {"preprocess": 1.0, "inference": 2.0, "postprocess": 0.5}}],
                 "metadata": {}}
 
-    def run_frames(self, persons: list[int], *expects: str) -> Result:
+    def run_frames(self, persons: list[int], *expects: str, extra: tuple = ()) -> Result:
         for n in persons:
             self.server.push({"body": self.answer(n)})
-        return self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--vid-stride", "20",
+        return self.run_hp("-u", self.hub_url(), "-f", "jsonl", "-j", "1", "--vid-stride", "20", *extra,
                            *[a for e in expects for a in ("--expect", e)], self.media["h264"])
 
     def test_a_person_in_one_frame_is_a_person_in_the_video(self):
@@ -528,6 +529,29 @@ class TestExpectAcrossFrames(VideoE2E):
         self.assertEqual(r.rc, 1, r)
         self.assertEqual(r.err.splitlines(), [f"hubpredict: {self.media['h264']}: expected person>=2, found 1"])
         self.assertEqual(len(r.jsonl()), 1)
+
+    def test_junit_has_a_testcase_for_the_videos_verdict(self):
+        junit = self.path("report.xml")
+        video = self.media["h264"]
+        r = self.run_frames([0, 1, 0], "person>=2", "person<=3", extra=("--junit", junit))
+        self.assertEqual(r.rc, 1, r)
+        root = ET.parse(junit).getroot()
+        cases = root.findall(".//testcase")
+        self.assertEqual(len(cases), 4, "three frames, then the video")
+        self.assertTrue(all(c.find("failure") is None and c.find("error") is None for c in cases[:3]))
+        self.assertEqual(cases[-1].get("name"), f"{video} (--expect over its frames)")
+        failure = cases[-1].find("failure")
+        self.assertEqual((failure.get("message"), failure.get("type")), ("expected person>=2, found 1", "expectation"))
+        self.assertEqual((root.get("tests"), root.get("failures"), root.get("errors")), ("4", "1", "0"))
+        # met in one frame: the video's testcase passes
+        r = self.run_frames([0, 1, 0], "person", extra=("--junit", junit))
+        self.assertEqual(r.rc, 0, r)
+        root = ET.parse(junit).getroot()
+        cases = root.findall(".//testcase")
+        self.assertEqual(len(cases), 4)
+        self.assertEqual(cases[-1].get("name"), f"{video} (--expect over its frames)")
+        self.assertIsNone(cases[-1].find("failure"))
+        self.assertEqual(root.get("failures"), "0")
 
     def test_a_failed_frame_counts_nothing_and_keeps_its_status(self):
         self.server.push({"status": 422, "body": {"message": "bad frame"}})

@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	struct hp_renderer *r = NULL;
 	if (hp_renderer_new(&r, &ro, &out) != 0)
 		return 2;
-	struct hp_observer obs = { hp_resume_item, resume };
+	struct hp_observer obs = { .item = hp_resume_item, .state = resume };
 	struct hp_batch_config cfg = {
 		.req = &req, .source = { next_frame, &frames }, .renderer = r, .out = &out, .jobs = 2,
 		.retries = 0, .retry_max_time = 60, .several = true, .cache = cache, .resume = resume,

@@ -68,16 +68,19 @@ static void test_report(const char *dir)
 	hp_junit_item(j, &err404);
 	hp_junit_item(j, &missing);
 	hp_junit_item(j, &negative);
+	/* a cut video's verdict over its frames: met, then unmet (escaped) */
+	hp_junit_video(j, "clip.mp4", NULL, 0);
+	hp_junit_video(j, "a&b.mp4", unmet, 1);
 	size_t t, f, e;
 	hp_junit_counts(j, &t, &f, &e);
-	CHECK(t == 5 && f == 1 && e == 2);
+	CHECK(t == 7 && f == 2 && e == 2);
 
 	struct hp_output o = mem_out();
 	hp_junit_write(j, &o, 2.5, "interrupted by SIGINT & \"more\"");
 	const char *doc = mem_done(&o);
 	CHECK(strncmp(doc, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", 39) == 0);
-	CHECK_CONTAINS(doc, "<testsuites name=\"hubpredict\" tests=\"5\" failures=\"1\" errors=\"2\" time=\"2.500\">");
-	CHECK_CONTAINS(doc, "<testsuite name=\"hubpredict\" tests=\"5\" failures=\"1\" errors=\"2\" skipped=\"0\""
+	CHECK_CONTAINS(doc, "<testsuites name=\"hubpredict\" tests=\"7\" failures=\"2\" errors=\"2\" time=\"2.500\">");
+	CHECK_CONTAINS(doc, "<testsuite name=\"hubpredict\" tests=\"7\" failures=\"2\" errors=\"2\" skipped=\"0\""
 	               " time=\"2.500\" timestamp=\"1970-01-01T00:00:00\">");
 	CHECK_CONTAINS(doc, "<testcase classname=\"hubpredict\" name=\"a &quot;quoted&quot; &amp; &lt;odd&gt;"
 	               "\xef\xbf\xbd name\xef\xbf\xbd.jpg\" time=\"1.235\"/>");
@@ -89,6 +92,9 @@ static void test_report(const char *dir)
 	CHECK_CONTAINS(doc, "type=\"input\"");
 	CHECK_CONTAINS(doc, "HTTP status: none (no answer was received)\nattempts: 0</error>");
 	CHECK_CONTAINS(doc, "name=\"e.jpg\" time=\"0.000\"/>");
+	CHECK_CONTAINS(doc, "name=\"clip.mp4 (--expect over its frames)\" time=\"0.000\"/>");
+	CHECK_CONTAINS(doc, "name=\"a&amp;b.mp4 (--expect over its frames)\" time=\"0.000\">\n      <failure message="
+	               "\"expected person&gt;=2, found 1\" type=\"expectation\">expected person&gt;=2, found 1</failure>");
 	CHECK_CONTAINS(doc, "<system-err>interrupted by SIGINT &amp; &quot;more&quot;</system-err>\n"
 	               "  </testsuite>\n</testsuites>\n");
 	/* input order */
@@ -106,7 +112,7 @@ static void test_report(const char *dir)
 		size_t n = fread(buf, 1, sizeof buf - 1, fp);
 		buf[n] = '\0';
 		fclose(fp);
-		CHECK_CONTAINS(buf, "tests=\"5\" failures=\"1\" errors=\"2\"");
+		CHECK_CONTAINS(buf, "tests=\"7\" failures=\"2\" errors=\"2\"");
 		CHECK(strstr(buf, "<system-err>") == NULL);
 		CHECK(n > 2 && strcmp(buf + n - 14, "</testsuites>\n") == 0);
 	}
