@@ -323,7 +323,9 @@ bool batch_answer_without_request(struct batch *b, struct job *j)
 
 bool batch_input_skipped(struct batch *b, const struct hp_input *in)
 {
-	if (!b->cfg->resume || !in->path || in->error || !hp_resume_done(b->cfg->resume, in->path, in->have_st ? &in->st : NULL))
+	/* a live stream's frame is new whatever its name: never answered before */
+	if (!b->cfg->resume || !in->path || in->error || in->stream ||
+	    !hp_resume_done(b->cfg->resume, in->path, in->have_st ? &in->st : NULL))
 		return false;
 	hp_msg_verbose(1, "%s: --resume: answered in the log with this size and mtime; skipped", in->path);
 	return true;

@@ -117,15 +117,25 @@ int hp_resume_request_key(const struct hp_request_ctx *req, char hex[HP_RESUME_K
 
 /* ---- reading LOG ----------------------------------------------------------- */
 
-/* How every envelope begins (render_json.c). */
+/* How every envelope begins (render_json.c), and a live stream's frame line
+ * (SPEC 13: a stream's jsonl is a line per frame, not an envelope). */
 #define ENVELOPE_START "{\"file\":"
+#define STREAM_START "{\"stream\":"
 
-/* Does text begin as an envelope does? What makes a file a log: its first
- * line must (whole or not: a line of two runs that wrote at once is still
- * a log's, and does not count). */
+/* Does text begin as an envelope does? */
 static bool envelope_start(const char *text, size_t len)
 {
 	return len >= sizeof ENVELOPE_START - 1 && memcmp(text, ENVELOPE_START, sizeof ENVELOPE_START - 1) == 0;
+}
+
+/* What makes a file a log: its first line begins as an envelope or as a
+ * stream's frame line (whole or not: a line of two runs that wrote at once
+ * is still a log's, and does not count). A frame line is kept in the log
+ * and skips nothing: a live stream's frames are new each time. */
+static bool log_start(const char *text, size_t len)
+{
+	return envelope_start(text, len) ||
+	       (len >= sizeof STREAM_START - 1 && memcmp(text, STREAM_START, sizeof STREAM_START - 1) == 0);
 }
 
 /* The envelope on one whole line (line[len] is writable: the newline was
@@ -183,7 +193,7 @@ static int take_envelope(struct hp_resume *r, const cJSON *doc)
  * as an envelope: 1 when it does not. 0, or -1 when out of memory. */
 static int take_line(struct hp_resume *r, char *line, size_t len)
 {
-	if (r->lines == 0 && !envelope_start(line, len))
+	if (r->lines == 0 && !log_start(line, len))
 		return 1;
 	bool success;
 	cJSON *doc = envelope_head(line, len, &success);
@@ -251,7 +261,7 @@ static int read_log(struct hp_resume *r, char *err, size_t errlen)
 			break;
 	}
 	/* a torn line alone is a log only when it begins as an envelope */
-	if (rc == 0 && len > 0 && r->lines == 0 && !envelope_start(buf, len))
+	if (rc == 0 && len > 0 && r->lines == 0 && !log_start(buf, len))
 		rc = 1;
 	free(buf);
 	int status = 0;

@@ -381,6 +381,21 @@ class TestPredictOnAStream(E2E):
         self.assertGreaterEqual(len(r.jsonl()), 1, r)                       # those before, written
         self.assertIn("the stream was lost after 10 frames and 1 reconnection attempt failed", r.err)
 
+    def test_resume_keeps_every_frame_and_skips_none(self):
+        # --resume LOG on a live stream: each run's frames are new, sent and appended to LOG,
+        # and a LOG that holds only frame lines is a log for the next run
+        log = self.path("frames.log")
+        for run in (1, 2):
+            r = self.run_hp("-u", self.hub_url(), "-f", "jsonl", "--stream", "--fps", "5", "--frames", "3",
+                            "--resume", log, self.cam())
+            self.assertExit(r, 0)
+            self.assertEqual(len(r.jsonl()), 3, r)
+            self.assertEqual(len(self.posts()), 3 * run)
+        with open(log, encoding="utf-8") as f:
+            lines = [json.loads(ln) for ln in f]
+        self.assertEqual(len(lines), 6)
+        self.assertTrue(all(d["stream"] == self.cam() and d["http_status"] == 200 for d in lines), lines)
+
     def test_a_live_source_comes_alone(self):
         r = self.run_hp("-u", self.hub_url(), "--stream", self.cam(), self.cam())
         self.assertExit(r, 2)
