@@ -278,30 +278,6 @@ fail:
 
 /* ---- a prebuilt form (struct hp_form_body) ---------------------------- */
 
-struct form_text { char *data; size_t len, cap; };
-
-static int form_put(struct form_text *f, const void *p, size_t n)
-{
-	if (f->len + n > f->cap) {
-		size_t c = f->cap ? f->cap : 1024;
-		while (c < f->len + n)
-			c *= 2;
-		char *d = realloc(f->data, c);
-		if (!d)
-			return -1;
-		f->data = d;
-		f->cap = c;
-	}
-	memcpy(f->data + f->len, p, n);
-	f->len += n;
-	return 0;
-}
-
-static int form_puts(struct form_text *f, const char *s)
-{
-	return form_put(f, s, strlen(s));
-}
-
 /* A name libcurl would send escaped (a quote, a backslash, a line break or
  * a control byte): such a form is left to the mime. */
 static bool plain_name(const char *s)
@@ -312,7 +288,31 @@ static bool plain_name(const char *s)
 	return true;
 }
 
-struct form_fields { struct form_text *f; const char *boundary; bool plain; };
+static void add_str(struct hp_buf *b, const char *s)
+{
+	hp_buf_add(b, s, strlen(s));
+}
+
+/* A part's head as libcurl's mime writes it (filename and type: the file's). */
+static void part_head(struct hp_buf *b, const char *boundary, const char *name, const char *filename,
+                      const char *type)
+{
+	add_str(b, "--");
+	add_str(b, boundary);
+	add_str(b, "\r\nContent-Disposition: form-data; name=\"");
+	add_str(b, name);
+	if (filename) {
+		add_str(b, "\"; filename=\"");
+		add_str(b, filename);
+		add_str(b, "\"\r\nContent-Type: ");
+		add_str(b, type);
+		add_str(b, "\r\n\r\n");
+	} else {
+		add_str(b, "\"\r\n\r\n");
+	}
+}
+
+struct form_fields { struct hp_buf *b; const char *boundary; bool plain; };
 
 static int put_field(void *state, const char *name, const char *value)
 {
@@ -321,10 +321,10 @@ static int put_field(void *state, const char *name, const char *value)
 		ff->plain = false;
 		return -1;
 	}
-	struct form_text *f = ff->f;
-	return form_puts(f, "--") | form_puts(f, ff->boundary) |
-	       form_puts(f, "\r\nContent-Disposition: form-data; name=\"") | form_puts(f, name) |
-	       form_puts(f, "\"\r\n\r\n") | form_puts(f, value) | form_puts(f, "\r\n") ? -1 : 0;
+	part_head(ff->b, ff->boundary, name, NULL, NULL);
+	add_str(ff->b, value);
+	add_str(ff->b, "\r\n");
+	return ff->b->oom ? -1 : 0;
 }
 
 /* libcurl's form boundary: 24 dashes and 16 random hex digits. */
@@ -370,37 +370,44 @@ static bool holds(const char *hay, size_t n, const char *needle)
 	return false;
 }
 
-static int form_build(struct form_text *f, const struct hp_request_ctx *ctx, const struct hp_upload *up,
-                      const char *boundary, char **ctype)
+/* The form into b: 0, 1 (not for a prebuilt form) or -1 (out of memory). */
+static int form_build(struct hp_buf *b, const struct hp_request_ctx *ctx, const struct hp_upload *up,
+                      const char *boundary)
 {
-	if (form_puts(f, "--") | form_puts(f, boundary) |
-	    form_puts(f, "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"") |
-	    form_puts(f, up->filename) | form_puts(f, "\"\r\nContent-Type: ") | form_puts(f, up->mime_type) |
-	    form_puts(f, "\r\n\r\n"))
+	part_head(b, boundary, "file", up->filename, up->mime_type);
+	size_t at = b->len, size = (size_t)up->size;
+	if (b->oom || hp_grow(&b->data, &b->cap, at + size + 1, 256) < 0)
 		return -1;
-	size_t at = f->len;
-	if (at + (size_t)up->size > f->cap) {
-		char *d = realloc(f->data, at + (size_t)up->size + 1024);
-		if (!d)
-			return -1;
-		f->data = d;
-		f->cap = at + (size_t)up->size + 1024;
-	}
-	if (read_whole(up->fd, f->data + at, up->size) < 0)
+	if (read_whole(up->fd, b->data + at, up->size) < 0)
 		return 1;
-	f->len += (size_t)up->size;
-	if (holds(f->data + at, (size_t)up->size, boundary))
+	b->len += size;
+	b->data[b->len] = '\0';
+	if (holds(b->data + at, size, boundary))
 		return 1;
-	struct form_fields ff = { f, boundary, true };
-	if (form_puts(f, "\r\n") || hp_request_each_field(ctx, put_field, &ff) < 0)
+	add_str(b, "\r\n");
+	struct form_fields ff = { b, boundary, true };
+	if (hp_request_each_field(ctx, put_field, &ff) < 0)
 		return ff.plain ? -1 : 1;
-	if (form_puts(f, "--") | form_puts(f, boundary) | form_puts(f, "--\r\n"))
-		return -1;
-	size_t n = strlen(boundary) + 64;
-	if (!(*ctype = malloc(n)))
-		return -1;
-	snprintf(*ctype, n, "Content-Type: multipart/form-data; boundary=%s", boundary);
-	return 0;
+	add_str(b, "--");
+	add_str(b, boundary);
+	add_str(b, "--\r\n");
+	return b->oom ? -1 : 0;
+}
+
+/* The context's headers and ctype, copied. NULL when out of memory. */
+static struct curl_slist *form_headers(const struct hp_request_ctx *ctx, const char *ctype)
+{
+	struct curl_slist *h = NULL;
+	for (const struct curl_slist *s = ctx->headers;; s = s->next) {
+		struct curl_slist *n = curl_slist_append(h, s ? s->data : ctype);
+		if (!n) {
+			curl_slist_free_all(h);
+			return NULL;
+		}
+		h = n;
+		if (!s)
+			return h;
+	}
 }
 
 int hp_form_body_build(struct hp_form_body *fb, const struct hp_request_ctx *ctx, const struct hp_upload *up,
@@ -410,37 +417,20 @@ int hp_form_body_build(struct hp_form_body *fb, const struct hp_request_ctx *ctx
 	if (up->source || up->fd < 0 || up->size < 0 || (unsigned long long)up->size > max || !up->filename ||
 	    !up->mime_type || !plain_name(up->filename) || !plain_name(up->mime_type))
 		return 1;
-	char boundary[48];
+	char boundary[48], ctype[128];
 	if (make_boundary(boundary, sizeof boundary) < 0)
 		return 1;
-	struct form_text f = { 0 };
-	char *ctype = NULL;
-	int rc = form_build(&f, ctx, up, boundary, &ctype);
-	struct curl_slist *h = NULL;
-	for (const struct curl_slist *s = ctx->headers; rc == 0 && s; s = s->next) {
-		struct curl_slist *n = curl_slist_append(h, s->data);
-		if (!n)
-			rc = -1;
-		else
-			h = n;
-	}
-	if (rc == 0) {
-		struct curl_slist *n = curl_slist_append(h, ctype);
-		if (!n)
-			rc = -1;
-		else
-			h = n;
-	}
-	free(ctype);
+	snprintf(ctype, sizeof ctype, "Content-Type: multipart/form-data; boundary=%s", boundary);
+	struct hp_buf b = { 0 };
+	int rc = form_build(&b, ctx, up, boundary);
+	if (rc == 0 && !(fb->headers = form_headers(ctx, ctype)))
+		rc = -1;
 	if (rc != 0) {
-		free(f.data);
-		fb->headers = h;
-		hp_form_body_free(fb);
+		hp_buf_clear(&b);
 		return rc;
 	}
-	fb->data = f.data;
-	fb->len = f.len;
-	fb->headers = h;
+	fb->data = b.data;
+	fb->len = b.len;
 	return 0;
 }
 
